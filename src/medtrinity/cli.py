@@ -1,0 +1,164 @@
+"""The ``medtrinity`` command: run a YAML pipeline, run the demo, inspect a run's status."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from medtrinity.config import ConfigError, RunConfig, load_config
+from medtrinity.runner import OutputFolderError, RunSummary, run_pipeline, run_status
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Build image - ROI - description triplets from medical images.")
+console = Console()
+
+
+class ExecutorName(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
+def _mount_knowledge_commands() -> None:
+    try:
+        from medtrinity.knowledge.cli import kb_app
+    except ImportError:
+        return
+    app.add_typer(kb_app, name="kb", help="Build, query and inspect knowledge bases.")
+
+
+def _execute(config: RunConfig, out: Path, executor: ExecutorName, workers: int, ray_address: str | None,
+             overwrite: bool, quiet: bool) -> RunSummary:
+    from medtrinity.progress import RunProgress, summary_table
+
+    try:
+        if quiet:
+            summary = run_pipeline(config, out, executor=executor.value, workers=workers,
+                                   ray_address=ray_address, overwrite=overwrite)
+        else:
+            with RunProgress(console) as progress:
+                summary = run_pipeline(config, out, executor=executor.value, workers=workers,
+                                       ray_address=ray_address, overwrite=overwrite,
+                                       on_plan=progress.on_plan, on_shard_done=progress.on_shard_done)
+    except (ConfigError, OutputFolderError) as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from error
+    stats = json.loads((summary.out_dir / "stats.json").read_text(encoding="utf-8"))
+    if not quiet:
+        console.print(summary_table(summary, stats))
+    console.print(
+        f"{summary.triplets} triplets and {summary.rejects} rejects in {summary.out_dir} "
+        f"({summary.shards_run} shards run, {summary.shards_skipped} already done, "
+        f"{len(summary.failed)} failed, {summary.seconds:.1f} s)"
+    )
+    if summary.reasons:
+        console.print("reject reasons: " + ", ".join(f"{code} {count}" for code, count in summary.reasons.items()))
+    return summary
+
+
+WORKERS = typer.Option(1, "--workers", "-w", min=1, help="Parallel shard workers (processes or Ray tasks).")
+EXECUTOR = typer.Option(ExecutorName.local, "--executor", "-e", help="Where shards run.")
+RAY_ADDRESS = typer.Option(None, "--ray-address", help="Join this Ray cluster instead of starting a local one.")
+
+
+@app.command()
+def run(
+    config_path: Path = typer.Argument(..., metavar="CONFIG.yaml", help="Pipeline config."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (a re-run resumes it)."),
+    executor: ExecutorName = EXECUTOR,
+    workers: int = WORKERS,
+    ray_address: str | None = RAY_ADDRESS,
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a run made with another config."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Run the pipeline described by CONFIG.yaml into --out; resumes where a killed run stopped."""
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from error
+    summary = _execute(config, out, executor, workers, ray_address, overwrite, quiet)
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Output folder."),
+    executor: ExecutorName = EXECUTOR,
+    workers: int = WORKERS,
+    ray_address: str | None = RAY_ADDRESS,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Run the whole pipeline on the embedded demo collection and print one description."""
+    from medtrinity.demo import demo_config
+    from medtrinity.export.parquet import read_table
+
+    out = out.resolve()
+    config = demo_config(out)
+    console.print(f"demo sources: {', '.join(source.name for source in config.sources)}")
+    summary = _execute(config, out, executor, workers, ray_address, True, quiet)
+    table = read_table(out / "triplets")
+    rows = table.select(["id", "source", "coarse_caption", "description_text", "rois"]).to_pylist()
+    with_lesion = [row for row in rows if any(roi["kind"] == "lesion" for roi in row["rois"])]
+    example = (with_lesion or rows or [None])[0]
+    console.print(f"outputs: {out / 'triplets'}, {out / 'rejects'}, {out / 'stats.json'}, {out / 'manifest.json'}")
+    if example is not None:
+        console.print(f"\n[bold]example triplet[/bold] {example['id']} from {example['source']}")
+        console.print(f"coarse caption: {example['coarse_caption']}")
+        console.print(f"description: {example['description_text']}")
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(out: Path = typer.Argument(..., help="A run's output folder.")) -> None:
+    """Tell what a run has done, what is left and what failed."""
+    try:
+        info = run_status(out)
+    except FileNotFoundError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from error
+    state = "complete" if info["shards_left"] == 0 else "incomplete"
+    console.print(f"{info['out_dir']}: {state}, {info['shards_done']}/{info['shards_total']} shards done, "
+                  f"{info['shards_left']} left, {len(info['failed'])} failed")
+    console.print(f"{info['triplets']} triplets, {info['rejects']} rejects; manifest {'written' if info['manifest'] else 'not written'}")
+    for code, count in info["reject_reasons"].items():
+        console.print(f"  reject reason {code}: {count}")
+    for index, error in info["failed"].items():
+        console.print(f"  [red]failed shard {index}:[/red] {error}")
+    for shard in info["left"][:20]:
+        console.print(f"  left: shard {shard['index']} of source {shard['source']} ({shard['items']} items)")
+
+
+@app.command()
+def readers() -> None:
+    """List the readers with the formats they accept and what they need."""
+    from medtrinity.sources import READERS, reader_names
+
+    for name in reader_names():
+        reader = READERS.get(name)
+        needs = f" (needs {reader.requires})" if reader.requires else ""
+        console.print(f"[bold]{name}[/bold]: {reader.formats}{needs}")
+
+
+@app.command()
+def version() -> None:
+    """Print the package version."""
+    import medtrinity
+
+    console.print(medtrinity.__version__)
+
+
+_mount_knowledge_commands()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""YAML -> validated run configuration.
+
+Every setting a run uses lives here with its default, so the resolved config written beside the
+outputs says exactly what produced them. Paths in a YAML file are relative to that file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from medtrinity.records import MODALITIES
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing, unreadable or invalid; the message names the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceConfig(_Strict):
+    """One input collection: where it is, which reader opens it, and what it shows."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    reader: str
+    path: str
+    labels: str | None = None
+    label_names: dict[int, str] = Field(default_factory=dict)
+    label_map: str | None = None
+    findings: list[str] | None = None
+    modality: str | None = None
+    body_part: str = ""
+    license: str = ""
+    files_per_shard: int = Field(default=16, ge=1)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("modality")
+    @classmethod
+    def _known_modality(cls, value: str | None) -> str | None:
+        if value is not None and value not in MODALITIES:
+            raise ValueError(f"modality {value!r} is not one of {', '.join(MODALITIES)}")
+        return value
+
+
+class SlicingConfig(_Strict):
+    """Which 2D slices a volume yields: all slices with an ROI plus a sampled share of the others."""
+
+    plane: Literal["axial", "coronal", "sagittal"] = "axial"
+    without_roi_fraction: float = Field(default=0.1, ge=0.0, le=1.0)
+    max_slices_per_volume: int | None = Field(default=None, ge=1)
+
+
+class PreprocessConfig(_Strict):
+    """Display windowing and resizing. ``ct_window`` is a preset name, ``auto`` (by body part) or [center, width] in HU."""
+
+    ct_window: str | tuple[float, float] = "auto"
+    percentiles: tuple[float, float] = (1.0, 99.0)
+    max_size_px: int | None = Field(default=512, ge=16)
+    reject_constant_images: bool = True
+
+
+class GroundingConfig(_Strict):
+    """How masks become ROIs."""
+
+    min_area_px: int = Field(default=8, ge=1)
+    max_organ_rois: int = Field(default=3, ge=0)
+    surround_ring_px: int = Field(default=5, ge=1)
+    contrast_threshold: float = Field(default=10.0, ge=0.0)
+    heterogeneity_cv: float = Field(default=0.15, ge=0.0)
+    heterogeneity_sd_hu: float = Field(default=20.0, ge=0.0)
+    neighbour_distance_mm: float = Field(default=5.0, ge=0.0)
+
+
+class KnowledgeConfig(_Strict):
+    """Which knowledge base to retrieve passages from (``builtin`` = the bundled one, ``none`` = off)."""
+
+    kb: str = "builtin"
+    top_k: int = Field(default=3, ge=0)
+    dense: bool = False
+    model_path: str | None = None
+
+
+class GenerationConfig(_Strict):
+    """Which description backend writes the five sections."""
+
+    backend: str = "composer"
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class QualityConfig(_Strict):
+    """What the verifier does with a description that contradicts the measurements."""
+
+    on_contradiction: Literal["flag", "reject"] = "flag"
+
+
+class RunConfig(_Strict):
+    """A whole pipeline run."""
+
+    sources: list[SourceConfig] = Field(min_length=1)
+    slicing: SlicingConfig = Field(default_factory=SlicingConfig)
+    preprocess: PreprocessConfig = Field(default_factory=PreprocessConfig)
+    grounding: GroundingConfig = Field(default_factory=GroundingConfig)
+    knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
+    generation: GenerationConfig = Field(default_factory=GenerationConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
+    seed: int = 0
+    case_id_salt: str = "medtrinity"
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, sources: list[SourceConfig]) -> list[SourceConfig]:
+        names = [source.name for source in sources]
+        duplicated = sorted({name for name in names if names.count(name) > 1})
+        if duplicated:
+            raise ValueError(f"source names must be unique; repeated: {duplicated}")
+        return sources
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(f"no source named {name!r}")
+
+    def config_hash(self) -> str:
+        """Hash of the resolved config: written into every row so a row says what produced it."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+
+_PATH_FIELDS = ("path", "labels", "label_map")
+
+
+def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
+    for source in raw.get("sources") or []:
+        if not isinstance(source, dict):
+            continue
+        for key in _PATH_FIELDS:
+            value = source.get(key)
+            if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+                source[key] = str((base / value).resolve())
+            elif isinstance(value, str):
+                source[key] = str(Path(value).expanduser())
+    return raw
+
+
+def parse_config(raw: dict[str, Any], base_dir: Path | None = None) -> RunConfig:
+    """Validate a config mapping; relative source paths are taken from ``base_dir``."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"a config must be a mapping, got {type(raw).__name__}")
+    if base_dir is not None:
+        raw = _resolve_paths(json.loads(json.dumps(raw)), base_dir)
+    try:
+        return RunConfig.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
+        )
+        raise ConfigError(f"invalid config: {problems}") from error
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Read and validate a YAML config file."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ConfigError(f"config file {str(path)!r} does not exist") from error
+    except yaml.YAMLError as error:
+        raise ConfigError(f"config file {str(path)!r} is not valid YAML: {error}") from error
+    try:
+        return parse_config(raw, path.resolve().parent)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from error

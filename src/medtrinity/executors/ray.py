@@ -1,0 +1,55 @@
+"""The Ray executor: the same shard function as Ray tasks, on a local or an existing cluster.
+
+With no address it starts a private single-node Ray bound to 127.0.0.1 (no dashboard, token
+auth off for this local cluster, its temporary folder removed afterwards) and shuts it down at
+the end. With an address it joins that cluster and leaves it running.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+
+from medtrinity.executors import EXECUTORS, Executor, ShardOutcome, execute_shard
+from medtrinity.registry import require
+
+
+def _import_ray_loopback():
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    return require("ray", "pip install 'medtrinity[ray]'", purpose="the ray executor")
+
+
+@EXECUTORS.register("ray")
+class RayExecutor(Executor):
+    """Shards as Ray tasks (one CPU each); outcomes are yielded as tasks finish."""
+
+    def map(self, specs: list[dict], config: dict, out_dir: str) -> Iterator[ShardOutcome]:
+        ray = _import_ray_loopback()
+        temp_dir = None
+        started_here = not ray.is_initialized()
+        if started_here:
+            if self.address:
+                ray.init(address=self.address, log_to_driver=False)
+            else:
+                temp_dir = tempfile.mkdtemp(prefix="mtray-")
+                ray.init(num_cpus=self.workers, include_dashboard=False, _temp_dir=temp_dir, log_to_driver=False)
+        try:
+            task = ray.remote(num_cpus=1, max_retries=1)(execute_shard)
+            pending = {task.remote(spec, config, out_dir): spec["index"] for spec in specs}
+            while pending:
+                done, _ = ray.wait(list(pending), num_returns=1)
+                for reference in done:
+                    index = pending.pop(reference)
+                    try:
+                        yield ShardOutcome(index, result=ray.get(reference))
+                    except Exception as error:
+                        yield ShardOutcome(index, error=f"{type(error).__name__}: {error}")
+        finally:
+            if started_here:
+                ray.shutdown()
+            if temp_dir is not None:
+                shutil.rmtree(temp_dir, ignore_errors=True)

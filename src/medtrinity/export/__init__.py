@@ -1,0 +1,1 @@
+"""Writers of the output folder: Parquet shards, completion markers and the manifest."""

@@ -1,0 +1,1 @@
+"""Coarse captions and description backends."""

@@ -1,0 +1,1 @@
+"""Masks -> ROIs and the measurements a description may state."""

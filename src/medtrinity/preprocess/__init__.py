@@ -1,0 +1,1 @@
+"""Windowing, resizing and de-identification: raw pixels -> a clean display image."""

@@ -1,0 +1,44 @@
+"""The preprocess stage's pure core: raw pixels -> clean uint8 display image on a resized grid."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from medtrinity.config import PreprocessConfig
+from medtrinity.preprocess.resize import fit_scale, resize_image, resize_labels, resize_physical
+from medtrinity.preprocess.windowing import apply_window, ct_window_for, percentile_scale
+from medtrinity.records import Sample, SampleError
+
+
+def display_image(sample: Sample, settings: PreprocessConfig) -> np.ndarray:
+    """CT in HU gets a window; colour images stay RGB; everything else is scaled by percentiles."""
+    if sample.intensity_unit == "HU" and sample.pixels.ndim == 2:
+        center, width = ct_window_for(settings.ct_window, sample.body_part)
+        return apply_window(sample.pixels, center, width)
+    return percentile_scale(sample.pixels, *settings.percentiles)
+
+
+def preprocess_sample(sample: Sample, settings: PreprocessConfig) -> Sample:
+    """Check the pixels, make the display image and resize image, physical array, labels and spacing together."""
+    pixels = sample.pixels
+    if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] != 3) or min(pixels.shape[:2]) < 2:
+        raise SampleError("wrong_dimensions", f"{sample.source_file}: image shape {pixels.shape} is not 2D grey or RGB")
+    if np.issubdtype(pixels.dtype, np.floating) and not np.all(np.isfinite(pixels)):
+        raise SampleError("non_finite_pixels", f"{sample.source_file}: image contains NaN or infinite values")
+    if settings.reject_constant_images and pixels.min() == pixels.max():
+        raise SampleError("constant_image", f"{sample.source_file}: every pixel has the value {pixels.flat[0]}")
+    image = display_image(sample, settings)
+    scale = fit_scale(image.shape[0], image.shape[1], settings.max_size_px)
+    if scale != 1.0:
+        image = resize_image(image, scale)
+        shape = image.shape[:2]
+        sample.pixels = resize_physical(pixels, shape) if pixels.ndim == 2 else resize_image(pixels, scale)
+        if sample.label_map is not None:
+            sample.label_map = resize_labels(sample.label_map, shape)
+        if sample.spacing_mm is not None:
+            sample.spacing_mm = (
+                sample.spacing_mm[0] * pixels.shape[1] / shape[1],
+                sample.spacing_mm[1] * pixels.shape[0] / shape[0],
+            )
+    sample.image = np.ascontiguousarray(image)
+    return sample

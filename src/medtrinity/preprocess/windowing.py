@@ -1,0 +1,66 @@
+"""Intensity -> uint8 display image: CT windows by body region, percentile scaling for the rest."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# (center_hu, width_hu) of the usual radiology display windows.
+CT_WINDOWS_HU: dict[str, tuple[float, float]] = {
+    "abdomen": (40.0, 400.0),
+    "soft_tissue": (40.0, 400.0),
+    "mediastinum": (50.0, 350.0),
+    "liver": (60.0, 160.0),
+    "brain": (40.0, 80.0),
+    "lung": (-600.0, 1500.0),
+    "bone": (400.0, 1800.0),
+}
+
+_BODY_PART_WINDOW = {
+    "brain": "brain",
+    "head": "brain",
+    "chest": "mediastinum",
+    "thorax": "mediastinum",
+    "lung": "lung",
+    "liver": "liver",
+    "spine": "bone",
+}
+
+
+def ct_window_for(setting: str | tuple[float, float], body_part: str) -> tuple[float, float]:
+    """Resolve a window setting (preset name, ``auto`` or (center, width) in HU) to (center, width)."""
+    if isinstance(setting, (tuple, list)):
+        center, width = (float(value) for value in setting)
+        if width <= 0:
+            raise ValueError(f"CT window width must be positive, got {width} HU")
+        return center, width
+    name = _BODY_PART_WINDOW.get(body_part.lower(), "abdomen") if setting == "auto" else setting
+    if name not in CT_WINDOWS_HU:
+        raise ValueError(f"unknown CT window {name!r}; presets: {', '.join(sorted(CT_WINDOWS_HU))}")
+    return CT_WINDOWS_HU[name]
+
+
+def apply_window(pixels_hu: np.ndarray, center_hu: float, width_hu: float) -> np.ndarray:
+    """Map HU to 0..255 linearly inside [center - width/2, center + width/2], clipped outside."""
+    low = center_hu - width_hu / 2.0
+    scaled = (pixels_hu.astype(np.float32) - low) * (255.0 / width_hu)
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+def percentile_scale(pixels: np.ndarray, low_pct: float = 1.0, high_pct: float = 99.0) -> np.ndarray:
+    """Map the [low, high] percentile range of the intensities to 0..255 (MR, PET, raw X-ray).
+
+    Colour images (H x W x 3 uint8) are returned unchanged.
+    """
+    if pixels.ndim == 3 and pixels.dtype == np.uint8:
+        return pixels
+    values = pixels.astype(np.float32)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        raise ValueError("image has no finite pixel values")
+    low, high = np.percentile(finite, [low_pct, high_pct])
+    if high <= low:
+        low, high = float(finite.min()), float(finite.max())
+    if high <= low:
+        return np.zeros(pixels.shape, dtype=np.uint8)
+    scaled = (values - low) * (255.0 / (high - low))
+    return np.clip(np.rint(np.nan_to_num(scaled, nan=0.0)), 0, 255).astype(np.uint8)

@@ -1,0 +1,1 @@
+"""Checks that descriptions agree with what was measured."""

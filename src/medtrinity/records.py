@@ -1,0 +1,193 @@
+"""The record vocabulary every stage speaks: Sample, ROI, Passage, Description, QC, Triplet.
+
+Records are plain dataclasses. Arrays live on the in-memory ``Sample`` only; what is written
+to disk is the flat row built by :mod:`medtrinity.schema`. Conventions: boxes are
+``(x0, y0, x1, y1)`` in pixels, half-open; ``spacing_mm`` is ``(x_mm, y_mm)``, the size of one
+pixel along the image columns and rows; "left" always means the patient's left.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+MODALITIES: tuple[str, ...] = (
+    "ct",
+    "mri",
+    "xray",
+    "ultrasound",
+    "pet",
+    "histopathology",
+    "dermoscopy",
+    "endoscopy",
+    "fundus",
+    "microscopy",
+    "other",
+)
+
+ROI_KINDS: tuple[str, ...] = ("lesion", "organ", "structure")
+
+QC_STATUSES: tuple[str, ...] = ("pass", "flag", "reject")
+
+DESCRIPTION_SECTIONS: tuple[str, ...] = (
+    "modality",
+    "organs",
+    "roi_analysis",
+    "texture",
+    "relations",
+)
+
+PLANES: tuple[str, ...] = ("axial", "coronal", "sagittal", "projection", "unknown")
+
+
+def stable_id(*parts: object, length: int = 16) -> str:
+    """Hex digest of the parts joined by a separator: the same inputs always give the same id."""
+    text = "\x1f".join(str(part) for part in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+
+
+class SampleError(Exception):
+    """A problem with one sample (bad file, wrong shape, empty mask): it becomes a reject, not a crash."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class ROI:
+    """One region of interest measured from a mask. Coordinates in pixels of the stored image."""
+
+    label: str
+    kind: str
+    bbox_xyxy: tuple[int, int, int, int]
+    mask_rle: dict[str, Any]
+    area_px: int
+    area_mm2: float | None
+    centroid_xy: tuple[float, float]
+    label_value: int = 0
+    instance: int = 1
+    largest_diameter_mm: float | None = None
+    region: str = ""
+    patient_side: str = ""
+    containing_organ: str = ""
+    neighbours: list[str] = field(default_factory=list)
+    mean_intensity: float | None = None
+    intensity_unit: str = ""
+    contrast_to_surround: float | None = None
+    intensity_word: str = ""
+    intensity_sd: float | None = None
+    texture: str = ""
+    count_same_label: int = 1
+    volume_ml: float | None = None
+    origin: str = "provided"
+
+
+@dataclass
+class Passage:
+    """A retrieved knowledge passage, cited by id from the description."""
+
+    id: str
+    source: str
+    title: str
+    text: str
+    score: float
+    license: str = ""
+
+
+@dataclass
+class Sentence:
+    """One sentence of a description with the evidence keys (ROI attributes or passage ids) it rests on."""
+
+    section: str
+    text: str
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Description:
+    """The five attribute sections, the full text, and which backend and prompt produced them."""
+
+    sections: dict[str, str]
+    text: str
+    backend: str
+    model: str
+    prompt_version: str
+    sentences: list[Sentence] = field(default_factory=list)
+
+
+@dataclass
+class QCIssue:
+    code: str
+    message: str
+
+
+@dataclass
+class QC:
+    """Quality status of one triplet: pass, flag or reject, with the problems found."""
+
+    status: str = "pass"
+    issues: list[QCIssue] = field(default_factory=list)
+
+
+@dataclass
+class Sample:
+    """One 2D image to annotate, plus everything known about it before and after each stage.
+
+    ``pixels`` holds the physical-unit array (HU for CT) or the raw intensities; ``image`` is
+    the uint8 display image set by preprocessing. ``label_map`` (int, same shape as ``pixels``)
+    carries input masks with ``label_names`` naming its values.
+    """
+
+    id: str
+    source: str
+    case_id: str
+    modality: str
+    body_part: str
+    pixels: np.ndarray
+    spacing_mm: tuple[float, float] | None = None
+    plane: str = "unknown"
+    slice_index: int = -1
+    patient_orientation: tuple[str, str] = ("", "")
+    intensity_unit: str = ""
+    label_map: np.ndarray | None = None
+    label_names: dict[int, str] = field(default_factory=dict)
+    finding_labels: frozenset[str] = frozenset()
+    image_labels: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    license: str = ""
+    source_file: str = ""
+    volume_stats: dict[str, dict[str, float]] = field(default_factory=dict)
+    image: np.ndarray | None = None
+    rois: list[ROI] = field(default_factory=list)
+    context_rois: list[ROI] = field(default_factory=list)
+    coarse_caption: str = ""
+    passages: list[Passage] = field(default_factory=list)
+    description: Description | None = None
+    qc: QC = field(default_factory=QC)
+
+
+@dataclass
+class Reject:
+    """A sample (or an input file) that could not become a triplet, with the stage and reason."""
+
+    sample_id: str
+    source: str
+    source_file: str
+    stage: str
+    code: str
+    reason: str
+
+
+@dataclass
+class Triplet:
+    """The written row: a finished sample plus provenance. Built by :func:`medtrinity.schema.triplet_to_row`."""
+
+    sample: Sample
+    image_png: bytes
+    pipeline_version: str
+    config_hash: str

@@ -1,0 +1,166 @@
+"""Single 2D DICOM images (pydicom), with overlay planes (group 0x6000) read as masks.
+
+Pixel data are rescaled to physical units (HU for CT). Only allow-listed header fields are
+kept; the case id is a salted hash of the study, so no identifier from the header survives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from medtrinity.preprocess.deid import allowed_metadata, case_id
+from medtrinity.preprocess.labels import is_finding, readable_label
+from medtrinity.records import Sample, SampleError, stable_id
+from medtrinity.registry import require
+from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure
+
+DICOM_MODALITY = {
+    "CT": "ct",
+    "MR": "mri",
+    "CR": "xray",
+    "DX": "xray",
+    "MG": "xray",
+    "RF": "xray",
+    "XA": "xray",
+    "US": "ultrasound",
+    "PT": "pet",
+    "NM": "pet",
+    "SM": "histopathology",
+    "ES": "endoscopy",
+    "OP": "fundus",
+    "XC": "dermoscopy",
+}
+
+_AXIS_LETTERS = (("L", "R"), ("P", "A"), ("S", "I"))
+
+
+def direction_letter(cosines: np.ndarray) -> str:
+    """Patient direction (L/R, P/A, S/I) a DICOM direction cosine vector points to most."""
+    axis = int(np.argmax(np.abs(cosines)))
+    positive, negative = _AXIS_LETTERS[axis]
+    return positive if cosines[axis] > 0 else negative
+
+
+def patient_orientation(dataset) -> tuple[str, str]:
+    """(direction of +column, direction of +row) from ImageOrientationPatient, or ('', '') when absent."""
+    values = dataset.get("ImageOrientationPatient")
+    if values is None or len(values) != 6:
+        return ("", "")
+    cosines = np.asarray([float(value) for value in values])
+    return direction_letter(cosines[:3]), direction_letter(cosines[3:])
+
+
+def filled_overlay(overlay: np.ndarray, min_area_px: int) -> np.ndarray:
+    """Overlay graphics -> filled regions: closed contours are filled; text and ticks under ``min_area_px`` drop out."""
+    contours, _ = cv2.findContours(overlay.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    filled = np.zeros(overlay.shape, dtype=np.uint8)
+    for contour in contours:
+        if cv2.contourArea(contour) >= min_area_px:
+            cv2.drawContours(filled, [contour], -1, 1, thickness=cv2.FILLED)
+    return filled
+
+
+def physical_pixels(dataset, path: str) -> tuple[np.ndarray, str]:
+    """Pixel data with rescale slope/intercept applied; the unit is HU for CT."""
+    try:
+        pixels = dataset.pixel_array
+    except Exception as error:  # missing decoder, truncated data, unsupported syntax
+        raise read_failure(path, error) from error
+    if pixels.ndim == 3 and dataset.get("SamplesPerPixel", 1) == 1:
+        raise SampleError("wrong_dimensions", f"{path}: multi-frame images need the dicom series reader")
+    slope = float(dataset.get("RescaleSlope", 1) or 1)
+    intercept = float(dataset.get("RescaleIntercept", 0) or 0)
+    if pixels.ndim == 2:
+        pixels = pixels.astype(np.float32) * slope + intercept
+        if dataset.get("PhotometricInterpretation") == "MONOCHROME1":
+            pixels = pixels.max() - pixels
+    unit = "HU" if dataset.get("Modality") == "CT" else ""
+    return pixels, unit
+
+
+@READERS.register("dicom_files")
+class DicomFilesReader(Reader):
+    """``path``: DICOM files, a folder or a glob; each file one 2D sample, overlays become masks.
+
+    Options: ``overlay_min_area_px`` (default 50) drops overlay text and tick marks.
+    ``label_names`` maps overlay numbers (1 for group 0x6000, 2 for 0x6002, ...) to names.
+    """
+
+    formats = "2D DICOM images (any transfer syntax with a decoder installed), overlays as masks"
+    requires = "pydicom, pylibjpeg (compressed syntaxes)"
+
+    def list_items(self) -> list[str]:
+        return expand_paths(self.source.path, (".dcm", ".dicom", ""))
+
+    def read(self, item: str) -> Iterator[Sample]:
+        pydicom = require("pydicom", "pip install pydicom", purpose="the dicom_files reader")
+        try:
+            dataset = pydicom.dcmread(item)
+        except Exception as error:
+            raise read_failure(item, error) from error
+        pixels, unit = physical_pixels(dataset, item)
+        label_map, names = self._overlays(dataset, pixels.shape[:2], item)
+        modality = self.source.modality or DICOM_MODALITY.get(str(dataset.get("Modality", "")), "other")
+        body_part = self.source.body_part or readable_label(str(dataset.get("BodyPartExamined", "") or ""))
+        spacing = dataset.get("PixelSpacing") or dataset.get("ImagerPixelSpacing")
+        study_key = str(dataset.get("StudyInstanceUID", "") or dataset.get("PatientID", "") or Path(item).name)
+        instance = str(dataset.get("SOPInstanceUID", "") or Path(item).name)
+        metadata = {key: dataset.get(key) for key in ("Modality", "BodyPartExamined", "SliceThickness", "KVP")}
+        metadata = {key: _plain(value) for key, value in metadata.items() if value not in (None, "")}
+        yield Sample(
+            id=stable_id(self.source.name, instance, "dicom", 0),
+            source=self.source.name,
+            case_id=case_id(self.source.name, study_key, self.config.case_id_salt),
+            modality=modality,
+            body_part=body_part,
+            pixels=pixels,
+            spacing_mm=(float(spacing[1]), float(spacing[0])) if spacing else None,
+            plane="axial" if patient_orientation(dataset) in {("L", "P"), ("R", "A")} else "unknown",
+            slice_index=-1,
+            patient_orientation=patient_orientation(dataset),
+            intensity_unit=unit,
+            label_map=label_map,
+            label_names=names,
+            finding_labels=frozenset(n for n in names.values() if is_finding(n, self.source.findings)),
+            metadata=allowed_metadata({**metadata, "format": "dicom"}),
+            license=self.source.license,
+            source_file=item,
+        )
+
+    def _overlays(self, dataset, shape: tuple[int, ...], item: str) -> tuple[np.ndarray | None, dict[int, str]]:
+        configured = self.label_names()
+        min_area = int(self.source.options.get("overlay_min_area_px", 50))
+        label_map = None
+        names: dict[int, str] = {}
+        for number, group in enumerate(range(0x6000, 0x6020, 2), start=1):
+            if (group, 0x3000) not in dataset:
+                continue
+            try:
+                overlay = dataset.overlay_array(group)
+            except Exception as error:
+                raise SampleError("bad_overlay", f"{item}: overlay group {group:#06x}: {error}") from error
+            if overlay.shape != shape:
+                raise SampleError(
+                    "mask_shape_mismatch",
+                    f"{item}: overlay {group:#06x} shape {overlay.shape} differs from image shape {shape}",
+                )
+            filled = filled_overlay(overlay, min_area)
+            if not filled.any():
+                continue
+            if label_map is None:
+                label_map = np.zeros(shape, dtype=np.int32)
+            label_map[filled > 0] = number
+            names[number] = configured.get(number, f"overlay region {number}")
+        return label_map, names
+
+
+def _plain(value):
+    if hasattr(value, "original_string") or type(value).__name__ in {"DSfloat", "IS", "DSdecimal"}:
+        return float(value)
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        return [_plain(item) for item in value]
+    return value if isinstance(value, (int, float)) else str(value)

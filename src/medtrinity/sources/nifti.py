@@ -1,0 +1,101 @@
+"""NIfTI volumes (nibabel) with an optional label volume of the same grid."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+from nibabel.orientations import apply_orientation, axcodes2ornt, io_orientation, ornt_transform
+
+from medtrinity.records import Sample, SampleError
+from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure, strip_suffix
+from medtrinity.sources.volume import Volume, volume_samples
+
+NIFTI_SUFFIXES = (".nii.gz", ".nii")
+_LPS = axcodes2ornt(("L", "P", "S"))
+
+
+def to_lps_zyx(data: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """Reorient a voxel array to LPS and return it as ``[z, y, x]`` with (x, y, z) spacing in mm."""
+    if data.ndim == 4 and data.shape[3] == 1:
+        data = data[..., 0]
+    if data.ndim != 3:
+        raise ValueError(f"expected a 3D volume, got shape {data.shape}")
+    transform = ornt_transform(io_orientation(affine), _LPS)
+    reoriented = apply_orientation(data, transform)
+    zooms = np.sqrt((affine[:3, :3] ** 2).sum(axis=0))
+    spacing = [0.0, 0.0, 0.0]
+    for source_axis, (target_axis, _flip) in enumerate(transform):
+        spacing[int(target_axis)] = float(zooms[source_axis])
+    return np.ascontiguousarray(np.transpose(reoriented, (2, 1, 0))), (spacing[0], spacing[1], spacing[2])
+
+
+def load_nifti(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """Voxel data (scaled to physical units) and affine of a NIfTI file, or a SampleError naming it."""
+    try:
+        image = nib.load(path)
+        data = np.asarray(image.dataobj)
+        if np.issubdtype(data.dtype, np.floating) or image.dataobj.slope != 1 or image.dataobj.inter != 0:
+            data = np.asarray(image.get_fdata(dtype=np.float32))
+        return data, image.affine
+    except Exception as error:  # nibabel raises many types for corrupt files
+        raise read_failure(path, error) from error
+
+
+@READERS.register("nifti")
+class NiftiReader(Reader):
+    """``path``: a .nii/.nii.gz file, folder or glob; ``labels``: the matching label file or a folder of them."""
+
+    formats = "NIfTI-1/2 volumes (.nii, .nii.gz) with label volumes"
+    requires = "nibabel"
+    volumetric = True
+
+    def list_items(self) -> list[str]:
+        return expand_paths(self.source.path, NIFTI_SUFFIXES)
+
+    def _label_path(self, image_path: str) -> str | None:
+        if not self.source.labels:
+            return None
+        labels = Path(self.source.labels)
+        if labels.is_dir():
+            return str(labels / Path(image_path).name)
+        return str(labels)
+
+    def read(self, item: str) -> Iterator[Sample]:
+        data, affine = load_nifti(item)
+        try:
+            data_zyx, spacing = to_lps_zyx(data, affine)
+        except ValueError as error:
+            raise SampleError("wrong_dimensions", f"{item}: {error}") from error
+        labels_zyx = None
+        label_path = self._label_path(item)
+        if label_path is not None:
+            if not Path(label_path).exists():
+                raise SampleError("missing_labels", f"{item}: label file {label_path} does not exist")
+            label_data, label_affine = load_nifti(label_path)
+            if label_data.shape[:3] != data.shape[:3]:
+                raise SampleError(
+                    "mask_shape_mismatch",
+                    f"{label_path}: label shape {label_data.shape} differs from image shape {data.shape}",
+                )
+            labels_zyx, _ = to_lps_zyx(np.rint(label_data).astype(np.int32), label_affine)
+        modality = self.source.modality or "other"
+        volume = Volume(
+            data=data_zyx.astype(np.float32),
+            spacing_xyz_mm=spacing,
+            labels=labels_zyx,
+            intensity_unit="HU" if modality == "ct" else "",
+            metadata={"format": "nifti"},
+        )
+        yield from volume_samples(
+            volume,
+            source=self.source,
+            config=self.config,
+            case_key=strip_suffix(Path(item).name, NIFTI_SUFFIXES),
+            source_file=item,
+            label_names=self.label_names(),
+            modality=modality,
+            body_part=self.source.body_part,
+        )

@@ -1,0 +1,172 @@
+"""3D volumes -> 2D slices in one canonical orientation, with the slice policy applied.
+
+Every reader hands over a :class:`Volume` in LPS order: the array is indexed ``[z, y, x]`` with
+x growing to the patient's left, y to posterior, z to superior (DICOM's patient axes). In that
+order an axial slice ``data[k]`` is already in radiological display (patient's right on the
+image's left, anterior at the top); coronal and sagittal slices are flipped so superior is up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from medtrinity.config import RunConfig, SourceConfig
+from medtrinity.preprocess.deid import allowed_metadata, case_id
+from medtrinity.preprocess.labels import is_finding
+from medtrinity.records import Sample, SampleError, stable_id
+
+
+@dataclass
+class Volume:
+    """A volume in LPS ``[z, y, x]`` order with its voxel size and optional label volume."""
+
+    data: np.ndarray
+    spacing_xyz_mm: tuple[float, float, float]
+    labels: np.ndarray | None = None
+    intensity_unit: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+# plane -> (patient direction of +column, patient direction of +row)
+PLANE_ORIENTATION: dict[str, tuple[str, str]] = {
+    "axial": ("L", "P"),
+    "coronal": ("L", "I"),
+    "sagittal": ("P", "I"),
+}
+
+
+def plane_slice(array: np.ndarray, plane: str, index: int) -> np.ndarray:
+    """Slice ``index`` of an LPS ``[z, y, x]`` array in display orientation for ``plane``."""
+    if plane == "axial":
+        return array[index]
+    if plane == "coronal":
+        return array[::-1, index, :]
+    if plane == "sagittal":
+        return array[::-1, :, index]
+    raise ValueError(f"unknown plane {plane!r}")
+
+
+def plane_count(shape_zyx: tuple[int, ...], plane: str) -> int:
+    return {"axial": shape_zyx[0], "coronal": shape_zyx[1], "sagittal": shape_zyx[2]}[plane]
+
+
+def plane_spacing(spacing_xyz_mm: tuple[float, float, float], plane: str) -> tuple[float, float]:
+    """(column mm, row mm) of a slice in ``plane``."""
+    sx, sy, sz = spacing_xyz_mm
+    return {"axial": (sx, sy), "coronal": (sx, sz), "sagittal": (sy, sz)}[plane]
+
+
+def _labels_per_slice(labels: np.ndarray, plane: str) -> np.ndarray:
+    axes = {"axial": (1, 2), "coronal": (0, 2), "sagittal": (0, 1)}[plane]
+    return np.any(labels != 0, axis=axes)
+
+
+def select_slices(has_roi: np.ndarray, fraction_without: float, max_slices: int | None, key: str) -> list[int]:
+    """All slices with an ROI plus a deterministic, hash-sampled share of those without."""
+    chosen: list[int] = []
+    for index, flag in enumerate(has_roi.tolist()):
+        if flag:
+            chosen.append(index)
+        elif fraction_without > 0:
+            draw = int(stable_id(key, index, length=8), 16) / 0xFFFFFFFF
+            if draw < fraction_without:
+                chosen.append(index)
+    if max_slices is not None and len(chosen) > max_slices:
+        picks = np.linspace(0, len(chosen) - 1, max_slices).round().astype(int)
+        chosen = [chosen[i] for i in sorted(set(picks.tolist()))]
+    return chosen
+
+
+def label_volume_stats(labels: np.ndarray, names: dict[int, str], spacing_xyz_mm, plane: str) -> dict:
+    """Per label: volume in ml and how many slices of ``plane`` it spans (3D figures for each 2D sample)."""
+    voxel_ml = float(np.prod(spacing_xyz_mm)) / 1000.0
+    counts = np.bincount(labels.ravel().astype(np.int64)) if labels.size else np.zeros(1, dtype=np.int64)
+    axes = {"axial": (1, 2), "coronal": (0, 2), "sagittal": (0, 1)}[plane]
+    stats: dict[str, dict[str, float]] = {}
+    for value in np.flatnonzero(counts).tolist():
+        if value == 0:
+            continue
+        name = names.get(value, f"label {value}")
+        present = np.any(labels == value, axis=axes)
+        stats[name] = {
+            "volume_ml": round(float(counts[value]) * voxel_ml, 3),
+            "slices": int(present.sum()),
+            "largest_slice": int(np.argmax(np.sum(labels == value, axis=axes))),
+        }
+    return stats
+
+
+def volume_samples(
+    volume: Volume,
+    *,
+    source: SourceConfig,
+    config: RunConfig,
+    case_key: str,
+    source_file: str,
+    label_names: dict[int, str],
+    modality: str,
+    body_part: str,
+) -> Iterator[Sample]:
+    """Cut a canonical volume into the 2D Samples the slice policy selects."""
+    plane = config.slicing.plane
+    if volume.data.ndim != 3:
+        raise SampleError("wrong_dimensions", f"{source_file}: expected a 3D volume, got shape {volume.data.shape}")
+    if volume.labels is not None and volume.labels.shape != volume.data.shape:
+        raise SampleError(
+            "mask_shape_mismatch",
+            f"{source_file}: label volume shape {volume.labels.shape} differs from image shape {volume.data.shape}",
+        )
+    if volume.labels is not None and not np.any(volume.labels):
+        raise SampleError("empty_labels", f"{source_file}: the label volume contains no labelled voxel")
+    count = plane_count(volume.data.shape, plane)
+    if volume.labels is not None:
+        has_roi = _labels_per_slice(volume.labels, plane)
+    else:
+        has_roi = np.zeros(count, dtype=bool)
+    policy_key = stable_id(config.seed, source.name, case_key)
+    indices = select_slices(
+        has_roi,
+        config.slicing.without_roi_fraction if volume.labels is not None else 1.0,
+        config.slicing.max_slices_per_volume,
+        policy_key,
+    )
+    stats = (
+        label_volume_stats(volume.labels, label_names, volume.spacing_xyz_mm, plane)
+        if volume.labels is not None
+        else {}
+    )
+    de_identified = case_id(source.name, case_key, config.case_id_salt)
+    findings = frozenset(name for name in label_names.values() if is_finding(name, source.findings))
+    metadata = allowed_metadata(
+        {
+            **volume.metadata,
+            "voxel_spacing_mm": [round(float(s), 4) for s in volume.spacing_xyz_mm],
+            "volume_shape": list(volume.data.shape),
+        }
+    )
+    for index in indices:
+        labels2d = plane_slice(volume.labels, plane, index) if volume.labels is not None else None
+        yield Sample(
+            id=stable_id(source.name, case_key, plane, index),
+            source=source.name,
+            case_id=de_identified,
+            modality=modality,
+            body_part=body_part,
+            pixels=np.ascontiguousarray(plane_slice(volume.data, plane, index)),
+            spacing_mm=plane_spacing(volume.spacing_xyz_mm, plane),
+            plane=plane,
+            slice_index=index,
+            patient_orientation=PLANE_ORIENTATION[plane],
+            intensity_unit=volume.intensity_unit,
+            label_map=None if labels2d is None else np.ascontiguousarray(labels2d),
+            label_names=label_names,
+            finding_labels=findings,
+            metadata=metadata,
+            license=source.license,
+            source_file=source_file,
+            volume_stats=stats,
+        )
