@@ -14,7 +14,8 @@ from medtrinity.runner import OutputFolderError, RunSummary, run_pipeline, run_s
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Build image - ROI - description triplets from medical images.")
-console = Console()
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 
 class ExecutorName(str, Enum):
@@ -44,7 +45,7 @@ def _execute(config: RunConfig, out: Path, executor: ExecutorName, workers: int,
                                        ray_address=ray_address, overwrite=overwrite,
                                        on_plan=progress.on_plan, on_shard_done=progress.on_shard_done)
     except (ConfigError, OutputFolderError) as error:
-        console.print(f"[red]error:[/red] {error}")
+        errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from error
     stats = json.loads((summary.out_dir / "stats.json").read_text(encoding="utf-8"))
     if not quiet:
@@ -78,7 +79,7 @@ def run(
     try:
         config = load_config(config_path)
     except ConfigError as error:
-        console.print(f"[red]error:[/red] {error}")
+        errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from error
     summary = _execute(config, out, executor, workers, ray_address, overwrite, quiet)
     if summary.failed:
@@ -103,8 +104,10 @@ def demo(
     summary = _execute(config, out, executor, workers, ray_address, True, quiet)
     table = read_table(out / "triplets")
     rows = table.select(["id", "source", "coarse_caption", "description_text", "rois"]).to_pylist()
-    with_lesion = [row for row in rows if any(roi["kind"] == "lesion" for roi in row["rois"])]
-    example = (with_lesion or rows or [None])[0]
+    def largest_lesion_px(row: dict) -> int:
+        return max((roi["area_px"] for roi in row["rois"] if roi["kind"] == "lesion"), default=0)
+
+    example = max(rows, key=largest_lesion_px, default=None)
     console.print(f"outputs: {out / 'triplets'}, {out / 'rejects'}, {out / 'stats.json'}, {out / 'manifest.json'}")
     if example is not None:
         console.print(f"\n[bold]example triplet[/bold] {example['id']} from {example['source']}")
@@ -120,7 +123,7 @@ def status(out: Path = typer.Argument(..., help="A run's output folder.")) -> No
     try:
         info = run_status(out)
     except FileNotFoundError as error:
-        console.print(f"[red]error:[/red] {error}")
+        errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from error
     state = "complete" if info["shards_left"] == 0 else "incomplete"
     console.print(f"{info['out_dir']}: {state}, {info['shards_done']}/{info['shards_total']} shards done, "

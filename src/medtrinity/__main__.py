@@ -1,0 +1,5 @@
+"""``python -m medtrinity`` = the ``medtrinity`` command."""
+
+from medtrinity.cli import main
+
+main()

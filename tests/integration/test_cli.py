@@ -1,0 +1,59 @@
+"""The command line as a user runs it: run, status, readers and the demo."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from medtrinity.export.parquet import read_table
+
+from .helpers import image_mask_source, phantom_source, write_config, write_image_mask_folder
+
+
+def _medtrinity(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "medtrinity", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_run_then_status(tmp_path):
+    folder = write_image_mask_folder(tmp_path / "xray", 5)
+    config = write_config(tmp_path / "run.yaml", [phantom_source(), image_mask_source(folder, 2)])
+    result = _medtrinity("run", str(config), "--out", str(tmp_path / "out"), "--workers", "2")
+    assert result.returncode == 0, result.stderr
+    assert "45 triplets and 3 rejects" in result.stdout
+    assert "verify" in result.stdout  # the per-stage summary table
+    status = _medtrinity("status", str(tmp_path / "out"))
+    assert "complete, 5/5 shards done, 0 left, 0 failed" in status.stdout
+    assert "reject reason constant_image: 1" in status.stdout
+    again = _medtrinity("run", str(config), "--out", str(tmp_path / "out"), "--quiet")
+    assert "0 shards run, 5 already done" in again.stdout
+
+
+def test_bad_config_gives_a_clear_error(tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text("sources:\n  - name: x\n    reader: nifti\n    path: /nowhere\n    modality: cat-scan\n")
+    result = _medtrinity("run", str(config), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "modality 'cat-scan' is not one of" in result.stderr
+    missing = write_config(tmp_path / "missing.yaml", [{"name": "x", "reader": "nifti", "path": "/no/such/dir"}])
+    result = _medtrinity("run", str(missing), "--out", str(tmp_path / "out2"))
+    assert result.returncode == 2 and "no input matches '/no/such/dir'" in result.stderr
+
+
+def test_readers_lists_formats():
+    result = _medtrinity("readers")
+    for name in ("nifti", "sitk", "image_masks", "dicom_files", "phantom"):
+        assert name in result.stdout
+
+
+def test_demo_runs_end_to_end_and_prints_a_description(tmp_path, shared_data):
+    out = tmp_path / "demo-out"
+    result = _medtrinity("demo", "--out", str(out), "--quiet", "--workers", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "description:" in result.stdout and "triplets and" in result.stdout
+    sources = set(read_table(out / "triplets").column("source").to_pylist())
+    assert sources == {"phantom_ct", "pydicom_examples", "totalsegmentator_ct", "pyradiomics_brain_mri"}
+    overlay = [row for row in read_table(out / "triplets").to_pylist()
+               if row["source"] == "pydicom_examples" and row["rois"]]
+    assert len(overlay) == 1 and overlay[0]["rois"][0]["label"] == "liver lesion"
+    assert overlay[0]["rois"][0]["patient_side"] == "right"

@@ -1,0 +1,33 @@
+"""The Ray executor runs the same shard function and writes the same rows as the local one."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from medtrinity.config import load_config
+from medtrinity.export.parquet import read_table
+from medtrinity.runner import run_pipeline
+
+from .helpers import image_mask_source, phantom_source, write_config, write_image_mask_folder
+
+pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'medtrinity[ray]')")
+
+
+@pytest.mark.ray
+def test_local_and_ray_write_the_same_rows(tmp_path):
+    folder = write_image_mask_folder(tmp_path / "xray", 8)
+    config = load_config(write_config(tmp_path / "run.yaml", [phantom_source(), image_mask_source(folder, 3)]))
+    local, on_ray = tmp_path / "local", tmp_path / "ray"
+    run_pipeline(config, local, executor="local", workers=2)
+    summary = run_pipeline(config, on_ray, executor="ray", workers=2)
+    assert summary.complete and summary.shards_run == 5
+    assert read_table(on_ray / "triplets").equals(read_table(local / "triplets"))
+    assert read_table(on_ray / "rejects").equals(read_table(local / "rejects"))
+    for part in sorted((local / "triplets").glob("*.parquet")):
+        assert (on_ray / "triplets" / part.name).read_bytes() == part.read_bytes()
+    import ray
+
+    assert not ray.is_initialized()  # the executor shut its local cluster down
+    assert os.environ.get("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER") == "0"

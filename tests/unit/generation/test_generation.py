@@ -1,0 +1,55 @@
+import re
+
+import pytest
+
+from medtrinity.config import GroundingConfig, PreprocessConfig, parse_config
+from medtrinity.generation.backends import make_backend
+from medtrinity.generation.coarse import coarse_caption
+from medtrinity.grounding.rois import ground_sample
+from medtrinity.phantom import LESIONS
+from medtrinity.preprocess.display import preprocess_sample
+from medtrinity.quality.verify import verify
+from medtrinity.records import DESCRIPTION_SECTIONS
+from medtrinity.sources import make_reader
+
+
+@pytest.fixture(scope="module")
+def lesion_sample():
+    config = parse_config({"sources": [{"name": "ph", "reader": "phantom", "path": "phantom"}]})
+    for sample in make_reader(config.sources[0], config).read("phantom-000"):
+        if sample.slice_index == LESIONS[0].center_zyx_px[0]:
+            preprocess_sample(sample, PreprocessConfig())
+            return ground_sample(sample, GroundingConfig())
+    raise AssertionError("lesion slice not produced")
+
+
+def test_coarse_caption_states_modality_body_part_and_findings(lesion_sample):
+    assert coarse_caption(lesion_sample) == "Axial CT image of the abdomen with liver lesion."
+
+
+def test_composer_fills_five_sections_with_measured_numbers_only(lesion_sample):
+    description = make_backend("composer").describe(lesion_sample)
+    assert set(description.sections) == set(DESCRIPTION_SECTIONS)
+    assert all(description.sections[name] for name in DESCRIPTION_SECTIONS)
+    roi = lesion_sample.rois[0]
+    assert f"{roi.largest_diameter_mm:.1f} mm" in description.text
+    assert "patient's right" in description.text and "hypodense" in description.text
+    assert "within the liver" in description.text
+    measured = {f"{roi.largest_diameter_mm:.1f}", f"{roi.area_mm2:.0f}", f"{abs(roi.contrast_to_surround):.0f}",
+                f"{roi.intensity_sd:.0f}", f"{roi.volume_ml:.1f}"}
+    stated = set(re.findall(r"\d+(?:\.\d+)?", description.text)) - {"2"}  # "mm2" unit
+    assert stated <= measured, stated - measured
+    assert all(sentence.evidence for sentence in description.sentences)
+
+
+def test_composer_is_deterministic_and_passes_the_verifier(lesion_sample):
+    backend = make_backend("composer")
+    first, second = backend.describe(lesion_sample), backend.describe(lesion_sample)
+    assert first == second
+    lesion_sample.description = first
+    assert verify(lesion_sample).status == "pass"
+
+
+def test_unknown_backend_names_the_known_ones():
+    with pytest.raises(KeyError, match="known: composer"):
+        make_backend("gpt-99")

@@ -1,0 +1,63 @@
+"""2D DICOM files from the pydicom wheel: rescaled pixels, orientation, overlays as masks."""
+
+import numpy as np
+import pytest
+from pydicom.data import get_testdata_file
+
+from medtrinity.config import parse_config
+from medtrinity.records import SampleError
+from medtrinity.sources import make_reader
+from medtrinity.sources.dicom_files import direction_letter
+
+
+def _read(path, **source):
+    config = parse_config({"sources": [{"name": "d", "reader": "dicom_files", "path": str(path), **source}]})
+    reader = make_reader(config.sources[0], config)
+    return [sample for item in reader.list_items() for sample in reader.read(item)]
+
+
+def test_ct_small_is_rescaled_to_hounsfield_units():
+    [sample] = _read(get_testdata_file("CT_small.dcm"))
+    assert sample.modality == "ct"
+    assert sample.intensity_unit == "HU"
+    assert sample.spacing_mm == pytest.approx((0.661468, 0.661468))
+    assert sample.patient_orientation == ("L", "P")
+    # the raw stored values are offset by the rescale intercept; HU of soft tissue is near 0..100
+    assert -1100 < np.median(sample.pixels) < 200
+    assert sample.label_map is None
+
+
+def test_overlay_contour_becomes_a_filled_liver_lesion_mask():
+    [sample] = _read(get_testdata_file("examples_overlay.dcm"), label_names={1: "liver lesion"})
+    assert sample.modality == "mri" and sample.body_part == "abdomen"
+    assert sample.label_names == {1: "liver lesion"}
+    assert "liver lesion" in sample.finding_labels
+    area = int((sample.label_map == 1).sum())
+    # the closed contour encloses ~870 px; the overlay's text and markers (under 50 px) are dropped
+    assert 800 < area < 1100
+    ys, xs = np.nonzero(sample.label_map == 1)
+    assert xs.mean() < sample.pixels.shape[1] / 3  # image left = patient's right: the liver side
+
+
+def test_no_header_identifier_in_sample_metadata():
+    [sample] = _read(get_testdata_file("examples_overlay.dcm"))
+    text = repr(sample.metadata) + sample.case_id + sample.id
+    for identifier in ("Sssssss", "021234567"):
+        assert identifier not in text
+    assert sample.case_id.startswith("case-")
+
+
+def test_non_dicom_file_is_a_sample_error(tmp_path):
+    bad = tmp_path / "bad.dcm"
+    bad.write_bytes(b"\x00" * 10)
+    config = parse_config({"sources": [{"name": "d", "reader": "dicom_files", "path": str(bad)}]})
+    with pytest.raises(SampleError) as error:
+        list(make_reader(config.sources[0], config).read(str(bad)))
+    assert "bad.dcm" in error.value.message
+
+
+def test_direction_letters_follow_dicom_patient_axes():
+    assert direction_letter(np.array([1.0, 0, 0])) == "L"
+    assert direction_letter(np.array([-1.0, 0, 0])) == "R"
+    assert direction_letter(np.array([0, 0.2, -0.9])) == "I"
+    assert direction_letter(np.array([0, 0.9, 0.1])) == "P"

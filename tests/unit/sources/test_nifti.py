@@ -1,0 +1,129 @@
+"""NIfTI volumes come out in one canonical orientation, with labels, whatever the file's axes."""
+
+import gzip
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from medtrinity.config import parse_config
+from medtrinity.records import SampleError
+from medtrinity.sources import make_reader
+
+
+def _reader(path, labels=None, **source):
+    config = parse_config({"sources": [{"name": "s", "reader": "nifti", "path": str(path),
+                                        "labels": None if labels is None else str(labels),
+                                        "modality": "ct", **source}],
+                           "slicing": {"without_roi_fraction": 1.0}})
+    return make_reader(config.sources[0], config)
+
+
+def test_phantom_nifti_gives_the_phantom_slices(phantom_nifti, phantom):
+    hu, labels, spacing, _truth = phantom
+    image_path, label_path = phantom_nifti
+    samples = list(_reader(image_path, label_path).read(str(image_path)))
+    assert len(samples) == hu.shape[0]
+    for sample in samples:
+        assert np.array_equal(sample.pixels, hu[sample.slice_index])
+        assert np.array_equal(sample.label_map, labels[sample.slice_index])
+        assert sample.spacing_mm == pytest.approx(spacing[:2])
+        assert sample.patient_orientation == ("L", "P")
+        assert sample.plane == "axial"
+
+
+def test_reoriented_file_gives_identical_slices(tmp_path, phantom_nifti):
+    image_path, label_path = phantom_nifti
+    image = nib.load(image_path)
+    # flip the first voxel axis and swap the first two: same anatomy, other storage order
+    data = np.asarray(image.dataobj)[::-1].transpose(1, 0, 2)
+    affine = image.affine.copy()
+    flip = np.eye(4)
+    flip[0, 0], flip[0, 3] = -1, data.shape[1] - 1
+    swapped = (affine @ flip)[:, [1, 0, 2, 3]]
+    label_data = np.asarray(nib.load(label_path).dataobj)[::-1].transpose(1, 0, 2)
+    other_image, other_labels = tmp_path / "other.nii.gz", tmp_path / "other_seg.nii.gz"
+    nib.save(nib.Nifti1Image(data, swapped), other_image)
+    nib.save(nib.Nifti1Image(label_data, swapped), other_labels)
+    assert nib.aff2axcodes(swapped) != nib.aff2axcodes(image.affine)
+    first = list(_reader(image_path, label_path).read(str(image_path)))
+    second = list(_reader(other_image, other_labels).read(str(other_image)))
+    assert len(first) == len(second)
+    for a, b in zip(first, second, strict=True):
+        assert np.array_equal(a.pixels, b.pixels)
+        assert np.array_equal(a.label_map, b.label_map)
+
+
+def test_totalsegmentator_ct_liver_right_spleen_left(shared_data):
+    folder = shared_data / "totalsegmentator"
+    reader = _reader(folder / "example_ct_sm.nii.gz", folder / "example_seg.nii.gz",
+                     label_map=str(folder / "label_map_total.json"))
+    columns: dict[str, list[float]] = {"liver": [], "spleen": [], "gallbladder": []}
+    for sample in reader.read(str(folder / "example_ct_sm.nii.gz")):
+        assert sample.patient_orientation == ("L", "P")
+        for name in columns:
+            value = next(v for v, n in sample.label_names.items() if n == name)
+            xs = np.nonzero(sample.label_map == value)[1]
+            columns[name].extend(xs.tolist())
+    width = sample.pixels.shape[1]
+    # columns grow towards the patient's left: right-sided organs sit in the image's left half
+    assert np.mean(columns["liver"]) < width / 2
+    assert np.mean(columns["gallbladder"]) < width / 2
+    assert np.mean(columns["spleen"]) > width / 2
+    assert "left kidney" in sample.label_names.values()
+
+
+def test_label_shape_mismatch_is_a_sample_error(tmp_path, phantom_nifti):
+    image_path, _ = phantom_nifti
+    wrong = tmp_path / "wrong.nii.gz"
+    nib.save(nib.Nifti1Image(np.zeros((10, 10, 10), dtype=np.int16), np.eye(4)), wrong)
+    with pytest.raises(SampleError) as error:
+        list(_reader(image_path, wrong).read(str(image_path)))
+    assert error.value.code == "mask_shape_mismatch"
+    assert "wrong.nii.gz" in error.value.message
+
+
+def test_empty_label_volume_is_a_sample_error(tmp_path, phantom_nifti):
+    image_path, label_path = phantom_nifti
+    empty = tmp_path / "empty.nii.gz"
+    reference = nib.load(label_path)
+    nib.save(nib.Nifti1Image(np.zeros(reference.shape, dtype=np.int16), reference.affine), empty)
+    with pytest.raises(SampleError) as error:
+        list(_reader(image_path, empty).read(str(image_path)))
+    assert error.value.code == "empty_labels"
+
+
+def test_truncated_file_is_a_sample_error_naming_it(tmp_path, phantom_nifti):
+    image_path, _ = phantom_nifti
+    truncated = tmp_path / "truncated.nii.gz"
+    truncated.write_bytes(gzip.compress(gzip.decompress(image_path.read_bytes())[:5000]))
+    with pytest.raises(SampleError) as error:
+        list(_reader(truncated).read(str(truncated)))
+    assert error.value.code == "unreadable_file"
+    assert "truncated.nii.gz" in error.value.message
+
+
+def test_slice_policy_keeps_roi_slices_and_a_share_of_the_rest(phantom_nifti, phantom):
+    _, labels, _, _ = phantom
+    image_path, label_path = phantom_nifti
+    with_roi = {index for index in range(labels.shape[0]) if labels[index].any()}
+    none = parse_config({"sources": [{"name": "s", "reader": "nifti", "path": str(image_path),
+                                      "labels": str(label_path), "modality": "ct"}],
+                         "slicing": {"without_roi_fraction": 0.0}})
+    kept = {s.slice_index for s in make_reader(none.sources[0], none).read(str(image_path))}
+    assert kept == with_roi
+    capped = none.model_copy(update={"slicing": none.slicing.model_copy(update={"max_slices_per_volume": 5})})
+    assert len(list(make_reader(capped.sources[0], capped).read(str(image_path)))) == 5
+
+
+def test_select_slices_samples_the_share_without_roi_deterministically():
+    from medtrinity.sources.volume import select_slices
+
+    has_roi = np.zeros(2000, dtype=bool)
+    has_roi[100:150] = True
+    chosen = select_slices(has_roi, 0.1, None, "case-a")
+    assert set(range(100, 150)) <= set(chosen)
+    without = [index for index in chosen if not has_roi[index]]
+    assert 0.07 * 1950 < len(without) < 0.13 * 1950
+    assert chosen == select_slices(has_roi, 0.1, None, "case-a")
+    assert chosen != select_slices(has_roi, 0.1, None, "case-b")
