@@ -7,6 +7,7 @@ only the shards without a marker; a different config in the same folder is refus
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import time
@@ -46,29 +47,44 @@ def plan_shards(config: RunConfig) -> list[ShardSpec]:
     return specs
 
 
+def _items_digest(items: tuple[str, ...]) -> str:
+    return hashlib.sha256("\n".join(items).encode("utf-8")).hexdigest()[:16]
+
+
 def load_or_create_plan(config: RunConfig, out_dir: Path, overwrite: bool) -> list[ShardSpec]:
-    """Read the folder's plan if it was made by this config; otherwise start the folder afresh."""
+    """Plan the shards and check them against the folder's plan, if any.
+
+    The plan file keeps counts and digests of each shard's items, never the file names
+    themselves (names may carry patient identifiers); a resumed run lists the inputs again and
+    must find the same items in every shard.
+    """
     plan_path = out_dir / PLAN_NAME
-    if plan_path.exists():
-        plan = json.loads(plan_path.read_text(encoding="utf-8"))
-        if plan["config_hash"] == config.config_hash():
-            return [ShardSpec.from_dict(value) for value in plan["shards"]]
-        if not overwrite:
-            raise OutputFolderError(
-                f"{out_dir} holds a run with config {plan['config_hash']}, not {config.config_hash()}; "
-                "use another --out or pass --overwrite to replace it"
-            )
-    if overwrite:
-        for name in ("triplets", "rejects", MARKER_FOLDER):
-            shutil.rmtree(out_dir / name, ignore_errors=True)
-        for name in (PLAN_NAME, ERRORS_NAME, MANIFEST_NAME, "stats.json"):
-            (out_dir / name).unlink(missing_ok=True)
+    previous = json.loads(plan_path.read_text(encoding="utf-8")) if plan_path.exists() else None
+    if previous is not None and previous["config_hash"] != config.config_hash() and not overwrite:
+        raise OutputFolderError(
+            f"{out_dir} holds a run with config {previous['config_hash']}, not {config.config_hash()}; "
+            "use another --out or pass --overwrite to replace it"
+        )
     specs = plan_shards(config)
+    planned = [
+        {"index": spec.index, "source": spec.source, "items": len(spec.items), "digest": _items_digest(spec.items)}
+        for spec in specs
+    ]
+    if previous is not None and previous["config_hash"] == config.config_hash() and not overwrite:
+        if previous["shards"] != planned:
+            raise OutputFolderError(
+                f"the inputs changed since the run in {out_dir} started (different files per shard); "
+                "use another --out or pass --overwrite to start again"
+            )
+        return specs
+    for name in ("triplets", "rejects", MARKER_FOLDER):
+        shutil.rmtree(out_dir / name, ignore_errors=True)
+    for name in (PLAN_NAME, ERRORS_NAME, MANIFEST_NAME, "stats.json"):
+        (out_dir / name).unlink(missing_ok=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(
         plan_path,
-        {"config_hash": config.config_hash(), "pipeline_version": medtrinity.__version__,
-         "shards": [spec.to_dict() for spec in specs]},
+        {"config_hash": config.config_hash(), "pipeline_version": medtrinity.__version__, "shards": planned},
     )
     return specs
 
@@ -202,7 +218,7 @@ def run_status(out_dir: Path) -> dict:
         "shards_total": len(shards),
         "shards_done": len(results),
         "shards_left": len(left),
-        "left": [{"index": s["index"], "source": s["source"], "items": len(s["items"])} for s in left],
+        "left": [{"index": s["index"], "source": s["source"], "items": s["items"]} for s in left],
         "failed": {index: error for index, error in errors.items() if int(index) not in results},
         "triplets": sum(r["triplets"] for r in results.values()),
         "rejects": sum(r["rejects"] for r in results.values()),
