@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -18,7 +18,7 @@ console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 
 
-class ExecutorName(str, Enum):
+class ExecutorName(StrEnum):
     local = "local"
     ray = "ray"
 
@@ -128,7 +128,8 @@ def status(out: Path = typer.Argument(..., help="A run's output folder.")) -> No
     state = "complete" if info["shards_left"] == 0 else "incomplete"
     console.print(f"{info['out_dir']}: {state}, {info['shards_done']}/{info['shards_total']} shards done, "
                   f"{info['shards_left']} left, {len(info['failed'])} failed")
-    console.print(f"{info['triplets']} triplets, {info['rejects']} rejects; manifest {'written' if info['manifest'] else 'not written'}")
+    manifest = "written" if info["manifest"] else "not written"
+    console.print(f"{info['triplets']} triplets, {info['rejects']} rejects; manifest {manifest}")
     for code, count in info["reject_reasons"].items():
         console.print(f"  reject reason {code}: {count}")
     for index, error in info["failed"].items():

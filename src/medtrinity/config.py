@@ -58,7 +58,10 @@ class SlicingConfig(_Strict):
 
 
 class PreprocessConfig(_Strict):
-    """Display windowing and resizing. ``ct_window`` is a preset name, ``auto`` (by body part) or [center, width] in HU."""
+    """Display windowing and resizing.
+
+    ``ct_window`` is a preset name, ``auto`` (chosen by body part) or [center, width] in HU.
+    """
 
     ct_window: str | tuple[float, float] = "auto"
     percentiles: tuple[float, float] = (1.0, 99.0)

@@ -55,7 +55,9 @@ def _ellipsoid(grid_mm, center_mm, semi_axes_mm) -> np.ndarray:
     return ((z - cz) / az) ** 2 + ((y - cy) / ay) ** 2 + ((x - cx) / ax) ** 2 <= 1.0
 
 
-def make_ct_phantom(seed: int = 0) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float], tuple[LesionTruth, ...]]:
+def make_ct_phantom(
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float], tuple[LesionTruth, ...]]:
     """HU volume and label volume in LPS ``[z, y, x]`` order, voxel size (x, y, z) in mm, lesion truth.
 
     Image columns grow towards the patient's left, so the liver (patient's right) lies at low x.

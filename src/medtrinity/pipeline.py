@@ -142,7 +142,9 @@ def process_shard(spec: ShardSpec, config: RunConfig) -> tuple[list[dict], list[
                 counter.samples_out += 1
             except SampleError as error:
                 counter.reject(error.code)
-                rejects.append(Reject(sample.id, sample.source, sample.source_file, stage.name, error.code, error.message))
+                rejects.append(
+                    Reject(sample.id, sample.source, sample.source_file, stage.name, error.code, error.message)
+                )
                 sample = None
             except Exception as error:  # a stage bug on one sample must not sink the shard
                 counter.reject("stage_error")

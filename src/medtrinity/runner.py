@@ -20,7 +20,7 @@ from medtrinity.config import ConfigError, RunConfig
 from medtrinity.executors import ShardOutcome, make_executor
 from medtrinity.export.atomic import remove_temporaries, write_atomic, write_json_atomic
 from medtrinity.export.manifest import MANIFEST_NAME, write_manifest
-from medtrinity.pipeline import MARKER_FOLDER, ShardSpec, marker_path
+from medtrinity.pipeline import MARKER_FOLDER, ShardSpec
 from medtrinity.sources import make_reader
 from medtrinity.stats import merge_stage_dicts
 

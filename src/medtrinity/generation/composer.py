@@ -84,8 +84,11 @@ def _roi_sentences(sample: Sample) -> list[Sentence]:
         sentences.append(Sentence("roi_analysis", options[_variant(sample, key, 2)], evidence))
         if roi.volume_ml is not None and roi.kind == "lesion":
             sentences.append(
-                Sentence("roi_analysis", f"Across the whole volume the {roi.label} label occupies {roi.volume_ml:.1f} ml.",
-                         [f"{key}.volume_ml"])
+                Sentence(
+                    "roi_analysis",
+                    f"Across the whole volume the {roi.label} label occupies {roi.volume_ml:.1f} ml.",
+                    [f"{key}.volume_ml"],
+                )
             )
     if len(sample.rois) > MAX_DESCRIBED_ROIS:
         sentences.append(

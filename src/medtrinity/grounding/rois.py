@@ -15,8 +15,10 @@ from medtrinity.grounding import measure
 from medtrinity.grounding.rle import encode_mask
 from medtrinity.records import ROI, Sample
 
+Component = tuple[np.ndarray, tuple[int, int, int, int], int, tuple[float, float]]
 
-def _components(binary: np.ndarray, min_area_px: int) -> list[tuple[np.ndarray, tuple[int, int, int, int], int, tuple[float, float]]]:
+
+def _components(binary: np.ndarray, min_area_px: int) -> list[Component]:
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(binary.astype(np.uint8), connectivity=8)
     found = []
     for index in range(1, count):
@@ -30,7 +32,9 @@ def _components(binary: np.ndarray, min_area_px: int) -> list[tuple[np.ndarray, 
     return found
 
 
-def _share_by_label(label_map: np.ndarray, where: np.ndarray, names: dict[int, str], exclude: set[str]) -> dict[str, float]:
+def _share_by_label(
+    label_map: np.ndarray, where: np.ndarray, names: dict[int, str], exclude: set[str]
+) -> dict[str, float]:
     values = label_map[where]
     if values.size == 0:
         return {}

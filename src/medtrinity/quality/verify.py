@@ -72,9 +72,8 @@ def check_intensity(sample: Sample, text: str) -> list[QCIssue]:
             continue
         for sentence in _sentences_about(text, roi.label):
             if _mentions(sentence, opposite):
-                issues.append(
-                    QCIssue("intensity_mismatch", f"text calls the {roi.label} {opposite!r}; measured {roi.intensity_word!r}")
-                )
+                message = f"text calls the {roi.label} {opposite!r}; measured {roi.intensity_word!r}"
+                issues.append(QCIssue("intensity_mismatch", message))
                 break
     return issues
 
