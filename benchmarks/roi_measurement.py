@@ -21,7 +21,7 @@ def synthetic_slice(rng: np.random.Generator, lesions: int) -> Sample:
     cv2.ellipse(labels, (200, 250), (120, 100), 0, 0, 360, 1, -1)   # liver
     cv2.ellipse(labels, (380, 260), (50, 70), 0, 0, 360, 2, -1)     # spleen
     pixels[labels == 1] = 100
-    for index in range(lesions):
+    for _ in range(lesions):
         center = (int(rng.integers(120, 280)), int(rng.integers(180, 320)))
         cv2.circle(labels, center, int(rng.integers(4, 20)), 3, -1)
     pixels[labels == 3] = 45

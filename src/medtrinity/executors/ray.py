@@ -17,6 +17,7 @@ from medtrinity.registry import require
 
 
 def _import_ray_loopback():
+    """Import Ray with loopback-only settings; they take effect only if Ray was not imported before."""
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -37,6 +38,14 @@ class RayExecutor(Executor):
             else:
                 temp_dir = tempfile.mkdtemp(prefix="mtray-")
                 ray.init(num_cpus=self.workers, include_dashboard=False, _temp_dir=temp_dir, log_to_driver=False)
+                address = ray.get_runtime_context().gcs_address
+                if not address.startswith("127.0.0.1:"):
+                    ray.shutdown()
+                    shutil.rmtree(temp_dir, ignore_errors=True)
+                    raise RuntimeError(
+                        f"the local Ray cluster listens on {address}, not on loopback: Ray was imported before "
+                        "medtrinity could set RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0; set it before importing ray"
+                    )
         try:
             task = ray.remote(num_cpus=1, max_retries=1)(execute_shard)
             pending = {task.remote(spec, config, out_dir): spec["index"] for spec in specs}
