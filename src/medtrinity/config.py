@@ -79,6 +79,7 @@ class GroundingConfig(_Strict):
     heterogeneity_cv: float = Field(default=0.15, ge=0.0)
     heterogeneity_sd_hu: float = Field(default=20.0, ge=0.0)
     neighbour_distance_mm: float = Field(default=5.0, ge=0.0)
+    margin_sharpness_limit: float = Field(default=0.6, ge=0.0)
 
 
 class KnowledgeConfig(_Strict):

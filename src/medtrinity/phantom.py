@@ -35,6 +35,8 @@ class LesionTruth:
     side: str
     intensity: str
     texture: str
+    margin: str = "well-defined"
+    edge_width_mm: float = 0.0
 
     @property
     def volume_ml(self) -> float:
@@ -45,6 +47,8 @@ LESIONS: tuple[LesionTruth, ...] = (
     LesionTruth("liver lesion", (12, 110, 80), 20.0, 45.0, 8.0, "liver", "right", "hypodense", "homogeneous"),
     LesionTruth("liver lesion", (24, 128, 70), 12.5, 185.0, 8.0, "liver", "right", "hyperdense", "homogeneous"),
     LesionTruth("splenic lesion", (20, 150, 205), 25.0, 55.0, 45.0, "spleen", "left", "hypodense", "heterogeneous"),
+    LesionTruth("liver lesion", (30, 105, 72), 18.0, 50.0, 8.0, "liver", "right", "hypodense", "homogeneous",
+                margin="ill-defined", edge_width_mm=1.5),
 )
 
 
@@ -90,7 +94,17 @@ def make_ct_phantom(
         sphere = _ellipsoid(grid, center_mm, (radius, radius, radius))
         value = next(v for v, name in LABELS.items() if name == lesion.label)
         labels[sphere] = value
-        hu[sphere] = lesion.hu + rng.normal(0.0, lesion.noise_sd_hu, size=int(sphere.sum())).astype(np.float32)
+        if lesion.edge_width_mm > 0:
+            # an ill-defined lesion: its density fades into the organ over a sigmoid edge
+            reach = radius + 4 * lesion.edge_width_mm
+            region = _ellipsoid(grid, center_mm, (reach, reach, reach))
+            distance = np.sqrt(sum((axis[region] - c) ** 2 for axis, c in zip(grid, center_mm, strict=True)))
+            weight = 1.0 / (1.0 + np.exp(-(radius - distance) / lesion.edge_width_mm))
+            noise = rng.normal(0.0, lesion.noise_sd_hu, size=int(region.sum()))
+            hu[region] = (hu[region] * (1 - weight) + (lesion.hu + noise) * weight).astype(np.float32)
+        else:
+            noise = rng.normal(0.0, lesion.noise_sd_hu, size=int(sphere.sum()))
+            hu[sphere] = (lesion.hu + noise).astype(np.float32)
     return np.round(hu).astype(np.float32), labels, SPACING_XYZ_MM, LESIONS
 
 

@@ -72,9 +72,16 @@ class ROI:
     label_value: int = 0
     instance: int = 1
     largest_diameter_mm: float | None = None
+    perpendicular_diameter_mm: float | None = None
+    shape: str = ""
+    circularity: float | None = None
+    solidity: float | None = None
+    eccentricity: float | None = None
     region: str = ""
     patient_side: str = ""
+    patient_direction: list[str] = field(default_factory=list)
     containing_organ: str = ""
+    organ_part: str = ""
     neighbours: list[str] = field(default_factory=list)
     mean_intensity: float | None = None
     intensity_unit: str = ""
@@ -82,8 +89,13 @@ class ROI:
     intensity_word: str = ""
     intensity_sd: float | None = None
     texture: str = ""
+    margin: str = ""
+    margin_sharpness: float | None = None
+    colour: str = ""
     count_same_label: int = 1
     volume_ml: float | None = None
+    slices_spanned: int | None = None
+    largest_slice_index: int | None = None
     origin: str = "provided"
 
 
@@ -162,6 +174,8 @@ class Sample:
     license: str = ""
     source_file: str = ""
     volume_stats: dict[str, dict[str, float]] = field(default_factory=dict)
+    lesion_components: np.ndarray | None = None
+    component_stats: dict[int, dict[str, float]] = field(default_factory=dict)
     image: np.ndarray | None = None
     rois: list[ROI] = field(default_factory=list)
     context_rois: list[ROI] = field(default_factory=list)

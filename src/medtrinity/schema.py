@@ -26,9 +26,16 @@ ROI_TYPE = pa.struct(
         ("area_mm2", pa.float64()),
         ("centroid_xy", pa.list_(pa.float64(), 2)),
         ("largest_diameter_mm", pa.float64()),
+        ("perpendicular_diameter_mm", pa.float64()),
+        ("shape", pa.string()),
+        ("circularity", pa.float64()),
+        ("solidity", pa.float64()),
+        ("eccentricity", pa.float64()),
         ("region", pa.string()),
         ("patient_side", pa.string()),
+        ("patient_direction", pa.list_(pa.string())),
         ("containing_organ", pa.string()),
+        ("organ_part", pa.string()),
         ("neighbours", pa.list_(pa.string())),
         ("mean_intensity", pa.float64()),
         ("intensity_unit", pa.string()),
@@ -36,8 +43,13 @@ ROI_TYPE = pa.struct(
         ("intensity_word", pa.string()),
         ("intensity_sd", pa.float64()),
         ("texture", pa.string()),
+        ("margin", pa.string()),
+        ("margin_sharpness", pa.float64()),
+        ("colour", pa.string()),
         ("count_same_label", pa.int32()),
         ("volume_ml", pa.float64()),
+        ("slices_spanned", pa.int32()),
+        ("largest_slice_index", pa.int32()),
         ("origin", pa.string()),
     ]
 )
@@ -102,31 +114,18 @@ REJECT_SCHEMA = pa.schema(
 
 
 def roi_to_row(roi: ROI) -> dict:
-    return {
-        "label": roi.label,
-        "kind": roi.kind,
-        "label_value": roi.label_value,
-        "instance": roi.instance,
-        "bbox_xyxy": list(roi.bbox_xyxy),
-        "mask_rle": {"size": list(roi.mask_rle["size"]), "counts": roi.mask_rle["counts"]},
-        "area_px": roi.area_px,
-        "area_mm2": roi.area_mm2,
-        "centroid_xy": list(roi.centroid_xy),
-        "largest_diameter_mm": roi.largest_diameter_mm,
-        "region": roi.region,
-        "patient_side": roi.patient_side,
-        "containing_organ": roi.containing_organ,
-        "neighbours": list(roi.neighbours),
-        "mean_intensity": roi.mean_intensity,
-        "intensity_unit": roi.intensity_unit,
-        "contrast_to_surround": roi.contrast_to_surround,
-        "intensity_word": roi.intensity_word,
-        "intensity_sd": roi.intensity_sd,
-        "texture": roi.texture,
-        "count_same_label": roi.count_same_label,
-        "volume_ml": roi.volume_ml,
-        "origin": roi.origin,
-    }
+    """One ROI as a struct row: every schema field taken from the ROI, tuples as lists."""
+    row = {}
+    for name in ROI_TYPE.names:
+        value = getattr(roi, name)
+        if name == "mask_rle":
+            value = {"size": list(value["size"]), "counts": value["counts"]}
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, list):
+            value = list(value)
+        row[name] = value
+    return row
 
 
 def triplet_row(sample: Sample, image_png: bytes, pipeline_version: str, config_hash: str) -> dict:

@@ -47,18 +47,6 @@ def image_region(centroid_xy: tuple[float, float], width_px: int, height_px: int
     return words or "central"
 
 
-def body_midline_x(pixels: np.ndarray, intensity_unit: str) -> float:
-    """Column of the body's midline: centre of the body outline on CT (> -500 HU), else of the image."""
-    if intensity_unit == "HU" and pixels.ndim == 2:
-        body = (pixels > -500).astype(np.uint8)
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(body, connectivity=8)
-        if count > 1:
-            largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-            left = stats[largest, cv2.CC_STAT_LEFT]
-            return float(left + stats[largest, cv2.CC_STAT_WIDTH] / 2.0)
-    return pixels.shape[1] / 2.0
-
-
 def patient_side(
     centroid_x: float, midline_x: float, width_px: int, column_direction: str, tolerance: float = 0.05
 ) -> str:
@@ -92,6 +80,7 @@ INTENSITY_WORDS: dict[str, tuple[str, str, str]] = {
     "pet": ("with reduced uptake", "with similar uptake", "with increased uptake"),
 }
 _GENERIC_WORDS = ("darker", "of similar brightness", "brighter")
+INTENSITY_WORDS["colour"] = _GENERIC_WORDS
 
 
 def intensity_word(modality: str, contrast: float, reference: float, unit: str, threshold_hu: float) -> str:
@@ -114,3 +103,161 @@ def texture_word(sd: float, mean: float, unit: str, sd_limit_hu: float, cv_limit
     if unit == "HU":
         return "heterogeneous" if sd > sd_limit_hu else "homogeneous"
     return "heterogeneous" if sd > cv_limit * max(abs(mean), 1e-6) else "homogeneous"
+
+
+def _boundary_points(mask: np.ndarray) -> np.ndarray:
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    return np.concatenate([contour.reshape(-1, 2) for contour in contours]).astype(np.float64)
+
+
+def perpendicular_diameter_mm(mask: np.ndarray, spacing_mm: tuple[float, float] | None) -> float | None:
+    """Width of the region at right angles to its largest diameter, in mm (the 'short axis').
+
+    The extent of the boundary pixel centres projected on the perpendicular direction, plus
+    one pixel: within about a pixel of the truth on discs and ellipses.
+    """
+    if spacing_mm is None or not mask.any():
+        return None
+    spacing = np.asarray(spacing_mm, dtype=np.float64)
+    points_mm = _boundary_points(mask) * spacing
+    hull = cv2.convexHull(points_mm.astype(np.float32)).reshape(-1, 2).astype(np.float64)
+    differences = hull[:, None, :] - hull[None, :, :]
+    distances = np.sqrt((differences**2).sum(axis=2))
+    first, second = np.unravel_index(int(np.argmax(distances)), distances.shape)
+    if distances[first, second] == 0.0:
+        return float(spacing.mean())
+    along = differences[first, second] / distances[first, second]
+    across = np.array([-along[1], along[0]])
+    projected = hull @ across
+    footprint = float(np.hypot(across[0] * spacing[0], across[1] * spacing[1]))
+    return float(projected.max() - projected.min()) + footprint
+
+
+def shape_metrics(mask: np.ndarray) -> tuple[float, float, float]:
+    """(circularity, solidity, eccentricity) of a region, each in 0..1.
+
+    Circularity 4*pi*area/perimeter^2 (1 for a disc, lower for elongated or ragged outlines);
+    solidity area over the area of the convex hull of the boundary pixels' edge midpoints (near 1
+    for convex shapes, also small digitised discs);
+    eccentricity of the ellipse with the same second moments (0 round, towards 1 elongated).
+    """
+    area = float(mask.sum())
+    centres = _boundary_points(mask)
+    edge_midpoints = np.array([[0.5, 0.0], [-0.5, 0.0], [0.0, 0.5], [0.0, -0.5]])
+    hull = cv2.convexHull((centres[:, None, :] + edge_midpoints[None, :, :]).reshape(-1, 2).astype(np.float32))
+    hull_area = float(cv2.contourArea(hull))
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(contour, True) for contour in contours) + np.pi
+    circularity = min(1.0, 4.0 * np.pi * area / perimeter**2)
+    solidity = min(1.0, area / hull_area) if hull_area > 0 else 1.0
+    ys, xs = np.nonzero(mask)
+    if xs.size < 3:
+        return circularity, solidity, 0.0
+    eigen = np.sort(np.linalg.eigvalsh(np.cov(np.vstack([xs, ys]).astype(np.float64))))
+    eccentricity = float(np.sqrt(max(0.0, 1.0 - eigen[0] / eigen[1]))) if eigen[1] > 0 else 0.0
+    return float(circularity), float(solidity), eccentricity
+
+
+def shape_word(solidity: float, eccentricity: float) -> str:
+    """round / oval / lobulated / irregular from solidity and eccentricity.
+
+    Spiculated or ragged outlines leave much of their hull empty (solidity < 0.65): irregular;
+    gentle bulges leave less (< 0.93): lobulated; convex outlines are oval when their axis
+    ratio is under 0.8 (eccentricity >= 0.6), else round. Thresholds were set on digitised
+    discs (solidity >= 0.95 from 5 px up), ellipses and sine-lobed outlines (0.76 to 0.90).
+    """
+    if solidity < 0.65:
+        return "irregular"
+    if solidity < 0.93:
+        return "lobulated"
+    return "oval" if eccentricity >= 0.6 else "round"
+
+
+def margin_sharpness(pixels: np.ndarray, mask: np.ndarray, exclude: np.ndarray | None = None) -> float | None:
+    """How much of the lesion-to-surround contrast happens right at the border (about 1 sharp, lower blurred).
+
+    Ratio of the step between the 2-pixel bands just inside and just outside the border to
+    the step between the core (more than 3 pixels inside) and the far surround (3 to 6 pixels
+    outside). None when the region is too small for a core or the overall contrast is nil.
+    """
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+    core = cv2.erode(mask.astype(np.uint8), kernel) > 0
+    if not core.any():
+        return None
+    inner_band = mask & ~(cv2.erode(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))) > 0)
+    outer_band = ring(mask, 2)
+    far = ring(mask, 6) & ~ring(mask, 3)
+    if exclude is not None:
+        outer_band &= ~exclude
+        far &= ~exclude
+    if not outer_band.any() or not far.any():
+        return None
+    total = float(pixels[core].mean() - pixels[far].mean())
+    if abs(total) < 1e-6:
+        return None
+    step = float(pixels[inner_band].mean() - pixels[outer_band].mean())
+    return step / total
+
+
+def margin_word(sharpness: float | None, limit: float = 0.6) -> str:
+    """well-defined when most of the contrast is at the border, ill-defined otherwise ('' when unknown)."""
+    if sharpness is None:
+        return ""
+    return "well-defined" if sharpness >= limit else "ill-defined"
+
+
+_HUE_NAMES = ((15, "red"), (40, "orange"), (70, "yellow"), (160, "green"), (200, "cyan"), (260, "blue"),
+              (290, "purple"), (335, "pink"), (360, "red"))
+
+
+def colour_word(rgb_mean: np.ndarray) -> str:
+    """A plain colour name for a mean RGB value: 'dark red', 'pale pink', 'grey' ..."""
+    red, green, blue = (float(value) / 255.0 for value in rgb_mean)
+    high, low = max(red, green, blue), min(red, green, blue)
+    value, saturation = high, (high - low) / high if high > 0 else 0.0
+    if saturation < 0.15:
+        return "black" if value < 0.2 else "white" if value > 0.85 else "grey"
+    if high == red:
+        hue = (60 * ((green - blue) / (high - low))) % 360
+    elif high == green:
+        hue = 60 * ((blue - red) / (high - low)) + 120
+    else:
+        hue = 60 * ((red - green) / (high - low)) + 240
+    name = next(word for limit, word in _HUE_NAMES if hue < limit)
+    if name == "orange" and value < 0.6:
+        name = "brown"
+    prefix = "dark " if value < 0.35 else "pale " if saturation < 0.35 and value > 0.7 else ""
+    return prefix + name
+
+
+_DIRECTION_WORD = {"A": "anterior", "P": "posterior", "S": "superior", "I": "inferior"}
+
+
+def body_center_xy(pixels: np.ndarray, intensity_unit: str) -> tuple[float, float]:
+    """Centre of the body outline's box on CT (> -500 HU), else the image centre, in pixels."""
+    if intensity_unit == "HU" and pixels.ndim == 2:
+        body = (pixels > -500).astype(np.uint8)
+        count, _labels, stats, _ = cv2.connectedComponentsWithStats(body, connectivity=8)
+        if count > 1:
+            largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+            x = stats[largest, cv2.CC_STAT_LEFT] + stats[largest, cv2.CC_STAT_WIDTH] / 2.0
+            y = stats[largest, cv2.CC_STAT_TOP] + stats[largest, cv2.CC_STAT_HEIGHT] / 2.0
+            return float(x), float(y)
+    return pixels.shape[1] / 2.0, pixels.shape[0] / 2.0
+
+
+def patient_directions(
+    centroid_xy: tuple[float, float], center_xy: tuple[float, float], shape_hw: tuple[int, int],
+    orientation: tuple[str, str], tolerance: float = 0.1,
+) -> list[str]:
+    """anterior/posterior and superior/inferior words for a position, from the image axes' patient letters."""
+    words = []
+    for axis, letter in enumerate(orientation):
+        if letter not in _DIRECTION_WORD:
+            continue
+        offset = centroid_xy[axis] - center_xy[axis]
+        size = shape_hw[1 - axis]
+        if abs(offset) <= tolerance * size:
+            continue
+        words.append(_DIRECTION_WORD[letter if offset > 0 else _OPPOSITE[letter]])
+    return words

@@ -12,6 +12,7 @@ import numpy as np
 
 from medtrinity.config import GroundingConfig
 from medtrinity.grounding import measure
+from medtrinity.grounding.anatomy import organ_part
 from medtrinity.grounding.rle import encode_mask
 from medtrinity.records import ROI, Sample
 
@@ -51,6 +52,69 @@ def _area_mm2(area_px: int, spacing_mm: tuple[float, float] | None) -> float | N
     return None if spacing_mm is None else round(area_px * spacing_mm[0] * spacing_mm[1], 2)
 
 
+def _finding_pixels(sample: Sample) -> np.ndarray | None:
+    if sample.label_map is None:
+        return None
+    values = [value for value, name in sample.label_names.items() if name in sample.finding_labels]
+    return np.isin(sample.label_map, values) if values else np.zeros(sample.label_map.shape, dtype=bool)
+
+
+def _measure_shape(roi: ROI, mask: np.ndarray, spacing_mm) -> None:
+    diameter = measure.largest_diameter_mm(mask, spacing_mm)
+    roi.largest_diameter_mm = None if diameter is None else round(diameter, 2)
+    perpendicular = measure.perpendicular_diameter_mm(mask, spacing_mm)
+    roi.perpendicular_diameter_mm = None if perpendicular is None else round(perpendicular, 2)
+    circularity, solidity, eccentricity = measure.shape_metrics(mask)
+    roi.circularity, roi.solidity, roi.eccentricity = round(circularity, 3), round(solidity, 3), round(eccentricity, 3)
+    roi.shape = measure.shape_word(solidity, eccentricity)
+
+
+def _measure_intensity(roi: ROI, sample: Sample, mask: np.ndarray, settings: GroundingConfig) -> None:
+    findings = _finding_pixels(sample)
+    surround = measure.ring(mask, settings.surround_ring_px)
+    if findings is not None:
+        surround &= ~findings
+    colour = sample.pixels.ndim == 3
+    pixels = sample.pixels.astype(np.float32)
+    if colour:
+        roi.colour = measure.colour_word(pixels[mask].mean(axis=0))
+        pixels = pixels @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # luminance
+    inside = pixels[mask].astype(np.float64)
+    around = pixels[surround].astype(np.float64)
+    roi.mean_intensity = round(float(inside.mean()), 2)
+    roi.intensity_sd = round(float(inside.std()), 2)
+    roi.texture = measure.texture_word(
+        roi.intensity_sd, roi.mean_intensity, sample.intensity_unit,
+        settings.heterogeneity_sd_hu, settings.heterogeneity_cv,
+    )
+    if around.size:
+        reference = float(around.mean())
+        roi.contrast_to_surround = round(roi.mean_intensity - reference, 2)
+        modality = "colour" if colour else sample.modality
+        roi.intensity_word = measure.intensity_word(
+            modality, roi.contrast_to_surround, reference, sample.intensity_unit, settings.contrast_threshold
+        )
+    if roi.kind == "lesion":
+        sharpness = measure.margin_sharpness(pixels, mask, exclude=None if findings is None else findings & ~mask)
+        roi.margin_sharpness = None if sharpness is None else round(sharpness, 3)
+        roi.margin = measure.margin_word(sharpness, settings.margin_sharpness_limit)
+
+
+def _lesion_3d(roi: ROI, sample: Sample, mask: np.ndarray) -> None:
+    if sample.lesion_components is None:
+        return
+    ids, counts = np.unique(sample.lesion_components[mask], return_counts=True)
+    keep = ids != 0
+    if not keep.any():
+        return
+    component = int(ids[keep][np.argmax(counts[keep])])
+    stats = sample.component_stats.get(component)
+    if stats is not None:
+        roi.volume_ml = stats["volume_ml"]
+        roi.slices_spanned = int(stats["slices"])
+        roi.largest_slice_index = int(stats["largest_slice"])
+
+
 def measure_roi(
     sample: Sample,
     mask: np.ndarray,
@@ -60,11 +124,10 @@ def measure_roi(
     area_px: int,
     centroid,
     settings: GroundingConfig,
-    midline_x: float,
+    body_center_xy: tuple[float, float],
 ) -> ROI:
     """Every per-region fact the description may state, computed from the pixels."""
     height, width = mask.shape
-    diameter = measure.largest_diameter_mm(mask, sample.spacing_mm)
     roi = ROI(
         label=label,
         kind=kind,
@@ -73,36 +136,25 @@ def measure_roi(
         area_px=area_px,
         area_mm2=_area_mm2(area_px, sample.spacing_mm),
         centroid_xy=centroid,
-        largest_diameter_mm=None if diameter is None else round(diameter, 2),
         region=measure.image_region(centroid, width, height),
         intensity_unit=sample.intensity_unit,
     )
-    roi.patient_side = measure.patient_side(centroid[0], midline_x, width, sample.patient_orientation[0])
-    if sample.pixels.ndim == 2:
-        inside = sample.pixels[mask].astype(np.float64)
-        surround = measure.ring(mask, settings.surround_ring_px)
-        if sample.label_map is not None:
-            finding_values = [v for v, n in sample.label_names.items() if n in sample.finding_labels]
-            surround &= ~np.isin(sample.label_map, finding_values)
-        around = sample.pixels[surround].astype(np.float64)
-        roi.mean_intensity = round(float(inside.mean()), 2)
-        roi.intensity_sd = round(float(inside.std()), 2)
-        roi.texture = measure.texture_word(
-            roi.intensity_sd, roi.mean_intensity, sample.intensity_unit,
-            settings.heterogeneity_sd_hu, settings.heterogeneity_cv,
-        )
-        if around.size:
-            reference = float(around.mean())
-            roi.contrast_to_surround = round(roi.mean_intensity - reference, 2)
-            roi.intensity_word = measure.intensity_word(
-                sample.modality, roi.contrast_to_surround, reference, sample.intensity_unit,
-                settings.contrast_threshold,
-            )
+    _measure_shape(roi, mask, sample.spacing_mm)
+    roi.patient_side = measure.patient_side(centroid[0], body_center_xy[0], width, sample.patient_orientation[0])
+    roi.patient_direction = measure.patient_directions(
+        centroid, body_center_xy, (height, width), sample.patient_orientation
+    )
+    if sample.pixels.ndim in (2, 3):
+        _measure_intensity(roi, sample, mask, settings)
     if sample.label_map is not None:
         _place_in_anatomy(roi, sample, mask, settings)
-    stats = sample.volume_stats.get(label)
-    if stats is not None:
+    if kind == "lesion":
+        _lesion_3d(roi, sample, mask)
+    if roi.volume_ml is None and label in sample.volume_stats:
+        stats = sample.volume_stats[label]
         roi.volume_ml = stats["volume_ml"]
+        roi.slices_spanned = int(stats["slices"])
+        roi.largest_slice_index = int(stats["largest_slice"])
     return roi
 
 
@@ -117,6 +169,9 @@ def _place_in_anatomy(roi: ROI, sample: Sample, mask: np.ndarray, settings: Grou
         organ, share = max(sorted(shares.items()), key=lambda item: item[1])
         if share >= 0.5:
             roi.containing_organ = organ
+            values = [value for value, name in sample.label_names.items() if name == organ]
+            organ_mask = np.isin(sample.label_map, values) | mask
+            roi.organ_part = organ_part(sample, organ, organ_mask, roi.centroid_xy)
     spacing = min(sample.spacing_mm) if sample.spacing_mm else 1.0
     reach_px = max(2, int(round(settings.neighbour_distance_mm / spacing)))
     near = _share_by_label(sample.label_map, measure.ring(mask, reach_px), sample.label_names, exclude)
@@ -131,7 +186,7 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
         return sample
     findings: list[ROI] = []
     organs: list[ROI] = []
-    midline_x = measure.body_midline_x(sample.pixels, sample.intensity_unit)
+    center_xy = measure.body_center_xy(sample.pixels, sample.intensity_unit)
     present = sorted(int(value) for value in np.unique(sample.label_map) if value != 0)
     for value in present:
         label = sample.label_names.get(value, f"label {value}")
@@ -145,7 +200,7 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
             centroid = (round(float(xs.mean()), 2), round(float(ys.mean()), 2))
             parts = [(merged, box, area, centroid)]
         for instance, (mask, box, area, centroid) in enumerate(parts, start=1):
-            roi = measure_roi(sample, mask, label, kind, box, area, centroid, settings, midline_x)
+            roi = measure_roi(sample, mask, label, kind, box, area, centroid, settings, center_xy)
             roi.label_value = value
             roi.instance = instance
             roi.count_same_label = len(parts)

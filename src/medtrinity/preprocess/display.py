@@ -35,6 +35,8 @@ def preprocess_sample(sample: Sample, settings: PreprocessConfig) -> Sample:
         sample.pixels = resize_physical(pixels, shape) if pixels.ndim == 2 else resize_image(pixels, scale)
         if sample.label_map is not None:
             sample.label_map = resize_labels(sample.label_map, shape)
+        if sample.lesion_components is not None:
+            sample.lesion_components = resize_labels(sample.lesion_components, shape)
         if sample.spacing_mm is not None:
             sample.spacing_mm = (
                 sample.spacing_mm[0] * pixels.shape[1] / shape[1],

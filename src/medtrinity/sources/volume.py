@@ -39,6 +39,33 @@ PLANE_ORIENTATION: dict[str, tuple[str, str]] = {
 }
 
 
+def lps_transform(axis_directions: np.ndarray) -> tuple[tuple[int, int, int], tuple[bool, bool, bool]]:
+    """How to bring an array to LPS ``[z, y, x]``: the source axis for each target axis, and which to flip.
+
+    ``axis_directions[a]`` is the patient-space (LPS, mm) unit vector along which array axis ``a``
+    grows. Each array axis is assigned to the patient axis it is closest to (no resampling).
+    """
+    directions = np.asarray(axis_directions, dtype=float)
+    order: list[int] = []
+    flips: list[bool] = []
+    for patient_axis in (2, 1, 0):  # target array axes z, y, x
+        candidates = [a for a in range(3) if a not in order]
+        source = max(candidates, key=lambda a: abs(directions[a][patient_axis]))
+        order.append(source)
+        flips.append(bool(directions[source][patient_axis] < 0))
+    return (order[0], order[1], order[2]), (flips[0], flips[1], flips[2])
+
+
+def reorient_to_lps(array: np.ndarray, axis_directions: np.ndarray) -> np.ndarray:
+    """Transpose and flip a 3D array whose axes grow along ``axis_directions`` into LPS ``[z, y, x]``."""
+    order, flips = lps_transform(axis_directions)
+    result = np.transpose(array, order)
+    for axis, flip in enumerate(flips):
+        if flip:
+            result = np.flip(result, axis=axis)
+    return np.ascontiguousarray(result)
+
+
 def plane_slice(array: np.ndarray, plane: str, index: int) -> np.ndarray:
     """Slice ``index`` of an LPS ``[z, y, x]`` array in display orientation for ``plane``."""
     if plane == "axial":
@@ -92,12 +119,51 @@ def label_volume_stats(labels: np.ndarray, names: dict[int, str], spacing_xyz_mm
             continue
         name = names.get(value, f"label {value}")
         present = np.any(labels == value, axis=axes)
+        indices = np.flatnonzero(present)
         stats[name] = {
             "volume_ml": round(float(counts[value]) * voxel_ml, 3),
             "slices": int(present.sum()),
             "largest_slice": int(np.argmax(np.sum(labels == value, axis=axes))),
+            "first_slice": int(indices[0]),
+            "last_slice": int(indices[-1]),
         }
     return stats
+
+
+def finding_components(
+    labels: np.ndarray, finding_values: list[int], spacing_xyz_mm, plane: str
+) -> tuple[np.ndarray, dict[int, dict[str, float]]]:
+    """3D connected components of the finding labels (26-connected), each with its own volume.
+
+    Returns an id volume (0 = none; ids unique across labels) and, per id, the lesion's volume
+    in ml, the number of ``plane`` slices it spans and the slice where its area is largest, so
+    each 2D sample of a lesion can carry that lesion's 3D figures.
+    """
+    import SimpleITK as sitk
+
+    ids = np.zeros(labels.shape, dtype=np.int32)
+    stats: dict[int, dict[str, float]] = {}
+    voxel_ml = float(np.prod(spacing_xyz_mm)) / 1000.0
+    axes = {"axial": (1, 2), "coronal": (0, 2), "sagittal": (0, 1)}[plane]
+    next_id = 1
+    for value in finding_values:
+        binary = labels == value
+        if not binary.any():
+            continue
+        components = sitk.GetArrayFromImage(
+            sitk.ConnectedComponent(sitk.GetImageFromArray(binary.astype(np.uint8)), True)
+        )
+        for component in range(1, int(components.max()) + 1):
+            voxels = components == component
+            per_slice = voxels.sum(axis=axes)
+            ids[voxels] = next_id
+            stats[next_id] = {
+                "volume_ml": round(float(per_slice.sum()) * voxel_ml, 3),
+                "slices": int((per_slice > 0).sum()),
+                "largest_slice": int(np.argmax(per_slice)),
+            }
+            next_id += 1
+    return ids, stats
 
 
 def volume_samples(
@@ -141,6 +207,13 @@ def volume_samples(
     )
     de_identified = case_id(source.name, case_key, config.case_id_salt)
     findings = frozenset(name for name in label_names.values() if is_finding(name, source.findings))
+    components, component_stats = None, {}
+    if volume.labels is not None:
+        finding_values = sorted(value for value, name in label_names.items() if name in findings)
+        if finding_values:
+            components, component_stats = finding_components(
+                volume.labels, finding_values, volume.spacing_xyz_mm, plane
+            )
     metadata = allowed_metadata(
         {
             **volume.metadata,
@@ -169,4 +242,8 @@ def volume_samples(
             license=source.license,
             source_file=source_file,
             volume_stats=stats,
+            lesion_components=None if components is None else np.ascontiguousarray(
+                plane_slice(components, plane, index)
+            ),
+            component_stats=component_stats,
         )

@@ -51,11 +51,20 @@ def test_patient_side_follows_orientation_not_the_image():
     assert measure.patient_side(250, 150, 300, "P") == ""
 
 
-def test_body_midline_uses_the_body_outline_on_ct():
+def test_body_center_uses_the_body_outline_on_ct():
     pixels = np.full((100, 200), -1000.0)
-    pixels[20:80, 100:180] = 40.0  # body off-centre, centre column 140
-    assert measure.body_midline_x(pixels, "HU") == pytest.approx(140.0)
-    assert measure.body_midline_x(pixels, "") == pytest.approx(100.0)
+    pixels[20:80, 100:180] = 40.0  # body off-centre: box centre (140, 50)
+    assert measure.body_center_xy(pixels, "HU") == pytest.approx((140.0, 50.0))
+    assert measure.body_center_xy(pixels, "") == pytest.approx((100.0, 50.0))
+
+
+def test_patient_directions_from_row_and_column_letters():
+    # axial: rows grow to posterior; coronal: rows grow to inferior
+    assert measure.patient_directions((100, 20), (100, 100), (200, 200), ("L", "P")) == ["anterior"]
+    assert measure.patient_directions((100, 180), (100, 100), (200, 200), ("L", "I")) == ["inferior"]
+    assert measure.patient_directions((30, 100), (100, 100), (200, 200), ("P", "I")) == ["anterior"]
+    assert measure.patient_directions((100, 105), (100, 100), (200, 200), ("L", "P")) == []
+    assert measure.patient_directions((100, 20), (100, 100), (200, 200), ("", "")) == []
 
 
 def test_intensity_words_in_each_modality_vocabulary():
@@ -73,3 +82,56 @@ def test_texture_word_uses_hu_spread_on_ct_and_relative_spread_elsewhere():
     assert measure.texture_word(45, 45, "HU", 20, 0.15) == "heterogeneous"
     assert measure.texture_word(10, 200, "", 20, 0.15) == "homogeneous"
     assert measure.texture_word(60, 200, "", 20, 0.15) == "heterogeneous"
+
+
+def _polar(size=200):
+    yy, xx = np.mgrid[0:size, 0:size] + 0.5
+    return xx, yy, np.arctan2(yy - size / 2, xx - size / 2), np.hypot(xx - size / 2, yy - size / 2)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("disc", "round"), ("small disc", "round"), ("ellipse", "oval"), ("lobed", "lobulated"),
+     ("small lobed", "lobulated"), ("spiculated", "irregular")],
+)
+def test_shape_words_on_drawn_outlines(name, expected):
+    xx, yy, theta, radius = _polar()
+    masks = {
+        "disc": radius <= 20,
+        "small disc": radius <= 4,
+        "ellipse": ((xx - 100) / 20) ** 2 + ((yy - 100) / 12) ** 2 <= 1,
+        "lobed": radius <= 20 + 4 * np.sin(6 * theta),
+        "small lobed": radius <= 8 + 1.5 * np.sin(5 * theta),
+        "spiculated": radius <= 20 + 10 * np.sign(np.sin(9 * theta)) * np.abs(np.sin(9 * theta)) ** 0.3,
+    }
+    _circularity, solidity, eccentricity = measure.shape_metrics(masks[name])
+    assert measure.shape_word(solidity, eccentricity) == expected
+
+
+@pytest.mark.parametrize(("semi_x", "semi_y"), [(20, 10), (20, 14), (30, 8), (10, 10)])
+def test_perpendicular_diameter_is_the_short_axis(semi_x, semi_y):
+    xx, yy, _theta, _radius = _polar()
+    mask = ((xx - 100.3) / semi_x) ** 2 + ((yy - 99.6) / semi_y) ** 2 <= 1
+    assert abs(measure.perpendicular_diameter_mm(mask, (0.5, 0.5)) - 2 * semi_y * 0.5) <= 0.5
+    assert abs(measure.largest_diameter_mm(mask, (0.5, 0.5)) - 2 * semi_x * 0.5) <= 0.5
+
+
+def test_margin_sharpness_separates_sharp_from_blurred_edges():
+    import cv2
+
+    _xx, _yy, _theta, radius = _polar()
+    mask = radius <= 15
+    sharp = np.where(mask, 50.0, 110.0)
+    blurred = cv2.GaussianBlur(sharp, (0, 0), 4.0)
+    assert measure.margin_word(measure.margin_sharpness(sharp, mask)) == "well-defined"
+    assert measure.margin_word(measure.margin_sharpness(blurred, mask)) == "ill-defined"
+    assert measure.margin_sharpness(sharp, radius <= 2) is None  # too small for a core
+
+
+@pytest.mark.parametrize(
+    ("rgb", "word"),
+    [((200, 30, 30), "red"), ((90, 20, 20), "red"), ((40, 10, 10), "dark red"), ((120, 80, 40), "brown"),
+     ((240, 240, 240), "white"), ((128, 128, 130), "grey"), ((230, 170, 200), "pale pink"), ((40, 160, 60), "green")],
+)
+def test_colour_words(rgb, word):
+    assert measure.colour_word(np.array(rgb, dtype=float)) == word

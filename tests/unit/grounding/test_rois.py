@@ -42,13 +42,30 @@ def test_lesion_measurements_match_phantom_truth(phantom_slices, truth):
     assert roi.containing_organ == truth.organ
     assert roi.intensity_word == truth.intensity
     assert roi.texture == truth.texture
+    assert roi.margin == truth.margin
+    assert roi.shape == "round"
+    assert abs(roi.perpendicular_diameter_mm - truth.diameter_mm) <= spacing
     assert roi.area_px == int(decode_mask(roi.mask_rle).sum())
 
 
-def test_lesion_volume_in_ml_matches_sphere_volumes(phantom_slices):
-    sample = phantom_slices[LESIONS[2].center_zyx_px[0]]
-    splenic = next(roi for roi in sample.rois if roi.label == "splenic lesion")
-    assert splenic.volume_ml == pytest.approx(LESIONS[2].volume_ml, rel=0.1)
+@pytest.mark.parametrize("truth", LESIONS, ids=lambda t: f"{t.label}-{t.diameter_mm}mm")
+def test_each_lesion_carries_its_own_3d_figures(phantom_slices, truth):
+    z, y, x = truth.center_zyx_px
+    roi = next(r for r in phantom_slices[z].rois if r.label == truth.label and decode_mask(r.mask_rle)[y, x])
+    slice_mm = SPACING_XYZ_MM[2]
+    assert roi.volume_ml == pytest.approx(truth.volume_ml, rel=0.15)
+    assert roi.slices_spanned == 2 * int((truth.diameter_mm / 2 - 1e-9) // slice_mm) + 1
+    assert roi.largest_slice_index == z
+    # every other slice of the same lesion reports the same 3D figures
+    for index in range(z - 1, z + 2):
+        same = [r for r in phantom_slices[index].rois if r.label == truth.label and decode_mask(r.mask_rle)[y, x]]
+        assert [r.volume_ml for r in same] == [roi.volume_ml]
+
+
+def test_organ_parts_of_phantom_lesions(phantom_slices):
+    z, y, x = LESIONS[0].center_zyx_px
+    roi = next(r for r in phantom_slices[z].rois if decode_mask(r.mask_rle)[y, x])
+    assert roi.organ_part == "right lobe"
 
 
 def test_findings_are_rois_and_organs_are_context(phantom_slices):
@@ -72,3 +89,47 @@ def test_regions_under_the_minimum_area_are_dropped(phantom_slices):
     settings = GroundingConfig(min_area_px=1000)
     ground_sample(sample, settings)
     assert all(roi.area_px >= 1000 for roi in sample.rois + sample.context_rois)
+
+
+def test_real_ct_organs_sit_on_their_anatomical_side(shared_data):
+    folder = shared_data / "totalsegmentator"
+    config = parse_config({"sources": [{"name": "t", "reader": "nifti", "path": str(folder / "example_ct_sm.nii.gz"),
+                                        "labels": str(folder / "example_seg.nii.gz"), "modality": "ct",
+                                        "label_map": str(folder / "label_map_total.json")}]})
+    sides: dict[str, set[str]] = {"liver": set(), "gallbladder": set(), "spleen": set()}
+    for sample in make_reader(config.sources[0], config).read(str(folder / "example_ct_sm.nii.gz")):
+        preprocess_sample(sample, PreprocessConfig())
+        ground_sample(sample, GroundingConfig())
+        for roi in sample.context_rois:
+            if roi.label in sides and roi.area_px > 50:
+                sides[roi.label].add(roi.patient_side)
+    assert sides == {"liver": {"right"}, "gallbladder": {"right"}, "spleen": {"left"}}
+
+
+def test_real_brain_lesion_side_and_volume_agree_with_the_label_volume(shared_data):
+    import SimpleITK as sitk
+
+    folder = shared_data / "pyradiomics"
+    label_image = sitk.DICOMOrient(sitk.ReadImage(str(folder / "brain1_label.nrrd")), "LPS")
+    labels = sitk.GetArrayFromImage(label_image) > 0
+    expected_ml = labels.sum() * float(np.prod(label_image.GetSpacing())) / 1000.0
+    # LPS: x grows to the patient's left; compare the lesion's mean column with the head's middle
+    image = sitk.GetArrayFromImage(sitk.DICOMOrient(sitk.ReadImage(str(folder / "brain1_image.nrrd")), "LPS"))
+    head_columns = np.nonzero(image > np.percentile(image, 60))[2]
+    lesion_column = np.nonzero(labels)[2].mean()
+    expected_side = "left" if lesion_column > (head_columns.min() + head_columns.max()) / 2 else "right"
+    config = parse_config({"sources": [{"name": "b", "reader": "sitk", "path": str(folder / "brain1_image.nrrd"),
+                                        "labels": str(folder / "brain1_label.nrrd"), "modality": "mri",
+                                        "label_names": {1: "enhancing lesion"}}],
+                           "slicing": {"without_roi_fraction": 0.0}})
+    rois = []
+    for sample in make_reader(config.sources[0], config).read(str(folder / "brain1_image.nrrd")):
+        preprocess_sample(sample, PreprocessConfig())
+        rois.extend(ground_sample(sample, GroundingConfig()).rois)
+    largest = max(rois, key=lambda roi: roi.area_px)
+    assert largest.patient_side == expected_side
+    # the label has several 3D components; each ROI reports its own, and together they make the label volume
+    components = {(roi.volume_ml, roi.slices_spanned, roi.largest_slice_index) for roi in rois}
+    total_ml = sum(volume for volume, _, _ in components)
+    assert 0.95 * expected_ml <= total_ml <= expected_ml + 0.01  # volumes are rounded to 0.001 ml
+    assert largest.volume_ml == max(volume for volume, _, _ in components)

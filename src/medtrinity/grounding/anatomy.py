@@ -1,0 +1,53 @@
+"""Where a finding sits inside its organ: lobe, pole or third, from its position within the organ's extent."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from medtrinity.records import Sample
+
+_SIDE_FROM_LETTER = {"L": "left", "R": "right"}
+_OPPOSITE_SIDE = {"left": "right", "right": "left"}
+
+
+def _axial_thirds(sample: Sample, organ: str) -> str:
+    """'upper', 'middle' or 'lower' third of the organ's craniocaudal extent, from the slice index."""
+    stats = sample.volume_stats.get(organ)
+    if sample.plane != "axial" or stats is None or sample.slice_index < 0:
+        return ""
+    first, last = stats.get("first_slice"), stats.get("last_slice")
+    if first is None or last is None or last <= first:
+        return ""
+    # axial slice indices grow towards superior in the canonical LPS volume
+    fraction = (sample.slice_index - first) / (last - first)
+    return "upper" if fraction > 2 / 3 else "lower" if fraction < 1 / 3 else "middle"
+
+
+def _side_fraction(organ_mask: np.ndarray, centroid_x: float, column_letter: str) -> float | None:
+    """Position of a point across the organ from its patient-right edge (0) to its patient-left edge (1)."""
+    if column_letter not in _SIDE_FROM_LETTER:
+        return None
+    xs = np.nonzero(organ_mask)[1]
+    if xs.size == 0 or xs.max() == xs.min():
+        return None
+    fraction = (centroid_x - xs.min()) / (xs.max() - xs.min())
+    return float(fraction if column_letter == "L" else 1.0 - fraction)
+
+
+def organ_part(sample: Sample, organ: str, organ_mask: np.ndarray, centroid_xy: tuple[float, float]) -> str:
+    """The part of ``organ`` a finding lies in: liver lobes, kidney poles, lung zones, or the organ's third.
+
+    ``organ_mask`` is the organ's pixels in this image including the finding's own pixels
+    (a label map gives a lesion's pixels to the lesion, not to the organ around it).
+    """
+    third = _axial_thirds(sample, organ)
+    if "liver" in organ:
+        fraction = _side_fraction(organ_mask, centroid_xy[0], sample.patient_orientation[0])
+        if fraction is None:
+            return ""
+        return "left lobe" if fraction > 0.65 else "right lobe"
+    if "kidney" in organ:
+        return {"upper": "upper pole", "lower": "lower pole", "middle": "interpolar region"}.get(third, "")
+    if "lung" in organ:
+        return f"{third} zone" if third else ""
+    return f"{third} part" if third else ""
