@@ -69,8 +69,23 @@ class PreprocessConfig(_Strict):
     reject_constant_images: bool = True
 
 
+class ExpertRule(_Strict):
+    """Run expert ``name`` on samples of these modalities and body parts (empty = any).
+
+    ``when``: ``no_roi`` runs it only where the source brought no finding; ``always`` on every
+    matching sample (its masks never overwrite provided labels).
+    """
+
+    name: str
+    modalities: list[str] = Field(default_factory=list)
+    body_parts: list[str] = Field(default_factory=list)
+    when: Literal["no_roi", "always"] = "no_roi"
+    prompt: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
 class GroundingConfig(_Strict):
-    """How masks become ROIs."""
+    """How masks become ROIs, and which expert models find regions where a source has none."""
 
     min_area_px: int = Field(default=8, ge=1)
     max_organ_rois: int = Field(default=3, ge=0)
@@ -80,6 +95,7 @@ class GroundingConfig(_Strict):
     heterogeneity_sd_hu: float = Field(default=20.0, ge=0.0)
     neighbour_distance_mm: float = Field(default=5.0, ge=0.0)
     margin_sharpness_limit: float = Field(default=0.6, ge=0.0)
+    experts: list[ExpertRule] = Field(default_factory=list)
 
 
 class KnowledgeConfig(_Strict):

@@ -33,6 +33,7 @@ def make_retrieve(settings: KnowledgeConfig) -> Callable[[Sample], Sample]:
     """The stage function for these settings (a no-op when the knowledge base is ``none``)."""
     if settings.kb == "none" or settings.top_k == 0:
         return lambda sample: sample
+    from medtrinity.knowledge import open_retriever  # noqa: F401  fails now when the knowledge extra is missing
 
     def retrieve(sample: Sample) -> Sample:
         retriever = _retriever(settings.kb, settings.dense, settings.model_path)

@@ -22,6 +22,7 @@ from medtrinity.export.atomic import write_json_atomic
 from medtrinity.export.parquet import write_rejects, write_triplets
 from medtrinity.generation.backends import make_backend
 from medtrinity.generation.coarse import coarse_caption
+from medtrinity.grounding.experts.apply import apply_experts
 from medtrinity.grounding.rois import ground_sample
 from medtrinity.preprocess.display import preprocess_sample
 from medtrinity.quality.verify import verify
@@ -83,9 +84,16 @@ def build_stages(config: RunConfig) -> list[Stage]:
             raise SampleError(sample.qc.issues[0].code if sample.qc.issues else "qc_reject", problems)
         return sample
 
+    experts: dict = {}
+
+    def ground(sample: Sample) -> Sample:
+        if config.grounding.experts:
+            apply_experts(sample, config.grounding.experts, experts)
+        return ground_sample(sample, config.grounding)
+
     return [
         Stage("preprocess", lambda sample: preprocess_sample(sample, config.preprocess)),
-        Stage("ground", lambda sample: ground_sample(sample, config.grounding)),
+        Stage("ground", ground),
         Stage("caption", _caption),
         Stage("retrieve", make_retrieve(config.knowledge)),
         Stage("generate", generate),
@@ -138,14 +146,19 @@ def process_shard(spec: ShardSpec, config: RunConfig) -> tuple[list[dict], list[
             counter.samples_in += 1
             started = time.perf_counter()
             try:
+                notes_before = len(sample.notes)
                 sample = stage.run(sample)
                 counter.samples_out += 1
+                for note in sample.notes[notes_before:]:
+                    counter.note(note)
             except SampleError as error:
                 counter.reject(error.code)
                 rejects.append(
                     Reject(sample.id, sample.source, sample.source_file, stage.name, error.code, error.message)
                 )
                 sample = None
+            except ImportError:  # a missing dependency is the installation's fault, not the sample's
+                raise
             except Exception as error:  # a stage bug on one sample must not sink the shard
                 counter.reject("stage_error")
                 rejects.append(

@@ -170,10 +170,15 @@ class Sample:
     label_names: dict[int, str] = field(default_factory=dict)
     finding_labels: frozenset[str] = frozenset()
     image_labels: list[str] = field(default_factory=list)
+    # input boxes (label, (x0, y0, x1, y1)) in pixels of ``pixels``, half-open; readers also paint each
+    # box into ``label_map`` as a filled rectangle so that grounding turns it into an ROI (mask = box)
+    input_boxes: list[tuple[str, tuple[float, float, float, float]]] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
     license: str = ""
     source_file: str = ""
     volume_stats: dict[str, dict[str, float]] = field(default_factory=dict)
+    label_origins: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
     lesion_components: np.ndarray | None = None
     component_stats: dict[int, dict[str, float]] = field(default_factory=dict)
     image: np.ndarray | None = None

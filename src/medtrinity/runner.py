@@ -20,7 +20,7 @@ from medtrinity.config import ConfigError, RunConfig
 from medtrinity.executors import ShardOutcome, make_executor
 from medtrinity.export.atomic import remove_temporaries, write_atomic, write_json_atomic
 from medtrinity.export.manifest import MANIFEST_NAME, write_manifest
-from medtrinity.pipeline import MARKER_FOLDER, ShardSpec
+from medtrinity.pipeline import MARKER_FOLDER, ShardSpec, build_stages
 from medtrinity.sources import make_reader
 from medtrinity.stats import merge_stage_dicts
 
@@ -159,6 +159,10 @@ def run_pipeline(
     started = time.perf_counter()
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        build_stages(config)  # unknown backends, missing optional packages: fail now, not once per sample
+    except (KeyError, ImportError, ValueError) as error:
+        raise ConfigError(str(error).strip("'\"")) from error
     specs = load_or_create_plan(config, out_dir, overwrite)
     remove_temporaries(out_dir)
     write_atomic(out_dir / "config.resolved.yaml", lambda path: path.write_text(config.to_yaml(), encoding="utf-8"))

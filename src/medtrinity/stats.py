@@ -13,11 +13,16 @@ class StageStats:
     samples_out: int = 0
     rejected: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    notes: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
     def reject(self, code: str) -> None:
         self.rejected += 1
         self.reasons[code] = self.reasons.get(code, 0) + 1
+
+    def note(self, code: str) -> None:
+        """Count an event that is not a reject (for instance ``no_roi``: kept with its global description)."""
+        self.notes[code] = self.notes.get(code, 0) + 1
 
     def to_dict(self) -> dict:
         return {
@@ -25,6 +30,7 @@ class StageStats:
             "out": self.samples_out,
             "rejected": self.rejected,
             "reasons": dict(sorted(self.reasons.items())),
+            "notes": dict(sorted(self.notes.items())),
             "seconds": round(self.seconds, 4),
         }
 
@@ -38,8 +44,11 @@ def merge_stage_dicts(parts: list[dict[str, dict]]) -> dict[str, dict]:
             for key in ("in", "out", "rejected"):
                 total[key] += values.get(key, 0)
             total["seconds"] = round(total["seconds"] + values.get("seconds", 0.0), 4)
-            for code, count in values.get("reasons", {}).items():
-                total["reasons"][code] = total["reasons"].get(code, 0) + count
+            for key in ("reasons", "notes"):
+                bucket = total.setdefault(key, {})
+                for code, count in values.get(key, {}).items():
+                    bucket[code] = bucket.get(code, 0) + count
     for values in merged.values():
         values["reasons"] = dict(sorted(values["reasons"].items()))
+        values["notes"] = dict(sorted(values.get("notes", {}).items()))
     return merged

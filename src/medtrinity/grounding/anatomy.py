@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from medtrinity.records import Sample
@@ -27,10 +28,10 @@ def _side_fraction(organ_mask: np.ndarray, centroid_x: float, column_letter: str
     """Position of a point across the organ from its patient-right edge (0) to its patient-left edge (1)."""
     if column_letter not in _SIDE_FROM_LETTER:
         return None
-    xs = np.nonzero(organ_mask)[1]
-    if xs.size == 0 or xs.max() == xs.min():
+    left, _top, width, _height = cv2.boundingRect(organ_mask.astype(np.uint8))
+    if width < 2:
         return None
-    fraction = (centroid_x - xs.min()) / (xs.max() - xs.min())
+    fraction = (centroid_x - left) / (width - 1)
     return float(fraction if column_letter == "L" else 1.0 - fraction)
 
 

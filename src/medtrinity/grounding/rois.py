@@ -7,6 +7,8 @@ structures as ROIs of kind ``organ``, so thirty organ labels do not make thirty 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -33,6 +35,14 @@ def _components(binary: np.ndarray, min_area_px: int) -> list[Component]:
     return found
 
 
+def _whole(binary: np.ndarray, area: int) -> Component:
+    """An anatomy label as one region (organs are context: their pieces are not counted separately)."""
+    x, y, w, h = cv2.boundingRect(binary.astype(np.uint8))
+    moments = cv2.moments(binary.astype(np.uint8), binaryImage=True)
+    centroid = (round(moments["m10"] / moments["m00"], 2), round(moments["m01"] / moments["m00"], 2))
+    return binary, (x, y, x + w, y + h), area, centroid
+
+
 def _share_by_label(
     label_map: np.ndarray, where: np.ndarray, names: dict[int, str], exclude: set[str]
 ) -> dict[str, float]:
@@ -52,11 +62,36 @@ def _area_mm2(area_px: int, spacing_mm: tuple[float, float] | None) -> float | N
     return None if spacing_mm is None else round(area_px * spacing_mm[0] * spacing_mm[1], 2)
 
 
-def _finding_pixels(sample: Sample) -> np.ndarray | None:
+def finding_pixels(sample: Sample) -> np.ndarray | None:
+    """Pixels of any finding label (excluded from surrounding-tissue rings), or None without a label map."""
     if sample.label_map is None:
         return None
     values = [value for value, name in sample.label_names.items() if name in sample.finding_labels]
     return np.isin(sample.label_map, values) if values else np.zeros(sample.label_map.shape, dtype=bool)
+
+
+@dataclass
+class Window:
+    """The arrays of a sample cropped around one region, wide enough for every ring a measure draws."""
+
+    mask: np.ndarray
+    pixels: np.ndarray
+    label_map: np.ndarray | None
+    findings: np.ndarray | None
+    components: np.ndarray | None
+
+
+def crop_window(sample: Sample, mask: np.ndarray, box, findings: np.ndarray | None, pad_px: int) -> Window:
+    height, width = mask.shape
+    x0, y0, x1, y1 = box
+    rows = slice(max(0, y0 - pad_px), min(height, y1 + pad_px))
+    columns = slice(max(0, x0 - pad_px), min(width, x1 + pad_px))
+
+    def cut(array):
+        return None if array is None else array[rows, columns]
+
+    return Window(mask[rows, columns], sample.pixels[rows, columns], cut(sample.label_map), cut(findings),
+                  cut(sample.lesion_components))
 
 
 def _measure_shape(roi: ROI, mask: np.ndarray, spacing_mm) -> None:
@@ -69,13 +104,13 @@ def _measure_shape(roi: ROI, mask: np.ndarray, spacing_mm) -> None:
     roi.shape = measure.shape_word(solidity, eccentricity)
 
 
-def _measure_intensity(roi: ROI, sample: Sample, mask: np.ndarray, settings: GroundingConfig) -> None:
-    findings = _finding_pixels(sample)
+def _measure_intensity(roi: ROI, sample: Sample, window: Window, settings: GroundingConfig) -> None:
+    mask = window.mask
     surround = measure.ring(mask, settings.surround_ring_px)
-    if findings is not None:
-        surround &= ~findings
-    colour = sample.pixels.ndim == 3
-    pixels = sample.pixels.astype(np.float32)
+    if window.findings is not None:
+        surround &= ~window.findings
+    colour = window.pixels.ndim == 3
+    pixels = window.pixels.astype(np.float32)
     if colour:
         roi.colour = measure.colour_word(pixels[mask].mean(axis=0))
         pixels = pixels @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # luminance
@@ -95,15 +130,16 @@ def _measure_intensity(roi: ROI, sample: Sample, mask: np.ndarray, settings: Gro
             modality, roi.contrast_to_surround, reference, sample.intensity_unit, settings.contrast_threshold
         )
     if roi.kind == "lesion":
-        sharpness = measure.margin_sharpness(pixels, mask, exclude=None if findings is None else findings & ~mask)
+        other_findings = None if window.findings is None else window.findings & ~mask
+        sharpness = measure.margin_sharpness(pixels, mask, exclude=other_findings)
         roi.margin_sharpness = None if sharpness is None else round(sharpness, 3)
         roi.margin = measure.margin_word(sharpness, settings.margin_sharpness_limit)
 
 
-def _lesion_3d(roi: ROI, sample: Sample, mask: np.ndarray) -> None:
-    if sample.lesion_components is None:
+def _lesion_3d(roi: ROI, sample: Sample, window: Window) -> None:
+    if window.components is None:
         return
-    ids, counts = np.unique(sample.lesion_components[mask], return_counts=True)
+    ids, counts = np.unique(window.components[window.mask], return_counts=True)
     keep = ids != 0
     if not keep.any():
         return
@@ -113,6 +149,11 @@ def _lesion_3d(roi: ROI, sample: Sample, mask: np.ndarray) -> None:
         roi.volume_ml = stats["volume_ml"]
         roi.slices_spanned = int(stats["slices"])
         roi.largest_slice_index = int(stats["largest_slice"])
+
+
+def _reach_px(sample: Sample, settings: GroundingConfig) -> int:
+    spacing = min(sample.spacing_mm) if sample.spacing_mm else 1.0
+    return max(2, int(round(settings.neighbour_distance_mm / spacing)))
 
 
 def measure_roi(
@@ -125,8 +166,13 @@ def measure_roi(
     centroid,
     settings: GroundingConfig,
     body_center_xy: tuple[float, float],
+    findings: np.ndarray | None = None,
 ) -> ROI:
-    """Every per-region fact the description may state, computed from the pixels."""
+    """Every per-region fact the description may state, computed from the pixels.
+
+    The measures run on a window around the region (the rings they draw fit inside it), so the
+    cost follows the region's size, not the image's.
+    """
     height, width = mask.shape
     roi = ROI(
         label=label,
@@ -138,18 +184,21 @@ def measure_roi(
         centroid_xy=centroid,
         region=measure.image_region(centroid, width, height),
         intensity_unit=sample.intensity_unit,
+        origin=sample.label_origins.get(label, "provided"),
     )
-    _measure_shape(roi, mask, sample.spacing_mm)
+    pad = max(settings.surround_ring_px, 6, _reach_px(sample, settings)) + 2
+    window = crop_window(sample, mask, box, findings, pad)
+    _measure_shape(roi, window.mask, sample.spacing_mm)
     roi.patient_side = measure.patient_side(centroid[0], body_center_xy[0], width, sample.patient_orientation[0])
     roi.patient_direction = measure.patient_directions(
         centroid, body_center_xy, (height, width), sample.patient_orientation
     )
     if sample.pixels.ndim in (2, 3):
-        _measure_intensity(roi, sample, mask, settings)
+        _measure_intensity(roi, sample, window, settings)
     if sample.label_map is not None:
-        _place_in_anatomy(roi, sample, mask, settings)
+        _place_in_anatomy(roi, sample, window, settings, mask)
     if kind == "lesion":
-        _lesion_3d(roi, sample, mask)
+        _lesion_3d(roi, sample, window)
     if roi.volume_ml is None and label in sample.volume_stats:
         stats = sample.volume_stats[label]
         roi.volume_ml = stats["volume_ml"]
@@ -158,23 +207,24 @@ def measure_roi(
     return roi
 
 
-def _place_in_anatomy(roi: ROI, sample: Sample, mask: np.ndarray, settings: GroundingConfig) -> None:
+def _place_in_anatomy(
+    roi: ROI, sample: Sample, window: Window, settings: GroundingConfig, full_mask: np.ndarray
+) -> None:
     anatomy_names = {name for name in sample.label_names.values() if name not in sample.finding_labels}
     if not anatomy_names:
         return
     exclude = set(sample.finding_labels) | {roi.label}
-    close_ring = measure.ring(mask, 2)
-    shares = _share_by_label(sample.label_map, close_ring, sample.label_names, exclude)
+    close_ring = measure.ring(window.mask, 2)
+    shares = _share_by_label(window.label_map, close_ring, sample.label_names, exclude)
     if roi.kind == "lesion" and shares:
         organ, share = max(sorted(shares.items()), key=lambda item: item[1])
         if share >= 0.5:
             roi.containing_organ = organ
             values = [value for value, name in sample.label_names.items() if name == organ]
-            organ_mask = np.isin(sample.label_map, values) | mask
+            organ_mask = np.isin(sample.label_map, values) | full_mask
             roi.organ_part = organ_part(sample, organ, organ_mask, roi.centroid_xy)
-    spacing = min(sample.spacing_mm) if sample.spacing_mm else 1.0
-    reach_px = max(2, int(round(settings.neighbour_distance_mm / spacing)))
-    near = _share_by_label(sample.label_map, measure.ring(mask, reach_px), sample.label_names, exclude)
+    near = _share_by_label(window.label_map, measure.ring(window.mask, _reach_px(sample, settings)),
+                           sample.label_names, exclude)
     roi.neighbours = sorted(name for name, share in near.items() if share >= 0.02 and name != roi.containing_organ)
 
 
@@ -183,24 +233,24 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
     sample.rois = []
     sample.context_rois = []
     if sample.label_map is None:
+        sample.notes.append("no_roi")
         return sample
     findings: list[ROI] = []
     organs: list[ROI] = []
     center_xy = measure.body_center_xy(sample.pixels, sample.intensity_unit)
-    present = sorted(int(value) for value in np.unique(sample.label_map) if value != 0)
+    findings_mask = finding_pixels(sample)
+    areas = np.bincount(sample.label_map.ravel().astype(np.int64))
+    present = [int(value) for value in np.flatnonzero(areas) if value != 0]
     for value in present:
         label = sample.label_names.get(value, f"label {value}")
         kind = "lesion" if label in sample.finding_labels else "organ"
-        parts = _components(sample.label_map == value, settings.min_area_px)
-        if kind == "organ" and parts:
-            merged = sample.label_map == value
-            area = int(merged.sum())
-            ys, xs = np.nonzero(merged)
-            box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-            centroid = (round(float(xs.mean()), 2), round(float(ys.mean()), 2))
-            parts = [(merged, box, area, centroid)]
+        binary = sample.label_map == value
+        if kind == "organ":
+            parts = [_whole(binary, int(areas[value]))] if areas[value] >= settings.min_area_px else []
+        else:
+            parts = _components(binary, settings.min_area_px)
         for instance, (mask, box, area, centroid) in enumerate(parts, start=1):
-            roi = measure_roi(sample, mask, label, kind, box, area, centroid, settings, center_xy)
+            roi = measure_roi(sample, mask, label, kind, box, area, centroid, settings, center_xy, findings_mask)
             roi.label_value = value
             roi.instance = instance
             roi.count_same_label = len(parts)
@@ -208,4 +258,6 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
     organs.sort(key=lambda roi: (-roi.area_px, roi.label))
     sample.context_rois = organs
     sample.rois = findings if findings else organs[: settings.max_organ_rois]
+    if not sample.rois:
+        sample.notes.append("no_roi")
     return sample

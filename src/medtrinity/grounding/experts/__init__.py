@@ -1,0 +1,56 @@
+"""Expert models that find regions where a source brings none (the paper's SAT, CheXmask, HoVer-Net...).
+
+An expert takes a sample (and optionally a text prompt or a box) and returns labelled masks
+with scores. Which expert runs for which modality and body part is set in the config's
+``grounding.experts`` rules; their masks join the sample's label map with ``origin`` set to
+the expert's name, and the usual measurements follow.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from medtrinity.records import Sample
+from medtrinity.registry import Registry
+
+EXPERTS: Registry[type[ExpertModel]] = Registry("experts")
+_BUILT_IN = ("ct_anatomy", "onnx_model", "totalsegmentator")
+
+
+@dataclass
+class ExpertMask:
+    """One region an expert found: a boolean mask on the sample's image grid, its label, kind and score."""
+
+    label: str
+    mask: np.ndarray
+    score: float
+    kind: str = "organ"
+
+
+class ExpertModel(ABC):
+    """Finds labelled regions in one sample."""
+
+    name: str = ""
+    requires: str = ""
+
+    def __init__(self, options: dict[str, Any] | None = None):
+        self.options = dict(options or {})
+
+    @abstractmethod
+    def segment(
+        self, sample: Sample, prompt: str | None = None, box: tuple[float, float, float, float] | None = None
+    ) -> list[ExpertMask]:
+        """Masks found in ``sample`` (on ``sample.image``'s grid); an empty list when nothing is found."""
+
+
+def make_expert(name: str, options: dict[str, Any] | None = None) -> ExpertModel:
+    """Instantiate a registered expert by name."""
+    import importlib
+
+    for module in _BUILT_IN:
+        importlib.import_module(f"medtrinity.grounding.experts.{module}")
+    return EXPERTS.get(name)(options)

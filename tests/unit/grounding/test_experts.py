@@ -1,0 +1,136 @@
+"""Expert models: the classical CT anatomy expert, the ONNX adapter on a model the test builds, TotalSegmentator."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from medtrinity.config import GroundingConfig, PreprocessConfig, parse_config
+from medtrinity.grounding.experts import make_expert
+from medtrinity.grounding.experts.apply import apply_experts
+from medtrinity.grounding.rois import ground_sample
+from medtrinity.preprocess.display import preprocess_sample
+from medtrinity.records import Sample
+from medtrinity.registry import MissingDependencyError
+from medtrinity.runner import run_pipeline
+
+
+def chest_slice(with_nodule_label: bool) -> Sample:
+    """A chest CT slice in radiological display: the right lung on the image's left, a nodule inside it."""
+    pixels = np.full((256, 256), -1000.0, dtype=np.float32)
+    cv2.ellipse(pixels, (128, 128), (110, 80), 0, 0, 360, 40.0, -1)
+    cv2.ellipse(pixels, (78, 120), (38, 55), 0, 0, 360, -850.0, -1)   # patient's right lung
+    cv2.ellipse(pixels, (178, 120), (36, 55), 0, 0, 360, -850.0, -1)  # patient's left lung
+    cv2.circle(pixels, (70, 110), 7, 35.0, -1)                         # nodule in the right lung
+    labels = None
+    if with_nodule_label:
+        labels = np.zeros((256, 256), dtype=np.int32)
+        cv2.circle(labels, (70, 110), 7, 1, -1)
+    return Sample(id="chest", source="s", case_id="c", modality="ct", body_part="chest", pixels=pixels,
+                  spacing_mm=(0.8, 0.8), plane="axial", patient_orientation=("L", "P"), intensity_unit="HU",
+                  label_map=labels, label_names={1: "lung nodule"} if with_nodule_label else {},
+                  finding_labels=frozenset({"lung nodule"}) if with_nodule_label else frozenset())
+
+
+def _ground(sample: Sample, **rule) -> Sample:
+    settings = GroundingConfig(experts=[{"name": "ct_anatomy", "modalities": ["ct"], **rule}])
+    preprocess_sample(sample, PreprocessConfig())
+    apply_experts(sample, settings.experts, {})
+    return ground_sample(sample, settings)
+
+
+def test_ct_anatomy_places_a_nodule_in_the_right_lung():
+    sample = _ground(chest_slice(with_nodule_label=True), when="always")
+    [nodule] = sample.rois
+    assert nodule.label == "lung nodule" and nodule.origin == "provided"
+    assert nodule.containing_organ == "right lung"
+    lungs = {roi.label: roi for roi in sample.context_rois}
+    assert set(lungs) == {"right lung", "left lung"}
+    assert lungs["right lung"].origin == "ct_anatomy" and lungs["right lung"].patient_side == "right"
+    assert lungs["left lung"].patient_side == "left"
+
+
+def test_ct_anatomy_gives_organ_rois_where_the_source_has_none():
+    sample = _ground(chest_slice(with_nodule_label=False))
+    assert {roi.label for roi in sample.rois} == {"right lung", "left lung"}
+    assert all(roi.kind == "organ" and roi.origin == "ct_anatomy" for roi in sample.rois)
+    assert "no_roi" not in sample.notes
+
+
+def test_no_roi_rule_skips_samples_that_have_findings():
+    sample = _ground(chest_slice(with_nodule_label=True), when="no_roi")
+    assert {roi.label for roi in sample.context_rois} == set()
+
+
+def _threshold_model(path):
+    onnx = pytest.importorskip("onnx", reason="onnx builds the test model")
+    from onnx import TensorProto, helper
+
+    half = helper.make_tensor("half", TensorProto.FLOAT, [1], [0.5])
+    graph = helper.make_graph(
+        [helper.make_node("Sub", ["image", "half"], ["bright"]),
+         helper.make_node("Sub", ["half", "image"], ["dark"]),
+         helper.make_node("Concat", ["dark", "bright"], ["logits"], axis=1)],
+        "threshold", [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 64, 64])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 2, 64, 64])], initializer=[half],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, path)
+    return path
+
+
+def test_onnx_adapter_runs_a_model_with_declared_processing(tmp_path):
+    pytest.importorskip("onnxruntime", reason="the onnx expert needs onnxruntime")
+    model = _threshold_model(tmp_path / "threshold.onnx")
+    expert = make_expert("onnx", {"model_path": str(model), "input_size": [64, 64], "channels": 1,
+                                  "class_names": ["background", "bright spot"], "findings": ["bright spot"]})
+    image = np.full((128, 128), 30, dtype=np.uint8)
+    cv2.circle(image, (40, 90), 20, 220, -1)
+    sample = Sample(id="x", source="s", case_id="c", modality="xray", body_part="chest", pixels=image, image=image)
+    [found] = expert.segment(sample)
+    truth = np.zeros((128, 128), dtype=np.uint8)
+    cv2.circle(truth, (40, 90), 20, 1, -1)
+    overlap = (found.mask & truth.astype(bool)).sum() / (found.mask | truth.astype(bool)).sum()
+    assert found.label == "bright spot" and found.kind == "lesion"
+    assert overlap > 0.9
+    assert 0.5 < found.score <= 1.0
+
+
+def test_onnx_adapter_checks_output_shape(tmp_path):
+    pytest.importorskip("onnxruntime", reason="the onnx expert needs onnxruntime")
+    from medtrinity.records import SampleError
+
+    model = _threshold_model(tmp_path / "threshold.onnx")
+    expert = make_expert("onnx", {"model_path": str(model), "input_size": [64, 64],
+                                  "class_names": ["background", "a", "b"]})
+    image = np.zeros((64, 64), dtype=np.uint8)
+    sample = Sample(id="x", source="s", case_id="c", modality="xray", body_part="", pixels=image, image=image)
+    with pytest.raises(SampleError, match="does not match 3 class names"):
+        expert.segment(sample)
+    with pytest.raises(ValueError, match="needs model_path and class_names"):
+        make_expert("onnx", {})
+
+
+def test_totalsegmentator_says_what_is_missing(monkeypatch, tmp_path):
+    monkeypatch.setenv("TOTALSEG_HOME_DIR", str(tmp_path))
+    expert = make_expert("totalsegmentator")
+    sample = chest_slice(with_nodule_label=False)
+    with pytest.raises(MissingDependencyError, match="pip install TotalSegmentator|model weights in"):
+        expert.segment(sample)
+
+
+def test_samples_without_any_roi_are_counted_not_dropped(tmp_path):
+    from pydicom.data import get_testdata_file
+
+    config = parse_config({"sources": [{"name": "d", "reader": "dicom_files",
+                                        "path": str(get_testdata_file("MR_small.dcm"))}],
+                           "knowledge": {"kb": "none"},
+                           "grounding": {"experts": [{"name": "ct_anatomy", "modalities": ["ct"]}]}})
+    summary = run_pipeline(config, tmp_path / "out")
+    import json
+
+    stats = json.loads((tmp_path / "out" / "stats.json").read_text())
+    assert summary.triplets == 1
+    assert stats["stages"]["ground"]["notes"] == {"no_roi": 1}
