@@ -67,6 +67,10 @@ class PreprocessConfig(_Strict):
     percentiles: tuple[float, float] = (1.0, 99.0)
     max_size_px: int | None = Field(default=512, ge=16)
     reject_constant_images: bool = True
+    # duplicates within a shard: "near" rejects exact copies and, for 2D sources, images whose perceptual
+    # hash differs in at most ``near_duplicate_bits`` of 64 bits; "exact" only copies; "keep" none
+    duplicates: Literal["near", "exact", "keep"] = "near"
+    near_duplicate_bits: int = Field(default=4, ge=0, le=32)
 
 
 class ExpertRule(_Strict):
@@ -115,9 +119,19 @@ class GenerationConfig(_Strict):
 
 
 class QualityConfig(_Strict):
-    """What the verifier does with a description that contradicts the measurements."""
+    """What the verifier does with a description that contradicts the measurements, and the optional judge.
+
+    ``size_tolerance`` (relative) and ``size_tolerance_mm`` bound how far a stated diameter may be
+    from the measured one. ``judge: true`` scores every description with the five-attribute rubric
+    through ``judge_backend`` (default: the generation backend) and ``judge_options``.
+    """
 
     on_contradiction: Literal["flag", "reject"] = "flag"
+    size_tolerance: float = Field(default=0.2, ge=0.0)
+    size_tolerance_mm: float = Field(default=1.5, ge=0.0)
+    judge: bool = False
+    judge_backend: str | None = None
+    judge_options: dict[str, Any] = Field(default_factory=dict)
 
 
 class RunConfig(_Strict):

@@ -188,6 +188,7 @@ class Sample:
     passages: list[Passage] = field(default_factory=list)
     description: Description | None = None
     qc: QC = field(default_factory=QC)
+    judge_scores: dict[str, float] | None = None  # five-attribute rubric scores (0..1) when the judge is on
 
 
 @dataclass

@@ -21,6 +21,7 @@ from medtrinity.executors import ShardOutcome, make_executor
 from medtrinity.export.atomic import remove_temporaries, write_atomic, write_json_atomic
 from medtrinity.export.manifest import MANIFEST_NAME, write_manifest
 from medtrinity.pipeline import MARKER_FOLDER, ShardSpec, build_stages
+from medtrinity.quality.report import qc_summary, text_summary
 from medtrinity.sources import make_reader
 from medtrinity.stats import merge_stage_dicts
 
@@ -138,6 +139,8 @@ def write_stats(out_dir: Path, config: RunConfig, specs: list[ShardSpec], second
         "reject_reasons": dict(sorted(reasons.items())),
         "sources": per_source,
         "stages": stages,
+        "qc": qc_summary(stages),
+        "text": text_summary([results[index] for index in sorted(results)]),
         "last_run_seconds": round(seconds, 3),
     }
     write_json_atomic(out_dir / "stats.json", stats)

@@ -65,6 +65,8 @@ EVIDENCE_TYPE = pa.struct([("section", pa.string()), ("sentence", pa.string()), 
 
 QC_ISSUE_TYPE = pa.struct([("code", pa.string()), ("message", pa.string())])
 
+JUDGE_TYPE = pa.struct([(section, pa.float64()) for section in DESCRIPTION_SECTIONS])
+
 TRIPLET_SCHEMA = pa.schema(
     [
         ("id", pa.string()),
@@ -92,6 +94,7 @@ TRIPLET_SCHEMA = pa.schema(
         ("prompt_version", pa.string()),
         ("qc_status", pa.string()),
         ("qc_issues", pa.list_(QC_ISSUE_TYPE)),
+        ("judge_scores", JUDGE_TYPE),
         ("metadata_json", pa.string()),
         ("license", pa.string()),
         ("pipeline_version", pa.string()),
@@ -165,6 +168,7 @@ def triplet_row(sample: Sample, image_png: bytes, pipeline_version: str, config_
         "prompt_version": description.prompt_version if description else "",
         "qc_status": sample.qc.status,
         "qc_issues": [{"code": issue.code, "message": issue.message} for issue in sample.qc.issues],
+        "judge_scores": dict(sample.judge_scores) if sample.judge_scores else None,
         "metadata_json": json.dumps(sample.metadata, sort_keys=True),
         "license": sample.license,
         "pipeline_version": pipeline_version,

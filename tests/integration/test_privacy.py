@@ -42,3 +42,28 @@ def test_identifiers_never_reach_outputs(tmp_path):
         for fragment in {value, value.split("^")[0]}:
             assert fragment not in decoded
             assert fragment.encode() not in raw
+
+
+def test_identifiers_in_a_series_and_its_seg_never_reach_outputs(tmp_path, shared_data):
+    source = shared_data / "highdicom"
+    inputs = tmp_path / "study"
+    inputs.mkdir()
+    files = sorted((source / "pydicom_CT2_source_series").iterdir()) + [source / "seg_image_ct_binary_overlap.dcm"]
+    for number, path in enumerate(files):
+        dataset = pydicom.dcmread(path)
+        for keyword, value in IDENTIFIERS.items():
+            setattr(dataset, keyword, value)
+        dataset.save_as(inputs / f"PID7734291_{number}.dcm")
+    config = load_config(write_config(tmp_path / "run.yaml", [
+        {"name": "series", "reader": "dicom_series", "path": str(inputs)}], slicing={"without_roi_fraction": 1.0}))
+    out = tmp_path / "out"
+    summary = run_pipeline(config, out)
+    assert summary.triplets == 4 and summary.rejects == 0
+    rows = read_table(out / "triplets").to_pylist()
+    assert {roi["label"] for row in rows for roi in row["rois"]} <= {"bone", "spine"}
+    decoded = repr(rows)
+    raw = b"".join(path.read_bytes() for path in out.rglob("*") if path.is_file())
+    for value in IDENTIFIERS.values():
+        for fragment in {value, value.split("^")[0]}:
+            assert fragment not in decoded
+            assert fragment.encode() not in raw

@@ -1,31 +1,77 @@
-"""The description backend interface and its registry (composer offline; model servers later)."""
+"""The description backend interface and its registry.
+
+Built in: ``composer`` (offline, deterministic), ``openai`` (any server speaking the OpenAI
+chat-completions API with images: vLLM, SGLang, Ollama, LM Studio, OpenAI) and ``vllm`` (a local
+vLLM engine, an optional extra). Third-party backends register under the entry-point group
+``medtrinity.backends``.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import Any
 
-from medtrinity.records import Description, Sample
+from medtrinity.records import Description, Sample, SampleError
 from medtrinity.registry import Registry
 
 BACKENDS: Registry[type[DescriptionBackend]] = Registry("backends")
 
 
 class DescriptionBackend(ABC):
-    """Writes the five-section description of one grounded sample."""
+    """Writes the five-section description of one grounded sample.
+
+    ``cache_root`` is the run's output folder, where a backend that calls a model keeps its
+    request cache (``<out>/_cache/llm``) unless its options name another folder.
+    ``batch_size`` is how many samples the shard runner hands to :meth:`describe_batch` at once.
+    """
 
     name: str = ""
+    batch_size: int = 1
 
-    def __init__(self, options: dict[str, Any] | None = None):
+    def __init__(self, options: dict[str, Any] | None = None, *, cache_root: Path | None = None):
         self.options = dict(options or {})
+        self.cache_root = cache_root
 
     @abstractmethod
     def describe(self, sample: Sample) -> Description:
         """Return the description; raise SampleError when the sample cannot be described."""
 
+    def describe_batch(self, samples: list[Sample]) -> list[Description | SampleError]:
+        """Describe many samples (a model backend runs them concurrently); a failure is returned, not raised."""
+        results: list[Description | SampleError] = []
+        for sample in samples:
+            try:
+                results.append(self.describe(sample))
+            except SampleError as error:
+                results.append(error)
+        return results
 
-def make_backend(name: str, options: dict[str, Any] | None = None) -> DescriptionBackend:
-    """Instantiate a registered backend by name (``composer`` is built in)."""
-    import medtrinity.generation.composer  # noqa: F401  registers the built-in backend
+    answers_prompts: bool = False  # whether complete_json works (model backends); the judge needs it
 
-    return BACKENDS.get(name)(options)
+    def complete_json(self, messages: list[dict[str, Any]]) -> str:
+        """Send chat messages and return the reply text (used by the judge); model backends implement it."""
+        raise NotImplementedError(f"the {self.name!r} backend cannot answer free prompts")
+
+    def complete_json_batch(self, conversations: list[list[dict[str, Any]]]) -> list[str | Exception]:
+        """Many prompts at once (a model backend sends them concurrently); a failure is returned in its place."""
+        results: list[str | Exception] = []
+        for messages in conversations:
+            try:
+                results.append(self.complete_json(messages))
+            except (SampleError, ValueError) as error:
+                results.append(error)
+        return results
+
+
+def _register_builtins() -> None:
+    import medtrinity.generation.composer  # noqa: F401
+    import medtrinity.generation.openai_backend  # noqa: F401
+    import medtrinity.generation.vllm_backend  # noqa: F401
+
+
+def make_backend(name: str, options: dict[str, Any] | None = None, *, cache_root: Path | None = None
+                 ) -> DescriptionBackend:
+    """Instantiate a registered backend by name with its options."""
+    _register_builtins()
+    return BACKENDS.get(name)(options, cache_root=cache_root)

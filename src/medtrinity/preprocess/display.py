@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from medtrinity.config import PreprocessConfig
+from medtrinity.preprocess.dedup import raise_if_duplicate
 from medtrinity.preprocess.resize import fit_scale, resize_image, resize_labels, resize_physical
 from medtrinity.preprocess.windowing import apply_window, ct_window_for, percentile_scale
 from medtrinity.records import Sample, SampleError
@@ -27,6 +28,11 @@ def preprocess_sample(sample: Sample, settings: PreprocessConfig) -> Sample:
         raise SampleError("non_finite_pixels", f"{sample.source_file}: image contains NaN or infinite values")
     if settings.reject_constant_images and pixels.min() == pixels.max():
         raise SampleError("constant_image", f"{sample.source_file}: every pixel has the value {pixels.flat[0]}")
+    if settings.reject_constant_images:
+        low, high = np.percentile(pixels, [0.1, 99.9])
+        if low == high:
+            raise SampleError("blank_image", f"{sample.source_file}: at least 99.8% of the pixels have the value {low}")
+    raise_if_duplicate(sample)
     image = display_image(sample, settings)
     scale = fit_scale(image.shape[0], image.shape[1], settings.max_size_px)
     if scale != 1.0:
@@ -35,6 +41,10 @@ def preprocess_sample(sample: Sample, settings: PreprocessConfig) -> Sample:
         sample.pixels = resize_physical(pixels, shape) if pixels.ndim == 2 else resize_image(pixels, scale)
         if sample.label_map is not None:
             sample.label_map = resize_labels(sample.label_map, shape)
+        if sample.input_boxes:
+            fx, fy = shape[1] / pixels.shape[1], shape[0] / pixels.shape[0]
+            sample.input_boxes = [(label, (x0 * fx, y0 * fy, x1 * fx, y1 * fy))
+                                  for label, (x0, y0, x1, y1) in sample.input_boxes]
         if sample.lesion_components is not None:
             sample.lesion_components = resize_labels(sample.lesion_components, shape)
         if sample.spacing_mm is not None:

@@ -28,6 +28,8 @@ class Reader(ABC):
     formats: ClassVar[str] = ""
     requires: ClassVar[str] = ""
     volumetric: ClassVar[bool] = False
+    # (import name, install command) of the packages this reader imports when it runs
+    dependencies: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(self, source: SourceConfig, config: RunConfig):
         self.source = source
@@ -51,6 +53,13 @@ class Reader(ABC):
             names.update(load_label_map(self.source.label_map))
         names.update(self.source.label_names)
         return {int(value): readable_label(name) for value, name in names.items()}
+
+
+def missing_dependencies(reader: type[Reader]) -> list[tuple[str, str]]:
+    """The (import name, install command) pairs of a reader's dependencies that are not installed."""
+    import importlib.util
+
+    return [(module, command) for module, command in reader.dependencies if importlib.util.find_spec(module) is None]
 
 
 def load_label_map(path: str) -> dict[int, str]:

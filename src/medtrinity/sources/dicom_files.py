@@ -64,14 +64,27 @@ def filled_overlay(overlay: np.ndarray, min_area_px: int) -> np.ndarray:
     return filled
 
 
+def pixel_failure(dataset, path: str, error: Exception) -> SampleError:
+    """The reject for pixel data that cannot be decoded: an unsupported compression, or a broken file."""
+    syntax = dataset.file_meta.get("TransferSyntaxUID") if hasattr(dataset, "file_meta") else None
+    message = str(error).lower()
+    unsupported = isinstance(error, NotImplementedError) or "decoder" in message or "not supported" in message
+    if syntax is not None and syntax.is_compressed and unsupported:
+        return SampleError("unsupported_transfer_syntax",
+                           f"{path}: transfer syntax {syntax.name} ({syntax}) cannot be decoded: {error}")
+    return read_failure(path, error)
+
+
 def physical_pixels(dataset, path: str) -> tuple[np.ndarray, str]:
     """Pixel data with rescale slope/intercept applied; the unit is HU for CT."""
     try:
         pixels = dataset.pixel_array
     except Exception as error:  # missing decoder, truncated data, unsupported syntax
-        raise read_failure(path, error) from error
-    if pixels.ndim == 3 and dataset.get("SamplesPerPixel", 1) == 1:
-        raise SampleError("wrong_dimensions", f"{path}: multi-frame images need the dicom series reader")
+        raise pixel_failure(dataset, path, error) from error
+    frames = int(dataset.get("NumberOfFrames", 1) or 1)
+    if frames > 1:
+        raise SampleError("wrong_dimensions", f"{path}: a multi-frame image ({frames} frames, modality "
+                          f"{dataset.get('Modality', '?')}) is not a 2D sample; multi-frame files are not supported")
     slope = float(dataset.get("RescaleSlope", 1) or 1)
     intercept = float(dataset.get("RescaleIntercept", 0) or 0)
     if pixels.ndim == 2:

@@ -53,9 +53,15 @@ class NiftiReader(Reader):
     volumetric = True
 
     def list_items(self) -> list[str]:
-        return expand_paths(self.source.path, NIFTI_SUFFIXES)
+        items = expand_paths(self.source.path, NIFTI_SUFFIXES)
+        image_tag = self.source.options.get("image_tag")
+        return [item for item in items if str(image_tag) in Path(item).name] if image_tag else items
 
     def _label_path(self, image_path: str) -> str | None:
+        image_tag, label_tag = self.source.options.get("image_tag"), self.source.options.get("label_tag")
+        if image_tag and label_tag:  # case_ct.nii.gz -> case_seg.nii.gz, beside it or under `labels`
+            folder = Path(self.source.labels) if self.source.labels else Path(image_path).parent
+            return str(folder / Path(image_path).name.replace(str(image_tag), str(label_tag)))
         if not self.source.labels:
             return None
         labels = Path(self.source.labels)

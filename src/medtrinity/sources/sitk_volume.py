@@ -33,22 +33,36 @@ def load_itk_lps(path: str) -> tuple[np.ndarray, tuple[float, float, float]]:
 
 @READERS.register("sitk")
 class ItkVolumeReader(Reader):
-    """``path``: an .nrrd/.mha/.mhd file, folder or glob; ``labels``: matching label file or folder."""
+    """``path``: an .nrrd/.mha/.mhd file, folder or glob; ``labels``: matching label file or folder.
+
+    Options ``image_tag``/``label_tag`` pair files by name (``brain1_image.nrrd`` with ``brain1_label.nrrd``:
+    ``image_tag: _image``, ``label_tag: _label``); only files with the image tag are images.
+    """
 
     formats = "NRRD, MetaImage (.mha/.mhd) volumes with label volumes"
     requires = "SimpleITK"
     volumetric = True
 
     def list_items(self) -> list[str]:
-        return expand_paths(self.source.path, ITK_SUFFIXES)
+        items = expand_paths(self.source.path, ITK_SUFFIXES)
+        image_tag = self.source.options.get("image_tag")
+        return [item for item in items if str(image_tag) in Path(item).name] if image_tag else items
+
+    def _label_path(self, item: str) -> Path | None:
+        image_tag, label_tag = self.source.options.get("image_tag"), self.source.options.get("label_tag")
+        if image_tag and label_tag:  # brain1_image.nrrd -> brain1_label.nrrd, beside it or under `labels`
+            folder = Path(self.source.labels) if self.source.labels else Path(item).parent
+            return folder / Path(item).name.replace(str(image_tag), str(label_tag))
+        if not self.source.labels:
+            return None
+        label_path = Path(self.source.labels)
+        return label_path / Path(item).name if label_path.is_dir() else label_path
 
     def read(self, item: str) -> Iterator[Sample]:
         data, spacing = load_itk_lps(item)
         labels = None
-        if self.source.labels:
-            label_path = Path(self.source.labels)
-            if label_path.is_dir():
-                label_path = label_path / Path(item).name
+        label_path = self._label_path(item)
+        if label_path is not None:
             if not label_path.exists():
                 raise SampleError("missing_labels", f"{item}: label file {label_path} does not exist")
             labels, _ = load_itk_lps(str(label_path))

@@ -1,3 +1,5 @@
+"""The faithfulness verifier: each check on composer output and on free (model-like) phrasing."""
+
 import copy
 
 import pytest
@@ -7,7 +9,8 @@ from medtrinity.generation.backends import make_backend
 from medtrinity.grounding.rois import ground_sample
 from medtrinity.phantom import LESIONS
 from medtrinity.preprocess.display import preprocess_sample
-from medtrinity.quality.verify import verify
+from medtrinity.quality.facts import RegionFacts, SampleFacts
+from medtrinity.quality.verify import verify, verify_row, verify_text
 from medtrinity.sources import make_reader
 
 
@@ -35,6 +38,7 @@ def _with_text(sample, text):
         ("axial CT", "axial MRI", "modality_mismatch"),
         ("patient's right", "patient's left", "side_mismatch"),
         ("hypodense", "hyperdense", "intensity_mismatch"),
+        ("abdomen", "brain", "body_part_mismatch"),
     ],
 )
 def test_planted_errors_are_caught(described, old, new, code):
@@ -47,4 +51,140 @@ def test_planted_errors_are_caught(described, old, new, code):
 def test_original_passes_and_flag_mode_flags(described):
     assert verify(described).status == "pass"
     qc = verify(_with_text(described, described.description.text.replace("axial CT", "axial MRI")), "flag")
-    assert qc.status == "flag"
+    assert qc.status == "flag" and qc.issues[0].message
+
+
+def test_missing_or_empty_description_is_rejected(described):
+    empty = copy.deepcopy(described)
+    empty.description = None
+    assert verify(empty).issues[0].code == "no_description"
+    assert verify_text(SampleFacts("ct"), "  ").status == "reject"
+
+
+# Free phrasing, as a multimodal model writes it, against hand-made facts.
+
+LIVER = SampleFacts(
+    modality="ct",
+    body_part="abdomen",
+    rois=(
+        RegionFacts(0, "liver lesion", "lesion", largest_diameter_mm=20.4, perpendicular_diameter_mm=18.9,
+                    area_mm2=310.0, area_px=198, volume_ml=4.1, region="left", patient_side="right",
+                    containing_organ="liver", organ_part="right lobe", neighbours=("gallbladder",),
+                    intensity_word="hypodense", contrast_to_surround=-61.0, texture="homogeneous"),
+    ),
+    context_labels=("liver", "spleen", "vertebra"),
+)
+
+TWO_NODULES = SampleFacts(
+    modality="xray",
+    body_part="chest",
+    rois=tuple(
+        RegionFacts(i, "nodule", "lesion", largest_diameter_mm=d, area_mm2=a, region=r, patient_side=s,
+                    intensity_word="opaque", contrast_to_surround=40.0, texture="heterogeneous", count_same_label=2)
+        for i, (d, a, r, s) in enumerate(((12.0, 100.0, "upper left", "right"), (30.0, 600.0, "lower right", "left")))
+    ),
+)
+
+GOOD_LIVER = (
+    "Axial contrast CT of the upper abdomen. The liver, spleen and a vertebral body are visible. "
+    "There is a solitary liver lesion in the right hepatic lobe (left side of the image), measuring approximately "
+    "2.0 x 1.9 cm (about 3.1 cm2). It is hypodense and homogeneous. The lesion lies within the liver, close to the "
+    "gallbladder. The right lobe of the liver is otherwise unremarkable."
+)
+GOOD_NODULES = (
+    "Frontal chest radiograph. Two nodules are present: a 12 mm opaque nodule in the upper left part of the image "
+    "(patient's right lung) and a larger 3 cm nodule in the lower right part of the image on the patient's left. "
+    "Both are heterogeneous."
+)
+
+
+@pytest.mark.parametrize(("facts", "text"), [(LIVER, GOOD_LIVER), (TWO_NODULES, GOOD_NODULES)])
+def test_free_phrasing_that_agrees_passes(facts, text):
+    qc = verify_text(facts, text)
+    assert qc.status == "pass", qc.issues
+
+
+@pytest.mark.parametrize(
+    ("facts", "text", "old", "new", "code"),
+    [
+        (LIVER, GOOD_LIVER, "Axial contrast CT", "Axial contrast MR", "modality_mismatch"),
+        (LIVER, GOOD_LIVER, "upper abdomen", "brain", "body_part_mismatch"),
+        (LIVER, GOOD_LIVER, "2.0 x 1.9 cm", "4.0 x 3.8 cm", "size_mismatch"),
+        (LIVER, GOOD_LIVER, "3.1 cm2", "9.3 cm2", "size_mismatch"),
+        (LIVER, GOOD_LIVER, "solitary liver lesion", "three liver lesions", "count_mismatch"),
+        (LIVER, GOOD_LIVER, "It is hypodense", "It is hyperdense", "intensity_mismatch"),
+        (LIVER, GOOD_LIVER, "hypodense and homogeneous", "hypodense and heterogeneous", "texture_mismatch"),
+        (LIVER, GOOD_LIVER, "lies within the liver", "lies within the spleen", "organ_mismatch"),
+        (LIVER, GOOD_LIVER, "(left side of the image)", "(right side of the image)", "position_mismatch"),
+        (LIVER, GOOD_LIVER, "There is a solitary liver lesion in the right hepatic lobe",
+         "There is a solitary liver lesion on the patient's left", "side_mismatch"),
+        (TWO_NODULES, GOOD_NODULES, "Two nodules", "Three nodules", "count_mismatch"),
+        (TWO_NODULES, GOOD_NODULES, "12 mm opaque", "12 mm lucent", "intensity_mismatch"),
+        (TWO_NODULES, GOOD_NODULES, "3 cm nodule", "9 cm nodule", "size_mismatch"),
+        (TWO_NODULES, GOOD_NODULES, "on the patient's left", "on the patient's right", "side_mismatch"),
+        (TWO_NODULES, GOOD_NODULES, "radiograph", "ultrasound", "modality_mismatch"),
+    ],
+)
+def test_free_phrasing_with_one_error_is_caught(facts, text, old, new, code):
+    assert old in text
+    qc = verify_text(facts, text.replace(old, new), "reject")
+    assert code in {issue.code for issue in qc.issues}, qc.issues
+    assert qc.status == "reject"
+
+
+def test_quoted_knowledge_is_not_a_claim_about_the_image():
+    facts = SampleFacts(modality="mri", body_part="brain", knowledge_sentences=("For context: CT of the abdomen "
+                                                                               "shows most liver lesions.",))
+    text = "An axial MRI of the brain. For context: CT of the abdomen shows most liver lesions."
+    assert verify_text(facts, text).status == "pass"
+    cited = "An axial MRI of the brain. Liver lesions are usually staged with CT of the abdomen [P1]."
+    assert verify_text(SampleFacts(modality="mri", body_part="brain"), cited).status == "pass"
+    assert verify_text(SampleFacts(modality="mri", body_part="brain"),
+                       "An axial CT of the brain.").issues[0].code == "modality_mismatch"
+
+
+def test_sizes_in_mm_without_measurement_are_unsupported():
+    facts = SampleFacts(modality="xray", rois=(RegionFacts(0, "nodule", area_px=300),))
+    assert verify_text(facts, "A nodule covering 300 pixels.").status == "pass"
+    assert verify_text(facts, "A nodule covering 900 pixels.").issues[0].code == "size_mismatch"
+    assert verify_text(facts, "A 14 mm nodule.").issues[0].code == "size_unsupported"
+
+
+def test_image_frame_words_and_label_names_are_not_patient_sides():
+    facts = SampleFacts(modality="ct", body_part="abdomen", rois=(
+        RegionFacts(0, "left kidney", "organ", region="right", patient_side="left"),
+        RegionFacts(1, "liver", "organ", region="left", patient_side="right"),
+    ))
+    text = ("The left kidney lies in the right part of the image, on the patient's left. "
+            "The liver lies in the left part of the image, on the patient's right.")
+    assert verify_text(facts, text).status == "pass"
+    assert verify_text(facts, text.replace("image, on the patient's left", "image, on the patient's right")).issues
+
+
+def test_verify_row_reads_a_written_row():
+    row = {
+        "modality": "ct", "body_part": "abdomen", "image_labels": [],
+        "rois": [{"label": "liver lesion", "kind": "lesion", "largest_diameter_mm": 20.0, "area_mm2": 300.0,
+                  "patient_side": "right", "intensity_word": "hypodense", "neighbours": [], "count_same_label": 1}],
+        "description_text": "A 20 mm hypodense liver lesion on the patient's right. For context: a CT fact.",
+        "description_evidence": [{"section": "relations", "sentence": "For context: a CT fact.",
+                                  "evidence": ["passage:x"]}],
+    }
+    assert verify_row(row).status == "pass"
+    row["description_text"] = row["description_text"].replace("20 mm", "45 mm")
+    assert verify_row(row, "reject").issues[0].code == "size_mismatch"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Axial CT with 5 mm slice thickness and 0.8 mm pixel spacing. A 2 cm liver lesion on the patient's right.",
+        "The liver lesion is hypodense compared with the brighter surrounding liver parenchyma.",
+        "The liver lesion is homogeneous within a heterogeneous background of fatty liver.",
+        "Images are shown in radiological convention, with the patient's left on the image right.",
+        "The liver lesion lies in the right upper quadrant, next to the gallbladder.",
+        "There are no other lesions. The spleen and vertebra are unremarkable.",
+    ],
+)
+def test_model_like_sentences_that_are_not_contradictions(text):
+    assert verify_text(LIVER, text).issues == []

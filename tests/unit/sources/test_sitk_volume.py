@@ -24,3 +24,18 @@ def test_brain_lesion_volume_matches_the_label_volume(shared_data):
     assert stats["slices"] == len(samples)  # every sample is a slice the lesion crosses
     assert sum(int((s.label_map == 1).sum()) for s in samples) == voxels
     assert all(s.spacing_mm == pytest.approx((0.78125, 0.78125)) for s in samples)
+
+
+def test_pyradiomics_pairs_by_name_tag(shared_data):
+    from medtrinity.sources import make_reader as _make
+
+    config = parse_config({"sources": [{"name": "r", "reader": "sitk", "path": str(shared_data / "pyradiomics"),
+                                        "modality": "mri", "label_names": {1: "enhancing lesion"},
+                                        "options": {"image_tag": "_image", "label_tag": "_label"}}],
+                           "slicing": {"without_roi_fraction": 0.0}})
+    reader = _make(config.sources[0], config)
+    items = reader.list_items()
+    assert [item.rsplit("/", 1)[-1] for item in items] == ["brain1_image.nrrd", "breast1_image.nrrd"]
+    samples = list(reader.read(items[0]))
+    assert samples and all(s.label_map.any() for s in samples)
+    assert sum(int((s.label_map == 1).sum()) for s in samples) == 4137

@@ -1,0 +1,102 @@
+"""The ``vllm`` backend: a local vLLM engine generating descriptions in batches on a GPU node.
+
+An optional extra (``pip install vllm``) that cannot run on machines without a GPU; vLLM is
+imported only when the backend is built, and its absence fails with the install command. On a
+cluster, run the pipeline with the Ray executor and give each worker a GPU: every worker process
+builds its own engine once. The prompt, the parsing and the repair-once rule are those of the
+``openai`` backend; the engine takes the same chat messages (``LLM.chat``).
+
+Options: ``model`` (required, a local path or hub name), ``tensor_parallel_size`` (1),
+``max_tokens`` (1024), ``temperature`` (0), ``images`` (``[overlay]``), ``prompt_version``,
+``batch_size`` (64), ``engine`` (extra keyword arguments for ``vllm.LLM``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from medtrinity.generation.backends import BACKENDS, DescriptionBackend
+from medtrinity.generation.prompt import (
+    DEFAULT_PROMPT_VERSION,
+    ReplyError,
+    build_messages,
+    parse_sections,
+    repair_message,
+    sentences_with_evidence,
+)
+from medtrinity.records import DESCRIPTION_SECTIONS, Description, Sample, SampleError
+from medtrinity.registry import require
+
+INSTALL = "pip install vllm"
+
+
+@lru_cache(maxsize=1)
+def _engine(model: str, tensor_parallel_size: int, engine_items: tuple[tuple[str, Any], ...]):
+    vllm = require("vllm", INSTALL, purpose="the vllm description backend")
+    return vllm.LLM(model=model, tensor_parallel_size=tensor_parallel_size, **dict(engine_items))
+
+
+@BACKENDS.register("vllm")
+class VLLMBackend(DescriptionBackend):
+    """Batch generation with a vLLM engine in this process (one engine per worker)."""
+
+    name = "vllm"
+    answers_prompts = True
+
+    def __init__(self, options: dict[str, Any] | None = None, *, cache_root: Path | None = None):
+        super().__init__(options, cache_root=cache_root)
+        self.vllm = require("vllm", INSTALL, purpose="the vllm description backend")
+        if "model" not in self.options:
+            raise ValueError("generation.options.model is required for the vllm backend")
+        self.model = str(self.options["model"])
+        self.prompt_version = str(self.options.get("prompt_version", DEFAULT_PROMPT_VERSION))
+        self.images = tuple(self.options.get("images", ("overlay",)))
+        self.batch_size = int(self.options.get("batch_size", 64))
+
+    def _generate(self, conversations: list[list[dict[str, Any]]]) -> list[str]:
+        engine = _engine(self.model, int(self.options.get("tensor_parallel_size", 1)),
+                         tuple(sorted(dict(self.options.get("engine", {})).items())))
+        params = self.vllm.SamplingParams(temperature=float(self.options.get("temperature", 0.0)),
+                                          max_tokens=int(self.options.get("max_tokens", 1024)))
+        outputs = engine.chat(conversations, params, use_tqdm=False)
+        return [output.outputs[0].text if output.outputs else "" for output in outputs]
+
+    def describe(self, sample: Sample) -> Description:
+        result = self.describe_batch([sample])[0]
+        if isinstance(result, SampleError):
+            raise result
+        return result
+
+    def describe_batch(self, samples: list[Sample]) -> list[Description | SampleError]:
+        conversations = [build_messages(s, self.prompt_version, self.images) for s in samples]
+        replies = self._generate(conversations)
+        results: list[Description | SampleError | None] = [None] * len(samples)
+        retry: list[int] = []
+        for index, reply in enumerate(replies):
+            try:
+                results[index] = self._description(samples[index], parse_sections(reply))
+            except ReplyError as error:
+                conversations[index] = [*conversations[index], {"role": "assistant", "content": reply},
+                                        repair_message(self.prompt_version, str(error))]
+                retry.append(index)
+        if retry:
+            for index, reply in zip(retry, self._generate([conversations[i] for i in retry]), strict=True):
+                try:
+                    results[index] = self._description(samples[index], parse_sections(reply))
+                except ReplyError as error:
+                    results[index] = SampleError("unparseable_reply", f"model {self.model}: {error} (asked twice)")
+        return results  # type: ignore[return-value]
+
+    def _description(self, sample: Sample, sections: dict[str, str]) -> Description:
+        clean, sentences = sentences_with_evidence(sections, sample)
+        return Description(sections=clean, text=" ".join(clean[n] for n in DESCRIPTION_SECTIONS if clean[n]),
+                           backend=self.name, model=self.model, prompt_version=self.prompt_version,
+                           sentences=sentences)
+
+    def complete_json(self, messages: list[dict[str, Any]]) -> str:
+        return self._generate([messages])[0]
+
+    def complete_json_batch(self, conversations: list[list[dict[str, Any]]]) -> list[str | Exception]:
+        return list(self._generate(conversations))

@@ -1,0 +1,137 @@
+"""A light, array-free view of what was measured about one sample: what the verifier checks text against.
+
+Built from an in-memory :class:`~medtrinity.records.Sample` during a run, or from a written
+Parquet row (``medtrinity verify DIR``), so the same checks run on descriptions generated here,
+edited by hand or imported from elsewhere. Fields the grounding stage may add later
+(``perpendicular_diameter_mm``, ``shape``, ``margin``, ``organ_part``) are read when present.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from medtrinity.records import Sample
+
+_OPTIONAL_ROI_FIELDS = ("perpendicular_diameter_mm", "shape", "margin", "organ_part")
+
+
+@dataclass(frozen=True)
+class RegionFacts:
+    """The measured attributes of one ROI that a sentence may state."""
+
+    index: int
+    label: str
+    kind: str = "lesion"
+    largest_diameter_mm: float | None = None
+    perpendicular_diameter_mm: float | None = None
+    area_mm2: float | None = None
+    area_px: int | None = None
+    volume_ml: float | None = None
+    region: str = ""
+    patient_side: str = ""
+    containing_organ: str = ""
+    neighbours: tuple[str, ...] = ()
+    intensity_word: str = ""
+    contrast_to_surround: float | None = None
+    texture: str = ""
+    count_same_label: int = 1
+    shape: str = ""
+    margin: str = ""
+    organ_part: str = ""
+
+    @classmethod
+    def from_mapping(cls, index: int, values: dict[str, Any]) -> RegionFacts:
+        def get(name: str, default: Any = None) -> Any:
+            value = values.get(name, default)
+            return default if value is None else value
+
+        return cls(
+            index=index,
+            label=str(get("label", "")),
+            kind=str(get("kind", "lesion")),
+            largest_diameter_mm=values.get("largest_diameter_mm"),
+            perpendicular_diameter_mm=values.get("perpendicular_diameter_mm"),
+            area_mm2=values.get("area_mm2"),
+            area_px=values.get("area_px"),
+            volume_ml=values.get("volume_ml"),
+            region=str(get("region", "")),
+            patient_side=str(get("patient_side", "")),
+            containing_organ=str(get("containing_organ", "")),
+            neighbours=tuple(get("neighbours", ()) or ()),
+            intensity_word=str(get("intensity_word", "")),
+            contrast_to_surround=values.get("contrast_to_surround"),
+            texture=str(get("texture", "")),
+            count_same_label=int(get("count_same_label", 1)),
+            shape=str(get("shape", "")),
+            margin=str(get("margin", "")),
+            organ_part=str(get("organ_part", "")),
+        )
+
+
+@dataclass(frozen=True)
+class SampleFacts:
+    """Modality, body part, labels and ROIs of one sample, plus the sentences that quote knowledge."""
+
+    modality: str
+    body_part: str = ""
+    rois: tuple[RegionFacts, ...] = ()
+    context_labels: tuple[str, ...] = ()
+    image_labels: tuple[str, ...] = ()
+    knowledge_sentences: tuple[str, ...] = field(default=())
+
+    @property
+    def labels(self) -> list[str]:
+        """Every anatomy or finding name known for the sample (ROIs, context, neighbours, organs)."""
+        names = {roi.label for roi in self.rois} | set(self.context_labels) | set(self.image_labels)
+        for roi in self.rois:
+            names.update(roi.neighbours)
+            if roi.containing_organ:
+                names.add(roi.containing_organ)
+            if roi.organ_part:
+                names.add(roi.organ_part)
+        return sorted(name for name in names if name)
+
+    @classmethod
+    def from_sample(cls, sample: Sample) -> SampleFacts:
+        rois = []
+        for index, roi in enumerate(sample.rois):
+            values = dict(vars(roi))
+            values["neighbours"] = list(roi.neighbours)
+            rois.append(RegionFacts.from_mapping(index, values))
+        knowledge = ()
+        if sample.description is not None:
+            knowledge = knowledge_sentences(
+                [(s.text, s.evidence) for s in sample.description.sentences]
+            )
+        return cls(
+            modality=sample.modality,
+            body_part=sample.body_part,
+            rois=tuple(rois),
+            context_labels=tuple(roi.label for roi in sample.context_rois),
+            image_labels=tuple(sample.image_labels),
+            knowledge_sentences=knowledge,
+        )
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> SampleFacts:
+        """From a written triplet row (a dict as ``pyarrow`` gives it)."""
+        rois = tuple(RegionFacts.from_mapping(i, dict(values)) for i, values in enumerate(row.get("rois") or []))
+        evidence = [(item["sentence"], list(item.get("evidence") or [])) for item in row.get("description_evidence")
+                    or []]
+        return cls(
+            modality=str(row.get("modality") or ""),
+            body_part=str(row.get("body_part") or ""),
+            rois=rois,
+            context_labels=tuple(row.get("context_labels") or ()),
+            image_labels=tuple(row.get("image_labels") or ()),
+            knowledge_sentences=knowledge_sentences(evidence),
+        )
+
+
+def knowledge_sentences(sentences: list[tuple[str, list[str]]]) -> tuple[str, ...]:
+    """The sentences that rest on retrieved passages only: quoted knowledge, not claims about this image."""
+    return tuple(
+        text for text, evidence in sentences
+        if evidence and all(key.startswith("passage:") for key in evidence)
+    )

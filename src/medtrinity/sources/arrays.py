@@ -1,0 +1,162 @@
+"""Array containers: HDF5 datasets of images and masks (MSD lung patches), NumPy .npz in the MedMNIST layout.
+
+Items are ``<file>::<index>`` (HDF5) or ``<file>::<split>::<index>`` (npz), grouped ``files_per_shard``
+per shard. Arrays may be ``(N, H, W)``, ``(N, 1, H, W)``, ``(N, H, W, 1)`` or ``(N, H, W, 3)`` (RGB).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from medtrinity.records import Sample, SampleError
+from medtrinity.registry import require
+from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure
+from medtrinity.sources.common2d import sample_2d
+
+IMAGE_KEYS = ("images", "image", "imgs", "img", "x", "data", "volumes")
+LABEL_KEYS = ("labels", "label", "masks", "mask", "seg", "segmentation", "y", "gt")
+
+
+def as_2d(array: np.ndarray, where: str) -> np.ndarray:
+    """One entry -> (H, W) or (H, W, 3): channel axes of size 1 dropped, channel-first RGB moved last."""
+    array = np.asarray(array)
+    if array.ndim == 3 and array.shape[0] == 1:
+        array = array[0]
+    elif array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    elif array.ndim == 3 and array.shape[0] == 3 and array.shape[2] != 3:
+        array = np.moveaxis(array, 0, -1)
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] != 3):
+        raise SampleError("wrong_dimensions", f"{where}: entry of shape {array.shape} is not a 2D grey or RGB image")
+    return array
+
+
+def pick_key(keys: list[str], wanted: tuple[str, ...]) -> str | None:
+    lowered = {key.lower().rsplit("/", 1)[-1]: key for key in keys}
+    return next((lowered[name] for name in wanted if name in lowered), None)
+
+
+@READERS.register("hdf5")
+class Hdf5Reader(Reader):
+    """``path``: .h5/.hdf5 file(s); ``options.images`` / ``options.labels``: dataset names (default: found by
+    name, e.g. ``images`` and ``labels``). Label values are named by ``label_names``."""
+
+    formats = "HDF5 files with an image dataset and an optional mask dataset (N x [1] x H x W)"
+    requires = "h5py"
+    dependencies = (("h5py", "pip install h5py"),)
+
+    def _open(self, path: str):
+        h5py = require("h5py", "pip install h5py", purpose="the hdf5 reader")
+        try:
+            return h5py.File(path, "r")
+        except Exception as error:
+            raise read_failure(path, error) from error
+
+    def _keys(self, handle, path: str) -> tuple[str, str | None]:
+        datasets: list[str] = []
+        handle.visititems(lambda name, node: datasets.append(name) if hasattr(node, "shape") else None)
+        images = self.source.options.get("images") or pick_key(datasets, IMAGE_KEYS)
+        labels = self.source.options.get("labels") or pick_key(datasets, LABEL_KEYS)
+        if images is None or images not in handle:
+            raise SampleError("missing_dataset", f"{path}: no image dataset found among {datasets}; set options.images")
+        if labels is not None and labels not in handle:
+            raise SampleError("missing_dataset", f"{path}: no dataset {labels!r}")
+        if labels is not None and handle[labels].shape[0] != handle[images].shape[0]:
+            raise SampleError("mask_shape_mismatch", f"{path}: {handle[labels].shape[0]} label entries for "
+                              f"{handle[images].shape[0]} images")
+        return images, labels
+
+    def list_items(self) -> list[str]:
+        items = []
+        for path in expand_paths(self.source.path, (".h5", ".hdf5", ".hdf")):
+            try:
+                with self._open(path) as handle:
+                    images, _ = self._keys(handle, path)
+                    count = int(handle[images].shape[0])
+            except SampleError as error:
+                raise ValueError(error.message) from error
+            items += [f"{path}::{index}" for index in range(count)]
+        return items
+
+    def read(self, item: str) -> Iterator[Sample]:
+        path, index_text = item.rsplit("::", 1)
+        index = int(index_text)
+        with self._open(path) as handle:
+            images, labels = self._keys(handle, path)
+            where = f"{path} entry {index}"
+            pixels = as_2d(handle[images][index], where)
+            label_map = as_2d(handle[labels][index], where) if labels else None
+        if label_map is not None:
+            if label_map.shape != pixels.shape[:2]:
+                raise SampleError("mask_shape_mismatch", f"{where}: mask {label_map.shape}, image {pixels.shape}")
+            if not np.all(np.isfinite(label_map)):
+                raise SampleError("non_finite_pixels", f"{where}: the mask contains NaN")
+            label_map = np.rint(label_map).astype(np.int32)
+        names = self.label_names()
+        if label_map is not None:
+            for value in np.unique(label_map[label_map > 0]).tolist():
+                names.setdefault(int(value), f"region {value}")
+        yield sample_2d(self, key=f"{Path(path).name}::{index}", pixels=pixels, source_file=where,
+                        case_key=f"{Path(path).stem}-{index}",
+                        label_map=label_map if label_map is not None and label_map.any() else None,
+                        names=names, metadata={"format": "hdf5"})
+
+
+@READERS.register("npz")
+class NpzReader(Reader):
+    """``path``: .npz file(s) with ``<split>_images`` and ``<split>_labels`` (MedMNIST).
+
+    Labels are class indices (``(N, 1)``) named by ``label_names``, or multi-label 0/1 rows
+    (``(N, C)``, ChestMNIST). Options: ``splits`` (default: every split found).
+    """
+
+    formats = "NumPy .npz in the MedMNIST layout (train/val/test images and class labels)"
+    requires = ""
+
+    def _load(self, path: str):
+        cache = self.__dict__.setdefault("_files", {})
+        if path not in cache:
+            try:
+                cache[path] = np.load(path, allow_pickle=False)
+            except Exception as error:
+                raise read_failure(path, error) from error
+        return cache[path]
+
+    def _splits(self, data) -> list[str]:
+        found = sorted(key[: -len("_images")] for key in data.files if key.endswith("_images"))
+        wanted = self.source.options.get("splits")
+        return [split for split in found if not wanted or split in wanted]
+
+    def list_items(self) -> list[str]:
+        items = []
+        for path in expand_paths(self.source.path, (".npz",)):
+            try:
+                data = self._load(path)
+            except SampleError as error:
+                raise ValueError(error.message) from error
+            for split in self._splits(data):
+                items += [f"{path}::{split}::{index}" for index in range(int(data[f"{split}_images"].shape[0]))]
+        return items
+
+    def read(self, item: str) -> Iterator[Sample]:
+        path, split, index_text = item.rsplit("::", 2)
+        index = int(index_text)
+        data = self._load(path)
+        where = f"{path} {split} entry {index}"
+        pixels = as_2d(data[f"{split}_images"][index], where)
+        labels: list[str] = []
+        key = f"{split}_labels"
+        if key in data.files:
+            row = np.atleast_1d(np.asarray(data[key][index]))
+            names = self.label_names()
+            if row.size > 1:  # multi-label 0/1
+                labels = [names.get(i, f"class {i}") for i in np.flatnonzero(row).tolist()]
+            else:
+                value = int(row[0])
+                labels = [names.get(value, f"class {value}")]
+        yield sample_2d(self, key=f"{Path(path).name}::{split}::{index}", pixels=pixels, source_file=where,
+                        case_key=f"{Path(path).stem}-{split}-{index}", image_labels=labels,
+                        metadata={"format": "npz"})

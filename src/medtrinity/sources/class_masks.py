@@ -1,0 +1,92 @@
+"""2D images with one binary mask file per class and instance, named by a pattern (SAM-Med2D layout).
+
+``masks/<image>_<class>_<instance>.png`` beside ``images/<image>.png``: the class name is taken from
+the file name, made readable (``kidney_left`` -> "left kidney"), and all instances of a class share
+one label value (grounding separates them again as connected components).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+from medtrinity.records import Sample, SampleError
+from medtrinity.sources.base import READERS, Reader, expand_paths
+from medtrinity.sources.common2d import masks_label_map, sample_2d
+from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image, read_mask
+
+DEFAULT_PATTERN = "{stem}_{label}_{instance}.png"
+
+
+def pattern_regex(pattern: str) -> re.Pattern[str]:
+    """``{stem}_{label}_{instance}.png`` -> a regex with named groups stem, label and instance."""
+    parts = re.split(r"(\{stem\}|\{label\}|\{instance\})", pattern)
+    groups = {"{stem}": r"(?P<stem>.+?)", "{label}": r"(?P<label>.+?)", "{instance}": r"(?P<instance>\d+)"}
+    if "{stem}" not in parts or "{label}" not in parts:
+        raise ValueError(f"mask pattern {pattern!r} needs {{stem}} and {{label}}")
+    return re.compile("^" + "".join(groups.get(part, re.escape(part)) for part in parts) + "$")
+
+
+def match_masks(mask_names: list[str], stems: set[str], pattern: str) -> dict[str, list[tuple[str, str]]]:
+    """Mask file names -> {image stem: [(label, file name), ...]}; the longest matching stem wins."""
+    regex = pattern_regex(pattern)
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for name in sorted(mask_names):
+        match = regex.match(name)
+        if not match:
+            continue
+        stem = match.group("stem")
+        # a greedy split can cut inside the stem (s0114_111_aorta): prefer the longest known stem
+        candidates = [s for s in stems if name.startswith(f"{s}")]
+        if candidates:
+            best = max(candidates, key=len)
+            rest = regex.match(name.replace(best, "\x00", 1).replace("\x00", "STEM", 1))
+            if rest is None:
+                continue
+            stem, label = best, rest.group("label")
+        else:
+            label = match.group("label")
+        found[stem].append((label, name))
+    return found
+
+
+@READERS.register("image_class_masks")
+class ImageClassMasksReader(Reader):
+    """``path``: image folder or glob; ``labels``: folder of per-class masks named by ``options.mask_pattern``.
+
+    ``mask_pattern`` defaults to ``{stem}_{label}_{instance}.png``; ``{instance}`` may be left out.
+    ``rename`` maps a class name of the files to the name to use (``{"ivc": "inferior vena cava"}``).
+    """
+
+    formats = "2D images with one mask file per class/instance named by a pattern (SAM-Med2D: <image>_<class>_<n>.png)"
+    requires = "opencv-python-headless"
+
+    def list_items(self) -> list[str]:
+        return expand_paths(self.source.path, IMAGE_SUFFIXES)
+
+    def _masks(self) -> dict[str, list[tuple[str, str]]]:
+        if not hasattr(self, "_mask_index"):
+            folder = Path(self.source.labels or Path(self.source.path).parent / "masks")
+            names = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+            stems = {Path(item).stem for item in self.list_items()}
+            pattern = str(self.source.options.get("mask_pattern", DEFAULT_PATTERN))
+            self._mask_folder = folder
+            self._mask_index = match_masks(names, stems, pattern)
+        return self._mask_index
+
+    def read(self, item: str) -> Iterator[Sample]:
+        image_path = Path(item)
+        pixels = read_image(item)
+        entries = self._masks().get(image_path.stem, [])
+        configured = {str(raw): str(name) for raw, name in (self.source.options.get("rename") or {}).items()}
+        masks = []
+        for label, name in entries:
+            mask = read_mask(str(self._mask_folder / name))
+            masks.append((configured.get(label, label), mask > 0))
+        label_map, names = masks_label_map(masks, pixels.shape, item) if masks else (None, {})
+        if label_map is not None and not label_map.any():
+            raise SampleError("empty_labels", f"{item}: every mask file of this image is empty")
+        yield sample_2d(self, key=image_path.name, pixels=pixels, source_file=item, case_key=image_path.stem,
+                        label_map=label_map, names=names, metadata={"format": image_path.suffix.lstrip(".")})

@@ -1,0 +1,169 @@
+"""Image-level labels: a CSV table of image names with labels (NIH ChestX-ray14), and ImageFolder trees.
+
+A label table may also bring boxes from a second CSV (``options.boxes``) whose coordinates live in
+another frame than the stored image (NIH ``BBox_List_2017.csv`` is in the 1024x1024 frame):
+``options.box_frame: [1024, 1024]`` rescales them to the image actually read.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+from medtrinity.records import Sample, SampleError
+from medtrinity.sources.base import READERS, Reader, expand_paths
+from medtrinity.sources.common2d import Box, boxes_label_map, cached_by_file, check_box, read_table, sample_2d
+from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image
+
+NO_FINDING = ("no finding", "normal", "none", "")
+
+
+def _column(rows: list[dict[str, str]], wanted, fallbacks: tuple[str, ...], table: str) -> str:
+    columns = list(rows[0]) if rows else []
+    if wanted is not None:
+        if isinstance(wanted, int):
+            return columns[wanted]
+        if wanted not in columns:
+            raise ValueError(f"table {table!r} has no column {wanted!r}; columns: {columns}")
+        return str(wanted)
+    for name in fallbacks:
+        for column in columns:
+            if column.lower() == name:
+                return column
+    for column in columns:  # the first column whose values look like image file names
+        if rows and str(rows[0][column]).lower().endswith(IMAGE_SUFFIXES):
+            return column
+    raise ValueError(f"table {table!r}: no image column found among {columns}; set options.image_column")
+
+
+def parse_box_rows(rows: list[dict[str, str]], options: dict, table: str) -> dict[str, list[tuple[str, Box]]]:
+    """Box CSV rows -> {image name: [(label, (x0, y0, x1, y1)), ...]} in the CSV's own frame.
+
+    ``box_columns``: [image, label, a, b, c, d] column names or positions (default: the first six);
+    ``box_format``: ``xywh`` (default) or ``xyxy``.
+    """
+    if not rows:
+        return {}
+    columns = list(rows[0])
+    spec = options.get("box_columns") or list(range(6))
+    names = [columns[c] if isinstance(c, int) else str(c) for c in spec]
+    image_col, label_col, *coordinate_cols = names
+    boxes: dict[str, list[tuple[str, Box]]] = defaultdict(list)
+    fmt = str(options.get("box_format", "xywh"))
+    for number, row in enumerate(rows, start=2):
+        try:
+            a, b, c, d = (float(row[col]) for col in coordinate_cols)
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"table {table!r} line {number}: bad box coordinates ({error})") from error
+        box = (a, b, a + c, b + d) if fmt == "xywh" else (a, b, c, d)
+        boxes[Path(row[image_col]).name].append((str(row[label_col]), box))
+    return dict(boxes)
+
+
+def rescale_boxes(boxes: list[tuple[str, Box]], frame_wh, shape_hw) -> list[tuple[str, Box]]:
+    """Boxes given in a ``frame_wh`` (width, height) frame -> pixels of an image of ``shape_hw``."""
+    if not frame_wh:
+        return boxes
+    fx, fy = shape_hw[1] / float(frame_wh[0]), shape_hw[0] / float(frame_wh[1])
+    return [(label, (x0 * fx, y0 * fy, x1 * fx, y1 * fy)) for label, (x0, y0, x1, y1) in boxes]
+
+
+@READERS.register("csv_labels")
+class CsvLabelsReader(Reader):
+    """``path``: image folder or glob; ``labels``: the CSV (or .csv.gz) table of image names and labels.
+
+    Options: ``image_column`` (default: "Image Index", "image", "path", "filename" or the first column of
+    file names), ``label_column`` + ``separator`` (one column, labels split by ``|``) or
+    ``label_columns`` (one 0/1 column per class), ``case_column`` (what identifies a patient: hashed),
+    ``metadata_columns`` ({column: allow-listed key}, e.g. {"View Position": "ViewPosition"}),
+    ``pixel_spacing_columns`` + ``original_size_columns`` (spacing of the original image, rescaled to the
+    stored one), ``boxes`` (a box CSV, see :func:`parse_box_rows`) with ``box_frame`` ([width, height]).
+    """
+
+    formats = "CSV tables of image names with labels (one column with a separator, or one 0/1 column per class)"
+    requires = ""
+
+    def list_items(self) -> list[str]:
+        images = expand_paths(self.source.path, IMAGE_SUFFIXES)
+        table = self._table()
+        return [path for path in images if Path(path).name in table]
+
+    def _table(self) -> dict[str, dict[str, str]]:
+        if not hasattr(self, "_rows"):
+            if not self.source.labels:
+                raise ValueError(f"source {self.source.name!r}: csv_labels needs `labels:` pointing at the CSV table")
+            labels, wanted = self.source.labels, self.source.options.get("image_column")
+
+            def by_image() -> dict[str, dict[str, str]]:
+                rows = read_table(labels)
+                column = _column(rows, wanted, ("image index", "image", "image_path", "path", "filename", "file",
+                                                "image_id"), labels)
+                return {Path(row[column]).name: row for row in rows}
+
+            self._rows = cached_by_file(labels, f"rows:{wanted}", by_image)
+            boxes_path = self.source.options.get("boxes")
+            spec = f"boxes:{self.source.options.get('box_columns')}:{self.source.options.get('box_format')}"
+            self._boxes = cached_by_file(str(boxes_path), spec, lambda: parse_box_rows(
+                read_table(str(boxes_path)), self.source.options, str(boxes_path))) if boxes_path else {}
+        return self._rows
+
+    def labels_of(self, row: dict[str, str]) -> list[str]:
+        options = self.source.options
+        if options.get("label_columns"):
+            return [str(c) for c in options["label_columns"] if str(row.get(c, "")).strip() in ("1", "1.0", "True")]
+        column = options.get("label_column") or next(
+            (c for c in row if c.lower() in ("finding labels", "labels", "label", "class", "diagnosis")), None)
+        if column is None:
+            raise ValueError(f"{self.source.labels}: set options.label_column or options.label_columns")
+        separator = str(options.get("separator", "|"))
+        values = [part.strip() for part in str(row.get(column, "")).split(separator)]
+        return [value for value in values if value.lower() not in NO_FINDING or options.get("keep_no_finding")]
+
+    def read(self, item: str) -> Iterator[Sample]:
+        name = Path(item).name
+        row = self._table().get(name)
+        if row is None:
+            raise SampleError("missing_row", f"{item}: no row for this image in {self.source.labels}")
+        pixels = read_image(item)
+        options = self.source.options
+        spacing = None
+        if options.get("pixel_spacing_columns"):
+            sx, sy = (float(row[c]) for c in options["pixel_spacing_columns"])
+            if options.get("original_size_columns"):
+                width, height = (float(row[c]) for c in options["original_size_columns"])
+                sx, sy = sx * width / pixels.shape[1], sy * height / pixels.shape[0]
+            spacing = (sx, sy)
+        boxes = rescale_boxes(self._boxes.get(name, []), options.get("box_frame"), pixels.shape)
+        boxes = [(label, check_box(box, pixels.shape, item)) for label, box in boxes]
+        label_map, names = boxes_label_map(pixels.shape, boxes) if boxes else (None, {})
+        wanted = options.get("metadata_columns") or {}
+        metadata = {key: row[column] for column, key in wanted.items() if column in row}
+        case_column = options.get("case_column")
+        yield sample_2d(self, key=name, pixels=pixels, source_file=item,
+                        case_key=str(row[case_column]) if case_column else Path(item).stem,
+                        label_map=label_map, names=names, image_labels=self.labels_of(row), boxes=boxes,
+                        spacing_mm=spacing, metadata={**metadata, "format": Path(item).suffix.lstrip(".")},
+                        plane="projection" if self.source.modality == "xray" else None)
+
+
+@READERS.register("image_folder")
+class ImageFolderReader(Reader):
+    """``path``: a root folder with one subfolder per class (``root/<class>/<image>``), torchvision style."""
+
+    formats = "ImageFolder trees: one subfolder per class"
+    requires = ""
+
+    def list_items(self) -> list[str]:
+        root = Path(self.source.path)
+        if not root.is_dir():
+            raise FileNotFoundError(f"image_folder needs a folder, got {self.source.path!r}")
+        return sorted(str(p) for p in root.glob("*/**/*") if p.is_file() and p.name.lower().endswith(IMAGE_SUFFIXES))
+
+    def read(self, item: str) -> Iterator[Sample]:
+        path = Path(item)
+        label = path.relative_to(self.source.path).parts[0]
+        rename = self.source.options.get("rename") or {}
+        yield sample_2d(self, key=str(path.relative_to(self.source.path)), pixels=read_image(item), source_file=item,
+                        case_key=path.stem, image_labels=[str(rename.get(label, label))],
+                        metadata={"format": path.suffix.lstrip(".")})

@@ -1,0 +1,232 @@
+"""Detection sets: COCO JSON, YOLO txt, Pascal VOC XML. Boxes become ROIs (the mask is the box).
+
+Every box is checked against the image it belongs to (a box outside the image is a reject) and
+painted into the label map as a filled rectangle with its class's value, so grounding measures it
+like any mask; the exact boxes travel in ``Sample.input_boxes``. COCO polygons and RLE masks are
+used as masks where present.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ElementTree
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from medtrinity.records import Sample, SampleError
+from medtrinity.sources.base import READERS, Reader, expand_paths
+from medtrinity.sources.common2d import (
+    Box,
+    boxes_label_map,
+    cached_by_file,
+    check_box,
+    masks_label_map,
+    polygon_mask,
+    sample_2d,
+)
+from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image
+
+
+def _find_image(folder: Path, name: str) -> Path | None:
+    candidate = folder / name
+    if candidate.is_file():
+        return candidate
+    for suffix in IMAGE_SUFFIXES:
+        other = folder / f"{Path(name).stem}{suffix}"
+        if other.is_file():
+            return other
+    return None
+
+
+@dataclass
+class CocoIndex:
+    """A COCO file indexed by image id (as text): images, their annotations, category names."""
+
+    images: dict[str, dict]
+    by_image: dict[str, list[dict]]
+    categories: dict[int, str]
+
+
+def load_coco(path: str) -> CocoIndex:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"COCO file {path!r} is unreadable: {error}") from error
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+        raise ValueError(f"{path!r} is not a COCO JSON (no 'images' list)")
+    by_image: dict[str, list[dict]] = defaultdict(list)
+    for annotation in data.get("annotations", []):
+        by_image[str(int(annotation["image_id"]))].append(annotation)
+    return CocoIndex(images={str(int(image["id"])): image for image in data["images"]}, by_image=dict(by_image),
+                     categories={int(c["id"]): str(c["name"]) for c in data.get("categories", [])})
+
+
+@READERS.register("coco")
+class CocoReader(Reader):
+    """``path``: a COCO instances JSON; ``options.images``: the image folder (default: beside the JSON, or
+    its ``images/`` subfolder). Polygons and RLE become masks, boxes without them become box masks."""
+
+    formats = "COCO JSON (boxes, polygons, RLE)"
+    requires = ""
+
+    def _coco(self) -> CocoIndex:
+        if not hasattr(self, "_index"):
+            self._index = cached_by_file(self.source.path, "coco", lambda: load_coco(self.source.path))
+            folder = self.source.options.get("images")
+            if folder is None:
+                beside = Path(self.source.path).parent
+                folder = beside / "images" if (beside / "images").is_dir() else beside
+            self._folder = Path(folder)
+        return self._index
+
+    def list_items(self) -> list[str]:
+        return sorted(self._coco().images)
+
+    def read(self, item: str) -> Iterator[Sample]:
+        index = self._coco()
+        image = index.images.get(item)
+        if image is None:
+            raise SampleError("missing_image", f"{self.source.path}: no image with id {item}")
+        path = self._folder / str(image["file_name"])
+        where = f"{path} (COCO image {item})"
+        if not path.is_file():
+            raise SampleError("missing_image", f"{where}: the image file does not exist")
+        pixels = read_image(str(path))
+        height, width = pixels.shape[:2]
+        if (int(image.get("height", height)), int(image.get("width", width))) != (height, width):
+            raise SampleError("mask_shape_mismatch", f"{where}: the JSON says {image.get('width')}x"
+                              f"{image.get('height')}, the file is {width}x{height}")
+        masks, boxes = [], []
+        for annotation in index.by_image.get(item, []):
+            label = index.categories.get(int(annotation["category_id"]), f"class {annotation['category_id']}")
+            x, y, w, h = (float(v) for v in annotation.get("bbox", (0, 0, 0, 0)))
+            box = check_box((x, y, x + w, y + h), pixels.shape, where) if w > 0 and h > 0 else None
+            segmentation = annotation.get("segmentation")
+            if isinstance(segmentation, list) and segmentation:
+                masks.append((label, polygon_mask(pixels.shape, segmentation)))
+            elif isinstance(segmentation, dict):
+                from medtrinity.grounding.rle import decode_mask
+
+                try:
+                    mask = decode_mask(segmentation)
+                except (ValueError, KeyError) as error:
+                    raise SampleError("bad_mask", f"{where}: RLE mask: {error}") from error
+                if mask.shape != pixels.shape[:2]:
+                    raise SampleError("mask_shape_mismatch",
+                                      f"{where}: RLE size {mask.shape}, image {pixels.shape[:2]}")
+                masks.append((label, mask))
+            elif box is None:
+                raise SampleError("bad_box", f"{where}: annotation {annotation.get('id')} has neither box nor mask")
+            else:  # a box without a mask: the mask is the box
+                masks.append((label, boxes_label_map(pixels.shape, [(label, box)])[0] > 0))
+            if box is not None:
+                boxes.append((label, box))
+        label_map, names = masks_label_map(masks, pixels.shape, where) if masks else (None, {})
+        yield sample_2d(self, key=str(image["file_name"]), pixels=pixels, source_file=str(path),
+                        case_key=Path(str(image["file_name"])).stem, label_map=label_map,
+                        names=names, boxes=boxes, metadata={"format": "coco"})
+
+
+def yolo_class_names(folder: Path, configured: dict) -> dict[int, str]:
+    """Class names from the config, ``classes.txt`` / ``obj.names``, or a ``data.yaml`` ``names`` entry."""
+    if configured:
+        return {int(k): str(v) for k, v in configured.items()}
+    for candidate in (folder / "classes.txt", folder.parent / "classes.txt", folder / "obj.names",
+                      folder.parent / "obj.names"):
+        if candidate.is_file():
+            lines = [line.strip() for line in candidate.read_text(encoding="utf-8").splitlines() if line.strip()]
+            return dict(enumerate(lines))
+    for candidate in (folder.parent / "data.yaml", folder.parent.parent / "data.yaml"):
+        if candidate.is_file():
+            import yaml
+
+            names = (yaml.safe_load(candidate.read_text(encoding="utf-8")) or {}).get("names", {})
+            return dict(enumerate(names)) if isinstance(names, list) else {int(k): str(v) for k, v in names.items()}
+    return {}
+
+
+@READERS.register("yolo")
+class YoloReader(Reader):
+    """``path``: image folder; ``labels``: folder of ``<stem>.txt`` (default: the sibling ``labels/``).
+
+    Each line ``class cx cy w h`` in fractions of the image size. Class names: ``label_names``,
+    ``classes.txt``/``obj.names`` or ``data.yaml``. An image without a .txt has no boxes.
+    """
+
+    formats = "YOLO txt boxes (class cx cy w h, normalised)"
+    requires = ""
+
+    def list_items(self) -> list[str]:
+        return expand_paths(self.source.path, IMAGE_SUFFIXES)
+
+    def read(self, item: str) -> Iterator[Sample]:
+        path = Path(item)
+        folder = Path(self.source.labels) if self.source.labels else path.parent.parent / "labels"
+        names = yolo_class_names(folder, self.source.label_names)
+        pixels = read_image(item)
+        height, width = pixels.shape[:2]
+        boxes = []
+        txt = folder / f"{path.stem}.txt"
+        if txt.is_file():
+            for number, line in enumerate(txt.read_text(encoding="utf-8").splitlines(), start=1):
+                parts = line.split()
+                if not parts:
+                    continue
+                try:
+                    cls, cx, cy, w, h = int(parts[0]), *(float(v) for v in parts[1:5])
+                except (ValueError, TypeError) as error:
+                    raise SampleError("bad_box", f"{txt} line {number}: {line!r} is not 'class cx cy w h'") from error
+                box = ((cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height)
+                boxes.append((names.get(cls, f"class {cls}"), check_box(box, pixels.shape, f"{txt} line {number}")))
+        label_map, label_names = boxes_label_map(pixels.shape, boxes) if boxes else (None, {})
+        yield sample_2d(self, key=path.name, pixels=pixels, source_file=item, case_key=path.stem,
+                        label_map=label_map, names=label_names, boxes=boxes, metadata={"format": "yolo"})
+
+
+@READERS.register("voc")
+class VocReader(Reader):
+    """``path``: folder of Pascal VOC XML files (``Annotations/``); ``options.images``: image folder
+    (default: the sibling ``JPEGImages/``, or the XML's folder). Pixel corners are 1-based, inclusive."""
+
+    formats = "Pascal VOC XML boxes"
+    requires = ""
+
+    def list_items(self) -> list[str]:
+        return expand_paths(self.source.path, (".xml",))
+
+    def read(self, item: str) -> Iterator[Sample]:
+        try:
+            root = ElementTree.parse(item).getroot()
+        except (ElementTree.ParseError, OSError) as error:
+            raise SampleError("unreadable_file", f"{item}: not a readable VOC XML: {error}") from error
+        filename = root.findtext("filename") or f"{Path(item).stem}.jpg"
+        folder = self.source.options.get("images")
+        if folder is None:
+            sibling = Path(item).parent.parent / "JPEGImages"
+            folder = sibling if sibling.is_dir() else Path(item).parent
+        path = _find_image(Path(folder), filename)
+        if path is None:
+            raise SampleError("missing_image", f"{item}: image {filename} not found in {folder}")
+        pixels = read_image(str(path))
+        size = root.find("size")
+        if size is not None and size.findtext("width") and size.findtext("height"):
+            declared = (int(float(size.findtext("height"))), int(float(size.findtext("width"))))
+            if declared != pixels.shape[:2]:
+                raise SampleError("mask_shape_mismatch", f"{item}: XML size {declared[1]}x{declared[0]} differs from "
+                                  f"the image {pixels.shape[1]}x{pixels.shape[0]}")
+        boxes: list[tuple[str, Box]] = []
+        for obj in root.iter("object"):
+            name = obj.findtext("name") or "object"
+            bndbox = obj.find("bndbox")
+            if bndbox is None:
+                continue
+            try:
+                xmin, ymin, xmax, ymax = (float(bndbox.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
+            except (TypeError, ValueError) as error:
+                raise SampleError("bad_box", f"{item}: object {name!r} has a bad bndbox") from error
+            boxes.append((name, check_box((xmin - 1, ymin - 1, xmax, ymax), pixels.shape, item)))
+        label_map, names = boxes_label_map(pixels.shape, boxes) if boxes else (None, {})
+        yield sample_2d(self, key=path.name, pixels=pixels, source_file=str(path), case_key=path.stem,
+                        label_map=label_map, names=names, boxes=boxes, metadata={"format": "voc"})

@@ -1,0 +1,222 @@
+"""Whole-slide and other large TIFF images, cut into tiles; background tiles are skipped by a tissue mask.
+
+Planning reads the slide's smallest pyramid level, finds tissue there (saturated, non-white pixels,
+Otsu on saturation) and lists only the tiles of the chosen level whose tissue share reaches
+``options.min_tissue``. Reading a tile decodes only the TIFF tiles it overlaps (tifffile), so a
+slide is never loaded whole. With ``options.backend: openslide`` the OpenSlide library reads the
+slide instead (SVS, NDPI, MRXS ...); it is optional and fails with its install command.
+
+Options: ``tile_size`` (512 px), ``level`` (0 = full resolution), ``min_tissue`` (0.5),
+``max_tiles`` per slide (evenly spread; default all), ``backend`` (``tifffile`` or ``openslide``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from medtrinity.records import Sample, SampleError
+from medtrinity.registry import require
+from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure
+from medtrinity.sources.common2d import sample_2d
+
+SLIDE_SUFFIXES = (".tif", ".tiff", ".svs", ".ndpi", ".scn", ".mrxs", ".bif", ".vms", ".btf")
+
+
+def tissue_mask(rgb: np.ndarray) -> np.ndarray:
+    """Boolean tissue mask of a low-resolution RGB (or grey) image: stained pixels are saturated and not white."""
+    if rgb.ndim == 2:
+        grey = rgb.astype(np.uint8)
+        _, mask = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+        return (mask > 0) & (grey < 235)
+    rgb = np.ascontiguousarray(rgb[..., :3]).astype(np.uint8)
+    saturation = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)[..., 1]
+    threshold, _ = cv2.threshold(saturation, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    brightness = rgb.mean(axis=2)
+    return (saturation > max(threshold, 20)) & (brightness < 235)
+
+
+class TiffSlide:
+    """A pyramidal (or flat) TIFF read with tifffile, tile by tile."""
+
+    def __init__(self, path: str):
+        tifffile = require("tifffile", "pip install tifffile", purpose="the wsi reader")
+        try:
+            self._file = tifffile.TiffFile(path)
+            series = self._file.series[0]
+            self._pages = [level.keyframe for level in series.levels]
+        except Exception as error:
+            raise read_failure(path, error) from error
+        self.path = path
+        self.level_dimensions = [(int(p.imagewidth), int(p.imagelength)) for p in self._pages]
+
+    def close(self) -> None:
+        self._file.close()
+
+    def spacing_mm(self) -> tuple[float, float] | None:
+        page = self._pages[0]
+        unit = page.tags.get("ResolutionUnit")
+        x_res, y_res = page.tags.get("XResolution"), page.tags.get("YResolution")
+        if unit is None or x_res is None or y_res is None or int(unit.value) not in (2, 3):
+            return None
+        per_mm = 25.4 if int(unit.value) == 2 else 10.0
+        x_ppu, y_ppu = (v.value[0] / v.value[1] for v in (x_res, y_res))
+        if x_ppu <= 1 or y_ppu <= 1:
+            return None
+        return (per_mm / x_ppu, per_mm / y_ppu)
+
+    def thumbnail(self) -> np.ndarray:
+        return self._pages[-1].asarray()
+
+    def read_region(self, level: int, x0: int, y0: int, width: int, height: int) -> np.ndarray:
+        """Pixels [y0:y0+height, x0:x0+width] of a level (clipped to the level), decoding only the tiles needed."""
+        page = self._pages[level]
+        level_w, level_h = self.level_dimensions[level]
+        x1, y1 = min(level_w, x0 + width), min(level_h, y0 + height)
+        if not page.is_tiled:
+            return np.asarray(page.asarray()[y0:y1, x0:x1])
+        tile_w, tile_h = int(page.tilewidth), int(page.tilelength)
+        across = -(-level_w // tile_w)
+        samples = int(page.samplesperpixel)
+        out = np.zeros((y1 - y0, x1 - x0, samples), dtype=page.dtype)
+        handle = page.parent.filehandle
+        for ty in range(y0 // tile_h, (y1 - 1) // tile_h + 1):
+            for tx in range(x0 // tile_w, (x1 - 1) // tile_w + 1):
+                index = ty * across + tx
+                handle.seek(page.dataoffsets[index])
+                data = handle.read(page.databytecounts[index])
+                tile, _, _ = page.decode(data, index, jpegtables=page.jpegtables)
+                tile = np.asarray(tile).reshape(tile_h, tile_w, samples)
+                top, left = ty * tile_h, tx * tile_w
+                ys, xs = max(y0, top), max(x0, left)
+                ye, xe = min(y1, top + tile_h), min(x1, left + tile_w)
+                out[ys - y0 : ye - y0, xs - x0 : xe - x0] = tile[ys - top : ye - top, xs - left : xe - left]
+        return out[..., 0] if samples == 1 else out[..., :3]
+
+
+class OpenSlideSlide:
+    """The same interface over OpenSlide (optional)."""
+
+    def __init__(self, path: str):
+        openslide = require("openslide", "pip install openslide-python openslide-bin", purpose="the wsi reader's "
+                            "openslide backend")
+        try:
+            self._slide = openslide.OpenSlide(path)
+        except Exception as error:
+            raise read_failure(path, error) from error
+        self.path = path
+        self.level_dimensions = [tuple(int(v) for v in dims) for dims in self._slide.level_dimensions]
+
+    def close(self) -> None:
+        self._slide.close()
+
+    def spacing_mm(self) -> tuple[float, float] | None:
+        props = self._slide.properties
+        try:
+            return (float(props["openslide.mpp-x"]) / 1000.0, float(props["openslide.mpp-y"]) / 1000.0)
+        except (KeyError, ValueError):
+            return None
+
+    def thumbnail(self) -> np.ndarray:
+        level = len(self.level_dimensions) - 1
+        return self.read_region(level, 0, 0, *self.level_dimensions[level])
+
+    def read_region(self, level: int, x0: int, y0: int, width: int, height: int) -> np.ndarray:
+        scale = self._slide.level_downsamples[level]
+        level_w, level_h = self.level_dimensions[level]
+        width, height = min(width, level_w - x0), min(height, level_h - y0)
+        region = self._slide.read_region((int(x0 * scale), int(y0 * scale)), level, (width, height))
+        rgba = np.asarray(region)
+        alpha = rgba[..., 3:4].astype(np.float32) / 255.0
+        return (rgba[..., :3] * alpha + 255 * (1 - alpha)).astype(np.uint8)  # transparent = white background
+
+
+def tile_grid(tissue: np.ndarray, level_wh: tuple[int, int], tile: int, min_tissue: float) -> list[tuple[int, int]]:
+    """(x, y) corners of the level's tiles whose tissue share (measured on the thumbnail mask) is enough."""
+    level_w, level_h = level_wh
+    fx, fy = tissue.shape[1] / level_w, tissue.shape[0] / level_h
+    corners = []
+    for y in range(0, level_h, tile):
+        for x in range(0, level_w, tile):
+            x0, y0 = int(x * fx), int(y * fy)
+            x1 = max(x0 + 1, int(np.ceil(min(level_w, x + tile) * fx)))
+            y1 = max(y0 + 1, int(np.ceil(min(level_h, y + tile) * fy)))
+            if float(tissue[y0:y1, x0:x1].mean()) >= min_tissue:
+                corners.append((x, y))
+    return corners
+
+
+@READERS.register("wsi")
+class WsiReader(Reader):
+    """``path``: slide files (pyramidal TIFF; SVS/NDPI/MRXS with ``backend: openslide``); one item per tissue tile."""
+
+    formats = "whole-slide images and large TIFFs, tiled with a tissue mask (tifffile; OpenSlide optional)"
+    requires = "tifffile; openslide-python + openslide-bin for the openslide backend (optional)"
+    dependencies = (("tifffile", "pip install tifffile"),
+                    ("openslide", "pip install openslide-python openslide-bin"))
+
+    def _open(self, path: str):
+        backend = str(self.source.options.get("backend", "tifffile"))
+        if backend == "openslide":
+            return OpenSlideSlide(path)
+        if backend != "tifffile":
+            raise ValueError(f"unknown wsi backend {backend!r}: use tifffile or openslide")
+        return TiffSlide(path)
+
+    def _settings(self) -> tuple[int, int, float]:
+        options = self.source.options
+        return int(options.get("tile_size", 512)), int(options.get("level", 0)), float(options.get("min_tissue", 0.5))
+
+    def list_items(self) -> list[str]:
+        tile, level, min_tissue = self._settings()
+        items = []
+        for path in expand_paths(self.source.path, SLIDE_SUFFIXES):
+            try:
+                slide = self._open(path)
+            except SampleError:
+                items.append(f"{path}::unreadable")  # becomes a reject naming the file
+                continue
+            try:
+                if level >= len(slide.level_dimensions):
+                    items.append(f"{path}::unreadable")
+                    continue
+                corners = tile_grid(tissue_mask(slide.thumbnail()), slide.level_dimensions[level], tile, min_tissue)
+            finally:
+                slide.close()
+            limit = self.source.options.get("max_tiles")
+            if limit and len(corners) > int(limit):
+                picks = np.linspace(0, len(corners) - 1, int(limit)).round().astype(int)
+                corners = [corners[i] for i in sorted(set(picks.tolist()))]
+            items += [f"{path}::{level}::{x}::{y}" for x, y in corners]
+        return items
+
+    def read(self, item: str) -> Iterator[Sample]:
+        if item.endswith("::unreadable"):
+            path = item[: -len("::unreadable")]
+            slide = self._open(path)  # raises the SampleError that names the problem
+            slide.close()
+            raise SampleError("unreadable_file", f"{path}: level {self._settings()[1]} does not exist in this slide")
+        path, level_text, x_text, y_text = item.rsplit("::", 3)
+        tile, level, _ = self._settings()
+        level, x, y = int(level_text), int(x_text), int(y_text)
+        slide = self._open(path)
+        try:
+            pixels = slide.read_region(level, x, y, tile, tile)
+            base = slide.spacing_mm()
+            downsample = slide.level_dimensions[0][0] / slide.level_dimensions[level][0]
+        except SampleError:
+            raise
+        except Exception as error:
+            raise read_failure(path, error) from error
+        finally:
+            slide.close()
+        spacing = (base[0] * downsample, base[1] * downsample) if base else None
+        sample = sample_2d(self, key=f"{Path(path).name}::{level}::{x}::{y}", pixels=np.ascontiguousarray(pixels),
+                           source_file=f"{path} tile x={x} y={y} level {level}", case_key=Path(path).stem,
+                           spacing_mm=spacing, metadata={"format": "wsi tile"}, plane="unknown")
+        if sample.modality == "other" and self.source.modality is None:
+            sample.modality = "histopathology"
+        yield sample

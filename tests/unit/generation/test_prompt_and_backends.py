@@ -1,0 +1,137 @@
+"""Prompt templates, the overlay image, reply parsing, and the backend registry (no server needed)."""
+
+from __future__ import annotations
+
+import base64
+
+import cv2
+import numpy as np
+import pytest
+
+from medtrinity.config import GroundingConfig, PreprocessConfig, parse_config
+from medtrinity.generation.backends import make_backend
+from medtrinity.generation.coarse import coarse_caption
+from medtrinity.generation.overlay import render_overlay
+from medtrinity.generation.prompt import (
+    ReplyError,
+    build_messages,
+    load_template,
+    parse_sections,
+    sentences_with_evidence,
+)
+from medtrinity.grounding.rois import ground_sample
+from medtrinity.phantom import LESIONS
+from medtrinity.preprocess.display import preprocess_sample
+from medtrinity.records import Passage, SampleError
+from medtrinity.registry import MissingDependencyError
+from medtrinity.sources import make_reader
+
+
+@pytest.fixture(scope="module")
+def sample():
+    config = parse_config({"sources": [{"name": "ph", "reader": "phantom", "path": "phantom"}]})
+    for item in make_reader(config.sources[0], config).read("phantom-000"):
+        if item.slice_index == LESIONS[0].center_zyx_px[0]:
+            preprocess_sample(item, PreprocessConfig())
+            ground_sample(item, GroundingConfig())
+            item.coarse_caption = coarse_caption(item)
+            item.passages = [Passage("kb:liver-mets", "kb", "Liver metastases", "Metastases are often hypodense.", 1.0)]
+            return item
+    raise AssertionError("lesion slice not produced")
+
+
+def test_messages_carry_caption_numbered_rois_passages_and_the_overlay(sample):
+    clean_before = sample.image.copy()
+    system, user = build_messages(sample, images=("overlay", "clean"))
+    assert system["role"] == "system" and "JSON object" in system["content"]
+    text = user["content"][0]["text"]
+    assert "Coarse caption: Axial CT image of the abdomen with liver lesion." in text
+    assert "1. liver lesion (lesion); location: left part of the image, patient's right side" in text
+    assert f"{sample.rois[0].largest_diameter_mm:.1f} mm largest diameter" in text
+    assert "[P1] Liver metastases: Metastases are often hypodense." in text
+    overlay_url, clean_url = (part["image_url"]["url"] for part in user["content"][1:])
+    overlay = cv2.imdecode(np.frombuffer(base64.b64decode(overlay_url.split(",", 1)[1]), np.uint8), cv2.IMREAD_COLOR)
+    clean = cv2.imdecode(np.frombuffer(base64.b64decode(clean_url.split(",", 1)[1]), np.uint8), cv2.IMREAD_UNCHANGED)
+    assert overlay.shape[:2] == sample.image.shape[:2]
+    assert np.array_equal(clean, sample.image) and np.array_equal(sample.image, clean_before)  # image stays clean
+    x0, y0, x1, y1 = sample.rois[0].bbox_xyxy
+    drawn = overlay[y0:y1, x0:x1]
+    assert (drawn[..., 2].astype(int) - drawn[..., 1]).max() > 100  # red outline of ROI 1 drawn
+
+
+def test_overlay_numbers_each_roi_in_its_own_colour(sample):
+    canvas = render_overlay(sample.image, sample.rois)
+    assert canvas.ndim == 3 and canvas.dtype == np.uint8
+    with pytest.raises(SampleError, match="display image"):
+        render_overlay(None, sample.rois)
+
+
+def test_templates_are_versioned_files():
+    assert "$rois" in load_template("describe-v1", "user").template
+    with pytest.raises(KeyError, match="prompt versions: describe-v1, judge-v1"):
+        load_template("describe-v9", "user")
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        '{"modality": "CT.", "organs": "Liver.", "roi_analysis": "A lesion.", "texture": "Dark.", "relations": "x."}',
+        '```json\n{"modality": "CT.", "organs": "Liver.", "roi_analysis": "A lesion.", "texture": "Dark.",'
+        ' "relations": ["x.", "y."]}\n```',
+        'Here it is: {"modality": "CT.", "organs": "", "roi_analysis": "A.", "texture": "B.", "relations": "C."} ok',
+    ],
+)
+def test_replies_that_parse(reply):
+    sections = parse_sections(reply)
+    assert sections["modality"] == "CT."
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        ("", "empty"),
+        ("I cannot help with that.", "no JSON object"),
+        ('{"modality": "CT", "organs": ', "no JSON object"),
+        ('{"modality": "CT", "organs": "x", "roi_analysis": "y", "texture": "z", "relations": 5}', "not a string"),
+        ('{"modality": "CT"}', "lacks the field"),
+        ('{"modality": "CT", "organs": "x", "roi_analysis": "y", "texture": "z" "relations": "w"}', "not valid JSON"),
+    ],
+)
+def test_replies_that_do_not_parse_say_why(reply, reason):
+    with pytest.raises(ReplyError, match=reason):
+        parse_sections(reply)
+
+
+def test_citations_become_passage_evidence_and_leave_the_text(sample):
+    sections = {"modality": "Axial CT.", "organs": "Liver.", "roi_analysis": "The liver lesion is 20 mm.",
+                "texture": "", "relations": "Metastases are often hypodense [P1]. Unknown mark [P7]."}
+    clean, sentences = sentences_with_evidence(sections, sample)
+    assert clean["relations"] == "Metastases are often hypodense. Unknown mark."
+    by_text = {s.text: s.evidence for s in sentences}
+    assert by_text["Metastases are often hypodense."] == ["passage:kb:liver-mets"]
+    assert by_text["The liver lesion is 20 mm."] == ["rois[0]"]
+    assert by_text["Axial CT."] == ["model"]
+
+
+def test_registry_knows_the_backends_and_vllm_fails_with_the_install_command():
+    with pytest.raises(KeyError, match="known: composer, openai, vllm"):
+        make_backend("gpt-99")
+    with pytest.raises(MissingDependencyError, match="pip install vllm"):
+        make_backend("vllm", {"model": "some/model"})
+
+
+def test_openai_options_are_validated():
+    with pytest.raises(ValueError, match="base_url"):
+        make_backend("openai", {"model": "m"})
+    with pytest.raises(ValueError, match="max_concurrency"):
+        make_backend("openai", {"base_url": "http://127.0.0.1:1/v1", "model": "m", "max_concurrency": 0})
+    backend = make_backend("openai", {"base_url": "http://127.0.0.1:1/v1", "model": "m"}, cache_root=None)
+    assert backend.cache is None and backend.batch_size == 64
+
+
+def test_default_batch_path_loops_and_returns_failures(sample):
+    composer = make_backend("composer")
+    broken = type(sample)(id="x", source="s", case_id="c", modality="ct", body_part="", pixels=sample.pixels)
+    results = composer.describe_batch([sample, broken])
+    assert results[0] == composer.describe(sample)
+    assert results[1].text  # a sample without ROIs still gets its global description

@@ -1,0 +1,92 @@
+"""Duplicate filter (exact and perceptual), blank images, and the readable label vocabulary."""
+
+import cv2
+import numpy as np
+import pytest
+
+from medtrinity.config import PreprocessConfig, parse_config
+from medtrinity.preprocess.dedup import hamming, perceptual_hash
+from medtrinity.preprocess.display import preprocess_sample
+from medtrinity.preprocess.labels import is_finding, readable_label
+from medtrinity.records import Sample, SampleError
+from medtrinity.sources import make_reader
+
+
+def _picture(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    image = np.zeros((96, 96), np.uint8)
+    for _ in range(6):
+        cv2.circle(image, tuple(int(v) for v in rng.integers(10, 86, 2)), int(rng.integers(5, 20)),
+                   int(rng.integers(60, 255)), -1)
+    return image
+
+
+def test_perceptual_hash_is_close_for_a_resaved_copy_and_far_for_another_image():
+    image = _picture(0)
+    noisy = np.clip(image.astype(int) + np.random.default_rng(5).integers(-3, 4, image.shape), 0, 255)
+    brighter = np.clip(image.astype(int) * 1.1 + 5, 0, 255)
+    assert hamming(perceptual_hash(image), perceptual_hash(noisy.astype(np.uint8))) <= 4
+    assert hamming(perceptual_hash(image), perceptual_hash(brighter.astype(np.uint8))) <= 4
+    assert hamming(perceptual_hash(image), perceptual_hash(_picture(1))) > 10
+
+
+def _folder(tmp_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    cv2.imwrite(str(images / "a.png"), _picture(0))
+    cv2.imwrite(str(images / "b_copy.png"), _picture(0))
+    cv2.imwrite(str(images / "c_resaved.png"), np.clip(_picture(0).astype(int) + 2, 0, 255).astype(np.uint8))
+    cv2.imwrite(str(images / "d_other.png"), _picture(1))
+    return images
+
+
+@pytest.mark.parametrize(("mode", "expected"), [
+    ("near", [None, "duplicate_image", "near_duplicate", None]),
+    ("exact", [None, "duplicate_image", None, None]),
+    ("keep", [None, None, None, None]),
+])
+def test_duplicates_are_rejected_with_counted_reasons(tmp_path, mode, expected):
+    config = parse_config({"sources": [{"name": "s", "reader": "image_masks", "path": str(_folder(tmp_path))}],
+                           "preprocess": {"duplicates": mode}})
+    reader = make_reader(config.sources[0], config)
+    codes = []
+    for item in reader.list_items():
+        for sample in reader.read(item):
+            try:
+                preprocess_sample(sample, config.preprocess)
+                codes.append(None)
+            except SampleError as error:
+                codes.append(error.code)
+                assert item in error.message and "earlier in the same shard" in error.message
+    assert codes == expected
+
+
+def test_blank_image_is_a_reject():
+    pixels = np.zeros((100, 100), np.float32)
+    pixels[0, 0] = 5.0
+    sample = Sample(id="x", source="s", case_id="c", modality="other", body_part="", pixels=pixels,
+                    source_file="blank.png")
+    with pytest.raises(SampleError) as error:
+        preprocess_sample(sample, PreprocessConfig())
+    assert error.value.code == "blank_image" and "blank.png" in error.value.message
+
+
+@pytest.mark.parametrize(("raw", "words"), [
+    ("kidney_left", "left kidney"),
+    ("Kidney_L", "left kidney"),
+    ("rib_left_9", "left rib 9"),
+    ("lung_upper_lobe_right", "right lung upper lobe"),
+    ("vertebrae_T9", "vertebrae T9"),
+    ("GTV", "gross tumor volume"),
+    ("IVC", "inferior vena cava"),
+    ("LeftVentricle", "left ventricle"),
+    ("Liver-Tumor", "liver tumor"),
+])
+def test_label_vocabulary(raw, words):
+    assert readable_label(raw) == words
+    assert "_" not in readable_label(raw)
+
+
+def test_gross_tumour_volume_is_a_finding():
+    assert is_finding(readable_label("GTV"), None)
+    assert not is_finding(readable_label("kidney_left"), None)

@@ -1,0 +1,77 @@
+"""Image-level labels from the NIH ChestX-ray14 table (real), its boxes in the 1024 frame, ImageFolder trees."""
+
+import gzip
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+
+from medtrinity.records import SampleError
+
+NIH_OPTIONS = {"label_column": "Finding Labels", "separator": "|", "case_column": "Patient ID",
+               "metadata_columns": {"View Position": "ViewPosition", "Patient Age": "PatientAge"},
+               "pixel_spacing_columns": ["OriginalImagePixelSpacing[x", "y]"],
+               "original_size_columns": ["OriginalImage[Width", "Height]"]}
+
+
+def test_nih_table_gives_multi_labels_spacing_and_no_identifiers(shared_data, make):
+    nih = shared_data / "nih_cxr14"
+    reader = make("csv_labels", nih, labels=str(nih / "Data_Entry_2017_v2020.csv.gz"), modality="xray",
+                  body_part="chest", options=NIH_OPTIONS)
+    items = reader.list_items()
+    assert [item.rsplit("/", 1)[-1] for item in items] == ["00000001_000.png", "00027426_000.png"]
+    first, second = (next(iter(reader.read(item))) for item in items)
+    assert first.image_labels == ["cardiomegaly"] and second.image_labels == []  # "No Finding" is no label
+    assert first.plane == "projection"
+    # 0.143 mm in the 2682 px wide original; the stored PNG is 512 px wide
+    assert first.spacing_mm[0] == pytest.approx(0.143 * 2682 / 512)
+    assert first.metadata == {"ViewPosition": "PA", "format": "png"}  # age is not allow-listed
+    assert first.case_id.startswith("case-") and "00000001" not in first.case_id + first.id
+
+
+def test_nih_boxes_are_rescaled_from_the_1024_frame(shared_data, make, tmp_path):
+    nih = shared_data / "nih_cxr14"
+    with gzip.open(nih / "BBox_List_2017.csv.gz", "rt") as handle:
+        rows = [line.strip().split(",")[:6] for line in handle.readlines()[1:]]
+    # a box on the right half of the 1024 frame: it would not fit the 512 px image unless rescaled
+    name, label, x, y, w, h = next(row for row in rows if float(row[2]) + float(row[4]) > 600)
+    # a real NIH image stored at 512 x 512, under the name of an image that has a box
+    shutil.copy(nih / "00000001_000.png", tmp_path / name)
+    table = tmp_path / "labels.csv"
+    table.write_text(f"Image Index,Finding Labels\n{name},{label}\n")
+    reader = make("csv_labels", tmp_path, labels=str(table), modality="xray", options={
+        "boxes": str(nih / "BBox_List_2017.csv.gz"), "box_frame": [1024, 1024]})
+    [sample] = list(reader.read(reader.list_items()[0]))
+    [(box_label, box)] = sample.input_boxes
+    assert box_label == label.lower()
+    expected = (float(x) / 2, float(y) / 2, (float(x) + float(w)) / 2, (float(y) + float(h)) / 2)
+    assert box == pytest.approx(expected)
+    value = next(v for v, n in sample.label_names.items() if n == box_label)
+    assert box_label in sample.finding_labels
+    ys, xs = np.nonzero(sample.label_map == value)
+    assert abs(xs.min() - expected[0]) <= 1 and abs(xs.max() + 1 - expected[2]) <= 1
+    # without the frame, the same box would not fit the 512 px image: a reject that names the file
+    unscaled = make("csv_labels", tmp_path, labels=str(table), options={"boxes": str(nih / "BBox_List_2017.csv.gz")})
+    with pytest.raises(SampleError) as error:
+        list(unscaled.read(unscaled.list_items()[0]))
+    assert error.value.code == "box_outside_image" and name in error.value.message
+
+
+def test_one_hot_label_columns(tmp_path, make):
+    cv2.imwrite(str(tmp_path / "a.png"), np.full((16, 16), 50, np.uint8))
+    (tmp_path / "t.csv").write_text("filename,effusion,nodule,mass\na.png,1,0,1\n")
+    reader = make("csv_labels", tmp_path, labels=str(tmp_path / "t.csv"),
+                  options={"label_columns": ["effusion", "nodule", "mass"]})
+    [sample] = list(reader.read(reader.list_items()[0]))
+    assert sample.image_labels == ["effusion", "mass"]
+
+
+def test_image_folder_classes_are_folder_names(tmp_path, make):
+    for label in ("Benign_Keratosis", "melanoma"):
+        (tmp_path / label).mkdir()
+        cv2.imwrite(str(tmp_path / label / "x.jpg"), np.full((16, 16, 3), (10, 80, 160), np.uint8))
+    reader = make("image_folder", tmp_path, modality="dermoscopy")
+    samples = [s for item in reader.list_items() for s in reader.read(item)]
+    assert [s.image_labels for s in samples] == [["benign keratosis"], ["melanoma"]]
+    assert samples[0].pixels.shape == (16, 16, 3) and samples[0].id != samples[1].id
