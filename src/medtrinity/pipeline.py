@@ -24,6 +24,7 @@ from medtrinity.generation.coarse import coarse_caption
 from medtrinity.generation.stage import make_generate
 from medtrinity.grounding.experts.apply import apply_experts
 from medtrinity.grounding.rois import ground_sample
+from medtrinity.preprocess.dedup import duplicate_filter
 from medtrinity.preprocess.display import preprocess_sample
 from medtrinity.quality.stage import make_verify
 from medtrinity.quality.textstats import shard_text_stats
@@ -75,7 +76,10 @@ def _caption(sample: Sample) -> Sample:
 
 
 def build_stages(config: RunConfig, out_dir: Path | None = None) -> list[Stage]:
-    """The paper's stages in order, configured for this run (``out_dir`` holds a model backend's request cache)."""
+    """The paper's stages in order, configured for this run (``out_dir`` holds a model backend's request cache).
+
+    Called once per shard: stateful stages (the duplicate filter) see exactly one shard's samples.
+    """
     from medtrinity.knowledge_stage import make_retrieve
 
     generate = make_generate(config.generation, out_dir)
@@ -88,7 +92,9 @@ def build_stages(config: RunConfig, out_dir: Path | None = None) -> list[Stage]:
             apply_experts(sample, config.grounding.experts, experts)
         return ground_sample(sample, config.grounding)
 
+    duplicates = duplicate_filter(config.preprocess.duplicates, config.preprocess.near_duplicate_bits)
     return [
+        Stage("dedup", duplicates if duplicates is not None else (lambda sample: sample)),
         Stage("preprocess", lambda sample: preprocess_sample(sample, config.preprocess)),
         Stage("ground", ground),
         Stage("caption", _caption),

@@ -10,7 +10,7 @@ from medtrinity.executors import ShardOutcome
 from medtrinity.pipeline import ShardSpec
 from medtrinity.runner import RunSummary
 
-STAGE_ORDER = ("read", "preprocess", "ground", "caption", "retrieve", "generate", "verify", "write")
+STAGE_ORDER = ("read", "dedup", "preprocess", "ground", "caption", "retrieve", "generate", "verify", "write")
 
 
 class RunProgress:

@@ -13,7 +13,7 @@ import tifffile
 import yaml
 
 from medtrinity.export.parquet import read_table
-from medtrinity.sources.dicom_writers import write_ct_series, write_rtstruct
+from medtrinity.synthetic_dicom import write_ct_series, write_rtstruct
 
 SHARED = ("totalsegmentator", "highdicom", "sam_med2d", "nih_cxr14", "msd_lung_patches", "pyradiomics")
 

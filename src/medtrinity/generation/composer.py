@@ -217,12 +217,14 @@ def _roi_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
             keys = [f"{key}.{name}" for name, value in (("shape", shape), ("margin", margin)) if value]
             sentences.append(Sentence("roi_analysis", choose.pick(f"{key}.shape", options), keys))
         if roi.volume_ml is not None and roi.kind == "lesion":
+            span = f", spanning {number_word(roi.slices_spanned)} slices" if (roi.slices_spanned or 0) > 1 else ""
             options = (
-                f"Across the whole volume the {roi.label} label occupies {roi.volume_ml:.1f} ml.",
-                f"Over the full scan the {roi.label} label amounts to {roi.volume_ml:.1f} ml.",
-                f"The {roi.label} label totals {roi.volume_ml:.1f} ml across the volume.",
+                f"In three dimensions this {roi.label} measures {roi.volume_ml:.1f} ml{span}.",
+                f"Over the whole scan this {roi.label} amounts to {roi.volume_ml:.1f} ml{span}.",
+                f"Its volume across the scan is {roi.volume_ml:.1f} ml{span}.",
             )
-            sentences.append(Sentence("roi_analysis", choose.pick(f"{key}.volume", options), [f"{key}.volume_ml"]))
+            evidence = [f"{key}.volume_ml"] + ([f"{key}.slices_spanned"] if span else [])
+            sentences.append(Sentence("roi_analysis", choose.pick(f"{key}.volume", options), evidence))
     if len(sample.rois) > MAX_DESCRIBED_ROIS:
         left = len(sample.rois) - MAX_DESCRIBED_ROIS
         sentences.append(Sentence("roi_analysis", f"{_cap(number_word(left))} further marked regions are not "
@@ -318,8 +320,9 @@ def _passage_sentence(passage: Passage, choose: _Chooser, slot: str) -> Sentence
     prefix = _ON_MODALITY.match(statement)
     if prefix:  # "On CT (computed tomography): A round lesion" -> "on CT, a round lesion"
         rest = statement[prefix.end():]
-        if rest[:1].isupper() and rest[1:2].islower():  # "A round lesion" -> "a round lesion"; "T2 ..." stays
-            rest = rest[:1].lower() + rest[1:]
+        first_word = rest.split(" ", 1)[0]
+        if first_word[:1].isupper() and (len(first_word) == 1 or first_word[1:].islower()):
+            rest = rest[:1].lower() + rest[1:]  # "A round lesion" -> "a round lesion"; "T2 ..." and "CT" stay
         statement = f"on {prefix.group(1)}, {rest}"
     lead = choose.pick(slot, (f"For context, on {name.lower()}:", f"Background knowledge ({name}):",
                               f"From the reference literature on {name.lower()}:", f"Related knowledge, {name}:"))

@@ -1,22 +1,20 @@
 """Exact and near-duplicate images, found by a content digest and a 64-bit DCT perceptual hash.
 
-Scope: one shard (the samples one reader yields for one shard, in order); the first image is kept,
+The ``dedup`` stage (first after reading) keeps one filter per shard: the first image is kept,
 later copies are rejected with the reason ``duplicate_image`` or ``near_duplicate``. Near-duplicates
-are looked for only in 2D sources: neighbouring slices of a volume look alike by nature.
-Duplicates across shards (and against evaluation sets) need a run-wide index, which this is not.
+are looked for only among 2D inputs (``slice_index < 0``): neighbouring slices of a volume look
+alike by nature. Duplicates across shards (and against evaluation sets) need a run-wide index,
+which this is not.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
 
 import cv2
 import numpy as np
 
 from medtrinity.records import Sample, SampleError
-
-DUPLICATE_KEY = "_duplicate_of"  # set on a sample by the filter, turned into a reject by preprocessing
 
 
 def content_digest(pixels: np.ndarray) -> str:
@@ -47,45 +45,32 @@ def hamming(a: int, b: int) -> int:
 
 
 class DuplicateFilter:
-    """Marks samples that repeat an earlier sample of the same shard."""
+    """Rejects samples that repeat an earlier sample of the same shard (exactly, or by perceptual hash)."""
 
     def __init__(self, near_bits: int | None):
         self.near_bits = near_bits
         self._digests: dict[str, str] = {}
         self._hashes: list[tuple[int, str]] = []
 
-    def check(self, sample: Sample) -> None:
+    def __call__(self, sample: Sample) -> Sample:
         digest = content_digest(sample.pixels)
         first = self._digests.setdefault(digest, sample.id)
         if first != sample.id:
-            sample.metadata[DUPLICATE_KEY] = ("duplicate_image", first)
-            return
-        if self.near_bits is None:
-            return
+            raise SampleError("duplicate_image",
+                              f"{sample.source_file}: an exact copy of sample {first} earlier in the same shard")
+        if self.near_bits is None or sample.slice_index >= 0:
+            return sample
         code = perceptual_hash(sample.pixels)
         for other, other_id in self._hashes:
             if hamming(code, other) <= self.near_bits:
-                sample.metadata[DUPLICATE_KEY] = ("near_duplicate", other_id)
-                return
+                raise SampleError("near_duplicate", f"{sample.source_file}: a near-duplicate (perceptual hash) "
+                                                    f"of sample {other_id} earlier in the same shard")
         self._hashes.append((code, sample.id))
+        return sample
 
 
-def filter_duplicates(read: Callable[[str], Iterator[Sample]], duplicates: DuplicateFilter
-                      ) -> Callable[[str], Iterator[Sample]]:
-    """Wrap a reader's ``read`` so that every sample it yields passes through ``duplicates``."""
-
-    def wrapped(item: str) -> Iterator[Sample]:
-        for sample in read(item):
-            duplicates.check(sample)
-            yield sample
-
-    return wrapped
-
-
-def raise_if_duplicate(sample: Sample) -> None:
-    """Turn the filter's mark into a reject (called first thing by the preprocess stage)."""
-    mark = sample.metadata.pop(DUPLICATE_KEY, None)
-    if mark is not None:
-        code, first = mark
-        what = "an exact copy" if code == "duplicate_image" else "a near-duplicate (perceptual hash)"
-        raise SampleError(code, f"{sample.source_file}: {what} of sample {first} earlier in the same shard")
+def duplicate_filter(mode: str, near_bits: int) -> DuplicateFilter | None:
+    """The filter for a ``preprocess.duplicates`` setting: ``near``, ``exact`` or ``keep`` (None)."""
+    if mode == "keep":
+        return None
+    return DuplicateFilter(near_bits if mode == "near" else None)

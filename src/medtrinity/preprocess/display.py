@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from medtrinity.config import PreprocessConfig
-from medtrinity.preprocess.dedup import raise_if_duplicate
 from medtrinity.preprocess.resize import fit_scale, resize_image, resize_labels, resize_physical
 from medtrinity.preprocess.windowing import apply_window, ct_window_for, percentile_scale
 from medtrinity.records import Sample, SampleError
@@ -32,7 +31,6 @@ def preprocess_sample(sample: Sample, settings: PreprocessConfig) -> Sample:
         low, high = np.percentile(pixels, [0.1, 99.9])
         if low == high:
             raise SampleError("blank_image", f"{sample.source_file}: at least 99.8% of the pixels have the value {low}")
-    raise_if_duplicate(sample)
     image = display_image(sample, settings)
     scale = fit_scale(image.shape[0], image.shape[1], settings.max_size_px)
     if scale != 1.0:

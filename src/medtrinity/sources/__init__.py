@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from medtrinity.config import RunConfig, SourceConfig
-from medtrinity.preprocess.dedup import DuplicateFilter, filter_duplicates
 from medtrinity.sources.base import READERS, Reader
 
 _BUILT_IN = (
@@ -32,12 +31,7 @@ def _register_built_ins() -> None:
 def make_reader(source: SourceConfig, config: RunConfig) -> Reader:
     """The reader named by the source config, ready to list and read its items."""
     _register_built_ins()
-    reader = READERS.get(source.reader)(source, config)
-    mode = config.preprocess.duplicates
-    if mode != "keep":  # one filter per reader instance: the runner makes one reader per shard
-        near = config.preprocess.near_duplicate_bits if mode == "near" and not reader.volumetric else None
-        reader.read = filter_duplicates(reader.read, DuplicateFilter(near))  # type: ignore[method-assign]
-    return reader
+    return READERS.get(source.reader)(source, config)
 
 
 def reader_names() -> list[str]:

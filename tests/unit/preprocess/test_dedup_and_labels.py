@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from medtrinity.config import PreprocessConfig, parse_config
+from medtrinity.pipeline import build_stages
 from medtrinity.preprocess.dedup import hamming, perceptual_hash
 from medtrinity.preprocess.display import preprocess_sample
 from medtrinity.preprocess.labels import is_finding, readable_label
@@ -49,11 +50,13 @@ def test_duplicates_are_rejected_with_counted_reasons(tmp_path, mode, expected):
     config = parse_config({"sources": [{"name": "s", "reader": "image_masks", "path": str(_folder(tmp_path))}],
                            "preprocess": {"duplicates": mode}})
     reader = make_reader(config.sources[0], config)
+    dedup = build_stages(config)[0]
+    assert dedup.name == "dedup"
     codes = []
     for item in reader.list_items():
         for sample in reader.read(item):
             try:
-                preprocess_sample(sample, config.preprocess)
+                preprocess_sample(dedup.run(sample), config.preprocess)
                 codes.append(None)
             except SampleError as error:
                 codes.append(error.code)

@@ -13,7 +13,7 @@ from medtrinity.grounding.rois import ground_sample
 from medtrinity.preprocess.display import preprocess_sample
 from medtrinity.records import SampleError
 from medtrinity.sources import make_reader
-from medtrinity.sources.dicom_writers import synthetic_ct, write_ct_series, write_rtstruct
+from medtrinity.synthetic_dicom import synthetic_ct, write_ct_series, write_rtstruct
 
 
 def _reader(path, **source):
