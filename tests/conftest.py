@@ -49,3 +49,25 @@ def write_phantom_nifti(folder: Path, name: str = "phantom.nii.gz") -> tuple[Pat
 @pytest.fixture
 def phantom_nifti(tmp_path: Path) -> tuple[Path, Path]:
     return write_phantom_nifti(tmp_path)
+
+
+def _grounded_lesion_slice():
+    """A fresh phantom slice through the 20 mm liver lesion, preprocessed and grounded."""
+    from medtrinity.config import GroundingConfig, PreprocessConfig, parse_config
+    from medtrinity.grounding.rois import ground_sample
+    from medtrinity.phantom import LESIONS
+    from medtrinity.preprocess.display import preprocess_sample
+    from medtrinity.sources import make_reader
+
+    config = parse_config({"sources": [{"name": "ph", "reader": "phantom", "path": "phantom"}]})
+    for sample in make_reader(config.sources[0], config).read("phantom-000"):
+        if sample.slice_index == LESIONS[0].center_zyx_px[0]:
+            preprocess_sample(sample, PreprocessConfig())
+            return ground_sample(sample, GroundingConfig())
+    raise AssertionError("the phantom yielded no slice through its first lesion")
+
+
+@pytest.fixture(scope="session")
+def make_lesion_slice():
+    """Factory of grounded phantom lesion slices (each call a new sample that a test may change)."""
+    return _grounded_lesion_slice

@@ -5,19 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-MODALITY_WORDS: dict[str, str] = {
-    "ct": "CT",
-    "mri": "MRI",
-    "xray": "X-ray",
-    "ultrasound": "ultrasound",
-    "pet": "PET",
-    "histopathology": "histopathology",
-    "dermoscopy": "dermoscopy",
-    "endoscopy": "endoscopy",
-    "fundus": "fundus",
-    "microscopy": "microscopy",
-    "other": "",
-}
+from medtrinity.generation.vocabulary import MODALITY_NAMES
+
+# the words a query uses for each modality: the description vocabulary, but bare "fundus", nothing for "other"
+MODALITY_WORDS: dict[str, str] = {**MODALITY_NAMES, "fundus": "fundus", "other": ""}
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[_/|;,]+|\s+")
 _UNINFORMATIVE = frozenset({"", "unknown", "other", "background", "none", "nan"})

@@ -75,6 +75,25 @@ def pixel_failure(dataset, path: str, error: Exception) -> SampleError:
     return read_failure(path, error)
 
 
+def overlay_masks(dataset, shape_hw: tuple[int, int], min_area_px: int, path: str) -> dict[int, np.ndarray]:
+    """Overlay planes (groups 0x6000-0x601E) of one image, closed contours filled: overlay number -> mask."""
+    masks: dict[int, np.ndarray] = {}
+    for number, group in enumerate(range(0x6000, 0x6020, 2), start=1):
+        if (group, 0x3000) not in dataset:
+            continue
+        try:
+            overlay = dataset.overlay_array(group)
+        except Exception as error:
+            raise SampleError("bad_overlay", f"{path}: overlay group {group:#06x}: {error}") from error
+        if overlay.shape != shape_hw:
+            raise SampleError("mask_shape_mismatch",
+                              f"{path}: overlay {group:#06x} shape {overlay.shape} differs from image shape {shape_hw}")
+        filled = filled_overlay(overlay, min_area_px) > 0
+        if filled.any():
+            masks[number] = filled
+    return masks
+
+
 def physical_pixels(dataset, path: str) -> tuple[np.ndarray, str]:
     """Pixel data with rescale slope/intercept applied; the unit is HU for CT."""
     try:
@@ -146,29 +165,13 @@ class DicomFilesReader(Reader):
 
     def _overlays(self, dataset, shape: tuple[int, ...], item: str) -> tuple[np.ndarray | None, dict[int, str]]:
         configured = self.label_names()
-        min_area = int(self.source.options.get("overlay_min_area_px", 50))
-        label_map = None
-        names: dict[int, str] = {}
-        for number, group in enumerate(range(0x6000, 0x6020, 2), start=1):
-            if (group, 0x3000) not in dataset:
-                continue
-            try:
-                overlay = dataset.overlay_array(group)
-            except Exception as error:
-                raise SampleError("bad_overlay", f"{item}: overlay group {group:#06x}: {error}") from error
-            if overlay.shape != shape:
-                raise SampleError(
-                    "mask_shape_mismatch",
-                    f"{item}: overlay {group:#06x} shape {overlay.shape} differs from image shape {shape}",
-                )
-            filled = filled_overlay(overlay, min_area)
-            if not filled.any():
-                continue
-            if label_map is None:
-                label_map = np.zeros(shape, dtype=np.int32)
-            label_map[filled > 0] = number
-            names[number] = configured.get(number, f"overlay region {number}")
-        return label_map, names
+        masks = overlay_masks(dataset, tuple(shape[:2]), int(self.source.options.get("overlay_min_area_px", 50)), item)
+        if not masks:
+            return None, {}
+        label_map = np.zeros(shape[:2], dtype=np.int32)
+        for number, mask in masks.items():
+            label_map[mask] = number
+        return label_map, {number: configured.get(number, f"overlay region {number}") for number in masks}
 
 
 def _plain(value):

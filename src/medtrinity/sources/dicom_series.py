@@ -38,7 +38,7 @@ from medtrinity.preprocess.labels import is_finding, readable_label
 from medtrinity.records import Sample, SampleError, stable_id
 from medtrinity.registry import require
 from medtrinity.sources.base import READERS, Reader, read_failure
-from medtrinity.sources.dicom_files import DICOM_MODALITY, _plain, filled_overlay, pixel_failure
+from medtrinity.sources.dicom_files import DICOM_MODALITY, _plain, overlay_masks, pixel_failure
 from medtrinity.sources.volume import Volume, reorient_to_lps, volume_samples
 
 ANNOTATION_MODALITIES = ("SEG", "RTSTRUCT")
@@ -217,19 +217,8 @@ def series_overlays(datasets: list, shape: tuple[int, int, int], min_area_px: in
     """Overlay planes (groups 0x6000-0x601E) of each slice, closed contours filled, as per-number masks."""
     found: dict[int, np.ndarray] = {}
     for k, (path, dataset) in enumerate(datasets):
-        for number, group in enumerate(range(0x6000, 0x6020, 2), start=1):
-            if (group, 0x3000) not in dataset:
-                continue
-            try:
-                overlay = dataset.overlay_array(group)
-            except Exception as error:
-                raise SampleError("bad_overlay", f"{path}: overlay group {group:#06x}: {error}") from error
-            if overlay.shape != shape[1:]:
-                raise SampleError("mask_shape_mismatch", f"{path}: overlay {group:#06x} shape {overlay.shape} "
-                                  f"differs from the image shape {shape[1:]}")
-            filled = filled_overlay(overlay, min_area_px)
-            if filled.any():
-                found.setdefault(number, np.zeros(shape, dtype=bool))[k] = filled > 0
+        for number, mask in overlay_masks(dataset, (shape[1], shape[2]), min_area_px, path).items():
+            found.setdefault(number, np.zeros(shape, dtype=bool))[k] = mask
     return found
 
 

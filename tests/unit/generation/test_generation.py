@@ -2,25 +2,15 @@ import re
 
 import pytest
 
-from medtrinity.config import GroundingConfig, PreprocessConfig, parse_config
 from medtrinity.generation.backends import make_backend
 from medtrinity.generation.coarse import coarse_caption
-from medtrinity.grounding.rois import ground_sample
-from medtrinity.phantom import LESIONS
-from medtrinity.preprocess.display import preprocess_sample
 from medtrinity.quality.verify import verify
 from medtrinity.records import DESCRIPTION_SECTIONS
-from medtrinity.sources import make_reader
 
 
 @pytest.fixture(scope="module")
-def lesion_sample():
-    config = parse_config({"sources": [{"name": "ph", "reader": "phantom", "path": "phantom"}]})
-    for sample in make_reader(config.sources[0], config).read("phantom-000"):
-        if sample.slice_index == LESIONS[0].center_zyx_px[0]:
-            preprocess_sample(sample, PreprocessConfig())
-            return ground_sample(sample, GroundingConfig())
-    raise AssertionError("lesion slice not produced")
+def lesion_sample(make_lesion_slice):
+    return make_lesion_slice()
 
 
 def test_coarse_caption_states_modality_body_part_and_findings(lesion_sample):

@@ -8,7 +8,6 @@ import cv2
 import numpy as np
 import pytest
 
-from medtrinity.config import GroundingConfig, PreprocessConfig, parse_config
 from medtrinity.generation.backends import make_backend
 from medtrinity.generation.coarse import coarse_caption
 from medtrinity.generation.overlay import render_overlay
@@ -19,25 +18,16 @@ from medtrinity.generation.prompt import (
     parse_sections,
     sentences_with_evidence,
 )
-from medtrinity.grounding.rois import ground_sample
-from medtrinity.phantom import LESIONS
-from medtrinity.preprocess.display import preprocess_sample
 from medtrinity.records import Passage, SampleError
 from medtrinity.registry import MissingDependencyError
-from medtrinity.sources import make_reader
 
 
 @pytest.fixture(scope="module")
-def sample():
-    config = parse_config({"sources": [{"name": "ph", "reader": "phantom", "path": "phantom"}]})
-    for item in make_reader(config.sources[0], config).read("phantom-000"):
-        if item.slice_index == LESIONS[0].center_zyx_px[0]:
-            preprocess_sample(item, PreprocessConfig())
-            ground_sample(item, GroundingConfig())
-            item.coarse_caption = coarse_caption(item)
-            item.passages = [Passage("kb:liver-mets", "kb", "Liver metastases", "Metastases are often hypodense.", 1.0)]
-            return item
-    raise AssertionError("lesion slice not produced")
+def sample(make_lesion_slice):
+    item = make_lesion_slice()
+    item.coarse_caption = coarse_caption(item)
+    item.passages = [Passage("kb:liver-mets", "kb", "Liver metastases", "Metastases are often hypodense.", 1.0)]
+    return item
 
 
 def test_messages_carry_caption_numbered_rois_passages_and_the_overlay(sample):

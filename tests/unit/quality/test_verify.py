@@ -4,26 +4,16 @@ import copy
 
 import pytest
 
-from medtrinity.config import GroundingConfig, PreprocessConfig, parse_config
 from medtrinity.generation.backends import make_backend
-from medtrinity.grounding.rois import ground_sample
-from medtrinity.phantom import LESIONS
-from medtrinity.preprocess.display import preprocess_sample
 from medtrinity.quality.facts import RegionFacts, SampleFacts
 from medtrinity.quality.verify import verify, verify_row, verify_text
-from medtrinity.sources import make_reader
 
 
 @pytest.fixture(scope="module")
-def described():
-    config = parse_config({"sources": [{"name": "ph", "reader": "phantom", "path": "phantom"}]})
-    for sample in make_reader(config.sources[0], config).read("phantom-000"):
-        if sample.slice_index == LESIONS[0].center_zyx_px[0]:
-            preprocess_sample(sample, PreprocessConfig())
-            ground_sample(sample, GroundingConfig())
-            sample.description = make_backend("composer").describe(sample)
-            return sample
-    raise AssertionError("lesion slice not produced")
+def described(make_lesion_slice):
+    sample = make_lesion_slice()
+    sample.description = make_backend("composer").describe(sample)
+    return sample
 
 
 def _with_text(sample, text):
