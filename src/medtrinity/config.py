@@ -71,6 +71,8 @@ class PreprocessConfig(_Strict):
     # hash differs in at most ``near_duplicate_bits`` of 64 bits; "exact" only copies; "keep" none
     duplicates: Literal["near", "exact", "keep"] = "near"
     near_duplicate_bits: int = Field(default=4, ge=0, le=32)
+    # "run": after all shards, duplicates across shards and sources are removed too; "shard": within shards only
+    duplicates_scope: Literal["run", "shard"] = "run"
 
 
 class ExpertRule(_Strict):

@@ -20,6 +20,7 @@ from medtrinity.config import ConfigError, RunConfig
 from medtrinity.executors import ShardOutcome, make_executor
 from medtrinity.export.atomic import remove_temporaries, write_atomic, write_json_atomic
 from medtrinity.export.manifest import MANIFEST_NAME, write_manifest
+from medtrinity.export.run_dedup import JOURNAL_NAME, deduplicate_run, journal_counts
 from medtrinity.pipeline import MARKER_FOLDER, ShardSpec, build_stages
 from medtrinity.quality.report import qc_summary, text_summary
 from medtrinity.sources import make_reader
@@ -80,7 +81,7 @@ def load_or_create_plan(config: RunConfig, out_dir: Path, overwrite: bool) -> li
         return specs
     for name in ("triplets", "rejects", MARKER_FOLDER):
         shutil.rmtree(out_dir / name, ignore_errors=True)
-    for name in (PLAN_NAME, ERRORS_NAME, MANIFEST_NAME, "stats.json"):
+    for name in (PLAN_NAME, ERRORS_NAME, MANIFEST_NAME, JOURNAL_NAME, "stats.json"):
         (out_dir / name).unlink(missing_ok=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(
@@ -117,6 +118,22 @@ class RunSummary:
         return not self.failed
 
 
+def _add_run_dedup(stages: dict, reasons: dict, per_source: dict, removed: dict) -> None:
+    """Fold the run-wide duplicate pass into the per-stage, per-reason and per-source counts."""
+    if not removed["removed"]:
+        return
+    dedup = stages.setdefault("dedup", {"in": 0, "out": 0, "rejected": 0, "reasons": {}, "notes": {}, "seconds": 0.0})
+    dedup["rejected"] += removed["removed"]
+    dedup["out"] -= removed["removed"]
+    for code, count in removed["reasons"].items():
+        dedup["reasons"][code] = dedup["reasons"].get(code, 0) + count
+        reasons[code] = reasons.get(code, 0) + count
+    for source, count in removed["sources"].items():
+        totals = per_source.setdefault(source, {"triplets": 0, "rejects": 0})
+        totals["triplets"] -= count
+        totals["rejects"] += count
+
+
 def write_stats(out_dir: Path, config: RunConfig, specs: list[ShardSpec], seconds: float) -> dict:
     """Merge every completed shard's counts into ``stats.json`` (counts per stage and per reason)."""
     results = completed_results(out_dir)
@@ -130,12 +147,15 @@ def write_stats(out_dir: Path, config: RunConfig, specs: list[ShardSpec], second
     for values in stages.values():
         for code, count in values["reasons"].items():
             reasons[code] = reasons.get(code, 0) + count
+    removed = journal_counts(out_dir)
+    _add_run_dedup(stages, reasons, per_source, removed)
     stats = {
         "pipeline_version": medtrinity.__version__,
         "config_hash": config.config_hash(),
         "shards": {"total": len(specs), "completed": len(results)},
-        "triplets": sum(r["triplets"] for r in results.values()),
-        "rejects": sum(r["rejects"] for r in results.values()),
+        "triplets": sum(r["triplets"] for r in results.values()) - removed["removed"],
+        "rejects": sum(r["rejects"] for r in results.values()) + removed["removed"],
+        "run_dedup": removed,
         "reject_reasons": dict(sorted(reasons.items())),
         "sources": per_source,
         "stages": stages,
@@ -184,8 +204,12 @@ def run_pipeline(
                 on_shard_done(outcome)
     elapsed = time.perf_counter() - started
     write_json_atomic(out_dir / ERRORS_NAME, {str(index): error for index, error in sorted(failed.items())})
+    complete = not failed and len(completed_results(out_dir)) == len(specs)
+    settings = config.preprocess
+    if complete and settings.duplicates != "keep" and settings.duplicates_scope == "run":
+        deduplicate_run(out_dir, settings.near_duplicate_bits if settings.duplicates == "near" else None)
     stats = write_stats(out_dir, config, specs, elapsed)
-    if not failed and len(completed_results(out_dir)) == len(specs):
+    if complete:
         write_manifest(out_dir, medtrinity.__version__, config.config_hash())
     else:
         (out_dir / MANIFEST_NAME).unlink(missing_ok=True)
@@ -214,7 +238,8 @@ def run_status(out_dir: Path) -> dict:
     errors = json.loads(errors_path.read_text(encoding="utf-8")) if errors_path.exists() else {}
     shards = plan["shards"]
     left = [s for s in shards if s["index"] not in results]
-    reasons: dict[str, int] = {}
+    removed = journal_counts(out_dir)
+    reasons: dict[str, int] = dict(removed["reasons"])
     for stages in (r["stages"] for r in results.values()):
         for values in stages.values():
             for code, count in values["reasons"].items():
@@ -227,8 +252,8 @@ def run_status(out_dir: Path) -> dict:
         "shards_left": len(left),
         "left": [{"index": s["index"], "source": s["source"], "items": s["items"]} for s in left],
         "failed": {index: error for index, error in errors.items() if int(index) not in results},
-        "triplets": sum(r["triplets"] for r in results.values()),
-        "rejects": sum(r["rejects"] for r in results.values()),
+        "triplets": sum(r["triplets"] for r in results.values()) - removed["removed"],
+        "rejects": sum(r["rejects"] for r in results.values()) + removed["removed"],
         "reject_reasons": dict(sorted(reasons.items())),
         "manifest": (out_dir / MANIFEST_NAME).exists(),
     }

@@ -6,10 +6,12 @@ One schema for every shard, documented column by column in ``docs/formats.md``. 
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pyarrow as pa
 
+from medtrinity.preprocess.dedup import perceptual_hash
 from medtrinity.records import DESCRIPTION_SECTIONS, ROI, Reject, Sample
 
 SCHEMA_VERSION = "1"
@@ -75,6 +77,8 @@ TRIPLET_SCHEMA = pa.schema(
         ("modality", pa.string()),
         ("body_part", pa.string()),
         ("image_png", pa.binary()),
+        ("image_sha256", pa.string()),
+        ("image_phash", pa.string()),
         ("width", pa.int32()),
         ("height", pa.int32()),
         ("channels", pa.int32()),
@@ -142,6 +146,8 @@ def triplet_row(sample: Sample, image_png: bytes, pipeline_version: str, config_
         "modality": sample.modality,
         "body_part": sample.body_part,
         "image_png": image_png,
+        "image_sha256": hashlib.sha256(image_png).hexdigest(),
+        "image_phash": f"{perceptual_hash(sample.image):016x}",
         "width": width,
         "height": height,
         "channels": 1 if sample.image.ndim == 2 else sample.image.shape[2],

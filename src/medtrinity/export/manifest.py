@@ -23,7 +23,7 @@ def sha256_of(path: Path) -> str:
 def output_files(out_dir: Path) -> list[Path]:
     files = [out_dir / name for name in LISTED_FILES if (out_dir / name).exists()]
     for folder in LISTED_FOLDERS:
-        files.extend(sorted((out_dir / folder).glob("part-*.parquet")))
+        files.extend(sorted((out_dir / folder).glob("*.parquet")))
     return files
 
 

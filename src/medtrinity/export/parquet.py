@@ -47,7 +47,7 @@ def write_rejects(out_dir: Path, index: int, rows: list[dict]) -> Path:
 
 def read_table(folder: Path) -> pa.Table:
     """All part files of a folder (``triplets`` or ``rejects``) as one table, in part order."""
-    files = sorted(folder.glob("part-*.parquet"))
+    files = sorted(folder.glob("*.parquet"))
     if not files:
         return pa.table({})
     return pa.concat_tables([pq.read_table(file) for file in files])

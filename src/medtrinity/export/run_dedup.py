@@ -1,0 +1,124 @@
+"""Run-wide duplicate removal: after every shard is written, copies across shards and sources go too.
+
+The dedup stage finds copies within one shard as samples stream by; copies in different shards
+(the same image in two datasets, a slice exported twice) are only visible once all shards exist.
+This pass reads the small hash columns of every triplet part in part order, keeps the first of
+each group of exact copies (same PNG digest) or near-duplicates (2D inputs whose perceptual
+hashes differ in at most ``near_bits`` bits), and moves the later ones to
+``rejects/dedup-NNNNN.parquet``.
+
+It is resumable and idempotent: decisions go first to ``_dedup.json`` (atomically), then each
+affected part is rewritten without the removed rows; a killed pass, run again, merges the journal
+with what it finds and converges to the same files a clean run writes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from medtrinity.export.atomic import write_json_atomic
+from medtrinity.export.parquet import write_rows
+from medtrinity.preprocess.dedup import hamming
+from medtrinity.schema import REJECT_SCHEMA, TRIPLET_SCHEMA
+
+JOURNAL_NAME = "_dedup.json"
+_KEY_COLUMNS = ["id", "source", "image_sha256", "image_phash", "slice_index"]
+
+
+def _bands(code: int, count: int) -> list[tuple[int, int]]:
+    """Split 64 bits into ``count`` bands: two hashes within count - 1 bits agree on at least one band."""
+    edges = [round(64 * index / count) for index in range(count + 1)]
+    return [(band, (code >> edges[band]) & ((1 << (edges[band + 1] - edges[band])) - 1)) for band in range(count)]
+
+
+def find_duplicates(entries: list[dict], near_bits: int | None) -> dict[str, tuple[str, str]]:
+    """id -> (code, id of the kept first copy) for every entry that repeats an earlier one.
+
+    ``entries`` are dicts with ``id``, ``part``, ``image_sha256``, ``image_phash`` (hex) and
+    ``slice_index``, in output order. Only copies in *different* parts count: within a shard the
+    dedup stage already compared the raw pixels (so two slices of one volume that window to the
+    same picture stay). Near-duplicates are looked for among 2D inputs only (``slice_index < 0``).
+    """
+    first_by_digest: dict[str, tuple[str, int]] = {}
+    buckets: dict[tuple[int, int], list[tuple[int, str, int]]] = {}
+    found: dict[str, tuple[str, str]] = {}
+    for entry in entries:
+        first_id, first_part = first_by_digest.setdefault(entry["image_sha256"], (entry["id"], entry["part"]))
+        if first_part != entry["part"]:
+            found[entry["id"]] = ("duplicate_image", first_id)
+            continue
+        if near_bits is None or entry["slice_index"] >= 0:
+            continue
+        code = int(entry["image_phash"], 16)
+        keys = _bands(code, near_bits + 1)
+        match = next(
+            (other_id for key in keys for other, other_id, other_part in buckets.get(key, [])
+             if other_part != entry["part"] and hamming(code, other) <= near_bits),
+            None,
+        )
+        if match is not None:
+            found[entry["id"]] = ("near_duplicate", match)
+            continue
+        for key in keys:
+            buckets.setdefault(key, []).append((code, entry["id"], entry["part"]))
+    return found
+
+
+def _parts(out_dir: Path) -> list[Path]:
+    return sorted((out_dir / "triplets").glob("part-*.parquet"))
+
+
+def _load_journal(out_dir: Path) -> dict[str, dict]:
+    path = out_dir / JOURNAL_NAME
+    return json.loads(path.read_text(encoding="utf-8"))["removed"] if path.exists() else {}
+
+
+def deduplicate_run(out_dir: Path, near_bits: int | None) -> dict:
+    """Remove copies across the whole output folder; returns counts (removed, by reason, by source)."""
+    journal = _load_journal(out_dir)
+    entries: list[dict] = []
+    for part in _parts(out_dir):
+        index = int(part.stem.split("-")[1])
+        for position, row in enumerate(pq.read_table(part, columns=_KEY_COLUMNS).to_pylist()):
+            entries.append({**row, "part": index, "position": position})
+    by_id = {entry["id"]: entry for entry in entries}
+    for entry_id, (code, first) in find_duplicates(entries, near_bits).items():
+        if entry_id not in journal:
+            entry = by_id[entry_id]
+            journal[entry_id] = {"code": code, "first": first, "part": entry["part"],
+                                 "position": entry["position"], "source": entry["source"]}
+    write_json_atomic(out_dir / JOURNAL_NAME, {"removed": dict(sorted(journal.items()))})
+    by_part: dict[int, list[tuple[str, dict]]] = {}
+    for entry_id, record in journal.items():
+        by_part.setdefault(record["part"], []).append((entry_id, record))
+    for index, removed in sorted(by_part.items()):
+        part = out_dir / "triplets" / f"part-{index:05d}.parquet"
+        table = pq.read_table(part)
+        ids = {entry_id for entry_id, _ in removed}
+        if ids & set(table.column("id").to_pylist()):
+            kept = [row for row in table.to_pylist() if row["id"] not in ids]
+            write_rows(part, kept, TRIPLET_SCHEMA)
+        removed.sort(key=lambda item: item[1]["position"])
+        rows = [
+            {"sample_id": entry_id, "source": record["source"], "source_file": "", "stage": "dedup",
+             "code": record["code"],
+             "reason": f"{'an exact copy' if record['code'] == 'duplicate_image' else 'a near-duplicate'} "
+                       f"of sample {record['first']} (run-wide check)"}
+            for entry_id, record in removed
+        ]
+        write_rows(out_dir / "rejects" / f"dedup-{index:05d}.parquet", rows, REJECT_SCHEMA)
+    return journal_counts(out_dir)
+
+
+def journal_counts(out_dir: Path) -> dict:
+    """What the run-wide pass removed: total, per reason and per source (zeros when it has not run)."""
+    journal = _load_journal(out_dir)
+    reasons: dict[str, int] = {}
+    sources: dict[str, int] = {}
+    for record in journal.values():
+        reasons[record["code"]] = reasons.get(record["code"], 0) + 1
+        sources[record["source"]] = sources.get(record["source"], 0) + 1
+    return {"removed": len(journal), "reasons": dict(sorted(reasons.items())), "sources": dict(sorted(sources.items()))}

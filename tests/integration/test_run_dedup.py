@@ -1,0 +1,119 @@
+"""Run-wide duplicate removal: copies across shards and sources, idempotent and resumable."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+
+from medtrinity.config import load_config
+from medtrinity.export import run_dedup
+from medtrinity.export.manifest import check_manifest
+from medtrinity.export.parquet import read_table
+from medtrinity.export.run_dedup import deduplicate_run, find_duplicates
+from medtrinity.runner import run_pipeline, run_status
+
+from .helpers import image_mask_source, write_config, write_image_mask_folder
+
+
+def _entry(entry_id, part, digest, phash, slice_index=-1):
+    return {"id": entry_id, "part": part, "image_sha256": digest, "image_phash": f"{phash:016x}",
+            "slice_index": slice_index}
+
+
+def test_find_duplicates_compares_across_parts_only():
+    entries = [
+        _entry("a", 0, "d1", 0x0F0F), _entry("b", 0, "d1", 0x0F0F),      # same part: the stage's business
+        _entry("c", 1, "d1", 0x0F0F),                                      # exact copy in another part
+        _entry("d", 2, "d2", 0x0F0F ^ 0b111),                              # 3 bits from a: near copy
+        _entry("e", 3, "d3", 0x0F0F ^ 0b11111),                            # 5 bits: different
+        _entry("f", 4, "d4", 0x0F0F, slice_index=7),                       # a volume slice: exact only
+    ]
+    assert find_duplicates(entries, 4) == {"c": ("duplicate_image", "a"), "d": ("near_duplicate", "a")}
+    assert find_duplicates(entries, None) == {"c": ("duplicate_image", "a")}
+
+
+def test_banded_index_finds_what_brute_force_finds():
+    rng = np.random.default_rng(11)
+    codes = [int(value) for value in rng.integers(0, 2**63, size=300, dtype=np.int64)]
+    for index in range(0, 300, 7):  # plant near copies: flip 1..4 random bits
+        flips = rng.choice(64, size=int(rng.integers(1, 5)), replace=False)
+        codes[index] = codes[(index * 13) % 300] ^ sum(1 << int(bit) for bit in flips)
+    entries = [_entry(f"s{index}", index, f"d{index}", code) for index, code in enumerate(codes)]
+    found = find_duplicates(entries, 4)
+    kept: list[tuple[int, str]] = []
+    expected = {}
+    for index, code in enumerate(codes):
+        match = next((other_id for other, other_id in kept if bin(code ^ other).count("1") <= 4), None)
+        if match is None:
+            kept.append((code, f"s{index}"))
+        else:
+            expected[f"s{index}"] = ("near_duplicate", match)
+    assert found == expected and len(found) >= 30
+
+
+def _collection_with_copies(tmp_path):
+    folder = write_image_mask_folder(tmp_path / "xray", 9, bad=False)
+    images, masks = folder / "images", folder / "masks"
+    shutil.copyfile(images / "img_000.png", images / "zz_copy_of_000.png")    # exact copy, last shard
+    shutil.copyfile(masks / "img_000.png", masks / "zz_copy_of_000.png")
+    original = cv2.imread(str(images / "img_004.png"), cv2.IMREAD_UNCHANGED).astype(int)
+    noise = np.random.default_rng(2).integers(-2, 3, original.shape)
+    cv2.imwrite(str(images / "zz_resaved_004.png"), np.clip(original + noise, 0, 255).astype(np.uint8))  # near copy
+    shutil.copyfile(masks / "img_004.png", masks / "zz_resaved_004.png")
+    return load_config(write_config(tmp_path / "run.yaml", [image_mask_source(folder, 3)]))
+
+
+def test_copies_in_other_shards_are_moved_to_rejects(tmp_path):
+    config = _collection_with_copies(tmp_path)
+    out = tmp_path / "out"
+    summary = run_pipeline(config, out)
+    assert (summary.triplets, summary.rejects) == (9, 2)
+    rejects = read_table(out / "rejects").to_pylist()
+    assert sorted(row["code"] for row in rejects) == ["duplicate_image", "near_duplicate"]
+    assert all(row["stage"] == "dedup" and "run-wide" in row["reason"] for row in rejects)
+    assert len(read_table(out / "triplets")) == 9
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["triplets"] == 9 and stats["rejects"] == 2
+    assert stats["stages"]["dedup"]["reasons"] == {"duplicate_image": 1, "near_duplicate": 1}
+    assert run_status(out)["triplets"] == 9
+    assert check_manifest(out) == []
+    before = {path.name: path.read_bytes() for path in sorted(out.rglob("*.parquet"))}
+    run_pipeline(config, out)  # a re-run changes nothing
+    assert {path.name: path.read_bytes() for path in sorted(out.rglob("*.parquet"))} == before
+
+
+def test_a_killed_pass_resumes_to_the_clean_result(tmp_path, monkeypatch):
+    config = _collection_with_copies(tmp_path)
+    shard_only = config.model_copy(update={"preprocess": config.preprocess.model_copy(
+        update={"duplicates_scope": "shard"})})
+    base = tmp_path / "base"
+    run_pipeline(shard_only, base)
+    assert len(read_table(base / "triplets")) == 11
+    clean, killed = tmp_path / "clean", tmp_path / "killed"
+    shutil.copytree(base, clean)
+    shutil.copytree(base, killed)
+    deduplicate_run(clean, 4)
+
+    real_write_rows = run_dedup.write_rows
+    calls = {"n": 0}
+
+    def dying_write_rows(path, rows, schema):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("killed between two parts")
+        real_write_rows(path, rows, schema)
+
+    monkeypatch.setattr(run_dedup, "write_rows", dying_write_rows)
+    with pytest.raises(KeyboardInterrupt):
+        deduplicate_run(killed, 4)
+    monkeypatch.setattr(run_dedup, "write_rows", real_write_rows)
+    deduplicate_run(killed, 4)
+    for folder in ("triplets", "rejects"):
+        names = sorted(path.name for path in (clean / folder).glob("*.parquet"))
+        assert names == sorted(path.name for path in (killed / folder).glob("*.parquet"))
+        for name in names:
+            assert (clean / folder / name).read_bytes() == (killed / folder / name).read_bytes()
