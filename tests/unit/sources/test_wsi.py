@@ -42,9 +42,25 @@ def test_corrupt_slide_is_a_reject_and_openslide_names_its_install(tmp_path, mak
     with pytest.raises(SampleError) as error:
         list(reader.read(item))
     assert "broken.tif" in error.value.message
+
+
+def test_openslide_backend_names_its_install_when_missing(tmp_path, make, monkeypatch):
+    import sys
+
     _slide(tmp_path / "ok.tif", 256, 256)
-    try:
-        import openslide  # noqa: F401
-    except ImportError:
-        with pytest.raises(MissingDependencyError, match="pip install openslide-python openslide-bin"):
-            make("wsi", tmp_path / "ok.tif", options={"backend": "openslide"}).list_items()
+    monkeypatch.setitem(sys.modules, "openslide", None)  # as if openslide-python were not installed
+    with pytest.raises(MissingDependencyError, match="pip install openslide-python openslide-bin"):
+        make("wsi", tmp_path / "ok.tif", options={"backend": "openslide"}).list_items()
+
+
+def test_openslide_backend_gives_the_same_tiles_as_tifffile(tmp_path, make):
+    pytest.importorskip("openslide", reason="openslide-python + openslide-bin (the slides extra) not installed")
+    image = _slide(tmp_path / "slide.tif")
+    options = {"tile_size": 256, "min_tissue": 0.5}
+    by_tifffile = make("wsi", tmp_path / "slide.tif", options=options)
+    by_openslide = make("wsi", tmp_path / "slide.tif", options={**options, "backend": "openslide"})
+    items = by_openslide.list_items()
+    assert items == by_tifffile.list_items()
+    sample = next(iter(by_openslide.read(items[0])))
+    x, y = (int(v) for v in items[0].rsplit("::", 2)[1:])
+    assert np.array_equal(sample.pixels, image[y:y + 256, x:x + 256])
