@@ -13,13 +13,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
-import numpy as np
-
 import medtrinity
 from medtrinity.config import RunConfig
 from medtrinity.export.atomic import write_json_atomic
 from medtrinity.export.parquet import write_rejects, write_triplets
+from medtrinity.export.png import encode_png
 from medtrinity.generation.coarse import coarse_caption
 from medtrinity.generation.stage import make_generate
 from medtrinity.grounding.experts.apply import apply_experts
@@ -102,15 +100,6 @@ def build_stages(config: RunConfig, out_dir: Path | None = None) -> list[Stage]:
         Stage("generate", generate.run, generate.run_batch, generate.batch_size),
         Stage("verify", check.run, check.run_batch, check.batch_size),
     ]
-
-
-def encode_png(image: np.ndarray) -> bytes:
-    """Lossless PNG of the clean display image (RGB stored as RGB)."""
-    pixels = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image
-    ok, buffer = cv2.imencode(".png", pixels)
-    if not ok:
-        raise SampleError("png_encode_failed", f"image of shape {image.shape} could not be PNG-encoded")
-    return buffer.tobytes()
 
 
 def _samples_of(reader, spec: ShardSpec, stats: StageStats, rejects: list[Reject]) -> Iterator[Sample]:

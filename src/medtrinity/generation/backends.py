@@ -51,7 +51,8 @@ class DescriptionBackend(ABC):
 
     def complete_json(self, messages: list[dict[str, Any]]) -> str:
         """Send chat messages and return the reply text (used by the judge); model backends implement it."""
-        raise NotImplementedError(f"the {self.name!r} backend cannot answer free prompts")
+        raise TypeError(f"the {self.name!r} backend writes from measurements and cannot answer free prompts; "
+                        "name a model backend (openai, vllm) as quality.judge_backend")
 
     def complete_json_batch(self, conversations: list[list[dict[str, Any]]]) -> list[str | Exception]:
         """Many prompts at once (a model backend sends them concurrently); a failure is returned in its place."""

@@ -48,15 +48,6 @@ def render_overlay(
     return canvas
 
 
-def encode_png_rgb(image: np.ndarray) -> bytes:
-    """PNG bytes of an RGB (or grey) uint8 image."""
-    pixels = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image
-    ok, buffer = cv2.imencode(".png", pixels)
-    if not ok:
-        raise SampleError("png_encode_failed", f"image of shape {image.shape} could not be PNG-encoded")
-    return buffer.tobytes()
-
-
 def png_data_url(png: bytes) -> str:
     """``data:image/png;base64,...`` as the chat API takes images."""
     import base64

@@ -16,7 +16,8 @@ from importlib import resources
 from string import Template
 from typing import Any
 
-from medtrinity.generation.overlay import encode_png_rgb, png_data_url, render_overlay
+from medtrinity.export.png import encode_png
+from medtrinity.generation.overlay import png_data_url, render_overlay
 from medtrinity.generation.vocabulary import modality_name
 from medtrinity.records import DESCRIPTION_SECTIONS, ROI, Sample, SampleError, Sentence
 
@@ -117,9 +118,9 @@ def build_messages(sample: Sample, version: str = DEFAULT_PROMPT_VERSION, images
     content: list[dict[str, Any]] = [{"type": "text", "text": text}]
     for kind in images:
         if kind == "overlay":
-            png = encode_png_rgb(render_overlay(sample.image, sample.rois[:MAX_PROMPT_ROIS]))
+            png = encode_png(render_overlay(sample.image, sample.rois[:MAX_PROMPT_ROIS]))
         elif kind == "clean":
-            png = encode_png_rgb(sample.image)
+            png = encode_png(sample.image)
         else:
             raise ValueError(f"unknown prompt image {kind!r}; use 'overlay' or 'clean'")
         content.append({"type": "image_url", "image_url": {"url": png_data_url(png)}})
