@@ -65,6 +65,32 @@ class DescriptionBackend(ABC):
         return results
 
 
+class ModelBackend(DescriptionBackend):
+    """A backend that asks a model: work is done in batches, single calls are batches of one."""
+
+    answers_prompts = True
+
+    @abstractmethod
+    def describe_batch(self, samples: list[Sample]) -> list[Description | SampleError]:
+        """Describe many samples at once; a per-sample failure is returned in its place."""
+
+    @abstractmethod
+    def complete_json_batch(self, conversations: list[list[dict[str, Any]]]) -> list[str | Exception]:
+        """Reply texts to many conversations at once; a failure is returned in its place."""
+
+    def describe(self, sample: Sample) -> Description:
+        result = self.describe_batch([sample])[0]
+        if isinstance(result, SampleError):
+            raise result
+        return result
+
+    def complete_json(self, messages: list[dict[str, Any]]) -> str:
+        result = self.complete_json_batch([messages])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+
 def _register_builtins() -> None:
     import medtrinity.generation.composer  # noqa: F401
     import medtrinity.generation.openai_backend  # noqa: F401

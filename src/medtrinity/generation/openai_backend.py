@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from medtrinity.generation.backends import BACKENDS, DescriptionBackend
+from medtrinity.generation.backends import BACKENDS, ModelBackend
 from medtrinity.generation.cache import RequestCache, request_key
 from medtrinity.generation.prompt import (
     DEFAULT_PROMPT_VERSION,
@@ -99,11 +99,10 @@ def _retry_after(error: Exception) -> float | None:
 
 
 @BACKENDS.register("openai")
-class OpenAIBackend(DescriptionBackend):
+class OpenAIBackend(ModelBackend):
     """Five-section descriptions from a multimodal model behind an OpenAI-compatible server."""
 
     name = "openai"
-    answers_prompts = True
 
     def __init__(self, options: dict[str, Any] | None = None, *, cache_root: Path | None = None):
         super().__init__(options, cache_root=cache_root)
@@ -119,20 +118,8 @@ class OpenAIBackend(DescriptionBackend):
 
     # ------------------------------------------------------------------ public
 
-    def describe(self, sample: Sample) -> Description:
-        result = self.describe_batch([sample])[0]
-        if isinstance(result, SampleError):
-            raise result
-        return result
-
     def describe_batch(self, samples: list[Sample]) -> list[Description | SampleError]:
         return _run_sync(self._run(self._describe, samples))
-
-    def complete_json(self, messages: list[dict[str, Any]]) -> str:
-        result = self.complete_json_batch([messages])[0]
-        if isinstance(result, Exception):
-            raise result
-        return result
 
     def complete_json_batch(self, conversations: list[list[dict[str, Any]]]) -> list[str | Exception]:
         async def one(client, semaphore, inflight, messages):

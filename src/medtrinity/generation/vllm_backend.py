@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from medtrinity.generation.backends import BACKENDS, DescriptionBackend
+from medtrinity.generation.backends import BACKENDS, ModelBackend
 from medtrinity.generation.prompt import (
     DEFAULT_PROMPT_VERSION,
     ReplyError,
@@ -39,11 +39,10 @@ def _engine(model: str, tensor_parallel_size: int, engine_items: tuple[tuple[str
 
 
 @BACKENDS.register("vllm")
-class VLLMBackend(DescriptionBackend):
+class VLLMBackend(ModelBackend):
     """Batch generation with a vLLM engine in this process (one engine per worker)."""
 
     name = "vllm"
-    answers_prompts = True
 
     def __init__(self, options: dict[str, Any] | None = None, *, cache_root: Path | None = None):
         super().__init__(options, cache_root=cache_root)
@@ -62,12 +61,6 @@ class VLLMBackend(DescriptionBackend):
                                           max_tokens=int(self.options.get("max_tokens", 1024)))
         outputs = engine.chat(conversations, params, use_tqdm=False)
         return [output.outputs[0].text if output.outputs else "" for output in outputs]
-
-    def describe(self, sample: Sample) -> Description:
-        result = self.describe_batch([sample])[0]
-        if isinstance(result, SampleError):
-            raise result
-        return result
 
     def describe_batch(self, samples: list[Sample]) -> list[Description | SampleError]:
         conversations = [build_messages(s, self.prompt_version, self.images) for s in samples]
@@ -94,9 +87,6 @@ class VLLMBackend(DescriptionBackend):
         return Description(sections=clean, text=" ".join(clean[n] for n in DESCRIPTION_SECTIONS if clean[n]),
                            backend=self.name, model=self.model, prompt_version=self.prompt_version,
                            sentences=sentences)
-
-    def complete_json(self, messages: list[dict[str, Any]]) -> str:
-        return self._generate([messages])[0]
 
     def complete_json_batch(self, conversations: list[list[dict[str, Any]]]) -> list[str | Exception]:
         return list(self._generate(conversations))
