@@ -73,6 +73,8 @@ class PreprocessConfig(_Strict):
     near_duplicate_bits: int = Field(default=4, ge=0, le=32)
     # "run": after all shards, duplicates across shards and sources are removed too; "shard": within shards only
     duplicates_scope: Literal["run", "shard"] = "run"
+    # images of evaluation sets (files, folders, globs, VQA question JSONs) whose near-copies are removed
+    evaluation_images: list[str] = Field(default_factory=list)
 
 
 class ExpertRule(_Strict):
@@ -186,6 +188,12 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
                 source[key] = str((base / value).resolve())
             elif isinstance(value, str):
                 source[key] = str(Path(value).expanduser())
+    preprocess = raw.get("preprocess")
+    if isinstance(preprocess, dict) and isinstance(preprocess.get("evaluation_images"), list):
+        preprocess["evaluation_images"] = [
+            str(base / entry) if isinstance(entry, str) and not Path(entry).expanduser().is_absolute() else entry
+            for entry in preprocess["evaluation_images"]
+        ]
     return raw
 
 

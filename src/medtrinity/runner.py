@@ -22,6 +22,7 @@ from medtrinity.export.atomic import remove_temporaries, write_atomic, write_jso
 from medtrinity.export.manifest import MANIFEST_NAME, write_manifest
 from medtrinity.export.run_dedup import JOURNAL_NAME, deduplicate_run, journal_counts
 from medtrinity.pipeline import MARKER_FOLDER, ShardSpec, build_stages
+from medtrinity.preprocess.evaluation_sets import evaluation_hashes
 from medtrinity.quality.report import qc_summary, text_summary
 from medtrinity.sources import make_reader
 from medtrinity.stats import merge_stage_dicts
@@ -184,6 +185,7 @@ def run_pipeline(
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         build_stages(config)  # unknown backends, missing optional packages: fail now, not once per sample
+        evaluation = evaluation_hashes(config.preprocess.evaluation_images)
     except (KeyError, ImportError, ValueError) as error:
         raise ConfigError(str(error).strip("'\"")) from error
     specs = load_or_create_plan(config, out_dir, overwrite)
@@ -206,8 +208,10 @@ def run_pipeline(
     write_json_atomic(out_dir / ERRORS_NAME, {str(index): error for index, error in sorted(failed.items())})
     complete = not failed and len(completed_results(out_dir)) == len(specs)
     settings = config.preprocess
-    if complete and settings.duplicates != "keep" and settings.duplicates_scope == "run":
-        deduplicate_run(out_dir, settings.near_duplicate_bits if settings.duplicates == "near" else None)
+    run_wide = settings.duplicates != "keep" and settings.duplicates_scope == "run"
+    if complete and (run_wide or evaluation):
+        deduplicate_run(out_dir, settings.near_duplicate_bits if settings.duplicates == "near" else None,
+                        evaluation, settings.near_duplicate_bits, duplicates=run_wide)
     stats = write_stats(out_dir, config, specs, elapsed)
     if complete:
         write_manifest(out_dir, medtrinity.__version__, config.config_hash())

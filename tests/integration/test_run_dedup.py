@@ -117,3 +117,36 @@ def test_a_killed_pass_resumes_to_the_clean_result(tmp_path, monkeypatch):
         assert names == sorted(path.name for path in (killed / folder).glob("*.parquet"))
         for name in names:
             assert (clean / folder / name).read_bytes() == (killed / folder / name).read_bytes()
+
+
+def test_vqa_rad_test_images_are_kept_out(tmp_path, shared_data):
+    """The paper's leakage: VQA-RAD test images in the training data. They must be removed, the others kept."""
+    vqa = shared_data / "vqa_rad"
+    test_names = {q["image_name"] for q in json.loads((vqa / "testset.json").read_text())}
+    train_names = {q["image_name"] for q in json.loads((vqa / "trainset.json").read_text())} - test_names
+    chosen = sorted(test_names)[:4] + sorted(train_names)[:4]
+    folder = tmp_path / "collection"
+    folder.mkdir()
+    for name in chosen:
+        shutil.copyfile(vqa / "images" / name, folder / name)
+    config = load_config(write_config(tmp_path / "run.yaml", [
+        {"name": "radiology", "reader": "image_masks", "path": str(folder), "modality": "xray",
+         "files_per_shard": 3}], preprocess={"evaluation_images": [str(vqa / "testset.json")]}))
+    out = tmp_path / "out"
+    summary = run_pipeline(config, out)
+    rejects = read_table(out / "rejects").to_pylist()
+    assert {row["code"] for row in rejects} == {"evaluation_overlap"}
+    assert sorted(row["reason"].split("image ")[1].split(" ")[0] for row in rejects) == sorted(test_names & set(chosen))
+    assert summary.triplets == 4 and summary.rejects == 4
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["reject_reasons"] == {"evaluation_overlap": 4}
+
+
+def test_unknown_evaluation_images_fail_the_config(tmp_path):
+    from medtrinity.config import ConfigError
+
+    folder = write_image_mask_folder(tmp_path / "xray", 2, bad=False)
+    config = load_config(write_config(tmp_path / "run.yaml", [image_mask_source(folder, 3)],
+                                      preprocess={"evaluation_images": ["no/such/*.png"]}))
+    with pytest.raises(ConfigError, match="matches no file"):
+        run_pipeline(config, tmp_path / "out")

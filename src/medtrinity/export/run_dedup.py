@@ -7,6 +7,9 @@ each group of exact copies (same PNG digest) or near-duplicates (2D inputs whose
 hashes differ in at most ``near_bits`` bits), and moves the later ones to
 ``rejects/dedup-NNNNN.parquet``.
 
+Rows whose clean image is a near-copy of an evaluation image (``preprocess.evaluation_images``)
+go the same way with the reason ``evaluation_overlap``.
+
 It is resumable and idempotent: decisions go first to ``_dedup.json`` (atomically), then each
 affected part is rewritten without the removed rows; a killed pass, run again, merges the journal
 with what it finds and converges to the same files a clean run writes.
@@ -32,6 +35,24 @@ def _bands(code: int, count: int) -> list[tuple[int, int]]:
     """Split 64 bits into ``count`` bands: two hashes within count - 1 bits agree on at least one band."""
     edges = [round(64 * index / count) for index in range(count + 1)]
     return [(band, (code >> edges[band]) & ((1 << (edges[band + 1] - edges[band])) - 1)) for band in range(count)]
+
+
+def find_evaluation_overlap(
+    entries: list[dict], evaluation: list[tuple[int, str]], near_bits: int
+) -> dict[str, tuple[str, str]]:
+    """id -> ("evaluation_overlap", evaluation file name) for rows within ``near_bits`` of an evaluation image."""
+    buckets: dict[tuple[int, int], list[tuple[int, str]]] = {}
+    for code, name in evaluation:
+        for key in _bands(code, near_bits + 1):
+            buckets.setdefault(key, []).append((code, name))
+    found = {}
+    for entry in entries:
+        code = int(entry["image_phash"], 16)
+        match = next((name for key in _bands(code, near_bits + 1) for other, name in buckets.get(key, [])
+                      if hamming(code, other) <= near_bits), None)
+        if match is not None:
+            found[entry["id"]] = ("evaluation_overlap", match)
+    return found
 
 
 def find_duplicates(entries: list[dict], near_bits: int | None) -> dict[str, tuple[str, str]]:
@@ -76,8 +97,15 @@ def _load_journal(out_dir: Path) -> dict[str, dict]:
     return json.loads(path.read_text(encoding="utf-8"))["removed"] if path.exists() else {}
 
 
-def deduplicate_run(out_dir: Path, near_bits: int | None) -> dict:
-    """Remove copies across the whole output folder; returns counts (removed, by reason, by source)."""
+def deduplicate_run(
+    out_dir: Path, near_bits: int | None, evaluation: list[tuple[int, str]] | None = None,
+    evaluation_bits: int = 4, duplicates: bool = True,
+) -> dict:
+    """Remove copies across the whole output folder, and rows that show an evaluation image.
+
+    ``near_bits`` None compares exact copies only; ``duplicates`` False skips the copy search
+    (only the evaluation check runs). Returns counts (removed, by reason, by source).
+    """
     journal = _load_journal(out_dir)
     entries: list[dict] = []
     for part in _parts(out_dir):
@@ -85,7 +113,10 @@ def deduplicate_run(out_dir: Path, near_bits: int | None) -> dict:
         for position, row in enumerate(pq.read_table(part, columns=_KEY_COLUMNS).to_pylist()):
             entries.append({**row, "part": index, "position": position})
     by_id = {entry["id"]: entry for entry in entries}
-    for entry_id, (code, first) in find_duplicates(entries, near_bits).items():
+    decisions = find_duplicates(entries, near_bits) if duplicates else {}
+    if evaluation:
+        decisions.update(find_evaluation_overlap(entries, evaluation, evaluation_bits))
+    for entry_id, (code, first) in decisions.items():
         if entry_id not in journal:
             entry = by_id[entry_id]
             journal[entry_id] = {"code": code, "first": first, "part": entry["part"],
@@ -104,13 +135,18 @@ def deduplicate_run(out_dir: Path, near_bits: int | None) -> dict:
         removed.sort(key=lambda item: item[1]["position"])
         rows = [
             {"sample_id": entry_id, "source": record["source"], "source_file": "", "stage": "dedup",
-             "code": record["code"],
-             "reason": f"{'an exact copy' if record['code'] == 'duplicate_image' else 'a near-duplicate'} "
-                       f"of sample {record['first']} (run-wide check)"}
+             "code": record["code"], "reason": _reason(record)}
             for entry_id, record in removed
         ]
         write_rows(out_dir / "rejects" / f"dedup-{index:05d}.parquet", rows, REJECT_SCHEMA)
     return journal_counts(out_dir)
+
+
+def _reason(record: dict) -> str:
+    if record["code"] == "evaluation_overlap":
+        return f"shows evaluation image {record['first']} (benchmark leakage check)"
+    what = "an exact copy" if record["code"] == "duplicate_image" else "a near-duplicate"
+    return f"{what} of sample {record['first']} (run-wide check)"
 
 
 def journal_counts(out_dir: Path) -> dict:
