@@ -1,0 +1,206 @@
+"""Volume layouts: nnU-Net/MSD folders, DICOM series (with SEG/RTSTRUCT), NIfTI/NRRD volumes with label volumes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from medtrinity.inspect.common import (
+    LABEL_NAME,
+    TAG_PAIRS,
+    VOLUME_SUFFIXES,
+    Finding,
+    _ends,
+    _files,
+    _guess_modality,
+    _name,
+    _name_labels,
+)
+from medtrinity.preprocess.labels import readable_label
+
+
+def _nnunet(folder: Path, finding: Finding) -> bool:
+    if not (folder / "dataset.json").is_file() or not (folder / "imagesTr").is_dir():
+        return False
+    from medtrinity.sources.nnunet import dataset_labels, dataset_modality, load_dataset_json
+
+    meta = load_dataset_json(folder)
+    labels = {value: readable_label(name) for value, name in dataset_labels(meta).items()}
+    modality = dataset_modality(meta, 0)
+    layout = "nnU-Net v2" if "channel_names" in meta else "Medical Segmentation Decathlon"
+    source: dict[str, Any] = {"name": _name(folder), "reader": "nnunet", "path": str(folder)}
+    if modality:
+        source["modality"] = modality
+    else:
+        finding.todo.append(f"{folder}: dataset.json names no known modality: set `modality`")
+    if labels:
+        source["label_names"] = labels
+    finding.sources.append(source)
+    cases = len([p for p in (folder / "imagesTr").iterdir() if p.is_file()])
+    finding.seen.append(f"{folder}: {layout} dataset ({cases} training image files), labels {sorted(labels.values())}")
+    finding.todo.append(f"{folder}: set `body_part` (dataset.json does not say it in a fixed field)")
+    return True
+
+
+def _dicom(folder: Path, finding: Finding) -> bool:
+    from medtrinity.sources.dicom_files import DICOM_MODALITY
+    from medtrinity.sources.dicom_series import NON_IMAGE_MODALITIES, UNREADABLE, scan_headers
+
+    headers = scan_headers(str(folder))
+    if not headers:
+        return False
+    import pydicom
+
+    series: dict[str, list[str]] = {}
+    annotations = []
+    modalities: Counter = Counter()
+    unreadable = [header.path for header in headers if header.modality == UNREADABLE]
+    headers = tuple(header for header in headers if header.modality != UNREADABLE)
+    if unreadable:
+        finding.seen.append(f"{folder}: {len(unreadable)} unreadable DICOM files (each becomes a reject)")
+    if not headers:
+        return False
+    for header in headers:
+        if header.modality in ("SEG", "RTSTRUCT"):
+            annotations.append(header)
+        elif header.modality not in NON_IMAGE_MODALITIES:
+            series.setdefault(header.series_uid, []).append(header.path)
+            modalities[header.modality] += 1
+    first = pydicom.dcmread(next(iter(series.values()))[0], stop_before_pixels=True, force=True) if series else None
+    source: dict[str, Any] = {"name": _name(folder), "reader": "dicom_series", "path": str(folder)}
+    if len(modalities) == 1 and DICOM_MODALITY.get(next(iter(modalities))):
+        source["modality"] = DICOM_MODALITY[next(iter(modalities))]
+    elif modalities:
+        finding.seen.append(f"{folder}: several modalities {dict(modalities)}: each series keeps its header's")
+    if first is not None:
+        body = readable_label(str(first.get("BodyPartExamined", "") or ""))
+        if body and body not in ("partialbody", "wholebody") and len(series) == 1:
+            source["body_part"] = body
+        elif not body or body in ("partialbody", "wholebody"):
+            finding.todo.append(f"{folder}: BodyPartExamined is empty or vague: set `body_part`")
+    names = []
+    for header in annotations:
+        names += _annotation_names(header.path, header.modality)
+    counts = Counter(len(paths) for paths in series.values())
+    finding.seen.append(f"{folder}: {len(series)} DICOM series (files per series: {dict(counts)}), "
+                        f"{len(annotations)} SEG/RTSTRUCT files" + (f" with {sorted(set(names))}" if names else ""))
+    if len(series) == 1 and first is not None and first.get("Rows"):
+        files = next(iter(series.values()))
+        finding.shapes[source["name"]] = (int(first.Columns), int(first.Rows), len(files))
+    finding.sources.append(source)
+    return True
+
+
+def _annotation_names(path: str, modality: str) -> list[str]:
+    import pydicom
+
+    try:
+        dataset = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+    except Exception:  # noqa: BLE001 - a bad file is reported when the run reads it
+        return []
+    if modality == "SEG":
+        from medtrinity.sources.dicom_series import segment_name
+
+        return [segment_name(item, {}) for item in dataset.get("SegmentSequence", [])]
+    return [readable_label(str(item.get("ROIName", ""))) for item in dataset.get("StructureSetROISequence", [])]
+
+
+def _volume_shape(path: Path) -> tuple[int, ...] | None:
+    """(x, y, z) voxel counts from the header only."""
+    try:
+        if _ends(path, (".nii", ".nii.gz")):
+            import nibabel
+
+            return tuple(int(v) for v in nibabel.load(str(path)).shape[:3])
+        import SimpleITK as sitk
+
+        reader = sitk.ImageFileReader()
+        reader.SetFileName(str(path))
+        reader.ReadImageInformation()
+        return tuple(int(v) for v in reader.GetSize())
+    except Exception:  # noqa: BLE001 - an unreadable file is reported by the run
+        return None
+
+
+def _stored_as_mask(path: Path) -> bool:
+    """A NIfTI stored as uint8/bool is a mask (images are int16 or float)."""
+    if not _ends(path, (".nii", ".nii.gz")):
+        return False
+    try:
+        import nibabel
+
+        return str(nibabel.load(str(path)).get_data_dtype()) in ("uint8", "bool", "int8")
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _volume_source(path: Path, folder: Path) -> dict[str, Any]:
+    reader = "nifti" if _ends(path, (".nii", ".nii.gz")) else "sitk"
+    return {"name": _name(path if path.is_file() else folder), "reader": reader, "path": str(path)}
+
+
+def _volumes(folder: Path, files: list[Path], finding: Finding, pair_with: dict[str, tuple[int, int, int]]) -> bool:
+    volumes = [p for p in files if _ends(p, VOLUME_SUFFIXES)]
+    if not volumes:
+        return False
+    label_maps = [p for p in _files(folder, recursive=False) if p.suffix == ".json" and "label" in p.name.lower()]
+    # 1. pairs by a name tag: brain1_image.nrrd + brain1_label.nrrd
+    for image_tag, label_tag in TAG_PAIRS:
+        paired = [p for p in volumes
+                  if image_tag in p.name and p.with_name(p.name.replace(image_tag, label_tag)).exists()]
+        if not paired:
+            continue
+        source = _volume_source(paired[0], folder)
+        source.update({"name": _name(folder), "path": str(paired[0].parent),
+                       "options": {"image_tag": image_tag, "label_tag": label_tag}})
+        _name_labels(source, label_maps, folder, finding)
+        finding.seen.append(f"{folder}: {len(paired)} volume/label pairs ({image_tag} / {label_tag})")
+        _guess_modality(folder, source, finding)
+        finding.sources.append(source)
+        return True
+    # 2. images/ + labels/ folders with the same file names
+    label_dir = next((folder / n for n in ("labels", "labelsTr", "masks", "segmentations") if (folder / n).is_dir()),
+                     None)
+    images_dir = next((folder / n for n in ("images", "imagesTr") if (folder / n).is_dir()), None)
+    if images_dir is not None:
+        source = _volume_source(images_dir, folder)
+        if label_dir is not None:
+            source["labels"] = str(label_dir)
+            _name_labels(source, label_maps, label_dir, finding)
+        count = len([p for p in volumes if p.parent == images_dir])
+        finding.seen.append(f"{folder}: {count} volumes" + (f", labels in {label_dir}" if label_dir else ""))
+        _guess_modality(folder, source, finding)
+        finding.sources.append(source)
+        return True
+    # 3. loose files: label volumes (by name) go with a DICOM series or an image volume of the same shape
+    loose = [p for p in volumes if p.parent == folder]
+    labels = [p for p in loose if LABEL_NAME.search(_name(p)) or _stored_as_mask(p)]
+    images = [p for p in loose if p not in labels]
+    for label in list(labels):
+        shape = _volume_shape(label)
+        for source in finding.sources:
+            if source.get("reader") == "dicom_series" and "labels" not in source and shape \
+                    and finding.shapes.get(source["name"]) == shape:
+                source["labels"] = str(label)
+                _name_labels(source, label_maps, label, finding)
+                finding.seen.append(f"{label}: label volume on the grid of the DICOM series {source['path']}")
+                labels.remove(label)
+                break
+    for image in images:
+        shape = _volume_shape(image)
+        partner = next((label for label in labels if _volume_shape(label) == shape), None)
+        source = _volume_source(image, folder)
+        if partner is not None:
+            source["labels"] = str(partner)
+            labels.remove(partner)
+            _name_labels(source, label_maps, partner, finding)
+        finding.seen.append(f"{image}: volume {shape}" + (f" with labels {partner.name}" if partner else ""))
+        _guess_modality(image, source, finding)
+        finding.sources.append(source)
+    if not images and not pair_with:
+        finding.seen.append(f"{folder}: only label or mask volumes ({len(volumes)}), no image to annotate")
+        finding.todo.append(f"{folder}: masks without their image: name the image volume as `path` and these "
+                            "as `labels`")
+    return True
+
