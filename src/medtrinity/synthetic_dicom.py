@@ -141,3 +141,56 @@ def _contour(dataset, polygon):
     item.ContourData = [round(float(v), 4) for point in points for v in point]
     item.ContourImageSequence = Sequence([_image_ref(dataset)])
     return item
+
+
+def write_enhanced_ct(path: Path, hu_zyx: np.ndarray | None = None, *, spacing_mm: float = 2.0,
+                      slice_mm: float = 3.0, frame_order: list[int] | None = None) -> Path:
+    """Write the volume as one Enhanced CT multi-frame file with per-frame positions.
+
+    ``frame_order`` stores the slices in another order than their positions (readers must sort
+    by position, not by frame number).
+    """
+    import pydicom
+    from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import EnhancedCTImageStorage, ExplicitVRLittleEndian, generate_uid
+
+    hu = synthetic_ct() if hu_zyx is None else hu_zyx
+    order = list(range(len(hu))) if frame_order is None else frame_order
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = EnhancedCTImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    dataset = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
+    dataset.SOPClassUID = EnhancedCTImageStorage
+    dataset.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    dataset.StudyInstanceUID, dataset.SeriesInstanceUID, dataset.FrameOfReferenceUID = (
+        generate_uid(), generate_uid(), generate_uid())
+    dataset.Modality, dataset.BodyPartExamined = "CT", "ABDOMEN"
+    dataset.PatientName, dataset.PatientID = "Test^Phantom", "PHANTOM002"
+    dataset.NumberOfFrames = len(hu)
+    dataset.Rows, dataset.Columns = hu.shape[1:]
+    dataset.SamplesPerPixel, dataset.PhotometricInterpretation = 1, "MONOCHROME2"
+    dataset.BitsAllocated, dataset.BitsStored, dataset.HighBit, dataset.PixelRepresentation = 16, 16, 15, 0
+    shared = Dataset()
+    orientation, measures, transform = Dataset(), Dataset(), Dataset()
+    orientation.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    measures.PixelSpacing, measures.SliceThickness = [spacing_mm, spacing_mm], slice_mm
+    transform.RescaleSlope, transform.RescaleIntercept, transform.RescaleType = 1, -1024, "HU"
+    shared.PlaneOrientationSequence = Sequence([orientation])
+    shared.PixelMeasuresSequence = Sequence([measures])
+    shared.PixelValueTransformationSequence = Sequence([transform])
+    dataset.SharedFunctionalGroupsSequence = Sequence([shared])
+    frames = []
+    for index in order:
+        position = Dataset()
+        position.ImagePositionPatient = [-spacing_mm * hu.shape[2] / 2, -spacing_mm * hu.shape[1] / 2,
+                                         index * slice_mm]
+        group = Dataset()
+        group.PlanePositionSequence = Sequence([position])
+        frames.append(group)
+    dataset.PerFrameFunctionalGroupsSequence = Sequence(frames)
+    stored = np.clip(np.rint(hu[order] + 1024), 0, 65535).astype(np.uint16)
+    dataset.PixelData = stored.tobytes()
+    pydicom.dcmwrite(path, dataset, enforce_file_format=True)
+    return path

@@ -188,10 +188,12 @@ class DicomSeries:
 
 
 def _frame_pixels(dataset, path: str) -> np.ndarray:
-    try:
-        pixels = dataset.pixel_array
-    except Exception as error:  # missing decoder, truncated data, unsupported syntax
-        raise pixel_failure(dataset, path, error) from error
+    pixels = getattr(dataset, "frame_pixels", None)  # a frame already decoded from a multi-frame file
+    if pixels is None:
+        try:
+            pixels = dataset.pixel_array
+        except Exception as error:  # missing decoder, truncated data, unsupported syntax
+            raise pixel_failure(dataset, path, error) from error
     if pixels.ndim != 2:
         raise SampleError("wrong_dimensions", f"{path}: expected one greyscale frame per file, got {pixels.shape}")
     slope = float(dataset.get("RescaleSlope", 1) or 1)
@@ -206,11 +208,77 @@ def _has_geometry(path: str) -> bool:
     import pydicom
 
     try:
-        dataset = pydicom.dcmread(path, stop_before_pixels=True, force=True,
-                                  specific_tags=["ImageOrientationPatient", "ImagePositionPatient"])
+        dataset = pydicom.dcmread(path, stop_before_pixels=True, force=True)
     except Exception:  # noqa: BLE001 - load_series reports the unreadable file
         return True
+    if is_enhanced_multiframe(dataset):
+        return True
     return dataset.get("ImageOrientationPatient") is not None and dataset.get("ImagePositionPatient") is not None
+
+
+def is_enhanced_multiframe(dataset) -> bool:
+    """An enhanced multi-frame image (Enhanced CT/MR...): frames of one volume with per-frame positions."""
+    return int(dataset.get("NumberOfFrames", 1) or 1) > 1 and "PerFrameFunctionalGroupsSequence" in dataset
+
+
+def _functional(dataset, frame_groups, sequence: str, attribute: str):
+    """An attribute of a functional group: the frame's own group first, else the shared one."""
+    for groups in (frame_groups, (dataset.get("SharedFunctionalGroupsSequence") or [None])[0]):
+        if groups is not None and sequence in groups and len(groups[sequence].value):
+            value = groups[sequence].value[0].get(attribute)
+            if value is not None:
+                return value
+    return None
+
+
+def enhanced_frames(path: str, dataset) -> list[tuple[str, object]]:
+    """The frames of an enhanced multi-frame file as per-frame datasets, each with its own position.
+
+    Each view carries the geometry and rescale of its functional groups and its decoded pixels, so
+    the frames sort and stack exactly like the files of a classic series. (A SEG that references
+    frames of such a file is not linked: its source must be a classic series.)
+    """
+    from pydicom.dataset import Dataset
+    from pydicom.uid import generate_uid
+
+    try:
+        pixels = dataset.pixel_array
+    except Exception as error:
+        raise pixel_failure(dataset, path, error) from error
+    if pixels.ndim != 3:
+        raise SampleError("wrong_dimensions", f"{path}: expected frames x rows x columns, got {pixels.shape}")
+    views = []
+    for index, groups in enumerate(dataset.PerFrameFunctionalGroupsSequence):
+        view = Dataset()
+        for keyword in ("Modality", "BodyPartExamined", "StudyInstanceUID", "SeriesInstanceUID", "KVP",
+                        "MagneticFieldStrength", "Manufacturer", "PhotometricInterpretation"):
+            if keyword in dataset:
+                setattr(view, keyword, dataset.get(keyword))
+        view.SOPInstanceUID = generate_uid(entropy_srcs=[str(dataset.SOPInstanceUID), str(index)])
+        geometry = {
+            "ImagePositionPatient": _functional(dataset, groups, "PlanePositionSequence", "ImagePositionPatient"),
+            "ImageOrientationPatient": _functional(dataset, groups, "PlaneOrientationSequence",
+                                                   "ImageOrientationPatient"),
+            "PixelSpacing": _functional(dataset, groups, "PixelMeasuresSequence", "PixelSpacing"),
+            "SliceThickness": _functional(dataset, groups, "PixelMeasuresSequence", "SliceThickness"),
+            "RescaleSlope": _functional(dataset, groups, "PixelValueTransformationSequence", "RescaleSlope"),
+            "RescaleIntercept": _functional(dataset, groups, "PixelValueTransformationSequence", "RescaleIntercept"),
+        }
+        for keyword, value in geometry.items():
+            if value is not None:
+                setattr(view, keyword, value)
+        view.frame_pixels = pixels[index]
+        views.append((path, view))
+    return views
+
+
+def _multiframe_file(path: str) -> bool:
+    import pydicom
+
+    try:
+        return is_enhanced_multiframe(pydicom.dcmread(path, stop_before_pixels=True, force=True))
+    except Exception:  # noqa: BLE001 - load_series reports the unreadable file
+        return False
 
 
 def series_overlays(datasets: list, shape: tuple[int, int, int], min_area_px: int) -> dict[int, np.ndarray]:
@@ -229,9 +297,10 @@ def load_series(paths: list[str], overlay_min_area_px: int = 50) -> DicomSeries:
     datasets = []
     for path in paths:
         try:
-            datasets.append((path, pydicom.dcmread(path, force=True)))
+            dataset = pydicom.dcmread(path, force=True)
         except Exception as error:
             raise read_failure(path, error) from error
+        datasets.extend(enhanced_frames(path, dataset) if is_enhanced_multiframe(dataset) else [(path, dataset)])
     first_path, first = datasets[0]
     orientation = first.get("ImageOrientationPatient")
     if orientation is None or len(orientation) != 6 or first.get("ImagePositionPatient") is None:
@@ -479,7 +548,8 @@ class DicomSeriesReader(Reader):
         files = sorted(series_index[uid])
         annotated = any(uid in header.referenced_series for header in annotations)
         # radiographs and photos (no patient position), and lone images without SEG/RTSTRUCT, are 2D samples
-        if not _has_geometry(files[0]) or (len(files) == 1 and not annotated and not self._label_volume()):
+        lone = len(files) == 1 and not annotated and not self._label_volume() and not _multiframe_file(files[0])
+        if not _has_geometry(files[0]) or lone:
             from medtrinity.sources.dicom_files import DicomFilesReader
 
             flat = DicomFilesReader(self.source, self.config)

@@ -189,3 +189,21 @@ def test_a_lone_image_is_one_2d_sample(tmp_path):
     shutil.copy(get_testdata_file("CT_small.dcm"), tmp_path / "ct.dcm")
     [sample] = _read_all(_reader(tmp_path))
     assert sample.intensity_unit == "HU" and sample.patient_orientation == ("L", "P")
+
+
+def test_enhanced_multiframe_ct_reads_like_the_classic_series(tmp_path):
+    from medtrinity.synthetic_dicom import synthetic_ct, write_enhanced_ct
+
+    hu = synthetic_ct((6, 48, 40))
+    write_ct_series(tmp_path / "classic", hu)
+    (tmp_path / "enhanced").mkdir()
+    write_enhanced_ct(tmp_path / "enhanced" / "volume.dcm", hu, frame_order=[3, 0, 5, 1, 4, 2])
+    classic = _read_all(_reader(tmp_path / "classic"))
+    enhanced = _read_all(_reader(tmp_path / "enhanced"))
+    assert len(enhanced) == len(classic) == 6
+    for a, b in zip(classic, enhanced, strict=True):
+        assert a.slice_index == b.slice_index
+        assert np.array_equal(a.pixels, b.pixels)  # sorted by position, rescaled to HU
+        assert b.spacing_mm == pytest.approx((2.0, 2.0)) and b.patient_orientation == ("L", "P")
+    assert enhanced[0].modality == "ct" and enhanced[0].intensity_unit == "HU"
+    assert np.array_equal(np.stack([s.pixels for s in enhanced]), hu.astype(np.float32))
