@@ -57,7 +57,23 @@ def _modality_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
         f"The study is {article(kind)} {kind} {noun}{where}.",
         f"We are looking at {article(kind)} {kind} {noun}{where}.",
     )
-    return [Sentence("modality", choose.pick("modality", options), ["modality", "plane", "body_part"])]
+    sentences = [Sentence("modality", choose.pick("modality", options), ["modality", "plane", "body_part"])]
+    labels = sorted({label for label in sample.image_labels if label.lower() not in NO_FINDING_LABELS})
+    if labels:
+        listed = join_words([label.lower() for label in labels])
+        options = (
+            f"The source dataset labels this image with {listed}.",
+            f"According to its dataset labels, the image shows {listed}.",
+            f"Its image-level labels are {listed}.",
+        )
+        sentences.append(Sentence("modality", choose.pick("modality.labels", options), ["image_labels"]))
+    elif sample.image_labels:
+        sentences.append(Sentence("modality", "The source dataset labels this image as showing no finding.",
+                                  ["image_labels"]))
+    return sentences
+
+
+NO_FINDING_LABELS = {"no finding", "normal", "no findings", "healthy"}
 
 
 # ---------------------------------------------------------------------------------------------- organs

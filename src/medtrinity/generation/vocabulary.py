@@ -49,8 +49,15 @@ def join_words(words: list[str]) -> str:
     return f"{', '.join(words[:-1])} and {words[-1]}"
 
 
+_VOWEL_SOUND_LETTERS = set("AEFHILMNORSX")  # letters read with a leading vowel sound: "an MRI", "an X-ray"
+
+
 def article(word: str) -> str:
-    return "an" if word[:1].lower() in "aeiou" else "a"
+    """'a' or 'an' by sound: vowels, and acronyms or letter names that start with one ('an MRI', 'an X-ray')."""
+    if word[:1].lower() in "aeiou":
+        return "an"
+    letter_name = word[:1].isupper() and (word[1:2].isupper() or word[1:2] in ("-", "") or word[1:2].isdigit())
+    return "an" if letter_name and word[:1] in _VOWEL_SOUND_LETTERS else "a"
 
 
 # Body regions and the words that place a text in one. Two regions contradict each other when
