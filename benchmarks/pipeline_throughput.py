@@ -1,4 +1,4 @@
-"""Pipeline throughput on the phantom: samples per second per stage, one worker against two.
+"""Pipeline throughput and memory on the phantom: samples per second per stage, one worker against two.
 
 Prints figures; asserts nothing. Run: .venv/bin/python benchmarks/pipeline_throughput.py [--cases N]
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -40,6 +41,9 @@ def main() -> None:
         rate = values["in"] / values["seconds"] if values["seconds"] else float("inf")
         print(f"{stage:<12}{rate:>24.0f}")
     print(f"end to end: 1 worker {one:.0f} samples/s, 2 workers {two:.0f} samples/s, ratio {two / one:.2f}x")
+    own_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak resident memory: this process (1-worker run) {own_mb:.0f} MB, largest worker process {workers_mb:.0f} MB")
 
 
 if __name__ == "__main__":
