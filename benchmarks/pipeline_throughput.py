@@ -43,7 +43,8 @@ def main() -> None:
     print(f"end to end: 1 worker {one:.0f} samples/s, 2 workers {two:.0f} samples/s, ratio {two / one:.2f}x")
     own_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak resident memory: this process (1-worker run) {own_mb:.0f} MB, largest worker process {workers_mb:.0f} MB")
+    print(f"peak resident memory: this process (1-worker run) {own_mb:.0f} MB, "
+          f"largest worker process {workers_mb:.0f} MB")
 
 
 if __name__ == "__main__":
