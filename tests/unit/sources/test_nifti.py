@@ -127,3 +127,29 @@ def test_select_slices_samples_the_share_without_roi_deterministically():
     assert 0.07 * 1950 < len(without) < 0.13 * 1950
     assert chosen == select_slices(has_roi, 0.1, None, "case-a")
     assert chosen != select_slices(has_roi, 0.1, None, "case-b")
+
+
+@pytest.mark.parametrize(("plane", "index_axis", "orientation", "spacing"), [
+    ("coronal", 1, ("L", "I"), (1.25, 2.5)),
+    ("sagittal", 2, ("P", "I"), (1.25, 2.5)),
+])
+def test_coronal_and_sagittal_slices_put_superior_up(phantom_nifti, phantom, plane, index_axis, orientation, spacing):
+    hu, _labels, _spacing, truth = phantom
+    image_path, label_path = phantom_nifti
+    from medtrinity.phantom import LABELS
+
+    config = parse_config({"sources": [{"name": "s", "reader": "nifti", "path": str(image_path),
+                                        "labels": str(label_path), "modality": "ct", "label_names": LABELS}],
+                           "slicing": {"plane": plane, "without_roi_fraction": 0.0}})
+    lesion = truth[0]
+    z, y, x = lesion.center_zyx_px
+    wanted = (z, y, x)[index_axis]
+    sample = next(s for s in make_reader(config.sources[0], config).read(str(image_path)) if s.slice_index == wanted)
+    assert sample.plane == plane and sample.patient_orientation == orientation
+    assert sample.spacing_mm == pytest.approx(spacing)
+    assert sample.pixels.shape[0] == hu.shape[0]  # rows run along the patient's long axis
+    column = x if plane == "coronal" else y
+    row = hu.shape[0] - 1 - z  # superior at the top: the most superior slice is row 0
+    lesion_value = next(v for v, n in sample.label_names.items() if n == lesion.label)
+    assert sample.label_map[row, column] == lesion_value
+    assert sample.label_map[row, column - 1] == lesion_value or sample.label_map[row, column + 1] == lesion_value
