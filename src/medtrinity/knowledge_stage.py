@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from medtrinity.config import KnowledgeConfig
+from medtrinity.preprocess.labels import is_no_finding
 from medtrinity.records import Sample
 
 
@@ -24,7 +25,6 @@ def _retriever(kb: str, dense: bool, model_path: str | None):
 
 
 _PLACEHOLDER_LABEL = re.compile(r"^(?:region|label|overlay region|class|segment)\s*\d+$", re.IGNORECASE)
-_NO_FINDING = {"no finding", "no findings", "normal", "healthy"}
 
 
 def query_labels(sample: Sample) -> list[str]:
@@ -35,7 +35,7 @@ def query_labels(sample: Sample) -> list[str]:
     """
     labels = {roi.label for roi in sample.rois if roi.kind == "lesion"} | set(sample.image_labels)
     return sorted(label for label in labels
-                  if not _PLACEHOLDER_LABEL.match(label.strip()) and label.strip().lower() not in _NO_FINDING)
+                  if not _PLACEHOLDER_LABEL.match(label.strip()) and not is_no_finding(label))
 
 
 def sample_query(sample: Sample) -> str:

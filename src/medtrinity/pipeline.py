@@ -236,6 +236,7 @@ def run_shard(spec: ShardSpec, config: RunConfig, out_dir: Path) -> dict:
         "triplets": len(rows),
         "rejects": len(reject_rows),
         "stages": stage_stats,
+        "stage_order": list(stage_stats),  # read, each stage, write (the marker's JSON keys are sorted)
         "text": shard_text_stats(row["description_text"] for row in rows),
         "seconds": round(time.perf_counter() - started, 4),
     }

@@ -10,8 +10,6 @@ from medtrinity.executors import ShardOutcome
 from medtrinity.pipeline import ShardSpec
 from medtrinity.runner import RunSummary
 
-STAGE_ORDER = ("read", "dedup", "preprocess", "ground", "caption", "retrieve", "generate", "verify", "write")
-
 
 class RunProgress:
     """Rich progress bars fed by the runner's callbacks. Stage bars count samples against samples read."""
@@ -35,8 +33,6 @@ class RunProgress:
 
     def on_plan(self, specs: list[ShardSpec], already_done: int) -> None:
         self.shard_task = self.progress.add_task("shards", total=len(specs), completed=already_done)
-        for stage in STAGE_ORDER:
-            self.stage_tasks[stage] = self.progress.add_task(stage, total=0)
 
     def on_shard_done(self, outcome: ShardOutcome) -> None:
         self.progress.advance(self.shard_task)
@@ -45,6 +41,9 @@ class RunProgress:
             return
         stages = outcome.result["stages"]
         self.samples_read += stages.get("read", {}).get("in", 0)
+        for stage in outcome.result.get("stage_order", stages):
+            if stage not in self.stage_tasks:
+                self.stage_tasks[stage] = self.progress.add_task(stage, total=0)
         for stage, task in self.stage_tasks.items():
             self.progress.update(task, total=self.samples_read, advance=stages.get(stage, {}).get("in", 0))
 
@@ -53,8 +52,8 @@ def summary_table(summary: RunSummary, stats: dict) -> Table:
     table = Table(title=f"medtrinity run: {summary.out_dir}")
     for column in ("stage", "in", "out", "rejected", "seconds"):
         table.add_column(column, justify="right" if column != "stage" else "left")
-    for stage in STAGE_ORDER:
-        values = stats["stages"].get(stage)
+    for stage in stats.get("stage_order", stats["stages"]):
+        values = stats["stages"][stage]
         if values:
             table.add_row(stage, str(values["in"]), str(values["out"]), str(values["rejected"]),
                           f"{values['seconds']:.2f}")

@@ -135,6 +135,12 @@ def _add_run_dedup(stages: dict, reasons: dict, per_source: dict, removed: dict)
         totals["rejects"] += count
 
 
+def _stage_order(results: dict[int, dict], stages: dict) -> list[str]:
+    """Stage names in pipeline order, as the shards recorded it (JSON files keep keys sorted)."""
+    recorded = next((r["stage_order"] for r in results.values() if "stage_order" in r), [])
+    return [name for name in recorded if name in stages] + sorted(set(stages) - set(recorded))
+
+
 def write_stats(out_dir: Path, config: RunConfig, specs: list[ShardSpec], seconds: float) -> dict:
     """Merge every completed shard's counts into ``stats.json`` (counts per stage and per reason)."""
     results = completed_results(out_dir)
@@ -160,6 +166,7 @@ def write_stats(out_dir: Path, config: RunConfig, specs: list[ShardSpec], second
         "reject_reasons": dict(sorted(reasons.items())),
         "sources": per_source,
         "stages": stages,
+        "stage_order": _stage_order(results, stages),
         "qc": qc_summary(stages),
         "text": text_summary([results[index] for index in sorted(results)]),
         "last_run_seconds": round(seconds, 3),

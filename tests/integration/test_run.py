@@ -55,6 +55,8 @@ def test_run_writes_every_output_and_rejects_bad_inputs(tmp_path, mixed_config):
     assert stats["stages"]["read"]["reasons"] == {"mask_shape_mismatch": 1, "unreadable_file": 1}
     assert stats["stages"]["preprocess"]["reasons"] == {"constant_image": 1}
     assert stats["stages"]["write"]["out"] == 50
+    assert stats["stage_order"] == ["read", "dedup", "preprocess", "ground", "caption", "retrieve", "generate",
+                                    "verify", "write"]
     assert all(values["seconds"] >= 0 for values in stats["stages"].values())
     assert check_manifest(out) == []
     manifest = json.loads((out / "manifest.json").read_text())

@@ -15,6 +15,7 @@ import re
 
 from medtrinity.generation.backends import BACKENDS, DescriptionBackend
 from medtrinity.generation.vocabulary import article, join_words, modality_name, number_word, plane_phrase
+from medtrinity.preprocess.labels import is_no_finding
 from medtrinity.records import DESCRIPTION_SECTIONS, ROI, Description, Passage, Sample, Sentence, stable_id
 
 PROMPT_VERSION = "composer-2"
@@ -58,7 +59,7 @@ def _modality_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
         f"We are looking at {article(kind)} {kind} {noun}{where}.",
     )
     sentences = [Sentence("modality", choose.pick("modality", options), ["modality", "plane", "body_part"])]
-    labels = sorted({label for label in sample.image_labels if label.lower() not in NO_FINDING_LABELS})
+    labels = sorted({label for label in sample.image_labels if not is_no_finding(label)})
     if labels:
         listed = join_words([label.lower() for label in labels])
         options = (
@@ -71,9 +72,6 @@ def _modality_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
         sentences.append(Sentence("modality", "The source dataset labels this image as showing no finding.",
                                   ["image_labels"]))
     return sentences
-
-
-NO_FINDING_LABELS = {"no finding", "normal", "no findings", "healthy"}
 
 
 # ---------------------------------------------------------------------------------------------- organs

@@ -96,3 +96,11 @@ def is_finding(label: str, configured: list[str] | None) -> bool:
         return label in {readable_label(item) for item in configured}
     lowered = label.lower()
     return any(word in lowered for word in FINDING_WORDS)
+
+
+NO_FINDING_LABELS: frozenset[str] = frozenset({"no finding", "no findings", "normal", "healthy", "none"})
+
+
+def is_no_finding(label: str) -> bool:
+    """True for the labels datasets use to say an image shows nothing ('No Finding', 'normal' ...)."""
+    return label.strip().lower() in NO_FINDING_LABELS

@@ -11,12 +11,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
+from medtrinity.preprocess.labels import is_no_finding
 from medtrinity.records import Sample, SampleError
 from medtrinity.sources.base import READERS, Reader, expand_paths
 from medtrinity.sources.common2d import Box, boxes_label_map, cached_by_file, check_box, read_table, sample_2d
 from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image
-
-NO_FINDING = ("no finding", "normal", "none", "")
 
 
 def _column(rows: list[dict[str, str]], wanted, fallbacks: tuple[str, ...], table: str) -> str:
@@ -118,7 +117,7 @@ class CsvLabelsReader(Reader):
             raise ValueError(f"{self.source.labels}: set options.label_column or options.label_columns")
         separator = str(options.get("separator", "|"))
         values = [part.strip() for part in str(row.get(column, "")).split(separator)]
-        return [value for value in values if value.lower() not in NO_FINDING or options.get("keep_no_finding")]
+        return [value for value in values if (value and not is_no_finding(value)) or options.get("keep_no_finding")]
 
     def read(self, item: str) -> Iterator[Sample]:
         name = Path(item).name
