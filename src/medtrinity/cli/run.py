@@ -1,4 +1,4 @@
-"""The ``medtrinity`` command: run a YAML pipeline, run the demo, inspect a run's status."""
+"""``medtrinity run``, ``demo`` and ``status``: run a YAML pipeline, the demo, and tell a run's state."""
 
 from __future__ import annotations
 
@@ -7,28 +7,17 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
+from medtrinity.cli.common import console, errors
 from medtrinity.config import ConfigError, RunConfig, load_config
 from medtrinity.runner import OutputFolderError, RunSummary, run_pipeline, run_status
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Build image - ROI - description triplets from medical images.")
-console = Console(soft_wrap=True)
-errors = Console(stderr=True, soft_wrap=True)
+app = typer.Typer()  # commands are mounted on the root app by medtrinity.cli
 
 
 class ExecutorName(StrEnum):
     local = "local"
     ray = "ray"
-
-
-def _mount_knowledge_commands() -> None:
-    try:
-        from medtrinity.knowledge.cli import kb_app
-    except ImportError:
-        return
-    app.add_typer(kb_app, name="kb", help="Build, query and inspect knowledge bases.")
 
 
 def _execute(config: RunConfig, out: Path, executor: ExecutorName, workers: int, ray_address: str | None,
@@ -136,87 +125,3 @@ def status(out: Path = typer.Argument(..., help="A run's output folder.")) -> No
         console.print(f"  [red]failed shard {index}:[/red] {error}")
     for shard in info["left"][:20]:
         console.print(f"  left: shard {shard['index']} of source {shard['source']} ({shard['items']} items)")
-
-
-@app.command()
-def readers() -> None:
-    """List the readers with the formats they accept and what they need."""
-    from medtrinity.sources import READERS, reader_names
-    from medtrinity.sources.base import missing_dependencies
-
-    for name in reader_names():
-        reader = READERS.get(name)
-        needs = f" (needs {reader.requires})" if reader.requires else ""
-        console.print(f"[bold]{name}[/bold]: {reader.formats}{needs}", highlight=False)
-        for module, command in missing_dependencies(reader):
-            console.print(f"    [yellow]not installed:[/yellow] {module}; install with `{command}`", highlight=False)
-
-
-@app.command(name="inspect")
-def inspect_command(
-    paths: list[Path] = typer.Argument(..., metavar="PATH...", help="Dataset folders or files."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Write the config here instead of printing it."),
-) -> None:
-    """Recognise the layout of each PATH and print a ready-to-run YAML config for `medtrinity run`."""
-    from medtrinity.inspect import render
-
-    text, found = render(paths)
-    if out is not None:
-        out.write_text(text, encoding="utf-8")
-        console.print(f"config written to {out}" + ("" if found else " (no source recognised)"))
-    else:
-        print(text, end="")
-    if not found:
-        raise typer.Exit(1)
-
-
-@app.command(name="verify")
-def verify_command(
-    out: Path = typer.Argument(..., help="A run's output folder (its triplets/ are re-checked)."),
-    on_contradiction: str | None = typer.Option(None, "--on-contradiction",
-                                                help="flag or reject (default: the run's setting)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Report only; rewrite nothing."),
-    show: int = typer.Option(50, "--show", min=0, help="How many flagged rows to list."),
-    strict: bool = typer.Option(False, "--strict", help="Exit 1 when any row is flagged or rejected."),
-) -> None:
-    """Re-run the faithfulness verifier over written shards (for edited, imported or external descriptions)."""
-    from medtrinity.quality.verify_dir import verify_folder
-
-    try:
-        report = verify_folder(out, on_contradiction, dry_run=dry_run)
-    except (FileNotFoundError, ValueError) as error:
-        errors.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from error
-    counts = ", ".join(f"{status} {report.statuses.get(status, 0)}" for status in ("pass", "flag", "reject"))
-    console.print(f"{report.rows} rows verified ({report.mode} mode): {counts}", highlight=False)
-    for code, count in sorted(report.issues.items()):
-        console.print(f"  issue {code}: {count}", highlight=False)
-    for problem in report.problems[:show]:
-        reasons = "; ".join(f"{issue['code']}: {issue['message']}" for issue in problem["issues"])
-        console.print(f"  {problem['status']} {problem['id']} ({problem['source']}, {problem['part']}): {reasons}",
-                      highlight=False, markup=False)
-    if len(report.problems) > show:
-        console.print(f"  ... and {len(report.problems) - show} more", highlight=False)
-    action = "would change" if dry_run else "changed"
-    console.print(f"{report.changed} rows {action}; files rewritten: {len(report.files_rewritten)}", highlight=False)
-    if strict and report.problems:
-        raise typer.Exit(1)
-
-
-@app.command()
-def version() -> None:
-    """Print the package version."""
-    import medtrinity
-
-    console.print(medtrinity.__version__)
-
-
-_mount_knowledge_commands()
-
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()
