@@ -25,6 +25,7 @@ from medtrinity.pipeline import MARKER_FOLDER, ShardSpec, build_stages
 from medtrinity.preprocess.evaluation_sets import evaluation_hashes
 from medtrinity.quality.report import qc_summary, text_summary
 from medtrinity.sources import make_reader
+from medtrinity.sources.safety import planning_failure
 from medtrinity.stats import merge_stage_dicts
 
 PLAN_NAME = "_plan.json"
@@ -40,14 +41,29 @@ def plan_shards(config: RunConfig) -> list[ShardSpec]:
     specs: list[ShardSpec] = []
     for source in config.sources:
         reader = make_reader(source, config)
-        try:
-            items = reader.list_items()
-        except FileNotFoundError as error:
-            raise ConfigError(f"source {source.name!r}: {error}") from error
+        items = _list_items(reader, source)
         size = reader.items_per_shard()
         for start in range(0, len(items), size):
             specs.append(ShardSpec(len(specs), source.name, tuple(items[start : start + size])))
     return specs
+
+
+def _list_items(reader, source) -> list[str]:
+    """A source's items; a missing input is a config error, a source that cannot be listed one reject item."""
+    try:
+        items = reader.list_items()
+    except FileNotFoundError as error:
+        if not source.may_be_empty:
+            raise ConfigError(f"source {source.name!r}: {error}; set may_be_empty: true if that is expected") from error
+        items = []
+    except (ConfigError, ImportError):
+        raise
+    except Exception as error:  # a corrupt index file (COCO JSON, label table): one reject, other sources go on
+        items = [planning_failure(source.path, error, "fix or replace it, or check the source's options")]
+    if not items and not source.may_be_empty:
+        raise ConfigError(f"source {source.name!r}: no input found at {source.path}; "
+                          "set may_be_empty: true if an empty source is expected")
+    return items
 
 
 def _items_digest(items: tuple[str, ...]) -> str:

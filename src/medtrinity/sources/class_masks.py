@@ -78,12 +78,12 @@ class ImageClassMasksReader(Reader):
 
     def read(self, item: str) -> Iterator[Sample]:
         image_path = Path(item)
-        pixels = read_image(item)
+        pixels = read_image(item, self.config.limits)
         entries = self._masks().get(image_path.stem, [])
         configured = {str(raw): str(name) for raw, name in (self.source.options.get("rename") or {}).items()}
         masks = []
         for label, name in entries:
-            mask = read_mask(str(self._mask_folder / name))
+            mask = read_mask(str(self._mask_folder / name), self.config.limits)
             masks.append((configured.get(label, label), mask > 0))
         label_map, names = masks_label_map(masks, pixels.shape, item) if masks else (None, {})
         if label_map is not None and not label_map.any():

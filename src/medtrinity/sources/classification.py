@@ -16,6 +16,7 @@ from medtrinity.records import Sample, SampleError
 from medtrinity.sources.base import READERS, Reader, expand_paths
 from medtrinity.sources.common2d import Box, boxes_label_map, cached_by_file, check_box, read_table, sample_2d
 from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image
+from medtrinity.sources.safety import safe_glob
 
 
 def _column(rows: list[dict[str, str]], wanted, fallbacks: tuple[str, ...], table: str) -> str:
@@ -124,7 +125,7 @@ class CsvLabelsReader(Reader):
         row = self._table().get(name)
         if row is None:
             raise SampleError("missing_row", f"{item}: no row for this image in {self.source.labels}")
-        pixels = read_image(item)
+        pixels = read_image(item, self.config.limits)
         options = self.source.options
         spacing = None
         if options.get("pixel_spacing_columns"):
@@ -139,7 +140,7 @@ class CsvLabelsReader(Reader):
         wanted = options.get("metadata_columns") or {}
         metadata = {key: row[column] for column, key in wanted.items() if column in row}
         case_column = options.get("case_column")
-        yield sample_2d(self, key=name, pixels=pixels, source_file=item,
+        yield sample_2d(self, key=self.item_key(item), pixels=pixels, source_file=item,
                         case_key=str(row[case_column]) if case_column else Path(item).stem,
                         label_map=label_map, names=names, image_labels=self.labels_of(row), boxes=boxes,
                         spacing_mm=spacing, metadata={**metadata, "format": Path(item).suffix.lstrip(".")},
@@ -157,12 +158,15 @@ class ImageFolderReader(Reader):
         root = Path(self.source.path)
         if not root.is_dir():
             raise FileNotFoundError(f"image_folder needs a folder, got {self.source.path!r}")
-        return sorted(str(p) for p in root.glob("*/**/*") if p.is_file() and p.name.lower().endswith(IMAGE_SUFFIXES))
+        found = safe_glob(str(root / "*" / "**" / "*"))  # never follows folder links, each file once
+        return [path for path in found if path.lower().endswith(IMAGE_SUFFIXES)]
 
     def read(self, item: str) -> Iterator[Sample]:
         path = Path(item)
         label = path.relative_to(self.source.path).parts[0]
         rename = self.source.options.get("rename") or {}
-        yield sample_2d(self, key=str(path.relative_to(self.source.path)), pixels=read_image(item), source_file=item,
-                        case_key=path.stem, image_labels=[str(rename.get(label, label))],
+        pixels = read_image(item, self.config.limits)
+        yield sample_2d(self, key=str(path.relative_to(self.source.path)), pixels=pixels, source_file=item,
+                        case_key=str(path.relative_to(self.source.path).with_suffix("")),
+                        image_labels=[str(rename.get(label, label))],
                         metadata={"format": path.suffix.lstrip(".")})

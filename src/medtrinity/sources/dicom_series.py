@@ -24,7 +24,6 @@ identifier leaves the reader.
 
 from __future__ import annotations
 
-import glob
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,6 +38,8 @@ from medtrinity.records import Sample, SampleError, stable_id
 from medtrinity.registry import require
 from medtrinity.sources.base import READERS, Reader, read_failure
 from medtrinity.sources.dicom_files import DICOM_MODALITY, _plain, overlay_masks, pixel_failure
+from medtrinity.sources.dicom_privacy import body_part_term, check_burned_in, vocabulary_name
+from medtrinity.sources.safety import safe_glob, walk_files
 from medtrinity.sources.volume import Volume, reorient_to_lps, volume_samples
 
 ANNOTATION_MODALITIES = ("SEG", "RTSTRUCT")
@@ -83,9 +84,9 @@ def dicom_files_under(pattern: str) -> list[Path]:
     if root.is_file():
         candidates = [root]
     elif root.is_dir():
-        candidates = [p for p in root.rglob("*") if p.is_file()]
+        candidates = list(walk_files(root))  # never enters linked folders: no cycles, each file once
     else:
-        candidates = [Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file()]
+        candidates = [Path(p) for p in safe_glob(pattern)]
     return sorted(p for p in candidates if not p.name.lower().endswith(LABEL_VOLUME_SUFFIXES) and looks_like_dicom(p))
 
 
@@ -338,6 +339,8 @@ def load_series(paths: list[str], overlay_min_area_px: int = 50) -> DicomSeries:
     metadata = {key: _plain(first.get(key)) for key in ("Modality", "BodyPartExamined", "SliceThickness", "KVP",
                                                         "MagneticFieldStrength", "Manufacturer")
                 if first.get(key) not in (None, "")}
+    if "BodyPartExamined" in metadata:  # typed by people: only a known term passes
+        metadata["BodyPartExamined"] = body_part_term(str(metadata["BodyPartExamined"]))
     volume = np.stack(frames)
     overlays = series_overlays([(path, dataset) for _, path, dataset, _ in keyed], volume.shape, overlay_min_area_px)
     return DicomSeries(volume, geometry, sop_uids, first, metadata, overlays)
@@ -386,8 +389,10 @@ def segment_name(description, configured: dict[int, str]) -> str:
     anatomic = description.get("AnatomicRegionSequence")
     if meaning and anatomic and meaning.lower() in ("mass", "lesion", "neoplasm", "tumor", "nodule"):
         meaning = f"{anatomic[0].CodeMeaning} {meaning}"
-    name = f"{modifier} {meaning}".strip() or str(description.get("SegmentLabel", "") or f"segment {number}")
-    return readable_label(name)
+    name = f"{modifier} {meaning}".strip()
+    if name:
+        return readable_label(name)
+    return vocabulary_name(str(description.get("SegmentLabel", "") or ""), f"segment {number}")  # typed text
 
 
 def _segment_is_finding(description) -> bool:
@@ -458,7 +463,8 @@ def paint_rtstruct(path: str, series: DicomSeries, canvas: LabelCanvas, configur
             layer = np.zeros(series.data.shape[1:], dtype=np.uint8)
             cv2.fillPoly(layer, [polygon], 1, lineType=cv2.LINE_8, shift=shift)
             mask[k] ^= layer  # even-odd: an inner contour of the same ROI is a hole
-        name = readable_label(configured_names.get(raw_name, raw_name))
+        # a configured name is the user's word; a typed ROI name passes only as known vocabulary
+        name = readable_label(configured_names[raw_name]) if raw_name in configured_names else vocabulary_name(raw_name)
         canvas.add(mask.astype(bool), name, types.get(number, "") == "GTV")
 
 
@@ -582,9 +588,10 @@ class DicomSeriesReader(Reader):
                 raise SampleError("mask_shape_mismatch", f"{self.source.labels}: label volume shape {labels.shape} "
                                   f"differs from the series shape {data.shape} (both in LPS order)")
         first = series.first
+        check_burned_in(first, item, self.config.privacy)
         dicom_modality = str(first.get("Modality", "") or "")
         modality = self.source.modality or DICOM_MODALITY.get(dicom_modality, "other")
-        body_part = self.source.body_part or readable_label(str(first.get("BodyPartExamined", "") or ""))
+        body_part = self.source.body_part or body_part_term(str(first.get("BodyPartExamined", "") or ""))
         if body_part in ("partialbody", "wholebody"):
             body_part = ""
         volume = Volume(

@@ -9,8 +9,10 @@ import nibabel as nib
 import numpy as np
 from nibabel.orientations import apply_orientation, axcodes2ornt, io_orientation, ornt_transform
 
+from medtrinity.config import LimitsConfig
 from medtrinity.records import Sample, SampleError
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure, strip_suffix
+from medtrinity.sources.safety import check_dtype, check_label_values, check_pixels
 from medtrinity.sources.volume import Volume, volume_samples
 
 NIFTI_SUFFIXES = (".nii.gz", ".nii")
@@ -32,10 +34,20 @@ def to_lps_zyx(data: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, tuple[
     return np.ascontiguousarray(np.transpose(reoriented, (2, 1, 0))), (spacing[0], spacing[1], spacing[2])
 
 
-def load_nifti(path: str) -> tuple[np.ndarray, np.ndarray]:
-    """Voxel data (scaled to physical units) and affine of a NIfTI file, or a SampleError naming it."""
+def load_nifti(path: str, limits: LimitsConfig | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Voxel data (scaled to physical units) and affine of a NIfTI file, or a SampleError naming it.
+
+    The header's dimensions and data type are checked against ``limits`` before any voxel is read.
+    """
     try:
         image = nib.load(path)
+    except Exception as error:  # nibabel raises many types for corrupt files
+        raise read_failure(path, error) from error
+    shape, dtype = tuple(int(d) for d in image.header.get_data_shape()), image.header.get_data_dtype()
+    check_dtype(np.empty(0, dtype=dtype), path)
+    out_itemsize = max(dtype.itemsize, 4)  # scaled data become float32
+    check_pixels(path, shape or (0,), out_itemsize, limits or LimitsConfig(), volume=len(shape) >= 3)
+    try:
         data = np.asarray(image.dataobj)
         if np.issubdtype(data.dtype, np.floating) or image.dataobj.slope != 1 or image.dataobj.inter != 0:
             data = np.asarray(image.get_fdata(dtype=np.float32))
@@ -70,7 +82,7 @@ class NiftiReader(Reader):
         return str(labels)
 
     def read(self, item: str) -> Iterator[Sample]:
-        data, affine = load_nifti(item)
+        data, affine = load_nifti(item, self.config.limits)
         try:
             data_zyx, spacing = to_lps_zyx(data, affine)
         except ValueError as error:
@@ -80,13 +92,15 @@ class NiftiReader(Reader):
         if label_path is not None:
             if not Path(label_path).exists():
                 raise SampleError("missing_labels", f"{item}: label file {label_path} does not exist")
-            label_data, label_affine = load_nifti(label_path)
+            label_data, label_affine = load_nifti(label_path, self.config.limits)
             if label_data.shape[:3] != data.shape[:3]:
                 raise SampleError(
                     "mask_shape_mismatch",
                     f"{label_path}: label shape {label_data.shape} differs from image shape {data.shape}",
                 )
             labels_zyx, _ = to_lps_zyx(np.rint(label_data).astype(np.int32), label_affine)
+            check_label_values(np.unique(labels_zyx).tolist(), self.label_names(), label_path,
+                               origin="label_names/label_map")
         modality = self.source.modality or "other"
         volume = Volume(
             data=data_zyx.astype(np.float32),
@@ -99,7 +113,7 @@ class NiftiReader(Reader):
             volume,
             source=self.source,
             config=self.config,
-            case_key=strip_suffix(Path(item).name, NIFTI_SUFFIXES),
+            case_key=strip_suffix(self.item_key(item), NIFTI_SUFFIXES),
             source_file=item,
             label_names=self.label_names(),
             modality=modality,
