@@ -19,11 +19,12 @@ import medtrinity
 from medtrinity.config import ConfigError, RunConfig
 from medtrinity.executors import ShardOutcome, make_executor
 from medtrinity.export.atomic import remove_temporaries, write_atomic, write_json_atomic
-from medtrinity.export.manifest import MANIFEST_NAME, write_manifest
+from medtrinity.export.manifest import MANIFEST_NAME, check_manifest, write_manifest
 from medtrinity.export.run_dedup import JOURNAL_NAME, deduplicate_run, journal_counts
 from medtrinity.pipeline import MARKER_FOLDER, ShardSpec, build_stages
 from medtrinity.preprocess.evaluation_sets import evaluation_hashes
 from medtrinity.quality.report import qc_summary, text_summary
+from medtrinity.run_lock import RunLock, lock_owner
 from medtrinity.sources import make_reader
 from medtrinity.sources.safety import planning_failure
 from medtrinity.stats import merge_stage_dicts
@@ -203,9 +204,14 @@ def run_pipeline(
     on_plan: Callable[[list[ShardSpec], int], None] | None = None,
 ) -> RunSummary:
     """Run (or resume) the pipeline into ``out_dir``; returns what happened."""
-    started = time.perf_counter()
     out_dir = Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with RunLock(out_dir, "run"):  # a second run, --overwrite or verify into this folder is refused meanwhile
+        return _run_locked(config, out_dir, executor, workers, ray_address, overwrite, on_shard_done, on_plan)
+
+
+def _run_locked(config: RunConfig, out_dir: Path, executor: str, workers: int, ray_address: str | None,
+                overwrite: bool, on_shard_done, on_plan) -> RunSummary:
+    started = time.perf_counter()
     try:
         build_stages(config)  # unknown backends, missing optional packages: fail now, not once per sample
         evaluation = evaluation_hashes(config.preprocess.evaluation_images)
@@ -283,4 +289,7 @@ def run_status(out_dir: Path) -> dict:
         "rejects": sum(r["rejects"] for r in results.values()) + removed["removed"],
         "reject_reasons": dict(sorted(reasons.items())),
         "manifest": (out_dir / MANIFEST_NAME).exists(),
+        # every listed file against its size and sha256 in the manifest: changed, missing or unlisted parts
+        "integrity": check_manifest(out_dir) if (out_dir / MANIFEST_NAME).exists() else [],
+        "running": lock_owner(out_dir),
     }

@@ -8,6 +8,7 @@ from pathlib import Path
 from medtrinity.export.atomic import write_json_atomic
 
 MANIFEST_NAME = "manifest.json"
+CHANGED = "size or checksum differs from the manifest"
 LISTED_FOLDERS = ("triplets", "rejects")
 LISTED_FILES = ("stats.json", "config.resolved.yaml")
 
@@ -53,8 +54,23 @@ def check_manifest(out_dir: Path) -> list[str]:
         if not path.exists():
             problems.append(f"{entry['path']}: listed in the manifest but missing")
         elif path.stat().st_size != entry["bytes"] or sha256_of(path) != entry["sha256"]:
-            problems.append(f"{entry['path']}: size or checksum differs from the manifest")
+            problems.append(f"{entry['path']}: {CHANGED}")
     for path in output_files(out_dir):
         if path not in listed:
             problems.append(f"{path.relative_to(out_dir)}: present but not in the manifest")
     return problems
+
+
+def update_manifest(out_dir: Path, rewritten: list[str]) -> Path:
+    """Refresh the size and checksum of the files just rewritten (relative paths); other entries stay as they were."""
+    import json
+
+    path = out_dir / MANIFEST_NAME
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    wanted = set(rewritten)
+    for entry in manifest["files"]:
+        if entry["path"] in wanted:
+            target = out_dir / entry["path"]
+            entry["bytes"], entry["sha256"] = target.stat().st_size, sha256_of(target)
+    write_json_atomic(path, manifest)
+    return path

@@ -6,7 +6,8 @@ modality, body part, and the evidence that marks quoted knowledge). Rows whose Q
 changes get their ``qc_status`` and ``qc_issues`` rewritten; a part file is replaced atomically
 only when one of its rows changed. Rows are never removed: a row that now fails in ``reject``
 mode keeps its place with ``qc_status = reject`` (filter on that column). ``stats.json`` gets a
-``qc_verified`` block with the new counts, and the manifest is written again so it stays true.
+``qc_verified`` block with the new counts, and the manifest entries of the files verify rewrote are
+updated; a folder whose files already differ from the manifest is refused, never re-blessed.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from medtrinity.export.atomic import write_json_atomic
-from medtrinity.export.manifest import MANIFEST_NAME, write_manifest
+from medtrinity.export.manifest import CHANGED, MANIFEST_NAME, check_manifest, update_manifest
 from medtrinity.export.parquet import write_rows
 from medtrinity.quality.verify import VerifyOptions, verify_row
+from medtrinity.run_lock import RunLock
 from medtrinity.schema import TRIPLET_SCHEMA
 
 
@@ -50,12 +52,43 @@ def _settings(out_dir: Path) -> tuple[str, VerifyOptions]:
     )
 
 
-def verify_folder(out_dir: Path | str, on_contradiction: str | None = None, *, dry_run: bool = False) -> VerifyReport:
-    """Re-verify every row of ``out_dir/triplets``; rewrite changed QC fields unless ``dry_run``."""
+class IntegrityError(ValueError):
+    """Output files differ from the manifest: verify will not rewrite a folder someone else modified."""
+
+    def __init__(self, out_dir: Path, problems: list[str]):
+        super().__init__(f"{out_dir}: {len(problems)} file(s) differ from the manifest: {'; '.join(problems[:10])}")
+        self.problems = problems
+
+
+def verify_folder(out_dir: Path | str, on_contradiction: str | None = None, *, dry_run: bool = False,
+                  accept_changes: bool = False) -> VerifyReport:
+    """Re-verify every row of ``out_dir/triplets``; rewrite changed QC fields unless ``dry_run``.
+
+    Every file is first checked against the manifest: a changed, missing or unlisted part is an
+    :class:`IntegrityError`, never re-blessed by a new manifest. ``accept_changes`` says the changed
+    parts were edited on purpose (descriptions edited by hand): they are verified and their new
+    checksums recorded. The folder is locked while verify rewrites it, so it cannot run beside a
+    pipeline run into the same folder.
+    """
     out_dir = Path(out_dir)
     parts = sorted((out_dir / "triplets").glob("part-*.parquet"))
     if not parts:
         raise FileNotFoundError(f"{out_dir} holds no triplets/part-*.parquet files")
+    if dry_run:
+        return _verify_checked(out_dir, parts, on_contradiction, dry_run, accept_changes)
+    with RunLock(out_dir, "verify"):
+        return _verify_checked(out_dir, parts, on_contradiction, dry_run, accept_changes)
+
+
+def _verify_checked(out_dir: Path, parts: list[Path], on_contradiction: str | None, dry_run: bool,
+                    accept_changes: bool) -> VerifyReport:
+    accepted: list[str] = []
+    if (out_dir / MANIFEST_NAME).exists():
+        problems = check_manifest(out_dir)
+        changed = [p.split(": ", 1)[0] for p in problems if p.endswith(CHANGED)]
+        if problems and not (accept_changes and len(changed) == len(problems)):
+            raise IntegrityError(out_dir, problems)
+        accepted = changed
     mode, options = _settings(out_dir)
     mode = on_contradiction or mode
     if mode not in {"flag", "reject"}:
@@ -82,12 +115,12 @@ def verify_folder(out_dir: Path | str, on_contradiction: str | None = None, *, d
         if changed and not dry_run:
             write_rows(part, rows, TRIPLET_SCHEMA)
             report.files_rewritten.append(str(part.relative_to(out_dir)))
-    if report.files_rewritten:
-        _update_stats_and_manifest(out_dir, report)
+    if (report.files_rewritten or accepted) and not dry_run:
+        _update_stats_and_manifest(out_dir, report, accepted)
     return report
 
 
-def _update_stats_and_manifest(out_dir: Path, report: VerifyReport) -> None:
+def _update_stats_and_manifest(out_dir: Path, report: VerifyReport, accepted: list[str]) -> None:
     import json
 
     stats_path = out_dir / "stats.json"
@@ -100,7 +133,5 @@ def _update_stats_and_manifest(out_dir: Path, report: VerifyReport) -> None:
         "changed": report.changed,
     }
     write_json_atomic(stats_path, stats)
-    manifest = out_dir / MANIFEST_NAME
-    if manifest.exists():
-        previous = json.loads(manifest.read_text(encoding="utf-8"))
-        write_manifest(out_dir, previous.get("pipeline_version", ""), previous.get("config_hash", ""))
+    if (out_dir / MANIFEST_NAME).exists():  # only the files verify itself just wrote get new checksums
+        update_manifest(out_dir, [*report.files_rewritten, *accepted, "stats.json"])

@@ -14,6 +14,7 @@ from medtrinity.config import PrivacyConfig
 from medtrinity.generation.vocabulary import BODY_REGION_TERMS
 from medtrinity.preprocess.labels import SYNONYMS, readable_label
 from medtrinity.records import SampleError
+from medtrinity.vocab.report_terms import SIDED_TERMS, TERMS, all_report_terms
 
 UNNAMED_ROI = "contoured region"
 
@@ -61,11 +62,15 @@ def _known_words() -> frozenset[str]:
         words.update(value.split())
     for value in BODY_PART_TERMS.values():
         words.update(value.replace(",", "").split())
+    for term in all_report_terms():  # every label term the report vocabulary knows (TotalSegmentator, AMOS ...)
+        words.update(_WORD.findall(term.lower()))
+    for key in (*TERMS, *SIDED_TERMS):
+        words.update(_WORD.findall(key.lower().replace("_", " ")))
     return frozenset(words)
 
 
-KNOWN_WORDS = _known_words()
 _WORD = re.compile(r"[a-z]+|\d+")
+KNOWN_WORDS = _known_words()
 
 
 def is_known_term(text: str) -> bool:
