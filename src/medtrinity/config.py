@@ -251,6 +251,10 @@ def load_config(path: str | Path) -> RunConfig:
     except yaml.YAMLError as error:
         raise ConfigError(f"config file {str(path)!r} is not valid YAML: {error}") from error
     try:
-        return parse_config(raw, path.resolve().parent)
+        config = parse_config(raw, path.resolve().parent)
+        from medtrinity.config_check import check_config  # names and paths, against plugins and the disk
+
+        check_config(config)
+        return config
     except ConfigError as error:
         raise ConfigError(f"{path}: {error}") from error

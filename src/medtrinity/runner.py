@@ -17,6 +17,7 @@ from pathlib import Path
 
 import medtrinity
 from medtrinity.config import ConfigError, RunConfig
+from medtrinity.config_check import check_config
 from medtrinity.executors import ShardOutcome, make_executor
 from medtrinity.export.atomic import remove_temporaries, write_atomic, write_json_atomic
 from medtrinity.export.manifest import MANIFEST_NAME, check_manifest, write_manifest
@@ -204,6 +205,7 @@ def run_pipeline(
     on_plan: Callable[[list[ShardSpec], int], None] | None = None,
 ) -> RunSummary:
     """Run (or resume) the pipeline into ``out_dir``; returns what happened."""
+    check_config(config)  # every name and path, before anything is written
     out_dir = Path(out_dir).resolve()
     with RunLock(out_dir, "run"):  # a second run, --overwrite or verify into this folder is refused meanwhile
         return _run_locked(config, out_dir, executor, workers, ray_address, overwrite, on_shard_done, on_plan)
