@@ -45,6 +45,10 @@ def check_source(index: int, source: SourceConfig, readers: list[str]) -> None:
     """One source's reader name, paths and label map."""
     field = f"sources[{index}] ({source.name})"
     _one_of(f"{field}.reader", source.reader, readers, "reader")
+    from medtrinity.sources.base import READERS
+
+    if not READERS.get(source.reader).reads_files:
+        return
     if not _exists(source.path) and not source.may_be_empty:
         raise ConfigError(f"{field}.path: {source.path} does not exist (set may_be_empty: true if that is expected)")
     if source.labels and not _exists(source.labels) and not source.may_be_empty:

@@ -36,6 +36,7 @@ class Reader(ABC):
     formats: ClassVar[str] = ""
     requires: ClassVar[str] = ""
     volumetric: ClassVar[bool] = False
+    reads_files: ClassVar[bool] = True  # False: ``path`` is only a name (generated data); config checks skip it
     # (import name, install command) of the packages this reader imports when it runs
     dependencies: ClassVar[tuple[tuple[str, str], ...]] = ()
 

@@ -147,3 +147,29 @@ def test_free_text_body_part_never_reaches_the_sample(tmp_path):
     config = parse_config({"sources": [source]})
     [sample] = read_all(make_reader(config.sources[0], config))
     assert sample.body_part == "abdomen" and sample.metadata["BodyPartExamined"] == "abdomen"
+
+
+def test_secondary_capture_is_rejected_only_where_configured(tmp_path):
+    from medtrinity.sources import make_reader
+
+    source = _dicom_source(tmp_path, SOPClassUID="1.2.840.10008.5.1.4.1.1.7", ImageType=["DERIVED", "SECONDARY"])
+    config = parse_config({"sources": [source]})
+    assert len(read_all(make_reader(config.sources[0], config))) == 1
+    config = parse_config({"sources": [source], "privacy": {"reject_secondary_capture": True}})
+    with pytest.raises(SampleError) as error:
+        read_all(make_reader(config.sources[0], config))
+    assert error.value.code == "secondary_capture"
+
+
+def test_exports_carry_no_input_path(tmp_path):
+    from medtrinity.export.parquet import read_table
+    from medtrinity.runner import run_pipeline
+
+    _png(tmp_path / "Patient_Doe_4471" / "scan.png", 70, 64)
+    config = parse_config({"sources": [{"name": "s", "reader": "image_masks",
+                                        "path": str(tmp_path / "Patient_Doe_4471")}], "knowledge": {"kb": "none"}})
+    run_pipeline(config, tmp_path / "out")
+    rows = read_table(tmp_path / "out" / "triplets").to_pylist()
+    assert len(rows) == 1
+    text = repr(rows)
+    assert "Patient_Doe_4471" not in text and str(tmp_path) not in text and "scan.png" not in text
