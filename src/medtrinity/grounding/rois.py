@@ -15,7 +15,7 @@ import numpy as np
 from medtrinity.config import GroundingConfig
 from medtrinity.grounding import measure
 from medtrinity.grounding.anatomy import organ_part
-from medtrinity.grounding.rle import encode_mask
+from medtrinity.io.rle import encode_mask
 from medtrinity.records import ROI, Sample
 
 Component = tuple[np.ndarray, tuple[int, int, int, int], int, tuple[float, float]]
@@ -233,7 +233,6 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
     sample.rois = []
     sample.context_rois = []
     if sample.label_map is None:
-        sample.notes.append("no_roi")
         return sample
     findings: list[ROI] = []
     organs: list[ROI] = []
@@ -258,6 +257,4 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
     organs.sort(key=lambda roi: (-roi.area_px, roi.label))
     sample.context_rois = organs
     sample.rois = findings if findings else organs[: settings.max_organ_rois]
-    if not sample.rois:
-        sample.notes.append("no_roi")
     return sample

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from pycocotools import mask as coco_mask
 
-from medtrinity.grounding.rle import decode_mask, encode_mask
+from medtrinity.io.rle import decode_mask, encode_mask
 
 
 def test_rle_matches_pycocotools_on_random_masks():
