@@ -28,7 +28,7 @@ RANKS: dict[str, int] = {
     "stages": 20,
     "pipeline": 30,
     "executors": 31, "run_folder": 31,
-    "runner": 32, "export": 29, "verify_run": 32, "inspect": 32, "demo": 32,
+    "runner": 32, "export": 29, "verify_run": 32, "inspect": 32, "demo": 32, "evaluation": 32,
     "progress": 40,
     "cli": 50, "__main__": 51, "__init__": 0,
 }

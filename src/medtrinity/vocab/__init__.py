@@ -5,7 +5,8 @@
 - :mod:`~medtrinity.vocab.planes`: image planes;
 - :mod:`~medtrinity.vocab.labels`: label names as words, findings versus anatomy, no-finding labels;
 - :mod:`~medtrinity.vocab.regions`: body regions and their words;
-- :mod:`~medtrinity.vocab.words`: lists, articles and number words.
+- :mod:`~medtrinity.vocab.words`: lists, articles and number words;
+- :mod:`~medtrinity.vocab.report_terms`: model label names -> report terms.
 """
 
 from medtrinity.vocab.labels import NO_FINDING_LABELS, is_finding, is_no_finding, readable_label
