@@ -24,13 +24,15 @@ def read_stage(case: HostileCase) -> tuple[list, list]:
     from medtrinity.pipeline import ShardSpec, _samples_of
     from medtrinity.runner import plan_shards
     from medtrinity.sources import make_reader
+    from medtrinity.stages import StageContext
     from medtrinity.stats import StageStats
 
     config = parse_config({"sources": [case.source], "knowledge": {"kb": "none"}})
     samples, rejects = [], []
     for spec in plan_shards(config):
         reader = make_reader(config.source(spec.source), config)
-        for sample in _samples_of(reader, ShardSpec(spec.index, spec.source, spec.items), StageStats(), rejects):
+        shard = ShardSpec(spec.index, spec.source, spec.items)
+        for sample in _samples_of(reader, shard, StageStats(), rejects, StageContext()):
             samples.append(sample)
     return samples, rejects
 

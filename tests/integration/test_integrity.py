@@ -55,8 +55,8 @@ def test_hand_edited_parts_are_refused_unless_accepted_then_recorded(finished_ru
 
     from medtrinity.export.manifest import check_manifest
     from medtrinity.export.parquet import write_rows
-    from medtrinity.quality.verify_dir import IntegrityError, verify_folder
     from medtrinity.schema import TRIPLET_SCHEMA
+    from medtrinity.verify_run import IntegrityError, verify_folder
 
     parts = sorted((finished_run / "triplets").glob("part-*.parquet"))
     untouched = {p.name: p.read_bytes() for p in parts[1:]}

@@ -10,6 +10,7 @@ import typer
 
 from medtrinity.cli.common import console, errors
 from medtrinity.config import ConfigError, RunConfig, load_config
+from medtrinity.config_check import check_config
 from medtrinity.run_lock import RunLockedError
 from medtrinity.runner import OutputFolderError, RunSummary, run_pipeline, run_status
 
@@ -68,6 +69,7 @@ def run(
     """Run the pipeline described by CONFIG.yaml into --out; resumes where a killed run stopped."""
     try:
         config = load_config(config_path)
+        check_config(config)  # names and paths against the installed plugins and the disk, before any write
     except ConfigError as error:
         errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from error

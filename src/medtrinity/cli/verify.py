@@ -24,8 +24,8 @@ def verify_command(
                                              "them and record their new checksums."),
 ) -> None:
     """Re-run the faithfulness verifier over written shards (for edited, imported or external descriptions)."""
-    from medtrinity.quality.verify_dir import IntegrityError, verify_folder
     from medtrinity.run_lock import RunLockedError
+    from medtrinity.verify_run import IntegrityError, verify_folder
 
     try:
         report = verify_folder(out, on_contradiction, dry_run=dry_run, accept_changes=accept_changes)

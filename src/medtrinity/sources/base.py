@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import ClassVar
 
 from medtrinity.config import RunConfig, SourceConfig
-from medtrinity.preprocess.labels import readable_label
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import Registry
 from medtrinity.sources.safety import (
@@ -26,6 +25,7 @@ from medtrinity.sources.safety import (
     safe_glob,
     unique_files,
 )
+from medtrinity.vocab.labels import readable_label
 
 READERS: Registry[type[Reader]] = Registry("readers")
 

@@ -121,7 +121,7 @@ class CocoReader(Reader):
             if isinstance(segmentation, list) and segmentation:
                 masks.append((label, polygon_mask(pixels.shape, segmentation)))
             elif isinstance(segmentation, dict):
-                from medtrinity.grounding.rle import decode_mask
+                from medtrinity.io.rle import decode_mask
 
                 try:
                     mask = decode_mask(segmentation)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 
 from medtrinity.config import PrivacyConfig
-from medtrinity.generation.vocabulary import BODY_REGION_TERMS
-from medtrinity.preprocess.labels import SYNONYMS, readable_label
 from medtrinity.records import SampleError
+from medtrinity.vocab.labels import SYNONYMS, readable_label
+from medtrinity.vocab.regions import BODY_REGION_TERMS
 from medtrinity.vocab.report_terms import SIDED_TERMS, TERMS, all_report_terms
 
 UNNAMED_ROI = "contoured region"
