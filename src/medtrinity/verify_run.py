@@ -4,10 +4,12 @@ For descriptions edited by hand, imported, or generated elsewhere: each row's
 ``description_text`` is checked against the measurements stored in the same row (its ROIs,
 modality, body part, and the evidence that marks quoted knowledge). Rows whose QC result
 changes get their ``qc_status`` and ``qc_issues`` rewritten; a part file is replaced atomically
-only when one of its rows changed. Rows are never removed: a row that now fails in ``reject``
-mode keeps its place with ``qc_status = reject`` (filter on that column). ``stats.json`` gets a
-``qc_verified`` block with the new counts, and the manifest entries of the files verify rewrote are
-updated; a folder whose files already differ from the manifest is refused, never re-blessed.
+only when one of its rows changed. In ``reject`` mode a row that now fails leaves
+``triplets/`` for ``rejects/verify-NNNNN.parquet``, as it would in a run (recorded in the
+``_verify.json`` journal, so the run's counts stay true). ``stats.json`` is recounted, gets a
+``qc_verified`` block with the new counts, and the manifest entries of the files verify wrote are
+refreshed. A folder whose files already differ from the manifest is refused (``IntegrityError``),
+never re-blessed, unless ``accept_changes`` says the changed parts were edited on purpose.
 """
 
 from __future__ import annotations
@@ -15,14 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
-from medtrinity.export.manifest import CHANGED, MANIFEST_NAME, check_manifest, update_manifest
-from medtrinity.export.parquet import write_rows
-from medtrinity.io.atomic import write_json_atomic
 from medtrinity.quality.verify import VerifyOptions, verify_row
-from medtrinity.run_lock import RunLock
-from medtrinity.schema import TRIPLET_SCHEMA
+from medtrinity.run_folder import CHANGED, STATS_NAME, RunFolder, part_index
 
 
 @dataclass
@@ -33,13 +29,14 @@ class VerifyReport:
     statuses: dict[str, int] = field(default_factory=dict)
     issues: dict[str, int] = field(default_factory=dict)
     changed: int = 0
+    moved_to_rejects: int = 0
     files_rewritten: list[str] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)  # id, source, part, status, issues (flag and reject rows)
     mode: str = "flag"
 
 
-def _settings(out_dir: Path) -> tuple[str, VerifyOptions]:
-    path = out_dir / "config.resolved.yaml"
+def _settings(folder: RunFolder) -> tuple[str, VerifyOptions]:
+    path = folder.config_path
     if not path.exists():
         return "flag", VerifyOptions()
     import yaml
@@ -52,10 +49,17 @@ def _settings(out_dir: Path) -> tuple[str, VerifyOptions]:
     )
 
 
+def _reject_row(row: dict, issues: list[dict]) -> dict:
+    code = issues[0]["code"] if issues else "qc_reject"
+    reason = "; ".join(f"{issue['code']}: {issue['message']}" for issue in issues) or "rejected by verify"
+    return {"sample_id": row["id"], "source": row["source"], "source_file": "", "stage": "verify", "code": code,
+            "reason": reason}
+
+
 class IntegrityError(ValueError):
     """Output files differ from the manifest: verify will not rewrite a folder someone else modified."""
 
-    def __init__(self, out_dir: Path, problems: list[str]):
+    def __init__(self, out_dir: Path | str, problems: list[str]):
         super().__init__(f"{out_dir}: {len(problems)} file(s) differ from the manifest: {'; '.join(problems[:10])}")
         self.problems = problems
 
@@ -64,39 +68,41 @@ def verify_folder(out_dir: Path | str, on_contradiction: str | None = None, *, d
                   accept_changes: bool = False) -> VerifyReport:
     """Re-verify every row of ``out_dir/triplets``; rewrite changed QC fields unless ``dry_run``.
 
-    Every file is first checked against the manifest: a changed, missing or unlisted part is an
-    :class:`IntegrityError`, never re-blessed by a new manifest. ``accept_changes`` says the changed
-    parts were edited on purpose (descriptions edited by hand): they are verified and their new
-    checksums recorded. The folder is locked while verify rewrites it, so it cannot run beside a
-    pipeline run into the same folder.
+    In ``reject`` mode rows that fail move to ``rejects/verify-NNNNN.parquet``, as in a run. Every file
+    is first checked against the manifest: changed, missing or unlisted files are an
+    :class:`IntegrityError`; ``accept_changes`` takes changed parts as edited on purpose (verified, and
+    their new checksums recorded). The folder is locked while verify rewrites it.
     """
-    out_dir = Path(out_dir)
-    parts = sorted((out_dir / "triplets").glob("part-*.parquet"))
+    folder = RunFolder(out_dir)
+    parts = folder.triplet_parts()
     if not parts:
         raise FileNotFoundError(f"{out_dir} holds no triplets/part-*.parquet files")
     if dry_run:
-        return _verify_checked(out_dir, parts, on_contradiction, dry_run, accept_changes)
-    with RunLock(out_dir, "verify"):
-        return _verify_checked(out_dir, parts, on_contradiction, dry_run, accept_changes)
+        return _verify_checked(folder, parts, on_contradiction, dry_run, accept_changes)
+    with folder.lock("verify"):
+        return _verify_checked(folder, parts, on_contradiction, dry_run, accept_changes)
 
 
-def _verify_checked(out_dir: Path, parts: list[Path], on_contradiction: str | None, dry_run: bool,
+def _verify_checked(folder: RunFolder, parts: list[Path], on_contradiction: str | None, dry_run: bool,
                     accept_changes: bool) -> VerifyReport:
     accepted: list[str] = []
-    if (out_dir / MANIFEST_NAME).exists():
-        problems = check_manifest(out_dir)
-        changed = [p.split(": ", 1)[0] for p in problems if p.endswith(CHANGED)]
-        if problems and not (accept_changes and len(changed) == len(problems)):
-            raise IntegrityError(out_dir, problems)
-        accepted = changed
-    mode, options = _settings(out_dir)
+    if folder.has_manifest():
+        problems = folder.check_manifest()
+        changed_files = [p.split(": ", 1)[0] for p in problems if p.endswith(CHANGED)]
+        if problems and not (accept_changes and len(changed_files) == len(problems)):
+            raise IntegrityError(folder.root, problems)
+        accepted = changed_files
+    written: list[str] = []
+    mode, options = _settings(folder)
     mode = on_contradiction or mode
     if mode not in {"flag", "reject"}:
         raise ValueError(f"on_contradiction must be flag or reject, not {mode!r}")
     report = VerifyReport(mode=mode)
+    journal = folder.read_journal("verify")
     for part in parts:
-        table = pq.read_table(part)
-        rows = table.to_pylist()
+        rows = folder.read_part(part)
+        kept: list[dict] = []
+        moved: list[dict] = []
         changed = False
         for row in rows:
             qc = verify_row(row, mode, options)
@@ -112,26 +118,32 @@ def _verify_checked(out_dir: Path, parts: list[Path], on_contradiction: str | No
                 row["qc_status"], row["qc_issues"] = qc.status, issues
                 report.changed += 1
                 changed = True
-        if changed and not dry_run:
-            write_rows(part, rows, TRIPLET_SCHEMA)
-            report.files_rewritten.append(str(part.relative_to(out_dir)))
+            if qc.status == "reject":
+                moved.append(_reject_row(row, issues))
+            else:
+                kept.append(row)
+        report.moved_to_rejects += len(moved)
+        if (changed or moved) and not dry_run:
+            index = part_index(part)
+            if moved:
+                for reject in moved:
+                    journal[reject["sample_id"]] = {"code": reject["code"], "part": index, "source": reject["source"]}
+                folder.write_journal("verify", journal)  # the decision first: a killed pass converges when rerun
+                moved_ids = {reject["sample_id"] for reject in moved}
+                earlier = [r for r in folder.read_removed(index, "verify") if r["sample_id"] not in moved_ids]
+                removed_path = folder.write_removed(index, "verify", earlier + moved)
+                written.append(str(removed_path.relative_to(folder.root)))
+            folder.rewrite_part(part, kept)
+            report.files_rewritten.append(str(part.relative_to(folder.root)))
     if (report.files_rewritten or accepted) and not dry_run:
-        _update_stats_and_manifest(out_dir, report, accepted)
+        folder.refresh_stats(qc_verified={
+            "mode": report.mode,
+            "rows": report.rows,
+            "statuses": dict(sorted(report.statuses.items())),
+            "issues": dict(sorted(report.issues.items())),
+            "changed": report.changed,
+            "moved_to_rejects": report.moved_to_rejects,
+        })
+        if folder.has_manifest():  # only what verify itself just wrote (or was told to accept) gets new checksums
+            folder.update_manifest([*report.files_rewritten, *written, *accepted, STATS_NAME])
     return report
-
-
-def _update_stats_and_manifest(out_dir: Path, report: VerifyReport, accepted: list[str]) -> None:
-    import json
-
-    stats_path = out_dir / "stats.json"
-    stats = json.loads(stats_path.read_text(encoding="utf-8")) if stats_path.exists() else {}
-    stats["qc_verified"] = {
-        "mode": report.mode,
-        "rows": report.rows,
-        "statuses": dict(sorted(report.statuses.items())),
-        "issues": dict(sorted(report.issues.items())),
-        "changed": report.changed,
-    }
-    write_json_atomic(stats_path, stats)
-    if (out_dir / MANIFEST_NAME).exists():  # only the files verify itself just wrote get new checksums
-        update_manifest(out_dir, [*report.files_rewritten, *accepted, "stats.json"])
