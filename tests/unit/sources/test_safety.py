@@ -173,3 +173,21 @@ def test_exports_carry_no_input_path(tmp_path):
     assert len(rows) == 1
     text = repr(rows)
     assert "Patient_Doe_4471" not in text and str(tmp_path) not in text and "scan.png" not in text
+
+
+def test_rtstruct_roi_names_typed_by_people_pass_only_as_vocabulary(tmp_path):
+    from medtrinity.sources import make_reader
+    from medtrinity.synthetic_dicom import write_ct_series, write_rtstruct
+
+    files = write_ct_series(tmp_path / "study" / "ct")
+    square = [(20, 20), (40, 20), (40, 40), (20, 40)]
+    write_rtstruct(tmp_path / "study" / "rt.dcm", files, [
+        {"name": "Liver Kowalczyk", "type": "ORGAN", "contours": [(2, square)]},
+        {"name": "Kidney_L", "type": "ORGAN", "contours": [(3, [(5, 5), (15, 5), (15, 15), (5, 15)])]},
+    ])
+    config = parse_config({"sources": [{"name": "rt", "reader": "dicom_series", "path": str(tmp_path / "study")}],
+                           "slicing": {"without_roi_fraction": 1.0}})
+    samples = read_all(make_reader(config.sources[0], config))
+    names = {name for sample in samples for name in sample.label_names.values()}
+    assert names == {"contoured region", "left kidney"}
+    assert "kowalczyk" not in repr([(s.label_names, s.metadata, s.body_part) for s in samples]).lower()
