@@ -87,7 +87,7 @@ def build_stages(config: RunConfig, out_dir: Path | None = None) -> list[Stage]:
 
     def ground(sample: Sample) -> Sample:
         if config.grounding.experts:
-            apply_experts(sample, config.grounding.experts, experts)
+            apply_experts(sample, config.grounding.experts, experts, config.grounding.min_expert_confidence)
         return ground_sample(sample, config.grounding)
 
     duplicates = duplicate_filter(config.preprocess.duplicates, config.preprocess.near_duplicate_bits)

@@ -97,6 +97,9 @@ class ROI:
     slices_spanned: int | None = None
     largest_slice_index: int | None = None
     origin: str = "provided"
+    # set for regions an expert outlined: its confidence (0..1) and the facts it measured on the region
+    confidence: float | None = None
+    measurements: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -178,6 +181,9 @@ class Sample:
     source_file: str = ""
     volume_stats: dict[str, dict[str, float]] = field(default_factory=dict)
     label_origins: dict[str, str] = field(default_factory=dict)
+    label_confidence: dict[str, float] = field(default_factory=dict)  # expert labels: the expert's score
+    label_kinds: dict[str, str] = field(default_factory=dict)  # expert labels: organ, structure or lesion
+    label_measurements: dict[str, dict[str, float]] = field(default_factory=dict)  # expert labels: measured facts
     notes: list[str] = field(default_factory=list)
     lesion_components: np.ndarray | None = None
     component_stats: dict[int, dict[str, float]] = field(default_factory=dict)

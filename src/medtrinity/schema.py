@@ -53,6 +53,8 @@ ROI_TYPE = pa.struct(
         ("slices_spanned", pa.int32()),
         ("largest_slice_index", pa.int32()),
         ("origin", pa.string()),
+        ("confidence", pa.float64()),
+        ("measurements", pa.map_(pa.string(), pa.float64())),
     ]
 )
 
@@ -131,6 +133,8 @@ def roi_to_row(roi: ROI) -> dict:
             value = list(value)
         elif isinstance(value, list):
             value = list(value)
+        elif isinstance(value, dict):
+            value = sorted((str(key), float(number)) for key, number in value.items())
         row[name] = value
     return row
 

@@ -185,6 +185,8 @@ def measure_roi(
         region=measure.image_region(centroid, width, height),
         intensity_unit=sample.intensity_unit,
         origin=sample.label_origins.get(label, "provided"),
+        confidence=sample.label_confidence.get(label),
+        measurements=dict(sample.label_measurements.get(label, {})),
     )
     pad = max(settings.surround_ring_px, 6, _reach_px(sample, settings)) + 2
     window = crop_window(sample, mask, box, findings, pad)
@@ -243,9 +245,9 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
     present = [int(value) for value in np.flatnonzero(areas) if value != 0]
     for value in present:
         label = sample.label_names.get(value, f"label {value}")
-        kind = "lesion" if label in sample.finding_labels else "organ"
+        kind = "lesion" if label in sample.finding_labels else sample.label_kinds.get(label, "organ")
         binary = sample.label_map == value
-        if kind == "organ":
+        if kind != "lesion":
             parts = [_whole(binary, int(areas[value]))] if areas[value] >= settings.min_area_px else []
         else:
             parts = _components(binary, settings.min_area_px)
@@ -255,7 +257,7 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
             roi.instance = instance
             roi.count_same_label = len(parts)
             (findings if kind == "lesion" else organs).append(roi)
-    organs.sort(key=lambda roi: (-roi.area_px, roi.label))
+    organs.sort(key=lambda roi: (roi.kind != "organ", -roi.area_px, roi.label))
     sample.context_rois = organs
     sample.rois = findings if findings else organs[: settings.max_organ_rois]
     if not sample.rois:

@@ -150,7 +150,9 @@ def build_config(paths: list[Path]) -> tuple[dict[str, Any], list[Finding]]:
                 number += 1
             used.add(source["name"])
             sources.append(source)
+    # experts "auto": each modality's offline expert outlines anatomy where a sample brings no mask
     config: dict[str, Any] = {"sources": sources, "slicing": {"plane": "axial", "without_roi_fraction": 0.1},
+                              "grounding": {"experts": "auto"},
                               "knowledge": {"kb": "builtin", "top_k": 3}, "generation": {"backend": "composer"}}
     return config, findings
 

@@ -27,6 +27,7 @@ ALLOWED_METADATA_KEYS: frozenset[str] = frozenset(
         "voxel_spacing_mm",
         "volume_shape",
         "format",
+        "split",
     }
 )
 

@@ -47,14 +47,14 @@ def test_ct_anatomy_places_a_nodule_in_the_right_lung():
     assert nodule.containing_organ == "right lung"
     lungs = {roi.label: roi for roi in sample.context_rois}
     assert set(lungs) == {"right lung", "left lung"}
-    assert lungs["right lung"].origin == "ct_anatomy" and lungs["right lung"].patient_side == "right"
+    assert lungs["right lung"].origin == "ct_anatomy 2" and lungs["right lung"].patient_side == "right"
     assert lungs["left lung"].patient_side == "left"
 
 
 def test_ct_anatomy_gives_organ_rois_where_the_source_has_none():
     sample = _ground(chest_slice(with_nodule_label=False))
     assert {roi.label for roi in sample.rois} == {"right lung", "left lung"}
-    assert all(roi.kind == "organ" and roi.origin == "ct_anatomy" for roi in sample.rois)
+    assert all(roi.kind == "organ" and roi.origin == "ct_anatomy 2" for roi in sample.rois)
     assert "no_roi" not in sample.notes
 
 
@@ -134,3 +134,18 @@ def test_samples_without_any_roi_are_counted_not_dropped(tmp_path):
     stats = json.loads((tmp_path / "out" / "stats.json").read_text())
     assert summary.triplets == 1
     assert stats["stages"]["ground"]["notes"] == {"no_roi": 1}
+
+
+def test_ct_anatomy_finds_bone_fat_and_soft_tissue_by_hu():
+    sample = chest_slice(with_nodule_label=False)
+    cv2.ellipse(sample.pixels, (128, 128), (110, 80), 0, 0, 360, -100.0, 6)  # subcutaneous fat ring
+    cv2.circle(sample.pixels, (128, 190), 10, 700.0, -1)                      # a vertebral body
+    found = {region.label: region for region in make_expert(
+        "ct_anatomy", {"bone": True, "tissue_classes": True}).segment(sample)}
+    assert {"right lung", "left lung", "bone", "fat", "soft tissue"} <= set(found)
+    bone_rows, bone_columns = np.nonzero(found["bone"].mask)
+    assert abs(bone_rows.mean() - 190) < 1.5 and abs(bone_columns.mean() - 128) < 1.5
+    assert found["bone"].kind == "structure" and found["fat"].kind == "structure"
+    assert not (found["fat"].mask & found["right lung"].mask).any()
+    assert (sample.pixels[found["fat"].mask] == -100.0).all()
+    assert (sample.pixels[found["soft tissue"].mask] == 40.0).all()
