@@ -143,8 +143,13 @@ def test_inspect_then_run_on_built_layouts(tmp_path):
         assert stats["sources"][name]["triplets"] > 0, (name, stats["reject_reasons"])
     nn = next(s for s in config["sources"] if s["reader"] == "nnunet")
     assert nn["modality"] == "ct" and nn["label_names"] == {1: "liver", 2: "liver tumor"}
-    gtv = [roi for row in rows if row["source"] == "rt_study" for roi in row["rois"]]
+    gtv = [roi for row in rows if row["source"] == "rt_study" for roi in row["rois"] if roi["origin"] == "provided"]
     assert gtv and {roi["label"] for roi in gtv} == {"gross tumor volume"} and gtv[0]["kind"] == "lesion"
+    # slices without a contour get their anatomy from the CT expert (experts: auto), never beside the GTV
+    outlined = [row for row in rows if row["source"] == "rt_study"
+                and any(roi["origin"] != "provided" for roi in row["rois"])]
+    assert all(roi["origin"].startswith("ct_anatomy") and roi["kind"] != "lesion"
+               for row in outlined for roi in row["rois"])
     assert {row["modality"] for row in rows if row["source"] == "slide"} == {"histopathology"}
     chest = next(s for s in config["sources"] if s["name"] == "chest_xray")
     assert chest["modality"] == "xray" and chest["body_part"] == "chest"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import cv2
 import numpy as np
 import pytest
@@ -149,3 +151,52 @@ def test_ct_anatomy_finds_bone_fat_and_soft_tissue_by_hu():
     assert not (found["fat"].mask & found["right lung"].mask).any()
     assert (sample.pixels[found["fat"].mask] == -100.0).all()
     assert (sample.pixels[found["soft tissue"].mask] == 40.0).all()
+
+
+STANDIN_TOTALSEGMENTATOR = '''
+"""Stand-in for TotalSegmentator's python_api (its weights cannot be fetched offline): lungs by HU,
+named left or right from the world x of each voxel through the image's affine, like a model that
+reads the anatomy from a correctly oriented volume."""
+import nibabel as nib
+import numpy as np
+
+CALLS = []
+
+
+def totalsegmentator(image, output, ml=True, task="total", fast=True, roi_subset=None, quiet=True):
+    CALLS.append({"zooms": image.header.get_zooms(), "task": task, "fast": fast, "output": output, "ml": ml})
+    data = np.asarray(image.dataobj)
+    i, j, k = np.meshgrid(*(np.arange(n) for n in data.shape), indexing="ij")
+    world_x = image.affine[0, 0] * i + image.affine[0, 3]
+    lung = (data > -950) & (data < -500)  # lung parenchyma, not the air around the patient
+    labels = np.zeros(data.shape, np.uint8)
+    centre = world_x[lung].mean()
+    labels[lung & (world_x < centre)] = 1  # RAS+: x grows towards the patient's right
+    labels[lung & (world_x >= centre)] = 2
+    return nib.Nifti1Image(labels, image.affine)
+'''
+
+
+def test_totalsegmentator_adapter_with_a_stand_in_model_keeps_sides_and_spacing(monkeypatch, tmp_path):
+    package = tmp_path / "standin" / "totalsegmentator"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "python_api.py").write_text(STANDIN_TOTALSEGMENTATOR)
+    (package / "map_to_binary.py").write_text("class_map = {'total': {1: 'lung_left', 2: 'lung_right'}}\n")
+    weights = tmp_path / "home" / "nnunet" / "results" / "Dataset291_TotalSegmentator_part1"
+    weights.mkdir(parents=True)
+    monkeypatch.setenv("TOTALSEG_HOME_DIR", str(tmp_path / "home"))
+    monkeypatch.syspath_prepend(str(tmp_path / "standin"))
+    for name in ("totalsegmentator", "totalsegmentator.python_api", "totalsegmentator.map_to_binary"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    sample = chest_slice(with_nodule_label=False)
+    found = {region.label: region for region in make_expert("totalsegmentator").segment(sample)}
+    import totalsegmentator.python_api as api
+
+    assert api.CALLS[0]["zooms"][:2] == pytest.approx((0.8, 0.8)) and api.CALLS[0]["task"] == "total"
+    assert set(found) == {"left lung", "right lung"}
+    # columns grow towards the patient's left: the left lung is the ellipse on the image's right (x = 178)
+    left_columns = np.nonzero(found["left lung"].mask)[1]
+    right_columns = np.nonzero(found["right lung"].mask)[1]
+    assert abs(left_columns.mean() - 178) < 3 and abs(right_columns.mean() - 78) < 3
+    assert (sample.pixels[found["left lung"].mask] == -850.0).all()

@@ -18,7 +18,8 @@ from medtrinity.records import Sample
 from medtrinity.registry import Registry
 
 EXPERTS: Registry[type[ExpertModel]] = Registry("experts")
-_BUILT_IN = ("ct_anatomy", "onnx_model", "totalsegmentator", "chest_xray", "field_of_view")
+_BUILT_IN = ("ct_anatomy", "onnx_model", "totalsegmentator", "chest_xray", "field_of_view", "pathology",
+             "cell_models", "dermoscopy", "fundus", "box_prompt")
 
 
 @dataclass

@@ -72,6 +72,36 @@ def merge_regions(sample: Sample, found: list[ExpertMask], origin: str, min_conf
     return kept
 
 
+def refine_boxes(sample: Sample, expert: ExpertModel, origin: str, min_confidence: float) -> int:
+    """Turn each input box into the mask a box-promptable expert outlines inside it; returns how many.
+
+    The box's rectangle (painted by the reader) gives way to the mask, keeping its label value;
+    a low-confidence mask leaves the rectangle as it was and is counted.
+    """
+    refined = 0
+    values = {name: value for value, name in sample.label_names.items()}
+    for label, box in sample.input_boxes:
+        value = values.get(label)
+        if value is None or sample.label_map is None:
+            continue
+        found = expert.segment(sample, prompt=label, box=box)
+        if not found:
+            continue
+        region = found[0]
+        if region.score < min_confidence:
+            sample.notes.append("expert_low_confidence")
+            continue
+        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        rectangle = np.zeros(sample.label_map.shape, bool)
+        rectangle[max(0, y0):y1, max(0, x0):x1] = True
+        sample.label_map[rectangle & (sample.label_map == value)] = 0
+        sample.label_map[region.mask & (sample.label_map == 0)] = value
+        sample.label_origins[label] = origin
+        sample.label_confidence[label] = round(float(region.score), 4)
+        refined += 1
+    return refined
+
+
 def apply_experts(
     sample: Sample, rules: str | list[ExpertRule], experts: dict[int, ExpertModel], min_confidence: float = 0.5
 ) -> Sample:
@@ -87,6 +117,11 @@ def apply_experts(
         if index not in experts:
             experts[index] = make_expert(rule.name, rule.options)
         expert = experts[index]
+        origin = f"{expert.name} {expert.version}"
+        if getattr(expert, "refines_boxes", False):
+            if sample.input_boxes:
+                refine_boxes(sample, expert, origin, min_confidence)
+            continue
         try:
             found = expert.segment(sample, prompt=rule.prompt)
         except SampleError as error:
@@ -94,6 +129,11 @@ def apply_experts(
                 raise
             sample.notes.append(f"expert_skipped:{error.code}")
             continue
+        except Exception as error:  # an automatic expert failing on one image must not reject the sample
+            if not automatic:
+                raise
+            sample.notes.append(f"expert_failed:{expert.name}:{type(error).__name__}")
+            continue
         if found:
-            merge_regions(sample, found, f"{expert.name} {expert.version}", min_confidence)
+            merge_regions(sample, found, origin, min_confidence)
     return sample

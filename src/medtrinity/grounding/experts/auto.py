@@ -16,6 +16,9 @@ AUTO_RULES: tuple[ExpertRule, ...] = (
     ExpertRule(name="ct_anatomy", modalities=["ct"], when="no_mask",
                options={"include_body": True, "bone": True, "tissue_classes": True}),
     ExpertRule(name="field_of_view", modalities=["mri", "pet"], when="no_mask", options={"label": "body"}),
+    ExpertRule(name="nuclei", modalities=["histopathology", "microscopy"], when="no_mask"),
+    ExpertRule(name="skin_lesion", modalities=["dermoscopy"], when="no_mask"),
+    ExpertRule(name="fundus", modalities=["fundus"], when="no_mask"),
     ExpertRule(name="field_of_view", modalities=["ultrasound", "endoscopy"], when="no_mask"),
 )
 
