@@ -137,6 +137,7 @@ def test_provided_masks_are_never_replaced_and_low_confidence_is_counted(shared_
     bare = _sample(image)
     weak = ExpertMask("heart", np.ones(image.shape, bool), 0.2)
     strong = ExpertMask("left lung", np.eye(image.shape[0], dtype=bool), 0.9, measurements={"x_mm": 1.0})
-    assert merge_regions(bare, [weak, strong], "test 1", 0.5) == 1
-    assert bare.notes == ["expert_low_confidence"]
+    notes: list[str] = []
+    assert merge_regions(bare, [weak, strong], "test 1", 0.5, notes.append) == 1
+    assert notes == ["expert_low_confidence"]
     assert list(bare.label_names.values()) == ["left lung"] and bare.label_measurements == {"left lung": {"x_mm": 1.0}}

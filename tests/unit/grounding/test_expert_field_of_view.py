@@ -90,3 +90,20 @@ def test_a_supplied_model_regions_are_kept_inside_the_field_of_view(tmp_path):
     assert not (bright & ~cv2.dilate(fan.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)).any()
     assert view.any()
     assert "bright" in sample.finding_labels and sample.label_origins["bright"] == "field_of_view 1"
+
+
+def test_the_ground_stage_counts_dropped_low_confidence_regions(tmp_path):
+    from medtrinity.config import parse_config
+    from medtrinity.stages import ground
+    from medtrinity.stages.base import StageContext
+
+    config = parse_config({"sources": [{"name": "us", "reader": "image_masks", "path": str(tmp_path),
+                                        "modality": "ultrasound"}], "grounding": {"experts": "auto"}})
+    context = StageContext()
+    stage = ground.build(config, context)
+    borderless = stage.run(_sample(np.full((64, 64), 120, np.uint8)))  # all field of view: confidence 0.3
+    assert borderless.rois == [] and borderless.label_names == {}
+    frame, _fan = ultrasound_frame()
+    kept = stage.run(_sample(frame))
+    assert [roi.label for roi in kept.rois] == ["field of view"] and kept.rois[0].origin == "field_of_view 1"
+    assert context.notes.of("ground") == {"expert_low_confidence": 1, "no_roi": 1}

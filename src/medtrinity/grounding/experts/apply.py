@@ -7,6 +7,8 @@ the confidence floor are dropped and counted as ``expert_low_confidence`` notes 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from medtrinity.config import ExpertRule
@@ -40,8 +42,16 @@ def _matches(rule: ExpertRule, sample: Sample) -> bool:
     return True
 
 
-def merge_regions(sample: Sample, found: list[ExpertMask], origin: str, min_confidence: float) -> int:
-    """Paint ``found`` into the sample's label map where no label is yet; returns how many were kept."""
+def _ignore(_code: str) -> None:
+    return None
+
+
+def merge_regions(sample: Sample, found: list[ExpertMask], origin: str, min_confidence: float,
+                  note: Callable[[str], None] = _ignore) -> int:
+    """Paint ``found`` into the sample's label map where no label is yet; returns how many were kept.
+
+    ``note`` counts what is not kept for a reason worth a figure (``expert_low_confidence``).
+    """
     shape = sample.image.shape[:2] if sample.image is not None else sample.pixels.shape[:2]
     if sample.label_map is None:
         sample.label_map = np.zeros(shape, dtype=np.int32)
@@ -50,7 +60,7 @@ def merge_regions(sample: Sample, found: list[ExpertMask], origin: str, min_conf
     kept = 0
     for region in found:
         if region.score < min_confidence:
-            sample.notes.append("expert_low_confidence")
+            note("expert_low_confidence")
             continue
         if region.label in sample.label_names.values():
             continue  # a provided label of that name wins
@@ -72,7 +82,8 @@ def merge_regions(sample: Sample, found: list[ExpertMask], origin: str, min_conf
     return kept
 
 
-def refine_boxes(sample: Sample, expert: ExpertModel, origin: str, min_confidence: float) -> int:
+def refine_boxes(sample: Sample, expert: ExpertModel, origin: str, min_confidence: float,
+                 note: Callable[[str], None] = _ignore) -> int:
     """Turn each input box into the mask a box-promptable expert outlines inside it; returns how many.
 
     The box's rectangle (painted by the reader) gives way to the mask, keeping its label value;
@@ -89,7 +100,7 @@ def refine_boxes(sample: Sample, expert: ExpertModel, origin: str, min_confidenc
             continue
         region = found[0]
         if region.score < min_confidence:
-            sample.notes.append("expert_low_confidence")
+            note("expert_low_confidence")
             continue
         x0, y0, x1, y1 = (int(round(v)) for v in box)
         rectangle = np.zeros(sample.label_map.shape, bool)
@@ -103,7 +114,8 @@ def refine_boxes(sample: Sample, expert: ExpertModel, origin: str, min_confidenc
 
 
 def apply_experts(
-    sample: Sample, rules: str | list[ExpertRule], experts: dict[int, ExpertModel], min_confidence: float = 0.5
+    sample: Sample, rules: str | list[ExpertRule], experts: dict[int, ExpertModel], min_confidence: float = 0.5,
+    note: Callable[[str], None] = _ignore,
 ) -> Sample:
     """Add the regions of every matching expert to ``sample.label_map`` (never over provided labels).
 
@@ -120,20 +132,20 @@ def apply_experts(
         origin = f"{expert.name} {expert.version}"
         if getattr(expert, "refines_boxes", False):
             if sample.input_boxes:
-                refine_boxes(sample, expert, origin, min_confidence)
+                refine_boxes(sample, expert, origin, min_confidence, note)
             continue
         try:
             found = expert.segment(sample, prompt=rule.prompt)
         except SampleError as error:
             if not automatic:
                 raise
-            sample.notes.append(f"expert_skipped:{error.code}")
+            note(f"expert_skipped:{error.code}")
             continue
         except Exception as error:  # an automatic expert failing on one image must not reject the sample
             if not automatic:
                 raise
-            sample.notes.append(f"expert_failed:{expert.name}:{type(error).__name__}")
+            note(f"expert_failed:{expert.name}:{type(error).__name__}")
             continue
         if found:
-            merge_regions(sample, found, origin, min_confidence)
+            merge_regions(sample, found, origin, min_confidence, note)
     return sample
