@@ -59,6 +59,7 @@ def ct_totalsegmentator(data: Path) -> None:
     reader = make_reader(config.sources[0], config)
     experts = {f"bone >= {hu} HU": make_expert("ct_anatomy", {"bone": True, "bone_hu": hu}) for hu in (250, 150)}
     scores: dict[str, list[float]] = {name: [] for name in experts}
+    precision: dict[str, list[int]] = {name: [0, 0] for name in experts}  # bone pixels on / off a bone label
     seconds = []
     for item in reader.list_items():
         for sample in reader.read(item):
@@ -70,12 +71,19 @@ def ct_totalsegmentator(data: Path) -> None:
             for name, expert in experts.items():
                 found, took = _timed(expert, bare)
                 seconds.append(took)
+                region = found.get("bone")
                 if bone.sum() >= 50:  # slices where bone is really there
-                    region = found.get("bone")
                     scores[name].append(dice(region.mask if region else np.zeros_like(bone), bone))
+                if region is not None:
+                    near = cv2.dilate(bone.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+                    precision[name][0] += int((region.mask & near).sum())
+                    precision[name][1] += int((region.mask & ~near).sum())
     per_image = float(np.mean(seconds))
     for name, values in scores.items():
         report("ct_anatomy", name, "TotalSegmentator CT (3 mm, abdominal)", "Dice", values, per_image)
+        on, off = precision[name]
+        ROWS.append(("ct_anatomy", name, "TotalSegmentator CT (3 mm, abdominal)", "precision (1 voxel tolerance)",
+                     f"{on / max(on + off, 1):.3f}", f"{1000 * per_image:.1f}"))
 
 
 def ct_sam_med2d(data: Path) -> None:

@@ -19,7 +19,7 @@ from medtrinity.registry import Registry
 
 EXPERTS: Registry[type[ExpertModel]] = Registry("experts")
 _BUILT_IN = ("ct_anatomy", "onnx_model", "totalsegmentator", "chest_xray", "field_of_view", "pathology",
-             "cell_models", "dermoscopy", "fundus", "box_prompt")
+             "cell_models", "dermoscopy", "fundus", "box_prompt", "chest_landmarks")
 
 
 @dataclass

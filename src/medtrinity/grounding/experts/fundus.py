@@ -169,16 +169,16 @@ class FundusExpert(ExpertModel):
             disc_facts["disc_diameter_mm"] = round(2 * disc_radius / scale * sample.spacing_mm[0], 2)
         vessels = vessel_map(green, view)
         regions = [
-            ("optic disc", disc & ~cup, "structure", confidence, disc_facts),
-            ("optic cup", cup, "structure", confidence, {}),
-            ("macula", macula(green, view, centre, disc_radius), "structure", confidence, {}),
-            ("retinal vessels", vessels, "structure", 1.0,
+            ("optic disc", disc & ~cup, "organ", confidence, disc_facts),
+            ("optic cup", cup, "organ", confidence, {}),
+            ("macula", macula(green, view, centre, disc_radius), "organ", confidence, {}),
+            ("retinal vessels", vessels, "organ", 1.0,
              {"vessel_density": round(float(vessels.sum() / view.sum()), 4)}),
         ]
         mode = str(self.options.get("lesions", "auto"))
         if mode == "always" or (mode == "auto" and grading_says_lesions(sample.image_labels)):
             red, bright = lesion_candidates(green, view, vessels, disc)
-            for label, mask in (("red lesion candidates", red), ("bright lesion candidates", bright)):
+            for label, mask in (("red lesion candidate", red), ("bright lesion candidate", bright)):
                 count = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[0] - 1
                 if count:
                     regions.append((label, mask, "lesion", 0.6, {"candidate_count": float(count)}))
