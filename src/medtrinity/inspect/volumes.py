@@ -45,7 +45,7 @@ def _nnunet(folder: Path, finding: Finding) -> bool:
 
 def _dicom(folder: Path, finding: Finding) -> bool:
     from medtrinity.sources.dicom_files import DICOM_MODALITY
-    from medtrinity.sources.dicom_series import NON_IMAGE_MODALITIES, UNREADABLE, scan_headers
+    from medtrinity.sources.dicom_index import NON_IMAGE_MODALITIES, UNREADABLE, scan_headers
 
     headers = scan_headers(str(folder))
     if not headers:
@@ -100,7 +100,7 @@ def _annotation_names(path: str, modality: str) -> list[str]:
     except Exception:  # noqa: BLE001 - a bad file is reported when the run reads it
         return []
     if modality == "SEG":
-        from medtrinity.sources.dicom_series import segment_name
+        from medtrinity.sources.dicom_annotations import segment_name
 
         return [segment_name(item, {}) for item in dataset.get("SegmentSequence", [])]
     return [readable_label(str(item.get("ROIName", ""))) for item in dataset.get("StructureSetROISequence", [])]
