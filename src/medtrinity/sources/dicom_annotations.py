@@ -15,11 +15,14 @@ from medtrinity.records import SampleError
 from medtrinity.registry import require
 from medtrinity.sources.base import read_failure
 from medtrinity.sources.dicom_geometry import DicomSeries
+from medtrinity.sources.label_names import is_placeholder_name
 
 RT_SKIPPED_TYPES = frozenset({"EXTERNAL", "SUPPORT", "FIXATION", "BOLUS", "MARKER", "REGISTRATION",
                               "ISOCENTER", "CONTRAST_AGENT", "BRACHY_ACCESSORY", "BRACHY_SRC_APP"})
 # SNOMED CT "Morphologically abnormal structure": a SEG category that marks findings.
 ABNORMAL_CATEGORY_CODES = frozenset({"49755003", "M-01000"})
+# coded segment types that name nothing (3D Slicer's default terminology entry and the like)
+GENERIC_SEGMENT_TYPES = frozenset({"tissue", "anatomical structure", "structure", "region", "object", "segment"})
 
 
 @dataclass
@@ -28,6 +31,7 @@ class LabelCanvas:
 
     shape: tuple[int, int, int]
     regions: list[tuple[np.ndarray, str, bool]] = field(default_factory=list)  # mask, name, is_finding
+    notes: list[str] = field(default_factory=list)  # how annotations were placed, copied onto each sample
 
     def add(self, mask: np.ndarray, name: str, finding: bool) -> None:
         if mask.any():
@@ -65,7 +69,10 @@ def segment_name(description, configured: dict[int, str]) -> str:
     anatomic = description.get("AnatomicRegionSequence")
     if meaning and anatomic and meaning.lower() in ("mass", "lesion", "neoplasm", "tumor", "nodule"):
         meaning = f"{anatomic[0].CodeMeaning} {meaning}"
-    name = f"{modifier} {meaning}".strip() or str(description.get("SegmentLabel", "") or f"segment {number}")
+    label = str(description.get("SegmentLabel", "") or "")
+    if meaning.lower() in GENERIC_SEGMENT_TYPES and label and not is_placeholder_name(label):
+        meaning, modifier = label, ""  # Slicer's default "Tissue" type: the label the user typed says more
+    name = f"{modifier} {meaning}".strip() or label or f"segment {number}"
     return readable_label(name)
 
 
@@ -76,7 +83,39 @@ def _segment_is_finding(description) -> bool:
 
 def paint_seg(path: str, series: DicomSeries, canvas: LabelCanvas, configured: dict[int, str],
               threshold: float) -> None:
-    """Add the segments of one DICOM SEG (highdicom) to the canvas of its source series."""
+    """Add the segments of one DICOM SEG to the canvas of its source series.
+
+    A SEG declaring that spatial locations are preserved, on a classic series, is read with highdicom by
+    source instance; any other (dcmqi / 3D Slicer writers, a multi-frame source) is placed by geometry.
+    """
+    import pydicom
+
+    from medtrinity.sources.dicom_seg_geometry import locations_declared_preserved, seg_masks_by_geometry
+
+    try:
+        dataset = pydicom.dcmread(path, force=True)
+    except Exception as error:
+        raise read_failure(path, error) from error
+    if not locations_declared_preserved(dataset) or not _references_instances_of(dataset, series):
+        masks, note = seg_masks_by_geometry(path, dataset, series, threshold)
+        canvas.notes.append(note)
+        for description in dataset.get("SegmentSequence", []):
+            mask = masks.get(int(description.SegmentNumber))
+            if mask is not None:
+                canvas.add(mask, segment_name(description, configured), _segment_is_finding(description))
+        return
+    _paint_seg_by_instance(path, series, canvas, configured, threshold)
+
+
+def _references_instances_of(dataset, series: DicomSeries) -> bool:
+    referenced = {str(instance.ReferencedSOPInstanceUID)
+                  for item in dataset.get("ReferencedSeriesSequence", []) or []
+                  for instance in item.get("ReferencedInstanceSequence", []) or []}
+    return bool(referenced & set(series.sop_uids))
+
+
+def _paint_seg_by_instance(path: str, series: DicomSeries, canvas: LabelCanvas, configured: dict[int, str],
+                           threshold: float) -> None:
     highdicom = require("highdicom", "pip install highdicom", purpose="reading DICOM SEG")
     try:
         segmentation = highdicom.seg.segread(path)

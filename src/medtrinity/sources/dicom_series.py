@@ -178,6 +178,7 @@ class DicomSeriesReader(Reader):
         for sample in volume_samples(volume, source=self.source, config=self.config, case_key=uid,
                                      source_file=item, label_names=names, modality=modality, body_part=body_part):
             sample.case_id = case_id(self.source.name, study, self.config.case_id_salt)
+            sample.notes.extend(canvas.notes)
             if coded_findings:
                 sample.finding_labels = sample.finding_labels | frozenset(
                     n for n in coded_findings if self.source.findings is None or is_finding(n, self.source.findings))
