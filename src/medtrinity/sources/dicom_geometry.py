@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from medtrinity.records import SampleError
+from medtrinity.sources.acquisition import dicom_acquisition_facts
 from medtrinity.sources.base import read_failure
 from medtrinity.sources.dicom_files import _plain, overlay_masks, pixel_failure
 
@@ -127,6 +128,7 @@ def enhanced_frames(path: str, dataset) -> list[tuple[str, object]]:
     for index, groups in enumerate(dataset.PerFrameFunctionalGroupsSequence):
         view = Dataset()
         for keyword in ("Modality", "BodyPartExamined", "StudyInstanceUID", "SeriesInstanceUID", "KVP",
+                        "SeriesDescription", "ProtocolName", "ContrastBolusAgent", "ScanOptions", "ImageType",
                         "MagneticFieldStrength", "Manufacturer", "PhotometricInterpretation"):
             if keyword in dataset:
                 setattr(view, keyword, dataset.get(keyword))
@@ -214,6 +216,7 @@ def load_series(paths: list[str], overlay_min_area_px: int = 50) -> DicomSeries:
     metadata = {key: _plain(first.get(key)) for key in ("Modality", "BodyPartExamined", "SliceThickness", "KVP",
                                                         "MagneticFieldStrength", "Manufacturer")
                 if first.get(key) not in (None, "")}
+    metadata.update(dicom_acquisition_facts(first))
     volume = np.stack(frames)
     overlays = series_overlays([(path, dataset) for _, path, dataset, _ in keyed], volume.shape, overlay_min_area_px)
     return DicomSeries(volume, geometry, sop_uids, first, metadata, overlays)
