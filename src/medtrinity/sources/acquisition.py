@@ -60,6 +60,11 @@ def _words(*values: Any) -> str:
     return " " + re.sub(r"[_\-/\\.,;:()\[\]]+", " ", text) + " "
 
 
+def view_position_token(value: str) -> str | None:
+    """A radiograph's view as stored (``PA``, ``AP``, ``LL``, ``Lateral``, ``RAO``) -> pa, ap, lateral, oblique."""
+    return _VIEWS.get(value.strip().upper())
+
+
 def mr_sequence_tokens(text: str, scanning_sequence: str = "", sequence_variant: str = "",
                        inversion_time_ms: float | None = None) -> list[str]:
     """MR sequence families named in a description (already lower-cased words) and the sequence tags."""
