@@ -147,9 +147,7 @@ class BidsReader(Reader):
         masks = derivative_masks(root, image)
         if not masks:
             return None, configured
-        combined = None
-        names: dict[int, str] = {}
-        value_of: dict[str, int] = {}
+        regions: list[tuple[np.ndarray, str]] = []
         for mask in masks:
             data, affine = load_nifti(str(mask))
             if data.shape[:3] != shape:
@@ -157,14 +155,17 @@ class BidsReader(Reader):
             values_zyx, _ = to_lps_zyx(np.rint(data).astype(np.int32), affine)
             values = sorted(int(v) for v in np.unique(values_zyx) if v > 0)
             found = mask_names(mask, stem, values)
-            if combined is None:
-                combined = np.zeros(values_zyx.shape, dtype=np.int32)
             for value in values:
                 name = configured.get(value) if len(masks) == 1 and value in configured else found.get(value)
-                name = name or f"region {value}"
-                target = value_of.setdefault(name, len(value_of) + 1)
-                names[target] = name
-                combined[values_zyx == value] = target
+                regions.append((values_zyx == value, name or f"region {value}"))
+        # larger regions first, so a lesion inside the cord keeps all its voxels
+        combined = np.zeros(regions[0][0].shape, dtype=np.int32) if regions else None
+        names: dict[int, str] = {}
+        value_of: dict[str, int] = {}
+        for region, name in sorted(regions, key=lambda entry: -int(entry[0].sum())):
+            target = value_of.setdefault(name, len(value_of) + 1)
+            names[target] = name
+            combined[region] = target
         return combined, names
 
 

@@ -7,13 +7,14 @@ import subprocess
 import sys
 
 import pytest
-from .replicas import BUILDERS
 
 from medtrinity.config import MODALITIES, parse_config
 from medtrinity.inspect import build_config
 from medtrinity.recipes import all_recipes, get_recipe, match_recipe
 from medtrinity.sources import make_reader, reader_names
 from medtrinity.sources.label_names import is_placeholder_name
+
+from .replicas import BUILDERS
 
 RECIPES = [recipe.name for recipe in all_recipes()]
 
@@ -52,7 +53,8 @@ def test_recipe_recognises_and_reads_its_replica(tmp_path, name):
     assert any(f"recipe {name}" in text for text in findings[0].seen)
     samples = _samples(source)
     assert samples
-    present = {n for s in samples for v, n in s.label_names.items() if s.label_map is not None and (s.label_map == v).any()}
+    present = {n for s in samples for v, n in s.label_names.items()
+               if s.label_map is not None and (s.label_map == v).any()}
     image_labels = {label for s in samples for label in s.image_labels}
     assert present | image_labels, f"{name}: no label reached a sample"
     assert not any(is_placeholder_name(label) or label.startswith("region ") for label in present | image_labels)
