@@ -91,7 +91,7 @@ def test_forced_recipe_and_the_recipes_command(tmp_path):
     folder = BUILDERS["lits"](tmp_path)
     renamed = folder.rename(tmp_path / "my_liver_data")
     config, findings = build_config([renamed], recipe="lits")
-    assert config["sources"][0]["label_names"] == {1: "liver", 2: "liver tumor"}
+    assert config["sources"][0]["label_names"] == get_recipe("lits").labels and len(get_recipe("lits").labels) == 2
     with pytest.raises(KeyError, match="no recipe named"):
         build_config([renamed], recipe="no_such_dataset")
     listing = subprocess.run([sys.executable, "-m", "medtrinity", "recipes"], capture_output=True, text=True,
@@ -99,7 +99,8 @@ def test_forced_recipe_and_the_recipes_command(tmp_path):
     assert listing.returncode == 0 and all(name in listing.stdout for name in RECIPES)
     one = subprocess.run([sys.executable, "-m", "medtrinity", "recipes", "kits23"], capture_output=True, text=True,
                          timeout=120)
-    assert "CC BY-NC-SA 4.0" in one.stdout and "kidney tumor" in one.stdout and "download by hand" in one.stdout
+    tumour = get_recipe("kits23").labels[2]  # "kidney tumor" in the report vocabulary's words
+    assert "CC BY-NC-SA 4.0" in one.stdout and tumour in one.stdout and "download by hand" in one.stdout
     forced = subprocess.run([sys.executable, "-m", "medtrinity", "inspect", "--recipe", "kits23", str(renamed)],
                             capture_output=True, text=True, timeout=120)
     assert forced.returncode == 0 and "does not have recipe kits23's layout" in forced.stdout
