@@ -29,7 +29,7 @@ from medtrinity.inspect.common import (
     _name_labels,
 )
 from medtrinity.inspect.containers import _hdf5, _is_large_tiff, _npz, _slide
-from medtrinity.inspect.images import _coco, _image_folder, _images_with_masks, _tables, _yolo_or_voc
+from medtrinity.inspect.images import _coco, _image_folder, _images_with_masks, _tables, _vqa, _yolo_or_voc
 from medtrinity.inspect.volumes import _bids, _dicom, _nnunet, _volumes
 from medtrinity.recipes import get_recipe, match_recipe
 
@@ -110,6 +110,8 @@ def _inspect_folder(path: Path, files: list[Path], finding: Finding,
         return
     if any(_coco(p, finding, _name(path)) for p in jsons):
         return
+    if _vqa(path, jsons, finding):
+        return
     if pair_with is None and _dicom(path, finding):
         return
     if _yolo_or_voc(path, files, finding):
@@ -183,6 +185,9 @@ def build_config(paths: list[Path], recipe: str | None = None) -> tuple[dict[str
             sources.append(source)
     config: dict[str, Any] = {"sources": sources, "slicing": {"plane": "axial", "without_roi_fraction": 0.1},
                               "knowledge": {"kb": "builtin", "top_k": 3}, "generation": {"backend": "composer"}}
+    evaluation = [path for finding in findings for path in finding.evaluation]
+    if evaluation:
+        config["preprocess"] = {"evaluation_images": evaluation}
     return config, findings
 
 

@@ -35,6 +35,7 @@ class Finding:
     shapes: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # source name -> (x, y, z) voxels
     # (source name, fact, value, how it is known): how starts with "read", "guessed" or "unknown"
     facts: list[tuple[str, str, str, str]] = field(default_factory=list)
+    evaluation: list[str] = field(default_factory=list)  # evaluation sets found: kept out of the run (leakage)
 
     def fact(self, source: str, name: str, value: object, how: str) -> None:
         """Record one fact about a source and how it is known (read from the files, guessed, or unknown)."""

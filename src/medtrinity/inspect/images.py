@@ -47,6 +47,27 @@ def _coco(path: Path, finding: Finding, name: str | None = None) -> bool:
     return True
 
 
+VQA_IMAGE_KEYS = ("image_name", "image", "img_name", "image_id")
+
+
+def _vqa(folder: Path, jsons: list[Path], finding: Finding) -> bool:
+    """A VQA benchmark (VQA-RAD, SLAKE, PathVQA style question files): evaluation data, never a training source."""
+    for path in jsons[:10]:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+            continue
+        first = data[0] if isinstance(data, list) and data else None
+        if isinstance(first, dict) and {"question", "answer"} <= set(first) and any(k in first for k in VQA_IMAGE_KEYS):
+            finding.seen.append(f"{folder}: a VQA benchmark ({path.name}: {len(data)} questions): evaluation data, "
+                                "not a source")
+            finding.evaluation.append(str(path))
+            finding.todo.append(f"{folder}: !! not turned into a source: it is an evaluation set; its question file "
+                                "is listed in preprocess.evaluation_images so near-copies of its images are removed")
+            return True
+    return False
+
+
 def coco_image_root(annotation: Path, file_names: list[str], levels: int = 3) -> Path | None:
     """The folder the COCO ``file_name``s are relative to: the JSON's folder, its parents, or a folder beside
     any of them (``annotations/x.json`` + ``imgs/...``: TBX11K, Kaggle and MMDetection layouts)."""

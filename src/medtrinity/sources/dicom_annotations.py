@@ -70,6 +70,8 @@ def segment_name(description, configured: dict[int, str]) -> str:
     if meaning and anatomic and meaning.lower() in ("mass", "lesion", "neoplasm", "tumor", "nodule"):
         meaning = f"{anatomic[0].CodeMeaning} {meaning}"
     label = str(description.get("SegmentLabel", "") or "")
+    if is_placeholder_name(label) and str(description.get("SegmentDescription", "") or "").strip():
+        label = str(description.SegmentDescription).strip()  # "Segment_1" labelled, described in words
     if meaning.lower() in GENERIC_SEGMENT_TYPES and label and not is_placeholder_name(label):
         meaning, modifier = label, ""  # Slicer's default "Tissue" type: the label the user typed says more
     name = f"{modifier} {meaning}".strip() or label or f"segment {number}"
