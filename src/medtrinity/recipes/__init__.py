@@ -121,7 +121,7 @@ def _parse(text: str, origin: str) -> Recipe:
     if unknown:
         raise ValueError(f"recipe {origin}: unknown fields {sorted(unknown)}")
     values = dict(raw)
-    from medtrinity.preprocess.labels import readable_label
+    from medtrinity.vocab.labels import readable_label
 
     # label names as every reader writes them (readable words), so a recipe and its samples agree
     values["labels"] = {int(k): readable_label(str(v)) for k, v in (raw.get("labels") or {}).items()}

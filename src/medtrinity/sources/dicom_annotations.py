@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from medtrinity.preprocess.labels import readable_label
 from medtrinity.records import SampleError
 from medtrinity.registry import require
 from medtrinity.sources.base import read_failure
 from medtrinity.sources.dicom_geometry import DicomSeries
 from medtrinity.sources.label_names import is_placeholder_name
+from medtrinity.vocab.labels import readable_label
 
 RT_SKIPPED_TYPES = frozenset({"EXTERNAL", "SUPPORT", "FIXATION", "BOLUS", "MARKER", "REGISTRATION",
                               "ISOCENTER", "CONTRAST_AGENT", "BRACHY_ACCESSORY", "BRACHY_SRC_APP"})

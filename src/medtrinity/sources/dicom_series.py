@@ -29,7 +29,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from medtrinity.preprocess.deid import case_id
-from medtrinity.preprocess.labels import is_finding, readable_label
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import require
 from medtrinity.sources.base import READERS, Reader, read_failure
@@ -40,7 +39,6 @@ from medtrinity.sources.dicom_annotations import (
     paint_seg,
     segment_name,
 )
-from medtrinity.sources.dicom_files import DICOM_MODALITY
 from medtrinity.sources.dicom_geometry import has_geometry, load_series, multiframe_file
 from medtrinity.sources.dicom_index import (
     ANNOTATION_MODALITIES,
@@ -51,6 +49,8 @@ from medtrinity.sources.dicom_index import (
     scan_headers,
 )
 from medtrinity.sources.volume import Volume, reorient_to_lps, volume_samples
+from medtrinity.vocab.labels import is_finding, readable_label
+from medtrinity.vocab.modalities import DICOM_MODALITY
 
 __all__ = ["ANNOTATION_MODALITIES", "NON_IMAGE_MODALITIES", "UNREADABLE", "DicomSeriesReader", "scan_headers",
            "segment_name"]

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from medtrinity.io.images import IMAGE_SUFFIXES, read_image, read_mask, read_mask_raw
 from medtrinity.preprocess.deid import case_id
-from medtrinity.preprocess.labels import is_finding
 from medtrinity.records import Sample, SampleError, stable_id
 from medtrinity.sources.base import READERS, Reader, expand_paths
-from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image, read_mask, read_mask_raw
 from medtrinity.sources.name_conventions import file_modality
+from medtrinity.vocab.labels import is_finding
 
 
 @READERS.register("image_masks")

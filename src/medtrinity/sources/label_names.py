@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from medtrinity.preprocess.labels import readable_label
+from medtrinity.vocab.labels import readable_label
 
 _PLACEHOLDER = re.compile(
     r"^\s*(segment|seg|roi|region|label|labels|structure|object|class|mask|overlay region|category|cls|"
