@@ -33,6 +33,10 @@ ALLOWED_METADATA_KEYS: frozenset[str] = frozenset(
         "contrast_enhanced",
         "view_position",
         "ct_phase",
+        # how a DICOM SEG without declared spatial locations (dcmqi / 3D Slicer) was placed on its series
+        "seg_placed_by",
+        "seg_max_distance_mm",
+        "seg_tolerance_mm",
     }
 )
 

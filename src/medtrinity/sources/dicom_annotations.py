@@ -31,7 +31,7 @@ class LabelCanvas:
 
     shape: tuple[int, int, int]
     regions: list[tuple[np.ndarray, str, bool]] = field(default_factory=list)  # mask, name, is_finding
-    notes: list[str] = field(default_factory=list)  # how annotations were placed, copied onto each sample
+    notes: dict[str, object] = field(default_factory=dict)  # how annotations were placed: metadata tokens
 
     def add(self, mask: np.ndarray, name: str, finding: bool) -> None:
         if mask.any():
@@ -100,7 +100,7 @@ def paint_seg(path: str, series: DicomSeries, canvas: LabelCanvas, configured: d
         raise read_failure(path, error) from error
     if not locations_declared_preserved(dataset) or not _references_instances_of(dataset, series):
         masks, note = seg_masks_by_geometry(path, dataset, series, threshold)
-        canvas.notes.append(note)
+        canvas.notes.update(note)
         for description in dataset.get("SegmentSequence", []):
             mask = masks.get(int(description.SegmentNumber))
             if mask is not None:

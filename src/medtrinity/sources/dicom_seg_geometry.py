@@ -6,7 +6,8 @@ the shared functional groups, skips empty frames, and does not declare ``Dimensi
 ``SpatialLocationsPreserved``. highdicom refuses to index such a SEG by source instance; the standard says
 the frame's position, not its source reference, places it. Here each frame is matched to the source slice
 whose plane it lies in (distance along the slice normal within half a slice), its in-plane offset is
-taken from the position (whole pixels), and the sample gets a note saying the frames were placed this way.
+taken from the position (whole pixels), and the sample's metadata says the frames were placed this way
+(``seg_placed_by: geometry``, ``seg_max_distance_mm``, ``seg_tolerance_mm``).
 This also reads a SEG whose source is an enhanced multi-frame image (no per-slice SOP instance to match).
 """
 
@@ -57,9 +58,10 @@ def _segment_frames(path: str, dataset) -> np.ndarray:
     return pixels
 
 
-def seg_masks_by_geometry(path: str, dataset, series: DicomSeries, threshold: float) -> tuple[dict[int, np.ndarray],
-                                                                                              str]:
-    """Segment number -> boolean mask on the series' ``[k, row, column]`` grid, and the note to attach.
+def seg_masks_by_geometry(path: str, dataset, series: DicomSeries, threshold: float
+                          ) -> tuple[dict[int, np.ndarray], dict[str, object]]:
+    """Segment number -> boolean mask on the series' ``[k, row, column]`` grid, and the note to attach
+    (metadata tokens: placed by geometry, the largest distance from a slice plane and the tolerance, in mm).
 
     Raises ``bad_segmentation`` naming the frame when a frame is tilted against the series, lies between or
     outside its slices, has another pixel spacing, or is offset by a fraction of a pixel.
@@ -110,9 +112,8 @@ def seg_masks_by_geometry(path: str, dataset, series: DicomSeries, threshold: fl
         plane = frames[index] >= threshold if fractional else frames[index] > 0
         mask = masks.setdefault(int(segment), np.zeros((depth, rows, columns), dtype=bool))
         _paste(mask[k], plane, int(shift[1]), int(shift[0]))
-    note = (f"DICOM SEG {path.rsplit('/', 1)[-1]}: {len(per_frame)} frames placed on their source slices by "
-            f"position and orientation (largest distance {worst_mm:.3f} mm, tolerance {slice_tolerance_mm:.2f} mm); "
-            "the SEG does not declare that spatial locations are preserved (dcmqi / 3D Slicer writer)")
+    note = {"seg_placed_by": "geometry", "seg_max_distance_mm": round(worst_mm, 3),
+            "seg_tolerance_mm": round(slice_tolerance_mm, 3)}
     return masks, note
 
 

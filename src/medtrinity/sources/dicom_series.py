@@ -172,13 +172,12 @@ class DicomSeriesReader(Reader):
             spacing_xyz_mm=series.geometry.spacing_xyz_lps(),
             labels=labels,
             intensity_unit="HU" if dicom_modality == "CT" else "",
-            metadata={**series.metadata, "format": "dicom series"},
+            metadata={**series.metadata, **canvas.notes, "format": "dicom series"},
         )
         study = str(first.get("StudyInstanceUID", "") or uid)
         for sample in volume_samples(volume, source=self.source, config=self.config, case_key=uid,
                                      source_file=item, label_names=names, modality=modality, body_part=body_part):
             sample.case_id = case_id(self.source.name, study, self.config.case_id_salt)
-            sample.notes.extend(canvas.notes)
             if coded_findings:
                 sample.finding_labels = sample.finding_labels | frozenset(
                     n for n in coded_findings if self.source.findings is None or is_finding(n, self.source.findings))

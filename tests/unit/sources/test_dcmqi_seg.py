@@ -76,7 +76,8 @@ def test_dcmqi_seg_is_read_by_geometry_voxel_for_voxel(tmp_path):
     assert np.array_equal(_mask(samples, "liver"), truth == 1)
     assert np.array_equal(_mask(samples, "gallbladder"), truth == 3)
     assert "liver neoplasm" in samples[2].finding_labels and "liver" not in samples[2].finding_labels
-    assert any("by position and orientation" in note for note in samples[2].notes)
+    assert samples[2].metadata["seg_placed_by"] == "geometry"
+    assert samples[2].metadata["seg_max_distance_mm"] == 0.0 and samples[2].metadata["seg_tolerance_mm"] == 1.5
 
 
 def test_seg_referencing_an_enhanced_multiframe_source(tmp_path):
