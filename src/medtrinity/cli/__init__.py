@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "medtrinity.cli.verify",
     "medtrinity.cli.plugins",
     "medtrinity.cli.export",
+    "medtrinity.cli.report",
 )
 # (module, attribute, name, help): sub-command groups such as ``medtrinity kb query``
 GROUP_MODULES = (
