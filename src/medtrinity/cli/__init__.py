@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "medtrinity.cli.plugins",
     "medtrinity.cli.export",
     "medtrinity.cli.report",
+    "medtrinity.cli.view",
 )
 # (module, attribute, name, help): sub-command groups such as ``medtrinity kb query``
 GROUP_MODULES = (
