@@ -238,3 +238,20 @@ def test_failed_export_leaves_previous_export_and_no_partial_folder(run_dir, tmp
         export_run(broken, "webdataset", out, overwrite=True)
     assert sorted(path.name for path in out.iterdir()) == before
     assert not list(tmp_path.glob(".wds.partial-*"))
+
+
+def test_rows_marked_reject_by_verify_need_an_explicit_qc_filter(run_dir, run_rows, tmp_path):
+    import pyarrow as pa
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    part = sorted((copy / "triplets").glob("part-*.parquet"))[0]
+    table = pq.read_table(part)
+    marked = table.column("id")[0].as_py()
+    statuses = ["reject"] + table.column("qc_status").to_pylist()[1:]
+    index = table.schema.get_field_index("qc_status")
+    pq.write_table(table.set_column(index, "qc_status", pa.array(statuses, pa.string())), part)
+    export_run(copy, "webdataset", tmp_path / "default")
+    assert marked not in {json.loads(text)["id"] for text in _jsons(tmp_path / "default")}
+    export_run(copy, "webdataset", tmp_path / "rejects", RowFilter(qc=("reject",)))
+    assert [json.loads(text)["id"] for text in _jsons(tmp_path / "rejects")] == [marked]

@@ -28,7 +28,7 @@ class RunFolderError(ValueError):
 class RowFilter:
     """Which rows an export keeps. Empty tuples keep everything."""
 
-    qc: tuple[str, ...] = ()  # QC statuses kept, e.g. ("pass",)
+    qc: tuple[str, ...] = ()  # QC statuses kept, e.g. ("pass",); empty: pass and flag (never reject)
     sources: tuple[str, ...] = ()
     modalities: tuple[str, ...] = ()
     licences: tuple[str, ...] = ()  # allow-list: a row's licence must contain one of these (case-insensitive)
@@ -39,6 +39,8 @@ class RowFilter:
         if self.honour_reviews and review is not None and review.status == "rejected":
             return False
         if self.qc and row.get("qc_status") not in self.qc:
+            return False
+        if not self.qc and row.get("qc_status") == "reject":  # marked by `medtrinity verify`; opt in with --qc
             return False
         if self.sources and row.get("source") not in self.sources:
             return False
