@@ -31,10 +31,10 @@ class StagedExport:
 
     def __init__(self, target: Path, overwrite: bool = False) -> None:
         self.target = Path(target)
-        if self.target.exists() and any(self.target.iterdir()) and not overwrite:
-            raise ExportTargetError(f"{self.target}: folder exists and is not empty (pass --overwrite to replace it)")
         if self.target.exists() and not self.target.is_dir():
             raise ExportTargetError(f"{self.target}: exists and is not a folder")
+        if self.target.exists() and any(self.target.iterdir()) and not overwrite:
+            raise ExportTargetError(f"{self.target}: folder exists and is not empty (pass --overwrite to replace it)")
         self.root = self.target.parent / f".{self.target.name}.partial-{os.getpid()}"
         self.finished = False
 
