@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from medtrinity.vocab.report_terms import report_term
+
 FINDING_WORDS: tuple[str, ...] = (
     "tumor",
     "tumour",
@@ -66,9 +68,14 @@ _SIDE_WORDS = {"left": "left", "right": "right", "l": "left", "r": "right", "lt"
 def readable_label(name: str) -> str:
     """Raw label id -> words: ``kidney_left`` -> ``left kidney``, ``Liver-Tumor`` -> ``liver tumor``.
 
-    Underscores and dashes become spaces, a side word anywhere (``rib_left_9``, ``Kidney_L``) moves
-    to the front (``left rib 9``, ``left kidney``), and abbreviations in :data:`SYNONYMS` are spelled out.
+    Names the report-term vocabulary knows take its term (``autochthon_left`` -> ``left erector
+    spinae``, ``rib_left_9`` -> ``left 9th rib``, ``vertebrae_L2`` -> ``L2 vertebra``). Otherwise
+    underscores and dashes become spaces, a side word anywhere (``Kidney_L``) moves to the front
+    (``left kidney``), and abbreviations in :data:`SYNONYMS` are spelled out.
     """
+    term = report_term(name)
+    if term is not None:
+        return term
     text = re.sub(r"(?<=[a-z])(?=[A-Z][a-z])", " ", name.strip())  # camelCase -> camel Case
     words = [word for word in re.split(r"[\s_\-]+", text.lower()) if word]
     if not words:

@@ -77,9 +77,9 @@ def test_blank_image_is_a_reject():
 @pytest.mark.parametrize(("raw", "words"), [
     ("kidney_left", "left kidney"),
     ("Kidney_L", "left kidney"),
-    ("rib_left_9", "left rib 9"),
-    ("lung_upper_lobe_right", "right lung upper lobe"),
-    ("vertebrae_T9", "vertebrae T9"),
+    ("rib_left_9", "left 9th rib"),
+    ("lung_upper_lobe_right", "right upper lobe"),
+    ("vertebrae_T9", "T9 vertebra"),
     ("GTV", "gross tumor volume"),
     ("IVC", "inferior vena cava"),
     ("LeftVentricle", "left ventricle"),

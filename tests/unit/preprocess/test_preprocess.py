@@ -60,7 +60,7 @@ def test_bad_pixels_are_sample_errors():
 def test_readable_labels_and_finding_names():
     assert readable_label("kidney_left") == "left kidney"
     assert readable_label("Liver-Tumor") == "liver tumor"
-    assert readable_label("right_lung  upper_lobe") == "right lung upper lobe"
+    assert readable_label("right_lung  upper_lobe") == "right upper lobe"
     assert is_finding("liver tumor", None) and not is_finding("liver", None)
     assert is_finding("liver", ["Liver"]) and not is_finding("liver tumor", ["liver"])
 

@@ -1,0 +1,1 @@
+"""Shared vocabularies (leaf package: imports nothing from the pipeline)."""
