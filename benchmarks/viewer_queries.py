@@ -20,8 +20,8 @@ import pyarrow.parquet as pq
 
 from medtrinity.demo import demo_config
 from medtrinity.export.parquet import write_rows
-from medtrinity.export.png import encode_png
 from medtrinity.export.reviews import append_decision
+from medtrinity.io.png import encode_png
 from medtrinity.runner import run_pipeline
 from medtrinity.schema import TRIPLET_SCHEMA
 from medtrinity.viewer.queries import RowQuery, RunQueries

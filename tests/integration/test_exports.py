@@ -21,7 +21,7 @@ from medtrinity.export.manifest import sha256_of
 from medtrinity.export.parquet import read_table
 from medtrinity.export.reviews import append_decision
 from medtrinity.export.run_rows import RowFilter
-from medtrinity.grounding.rle import decode_mask
+from medtrinity.io.rle import decode_mask
 
 from .export_runs import make_run
 

@@ -21,7 +21,7 @@ import pytest
 from medtrinity.export.formats import export_run
 from medtrinity.export.parquet import read_table
 from medtrinity.export.reviews import REVIEWS_NAME
-from medtrinity.grounding.rle import decode_mask
+from medtrinity.io.rle import decode_mask
 
 from .export_runs import make_run
 

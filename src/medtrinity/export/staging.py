@@ -11,8 +11,8 @@ import os
 import shutil
 from pathlib import Path
 
-from medtrinity.export.atomic import write_json_atomic
 from medtrinity.export.manifest import MANIFEST_NAME, sha256_of
+from medtrinity.io.atomic import write_json_atomic
 
 EXPORT_KIND = "export"
 

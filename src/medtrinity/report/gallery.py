@@ -12,9 +12,9 @@ import cv2
 import numpy as np
 import pyarrow.parquet as pq
 
-from medtrinity.export.png import encode_png
 from medtrinity.export.run_rows import triplet_parts
-from medtrinity.grounding.rle import decode_mask
+from medtrinity.io.png import encode_png
+from medtrinity.io.rle import decode_mask
 
 # BGR colours for outlines, cycling over a row's ROIs
 OUTLINE_COLOURS = ((0, 200, 255), (80, 220, 80), (255, 140, 60), (220, 80, 220), (60, 60, 255), (255, 255, 0))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
-from medtrinity.export.atomic import write_atomic
+from medtrinity.io.atomic import write_atomic
 from medtrinity.report.collect import RunReport, collect_report
 from medtrinity.report.gallery import GalleryItem, gallery_items
 from medtrinity.report.svg import bar_chart, histogram
