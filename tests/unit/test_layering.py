@@ -3,8 +3,8 @@
 Layers, lowest first: leaves (vocab, records, io, registry, config, stats, schema and the test-data
 generators), domain packages (preprocess, grounding, knowledge, generation, quality, sources), stages,
 the run folder, the run layer (pipeline, runner, executors, export, inspect, verify_run, demo), the
-readers of finished runs (report, viewer), the command line. Imports are read from the source (every ``import`` statement, also inside functions), so a lazy
-import cannot hide an upward dependency.
+readers of finished runs (report, viewer), the command line. Imports are read from the source (every
+``import`` statement, also inside functions), so a lazy import cannot hide an upward dependency.
 """
 
 from __future__ import annotations
