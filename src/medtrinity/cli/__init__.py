@@ -17,6 +17,9 @@ COMMAND_MODULES = (
     "medtrinity.cli.verify",
     "medtrinity.cli.plugins",
     "medtrinity.cli.recipes",
+    "medtrinity.cli.export",
+    "medtrinity.cli.report",
+    "medtrinity.cli.view",
 )
 # (module, attribute, name, help): sub-command groups such as ``medtrinity kb query``
 GROUP_MODULES = (
