@@ -62,3 +62,8 @@ def read_image(path: str, limits: LimitsConfig | None = None) -> np.ndarray:
 def read_mask(path: str, limits: LimitsConfig | None = None) -> np.ndarray:
     """An integer label image (0/255 binary masks become 0/1); checked first."""
     return _decoded(path, image_io.read_mask, limits)
+
+
+def read_mask_raw(path: str, limits: LimitsConfig | None = None) -> np.ndarray:
+    """The mask file's stored values (no 0/255 folding); checked first."""
+    return _decoded(path, image_io.read_mask_raw, limits)
