@@ -82,7 +82,8 @@ def check_config(config: RunConfig) -> None:
         check_source(index, source, readers)
     for module in getattr(expert_package, "_BUILT_IN", ()):  # the built-in experts register on import
         importlib.import_module(f"medtrinity.grounding.experts.{module}")
-    for index, rule in enumerate(config.grounding.experts):
+    rules = [] if isinstance(config.grounding.experts, str) else config.grounding.experts  # "auto": built-ins
+    for index, rule in enumerate(rules):
         _one_of(f"grounding.experts[{index}].name", rule.name, EXPERTS.names(), "expert")
     _register_builtins()
     _one_of("generation.backend", config.generation.backend, BACKENDS.names(), "description backend")

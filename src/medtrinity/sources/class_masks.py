@@ -91,5 +91,6 @@ class ImageClassMasksReader(Reader):
         label_map, names = masks_label_map(masks, pixels.shape, item) if masks else (None, {})
         if label_map is not None and not label_map.any():
             raise SampleError("empty_labels", f"{item}: every mask file of this image is empty")
-        yield sample_2d(self, key=image_path.name, pixels=pixels, source_file=item, case_key=image_path.stem,
+        key = self.item_key(item)  # the path under the source root: same-named images in two folders differ
+        yield sample_2d(self, key=key, pixels=pixels, source_file=item, case_key=key.rsplit(".", 1)[0],
                         label_map=label_map, names=names, metadata={"format": image_path.suffix.lstrip(".")})
