@@ -14,19 +14,8 @@ from typing import Any
 
 import numpy as np
 
-MODALITIES: tuple[str, ...] = (
-    "ct",
-    "mri",
-    "xray",
-    "ultrasound",
-    "pet",
-    "histopathology",
-    "dermoscopy",
-    "endoscopy",
-    "fundus",
-    "microscopy",
-    "other",
-)
+from medtrinity.vocab.modalities import MODALITIES  # noqa: F401  (the vocabulary's, re-exported for records users)
+from medtrinity.vocab.planes import PLANES  # noqa: F401
 
 ROI_KINDS: tuple[str, ...] = ("lesion", "organ", "structure")
 
@@ -40,7 +29,6 @@ DESCRIPTION_SECTIONS: tuple[str, ...] = (
     "relations",
 )
 
-PLANES: tuple[str, ...] = ("axial", "coronal", "sagittal", "projection", "unknown")
 
 
 def stable_id(*parts: object, length: int = 16) -> str:
@@ -178,7 +166,6 @@ class Sample:
     source_file: str = ""
     volume_stats: dict[str, dict[str, float]] = field(default_factory=dict)
     label_origins: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
     lesion_components: np.ndarray | None = None
     component_stats: dict[int, dict[str, float]] = field(default_factory=dict)
     image: np.ndarray | None = None

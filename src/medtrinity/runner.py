@@ -18,9 +18,9 @@ from pathlib import Path
 import medtrinity
 from medtrinity.config import ConfigError, RunConfig
 from medtrinity.executors import ShardOutcome, make_executor
-from medtrinity.export.atomic import remove_temporaries, write_atomic, write_json_atomic
 from medtrinity.export.manifest import MANIFEST_NAME, write_manifest
 from medtrinity.export.run_dedup import JOURNAL_NAME, deduplicate_run, journal_counts
+from medtrinity.io.atomic import remove_temporaries, write_atomic, write_json_atomic
 from medtrinity.pipeline import MARKER_FOLDER, ShardSpec, build_stages
 from medtrinity.preprocess.evaluation_sets import evaluation_hashes
 from medtrinity.quality.report import qc_summary, text_summary

@@ -11,7 +11,7 @@ import json
 
 import pyarrow as pa
 
-from medtrinity.preprocess.dedup import perceptual_hash
+from medtrinity.io.hashes import perceptual_hash
 from medtrinity.records import DESCRIPTION_SECTIONS, ROI, Reject, Sample
 
 SCHEMA_VERSION = "1"

@@ -20,9 +20,9 @@ class StageStats:
         self.rejected += 1
         self.reasons[code] = self.reasons.get(code, 0) + 1
 
-    def note(self, code: str) -> None:
+    def note(self, code: str, count: int = 1) -> None:
         """Count an event that is not a reject (for instance ``no_roi``: kept with its global description)."""
-        self.notes[code] = self.notes.get(code, 0) + 1
+        self.notes[code] = self.notes.get(code, 0) + count
 
     def to_dict(self) -> dict:
         return {

@@ -14,8 +14,8 @@ from medtrinity.config import parse_config
 from medtrinity.demo import demo_config
 from medtrinity.export.manifest import check_manifest
 from medtrinity.export.parquet import read_table
-from medtrinity.quality.verify_dir import verify_folder
 from medtrinity.runner import run_pipeline
+from medtrinity.verify_run import verify_folder
 
 from .helpers import phantom_source
 

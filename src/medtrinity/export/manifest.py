@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from medtrinity.export.atomic import write_json_atomic
+from medtrinity.io.atomic import write_json_atomic
 
 MANIFEST_NAME = "manifest.json"
 LISTED_FOLDERS = ("triplets", "rejects")

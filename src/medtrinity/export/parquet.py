@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from medtrinity.export.atomic import write_atomic
+from medtrinity.io.atomic import write_atomic
 from medtrinity.schema import REJECT_SCHEMA, TRIPLET_SCHEMA
 
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from medtrinity.export.atomic import write_json_atomic
 from medtrinity.export.parquet import write_rows
-from medtrinity.preprocess.dedup import hamming
+from medtrinity.io.atomic import write_json_atomic
+from medtrinity.io.hashes import hamming
 from medtrinity.schema import REJECT_SCHEMA, TRIPLET_SCHEMA
 
 JOURNAL_NAME = "_dedup.json"

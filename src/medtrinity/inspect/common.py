@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from medtrinity.sources.image_files import IMAGE_SUFFIXES
+from medtrinity.io.images import IMAGE_SUFFIXES
+from medtrinity.vocab.modalities import modality_from_path
 
 VOLUME_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd")
 
@@ -64,22 +65,8 @@ def _images(paths: list[Path]) -> list[Path]:
     return [p for p in paths if _ends(p, IMAGE_SUFFIXES)]
 
 
-def _modality_words(text: str) -> str | None:
-    from medtrinity.sources.nnunet import MODALITY_WORDS
-
-    lowered = text.lower()
-    for word, modality in (("ct", "ct"), ("mri", "mri"), ("mr", "mri"), ("xray", "xray"), ("x-ray", "xray"),
-                           ("cxr", "xray"), ("chest", "xray"), ("pet", "pet"), ("ultrasound", "ultrasound"),
-                           ("us", "ultrasound"), ("fundus", "fundus"), ("retina", "fundus"),
-                           ("derm", "dermoscopy"), ("isic", "dermoscopy"), ("endoscop", "endoscopy"),
-                           ("polyp", "endoscopy"), ("histo", "histopathology"), ("patholog", "histopathology")):
-        if re.search(rf"(^|[^a-z]){re.escape(word)}", lowered):
-            return MODALITY_WORDS.get(word, modality)
-    return None
-
-
 def _guess_modality(path: Path, source: dict, finding: Finding) -> None:
-    guess = _modality_words(str(path))
+    guess = modality_from_path(str(path))
     if guess:
         source["modality"] = guess
         finding.todo.append(f"{path}: modality {guess!r} was guessed from the path name: check it")

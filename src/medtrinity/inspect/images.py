@@ -18,8 +18,8 @@ from medtrinity.inspect.common import (
     _images,
     _name,
 )
-from medtrinity.preprocess.labels import readable_label
-from medtrinity.sources.image_files import IMAGE_SUFFIXES
+from medtrinity.io.images import IMAGE_SUFFIXES
+from medtrinity.vocab.labels import readable_label
 
 
 def _coco(path: Path, finding: Finding, name: str | None = None) -> bool:

@@ -17,7 +17,7 @@ from medtrinity.inspect.common import (
     _name,
     _name_labels,
 )
-from medtrinity.preprocess.labels import readable_label
+from medtrinity.vocab.labels import readable_label
 
 
 def _nnunet(folder: Path, finding: Finding) -> bool:
@@ -44,8 +44,8 @@ def _nnunet(folder: Path, finding: Finding) -> bool:
 
 
 def _dicom(folder: Path, finding: Finding) -> bool:
-    from medtrinity.sources.dicom_files import DICOM_MODALITY
     from medtrinity.sources.dicom_series import NON_IMAGE_MODALITIES, UNREADABLE, scan_headers
+    from medtrinity.vocab.modalities import DICOM_MODALITY
 
     headers = scan_headers(str(folder))
     if not headers:

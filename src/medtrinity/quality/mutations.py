@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from medtrinity.generation.vocabulary import MODALITY_NAMES, NUMBER_WORDS, number_word, regions_of
-from medtrinity.grounding.measure import INTENSITY_WORDS
 from medtrinity.quality.facts import SampleFacts
+from medtrinity.vocab.modalities import INTENSITY_WORDS, MODALITY_NAMES
+from medtrinity.vocab.regions import regions_of
+from medtrinity.vocab.words import NUMBER_WORDS, number_word
 
 Mutation = Callable[[str, SampleFacts, int], "str | None"]
 

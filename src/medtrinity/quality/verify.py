@@ -33,16 +33,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from medtrinity.generation.vocabulary import (
-    BODY_REGION_TERMS,
-    MODALITY_CLAIMS,
-    NUMBER_WORDS,
-    regions_compatible,
-    regions_of,
-)
-from medtrinity.grounding.measure import INTENSITY_WORDS
 from medtrinity.quality.facts import RegionFacts, SampleFacts
 from medtrinity.records import QC, QCIssue, Sample
+from medtrinity.vocab.modalities import INTENSITY_WORDS, MODALITY_CLAIMS
+from medtrinity.vocab.regions import BODY_REGION_TERMS, regions_compatible, regions_of
+from medtrinity.vocab.words import NUMBER_WORDS
 
 ISSUE_CODES: tuple[str, ...] = (
     "modality_mismatch", "body_part_mismatch", "organ_mismatch", "side_mismatch", "position_mismatch",

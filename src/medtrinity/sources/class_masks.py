@@ -12,10 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
+from medtrinity.io.images import IMAGE_SUFFIXES, read_image, read_mask
 from medtrinity.records import Sample, SampleError
 from medtrinity.sources.base import READERS, Reader, expand_paths
 from medtrinity.sources.common2d import masks_label_map, sample_2d
-from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image, read_mask
 
 DEFAULT_PATTERN = "{stem}_{label}_{instance}.png"
 

@@ -11,11 +11,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-from medtrinity.preprocess.labels import is_no_finding
+from medtrinity.io.images import IMAGE_SUFFIXES, read_image
 from medtrinity.records import Sample, SampleError
 from medtrinity.sources.base import READERS, Reader, expand_paths
 from medtrinity.sources.common2d import Box, boxes_label_map, cached_by_file, check_box, read_table, sample_2d
-from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image
+from medtrinity.vocab.labels import is_no_finding
 
 
 def _column(rows: list[dict[str, str]], wanted, fallbacks: tuple[str, ...], table: str) -> str:

@@ -12,9 +12,9 @@ import cv2
 import numpy as np
 
 from medtrinity.preprocess.deid import allowed_metadata, case_id
-from medtrinity.preprocess.labels import is_finding, readable_label
 from medtrinity.records import Sample, SampleError, stable_id
 from medtrinity.sources.base import Reader
+from medtrinity.vocab.labels import is_finding, readable_label
 
 Box = tuple[float, float, float, float]
 

@@ -13,27 +13,11 @@ import cv2
 import numpy as np
 
 from medtrinity.preprocess.deid import allowed_metadata, case_id
-from medtrinity.preprocess.labels import is_finding, readable_label
 from medtrinity.records import Sample, SampleError, stable_id
 from medtrinity.registry import require
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure
-
-DICOM_MODALITY = {
-    "CT": "ct",
-    "MR": "mri",
-    "CR": "xray",
-    "DX": "xray",
-    "MG": "xray",
-    "RF": "xray",
-    "XA": "xray",
-    "US": "ultrasound",
-    "PT": "pet",
-    "NM": "pet",
-    "SM": "histopathology",
-    "ES": "endoscopy",
-    "OP": "fundus",
-    "XC": "dermoscopy",
-}
+from medtrinity.vocab.labels import is_finding, readable_label
+from medtrinity.vocab.modalities import DICOM_MODALITY
 
 _AXIS_LETTERS = (("L", "R"), ("P", "A"), ("S", "I"))
 

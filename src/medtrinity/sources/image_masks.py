@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from medtrinity.io.images import IMAGE_SUFFIXES, read_image, read_mask
 from medtrinity.preprocess.deid import case_id
-from medtrinity.preprocess.labels import is_finding
 from medtrinity.records import Sample, SampleError, stable_id
 from medtrinity.sources.base import READERS, Reader, expand_paths
-from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image, read_mask
+from medtrinity.vocab.labels import is_finding
 
 
 @READERS.register("image_masks")

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from medtrinity.export.atomic import write_json_atomic
 from medtrinity.export.manifest import MANIFEST_NAME, write_manifest
 from medtrinity.export.parquet import write_rows
+from medtrinity.io.atomic import write_json_atomic
 from medtrinity.quality.verify import VerifyOptions, verify_row
 from medtrinity.schema import TRIPLET_SCHEMA
 
