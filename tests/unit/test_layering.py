@@ -2,8 +2,8 @@
 
 Layers, lowest first: leaves (vocab, records, io, registry, config, stats, schema and the test-data
 generators), domain packages (preprocess, grounding, knowledge, generation, quality, sources), stages,
-the run layer (pipeline, runner, run_folder, executors, export, inspect, verify_run, demo), the command
-line. Imports are read from the source (every ``import`` statement, also inside functions), so a lazy
+the run folder, the run layer (pipeline, runner, executors, export, inspect, verify_run, demo), the
+command line. Imports are read from the source (every ``import`` statement, also inside functions), so a lazy
 import cannot hide an upward dependency.
 """
 
@@ -26,9 +26,10 @@ RANKS: dict[str, int] = {
     "schema": 3,
     "preprocess": 10, "grounding": 10, "knowledge": 10, "generation": 10, "quality": 10, "sources": 10,
     "stages": 20,
+    "run_folder": 25,
     "pipeline": 30,
-    "executors": 31, "run_folder": 31,
-    "runner": 32, "export": 29, "verify_run": 32, "inspect": 32, "demo": 32, "evaluation": 32,
+    "executors": 31, "export": 31,
+    "runner": 32, "verify_run": 32, "inspect": 32, "demo": 32, "evaluation": 32,
     "progress": 40,
     "cli": 50, "__main__": 51, "__init__": 0,
 }

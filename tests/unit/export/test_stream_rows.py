@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from medtrinity.export.parquet import ROW_GROUP_ROWS, stream_rows, write_rows
+from medtrinity.io.parquet import ROW_GROUP_ROWS, stream_rows, write_rows
 
 SCHEMA = pa.schema([("sample_id", pa.string()), ("image_png", pa.binary()), ("n", pa.int64())])
 
