@@ -9,7 +9,9 @@ a rerun writes the same text. Prompt, parsing and the repair-once rule are those
 
 Options: ``model`` (required: a local folder or hub name), ``batch_size`` (8), ``max_new_tokens``
 (512), ``device`` (``auto``: cuda when available, else cpu), ``dtype`` (``auto``: bfloat16 on
-cuda, float32 on cpu), ``images`` (``[overlay]``), ``prompt_version``, ``trust_remote_code`` (false).
+cuda, float32 on cpu), ``images`` (``[overlay]``), ``prompt_version``, ``trust_remote_code`` (false),
+``generate`` (extra keyword arguments for ``generate``, e.g. ``{min_new_tokens: 256}`` for fixed-length
+throughput measurements).
 Install: ``pip install 'medtrinity[transformers]'`` (keeps torch pinned to a CPU-or-CUDA build you choose).
 """
 
@@ -115,7 +117,8 @@ class TransformersBackend(LocalModelBackend):
                                                    return_dict=True, return_tensors="pt", padding=True)
             inputs = inputs.to(device)
             with self.torch.inference_mode():
-                output = network.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
+                output = network.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False,
+                                          **dict(self.options.get("generate", {})))
             new_tokens = output[:, inputs["input_ids"].shape[1]:]
             replies.extend(processor.batch_decode(new_tokens, skip_special_tokens=True))
         return replies
