@@ -1,7 +1,8 @@
 """Ray at cluster scale on this machine: a head and three worker nodes (``ray.cluster_utils.Cluster``,
 all on 127.0.0.1). Shards spread over the nodes, one node is killed while shards run, the run
-completes (Ray retries the lost task elsewhere, or the resume runs what has no marker) and the
-rows equal a local run's, byte for byte."""
+completes on resume (Ray's own retry is switched off here so that the lost shard fails and the
+second run redoes exactly the shards without a marker) and the rows equal a local run's, byte for
+byte."""
 
 from __future__ import annotations
 
@@ -42,6 +43,10 @@ def _ct_cases(shared_data, folder):
 def test_shards_spread_over_nodes_survive_a_killed_node_and_equal_a_local_run(shared_data, tmp_path, monkeypatch):
     from ray.cluster_utils import Cluster
 
+    from medtrinity.executors.ray import RayExecutor
+
+    monkeypatch.setattr(RayExecutor, "max_retries", 0)  # a shard lost with its node fails: the resume redoes it
+
     config = load_config(write_config(tmp_path / "run.yaml", [_ct_cases(shared_data, tmp_path / "in")]))
     local = tmp_path / "local"
     assert run_pipeline(config, local, executor="local", workers=1).complete
@@ -68,6 +73,8 @@ def test_shards_spread_over_nodes_survive_a_killed_node_and_equal_a_local_run(sh
         first = run_pipeline(config, out, executor="ray", ray_address=cluster.address,
                              on_shard_done=kill_a_busy_node)
         assert killed and len(outcomes) == CASES
+        assert all("node" in error.lower() or "died" in error.lower() or "worker" in error.lower()
+                   for error in first.failed.values())  # only the killed node's shard may fail
         done_first = [o for o in outcomes if o.error is None]
         assert len({o.node for o in done_first}) >= 2  # shards ran on more than one node
         second = run_pipeline(config, out, executor="ray", ray_address=cluster.address)  # resume

@@ -35,6 +35,8 @@ def _execute_on_node(spec: dict, config: dict, out_dir: str) -> tuple[dict, str]
 class RayExecutor(Executor):
     """Shards as Ray tasks (one CPU each); outcomes are yielded as tasks finish."""
 
+    max_retries = 1  # a task whose worker or node dies runs once more elsewhere; what still fails is resumed
+
     def map(self, specs: list[dict], config: dict, out_dir: str) -> Iterator[ShardOutcome]:
         ray = _import_ray_loopback()
         temp_dir = None
@@ -57,7 +59,7 @@ class RayExecutor(Executor):
             # SPREAD: shards go round the nodes (I/O and memory spread too); a task whose node dies is
             # retried once elsewhere. Only the shard spec (item paths), the config dict and the output
             # path travel through the object store; each worker reads its own inputs.
-            task = ray.remote(num_cpus=1, max_retries=1, scheduling_strategy="SPREAD")(_execute_on_node)
+            task = ray.remote(num_cpus=1, max_retries=self.max_retries, scheduling_strategy="SPREAD")(_execute_on_node)
             pending = {task.remote(spec, config, out_dir): spec["index"] for spec in specs}
             while pending:
                 done, _ = ray.wait(list(pending), num_returns=1)
