@@ -98,6 +98,8 @@ def _measure_shape(roi: ROI, mask: np.ndarray, spacing_mm) -> None:
     diameter = measure.largest_diameter_mm(mask, spacing_mm)
     roi.largest_diameter_mm = None if diameter is None else round(diameter, 2)
     perpendicular = measure.perpendicular_diameter_mm(mask, spacing_mm)
+    if perpendicular is not None and diameter is not None:
+        perpendicular = min(perpendicular, diameter)  # the short axis never exceeds the long one (disc: equal)
     roi.perpendicular_diameter_mm = None if perpendicular is None else round(perpendicular, 2)
     circularity, solidity, eccentricity = measure.shape_metrics(mask)
     roi.circularity, roi.solidity, roi.eccentricity = round(circularity, 3), round(solidity, 3), round(eccentricity, 3)
@@ -228,6 +230,27 @@ def _place_in_anatomy(
     roi.neighbours = sorted(name for name, share in near.items() if share >= 0.02 and name != roi.containing_organ)
 
 
+def _measure_pieces(roi: ROI, sample: Sample, binary: np.ndarray, settings: GroundingConfig,
+                    center_xy: tuple[float, float]) -> None:
+    """An organ label in several pieces: diameters and side of the largest piece, the count in ``pieces``.
+
+    A colon in three segments is not one 236 mm structure: its extent across the gaps is no size
+    of anything. The side is the largest piece's, or '' when the pieces lie on both sides.
+    """
+    pieces = _components(binary, settings.min_area_px)
+    roi.pieces = max(1, len(pieces))
+    if len(pieces) < 2:
+        return
+    largest_mask, box, _area, centroid = max(pieces, key=lambda piece: piece[2])
+    x0, y0, x1, y1 = box
+    _measure_shape(roi, largest_mask[y0:y1, x0:x1], sample.spacing_mm)
+    width = binary.shape[1]
+    sides = {measure.patient_side(c[0], center_xy[0], width, sample.patient_orientation[0]) for *_, c in pieces}
+    sides.discard("midline")
+    roi.patient_side = "" if len(sides) > 1 else measure.patient_side(
+        centroid[0], center_xy[0], width, sample.patient_orientation[0])
+
+
 def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
     """Fill ``sample.rois`` (findings, or the largest organs when there is none) and ``context_rois``."""
     sample.rois = []
@@ -254,6 +277,8 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
             roi.label_value = value
             roi.instance = instance
             roi.count_same_label = len(parts)
+            if kind == "organ":
+                _measure_pieces(roi, sample, binary, settings, center_xy)
             (findings if kind == "lesion" else organs).append(roi)
     organs.sort(key=lambda roi: (-roi.area_px, roi.label))
     sample.context_rois = organs

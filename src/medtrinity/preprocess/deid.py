@@ -27,6 +27,12 @@ ALLOWED_METADATA_KEYS: frozenset[str] = frozenset(
         "voxel_spacing_mm",
         "volume_shape",
         "format",
+        # acquisition facts (tokens only, never header text): stated in the modality sentence
+        "mr_sequence",
+        "fat_saturated",
+        "contrast_enhanced",
+        "view_position",
+        "ct_phase",
     }
 )
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from medtrinity.generation.vocabulary import MODALITY_NAMES, NUMBER_WORDS, number_word, regions_of
 from medtrinity.grounding.measure import INTENSITY_WORDS
 from medtrinity.quality.facts import SampleFacts
+from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, MODEL_MISTAKES
 
 Mutation = Callable[[str, SampleFacts, int], "str | None"]
 
@@ -68,6 +69,9 @@ SIZE_FACTORS = (2.0, 0.5, 3.0, 0.4)
 def wrong_size(text: str, facts: SampleFacts, seed: int) -> str | None:
     """Every diameter in mm multiplied by a factor (2, 0.5, 3 or 0.4, chosen by the seed)."""
     factor = SIZE_FACTORS[seed % len(SIZE_FACTORS)]
+    sizes = [float(match.group(1)) for match in _MM.finditer(text)]
+    if sizes and min(sizes) * abs(1 - factor) <= 3.0:
+        factor = 3.0  # a change inside the verifier's absolute tolerance (1.5 mm) would plant no error
 
     def scale(match: re.Match) -> str:
         first = f"{float(match.group(1)) * factor:.1f}"
@@ -129,7 +133,7 @@ def wrong_organ(text: str, facts: SampleFacts, seed: int) -> str | None:
         if roi.containing_organ:
             organ = re.escape(roi.containing_organ)
             other = "kidney" if "kidney" not in roi.containing_organ and "kidney" not in roi.neighbours else "lung"
-            pattern = re.compile(rf"((?:within|contained in|inside) the (?:[a-z-]+ ){{0,4}}?){organ}\b")
+            pattern = re.compile(rf"((?:within|contained in|inside|located in|situated in|sits in) the (?:[a-z-]+ ){{0,4}}?){organ}\b")
             mutated = pattern.sub(lambda m, other=other: f"{m.group(1)}{other}", text)
             if mutated != text:
                 return mutated
@@ -157,6 +161,10 @@ EXPECTED_CODES: dict[str, set[str]] = {
     "position": {"position_mismatch"},
     "organ": {"organ_mismatch", "body_part_mismatch"},
 }
+
+
+MUTATIONS.update(MODEL_MISTAKES)
+EXPECTED_CODES.update(MODEL_MISTAKE_CODES)
 
 
 def run_mutation_set(cases: list[tuple[str, str, SampleFacts]], verify_text) -> dict:

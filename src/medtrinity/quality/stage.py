@@ -1,6 +1,7 @@
 """The verify stage: faithfulness checks on every description, the optional judge, and QC notes.
 
-A pass or a flag keeps the row; a flag and each issue code are counted as stage notes
+A row with nothing grounded is a ``no_content`` reject unless ``quality.keep_no_content``. A pass or a flag
+keeps the row; a flag and each issue code are counted as stage notes
 (``qc_flag``, ``qc_issue:<code>``), so ``stats.json`` counts flagged rows too. A reject raises
 :class:`~medtrinity.records.SampleError` with the first issue's code: the sample goes to rejects.
 With the judge on, the stage takes batches so the judge's requests run concurrently.
@@ -35,6 +36,10 @@ class VerifyStage:
     def check(self, sample: Sample) -> Sample:
         """Verify one sample: flag notes, or a SampleError for a reject."""
         sample.qc = verify(sample, self.settings.on_contradiction, self.options)
+        codes = {issue.code for issue in sample.qc.issues}
+        if "no_content" in codes and not self.settings.keep_no_content:
+            raise SampleError("no_content", "nothing was grounded in this image (no region, no label, no measured "
+                                            "organ); set quality.keep_no_content to keep such rows")
         if sample.qc.status == "reject":
             problems = "; ".join(f"{issue.code}: {issue.message}" for issue in sample.qc.issues)
             raise SampleError(sample.qc.issues[0].code if sample.qc.issues else "qc_reject", problems)
