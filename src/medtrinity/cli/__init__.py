@@ -20,6 +20,7 @@ COMMAND_MODULES = (
 # (module, attribute, name, help): sub-command groups such as ``medtrinity kb query``
 GROUP_MODULES = (
     ("medtrinity.knowledge.cli", "kb_app", "kb", "Build, query and inspect knowledge bases."),
+    ("medtrinity.cli.vqa", "vqa_app", "vqa", "VQA pairs from measured facts, the VQA scorer, LLaVA export."),
 )
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,

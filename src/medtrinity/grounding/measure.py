@@ -5,6 +5,8 @@ Pure functions over arrays, so each can be checked against a phantom with known 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -12,7 +14,33 @@ _OPPOSITE = {"L": "R", "R": "L", "A": "P", "P": "A", "S": "I", "I": "S"}
 _SIDE_WORD = {"L": "left", "R": "right"}
 
 
-def largest_diameter_mm(mask: np.ndarray, spacing_mm: tuple[float, float] | None) -> float | None:
+@dataclass(frozen=True)
+class Outline:
+    """A region's boundary, traced once and shared by every shape measure of that region."""
+
+    contours: tuple[np.ndarray, ...]
+    hull_px: np.ndarray  # convex hull of the boundary pixel centres, (x, y) float64
+
+
+def trace_outline(mask: np.ndarray) -> Outline:
+    """Outer contours and convex hull of a binary region (one ``findContours``, one ``convexHull``)."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    centres = np.concatenate([contour.reshape(-1, 2) for contour in contours]).astype(np.float32)
+    hull = cv2.convexHull(centres).reshape(-1, 2).astype(np.float64)
+    return Outline(tuple(contours), hull)
+
+
+def _longest_chord(outline: Outline, spacing: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """(length in mm, vector between its ends in mm, hull in mm) of the longest chord of the hull."""
+    hull_mm = outline.hull_px * spacing
+    differences = hull_mm[:, None, :] - hull_mm[None, :, :]
+    distances = np.sqrt((differences**2).sum(axis=2))
+    first, second = np.unravel_index(int(np.argmax(distances)), distances.shape)
+    return float(distances[first, second]), differences[first, second], hull_mm
+
+
+def largest_diameter_mm(mask: np.ndarray, spacing_mm: tuple[float, float] | None,
+                        outline: Outline | None = None) -> float | None:
     """Longest distance across the region (Feret diameter) in mm.
 
     Measured between the farthest boundary pixel centres plus half a pixel along that
@@ -21,18 +49,11 @@ def largest_diameter_mm(mask: np.ndarray, spacing_mm: tuple[float, float] | None
     """
     if spacing_mm is None or not mask.any():
         return None
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    centres = np.concatenate([contour.reshape(-1, 2) for contour in contours]).astype(np.float32)
-    hull = cv2.convexHull(centres).reshape(-1, 2).astype(np.float64)
     spacing = np.asarray(spacing_mm, dtype=np.float64)
-    hull_mm = hull * spacing
-    differences = hull_mm[:, None, :] - hull_mm[None, :, :]
-    distances = np.sqrt((differences**2).sum(axis=2))
-    first, second = np.unravel_index(int(np.argmax(distances)), distances.shape)
-    longest = float(distances[first, second])
+    longest, vector, _ = _longest_chord(outline or trace_outline(mask), spacing)
     if longest == 0.0:
         return float(spacing.mean())
-    direction = np.abs(differences[first, second]) / longest
+    direction = np.abs(vector) / longest
     return longest + 0.5 * float(direction @ spacing)
 
 
@@ -105,12 +126,8 @@ def texture_word(sd: float, mean: float, unit: str, sd_limit_hu: float, cv_limit
     return "heterogeneous" if sd > cv_limit * max(abs(mean), 1e-6) else "homogeneous"
 
 
-def _boundary_points(mask: np.ndarray) -> np.ndarray:
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    return np.concatenate([contour.reshape(-1, 2) for contour in contours]).astype(np.float64)
-
-
-def perpendicular_diameter_mm(mask: np.ndarray, spacing_mm: tuple[float, float] | None) -> float | None:
+def perpendicular_diameter_mm(mask: np.ndarray, spacing_mm: tuple[float, float] | None,
+                               outline: Outline | None = None) -> float | None:
     """Width of the region at right angles to its largest diameter, in mm (the 'short axis').
 
     The extent of the boundary pixel centres projected on the perpendicular direction, plus
@@ -119,41 +136,40 @@ def perpendicular_diameter_mm(mask: np.ndarray, spacing_mm: tuple[float, float] 
     if spacing_mm is None or not mask.any():
         return None
     spacing = np.asarray(spacing_mm, dtype=np.float64)
-    points_mm = _boundary_points(mask) * spacing
-    hull = cv2.convexHull(points_mm.astype(np.float32)).reshape(-1, 2).astype(np.float64)
-    differences = hull[:, None, :] - hull[None, :, :]
-    distances = np.sqrt((differences**2).sum(axis=2))
-    first, second = np.unravel_index(int(np.argmax(distances)), distances.shape)
-    if distances[first, second] == 0.0:
+    longest, vector, hull_mm = _longest_chord(outline or trace_outline(mask), spacing)
+    if longest == 0.0:
         return float(spacing.mean())
-    along = differences[first, second] / distances[first, second]
+    along = vector / longest
     across = np.array([-along[1], along[0]])
-    projected = hull @ across
+    projected = hull_mm @ across
     footprint = float(np.hypot(across[0] * spacing[0], across[1] * spacing[1]))
     return float(projected.max() - projected.min()) + footprint
 
 
-def shape_metrics(mask: np.ndarray) -> tuple[float, float, float]:
+_EDGE_MIDPOINTS = np.array([[0.5, 0.0], [-0.5, 0.0], [0.0, 0.5], [0.0, -0.5]])
+
+
+def shape_metrics(mask: np.ndarray, outline: Outline | None = None) -> tuple[float, float, float]:
     """(circularity, solidity, eccentricity) of a region, each in 0..1.
 
     Circularity 4*pi*area/perimeter^2 (1 for a disc, lower for elongated or ragged outlines);
     solidity area over the area of the convex hull of the boundary pixels' edge midpoints (near 1
-    for convex shapes, also small digitised discs);
+    for convex shapes, also small digitised discs; the hull of the centres' hull corners moved to
+    their edge midpoints is the same polygon, at the cost of the corners only);
     eccentricity of the ellipse with the same second moments (0 round, towards 1 elongated).
     """
-    area = float(mask.sum())
-    centres = _boundary_points(mask)
-    edge_midpoints = np.array([[0.5, 0.0], [-0.5, 0.0], [0.0, 0.5], [0.0, -0.5]])
-    hull = cv2.convexHull((centres[:, None, :] + edge_midpoints[None, :, :]).reshape(-1, 2).astype(np.float32))
-    hull_area = float(cv2.contourArea(hull))
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    perimeter = sum(cv2.arcLength(contour, True) for contour in contours) + np.pi
+    outline = outline or trace_outline(mask)
+    area = float(np.count_nonzero(mask))
+    corners = (outline.hull_px[:, None, :] + _EDGE_MIDPOINTS[None, :, :]).reshape(-1, 2).astype(np.float32)
+    hull_area = float(cv2.contourArea(cv2.convexHull(corners)))
+    perimeter = sum(cv2.arcLength(contour, True) for contour in outline.contours) + np.pi
     circularity = min(1.0, 4.0 * np.pi * area / perimeter**2)
     solidity = min(1.0, area / hull_area) if hull_area > 0 else 1.0
-    ys, xs = np.nonzero(mask)
-    if xs.size < 3:
+    if area < 3:
         return circularity, solidity, 0.0
-    eigen = np.sort(np.linalg.eigvalsh(np.cov(np.vstack([xs, ys]).astype(np.float64))))
+    moments = cv2.moments(mask.astype(np.uint8), binaryImage=True)  # central moments: the covariance, unscaled
+    eigen = np.sort(np.linalg.eigvalsh(np.array([[moments["mu20"], moments["mu11"]],
+                                                 [moments["mu11"], moments["mu02"]]])))
     eccentricity = float(np.sqrt(max(0.0, 1.0 - eigen[0] / eigen[1]))) if eigen[1] > 0 else 0.0
     return float(circularity), float(solidity), eccentricity
 
@@ -234,15 +250,17 @@ _DIRECTION_WORD = {"A": "anterior", "P": "posterior", "S": "superior", "I": "inf
 
 
 def body_center_xy(pixels: np.ndarray, intensity_unit: str) -> tuple[float, float]:
-    """Centre of the body outline's box on CT (> -500 HU), else the image centre, in pixels."""
+    """Centre of the body outline's box on CT (> -500 HU), else the image centre, in pixels.
+
+    The body is the largest outer outline (one contour trace, far cheaper than labelling components).
+    """
     if intensity_unit == "HU" and pixels.ndim == 2:
         body = (pixels > -500).astype(np.uint8)
-        count, _labels, stats, _ = cv2.connectedComponentsWithStats(body, connectivity=8)
-        if count > 1:
-            largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-            x = stats[largest, cv2.CC_STAT_LEFT] + stats[largest, cv2.CC_STAT_WIDTH] / 2.0
-            y = stats[largest, cv2.CC_STAT_TOP] + stats[largest, cv2.CC_STAT_HEIGHT] / 2.0
-            return float(x), float(y)
+        contours, _ = cv2.findContours(body, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        if contours:
+            largest = max(contours, key=lambda contour: (cv2.contourArea(contour), len(contour)))
+            x, y, width, height = cv2.boundingRect(largest)
+            return float(x + width / 2.0), float(y + height / 2.0)
     return pixels.shape[1] / 2.0, pixels.shape[0] / 2.0
 
 

@@ -9,38 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from medtrinity.config import GroundingConfig
 from medtrinity.grounding import measure
 from medtrinity.grounding.anatomy import organ_part
-from medtrinity.grounding.rle import encode_mask
+from medtrinity.grounding.regions import LabelExtent, Region, box_slices, component_regions, label_extents, whole_region
+from medtrinity.grounding.rle import encode_window
 from medtrinity.records import ROI, Sample
-
-Component = tuple[np.ndarray, tuple[int, int, int, int], int, tuple[float, float]]
-
-
-def _components(binary: np.ndarray, min_area_px: int) -> list[Component]:
-    count, labels, stats, centroids = cv2.connectedComponentsWithStats(binary.astype(np.uint8), connectivity=8)
-    found = []
-    for index in range(1, count):
-        area = int(stats[index, cv2.CC_STAT_AREA])
-        if area < min_area_px:
-            continue
-        x, y = int(stats[index, cv2.CC_STAT_LEFT]), int(stats[index, cv2.CC_STAT_TOP])
-        box = (x, y, x + int(stats[index, cv2.CC_STAT_WIDTH]), y + int(stats[index, cv2.CC_STAT_HEIGHT]))
-        centroid = (round(float(centroids[index][0]), 2), round(float(centroids[index][1]), 2))
-        found.append((labels == index, box, area, centroid))
-    return found
-
-
-def _whole(binary: np.ndarray, area: int) -> Component:
-    """An anatomy label as one region (organs are context: their pieces are not counted separately)."""
-    x, y, w, h = cv2.boundingRect(binary.astype(np.uint8))
-    moments = cv2.moments(binary.astype(np.uint8), binaryImage=True)
-    centroid = (round(moments["m10"] / moments["m00"], 2), round(moments["m01"] / moments["m00"], 2))
-    return binary, (x, y, x + w, y + h), area, centroid
 
 
 def _share_by_label(
@@ -49,12 +25,13 @@ def _share_by_label(
     values = label_map[where]
     if values.size == 0:
         return {}
+    counts = np.bincount(values.ravel().astype(np.int64))
     shares: dict[str, float] = {}
-    for value, count in zip(*np.unique(values, return_counts=True), strict=True):
-        name = names.get(int(value))
+    for value in np.flatnonzero(counts).tolist():
+        name = names.get(value)
         if value == 0 or name is None or name in exclude:
             continue
-        shares[name] = count / values.size
+        shares[name] = counts[value] / values.size
     return shares
 
 
@@ -79,29 +56,34 @@ class Window:
     label_map: np.ndarray | None
     findings: np.ndarray | None
     components: np.ndarray | None
+    origin_yx: tuple[int, int]
 
 
-def crop_window(sample: Sample, mask: np.ndarray, box, findings: np.ndarray | None, pad_px: int) -> Window:
-    height, width = mask.shape
-    x0, y0, x1, y1 = box
-    rows = slice(max(0, y0 - pad_px), min(height, y1 + pad_px))
-    columns = slice(max(0, x0 - pad_px), min(width, x1 + pad_px))
+def crop_window(sample: Sample, region: Region, findings: np.ndarray | None, pad_px: int) -> Window:
+    """The region's box grown by ``pad_px`` (inside the image), with the region's mask placed in it."""
+    height, width = sample.pixels.shape[:2]
+    x0, y0, x1, y1 = region.box
+    top, left = max(0, y0 - pad_px), max(0, x0 - pad_px)
+    rows, columns = slice(top, min(height, y1 + pad_px)), slice(left, min(width, x1 + pad_px))
+    mask = np.zeros((rows.stop - top, columns.stop - left), dtype=bool)
+    mask[y0 - top:y1 - top, x0 - left:x1 - left] = region.mask
 
     def cut(array):
         return None if array is None else array[rows, columns]
 
-    return Window(mask[rows, columns], sample.pixels[rows, columns], cut(sample.label_map), cut(findings),
-                  cut(sample.lesion_components))
+    return Window(mask, sample.pixels[rows, columns], cut(sample.label_map), cut(findings),
+                  cut(sample.lesion_components), (top, left))
 
 
 def _measure_shape(roi: ROI, mask: np.ndarray, spacing_mm) -> None:
-    diameter = measure.largest_diameter_mm(mask, spacing_mm)
+    outline = measure.trace_outline(mask)  # traced once for the three shape measures
+    diameter = measure.largest_diameter_mm(mask, spacing_mm, outline)
     roi.largest_diameter_mm = None if diameter is None else round(diameter, 2)
-    perpendicular = measure.perpendicular_diameter_mm(mask, spacing_mm)
+    perpendicular = measure.perpendicular_diameter_mm(mask, spacing_mm, outline)
     if perpendicular is not None and diameter is not None:
         perpendicular = min(perpendicular, diameter)  # the short axis never exceeds the long one (disc: equal)
     roi.perpendicular_diameter_mm = None if perpendicular is None else round(perpendicular, 2)
-    circularity, solidity, eccentricity = measure.shape_metrics(mask)
+    circularity, solidity, eccentricity = measure.shape_metrics(mask, outline)
     roi.circularity, roi.solidity, roi.eccentricity = round(circularity, 3), round(solidity, 3), round(eccentricity, 3)
     roi.shape = measure.shape_word(solidity, eccentricity)
 
@@ -160,12 +142,9 @@ def _reach_px(sample: Sample, settings: GroundingConfig) -> int:
 
 def measure_roi(
     sample: Sample,
-    mask: np.ndarray,
+    region: Region,
     label: str,
     kind: str,
-    box,
-    area_px: int,
-    centroid,
     settings: GroundingConfig,
     body_center_xy: tuple[float, float],
     findings: np.ndarray | None = None,
@@ -173,23 +152,24 @@ def measure_roi(
     """Every per-region fact the description may state, computed from the pixels.
 
     The measures run on a window around the region (the rings they draw fit inside it), so the
-    cost follows the region's size, not the image's.
+    cost follows the region's size, not the image's; the mask is run-length encoded from it too.
     """
-    height, width = mask.shape
+    height, width = sample.pixels.shape[:2]
+    pad = max(settings.surround_ring_px, 6, _reach_px(sample, settings)) + 2
+    window = crop_window(sample, region, findings, pad)
+    centroid = region.centroid_xy
     roi = ROI(
         label=label,
         kind=kind,
-        bbox_xyxy=box,
-        mask_rle=encode_mask(mask),
-        area_px=area_px,
-        area_mm2=_area_mm2(area_px, sample.spacing_mm),
+        bbox_xyxy=region.box,
+        mask_rle=encode_window(window.mask, window.origin_yx, (height, width)),
+        area_px=region.area_px,
+        area_mm2=_area_mm2(region.area_px, sample.spacing_mm),
         centroid_xy=centroid,
         region=measure.image_region(centroid, width, height),
         intensity_unit=sample.intensity_unit,
         origin=sample.label_origins.get(label, "provided"),
     )
-    pad = max(settings.surround_ring_px, 6, _reach_px(sample, settings)) + 2
-    window = crop_window(sample, mask, box, findings, pad)
     _measure_shape(roi, window.mask, sample.spacing_mm)
     roi.patient_side = measure.patient_side(centroid[0], body_center_xy[0], width, sample.patient_orientation[0])
     roi.patient_direction = measure.patient_directions(
@@ -198,7 +178,7 @@ def measure_roi(
     if sample.pixels.ndim in (2, 3):
         _measure_intensity(roi, sample, window, settings)
     if sample.label_map is not None:
-        _place_in_anatomy(roi, sample, window, settings, mask)
+        _place_in_anatomy(roi, sample, window, settings, region)
     if kind == "lesion":
         _lesion_3d(roi, sample, window)
     if roi.volume_ml is None and label in sample.volume_stats:
@@ -209,9 +189,7 @@ def measure_roi(
     return roi
 
 
-def _place_in_anatomy(
-    roi: ROI, sample: Sample, window: Window, settings: GroundingConfig, full_mask: np.ndarray
-) -> None:
+def _place_in_anatomy(roi: ROI, sample: Sample, window: Window, settings: GroundingConfig, region: Region) -> None:
     anatomy_names = {name for name in sample.label_names.values() if name not in sample.finding_labels}
     if not anatomy_names:
         return
@@ -223,66 +201,97 @@ def _place_in_anatomy(
         if share >= 0.5:
             roi.containing_organ = organ
             values = [value for value, name in sample.label_names.items() if name == organ]
-            organ_mask = np.isin(sample.label_map, values) | full_mask
+            organ_mask = np.isin(sample.label_map, values)
+            organ_mask[box_slices(region.box)] |= region.mask
             roi.organ_part = organ_part(sample, organ, organ_mask, roi.centroid_xy)
     near = _share_by_label(window.label_map, measure.ring(window.mask, _reach_px(sample, settings)),
                            sample.label_names, exclude)
     roi.neighbours = sorted(name for name, share in near.items() if share >= 0.02 and name != roi.containing_organ)
 
 
-def _measure_pieces(roi: ROI, sample: Sample, binary: np.ndarray, settings: GroundingConfig,
+def locate_roi(sample: Sample, region: Region, label: str, kind: str,
+               body_center_xy: tuple[float, float]) -> ROI:
+    """Where a region is and how big, without shape, intensity or mask: enough for a context organ."""
+    height, width = sample.pixels.shape[:2]
+    centroid = region.centroid_xy
+    roi = ROI(label=label, kind=kind, bbox_xyxy=region.box, mask_rle={}, area_px=region.area_px,
+              area_mm2=_area_mm2(region.area_px, sample.spacing_mm), centroid_xy=centroid,
+              region=measure.image_region(centroid, width, height), intensity_unit=sample.intensity_unit,
+              origin=sample.label_origins.get(label, "provided"))
+    roi.patient_side = measure.patient_side(centroid[0], body_center_xy[0], width, sample.patient_orientation[0])
+    roi.patient_direction = measure.patient_directions(
+        centroid, body_center_xy, (height, width), sample.patient_orientation
+    )
+    if label in sample.volume_stats:
+        stats = sample.volume_stats[label]
+        roi.volume_ml = stats["volume_ml"]
+        roi.slices_spanned = int(stats["slices"])
+        roi.largest_slice_index = int(stats["largest_slice"])
+    return roi
+
+
+def _measure_pieces(roi: ROI, sample: Sample, extent: LabelExtent, settings: GroundingConfig,
                     center_xy: tuple[float, float]) -> None:
     """An organ label in several pieces: diameters and side of the largest piece, the count in ``pieces``.
 
     A colon in three segments is not one 236 mm structure: its extent across the gaps is no size
     of anything. The side is the largest piece's, or '' when the pieces lie on both sides.
     """
-    pieces = _components(binary, settings.min_area_px)
+    pieces = component_regions(sample.label_map, extent, settings.min_area_px)
     roi.pieces = max(1, len(pieces))
     if len(pieces) < 2:
         return
-    largest_mask, box, _area, centroid = max(pieces, key=lambda piece: piece[2])
-    x0, y0, x1, y1 = box
-    _measure_shape(roi, largest_mask[y0:y1, x0:x1], sample.spacing_mm)
-    width = binary.shape[1]
-    sides = {measure.patient_side(c[0], center_xy[0], width, sample.patient_orientation[0]) for *_, c in pieces}
+    largest = max(pieces, key=lambda piece: piece.area_px)
+    _measure_shape(roi, largest.mask, sample.spacing_mm)
+    width, column_letter = sample.pixels.shape[1], sample.patient_orientation[0]
+    sides = {measure.patient_side(p.centroid_xy[0], center_xy[0], width, column_letter) for p in pieces}
     sides.discard("midline")
     roi.patient_side = "" if len(sides) > 1 else measure.patient_side(
-        centroid[0], center_xy[0], width, sample.patient_orientation[0])
+        largest.centroid_xy[0], center_xy[0], width, column_letter)
 
 
 def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
-    """Fill ``sample.rois`` (findings, or the largest organs when there is none) and ``context_rois``."""
+    """Fill ``sample.rois`` (findings, or the largest organs when there is none) and ``context_rois``.
+
+    The label map is read once for every label's box and area. Full measurement (mask, shape,
+    intensity, anatomy) is spent on the ROIs the description is about; the other organs are
+    context (``context_rois``: label, box, area, position; ``mask_rle`` left empty).
+    """
     sample.rois = []
     sample.context_rois = []
     if sample.label_map is None:
         sample.notes.append("no_roi")
         return sample
-    findings: list[ROI] = []
-    organs: list[ROI] = []
     center_xy = measure.body_center_xy(sample.pixels, sample.intensity_unit)
     findings_mask = finding_pixels(sample)
-    areas = np.bincount(sample.label_map.ravel().astype(np.int64))
-    present = [int(value) for value in np.flatnonzero(areas) if value != 0]
-    for value in present:
+    lesions: list[tuple[str, list[Region]]] = []
+    organ_extents: list[tuple[str, LabelExtent]] = []
+    for value, extent in sorted(label_extents(sample.label_map).items()):
         label = sample.label_names.get(value, f"label {value}")
-        kind = "lesion" if label in sample.finding_labels else "organ"
-        binary = sample.label_map == value
-        if kind == "organ":
-            parts = [_whole(binary, int(areas[value]))] if areas[value] >= settings.min_area_px else []
+        if label in sample.finding_labels:
+            lesions.append((label, component_regions(sample.label_map, extent, settings.min_area_px)))
+        elif extent.area_px >= settings.min_area_px:
+            organ_extents.append((label, extent))
+    findings: list[ROI] = []
+    for label, parts in lesions:
+        for instance, region in enumerate(parts, start=1):
+            roi = measure_roi(sample, region, label, "lesion", settings, center_xy, findings_mask)
+            roi.label_value, roi.instance, roi.count_same_label = region.value, instance, len(parts)
+            findings.append(roi)
+    organ_extents.sort(key=lambda item: (-item[1].area_px, item[0]))
+    described = 0 if findings else settings.max_organ_rois
+    organs: list[ROI] = []
+    for rank, (label, extent) in enumerate(organ_extents):
+        region = whole_region(sample.label_map, extent)
+        if rank < described:
+            roi = measure_roi(sample, region, label, "organ", settings, center_xy, findings_mask)
+            _measure_pieces(roi, sample, extent, settings, center_xy)
         else:
-            parts = _components(binary, settings.min_area_px)
-        for instance, (mask, box, area, centroid) in enumerate(parts, start=1):
-            roi = measure_roi(sample, mask, label, kind, box, area, centroid, settings, center_xy, findings_mask)
-            roi.label_value = value
-            roi.instance = instance
-            roi.count_same_label = len(parts)
-            if kind == "organ":
-                _measure_pieces(roi, sample, binary, settings, center_xy)
-            (findings if kind == "lesion" else organs).append(roi)
-    organs.sort(key=lambda roi: (-roi.area_px, roi.label))
+            roi = locate_roi(sample, region, label, "organ", center_xy)
+        roi.label_value = extent.value
+        organs.append(roi)
     sample.context_rois = organs
-    sample.rois = findings if findings else organs[: settings.max_organ_rois]
+    sample.rois = findings if findings else organs[:described]
     if not sample.rois:
         sample.notes.append("no_roi")
     return sample

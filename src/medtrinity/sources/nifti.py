@@ -86,7 +86,8 @@ class NiftiReader(Reader):
                     "mask_shape_mismatch",
                     f"{label_path}: label shape {label_data.shape} differs from image shape {data.shape}",
                 )
-            labels_zyx, _ = to_lps_zyx(np.rint(label_data).astype(np.int32), label_affine)
+            whole = label_data if label_data.dtype.kind in "iub" else np.rint(label_data)
+            labels_zyx, _ = to_lps_zyx(whole.astype(np.int32, copy=False), label_affine)
         modality = self.source.modality or "other"
         volume = Volume(
             data=data_zyx.astype(np.float32),

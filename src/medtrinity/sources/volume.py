@@ -108,22 +108,36 @@ def select_slices(has_roi: np.ndarray, fraction_without: float, max_slices: int 
     return chosen
 
 
+def label_counts_per_slice(labels: np.ndarray, plane: str) -> np.ndarray:
+    """Voxels of each label value in each ``plane`` slice, ``[slice, value]``: one pass over the volume."""
+    if labels.dtype.kind not in "iub":
+        labels = np.rint(labels).astype(np.int64)
+    count = plane_count(labels.shape, plane)
+    top = int(labels.max()) if labels.size else 0
+    if labels.size and int(labels.min()) < 0:
+        raise ValueError(f"label values must be non-negative, found {int(labels.min())}")
+    counts = np.zeros((count, top + 1), dtype=np.int64)
+    for index in range(count):
+        counts[index] = np.bincount(plane_slice(labels, plane, index).ravel(), minlength=top + 1)
+    return counts
+
+
 def label_volume_stats(labels: np.ndarray, names: dict[int, str], spacing_xyz_mm, plane: str) -> dict:
     """Per label: volume in ml and how many slices of ``plane`` it spans (3D figures for each 2D sample)."""
     voxel_ml = float(np.prod(spacing_xyz_mm)) / 1000.0
-    counts = np.bincount(labels.ravel().astype(np.int64)) if labels.size else np.zeros(1, dtype=np.int64)
-    axes = {"axial": (1, 2), "coronal": (0, 2), "sagittal": (0, 1)}[plane]
+    per_slice = label_counts_per_slice(labels, plane) if labels.size else np.zeros((0, 1), dtype=np.int64)
+    totals = per_slice.sum(axis=0)
     stats: dict[str, dict[str, float]] = {}
-    for value in np.flatnonzero(counts).tolist():
+    for value in np.flatnonzero(totals).tolist():
         if value == 0:
             continue
         name = names.get(value, f"label {value}")
-        present = np.any(labels == value, axis=axes)
-        indices = np.flatnonzero(present)
+        column = per_slice[:, value]
+        indices = np.flatnonzero(column)
         stats[name] = {
-            "volume_ml": round(float(counts[value]) * voxel_ml, 3),
-            "slices": int(present.sum()),
-            "largest_slice": int(np.argmax(np.sum(labels == value, axis=axes))),
+            "volume_ml": round(float(totals[value]) * voxel_ml, 3),
+            "slices": int(indices.size),
+            "largest_slice": int(np.argmax(column)),
             "first_slice": int(indices[0]),
             "last_slice": int(indices[-1]),
         }

@@ -28,3 +28,21 @@ def test_rle_round_trip_and_uncompressed_counts():
 def test_rle_rejects_counts_that_do_not_cover_the_mask():
     with pytest.raises(ValueError, match="cover 19 pixels"):
         decode_mask({"size": [5, 4], "counts": [11, 2, 6]})
+
+
+def test_window_encoding_equals_the_whole_frame_encoding():
+    """A window placed in an empty frame encodes exactly as the frame does, including runs that wrap
+    from a column's bottom to the next column's top (full-height windows)."""
+    from medtrinity.grounding.rle import encode_window
+
+    rng = np.random.default_rng(14)
+    for _ in range(300):
+        height, width = (int(v) for v in rng.integers(1, 40, size=2))
+        h, w = int(rng.integers(1, height + 1)), int(rng.integers(1, width + 1))
+        y0, x0 = int(rng.integers(0, height - h + 1)), int(rng.integers(0, width - w + 1))
+        window = rng.random((h, w)) < rng.choice([0.05, 0.5, 0.95, 1.0])
+        frame = np.zeros((height, width), dtype=bool)
+        frame[y0:y0 + h, x0:x0 + w] = window
+        assert encode_window(window, (y0, x0), (height, width)) == encode_mask(frame)
+    with pytest.raises(ValueError, match="does not fit"):
+        encode_window(np.ones((3, 3), dtype=bool), (2, 0), (4, 4))

@@ -133,3 +133,31 @@ def test_real_brain_lesion_side_and_volume_agree_with_the_label_volume(shared_da
     total_ml = sum(volume for volume, _, _ in components)
     assert 0.95 * expected_ml <= total_ml <= expected_ml + 0.01  # volumes are rounded to 0.001 ml
     assert largest.volume_ml == max(volume for volume, _, _ in components)
+
+
+def test_label_extents_in_one_pass_match_each_label_alone():
+    """Boxes, areas and centroids from the single pass equal those of each label taken alone, for small
+    label values (presence tables) and for large instance ids (the other path)."""
+    import cv2
+    import numpy as np
+
+    from medtrinity.grounding.regions import label_extents, whole_region
+
+    rng = np.random.default_rng(3)
+    for top_value in (40, 60000):
+        label_map = np.zeros((97, 131), dtype=np.int32)
+        for value in rng.choice(np.arange(1, top_value), size=12, replace=False):
+            x, y = (int(v) for v in rng.integers(0, 110, size=2))
+            label_map[y % 90:y % 90 + int(rng.integers(1, 9)), x:x + int(rng.integers(1, 21))] = value
+        extents = label_extents(label_map)
+        assert sorted(extents) == sorted(int(v) for v in np.unique(label_map) if v)
+        for value, extent in extents.items():
+            binary = (label_map == value).astype(np.uint8)
+            x, y, w, h = cv2.boundingRect(binary)
+            assert extent.box == (x, y, x + w, y + h)
+            assert extent.area_px == int(binary.sum())
+            moments = cv2.moments(binary, binaryImage=True)
+            region = whole_region(label_map, extent)
+            assert region.centroid_xy == (round(moments["m10"] / moments["m00"], 2),
+                                          round(moments["m01"] / moments["m00"], 2))
+            assert int(region.mask.sum()) == extent.area_px

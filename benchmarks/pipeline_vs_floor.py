@@ -1,0 +1,200 @@
+"""The whole pipeline against its I/O floor on clinical-size inputs, per stage, with 1 and 2 workers.
+
+Inputs are built from the shared TotalSegmentator example (CT 122x101x30 at 3 mm with its
+41-label mask) resampled to clinical sizes, with seeded noise so that volumes differ, plus a 2D
+chest X-ray set made from the two NIH ChestX-ray14 images (flipped and shifted copies, one box
+each). The floor is the work every sample must do, measured in the same process right before
+the runs: decode the file, window or scale, resize to the stored size, PNG-encode each emitted
+slice. Prints figures; asserts nothing.
+
+Run: PYTHONPATH=src python benchmarks/pipeline_vs_floor.py [--quick] [--workers 1 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import nibabel as nib
+import numpy as np
+
+from medtrinity.config import parse_config
+from medtrinity.export.png import encode_png
+from medtrinity.preprocess.resize import fit_scale, resize_image
+from medtrinity.preprocess.windowing import apply_window, ct_window_for, percentile_scale
+from medtrinity.runner import run_pipeline
+from medtrinity.sources.nifti import load_nifti, to_lps_zyx
+from medtrinity.sources.volume import select_slices
+
+DATA = Path(os.environ.get("MEDTRINITY_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+TOTALSEG = DATA / "totalsegmentator"
+CXR = DATA / "nih_cxr14"
+# organs kept for the few-label sets (TotalSegmentator values): spleen, kidneys, liver, stomach
+FEW_LABELS = (1, 2, 3, 5, 6)
+
+
+def _resample(volume: np.ndarray, shape: tuple[int, int, int], order: int) -> np.ndarray:
+    from scipy.ndimage import zoom
+
+    factors = [target / current for target, current in zip(shape, volume.shape, strict=True)]
+    return zoom(volume, factors, order=order, mode="nearest", grid_mode=True)
+
+
+def build_ct_set(folder: Path, name: str, shape_xyz: tuple[int, int, int], count: int, few_labels: bool) -> dict:
+    """``count`` CT volumes of ``shape_xyz`` with the TotalSegmentator labels (all 41, or 5 organs)."""
+    image = nib.load(TOTALSEG / "example_ct_sm.nii.gz")
+    labels = nib.load(TOTALSEG / "example_seg.nii.gz")
+    ct = _resample(np.asarray(image.dataobj, dtype=np.float32), shape_xyz, order=1)
+    seg = _resample(np.asarray(labels.dataobj, dtype=np.uint8), shape_xyz, order=0)
+    if few_labels:
+        seg = np.where(np.isin(seg, FEW_LABELS), seg, 0).astype(np.uint8)
+    affine = image.affine.copy()
+    for axis in range(3):
+        affine[:3, axis] *= image.shape[axis] / shape_xyz[axis]
+    (folder / name / "images").mkdir(parents=True)
+    (folder / name / "labels").mkdir(parents=True)
+    rng = np.random.default_rng(14)
+    for case in range(count):
+        noisy = np.rint(ct + rng.normal(0.0, 12.0, ct.shape)).astype(np.int16)
+        nib.save(nib.Nifti1Image(noisy, affine), folder / name / "images" / f"case{case:02d}.nii.gz")
+        nib.save(nib.Nifti1Image(seg, affine), folder / name / "labels" / f"case{case:02d}.nii.gz")
+    return {"name": name, "reader": "nifti", "path": str(folder / name / "images"),
+            "labels": str(folder / name / "labels"), "label_map": str(TOTALSEG / "label_map_total.json"),
+            "modality": "ct", "body_part": "abdomen"}
+
+
+def build_xray_set(folder: Path, count: int) -> dict:
+    """``count`` 1024x1024 chest radiographs (NIH CXR14 images flipped and shifted), one box each."""
+    root = folder / "cxr"
+    root.mkdir()
+    originals = [cv2.resize(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), (1024, 1024), interpolation=cv2.INTER_CUBIC)
+                 for path in sorted(CXR.glob("*.png"))]  # the shared copies are 512x512, CXR14 ships 1024x1024
+    rows = []
+    for number in range(count):
+        image = originals[number % len(originals)]
+        image = np.roll(image, shift=(number // 2) * 7, axis=1)
+        if number % 4 >= 2:
+            image = image[:, ::-1]
+        name = f"cxr{number:03d}.png"
+        cv2.imwrite(str(root / name), np.ascontiguousarray(image))
+        rows.append({"Image Index": name, "Finding Labels": "Cardiomegaly", "x": 380, "y": 480, "w": 300, "h": 260})
+    with open(folder / "cxr_labels.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, ["Image Index", "Finding Labels"], extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    with open(folder / "cxr_boxes.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Image Index", "Finding Label", "Bbox [x", "y", "w", "h]"])
+        writer.writerows([[r["Image Index"], r["Finding Labels"], r["x"], r["y"], r["w"], r["h"]] for r in rows])
+    return {"name": "cxr", "reader": "csv_labels", "path": str(root), "labels": str(folder / "cxr_labels.csv"),
+            "modality": "xray", "body_part": "chest", "files_per_shard": 8,
+            "options": {"boxes": str(folder / "cxr_boxes.csv")}}
+
+
+def floor_volume_ms(source: dict, config) -> tuple[int, float]:
+    """(slices, seconds): read each volume, then window, resize and PNG-encode the slices the policy picks."""
+    center, width = ct_window_for(config.preprocess.ct_window, source["body_part"])
+    slices, started = 0, time.perf_counter()
+    for path in sorted(Path(source["path"]).glob("*.nii.gz")):
+        data, affine = load_nifti(str(path))
+        label_data, label_affine = load_nifti(str(Path(source["labels"]) / path.name))
+        volume, _ = to_lps_zyx(data, affine)
+        labels, _ = to_lps_zyx(label_data, label_affine)
+        has_roi = np.any(labels != 0, axis=(1, 2))
+        for index in select_slices(has_roi, config.slicing.without_roi_fraction, None, path.name):
+            image = apply_window(volume[index], center, width)
+            scale = fit_scale(image.shape[0], image.shape[1], config.preprocess.max_size_px)
+            encode_png(resize_image(image, scale) if scale != 1.0 else image)
+            slices += 1
+    return slices, time.perf_counter() - started
+
+
+def floor_images_ms(source: dict, config) -> tuple[int, float]:
+    """(images, seconds): decode each image, scale to 8 bits, resize, PNG-encode."""
+    count, started = 0, time.perf_counter()
+    for path in sorted(Path(source["path"]).glob("*.png")):
+        image = percentile_scale(cv2.imread(str(path), cv2.IMREAD_UNCHANGED), *config.preprocess.percentiles)
+        scale = fit_scale(image.shape[0], image.shape[1], config.preprocess.max_size_px)
+        encode_png(resize_image(image, scale) if scale != 1.0 else image)
+        count += 1
+    return count, time.perf_counter() - started
+
+
+def run_set(source: dict, workers: int, out: Path) -> tuple[float, dict, int]:
+    """(wall seconds, stats.json, samples read) of one pipeline run over ``source``."""
+    # the X-ray copies are flipped and shifted versions of two images: near-duplicate finding would drop most
+    config = parse_config({"sources": [source], "preprocess": {"duplicates": "exact"}})
+    started = time.perf_counter()
+    run_pipeline(config, out, workers=workers, overwrite=True)
+    seconds = time.perf_counter() - started
+    stats = json.loads((out / "stats.json").read_text())
+    return seconds, stats, stats["stages"]["read"]["out"]
+
+
+def report(name: str, source: dict, workers_list: list[int], folder: Path) -> dict:
+    config = parse_config({"sources": [source]})
+    floor = floor_volume_ms if source["reader"] == "nifti" else floor_images_ms
+    count, floor_seconds = floor(source, config)
+    floor_ms = 1000.0 * floor_seconds / max(count, 1)
+    print(f"\n## {name}: floor {floor_ms:.1f} ms/sample over {count} samples (decode, window, resize, PNG)")
+    result = {"floor_ms": round(floor_ms, 2), "samples": count, "runs": {}}
+    for workers in workers_list:
+        seconds, stats, samples = run_set(source, workers, folder / f"out-{name}-{workers}")
+        order = stats.get("stage_order") or list(stats["stages"])
+        # every stage's time over the samples read, so the sum is comparable with the floor's per-sample cost
+        per_stage = {stage: 1000.0 * stats["stages"][stage]["seconds"] / max(samples, 1) for stage in order}
+        total = sum(per_stage.values())
+        rate = samples / seconds
+        result["runs"][workers] = {"wall_s": round(seconds, 2), "samples_per_s": round(rate, 2),
+                                   "stage_ms": {k: round(v, 2) for k, v in per_stage.items()},
+                                   "total_ms": round(total, 2), "ratio_to_floor": round(total / floor_ms, 2)}
+        print(f"{workers} worker(s): {samples} samples ({stats['triplets']} triplets) in {seconds:.1f} s = "
+              f"{rate:.1f} samples/s wall; "
+              f"stages {total:.1f} ms/sample = {total / floor_ms:.2f}x floor")
+        if workers == workers_list[0]:
+            print(f"  {'stage':<12}{'ms/sample':>10}{'x floor':>9}")
+            for stage, value in per_stage.items():
+                print(f"  {stage:<12}{value:>10.2f}{value / floor_ms:>9.2f}")
+    if len(workers_list) > 1:
+        first, last = result["runs"][workers_list[0]], result["runs"][workers_list[-1]]
+        print(f"  scaling {workers_list[0]} -> {workers_list[-1]} workers: "
+              f"{last['samples_per_s'] / first['samples_per_s']:.2f}x")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller sets (for a check that it runs)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--sets", nargs="+", default=["ct512x120x41", "ct512x60x41", "ct384x80x5", "cxr1024"])
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args()
+    if not TOTALSEG.is_dir() or not CXR.is_dir():
+        raise SystemExit(f"shared data not found under {DATA} (set MEDTRINITY_DATA)")
+    volumes = 1 if args.quick else 2
+    builders = {
+        "ct512x120x41": lambda f: build_ct_set(f, "ct512x120x41", (512, 512, 40 if args.quick else 120), volumes,
+                                               False),
+        "ct512x60x41": lambda f: build_ct_set(f, "ct512x60x41", (512, 512, 60), volumes, False),
+        "ct384x80x5": lambda f: build_ct_set(f, "ct384x80x5", (384, 384, 80), volumes, True),
+        "cxr1024": lambda f: build_xray_set(f, 8 if args.quick else 24),
+    }
+    print(f"cores: {os.cpu_count()}, load average at start: {os.getloadavg()[0]:.2f}")
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="mt-floor-") as folder:
+        for name in args.sets:
+            source = builders[name](Path(folder))
+            results[name] = report(name, source, args.workers, Path(folder))
+    print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
