@@ -1,8 +1,8 @@
 """Phrases the composer builds from one ROI's measurements: where it is, how big, how it looks.
 
 Rules (docs/description-quality.md): every number carries a physical unit (mm, mm2, ml, HU, %);
-the long axis (one decimal below 100 mm) is never printed shorter than the short axis; a label in several pieces is sized
-by its largest piece and the count is said; location is in the patient's terms (side, anterior /
+the long axis (one decimal below 100 mm) is never printed shorter than the short axis; a label in
+several pieces is sized by its largest piece and the count is said; location is in the patient's terms (side, anterior /
 posterior, superior / inferior, hemisphere) when the orientation is known, in image terms only when
 it is not; raw intensities of MRI, X-ray or normalised images are never printed, only the words.
 """

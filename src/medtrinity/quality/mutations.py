@@ -133,7 +133,8 @@ def wrong_organ(text: str, facts: SampleFacts, seed: int) -> str | None:
         if roi.containing_organ:
             organ = re.escape(roi.containing_organ)
             other = "kidney" if "kidney" not in roi.containing_organ and "kidney" not in roi.neighbours else "lung"
-            pattern = re.compile(rf"((?:within|contained in|inside|located in|situated in|sits in) the (?:[a-z-]+ ){{0,4}}?){organ}\b")
+            pattern = re.compile(rf"((?:within|contained in|inside|located in|situated in|sits in) the "
+                                 rf"(?:[a-z-]+ ){{0,4}}?){organ}\b")
             mutated = pattern.sub(lambda m, other=other: f"{m.group(1)}{other}", text)
             if mutated != text:
                 return mutated

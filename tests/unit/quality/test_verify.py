@@ -124,12 +124,13 @@ def test_free_phrasing_with_one_error_is_caught(facts, text, old, new, code):
 
 
 def test_quoted_knowledge_is_not_a_claim_about_the_image():
-    facts = SampleFacts(modality="mri", body_part="brain", context_labels=("brain",), knowledge_sentences=("For context: CT of the abdomen "
-                                                                               "shows most liver lesions.",))
+    facts = SampleFacts(modality="mri", body_part="brain", context_labels=("brain",),
+                        knowledge_sentences=("For context: CT of the abdomen shows most liver lesions.",))
     text = "An axial MRI of the brain. For context: CT of the abdomen shows most liver lesions."
     assert verify_text(facts, text).status == "pass"
     cited = "An axial MRI of the brain. Liver lesions are usually staged with CT of the abdomen [P1]."
-    assert verify_text(SampleFacts(modality="mri", body_part="brain", context_labels=("brain",)), cited).status == "pass"
+    brain = SampleFacts(modality="mri", body_part="brain", context_labels=("brain",))
+    assert verify_text(brain, cited).status == "pass"
     assert verify_text(SampleFacts(modality="mri", body_part="brain", context_labels=("brain",)),
                        "An axial CT of the brain.").issues[0].code == "modality_mismatch"
     # a diagnosis is never allowed in the text, quoted or not, unless a label names it

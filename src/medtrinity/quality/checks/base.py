@@ -89,16 +89,24 @@ def claim_sentences(text: str, facts: SampleFacts) -> list[tuple[str, bool]]:
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
 
 
-def _by_ordinal(sentence: str, subjects: list[RegionFacts]) -> list[RegionFacts]:
-    """'the second enhancing lesion' -> the second ROI of that label (in the row's ROI order)."""
+def ordinal_mentions(sentence: str, subjects: list[RegionFacts]) -> list[tuple[int, RegionFacts]]:
+    """(position, ROI) for each 'the second enhancing lesion' in a sentence (n-th ROI of that label, row order)."""
+    found = []
     for label in {roi.label.lower() for roi in subjects}:
-        match = re.search(rf"(?<![a-z])({'|'.join(_ORDINALS)})\s+{re.escape(label)}", sentence)
         same = [roi for roi in subjects if roi.label.lower() == label]
-        if match and len(same) > 1:
+        if len(same) < 2:
+            continue
+        for match in re.finditer(rf"(?<![a-z])({'|'.join(_ORDINALS)})\s+{re.escape(label)}", sentence):
             position = _ORDINALS.index(match.group(1))
             if position < len(same):
-                return [same[position]]
-    return subjects
+                found.append((match.start(), same[position]))
+    return sorted(found, key=lambda item: item[0])
+
+
+def _by_ordinal(sentence: str, subjects: list[RegionFacts]) -> list[RegionFacts]:
+    """A sentence naming exactly one 'n-th' ROI speaks of that ROI only."""
+    mentioned = {id(roi): roi for _, roi in ordinal_mentions(sentence, subjects)}
+    return list(mentioned.values()) if len(mentioned) == 1 else subjects
 
 
 def analyse(text: str, facts: SampleFacts) -> list[ClaimSentence]:

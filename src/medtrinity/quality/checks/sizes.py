@@ -8,7 +8,7 @@ where nothing was measured in that unit is ``size_unsupported``.
 
 from __future__ import annotations
 
-from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
+from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, ordinal_mentions
 from medtrinity.quality.checks.regions import SIZE, is_acquisition, narrowed, size_supported, unit_kind
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
@@ -17,8 +17,11 @@ from medtrinity.records import QCIssue
 def check_sizes(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
     """Stated sizes against the measured sizes of the ROI(s) the sentence speaks of."""
     for sentence in claims(sentences):
-        candidates = narrowed(sentence, options, ignore_sizes=True) if sentence.has_subject else sentence.subjects
+        default = narrowed(sentence, options, ignore_sizes=True) if sentence.has_subject else sentence.subjects
+        ordinals = ordinal_mentions(sentence.text, sentence.subjects)
         for match in SIZE.finditer(sentence.text):
+            before = [roi for position, roi in ordinals if position < match.start()]
+            candidates = [before[-1]] if before else default  # "the second lesion ... 35 mm": that piece
             if is_acquisition(sentence.text, match):
                 continue  # slice thickness, pixel spacing ...: about the acquisition, not a region
             kind, factor = unit_kind(match.group(3))
