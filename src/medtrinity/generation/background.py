@@ -85,7 +85,7 @@ def _size_contradicts(text: str, sizes_mm: list[float]) -> bool:
 
 def passage_fits(passage: Passage, sample: Sample) -> bool:
     """Whether a passage is about a labelled entity (or an ancestor), of this modality, and true to the sizes."""
-    subject = _plural_free(canonical(passage.title))
+    subject = _plural_free(canonical(_ON_MODALITY.sub("", passage.title)))  # "Cardiomegaly on xray"
     if subject not in entity_names(sample):
         return False
     named = _modalities_named(passage.text)
@@ -95,6 +95,8 @@ def passage_fits(passage: Passage, sample: Sample) -> bool:
     return not _size_contradicts(passage.text, sizes)
 
 
+_ON_MODALITY = re.compile(r"\s+(?:on|in)\s+(?:ct|mri|mr|xray|x-ray|ultrasound|pet|histopathology|dermoscopy|"
+                          r"endoscopy|fundus|microscopy)\s*$", re.IGNORECASE)
 _SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 

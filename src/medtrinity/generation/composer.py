@@ -63,9 +63,11 @@ def _modality_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
         noun = "radiograph"
         kind = " ".join(plane + before + ([sample.body_part] if sample.body_part else []))
         where = ""
+    elif sample.modality == "fundus":
+        noun, kind, where = "photograph", " ".join(before + ["fundus"]), ""
     else:
-        noun = choose.pick("modality.noun", ("image", "scan", "slice")) if sample.modality in {"ct", "mri", "pet"} \
-            else "image"
+        noun = choose.pick("modality.noun", ("image", "scan", "slice", "section")) \
+            if sample.modality in {"ct", "mri", "pet"} else "image"
         where = f" of the {sample.body_part}" if sample.body_part else ""
     head = f"{kind} {noun}".strip()
     tail = f", {after}" if after else ""
@@ -74,6 +76,9 @@ def _modality_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
         f"This is {article(head)} {head}{where}{tail}.",
         f"The study is {article(head)} {head}{where}{tail}.",
         f"{_cap(article(head))} {head}{where}{tail} is shown.",
+        f"The image is {article(head)} {head}{where}{tail}.",
+        f"Shown is {article(head)} {head}{where}{tail}.",
+        f"{_cap(article(head))} {head}{where}{tail} is presented.",
     )
     evidence = ["modality", "plane", "body_part"] + [f"metadata.{key}" for key in facts]
     sentences = [Sentence("modality", choose.pick("modality", options), evidence)]
@@ -151,8 +156,8 @@ def _count_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
         total = max(seen, sample.rois[first].count_same_label)
         parts.append(f"a single {label}" if total == 1 else f"{number_word(total)} separate {label} regions")
         keys.append(f"rois[{first}].count_same_label")
-    if not parts:
-        return []
+    if not parts or parts == ["a single " + next(iter(counts))]:
+        return []  # one lesion: the sentence that places it says so
     joined = join_words(parts)
     plural = len(parts) > 1 or not joined.startswith("a single")
     options = (f"{_cap(joined)} {'are' if plural else 'is'} marked.", f"The image contains {joined}.",
@@ -168,7 +173,10 @@ def _lesion_sentences(sample: Sample, roi: ROI, key: str, choose: _Chooser, orde
     pick = choose.slot(key)
     where, where_keys = location(sample, roi, pick)
     size, size_keys = size_phrase(roi, pick)
-    noun = f"{article(roi.label)} {roi.label}" if order is None else f"the {ORDINAL_WORDS[order]} {roi.label}"
+    shape, margin = roi.shape, roi.margin
+    adjectives = ", ".join(word for word in (shape, margin) if word)
+    described = f"{adjectives} {roi.label}" if adjectives else roi.label  # "a lobulated, ill-defined lung tumour"
+    noun = f"{article(described)} {described}" if order is None else f"the {ORDINAL_WORDS[order]} {roi.label}"
     verb = pick("verb", ("lies", "is seen", "is present"))
     clauses = [f"{_cap(noun)} {verb}" + (f" {where}" if where else "")]
     if size:
@@ -178,19 +186,20 @@ def _lesion_sentences(sample: Sample, roi: ROI, key: str, choose: _Chooser, orde
     if share is not None:
         clauses.append(f"occupying about {share}% of the image")
         extra_keys.append(f"{key}.area_px")
+    shape_keys = [f"{key}.{name}" for name, value in (("shape", shape), ("margin", margin)) if value]
+    if order is None:
+        extra_keys += shape_keys
     evidence = [f"{key}.{name}" for name in where_keys + size_keys] + extra_keys or [f"{key}.label"]
     sentences = [Sentence("roi_analysis", ", ".join(clauses) + ".", evidence)]
-    shape, margin = roi.shape, roi.margin
-    if shape or margin:
+    if order is not None and (shape or margin):
         if shape and margin:
             text = pick("shape", (f"It is {shape} with {margin} margins.", f"Its outline is {shape}, with {margin} "
-                                  f"margins.", f"The {roi.label} is {shape} and {margin}."))
+                                  f"margins."))
         elif shape:
             text = pick("shape", (f"It is {shape} in shape.", f"Its outline is {shape}."))
         else:
             text = pick("shape", (f"It has {margin} margins.", f"Its margins are {margin}."))
-        keys = [f"{key}.{name}" for name, value in (("shape", shape), ("margin", margin)) if value]
-        sentences.append(Sentence("roi_analysis", text, keys))
+        sentences.append(Sentence("roi_analysis", text, shape_keys))
     if roi.volume_ml is not None:
         spans = (roi.slices_spanned or 0) > 1
         slices = number_word(roi.slices_spanned or 0)
@@ -252,7 +261,7 @@ def _texture_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
     lesions = [(index, roi) for index, roi in enumerate(sample.rois[:MAX_DESCRIBED_ROIS]) if roi.kind == "lesion"]
     for index, roi in lesions:
         key = f"rois[{index}]"
-        intensity, keys = intensity_phrase(roi, sample.modality)
+        intensity, keys = intensity_phrase(roi, sample.modality, choose.slot(key))
         texture = roi.texture
         same = sum(1 for _, other in lesions if other.label == roi.label)
         subject = f"The {roi.label}"
@@ -266,7 +275,10 @@ def _texture_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
         if not parts:
             continue
         body = join_words(parts)
-        text = choose.pick(f"{key}.texture", (f"{subject} is {body}.", f"{subject} appears {body}."))
+        text = choose.pick(f"{key}.texture", (
+            f"{subject} is {body}.", f"{subject} appears {body}.", f"On this image {subject[:1].lower()}{subject[1:]} "
+            f"is {body}.", f"{subject} looks {body}.", f"In appearance, {subject[:1].lower()}{subject[1:]} is {body}.",
+            f"{subject} shows as {body}."))
         evidence = [f"{key}.{name}" for name in keys] + ([f"{key}.texture"] if texture else [])
         sentences.append(Sentence("texture", text, evidence))
     if not lesions:

@@ -124,7 +124,14 @@ def frame_share_percent(roi: ROI, sample: Sample) -> int | None:
     return int(round(share)) if share >= 1 else None
 
 
-def intensity_phrase(roi: ROI, modality: str) -> tuple[str, list[str]]:
+INTENSITY_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "hyperdense": ("hyperdense", "hyperattenuating"), "hypodense": ("hypodense", "hypoattenuating"),
+    "hyperintense": ("hyperintense", "hyperintense"), "hypointense": ("hypointense", "hypointense"),
+}
+SURROUND_PHRASES = ("to the surrounding tissue", "relative to its surroundings", "compared with the adjacent tissue")
+
+
+def intensity_phrase(roi: ROI, modality: str, pick=lambda slot, options: options[0]) -> tuple[str, list[str]]:
     """'hypodense (mean 35 HU against 62 HU around it)' on CT; the word alone elsewhere."""
     if not roi.intensity_word:
         return "", []
@@ -138,4 +145,21 @@ def intensity_phrase(roi: ROI, modality: str) -> tuple[str, list[str]]:
         return f"{word} (mean {mean})", keys + ["mean_intensity"]
     if word.startswith(("of similar", "with ")):
         return word, keys
-    return f"{word} to the surrounding tissue", keys
+    word = pick("intensity", INTENSITY_SYNONYMS.get(word, (word,)))
+    phrase = f"{word} {pick('surround', SURROUND_PHRASES)}"
+    percent = relative_contrast_percent(roi)
+    if percent is not None:  # a ratio of two means is unit-free: true on raw MRI and on 0..1 normalised images
+        phrase += f" (mean {'about ' if percent < 100 else ''}{abs(percent)}% {'above' if percent > 0 else 'below'} it)"
+        keys = keys + ["mean_intensity", "contrast_to_surround"]
+    return phrase, keys
+
+
+def relative_contrast_percent(roi: ROI) -> int | None:
+    """Whole-percent difference of the region's mean from its surroundings' mean (not for HU, not under 5%)."""
+    if roi.mean_intensity is None or roi.contrast_to_surround is None or roi.intensity_unit == "HU":
+        return None
+    surround = roi.mean_intensity - roi.contrast_to_surround
+    if abs(surround) < 1e-6:
+        return None
+    percent = int(round(100.0 * roi.contrast_to_surround / abs(surround)))
+    return percent if abs(percent) >= 5 else None

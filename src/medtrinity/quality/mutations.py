@@ -98,6 +98,11 @@ def wrong_count(text: str, facts: SampleFacts, seed: int) -> str | None:
             replacement += " are present" if match.group(1) else ""
             replacement = replacement[:1].upper() + replacement[1:] if match.group(0)[0].isupper() else replacement
             return text[: match.start()] + replacement + text[match.end():]
+        described = re.compile(rf"\b(?:A|An) (?:[a-z-]+, )*(?:[a-z-]+ )?{noun} (lies|is seen|is present)\b")
+        match = described.search(text)
+        if match and sum(1 for roi in facts.rois if roi.label == label) == 1:  # "Two lung tumours are seen ..."
+            verb = {"lies": "lie", "is seen": "are seen", "is present": "are present"}[match.group(1)]
+            return text[: match.start()] + f"Two {label}s {verb}" + text[match.end():]
         plural = re.compile(rf"\b({_COUNT_WORDS}|\d+)(\s+(?:separate|distinct)\s+(?:regions of )?{noun})",
                             re.IGNORECASE)
         match = plural.search(text)

@@ -145,11 +145,16 @@ def test_nih_chest_xray_states_the_view_position(shared_data):
     _common_rules(samples)
     for sample in samples:
         assert sample.metadata.get("view_position") == "pa"
-        assert sample.description.text.startswith(("Posteroanterior (PA) chest radiograph",
-                                                   "This is a posteroanterior (PA)", "The study is a posteroanterior",
-                                                   "A posteroanterior (PA)"))
+        assert "posteroanterior (PA) chest radiograph" in sample.description.sentences[0].text.lower().replace(
+            "(pa)", "(PA)")
+        assert "metadata.view_position" in sample.description.sentences[0].evidence
     labelled = [s for s in samples if "cardiomegaly" in s.image_labels]
     assert labelled and "cardiomegaly" in labelled[0].description.text
+    # background knowledge about the labelled entity, with its citation, kept out of the text
+    background = labelled[0].description.background
+    assert background and all(item["passage_id"] and item["title"] for item in background)
+    assert all(item["text"] not in labelled[0].description.text for item in background)
+    assert not any("oedema" in item["title"].lower() or "edema" in item["title"].lower() for item in background)
 
 
 def test_msd_patches_have_no_millimetres_and_no_central(shared_data):

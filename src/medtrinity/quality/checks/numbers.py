@@ -1,8 +1,8 @@
 """Numbers: each carries a unit, and each unit's number was measured.
 
-``number_without_unit``: a bare number ("measuring 35 x 26", "a mean of 217") that is not part of a
-name (L2, T1-weighted, 10th rib). ``number_unsupported``: HU, percent or slice counts that no
-measurement gives (HU on an MRI, a share of the image nobody measured).
+``number_without_unit``: a bare number ("measuring 35 x 26", "a mean of 217") that is not part
+of a name (L2, T1-weighted, 10th rib). ``number_unsupported``: HU, percent (of the image, or of a
+region's mean against its surroundings') or slice counts that no measurement gives (HU on an MRI).
 """
 
 from __future__ import annotations
@@ -48,12 +48,21 @@ def _hu_values(facts: SampleFacts) -> list[float]:
     return values
 
 
+def _contrast_percent(roi) -> float | None:
+    """How far the region's mean is from its surroundings', in percent of the surroundings (not for HU)."""
+    if roi.mean_intensity is None or roi.contrast_to_surround is None or roi.intensity_unit == "HU":
+        return None
+    surround = roi.mean_intensity - roi.contrast_to_surround
+    return None if abs(surround) < 1e-6 else 100.0 * roi.contrast_to_surround / abs(surround)
+
+
 def check_measured_numbers(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions
                            ) -> list[QCIssue]:
     """HU values, percentages and slice counts must each match something measured."""
     hu = _hu_values(facts)
     shares = [100.0 * roi.area_px / facts.image_area_px for roi in facts.rois
               if roi.area_px and facts.image_area_px]
+    shares += [abs(percent) for percent in map(_contrast_percent, facts.rois) if percent is not None]
     slices = {roi.slices_spanned for roi in facts.rois if roi.slices_spanned}
     for sentence in claims(sentences):
         for match in _HU.finditer(sentence.text):
