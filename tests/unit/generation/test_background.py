@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from medtrinity.generation.background import passage_fits, select_background
 from medtrinity.generation.backends import make_backend
+from medtrinity.generation.background import passage_fits, select_background
 from medtrinity.records import ROI, Passage, Sample
 
 
