@@ -22,7 +22,7 @@ SHARED_FOLDERS = ("totalsegmentator", "highdicom", "sam_med2d", "nih_cxr14", "ms
                   "fundus")
 # what a user writes into the inspected config after `run` names the placeholder fields
 FILL = {
-    "sam_med2d": {"modality": "ct", "body_part": "abdomen"},
+    "sam_med2d": {"modality": "ct"},  # chest, abdomen and pelvis slices: no one body part
     "test_patches": {"modality": "ct", "body_part": "chest", "label_names": {1: "lung tumour"}},
     "pyradiomics": {"modality": "mri", "body_part": "brain", "label_names": {1: "enhancing lesion"}},
     "fundus": {"body_part": "eye"},

@@ -177,7 +177,7 @@ def _lesion_sentences(sample: Sample, roi: ROI, key: str, choose: _Chooser, orde
     adjectives = ", ".join(word for word in (shape, margin) if word)
     described = f"{adjectives} {roi.label}" if adjectives else roi.label  # "a lobulated, ill-defined lung tumour"
     noun = f"{article(described)} {described}" if order is None else f"the {ORDINAL_WORDS[order]} {roi.label}"
-    verb = pick("verb", ("lies", "is seen", "is present"))
+    verb = pick("verb", ("lies", "is seen", "is present") if where else ("is seen", "is present", "is marked"))
     clauses = [f"{_cap(noun)} {verb}" + (f" {where}" if where else "")]
     if size:
         clauses.append(size)
@@ -291,10 +291,15 @@ def _texture_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
 
 def _relation_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
     sentences: list[Sentence] = []
+    described = {roi.label for roi in sample.rois[:MAX_DESCRIBED_ROIS]}
+    stated: set[frozenset[str]] = set()
     for index, roi in enumerate(sample.rois[:MAX_DESCRIBED_ROIS]):
         key = f"rois[{index}]"
         parts: list[str] = []
         keys: list[str] = []
+        # "A abuts B" once: not again as "B abuts A" when B is also described
+        neighbours = [name for name in roi.neighbours if frozenset((roi.label, name)) not in stated]
+        stated.update(frozenset((roi.label, name)) for name in roi.neighbours if name in described)
         if roi.containing_organ:
             part = roi.organ_part
             place = f"the {part} of the {roi.containing_organ}" if part and roi.containing_organ not in part \
@@ -305,8 +310,8 @@ def _relation_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
             keys.append(f"{key}.containing_organ")
             if part:
                 keys.append(f"{key}.organ_part")
-        if roi.neighbours:
-            neighbours = join_words(roi.neighbours[:4])
+        if neighbours:
+            neighbours = join_words(neighbours[:4])
             parts.append(choose.pick(f"{key}.borders", (f"borders the {neighbours}", f"abuts the {neighbours}",
                                                         f"is adjacent to the {neighbours}")))
             keys.append(f"{key}.neighbours")
