@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 
 from medtrinity.datapaths import shared_data_dir
-from medtrinity.preprocess.dedup import hamming, perceptual_hash
-from medtrinity.sources.image_files import read_image
+from medtrinity.io.hashes import hamming, perceptual_hash
+from medtrinity.io.images import read_image
 
 THRESHOLD_BITS = 4
 

@@ -57,7 +57,7 @@ def serve(port_file: str) -> None:
 
 def _samples(count: int):
     from medtrinity.config import parse_config
-    from medtrinity.quality.corpus import grounded_samples
+    from medtrinity.pipeline import grounded_samples
 
     cases = max(1, count // 40)
     config = parse_config({"sources": [{"name": "ph", "reader": "phantom", "path": "phantom",
@@ -136,7 +136,7 @@ def bench_mutations() -> None:
     from medtrinity.datapaths import shared_data_dir
     from medtrinity.demo import demo_sources
     from medtrinity.generation.backends import make_backend
-    from medtrinity.quality.corpus import grounded_samples
+    from medtrinity.pipeline import grounded_samples
     from medtrinity.quality.facts import SampleFacts
     from medtrinity.quality.mutations import run_mutation_set
     from medtrinity.quality.verify import verify_text

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from medtrinity.records import MODALITIES
+from medtrinity.vocab.modalities import MODALITIES
 
 
 class ConfigError(ValueError):

@@ -1,6 +1,6 @@
-"""Stages and the shard runner.
+"""The shard runner: read a shard, run the stages (see :mod:`medtrinity.stages`), write rows, then the marker.
 
-A stage is a name plus a function over one Sample; it raises SampleError for a per-sample
+A stage (:class:`~medtrinity.stages.Stage`) raises SampleError for a per-sample
 problem, which makes the sample a reject (failures are data). The shard runner reads a
 shard's items, chains the stages, writes the shard's Parquet files atomically and then its
 completion marker, so that a re-run skips completed shards and redoes the rest exactly.
@@ -9,43 +9,22 @@ completion marker, so that a re-run skips completed shards and redoes the rest e
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import medtrinity
 from medtrinity.config import RunConfig
-from medtrinity.export.atomic import write_json_atomic
-from medtrinity.export.parquet import write_rejects, write_triplets
-from medtrinity.export.png import encode_png
-from medtrinity.generation.coarse import coarse_caption
-from medtrinity.generation.stage import make_generate
-from medtrinity.grounding.experts.apply import apply_experts
-from medtrinity.grounding.rois import ground_sample
-from medtrinity.preprocess.dedup import duplicate_filter
-from medtrinity.preprocess.display import preprocess_sample
-from medtrinity.quality.stage import make_verify
+from medtrinity.io.png import encode_png
 from medtrinity.quality.textstats import shard_text_stats
 from medtrinity.records import Reject, Sample, SampleError, stable_id
+from medtrinity.run_folder import MARKER_FOLDER, RunFolder
 from medtrinity.schema import reject_row, triplet_row
 from medtrinity.sources import make_reader
+from medtrinity.stages import Stage, StageContext, build_stages
 from medtrinity.stats import StageStats
 
-MARKER_FOLDER = "_shards"
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One named step over a sample.
-
-    A stage with ``run_batch`` (generate, for model backends) is handed up to ``batch_size``
-    samples at once and returns, in order, each sample or the exception that rejects it.
-    """
-
-    name: str
-    run: Callable[[Sample], Sample]
-    run_batch: Callable[[list[Sample]], list[Sample | Exception]] | None = None
-    batch_size: int = 1
+__all__ = ["MARKER_FOLDER", "ShardSpec", "Stage", "build_stages", "grounded_samples", "process_shard", "run_shard"]
 
 
 @dataclass(frozen=True)
@@ -65,44 +44,12 @@ class ShardSpec:
 
 
 def marker_path(out_dir: Path, index: int) -> Path:
-    return out_dir / MARKER_FOLDER / f"part-{index:05d}.done.json"
+    """Where shard ``index``'s completion marker goes (see :class:`~medtrinity.run_folder.RunFolder`)."""
+    return RunFolder(out_dir).marker_path(index)
 
 
-def _caption(sample: Sample) -> Sample:
-    sample.coarse_caption = coarse_caption(sample)
-    return sample
-
-
-def build_stages(config: RunConfig, out_dir: Path | None = None) -> list[Stage]:
-    """The paper's stages in order, configured for this run (``out_dir`` holds a model backend's request cache).
-
-    Called once per shard: stateful stages (the duplicate filter) see exactly one shard's samples.
-    """
-    from medtrinity.knowledge_stage import make_retrieve
-
-    generate = make_generate(config.generation, out_dir)
-    check = make_verify(config.quality, generate.backend, out_dir)
-
-    experts: dict = {}
-
-    def ground(sample: Sample) -> Sample:
-        if config.grounding.experts:
-            apply_experts(sample, config.grounding.experts, experts)
-        return ground_sample(sample, config.grounding)
-
-    duplicates = duplicate_filter(config.preprocess.duplicates, config.preprocess.near_duplicate_bits)
-    return [
-        Stage("dedup", duplicates if duplicates is not None else (lambda sample: sample)),
-        Stage("preprocess", lambda sample: preprocess_sample(sample, config.preprocess)),
-        Stage("ground", ground),
-        Stage("caption", _caption),
-        Stage("retrieve", make_retrieve(config.knowledge)),
-        Stage("generate", generate.run, generate.run_batch, generate.batch_size),
-        Stage("verify", check.run, check.run_batch, check.batch_size),
-    ]
-
-
-def _samples_of(reader, spec: ShardSpec, stats: StageStats, rejects: list[Reject]) -> Iterator[Sample]:
+def _samples_of(reader, spec: ShardSpec, stats: StageStats, rejects: list[Reject],
+                context: StageContext) -> Iterator[Sample]:
     for item in spec.items:
         started = time.perf_counter()
         try:
@@ -116,6 +63,7 @@ def _samples_of(reader, spec: ShardSpec, stats: StageStats, rejects: list[Reject
             rejects.append(Reject(stable_id(spec.source, item), spec.source, item, "read", error.code, error.message))
         except Exception as error:  # a reader bug or library failure on one file is still one reject
             stats.reject("read_error")
+            context.keep_traceback("read", error)
             rejects.append(
                 Reject(stable_id(spec.source, item), spec.source, item, "read", "read_error",
                        f"{item}: {type(error).__name__}: {error}")
@@ -124,22 +72,23 @@ def _samples_of(reader, spec: ShardSpec, stats: StageStats, rejects: list[Reject
     stats.samples_in = stats.samples_out + stats.rejected
 
 
-def _stage_reject(stage: str, sample: Sample, error: Exception, counter: StageStats) -> Reject:
+def _stage_reject(stage: str, sample: Sample, error: Exception, counter: StageStats,
+                  context: StageContext) -> Reject:
     if isinstance(error, SampleError):
         counter.reject(error.code)
         return Reject(sample.id, sample.source, sample.source_file, stage, error.code, error.message)
     counter.reject("stage_error")  # a stage bug on one sample must not sink the shard
+    context.keep_traceback(stage, error)
     return Reject(sample.id, sample.source, sample.source_file, stage, "stage_error",
                   f"{sample.source_file}: {type(error).__name__}: {error}")
 
 
 def _run_stage(stage: Stage, chunk: list[tuple[int, Sample]], counter: StageStats,
-               rejects: list[tuple[tuple[int, int], Reject]]) -> list[tuple[int, Sample]]:
+               rejects: list[tuple[tuple[int, int], Reject]], context: StageContext) -> list[tuple[int, Sample]]:
     """One stage over numbered samples (one by one, or as one batch); the rejected ones leave the list."""
     survivors: list[tuple[int, Sample]] = []
     if stage.run_batch is not None and len(chunk) > 1:
         counter.samples_in += len(chunk)
-        notes_before = [len(sample.notes) for _, sample in chunk]
         started = time.perf_counter()
         try:
             results = stage.run_batch([sample for _, sample in chunk])
@@ -149,43 +98,48 @@ def _run_stage(stage: Stage, chunk: list[tuple[int, Sample]], counter: StageStat
             results = [error] * len(chunk)
         finally:
             counter.seconds += time.perf_counter() - started
-        for (seq, sample), before, result in zip(chunk, notes_before, results, strict=True):
+        for (seq, sample), result in zip(chunk, results, strict=True):
             if isinstance(result, Exception):
-                rejects.append(((seq, 0), _stage_reject(stage.name, sample, result, counter)))
+                rejects.append(((seq, 0), _stage_reject(stage.name, sample, result, counter, context)))
                 continue
             counter.samples_out += 1
-            for note in result.notes[before:]:
-                counter.note(note)
             survivors.append((seq, result))
         return survivors
     for seq, sample in chunk:
         counter.samples_in += 1
         started = time.perf_counter()
         try:
-            notes_before = len(sample.notes)
             sample = stage.run(sample)
             counter.samples_out += 1
-            for note in sample.notes[notes_before:]:
-                counter.note(note)
             survivors.append((seq, sample))
         except ImportError:  # a missing dependency is the installation's fault, not the sample's
             raise
         except Exception as error:
-            rejects.append(((seq, 0), _stage_reject(stage.name, sample, error, counter)))
+            rejects.append(((seq, 0), _stage_reject(stage.name, sample, error, counter, context)))
         finally:
             counter.seconds += time.perf_counter() - started
     return survivors
 
 
-def process_shard(spec: ShardSpec, config: RunConfig, out_dir: Path | None = None
-                  ) -> tuple[list[dict], list[dict], dict[str, dict]]:
+@dataclass
+class ShardOutput:
+    """One shard processed in memory: triplet rows, reject rows, per-stage stats and the first tracebacks."""
+
+    rows: list[dict]
+    reject_rows: list[dict]
+    stages: dict[str, dict]
+    tracebacks: dict[str, str]
+
+
+def process_shard(spec: ShardSpec, config: RunConfig, out_dir: Path | None = None) -> ShardOutput:
     """Run every stage over one shard in memory: triplet rows, reject rows and per-stage stats.
 
     Samples go through the stages in chunks of the largest stage ``batch_size`` (1 unless a
     model backend generates in batches), so a batch stage sees many samples at once; rows and
     rejects keep the order of a one-by-one run.
     """
-    stages = build_stages(config, out_dir)
+    context = StageContext(cache_dir=RunFolder(out_dir).cache_dir if out_dir is not None else None)
+    stages = build_stages(config, context)
     reader = make_reader(config.source(spec.source), config)
     stage_stats = {"read": StageStats(), **{stage.name: StageStats() for stage in stages}, "write": StageStats()}
     read_rejects: list[Reject] = []
@@ -201,7 +155,7 @@ def process_shard(spec: ShardSpec, config: RunConfig, out_dir: Path | None = Non
         for stage in stages:
             if not alive:
                 return
-            alive = _run_stage(stage, alive, stage_stats[stage.name], rejects)
+            alive = _run_stage(stage, alive, stage_stats[stage.name], rejects, context)
         for _, sample in alive:
             started = time.perf_counter()
             stage_stats["write"].samples_in += 1
@@ -210,7 +164,7 @@ def process_shard(spec: ShardSpec, config: RunConfig, out_dir: Path | None = Non
             stage_stats["write"].seconds += time.perf_counter() - started
 
     seq = 0
-    for seq, sample in enumerate(_samples_of(reader, spec, stage_stats["read"], read_rejects)):
+    for seq, sample in enumerate(_samples_of(reader, spec, stage_stats["read"], read_rejects, context)):
         rejects.extend(((seq, -1), reject) for reject in read_rejects)
         read_rejects.clear()
         chunk.append((seq, sample))
@@ -220,16 +174,18 @@ def process_shard(spec: ShardSpec, config: RunConfig, out_dir: Path | None = Non
     rejects.extend(((seq + 1, -1), reject) for reject in read_rejects)
     rejects.sort(key=lambda keyed: keyed[0])
     ordered = [reject for _, reject in rejects]
-    return rows, [reject_row(reject) for reject in ordered], {name: s.to_dict() for name, s in stage_stats.items()}
+    for stage in stages:
+        for code, count in context.notes.of(stage.name).items():
+            stage_stats[stage.name].note(code, count)
+    return ShardOutput(rows, [reject_row(reject) for reject in ordered],
+                       {name: stats.to_dict() for name, stats in stage_stats.items()}, dict(context.tracebacks))
 
 
 def run_shard(spec: ShardSpec, config: RunConfig, out_dir: Path) -> dict:
     """Process one shard and write its outputs, then its completion marker (the last, atomic step)."""
     started = time.perf_counter()
-    rows, reject_rows, stage_stats = process_shard(spec, config, out_dir)
-    write_triplets(out_dir, spec.index, rows)
-    if reject_rows:
-        write_rejects(out_dir, spec.index, reject_rows)
+    output = process_shard(spec, config, out_dir)
+    rows, reject_rows, stage_stats = output.rows, output.reject_rows, output.stages
     result = {
         "index": spec.index,
         "source": spec.source,
@@ -238,7 +194,37 @@ def run_shard(spec: ShardSpec, config: RunConfig, out_dir: Path) -> dict:
         "stages": stage_stats,
         "stage_order": list(stage_stats),  # read, each stage, write (the marker's JSON keys are sorted)
         "text": shard_text_stats(row["description_text"] for row in rows),
+        "tracebacks": output.tracebacks,  # first traceback per stage:ErrorType of unexpected failures
         "seconds": round(time.perf_counter() - started, 4),
     }
-    write_json_atomic(marker_path(out_dir, spec.index), result)
+    RunFolder(out_dir).commit_shard(spec.index, rows, reject_rows, result)
     return result
+
+
+def grounded_samples(config: RunConfig, limit_per_source: int | None = None) -> Iterator[Sample]:
+    """Every sample of every source after preprocess, ground, caption and retrieve (rejects skipped).
+
+    Used by the mutation set, the verifier's self-checks and ``benchmarks/generation.py`` to obtain
+    real inputs for the description backends without writing a run folder.
+    """
+    stages = [stage for stage in build_stages(config) if stage.name not in {"generate", "verify"}]
+    for source in config.sources:
+        reader = make_reader(source, config)
+        produced = 0
+        for item in reader.list_items():
+            try:
+                samples = list(reader.read(item))
+            except SampleError:
+                continue
+            for sample in samples:
+                try:
+                    for stage in stages:
+                        sample = stage.run(sample)
+                except SampleError:
+                    continue
+                yield sample
+                produced += 1
+                if limit_per_source is not None and produced >= limit_per_source:
+                    break
+            if limit_per_source is not None and produced >= limit_per_source:
+                break

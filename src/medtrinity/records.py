@@ -1,4 +1,4 @@
-"""The record vocabulary every stage speaks: Sample, ROI, Passage, Description, QC, Triplet.
+"""The record vocabulary every stage speaks: Sample, ROI, Passage, Description, QC, Reject.
 
 Records are plain dataclasses. Arrays live on the in-memory ``Sample`` only; what is written
 to disk is the flat row built by :mod:`medtrinity.schema`. Conventions: boxes are
@@ -9,24 +9,13 @@ pixel along the image columns and rows; "left" always means the patient's left.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
-MODALITIES: tuple[str, ...] = (
-    "ct",
-    "mri",
-    "xray",
-    "ultrasound",
-    "pet",
-    "histopathology",
-    "dermoscopy",
-    "endoscopy",
-    "fundus",
-    "microscopy",
-    "other",
-)
+from medtrinity.vocab.modalities import MODALITIES  # noqa: F401  (the vocabulary's, re-exported for records users)
+from medtrinity.vocab.planes import PLANES  # noqa: F401
 
 ROI_KINDS: tuple[str, ...] = ("lesion", "organ", "structure")
 
@@ -40,7 +29,6 @@ DESCRIPTION_SECTIONS: tuple[str, ...] = (
     "relations",
 )
 
-PLANES: tuple[str, ...] = ("axial", "coronal", "sagittal", "projection", "unknown")
 
 
 def stable_id(*parts: object, length: int = 16) -> str:
@@ -56,6 +44,13 @@ class SampleError(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+def _plain_rle(rle: dict[str, Any] | None) -> dict[str, Any]:
+    """A COCO RLE as plain values ({"size": [h, w], "counts": str}); an empty one (context ROIs) stays empty."""
+    if not rle:
+        return {}
+    return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"]}
 
 
 @dataclass
@@ -98,6 +93,34 @@ class ROI:
     slices_spanned: int | None = None
     largest_slice_index: int | None = None
     origin: str = "provided"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as plain values (tuples become lists): the form of the Arrow ROI struct and of JSON."""
+        values: dict[str, Any] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name == "mask_rle":
+                value = _plain_rle(value)
+            elif isinstance(value, (tuple, list)):
+                value = list(value)
+            values[item.name] = value
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> ROI:
+        """The inverse of :meth:`to_dict` (also reads rows of the Arrow ROI struct); unknown keys are an error."""
+        known = {item.name for item in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown ROI field(s) {unknown}; known: {sorted(known)}")
+        kwargs = dict(values)
+        kwargs["bbox_xyxy"] = tuple(int(v) for v in values["bbox_xyxy"])
+        kwargs["centroid_xy"] = tuple(float(v) for v in values["centroid_xy"])
+        kwargs["mask_rle"] = _plain_rle(values["mask_rle"])
+        for name in ("patient_direction", "neighbours"):
+            if name in values:
+                kwargs[name] = list(values[name] or [])
+        return cls(**kwargs)
 
 
 @dataclass
@@ -181,7 +204,6 @@ class Sample:
     source_file: str = ""
     volume_stats: dict[str, dict[str, float]] = field(default_factory=dict)
     label_origins: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
     lesion_components: np.ndarray | None = None
     component_stats: dict[int, dict[str, float]] = field(default_factory=dict)
     image: np.ndarray | None = None
@@ -204,13 +226,3 @@ class Reject:
     stage: str
     code: str
     reason: str
-
-
-@dataclass
-class Triplet:
-    """The written row: a finished sample plus provenance. Built by :func:`medtrinity.schema.triplet_to_row`."""
-
-    sample: Sample
-    image_png: bytes
-    pipeline_version: str
-    config_hash: str

@@ -1,7 +1,7 @@
 """A stand-in for an OpenAI-compatible chat server, on 127.0.0.1, with planned faults.
 
 Run as a process: ``python fake_openai_server.py --port-file F --log L [--script 429,500,...]
-[--faulty] [--slow-s S] [--say TEXT]``. It writes its port to ``--port-file`` once listening and
+[--faulty] [--slow-s S] [--say TEXT] [--judge] [--rephrase]``. It writes its port to ``--port-file`` once listening and
 logs one JSON line per request (request key, attempt, outcome) to ``--log``.
 
 Faults: ``429`` (with Retry-After: 0), ``500``, ``drop`` (connection closed without a reply),
@@ -78,7 +78,23 @@ def _plan(state: State, body: dict, attempt: int) -> str:
     return "ok"
 
 
+def _rephrased(body: dict) -> str:
+    """VQA rephrasing mode: most questions come back reworded; by a hash of the question, some come back
+    with a negation slipped in (the checker must refuse them) and some without JSON."""
+    user = _user_text(body)
+    question = json.loads(user[user.index("{"):])["question"]
+    digest = int(hashlib.sha256(question.encode()).hexdigest()[:8], 16)
+    if digest % 9 == 0:
+        return "Sure! Here is a better question."
+    if digest % 4 == 0:
+        first, _, rest = question.partition(" ")
+        return json.dumps({"question": f"{first} not {rest}"})
+    return json.dumps({"question": "Looking at this image, " + question[:1].lower() + question[1:]})
+
+
 def _content(state: State, body: dict) -> str:
+    if state.args.rephrase and "rephrase" in json.dumps(body.get("messages", [])[:1]).lower():
+        return _rephrased(body)
     if state.args.judge and "rubric" in json.dumps(body.get("messages", [])):
         return json.dumps({name: 0.8 for name in SECTIONS})
     if state.args.say:
@@ -171,6 +187,7 @@ def main() -> None:
     parser.add_argument("--script", default="")
     parser.add_argument("--faulty", action="store_true")
     parser.add_argument("--judge", action="store_true")
+    parser.add_argument("--rephrase", action="store_true")
     parser.add_argument("--slow-s", type=float, default=2.0)
     parser.add_argument("--say", default="")
     parser.add_argument("--delay-s", type=float, default=0.0)

@@ -21,7 +21,7 @@ def verify_command(
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when any row is flagged or rejected."),
 ) -> None:
     """Re-run the faithfulness verifier over written shards (for edited, imported or external descriptions)."""
-    from medtrinity.quality.verify_dir import verify_folder
+    from medtrinity.verify_run import verify_folder
 
     try:
         report = verify_folder(out, on_contradiction, dry_run=dry_run)

@@ -17,6 +17,89 @@ def _fail(error: Exception) -> None:
     raise typer.Exit(2) from error
 
 
+def _load_options(text: str | None) -> dict:
+    if not text:
+        return {}
+    path = Path(text)
+    try:
+        if path.is_file():
+            import yaml
+
+            return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return json.loads(text)
+    except Exception as error:
+        raise ValueError(f"--rephrase-options {text!r}: neither a YAML/JSON file nor a JSON object "
+                         f"({error})") from error
+
+
+def _write_jsonl(path: Path, records: list[dict]) -> None:
+    from medtrinity.export.atomic import write_atomic
+
+    text = "".join(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n" for record in records)
+    write_atomic(path, lambda target: target.write_text(text, encoding="utf-8"))
+
+
+@vqa_app.command()
+def generate(
+    run: Path = typer.Argument(..., help="A run's output folder (its triplets/ are read)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Question file to write (JSON lines)."),
+    seed: int = typer.Option(0, "--seed", help="Changes which wording each question gets."),
+    rephrase_backend: str | None = typer.Option(None, "--rephrase-backend",
+                                                help="Rephrase questions through this model backend (openai, "
+                                                     "vllm); each rephrasing is checked, failures keep the "
+                                                     "template wording."),
+    rephrase_options: str | None = typer.Option(None, "--rephrase-options",
+                                                help="The backend's options: a JSON object or a YAML file "
+                                                     "(e.g. base_url, model)."),
+) -> None:
+    """Question-answer pairs from each row's measured facts (not its text), yes/no balanced."""
+    from medtrinity.evaluation.questions import generate_questions
+    from medtrinity.evaluation.rephrase import rephrase_records
+    from medtrinity.evaluation.row_facts import read_rows
+
+    try:
+        records = generate_questions(read_rows(run), seed)
+        counts = None
+        if rephrase_backend:
+            counts = rephrase_records(records, rephrase_backend, _load_options(rephrase_options), cache_root=run)
+    except (FileNotFoundError, ValueError) as error:
+        _fail(error)
+    _write_jsonl(out, records)
+    closed = [r for r in records if r["answer_type"] == "CLOSED"]
+    yes = sum(r["answer"] == "yes" for r in closed)
+    console.print(f"{len(records)} questions ({len(records) - len(closed)} open, {len(closed)} closed, "
+                  f"{100 * yes / max(len(closed), 1):.1f}% yes) from {len({r['row_id'] for r in records})} rows "
+                  f"written to {out}", highlight=False)
+    if counts is not None:
+        console.print("rephrasing: " + ", ".join(f"{k} {v}" for k, v in counts.items()), highlight=False)
+
+
+@vqa_app.command(name="export")
+def export_command(
+    run: Path = typer.Argument(..., help="A run's output folder."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for vqa_llava.json and images/."),
+    export_format: str = typer.Option("llava", "--format", help="Only llava for now."),
+    pairs: Path | None = typer.Option(None, "--pairs", help="Use this vqa generate file (e.g. rephrased) instead "
+                                                             "of generating afresh."),
+    seed: int = typer.Option(0, "--seed", help="Wording seed when generating afresh."),
+) -> None:
+    """The VQA pairs as LLaVA conversations (multi-turn per image) with the images."""
+    from medtrinity.evaluation.benchmarks import BenchmarkError, read_jsonl
+    from medtrinity.evaluation.llava_export import export_llava
+    from medtrinity.evaluation.questions import generate_questions
+    from medtrinity.evaluation.row_facts import read_rows
+
+    if export_format != "llava":
+        _fail(ValueError(f"--format {export_format!r}: only 'llava' is supported"))
+    try:
+        records = read_jsonl(pairs) if pairs else generate_questions(read_rows(run), seed)
+        counts = export_llava(run, records, out)
+    except (FileNotFoundError, ValueError, BenchmarkError) as error:
+        _fail(error)
+    console.print(f"{counts['conversations']} conversations, {counts['turns']} question turns, "
+                  f"{counts['images']} images written to {out}", highlight=False)
+
+
 @vqa_app.command()
 def score(
     pred: Path = typer.Option(..., "--pred", help="Predictions: JSON lines with question_id and text (LLaVA-Med)."),

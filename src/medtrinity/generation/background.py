@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from medtrinity.generation.vocabulary import MODALITY_CLAIMS
 from medtrinity.records import Passage, Sample
+from medtrinity.vocab.modalities import MODALITY_CLAIMS
 
 MAX_BACKGROUND = 2
 

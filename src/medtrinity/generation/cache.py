@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from medtrinity.export.atomic import write_json_atomic
+from medtrinity.io.atomic import write_json_atomic
 
 
 def request_key(request: dict[str, Any]) -> str:

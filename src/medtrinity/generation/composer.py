@@ -23,9 +23,10 @@ from medtrinity.generation.phrases import (
     location,
     size_phrase,
 )
-from medtrinity.generation.vocabulary import article, join_words, modality_name, number_word
-from medtrinity.preprocess.labels import is_no_finding
 from medtrinity.records import DESCRIPTION_SECTIONS, ROI, Description, Sample, Sentence, stable_id
+from medtrinity.vocab.labels import is_no_finding
+from medtrinity.vocab.modalities import modality_name
+from medtrinity.vocab.words import article, join_words, number_word
 
 PROMPT_VERSION = "composer-3"
 MAX_DESCRIBED_ROIS = 5

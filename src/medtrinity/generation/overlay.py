@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from medtrinity.grounding.rle import decode_mask
+from medtrinity.io.rle import decode_mask
 from medtrinity.records import ROI, SampleError
 
 # Distinct colours (RGB) for consecutive ROIs, readable on grey images.

@@ -9,8 +9,8 @@ it is not; raw intensities of MRI, X-ray or normalised images are never printed,
 
 from __future__ import annotations
 
-from medtrinity.generation.vocabulary import join_words
 from medtrinity.records import ROI, Sample
+from medtrinity.vocab.words import join_words
 
 _ADVERB = {"anterior": "anteriorly", "posterior": "posteriorly", "superior": "superiorly", "inferior": "inferiorly"}
 _BRAIN = {"brain", "head", "skull"}

@@ -16,9 +16,9 @@ from importlib import resources
 from string import Template
 from typing import Any
 
-from medtrinity.export.png import encode_png
 from medtrinity.generation.overlay import png_data_url, render_overlay
 from medtrinity.generation.vocabulary import modality_name
+from medtrinity.io.png import encode_png
 from medtrinity.records import DESCRIPTION_SECTIONS, ROI, Sample, SampleError, Sentence
 
 DEFAULT_PROMPT_VERSION = "describe-v1"

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from medtrinity.vocab.modalities import GENERIC_INTENSITY_WORDS, INTENSITY_WORDS  # noqa: F401  (re-exported)
+
 _OPPOSITE = {"L": "R", "R": "L", "A": "P", "P": "A", "S": "I", "I": "S"}
 _SIDE_WORD = {"L": "left", "R": "right"}
 
@@ -93,15 +95,7 @@ def ring(mask: np.ndarray, width_px: int) -> np.ndarray:
     return (grown > 0) & ~mask.astype(bool)
 
 
-INTENSITY_WORDS: dict[str, tuple[str, str, str]] = {
-    "ct": ("hypodense", "isodense", "hyperdense"),
-    "mri": ("hypointense", "isointense", "hyperintense"),
-    "ultrasound": ("hypoechoic", "isoechoic", "hyperechoic"),
-    "xray": ("lucent", "of similar opacity", "opaque"),
-    "pet": ("with reduced uptake", "with similar uptake", "with increased uptake"),
-}
-_GENERIC_WORDS = ("darker", "of similar brightness", "brighter")
-INTENSITY_WORDS["colour"] = _GENERIC_WORDS
+_GENERIC_WORDS = GENERIC_INTENSITY_WORDS
 
 
 def intensity_word(modality: str, contrast: float, reference: float, unit: str, threshold_hu: float) -> str:

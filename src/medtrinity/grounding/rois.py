@@ -15,7 +15,7 @@ from medtrinity.config import GroundingConfig
 from medtrinity.grounding import measure
 from medtrinity.grounding.anatomy import organ_part
 from medtrinity.grounding.regions import LabelExtent, Region, box_slices, component_regions, label_extents, whole_region
-from medtrinity.grounding.rle import encode_window
+from medtrinity.io.rle import encode_window
 from medtrinity.records import ROI, Sample
 
 
@@ -260,7 +260,6 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
     sample.rois = []
     sample.context_rois = []
     if sample.label_map is None:
-        sample.notes.append("no_roi")
         return sample
     center_xy = measure.body_center_xy(sample.pixels, sample.intensity_unit)
     findings_mask = finding_pixels(sample)
@@ -292,6 +291,4 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
         organs.append(roi)
     sample.context_rois = organs
     sample.rois = findings if findings else organs[:described]
-    if not sample.rois:
-        sample.notes.append("no_roi")
     return sample

@@ -10,7 +10,8 @@ import yaml
 
 from medtrinity.knowledge.documents import Document
 from medtrinity.knowledge.paths import data_dir
-from medtrinity.knowledge.schema import MODALITY_NAMES, Entry, EntryError, validate_entry
+from medtrinity.knowledge.schema import Entry, EntryError, validate_entry
+from medtrinity.vocab.modalities import LONG_MODALITY_NAMES
 
 BUILTIN_NAME = "builtin"
 BUILTIN_SOURCE = "medtrinity-builtin"
@@ -78,7 +79,7 @@ def entry_documents(entry: Entry) -> Iterator[Document]:
             id=f"{group}/{modality}",
             source=BUILTIN_SOURCE,
             title=f"{entry.name} on {modality}",
-            text=f"{heading} On {MODALITY_NAMES[modality]}: {appearance} Clinical context: {entry.clinical}",
+            text=f"{heading} On {LONG_MODALITY_NAMES[modality]}: {appearance} Clinical context: {entry.clinical}",
             license=BUILTIN_LICENSE,
             group=group,
             chunk=False,

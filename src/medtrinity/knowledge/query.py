@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from medtrinity.generation.vocabulary import MODALITY_NAMES
+from medtrinity.records import Sample
+from medtrinity.vocab.labels import is_no_finding
+from medtrinity.vocab.modalities import QUERY_WORDS as MODALITY_WORDS
 
-# the words a query uses for each modality: the description vocabulary, but bare "fundus", nothing for "other"
-MODALITY_WORDS: dict[str, str] = {**MODALITY_NAMES, "fundus": "fundus", "other": ""}
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[_/|;,]+|\s+")
 _UNINFORMATIVE = frozenset({"", "unknown", "other", "background", "none", "nan"})
@@ -47,3 +47,23 @@ def query_for_sample(modality: str, body_part: str, labels: list[str], organs: l
     label_words = _unique(sorted({clean_label(label) for label in labels}, key=_order), seen)
     organ_words = _unique(sorted({clean_label(organ) for organ in organs}, key=_order), seen)
     return " ".join(head + label_words + organ_words)
+
+
+_PLACEHOLDER_LABEL = re.compile(r"^(?:region|label|overlay region|class|segment)\s*\d+$", re.IGNORECASE)
+
+
+def query_labels(sample: Sample) -> list[str]:
+    """The label words a query may use: finding and image labels, minus placeholders ('region 1') and 'no finding'.
+
+    Organ labels alone do not make a query: they would retrieve diseases of that organ for an image
+    that shows none; they join the query as the findings' containing organs.
+    """
+    labels = {roi.label for roi in sample.rois if roi.kind == "lesion"} | set(sample.image_labels)
+    return sorted(label for label in labels
+                  if not _PLACEHOLDER_LABEL.match(label.strip()) and not is_no_finding(label))
+
+
+def sample_query(sample: Sample) -> str:
+    """Query text from what is known of the sample: modality, body part, labels and their organs."""
+    organs = sorted({roi.containing_organ for roi in sample.rois if roi.containing_organ})
+    return query_for_sample(sample.modality, sample.body_part, query_labels(sample), organs)

@@ -6,22 +6,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from medtrinity.records import MODALITIES
+from medtrinity.vocab.modalities import IMAGED_MODALITIES
 
 ENTRY_KINDS: tuple[str, ...] = ("disease", "finding", "anatomy")
-IMAGED_MODALITIES: tuple[str, ...] = tuple(m for m in MODALITIES if m != "other")
-MODALITY_NAMES: dict[str, str] = {
-    "ct": "CT (computed tomography)",
-    "mri": "MRI (magnetic resonance imaging)",
-    "xray": "X-ray (radiograph)",
-    "ultrasound": "ultrasound (sonography)",
-    "pet": "PET (positron emission tomography)",
-    "histopathology": "histopathology (H&E stained tissue)",
-    "dermoscopy": "dermoscopy (skin lesion imaging)",
-    "endoscopy": "endoscopy",
-    "fundus": "fundus photography (retina)",
-    "microscopy": "microscopy (cells and smears)",
-}
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MIN_APPEARANCE_CHARS = 40
 MIN_CLINICAL_CHARS = 40

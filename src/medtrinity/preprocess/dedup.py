@@ -9,39 +9,10 @@ which this is not.
 
 from __future__ import annotations
 
-import hashlib
-
-import cv2
-import numpy as np
-
+from medtrinity.io.hashes import content_digest, hamming, perceptual_hash
 from medtrinity.records import Sample, SampleError
 
-
-def content_digest(pixels: np.ndarray) -> str:
-    """Digest of the raw pixel values, shape and type: equal digests are exact copies."""
-    digest = hashlib.sha256(f"{pixels.shape}{pixels.dtype}".encode())
-    digest.update(np.ascontiguousarray(pixels).tobytes())
-    return digest.hexdigest()
-
-
-def perceptual_hash(pixels: np.ndarray) -> int:
-    """64-bit pHash: 32x32 grey thumbnail, 2D DCT, the 8x8 lowest frequencies against their median."""
-    values = pixels.astype(np.float32)
-    if values.ndim == 3:
-        values = values.mean(axis=2)
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return 0
-    low, high = np.percentile(finite, [1, 99])
-    scaled = np.clip((np.nan_to_num(values, nan=float(low)) - low) / max(float(high - low), 1e-6), 0, 1)
-    thumbnail = cv2.resize(scaled.astype(np.float32), (32, 32), interpolation=cv2.INTER_AREA)
-    block = cv2.dct(thumbnail)[:8, :8].ravel()
-    bits = block[1:] > np.median(block[1:])  # the DC term only says how bright the image is
-    return int("".join("1" if bit else "0" for bit in bits), 2)
-
-
-def hamming(a: int, b: int) -> int:
-    return (a ^ b).bit_count()
+__all__ = ["DuplicateFilter", "content_digest", "duplicate_filter", "hamming", "perceptual_hash"]
 
 
 class DuplicateFilter:

@@ -12,8 +12,8 @@ import glob
 import json
 from pathlib import Path
 
-from medtrinity.preprocess.dedup import perceptual_hash
-from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image
+from medtrinity.io.hashes import perceptual_hash
+from medtrinity.io.images import IMAGE_SUFFIXES, read_image
 
 
 def _images_of_question_file(path: Path) -> list[Path]:

@@ -73,8 +73,7 @@ class Judge:
                     raise ReplyError(str(reply))
                 sample.judge_scores = parse_scores(reply)
             except ReplyError:
-                sample.judge_scores = None
-                sample.notes.append("judge_failed")
+                sample.judge_scores = None  # the verify stage counts these as judge_failed
 
     def __call__(self, sample: Sample) -> None:
         self.score([sample])

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from medtrinity.generation.vocabulary import MODALITY_NAMES, NUMBER_WORDS, number_word, regions_of
-from medtrinity.grounding.measure import INTENSITY_WORDS
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, MODEL_MISTAKES
+from medtrinity.vocab.modalities import INTENSITY_WORDS, MODALITY_NAMES
+from medtrinity.vocab.regions import regions_of
+from medtrinity.vocab.words import NUMBER_WORDS, number_word
 
 Mutation = Callable[[str, SampleFacts, int], "str | None"]
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from medtrinity.config import RunConfig, SourceConfig
-from medtrinity.preprocess.labels import readable_label
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import Registry
+from medtrinity.vocab.labels import readable_label
 
 READERS: Registry[type[Reader]] = Registry("readers")
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from medtrinity.io.images import IMAGE_SUFFIXES, read_image
 from medtrinity.records import Sample, SampleError
 from medtrinity.sources.base import READERS, Reader, expand_paths
 from medtrinity.sources.common2d import (
@@ -26,7 +27,6 @@ from medtrinity.sources.common2d import (
     polygon_mask,
     sample_2d,
 )
-from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image
 
 
 def _find_image(folder: Path, name: str) -> Path | None:
@@ -107,7 +107,7 @@ class CocoReader(Reader):
             if isinstance(segmentation, list) and segmentation:
                 masks.append((label, polygon_mask(pixels.shape, segmentation)))
             elif isinstance(segmentation, dict):
-                from medtrinity.grounding.rle import decode_mask
+                from medtrinity.io.rle import decode_mask
 
                 try:
                     mask = decode_mask(segmentation)

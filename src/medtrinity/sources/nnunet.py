@@ -15,21 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from medtrinity.preprocess.labels import readable_label
+from medtrinity.io.images import IMAGE_SUFFIXES, read_image, read_mask
 from medtrinity.records import Sample, SampleError
 from medtrinity.sources.base import READERS, Reader, read_failure
 from medtrinity.sources.common2d import sample_2d
-from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image, read_mask
 from medtrinity.sources.volume import Volume, volume_samples
+from medtrinity.vocab.labels import readable_label
+from medtrinity.vocab.modalities import modality_from_channel_name
 
 CHANNEL_SUFFIX = re.compile(r"^(?P<case>.+)_(?P<channel>\d{4})$")
-MODALITY_WORDS = {
-    "ct": "ct", "cect": "ct", "noncontrast": "ct", "venous": "ct", "arterial": "ct",
-    "mri": "mri", "mr": "mri", "t1": "mri", "t1w": "mri", "t2": "mri", "t2w": "mri", "flair": "mri", "adc": "mri",
-    "t1gd": "mri", "t1ce": "mri", "dwi": "mri", "hbv": "mri", "pd": "mri",
-    "pet": "pet", "us": "ultrasound", "ultrasound": "ultrasound", "xray": "xray", "x-ray": "xray", "cxr": "xray",
-    "rgb": "other", "microscopy": "microscopy",
-}
 
 
 def load_dataset_json(folder: Path) -> dict:
@@ -56,7 +50,7 @@ def dataset_labels(meta: dict) -> dict[int, str]:
 def dataset_modality(meta: dict, channel: int) -> str | None:
     channels = meta.get("channel_names") or meta.get("modality") or {}
     name = str(channels.get(str(channel), "")).strip().lower()
-    return MODALITY_WORDS.get(name.replace(" ", ""), None) if name else None
+    return modality_from_channel_name(name) if name else None
 
 
 def _suffix(name: str, ending: str | None) -> str:
@@ -90,6 +84,11 @@ class NnunetReader(Reader):
             return root / "imagesTs", None
         return root / "imagesTr", root / "labelsTr"
 
+    def _per_channel_files(self) -> bool:
+        """nnU-Net v2 (``channel_names``) keeps one file per channel (``case_0000``); an MSD-style dataset.json
+        (``modality``) keeps all channels in one file, and its case names may end in digits (AMOS ``amos_0001``)."""
+        return "channel_names" in self._meta or "modality" not in self._meta
+
     def _channel(self) -> int:
         return int(self.source.options.get("channel", 0))
 
@@ -103,7 +102,7 @@ class NnunetReader(Reader):
             if not path.is_file() or path.name.startswith((".", "._")):
                 continue
             stem = path.name[: -len(_suffix(path.name, ending))]
-            match = CHANNEL_SUFFIX.match(stem)
+            match = CHANNEL_SUFFIX.match(stem) if self._per_channel_files() else None
             if match:  # nnU-Net v2: one file per channel
                 if int(match.group("channel")) == self._channel():
                     items.append(str(path))
@@ -115,7 +114,7 @@ class NnunetReader(Reader):
         path = Path(item)
         ending = _suffix(path.name, self._meta.get("file_ending"))
         stem = path.name[: -len(ending)]
-        match = CHANNEL_SUFFIX.match(stem)
+        match = CHANNEL_SUFFIX.match(stem) if self._per_channel_files() else None
         case = match.group("case") if match else stem
         _, label_folder = self._folders()
         label_path = label_folder / f"{case}{ending}" if label_folder is not None else None

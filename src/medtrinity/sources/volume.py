@@ -16,8 +16,8 @@ import numpy as np
 
 from medtrinity.config import RunConfig, SourceConfig
 from medtrinity.preprocess.deid import allowed_metadata, case_id
-from medtrinity.preprocess.labels import is_finding
 from medtrinity.records import Sample, SampleError, stable_id
+from medtrinity.vocab.labels import is_finding
 
 
 @dataclass

@@ -9,7 +9,7 @@ import pytest
 
 from medtrinity.config import parse_config
 from medtrinity.generation.backends import make_backend
-from medtrinity.quality.corpus import grounded_samples
+from medtrinity.pipeline import grounded_samples
 from medtrinity.quality.textstats import merge_text_stats, shard_text_stats
 
 

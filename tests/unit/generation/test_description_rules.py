@@ -14,7 +14,7 @@ import yaml
 
 from medtrinity.config import parse_config
 from medtrinity.generation.backends import make_backend
-from medtrinity.quality.corpus import grounded_samples
+from medtrinity.pipeline import grounded_samples
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.quality.verify import verify, verify_text
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from pycocotools import mask as coco_mask
 
-from medtrinity.grounding.rle import decode_mask, encode_mask
+from medtrinity.io.rle import decode_mask, encode_mask
 
 
 def test_rle_matches_pycocotools_on_random_masks():
@@ -33,7 +33,7 @@ def test_rle_rejects_counts_that_do_not_cover_the_mask():
 def test_window_encoding_equals_the_whole_frame_encoding():
     """A window placed in an empty frame encodes exactly as the frame does, including runs that wrap
     from a column's bottom to the next column's top (full-height windows)."""
-    from medtrinity.grounding.rle import encode_window
+    from medtrinity.io.rle import encode_window
 
     rng = np.random.default_rng(14)
     for _ in range(300):

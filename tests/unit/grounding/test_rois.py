@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from medtrinity.config import GroundingConfig, PreprocessConfig, parse_config
-from medtrinity.grounding.rle import decode_mask
 from medtrinity.grounding.rois import ground_sample
+from medtrinity.io.rle import decode_mask
 from medtrinity.phantom import LESIONS, SPACING_XYZ_MM
 from medtrinity.preprocess.display import preprocess_sample
 from medtrinity.sources import make_reader

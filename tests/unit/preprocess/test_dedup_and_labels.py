@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 from medtrinity.config import PreprocessConfig, parse_config
+from medtrinity.io.hashes import hamming, perceptual_hash
 from medtrinity.pipeline import build_stages
-from medtrinity.preprocess.dedup import hamming, perceptual_hash
 from medtrinity.preprocess.display import preprocess_sample
-from medtrinity.preprocess.labels import is_finding, readable_label
 from medtrinity.records import Sample, SampleError
 from medtrinity.sources import make_reader
+from medtrinity.vocab.labels import is_finding, readable_label
 
 
 def _picture(seed: int) -> np.ndarray:

@@ -4,9 +4,9 @@ import pytest
 from medtrinity.config import PreprocessConfig
 from medtrinity.preprocess.deid import allowed_metadata, case_id
 from medtrinity.preprocess.display import preprocess_sample
-from medtrinity.preprocess.labels import is_finding, readable_label
 from medtrinity.preprocess.windowing import apply_window, ct_window_for, percentile_scale
 from medtrinity.records import Sample, SampleError
+from medtrinity.vocab.labels import is_finding, readable_label
 
 
 def _sample(pixels, **fields):

@@ -13,7 +13,7 @@ from medtrinity.config import parse_config
 from medtrinity.datapaths import shared_data_dir
 from medtrinity.demo import demo_sources
 from medtrinity.generation.backends import make_backend
-from medtrinity.quality.corpus import grounded_samples
+from medtrinity.pipeline import grounded_samples
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.quality.mutations import MUTATIONS, run_mutation_set
 from medtrinity.quality.verify import verify, verify_text

@@ -15,7 +15,7 @@ def _image(path, shape=(60, 80)):
 
 
 def test_coco_boxes_polygons_and_rle(tmp_path, make):
-    from medtrinity.grounding.rle import encode_mask
+    from medtrinity.io.rle import encode_mask
 
     _image(tmp_path / "images" / "a.png")
     disc = np.zeros((60, 80), np.uint8)

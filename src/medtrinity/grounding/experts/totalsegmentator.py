@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
-from medtrinity.preprocess.labels import readable_label
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import MissingDependencyError, require
+from medtrinity.vocab.labels import readable_label
 
 
 def weights_folder() -> Path:

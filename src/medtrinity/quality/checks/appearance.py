@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from medtrinity.grounding.measure import INTENSITY_WORDS
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, strip_phrases
 from medtrinity.quality.checks.regions import clauses
 from medtrinity.quality.facts import RegionFacts, SampleFacts
 from medtrinity.records import QCIssue
+from medtrinity.vocab.modalities import INTENSITY_WORDS
 
 _LOW = ("hypodense", "hypoattenuating", "low attenuation", "low-attenuation", "low density", "hypointense",
         "low signal", "low-signal", "hypoechoic", "anechoic", "lucent", "radiolucent", "lucency", "reduced uptake",

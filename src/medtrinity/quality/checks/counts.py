@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from medtrinity.generation.vocabulary import NUMBER_WORDS
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, strip_phrases
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
+from medtrinity.vocab.words import NUMBER_WORDS
 
 _COUNT_WORD = (r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a\s+single|single|solitary|"
                r"multiple|several|numerous)")

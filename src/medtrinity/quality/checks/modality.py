@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from medtrinity.generation.vocabulary import BODY_REGION_TERMS, MODALITY_CLAIMS, regions_compatible, regions_of
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, mentions
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
+from medtrinity.vocab.modalities import MODALITY_CLAIMS
+from medtrinity.vocab.regions import BODY_REGION_TERMS, regions_compatible, regions_of
 
 
 def check_modality(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:

@@ -2,9 +2,10 @@
 
 import numpy as np
 
-from medtrinity.config import KnowledgeConfig
-from medtrinity.knowledge_stage import make_retrieve, query_labels, sample_query
+from medtrinity.config import parse_config
+from medtrinity.knowledge.query import query_labels, sample_query
 from medtrinity.records import ROI, Sample
+from medtrinity.stages import StageContext, retrieve
 
 
 def _sample(rois=(), image_labels=()):
@@ -29,5 +30,8 @@ def test_organs_placeholders_and_no_finding_make_no_query():
     assert query_labels(_sample([_roi("region 1", "lesion"), _roi("overlay region 2", "lesion")])) == []
     assert query_labels(_sample(image_labels=["No Finding"])) == []
     sample = _sample([_roi("spleen", "organ")])
-    assert make_retrieve(KnowledgeConfig(kb="builtin", top_k=3))(sample).passages == []
-    assert sample.notes == ["no_query_labels"]
+    config = parse_config({"sources": [{"name": "s", "reader": "phantom", "path": "phantom"}],
+                           "knowledge": {"kb": "builtin", "top_k": 3}})
+    context = StageContext()
+    assert retrieve.build(config, context).run(sample).passages == []
+    assert context.notes.of("retrieve") == {"no_query_labels": 1}

@@ -1,0 +1,37 @@
+"""Small English helpers every text writer shares: lists, articles, number words."""
+
+from __future__ import annotations
+
+
+def join_words(words: list[str]) -> str:
+    """['a', 'b', 'c'] -> 'a, b and c'."""
+    if not words:
+        return ""
+    if len(words) == 1:
+        return words[0]
+    return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+_VOWEL_SOUND_LETTERS = set("AEFHILMNORSX")  # letters read with a leading vowel sound: "an MRI", "an X-ray"
+
+
+def article(word: str) -> str:
+    """'a' or 'an' by sound: vowels, and acronyms or letter names that start with one ('an MRI', 'an X-ray')."""
+    if word[:1].lower() in "aeiou":
+        return "an"
+    letter_name = word[:1].isupper() and (word[1:2].isupper() or word[1:2] in ("-", "") or word[1:2].isdigit())
+    return "an" if letter_name and word[:1] in _VOWEL_SOUND_LETTERS else "a"
+
+
+NUMBER_WORDS: dict[str, int] = {
+    "one": 1, "single": 1, "solitary": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}
+
+
+def number_word(count: int) -> str:
+    """'two' for 2 ... 'twelve'; digits above."""
+    for word, value in NUMBER_WORDS.items():
+        if value == count and word not in {"single", "solitary"}:
+            return word
+    return str(count)
