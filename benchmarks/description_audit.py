@@ -3,9 +3,10 @@
 Runs ``medtrinity``'s pipeline twice into temporary folders: the demo collection, and every shared-data
 folder as ``inspect`` configures it, with the placeholders ``run`` refuses filled in as a user would
 (modality, label names). ``no_content`` rows are kept (``quality.keep_no_content``) so they are counted.
-Prints, per run: rows, per-check failures (the verifier's codes), repeated-sentence share (1 - distinct
-sentences / sentences; aim <= 0.3), words per row and per section, and how many rows carry background
-knowledge. Usage: ``python benchmarks/description_audit.py [--show N]`` (N descriptions printed per run).
+Prints, per run: rows, per-check failures (the verifier's codes), repeated-sentence share
+(1 - distinct sentences / sentences; aim <= 0.3), words per row and per section, how many rows carry
+background knowledge, and the mutation set (planted mistakes, model-like ones included) over the
+written rows. Usage: ``python benchmarks/description_audit.py [--show N]`` (N descriptions per source).
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ def audit(name: str, raw: dict, out: Path, show: int) -> dict:
         print(f"  words per row, {section:<11} {words[section] / max(1, len(rows)):.1f}")
     background = sum(1 for row in rows if row.get("description_background"))
     print(f"rows with background knowledge {background} (never in the text)")
+    mutation_report(rows)
     by_source: dict[str, list[dict]] = {}
     for row in rows:
         by_source.setdefault(row["source"], []).append(row)
@@ -89,6 +91,23 @@ def audit(name: str, raw: dict, out: Path, show: int) -> dict:
         for row in source_rows[:show]:
             print(f"\n[{source} {row['id']} {row['qc_status']}] {row['description_text']}")
     return {"rows": len(rows), "failures": dict(failures), **stats}
+
+
+def mutation_report(rows: list[dict]) -> dict:
+    """Plant every mutation type in every row with content (facts read back from the written row)."""
+    from medtrinity.quality.facts import SampleFacts
+    from medtrinity.quality.mutations import run_mutation_set
+    from medtrinity.quality.verify import verify_text
+
+    cases = [(row["id"], row["description_text"], SampleFacts.from_row(row)) for row in rows
+             if not any(issue["code"] == "no_content" for issue in row["qc_issues"])]
+    report = run_mutation_set(cases, verify_text)
+    print(f"mutation set on these rows: {report['originals']} originals, {len(report['false_alarms'])} false "
+          f"alarms, {report['caught']}/{report['planted']} caught ({100 * report['catch_rate']:.1f}%)")
+    for name, counts in report["types"].items():
+        rate = f"{100 * counts['caught'] / counts['planted']:.1f}%" if counts["planted"] else "-"
+        print(f"  {name:<18} {counts['caught']:>4}/{counts['planted']:<4} {rate}")
+    return report
 
 
 def main() -> None:

@@ -61,16 +61,17 @@ def test_inspect_then_run_on_every_real_folder(tmp_path, shared_data):
 
 
 def test_run_refuses_placeholder_modality_and_label_names(tmp_path, shared_data):
-    """inspect writes `region 1` and leaves the modality out where the files do not say: run names each field."""
+    """inspect cannot name pyradiomics' modality or mask value: run names each field and stops, then runs fixed."""
     config_path = tmp_path / "inspected.yaml"
-    assert _medtrinity("inspect", str(shared_data / "msd_lung_patches"), "--out", str(config_path)).returncode == 0
+    assert _medtrinity("inspect", str(shared_data / "pyradiomics"), "--out", str(config_path)).returncode == 0
     refused = _medtrinity("run", str(config_path), "--out", str(tmp_path / "out"), "--quiet")
-    assert refused.returncode == 2
-    assert "sources[0] (test_patches).modality is not set" in refused.stderr + refused.stdout
-    assert "label_names[1] is the placeholder 'region 1'" in refused.stderr + refused.stdout
+    said = refused.stderr + refused.stdout
+    assert refused.returncode == 2, said
+    assert "sources[0] (pyradiomics).modality is not set" in said
+    assert "label_names[1] is the placeholder 'region 1'" in said
     assert not (tmp_path / "out" / "triplets").exists()
     config = yaml.safe_load(config_path.read_text())
-    config["sources"][0].update({"modality": "ct", "body_part": "chest", "label_names": {1: "lung tumour"}})
+    config["sources"][0].update({"modality": "mri", "label_names": {1: "lesion"}})
     config_path.write_text(yaml.safe_dump(config))
     fixed = _medtrinity("run", str(config_path), "--out", str(tmp_path / "out"), "--quiet")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr

@@ -26,7 +26,8 @@ def placeholder_problems(config: RunConfig) -> list[str]:
         if source.modality == "other":
             problems.append(f"{where}.modality is 'other': set ct, mri, xray, ultrasound, pet, ... "
                             f"(descriptions would call it 'a medical image')")
-        elif source.modality is None and source.reader not in READERS_THAT_KNOW_MODALITY:
+        elif source.modality is None and source.reader not in READERS_THAT_KNOW_MODALITY and \
+                not source.options.get("modality_from_name"):
             problems.append(f"{where}.modality is not set and the {source.reader} reader cannot read it from the "
                             f"files: set ct, mri, xray, ...")
         for value, name in sorted(source.label_names.items()):
