@@ -60,6 +60,8 @@ def parse_box_rows(rows: list[dict[str, str]], options: dict, table: str) -> dic
     boxes: dict[str, list[tuple[str, Box]]] = defaultdict(list)
     fmt = str(options.get("box_format", "xywh"))
     for number, row in enumerate(rows, start=2):
+        if all(str(row.get(col, "") or "").strip().lower() in ("", "nan") for col in coordinate_cols):
+            continue  # an image-level row without a box (VinDr-CXR "No finding")
         try:
             a, b, c, d = (float(row[col]) for col in coordinate_cols)
         except (KeyError, TypeError, ValueError) as error:
