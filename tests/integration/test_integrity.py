@@ -25,7 +25,7 @@ def finished_run(tmp_path) -> Path:
     inputs = write_image_mask_folder(tmp_path / "inputs", 6, bad=False)
     config = write_config(tmp_path / "run.yaml", [
         {"name": "discs", "reader": "image_masks", "path": str(inputs / "images"), "labels": str(inputs / "masks"),
-         "label_names": {1: "nodule"}, "files_per_shard": 3}])
+         "label_names": {1: "nodule"}, "files_per_shard": 3, "modality": "xray", "body_part": "chest"}])
     out = tmp_path / "out"
     run_pipeline(load_config(config), out)
     return out

@@ -66,7 +66,8 @@ def test_same_named_files_in_different_folders_get_different_ids_and_only_true_c
     for folder, value in (("A", 60), ("B", 60), ("C", 140)):
         _png(tmp_path / "in" / folder / "x.png", value, 64)
     config = parse({"sources": [{"name": "s", "reader": "image_masks", "path": str(tmp_path / "in" / "**" / "*.png")}],
-                    "knowledge": {"kb": "none"}, "preprocess": {"duplicates": "exact"}})
+                    "knowledge": {"kb": "none"}, "preprocess": {"duplicates": "exact"},
+                    "quality": {"keep_no_content": True}})
     from medtrinity.sources import make_reader
 
     reader = make_reader(config.sources[0], config)
@@ -167,7 +168,8 @@ def test_exports_carry_no_input_path(tmp_path):
 
     _png(tmp_path / "Patient_Doe_4471" / "scan.png", 70, 64)
     config = parse_config({"sources": [{"name": "s", "reader": "image_masks",
-                                        "path": str(tmp_path / "Patient_Doe_4471")}], "knowledge": {"kb": "none"}})
+                                        "path": str(tmp_path / "Patient_Doe_4471")}], "knowledge": {"kb": "none"},
+                          "quality": {"keep_no_content": True}})
     run_pipeline(config, tmp_path / "out")
     rows = read_table(tmp_path / "out" / "triplets").to_pylist()
     assert len(rows) == 1
