@@ -17,6 +17,7 @@ from medtrinity.generation.backends import BACKENDS, DescriptionBackend
 from medtrinity.generation.vocabulary import article, join_words, modality_name, number_word, plane_phrase
 from medtrinity.preprocess.labels import is_no_finding
 from medtrinity.records import DESCRIPTION_SECTIONS, ROI, Description, Passage, Sample, Sentence, stable_id
+from medtrinity.registry import NoOptions
 
 PROMPT_VERSION = "composer-2"
 MAX_DESCRIBED_ROIS = 5
@@ -422,6 +423,7 @@ class ComposerBackend(DescriptionBackend):
     """Deterministic five-section writer that states only measured facts and retrieved passages."""
 
     name = "composer"
+    Options = NoOptions
 
     def describe(self, sample: Sample) -> Description:
         return assemble(compose(sample), self.name, "composer", PROMPT_VERSION)

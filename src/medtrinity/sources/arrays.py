@@ -13,7 +13,7 @@ import numpy as np
 
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import require
-from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure
+from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import sample_2d
 
 IMAGE_KEYS = ("images", "image", "imgs", "img", "x", "data", "volumes")
@@ -39,13 +39,20 @@ def pick_key(keys: list[str], wanted: tuple[str, ...]) -> str | None:
     return next((lowered[name] for name in wanted if name in lowered), None)
 
 
+class Hdf5Options(Image2DOptions):
+    """Options of the ``hdf5`` reader: dataset names (default: found by common names)."""
+
+    images: str | None = None
+    labels: str | None = None
+
+
 @READERS.register("hdf5")
 class Hdf5Reader(Reader):
     """``path``: .h5/.hdf5 file(s); ``options.images`` / ``options.labels``: dataset names (default: found by
     name, e.g. ``images`` and ``labels``). Label values are named by ``label_names``."""
 
     formats = "HDF5 files with an image dataset and an optional mask dataset (N x [1] x H x W)"
-    requires = "h5py"
+    Options = Hdf5Options
     dependencies = (("h5py", "pip install h5py"),)
 
     def _open(self, path: str):
@@ -105,6 +112,12 @@ class Hdf5Reader(Reader):
                         names=names, metadata={"format": "hdf5"})
 
 
+class NpzOptions(Image2DOptions):
+    """Options of the ``npz`` reader: which splits to read (default: every split found)."""
+
+    splits: list[str] | None = None
+
+
 @READERS.register("npz")
 class NpzReader(Reader):
     """``path``: .npz file(s) with ``<split>_images`` and ``<split>_labels`` (MedMNIST).
@@ -114,7 +127,7 @@ class NpzReader(Reader):
     """
 
     formats = "NumPy .npz in the MedMNIST layout (train/val/test images and class labels)"
-    requires = ""
+    Options = NpzOptions
 
     def _load(self, path: str):
         cache = self.__dict__.setdefault("_files", {})

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from pydantic import Field
 
 from medtrinity.preprocess.deid import allowed_metadata, case_id
 from medtrinity.records import Sample, SampleError, stable_id
-from medtrinity.registry import require
+from medtrinity.registry import PluginOptions, require
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure
 from medtrinity.vocab.labels import is_finding, readable_label
 from medtrinity.vocab.modalities import DICOM_MODALITY
@@ -98,6 +99,12 @@ def physical_pixels(dataset, path: str) -> tuple[np.ndarray, str]:
     return pixels, unit
 
 
+class DicomFilesOptions(PluginOptions):
+    """Options of the ``dicom_files`` reader: the smallest overlay region kept (drops text and tick marks)."""
+
+    overlay_min_area_px: int = Field(default=50, ge=0)
+
+
 @READERS.register("dicom_files")
 class DicomFilesReader(Reader):
     """``path``: DICOM files, a folder or a glob; each file one 2D sample, overlays become masks.
@@ -107,7 +114,9 @@ class DicomFilesReader(Reader):
     """
 
     formats = "2D DICOM images (any transfer syntax with a decoder installed), overlays as masks"
-    requires = "pydicom, pylibjpeg (compressed syntaxes)"
+    Options = DicomFilesOptions
+    dependencies = (("pydicom", "pip install pydicom"),
+                    ("pylibjpeg", "pip install pylibjpeg pylibjpeg-openjpeg pylibjpeg-libjpeg"))
 
     def list_items(self) -> list[str]:
         return expand_paths(self.source.path, (".dcm", ".dicom", ""))

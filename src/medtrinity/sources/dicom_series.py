@@ -32,11 +32,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from pydantic import Field
 
 from medtrinity.preprocess.deid import case_id
 from medtrinity.preprocess.labels import is_finding, readable_label
 from medtrinity.records import Sample, SampleError, stable_id
-from medtrinity.registry import require
+from medtrinity.registry import PluginOptions, require
 from medtrinity.sources.base import READERS, Reader, read_failure
 from medtrinity.sources.dicom_files import DICOM_MODALITY, _plain, overlay_masks, pixel_failure
 from medtrinity.sources.volume import Volume, reorient_to_lps, volume_samples
@@ -476,6 +477,14 @@ def load_label_volume_lps(path: str) -> np.ndarray:
     return np.rint(labels).astype(np.int32)
 
 
+class DicomSeriesOptions(PluginOptions):
+    """Options of the ``dicom_series`` reader: overlay area floor, SEG threshold, RTSTRUCT renames."""
+
+    overlay_min_area_px: int = Field(default=50, ge=0)
+    fractional_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    rtstruct_names: dict[str, str] = Field(default_factory=dict)
+
+
 @READERS.register("dicom_series")
 class DicomSeriesReader(Reader):
     """``path``: a folder tree of DICOM files; each image series is one volume (2D images such as radiographs,
@@ -488,7 +497,7 @@ class DicomSeriesReader(Reader):
 
     formats = ("DICOM image series (any transfer syntax with a decoder: JPEG, JPEG-LS, JPEG 2000, RLE) "
                "with DICOM SEG, RTSTRUCT or a label volume")
-    requires = "pydicom, pylibjpeg plugins, highdicom (SEG)"
+    Options = DicomSeriesOptions
     dependencies = (("pydicom", "pip install pydicom"), ("highdicom", "pip install highdicom"),
                     ("pylibjpeg", "pip install pylibjpeg pylibjpeg-openjpeg pylibjpeg-libjpeg"))
     volumetric = True

@@ -10,6 +10,7 @@ import numpy as np
 from nibabel.orientations import apply_orientation, axcodes2ornt, io_orientation, ornt_transform
 
 from medtrinity.records import Sample, SampleError
+from medtrinity.registry import PluginOptions
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure, strip_suffix
 from medtrinity.sources.volume import Volume, volume_samples
 
@@ -44,12 +45,20 @@ def load_nifti(path: str) -> tuple[np.ndarray, np.ndarray]:
         raise read_failure(path, error) from error
 
 
+class TaggedVolumeOptions(PluginOptions):
+    """Options of the ``nifti`` and ``sitk`` readers: name tags that pair image and label files."""
+
+    image_tag: str | None = None
+    label_tag: str | None = None
+
+
 @READERS.register("nifti")
 class NiftiReader(Reader):
     """``path``: a .nii/.nii.gz file, folder or glob; ``labels``: the matching label file or a folder of them."""
 
     formats = "NIfTI-1/2 volumes (.nii, .nii.gz) with label volumes"
-    requires = "nibabel"
+    Options = TaggedVolumeOptions
+    dependencies = (("nibabel", "pip install nibabel"),)
     volumetric = True
 
     def list_items(self) -> list[str]:

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from medtrinity.records import Sample
-from medtrinity.registry import Registry
+from medtrinity.registry import PluginOptions, Registry, registry, validate_options
 
-EXPERTS: Registry[type[ExpertModel]] = Registry("experts")
-_BUILT_IN = ("ct_anatomy", "onnx_model", "totalsegmentator")
+EXPERTS: Registry[type[ExpertModel]] = registry("experts")
 
 
 @dataclass
@@ -32,13 +31,20 @@ class ExpertMask:
 
 
 class ExpertModel(ABC):
-    """Finds labelled regions in one sample."""
+    """Finds labelled regions in one sample.
 
+    A subclass declares ``Options`` (its options model, checked when the config is loaded) and
+    ``dependencies`` ((import name, install command) beyond the core install). ``self.options`` keeps
+    the options as given; ``self.settings`` is the validated model.
+    """
+
+    Options: ClassVar[type[PluginOptions]]
     name: str = ""
-    requires: str = ""
+    dependencies: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(self, options: dict[str, Any] | None = None):
         self.options = dict(options or {})
+        self.settings = validate_options(type(self).Options, self.options, f"expert {self.name} options")
 
     @abstractmethod
     def segment(
@@ -49,8 +55,4 @@ class ExpertModel(ABC):
 
 def make_expert(name: str, options: dict[str, Any] | None = None) -> ExpertModel:
     """Instantiate a registered expert by name."""
-    import importlib
-
-    for module in _BUILT_IN:
-        importlib.import_module(f"medtrinity.grounding.experts.{module}")
     return EXPERTS.get(name)(options)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from pydantic import Field
 
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.grounding.measure import patient_side
 from medtrinity.records import Sample, SampleError
+from medtrinity.registry import PluginOptions
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
@@ -34,11 +36,23 @@ def body_mask(pixels_hu: np.ndarray, threshold_hu: float = -500.0) -> np.ndarray
     return fill_holes(labels == largest)
 
 
+class CtAnatomyOptions(PluginOptions):
+    """Options of the ``ct_anatomy`` expert: the air threshold, the smallest lung share, whether to add the body."""
+
+    air_hu: float = -400.0
+    min_lung_fraction: float = Field(default=0.02, ge=0.0, le=1.0)
+    include_body: bool = False
+
+
 @EXPERTS.register("ct_anatomy")
 class CtAnatomyExpert(ExpertModel):
-    """Options: ``air_hu`` (-400), ``min_lung_fraction`` (0.02 of the body area), ``include_body`` (false)."""
+    """Lungs (and optionally the body) of a CT slice in HU, found by thresholds: no model weights needed.
+
+    Options: ``air_hu`` (-400), ``min_lung_fraction`` (0.02 of the body area), ``include_body`` (false).
+    """
 
     name = "ct_anatomy"
+    Options = CtAnatomyOptions
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:
         if sample.intensity_unit != "HU" or sample.pixels.ndim != 2:
