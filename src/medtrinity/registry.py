@@ -34,7 +34,7 @@ KINDS: tuple[str, ...] = ("readers", "experts", "backends", "executors")
 BUILT_IN_MODULES: dict[str, tuple[str, ...]] = {
     "readers": tuple(f"medtrinity.sources.{name}" for name in (
         "nifti", "sitk_volume", "image_masks", "dicom_files", "dicom_series", "class_masks", "classification",
-        "detection", "nnunet", "arrays", "wsi", "phantom")),
+        "detection", "nnunet", "arrays", "wsi", "phantom", "bids")),
     "experts": tuple(f"medtrinity.grounding.experts.{name}"
                      for name in ("ct_anatomy", "onnx_model", "totalsegmentator")),
     "backends": tuple(f"medtrinity.generation.{name}" for name in ("composer", "openai_backend", "vllm_backend")),

@@ -183,9 +183,26 @@ def wsi(tmp: Path) -> dict:
     return {"path": str(tmp / "slide.tif"), "modality": "histopathology", "options": {"tile_size": 256}}
 
 
+def bids(tmp: Path) -> dict:
+    import nibabel as nib
+
+    root = tmp / "ds000001"
+    root.mkdir()
+    (root / "dataset_description.json").write_text(json.dumps({"Name": "tiny", "BIDSVersion": "1.8.0"}))
+    image, labels = _volume_arrays()
+    anat = root / "sub-01" / "anat"
+    anat.mkdir(parents=True)
+    nib.save(nib.Nifti1Image(image, np.diag([1.0, 1.0, 2.0, 1.0])), anat / "sub-01_T2w.nii.gz")
+    (anat / "sub-01_T2w.json").write_text(json.dumps({"Modality": "MR"}))
+    masks = root / "derivatives" / "labels" / "sub-01" / "anat"
+    masks.mkdir(parents=True)
+    nib.save(nib.Nifti1Image(labels, np.diag([1.0, 1.0, 2.0, 1.0])), masks / "sub-01_T2w_label-lesion_seg.nii.gz")
+    return {"path": str(root), "modality": "mri"}
+
+
 READER_FIXTURES: dict[str, Callable[[Path], dict]] = {
     "phantom": phantom, "nifti": nifti, "sitk": sitk, "nnunet": nnunet, "dicom_files": dicom_files,
     "dicom_series": dicom_series, "image_masks": image_masks, "image_class_masks": image_class_masks,
     "csv_labels": csv_labels, "image_folder": image_folder, "coco": coco, "yolo": yolo, "voc": voc,
-    "hdf5": hdf5, "npz": npz, "wsi": wsi,
+    "hdf5": hdf5, "npz": npz, "wsi": wsi, "bids": bids,
 }

@@ -31,6 +31,7 @@ class Image2DOptions(PluginOptions):
 
     spacing_mm: tuple[PositiveFloat, PositiveFloat] | None = None
     plane: Literal["axial", "coronal", "sagittal", "projection", "unknown"] = "unknown"
+    modality_from_name: bool = False  # take each file's modality from its name (SAM-Med2D ct_/mr_ prefixes)
 
 
 class Reader(ABC):
