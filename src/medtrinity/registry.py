@@ -35,8 +35,9 @@ BUILT_IN_MODULES: dict[str, tuple[str, ...]] = {
     "readers": tuple(f"medtrinity.sources.{name}" for name in (
         "nifti", "sitk_volume", "image_masks", "dicom_files", "dicom_series", "class_masks", "classification",
         "detection", "nnunet", "arrays", "wsi", "phantom", "bids")),
-    "experts": tuple(f"medtrinity.grounding.experts.{name}"
-                     for name in ("ct_anatomy", "onnx_model", "totalsegmentator")),
+    "experts": tuple(f"medtrinity.grounding.experts.{name}" for name in (
+        "ct_anatomy", "onnx_model", "totalsegmentator", "chest_xray", "field_of_view", "pathology", "cell_models",
+        "dermoscopy", "fundus", "box_prompt", "chest_landmarks")),
     "backends": tuple(f"medtrinity.generation.{name}" for name in ("composer", "openai_backend", "vllm_backend")),
     "executors": ("medtrinity.executors.local", "medtrinity.executors.ray"),
 }

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 import typer
 from rich.markup import escape
@@ -31,6 +32,14 @@ def _option_lines(model) -> list[str]:
     return lines
 
 
+def _summary(plugin) -> str:
+    """The first line of the plugin's docstring, or of its module's where the class has none of its own."""
+    doc = (plugin.__doc__ or "").strip()
+    if not doc or doc.startswith("Options"):
+        doc = (sys.modules[plugin.__module__].__doc__ or "").strip()
+    return next(iter(doc.splitlines()), "")
+
+
 def plugin_report(kind: str) -> list[dict]:
     """Every plugin of one kind: name, summary, options and which dependencies are missing (with install commands)."""
     from medtrinity.registry import missing_dependencies, registry
@@ -39,7 +48,7 @@ def plugin_report(kind: str) -> list[dict]:
     report = []
     for name in plugins.names():
         plugin = plugins.get(name)
-        summary = getattr(plugin, "formats", "") or next(iter((plugin.__doc__ or "").strip().splitlines()), "")
+        summary = getattr(plugin, "formats", "") or _summary(plugin)
         report.append({
             "name": name,
             "summary": summary,

@@ -205,16 +205,34 @@ class CsvLabelsReader(Reader):
 
 
 class ImageFolderOptions(Image2DOptions):
-    """Options of the ``image_folder`` reader: class folder renames."""
+    """Options of the ``image_folder`` reader: class folder renames, and whether "no finding" classes are labels."""
 
     rename: dict[str, str] = Field(default_factory=dict)
+    keep_no_finding: bool = False
+
+
+SPLIT_NAMES = frozenset({"train", "training", "val", "valid", "validation", "test", "testing", "dev"})
+
+
+def class_and_split(relative: Path) -> tuple[str, str]:
+    """(class folder, split folder or '') of an image path relative to an ImageFolder root."""
+    parts = relative.parts
+    if len(parts) >= 3 and parts[0].lower() in SPLIT_NAMES:
+        return parts[1], parts[0].lower()
+    return parts[0], ""
 
 
 @READERS.register("image_folder")
 class ImageFolderReader(Reader):
-    """``path``: a root folder with one subfolder per class (``root/<class>/<image>``), torchvision style."""
+    """``path``: a root folder with one subfolder per class (``root/<class>/<image>``), torchvision style.
 
-    formats = "ImageFolder trees: one subfolder per class"
+    Split folders above the classes (``root/train/<class>/<image>``, also ``val``, ``test``...) are
+    read as such: the class is the folder below, the split goes to ``metadata["split"]``. A class that
+    says "no finding" (``NORMAL``, ``healthy``) gives no image label, as in label tables, unless
+    ``options.keep_no_finding``; ``options.rename`` maps folder names to report terms.
+    """
+
+    formats = "ImageFolder trees: one subfolder per class, optionally under train/val/test split folders"
     Options = ImageFolderOptions
 
     def list_items(self) -> list[str]:
@@ -225,8 +243,15 @@ class ImageFolderReader(Reader):
 
     def read(self, item: str) -> Iterator[Sample]:
         path = Path(item)
-        label = path.relative_to(self.source.path).parts[0]
+        relative = path.relative_to(self.source.path)
+        label, split = class_and_split(relative)
         rename = self.source.options.get("rename") or {}
-        yield sample_2d(self, key=str(path.relative_to(self.source.path)), pixels=read_image(item), source_file=item,
-                        case_key=path.stem, image_labels=[str(rename.get(label, label))],
-                        metadata={"format": path.suffix.lstrip(".")})
+        label = str(rename.get(label, label))
+        labels = [label] if not is_no_finding(label.replace("_", " ")) or self.source.options.get(
+            "keep_no_finding") else []
+        metadata = {"format": path.suffix.lstrip(".")}
+        if split:
+            metadata["split"] = split
+        yield sample_2d(self, key=str(relative), pixels=read_image(item), source_file=item,
+                        case_key=path.stem, image_labels=labels, metadata=metadata,
+                        plane="projection" if self.source.modality == "xray" else None)
