@@ -229,7 +229,8 @@ def plugin_problems(config: RunConfig) -> list[str]:
         problems += found
         if not found:
             problems += [f"{where}.{line}" for line in registry("readers").get(source.reader).source_problems(source)]
-    for index, rule in enumerate(config.grounding.experts):
+    rules = config.grounding.experts if isinstance(config.grounding.experts, list) else []  # "auto": built in
+    for index, rule in enumerate(rules):
         problems += _plugin_problems("experts", rule.name, rule.options, f"grounding.experts[{index}]", "name")
     generation = config.generation
     problems += _plugin_problems("backends", generation.backend, generation.options, "generation", "backend")

@@ -138,3 +138,11 @@ def test_expert_masks_lie_on_the_image_grid(name, tmp_path):
         assert found.mask.any() and found.label.strip()
         assert 0.0 <= found.score <= 1.0
         assert found.kind in ("lesion", "organ", "structure")
+
+
+def test_the_auto_expert_table_uses_valid_options():
+    from medtrinity.grounding.experts.auto import expert_rules
+
+    for rule in expert_rules("auto"):
+        EXPERTS.validate_options(rule.name, rule.options, where=f"auto rule {rule.name}")
+    parse_config({"sources": [{"name": "s", "reader": "phantom", "path": "p"}], "grounding": {"experts": "auto"}})
