@@ -38,7 +38,8 @@ BUILT_IN_MODULES: dict[str, tuple[str, ...]] = {
     "experts": tuple(f"medtrinity.grounding.experts.{name}" for name in (
         "ct_anatomy", "onnx_model", "totalsegmentator", "chest_xray", "field_of_view", "pathology", "cell_models",
         "dermoscopy", "fundus", "box_prompt", "chest_landmarks")),
-    "backends": tuple(f"medtrinity.generation.{name}" for name in ("composer", "openai_backend", "vllm_backend")),
+    "backends": tuple(f"medtrinity.generation.{name}"
+                      for name in ("composer", "openai_backend", "vllm_backend", "transformers_backend")),
     "executors": ("medtrinity.executors.local", "medtrinity.executors.ray"),
 }
 

@@ -200,9 +200,19 @@ def bids(tmp: Path) -> dict:
     return {"path": str(root), "modality": "mri"}
 
 
+def npy(tmp: Path) -> dict:
+    rng = np.random.default_rng(RNG_SEED)
+    np.save(tmp / "images.npy", rng.integers(0, 255, (2, 32, 32, 3), dtype=np.uint8))
+    masks = np.zeros((2, 32, 32, 2), np.int32)
+    masks[:, 8:14, 8:14, 0] = 1  # one nucleus instance in class channel 0; channel 1 is the background
+    np.save(tmp / "masks.npy", masks)
+    return {"path": str(tmp / "images.npy"), "labels": str(tmp / "masks.npy"), "label_names": {1: "nucleus"},
+            "modality": "histopathology"}
+
+
 READER_FIXTURES: dict[str, Callable[[Path], dict]] = {
     "phantom": phantom, "nifti": nifti, "sitk": sitk, "nnunet": nnunet, "dicom_files": dicom_files,
     "dicom_series": dicom_series, "image_masks": image_masks, "image_class_masks": image_class_masks,
     "csv_labels": csv_labels, "image_folder": image_folder, "coco": coco, "yolo": yolo, "voc": voc,
-    "hdf5": hdf5, "npz": npz, "wsi": wsi, "bids": bids,
+    "hdf5": hdf5, "npz": npz, "wsi": wsi, "bids": bids, "npy": npy,
 }

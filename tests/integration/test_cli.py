@@ -35,7 +35,8 @@ def test_bad_config_gives_a_clear_error(tmp_path):
     result = _medtrinity("run", str(config), "--out", str(tmp_path / "out"))
     assert result.returncode == 2
     assert "modality 'cat-scan' is not one of" in result.stderr
-    missing = write_config(tmp_path / "missing.yaml", [{"name": "x", "reader": "nifti", "path": "/no/such/dir"}])
+    missing = write_config(tmp_path / "missing.yaml", [{"name": "x", "reader": "nifti", "path": "/no/such/dir",
+                                                        "modality": "ct"}])
     result = _medtrinity("run", str(missing), "--out", str(tmp_path / "out2"))
     assert result.returncode == 2 and "no input matches '/no/such/dir'" in result.stderr
 
@@ -65,7 +66,7 @@ def test_a_missing_field_names_the_field_without_a_traceback(tmp_path):
     assert not (tmp_path / "out").exists()
     typo = write_config(tmp_path / "typo.yaml", [phantom_source()], generation={"backend": "composr"})
     [line] = _config_error_lines(_medtrinity("run", str(typo), "--out", str(tmp_path / "out")))
-    assert "generation.backend: unknown backend 'composr'; known: composer, openai, vllm" in line
+    assert "generation.backend: unknown backend 'composr'; known: composer, openai, transformers, vllm" in line
 
 
 def test_plugins_lists_every_kind_with_options_and_install_state():

@@ -41,7 +41,6 @@ DOMAIN = {name for name, rank in RANKS.items() if rank == 10}
 DOMAIN_EDGES: dict[tuple[str, str], str] = {
     ("sources", "preprocess"): "readers de-identify case ids and metadata (preprocess.deid)",
     ("quality", "generation"): "the judge asks a description backend (generation.backends, generation.prompt)",
-    ("generation", "preprocess"): "composer still imports the old path preprocess.labels (a shim over vocab.labels)",
 }
 
 

@@ -1,8 +1,9 @@
 """The description backend interface and its registry.
 
 Built in: ``composer`` (offline, deterministic), ``openai`` (any server speaking the OpenAI
-chat-completions API with images: vLLM, SGLang, Ollama, LM Studio, OpenAI) and ``vllm`` (a local
-vLLM engine, an optional extra). Third-party backends register under the entry-point group
+chat-completions API with images: vLLM, SGLang, Ollama, LM Studio, OpenAI), ``vllm`` (a local
+vLLM engine, an optional extra) and ``transformers`` (batched ``generate`` with a local
+vision-language model, an optional extra). Third-party backends register under the entry-point group
 ``medtrinity.backends``.
 """
 
