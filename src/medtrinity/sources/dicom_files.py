@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -105,6 +106,10 @@ class DicomFilesOptions(PluginOptions):
     """Options of the ``dicom_files`` reader: the smallest overlay region kept (drops text and tick marks)."""
 
     overlay_min_area_px: int = Field(default=50, ge=0)
+    boxes: str | None = None  # a box table (VinDr-CXR train.csv), see classification.parse_box_rows
+    box_columns: list[str | int] | None = Field(default=None, min_length=6, max_length=6)
+    box_format: Literal["xywh", "xyxy"] = "xyxy"
+    rename: dict[str, str] = Field(default_factory=dict)
 
 
 def pixel_spacing_mm(dataset) -> tuple[float, float] | None:
