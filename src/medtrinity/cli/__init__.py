@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "medtrinity.cli.inspect",
     "medtrinity.cli.verify",
     "medtrinity.cli.plugins",
+    "medtrinity.cli.leakage",
 )
 # (module, attribute, name, help): sub-command groups such as ``medtrinity kb query``
 GROUP_MODULES = (
