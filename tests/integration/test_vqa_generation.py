@@ -125,6 +125,20 @@ def test_totalsegmentator_answers_agree_with_the_rois(totalsegmentator_run):
     assert spleen and all(r["answer"] == "left" for r in spleen)
 
 
+def test_demo_run_answers_agree_with_the_rois(tmp_path, shared_data):
+    from medtrinity.demo import demo_config
+
+    out = tmp_path / "demo"
+    assert run_pipeline(demo_config(out), out).complete
+    needed = {(kind, answer_type) for kind in ("organ", "side", "size", "count", "modality", "plane")
+              for answer_type in ("OPEN", "CLOSED")} | {("presence", "CLOSED")}
+    records = _check_run(out, needed)
+    counts = {r["answer"] for r in records if r["kind"] == "count" and r["answer_type"] == "OPEN"}
+    assert {"1", "2"} <= counts  # the brain MRI lesion is in two pieces on some slices
+    modalities = {r["answer"] for r in records if r["kind"] == "modality" and r["answer_type"] == "OPEN"}
+    assert modalities == {"CT", "MRI"}
+
+
 def test_cli_generate_export_and_score_round_trip(phantom_run, tmp_path):
     questions = tmp_path / "q.jsonl"
     command = [sys.executable, "-m", "medtrinity", "vqa"]
