@@ -15,17 +15,14 @@ from pathlib import Path
 
 import medtrinity
 from medtrinity.config import RunConfig
-from medtrinity.export.parquet import write_rejects, write_triplets
-from medtrinity.io.atomic import write_json_atomic
 from medtrinity.io.png import encode_png
 from medtrinity.quality.textstats import shard_text_stats
 from medtrinity.records import Reject, Sample, SampleError, stable_id
+from medtrinity.run_folder import MARKER_FOLDER, RunFolder
 from medtrinity.schema import reject_row, triplet_row
 from medtrinity.sources import make_reader
 from medtrinity.stages import Stage, StageContext, build_stages
 from medtrinity.stats import StageStats
-
-MARKER_FOLDER = "_shards"
 
 __all__ = ["MARKER_FOLDER", "ShardSpec", "Stage", "build_stages", "grounded_samples", "process_shard", "run_shard"]
 
@@ -47,7 +44,8 @@ class ShardSpec:
 
 
 def marker_path(out_dir: Path, index: int) -> Path:
-    return out_dir / MARKER_FOLDER / f"part-{index:05d}.done.json"
+    """Where shard ``index``'s completion marker goes (see :class:`~medtrinity.run_folder.RunFolder`)."""
+    return RunFolder(out_dir).marker_path(index)
 
 
 def _samples_of(reader, spec: ShardSpec, stats: StageStats, rejects: list[Reject],
@@ -140,7 +138,7 @@ def process_shard(spec: ShardSpec, config: RunConfig, out_dir: Path | None = Non
     model backend generates in batches), so a batch stage sees many samples at once; rows and
     rejects keep the order of a one-by-one run.
     """
-    context = StageContext(cache_dir=out_dir)
+    context = StageContext(cache_dir=RunFolder(out_dir).cache_dir if out_dir is not None else None)
     stages = build_stages(config, context)
     reader = make_reader(config.source(spec.source), config)
     stage_stats = {"read": StageStats(), **{stage.name: StageStats() for stage in stages}, "write": StageStats()}
@@ -188,9 +186,6 @@ def run_shard(spec: ShardSpec, config: RunConfig, out_dir: Path) -> dict:
     started = time.perf_counter()
     output = process_shard(spec, config, out_dir)
     rows, reject_rows, stage_stats = output.rows, output.reject_rows, output.stages
-    write_triplets(out_dir, spec.index, rows)
-    if reject_rows:
-        write_rejects(out_dir, spec.index, reject_rows)
     result = {
         "index": spec.index,
         "source": spec.source,
@@ -202,7 +197,7 @@ def run_shard(spec: ShardSpec, config: RunConfig, out_dir: Path) -> dict:
         "tracebacks": output.tracebacks,  # first traceback per stage:ErrorType of unexpected failures
         "seconds": round(time.perf_counter() - started, 4),
     }
-    write_json_atomic(marker_path(out_dir, spec.index), result)
+    RunFolder(out_dir).commit_shard(spec.index, rows, reject_rows, result)
     return result
 
 

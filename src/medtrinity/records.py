@@ -1,4 +1,4 @@
-"""The record vocabulary every stage speaks: Sample, ROI, Passage, Description, QC, Triplet.
+"""The record vocabulary every stage speaks: Sample, ROI, Passage, Description, QC, Reject.
 
 Records are plain dataclasses. Arrays live on the in-memory ``Sample`` only; what is written
 to disk is the flat row built by :mod:`medtrinity.schema`. Conventions: boxes are
@@ -9,7 +9,7 @@ pixel along the image columns and rows; "left" always means the patient's left.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,13 @@ class SampleError(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+def _plain_rle(rle: dict[str, Any] | None) -> dict[str, Any]:
+    """A COCO RLE as plain values ({"size": [h, w], "counts": str}); an empty one (context ROIs) stays empty."""
+    if not rle:
+        return {}
+    return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"]}
 
 
 @dataclass
@@ -85,6 +92,34 @@ class ROI:
     slices_spanned: int | None = None
     largest_slice_index: int | None = None
     origin: str = "provided"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as plain values (tuples become lists): the form of the Arrow ROI struct and of JSON."""
+        values: dict[str, Any] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name == "mask_rle":
+                value = _plain_rle(value)
+            elif isinstance(value, (tuple, list)):
+                value = list(value)
+            values[item.name] = value
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> ROI:
+        """The inverse of :meth:`to_dict` (also reads rows of the Arrow ROI struct); unknown keys are an error."""
+        known = {item.name for item in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown ROI field(s) {unknown}; known: {sorted(known)}")
+        kwargs = dict(values)
+        kwargs["bbox_xyxy"] = tuple(int(v) for v in values["bbox_xyxy"])
+        kwargs["centroid_xy"] = tuple(float(v) for v in values["centroid_xy"])
+        kwargs["mask_rle"] = _plain_rle(values["mask_rle"])
+        for name in ("patient_direction", "neighbours"):
+            if name in values:
+                kwargs[name] = list(values[name] or [])
+        return cls(**kwargs)
 
 
 @dataclass
@@ -188,13 +223,3 @@ class Reject:
     stage: str
     code: str
     reason: str
-
-
-@dataclass
-class Triplet:
-    """The written row: a finished sample plus provenance. Built by :func:`medtrinity.schema.triplet_to_row`."""
-
-    sample: Sample
-    image_png: bytes
-    pipeline_version: str
-    config_hash: str

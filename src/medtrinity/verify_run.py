@@ -4,8 +4,9 @@ For descriptions edited by hand, imported, or generated elsewhere: each row's
 ``description_text`` is checked against the measurements stored in the same row (its ROIs,
 modality, body part, and the evidence that marks quoted knowledge). Rows whose QC result
 changes get their ``qc_status`` and ``qc_issues`` rewritten; a part file is replaced atomically
-only when one of its rows changed. Rows are never removed: a row that now fails in ``reject``
-mode keeps its place with ``qc_status = reject`` (filter on that column). ``stats.json`` gets a
+only when one of its rows changed. In ``reject`` mode a row that now fails leaves
+``triplets/`` for ``rejects/verify-NNNNN.parquet``, as it would in a run (recorded in the
+``_verify.json`` journal, so the run's counts stay true). ``stats.json`` is recounted, gets a
 ``qc_verified`` block with the new counts, and the manifest is written again so it stays true.
 """
 
@@ -14,13 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
-from medtrinity.export.manifest import MANIFEST_NAME, write_manifest
-from medtrinity.export.parquet import write_rows
-from medtrinity.io.atomic import write_json_atomic
 from medtrinity.quality.verify import VerifyOptions, verify_row
-from medtrinity.schema import TRIPLET_SCHEMA
+from medtrinity.run_folder import RunFolder, part_index
 
 
 @dataclass
@@ -31,13 +27,14 @@ class VerifyReport:
     statuses: dict[str, int] = field(default_factory=dict)
     issues: dict[str, int] = field(default_factory=dict)
     changed: int = 0
+    moved_to_rejects: int = 0
     files_rewritten: list[str] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)  # id, source, part, status, issues (flag and reject rows)
     mode: str = "flag"
 
 
-def _settings(out_dir: Path) -> tuple[str, VerifyOptions]:
-    path = out_dir / "config.resolved.yaml"
+def _settings(folder: RunFolder) -> tuple[str, VerifyOptions]:
+    path = folder.config_path
     if not path.exists():
         return "flag", VerifyOptions()
     import yaml
@@ -50,20 +47,32 @@ def _settings(out_dir: Path) -> tuple[str, VerifyOptions]:
     )
 
 
+def _reject_row(row: dict, issues: list[dict]) -> dict:
+    code = issues[0]["code"] if issues else "qc_reject"
+    reason = "; ".join(f"{issue['code']}: {issue['message']}" for issue in issues) or "rejected by verify"
+    return {"sample_id": row["id"], "source": row["source"], "source_file": "", "stage": "verify", "code": code,
+            "reason": reason}
+
+
 def verify_folder(out_dir: Path | str, on_contradiction: str | None = None, *, dry_run: bool = False) -> VerifyReport:
-    """Re-verify every row of ``out_dir/triplets``; rewrite changed QC fields unless ``dry_run``."""
-    out_dir = Path(out_dir)
-    parts = sorted((out_dir / "triplets").glob("part-*.parquet"))
+    """Re-verify every row of ``out_dir/triplets``; rewrite changed QC fields unless ``dry_run``.
+
+    In ``reject`` mode rows that fail move to ``rejects/verify-NNNNN.parquet``, as in a run.
+    """
+    folder = RunFolder(out_dir)
+    parts = folder.triplet_parts()
     if not parts:
         raise FileNotFoundError(f"{out_dir} holds no triplets/part-*.parquet files")
-    mode, options = _settings(out_dir)
+    mode, options = _settings(folder)
     mode = on_contradiction or mode
     if mode not in {"flag", "reject"}:
         raise ValueError(f"on_contradiction must be flag or reject, not {mode!r}")
     report = VerifyReport(mode=mode)
+    journal = folder.read_journal("verify")
     for part in parts:
-        table = pq.read_table(part)
-        rows = table.to_pylist()
+        rows = folder.read_part(part)
+        kept: list[dict] = []
+        moved: list[dict] = []
         changed = False
         for row in rows:
             qc = verify_row(row, mode, options)
@@ -79,28 +88,30 @@ def verify_folder(out_dir: Path | str, on_contradiction: str | None = None, *, d
                 row["qc_status"], row["qc_issues"] = qc.status, issues
                 report.changed += 1
                 changed = True
-        if changed and not dry_run:
-            write_rows(part, rows, TRIPLET_SCHEMA)
-            report.files_rewritten.append(str(part.relative_to(out_dir)))
+            if qc.status == "reject":
+                moved.append(_reject_row(row, issues))
+            else:
+                kept.append(row)
+        report.moved_to_rejects += len(moved)
+        if (changed or moved) and not dry_run:
+            index = part_index(part)
+            if moved:
+                for reject in moved:
+                    journal[reject["sample_id"]] = {"code": reject["code"], "part": index, "source": reject["source"]}
+                folder.write_journal("verify", journal)  # the decision first: a killed pass converges when rerun
+                moved_ids = {reject["sample_id"] for reject in moved}
+                earlier = [r for r in folder.read_removed(index, "verify") if r["sample_id"] not in moved_ids]
+                folder.write_removed(index, "verify", earlier + moved)
+            folder.rewrite_part(part, kept)
+            report.files_rewritten.append(str(part.relative_to(folder.root)))
     if report.files_rewritten:
-        _update_stats_and_manifest(out_dir, report)
+        folder.refresh_stats(qc_verified={
+            "mode": report.mode,
+            "rows": report.rows,
+            "statuses": dict(sorted(report.statuses.items())),
+            "issues": dict(sorted(report.issues.items())),
+            "changed": report.changed,
+            "moved_to_rejects": report.moved_to_rejects,
+        })
+        folder.refresh_manifest()
     return report
-
-
-def _update_stats_and_manifest(out_dir: Path, report: VerifyReport) -> None:
-    import json
-
-    stats_path = out_dir / "stats.json"
-    stats = json.loads(stats_path.read_text(encoding="utf-8")) if stats_path.exists() else {}
-    stats["qc_verified"] = {
-        "mode": report.mode,
-        "rows": report.rows,
-        "statuses": dict(sorted(report.statuses.items())),
-        "issues": dict(sorted(report.issues.items())),
-        "changed": report.changed,
-    }
-    write_json_atomic(stats_path, stats)
-    manifest = out_dir / MANIFEST_NAME
-    if manifest.exists():
-        previous = json.loads(manifest.read_text(encoding="utf-8"))
-        write_manifest(out_dir, previous.get("pipeline_version", ""), previous.get("config_hash", ""))

@@ -72,6 +72,10 @@ def test_planted_images_are_found_and_distinct_ones_are_not(planted):
     assert by_case["mirrored"]["methods"] == ["embedding"]  # the hash cannot see a mirror image
     assert entry["rows_matched"] == {"exact": 0, "phash": 2, "embedding": 3, "any": 3}
     assert entry["evaluation_images_found"] == 3
+    from medtrinity.export.card import audit_lines  # the dataset card's leakage table reads the report
+
+    assert "| vqa_rad (testset.json) | 203 | 0 | 2 | 3 | 3 | 3 |" in audit_lines(out / "leakage.json")
+    assert "not run" in audit_lines(out / "absent.json")[0]
 
 
 def test_exact_copies_and_the_command(planted, tmp_path):

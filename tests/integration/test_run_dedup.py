@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
+from medtrinity import run_folder
 from medtrinity.config import load_config
-from medtrinity.export import run_dedup
 from medtrinity.export.manifest import check_manifest
 from medtrinity.export.parquet import read_table
 from medtrinity.export.run_dedup import deduplicate_run, find_duplicates
@@ -98,7 +98,7 @@ def test_a_killed_pass_resumes_to_the_clean_result(tmp_path, monkeypatch):
     shutil.copytree(base, killed)
     deduplicate_run(clean, 4)
 
-    real_write_rows = run_dedup.write_rows
+    real_write_rows = run_folder.write_rows
     calls = {"n": 0}
 
     def dying_write_rows(path, rows, schema):
@@ -107,10 +107,10 @@ def test_a_killed_pass_resumes_to_the_clean_result(tmp_path, monkeypatch):
             raise KeyboardInterrupt("killed between two parts")
         real_write_rows(path, rows, schema)
 
-    monkeypatch.setattr(run_dedup, "write_rows", dying_write_rows)
+    monkeypatch.setattr(run_folder, "write_rows", dying_write_rows)
     with pytest.raises(KeyboardInterrupt):
         deduplicate_run(killed, 4)
-    monkeypatch.setattr(run_dedup, "write_rows", real_write_rows)
+    monkeypatch.setattr(run_folder, "write_rows", real_write_rows)
     deduplicate_run(killed, 4)
     for folder in ("triplets", "rejects"):
         names = sorted(path.name for path in (clean / folder).glob("*.parquet"))

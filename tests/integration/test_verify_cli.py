@@ -14,7 +14,7 @@ from medtrinity.config import parse_config
 from medtrinity.demo import demo_config
 from medtrinity.export.manifest import check_manifest
 from medtrinity.export.parquet import read_table
-from medtrinity.runner import run_pipeline
+from medtrinity.runner import run_pipeline, run_status
 from medtrinity.verify_run import verify_folder
 
 from .helpers import phantom_source
@@ -92,6 +92,35 @@ def test_fixing_the_text_clears_the_flag(phantom_run):
     assert report.changed == 1 and report.statuses == {"pass": 40}
     row = next(r for r in read_table(out / "triplets").to_pylist() if r["id"] == edited)
     assert row["qc_status"] == "pass" and row["qc_issues"] == []
+
+
+def test_reject_mode_moves_the_row_to_rejects_as_a_run_does(phantom_run):
+    out = phantom_run
+    before = json.loads((out / "stats.json").read_text())
+    edited = _edit(out, lambda text: text.replace(" CT ", " MRI "))
+    report = verify_folder(out, "reject")
+    assert report.statuses == {"pass": 39, "reject": 1} and report.moved_to_rejects == 1
+    ids = read_table(out / "triplets").column("id").to_pylist()
+    assert edited not in ids and len(ids) == 39
+    [moved_file] = sorted((out / "rejects").glob("verify-*.parquet"))
+    [moved] = pq.read_table(moved_file).to_pylist()
+    assert (moved["sample_id"], moved["stage"], moved["code"]) == (edited, "verify", "modality_mismatch")
+    stats = json.loads((out / "stats.json").read_text())
+    assert (stats["triplets"], stats["rejects"]) == (39, before["rejects"] + 1)
+    assert stats["reject_reasons"].get("modality_mismatch") == 1
+    assert stats["stages"]["verify"]["rejected"] == 1 and stats["qc"]["reject"] == 1
+    assert stats["qc_verified"]["moved_to_rejects"] == 1
+    assert check_manifest(out) == []
+    assert run_status(out)["triplets"] == 39
+
+    again = verify_folder(out, "reject")  # nothing left to move: nothing is rewritten or duplicated
+    assert again.moved_to_rejects == 0 and again.files_rewritten == []
+    assert len(pq.read_table(moved_file)) == 1
+
+    config = parse_config({"sources": [phantom_source()], "knowledge": {"kb": "builtin"}})
+    resumed = run_pipeline(config, out)  # every shard done: the run recounts from markers and journals
+    assert resumed.shards_run == 0 and resumed.triplets == 39
+    assert check_manifest(out) == []
 
 
 def test_verify_needs_a_run_folder(tmp_path):

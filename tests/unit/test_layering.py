@@ -2,9 +2,9 @@
 
 Layers, lowest first: leaves (vocab, records, io, registry, config, stats, schema and the test-data
 generators), domain packages (preprocess, grounding, knowledge, generation, quality, sources), stages,
-the run layer (pipeline, runner, run_folder, executors, export, inspect, verify_run, demo), the command
-line. Imports are read from the source (every ``import`` statement, also inside functions), so a lazy
-import cannot hide an upward dependency.
+the run folder, the run layer (pipeline, runner, executors, export, inspect, verify_run, demo), the
+readers of finished runs (report, viewer), the command line. Imports are read from the source (every
+``import`` statement, also inside functions), so a lazy import cannot hide an upward dependency.
 """
 
 from __future__ import annotations
@@ -20,15 +20,17 @@ PACKAGE_ROOT = Path(medtrinity.__file__).parent
 
 # rank of each top-level module or package; an import must go to a strictly lower rank (or stay inside)
 RANKS: dict[str, int] = {
-    "vocab": 0, "datapaths": 0, "phantom": 0, "synthetic_dicom": 0,
+    "vocab": 0, "datapaths": 0, "phantom": 0, "synthetic_dicom": 0, "synthetic_dcmqi": 0,
     "records": 1,
     "io": 2, "registry": 2, "stats": 2, "config": 2,
-    "schema": 3,
+    "schema": 3, "recipes": 3,
     "preprocess": 10, "grounding": 10, "knowledge": 10, "generation": 10, "quality": 10, "sources": 10,
     "stages": 20,
+    "run_folder": 25,
     "pipeline": 30,
-    "executors": 31, "run_folder": 31,
-    "runner": 32, "export": 29, "verify_run": 32, "inspect": 32, "demo": 32, "evaluation": 32,
+    "executors": 31, "export": 31,
+    "runner": 32, "verify_run": 32, "inspect": 32, "demo": 32, "evaluation": 32,
+    "report": 33, "viewer": 33,
     "progress": 40,
     "cli": 50, "__main__": 51, "__init__": 0,
 }

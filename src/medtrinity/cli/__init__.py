@@ -16,6 +16,10 @@ COMMAND_MODULES = (
     "medtrinity.cli.inspect",
     "medtrinity.cli.verify",
     "medtrinity.cli.plugins",
+    "medtrinity.cli.recipes",
+    "medtrinity.cli.export",
+    "medtrinity.cli.report",
+    "medtrinity.cli.view",
     "medtrinity.cli.leakage",
 )
 # (module, attribute, name, help): sub-command groups such as ``medtrinity kb query``

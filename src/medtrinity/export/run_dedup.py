@@ -5,7 +5,7 @@ The dedup stage finds copies within one shard as samples stream by; copies in di
 This pass reads the small hash columns of every triplet part in part order, keeps the first of
 each group of exact copies (same PNG digest) or near-duplicates (2D inputs whose perceptual
 hashes differ in at most ``near_bits`` bits), and moves the later ones to
-``rejects/dedup-NNNNN.parquet``.
+``rejects/dedup-NNNNN.parquet`` (paths and writes through :class:`~medtrinity.run_folder.RunFolder`).
 
 Rows whose clean image is a near-copy of an evaluation image (``preprocess.evaluation_images``)
 go the same way with the reason ``evaluation_overlap``.
@@ -17,17 +17,12 @@ with what it finds and converges to the same files a clean run writes.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
-from medtrinity.export.parquet import write_rows
-from medtrinity.io.atomic import write_json_atomic
 from medtrinity.io.hashes import hamming
-from medtrinity.schema import REJECT_SCHEMA, TRIPLET_SCHEMA
+from medtrinity.run_folder import DEDUP_JOURNAL_NAME as JOURNAL_NAME  # noqa: F401  (re-exported)
+from medtrinity.run_folder import RunFolder, part_index
 
-JOURNAL_NAME = "_dedup.json"
 _KEY_COLUMNS = ["id", "source", "image_sha256", "image_phash", "slice_index"]
 
 
@@ -88,15 +83,6 @@ def find_duplicates(entries: list[dict], near_bits: int | None) -> dict[str, tup
     return found
 
 
-def _parts(out_dir: Path) -> list[Path]:
-    return sorted((out_dir / "triplets").glob("part-*.parquet"))
-
-
-def _load_journal(out_dir: Path) -> dict[str, dict]:
-    path = out_dir / JOURNAL_NAME
-    return json.loads(path.read_text(encoding="utf-8"))["removed"] if path.exists() else {}
-
-
 def deduplicate_run(
     out_dir: Path, near_bits: int | None, evaluation: list[tuple[int, str]] | None = None,
     evaluation_bits: int = 4, duplicates: bool = True,
@@ -106,11 +92,12 @@ def deduplicate_run(
     ``near_bits`` None compares exact copies only; ``duplicates`` False skips the copy search
     (only the evaluation check runs). Returns counts (removed, by reason, by source).
     """
-    journal = _load_journal(out_dir)
+    folder = RunFolder(out_dir)
+    journal = folder.read_journal("dedup")
     entries: list[dict] = []
-    for part in _parts(out_dir):
-        index = int(part.stem.split("-")[1])
-        for position, row in enumerate(pq.read_table(part, columns=_KEY_COLUMNS).to_pylist()):
+    for part in folder.triplet_parts():
+        index = part_index(part)
+        for position, row in enumerate(folder.read_part(part, columns=_KEY_COLUMNS)):
             entries.append({**row, "part": index, "position": position})
     by_id = {entry["id"]: entry for entry in entries}
     decisions = find_duplicates(entries, near_bits) if duplicates else {}
@@ -121,25 +108,23 @@ def deduplicate_run(
             entry = by_id[entry_id]
             journal[entry_id] = {"code": code, "first": first, "part": entry["part"],
                                  "position": entry["position"], "source": entry["source"]}
-    write_json_atomic(out_dir / JOURNAL_NAME, {"removed": dict(sorted(journal.items()))})
+    folder.write_journal("dedup", journal)
     by_part: dict[int, list[tuple[str, dict]]] = {}
     for entry_id, record in journal.items():
         by_part.setdefault(record["part"], []).append((entry_id, record))
     for index, removed in sorted(by_part.items()):
-        part = out_dir / "triplets" / f"part-{index:05d}.parquet"
-        table = pq.read_table(part)
+        part = folder.part_path(index)
         ids = {entry_id for entry_id, _ in removed}
-        if ids & set(table.column("id").to_pylist()):
-            kept = [row for row in table.to_pylist() if row["id"] not in ids]
-            write_rows(part, kept, TRIPLET_SCHEMA)
+        if ids & {row["id"] for row in folder.read_part(part, columns=["id"])}:
+            folder.rewrite_part(part, [row for row in folder.read_part(part) if row["id"] not in ids])
         removed.sort(key=lambda item: item[1]["position"])
         rows = [
             {"sample_id": entry_id, "source": record["source"], "source_file": "", "stage": "dedup",
              "code": record["code"], "reason": _reason(record)}
             for entry_id, record in removed
         ]
-        write_rows(out_dir / "rejects" / f"dedup-{index:05d}.parquet", rows, REJECT_SCHEMA)
-    return journal_counts(out_dir)
+        folder.write_removed(index, "dedup", rows)
+    return folder.removed_counts("dedup")
 
 
 def _reason(record: dict) -> str:
@@ -151,10 +136,4 @@ def _reason(record: dict) -> str:
 
 def journal_counts(out_dir: Path) -> dict:
     """What the run-wide pass removed: total, per reason and per source (zeros when it has not run)."""
-    journal = _load_journal(out_dir)
-    reasons: dict[str, int] = {}
-    sources: dict[str, int] = {}
-    for record in journal.values():
-        reasons[record["code"]] = reasons.get(record["code"], 0) + 1
-        sources[record["source"]] = sources.get(record["source"], 0) + 1
-    return {"removed": len(journal), "reasons": dict(sorted(reasons.items())), "sources": dict(sorted(sources.items()))}
+    return RunFolder(out_dir).removed_counts("dedup")

@@ -21,8 +21,8 @@ BACKENDS: Registry[type[DescriptionBackend]] = Registry("backends")
 class DescriptionBackend(ABC):
     """Writes the five-section description of one grounded sample.
 
-    ``cache_root`` is the run's output folder, where a backend that calls a model keeps its
-    request cache (``<out>/_cache/llm``) unless its options name another folder.
+    ``cache_root`` is the run's cache folder (``RunFolder.cache_dir``, ``<out>/_cache``), where a backend
+    that calls a model keeps its request cache (``<out>/_cache/llm``) unless its options name another folder.
     ``batch_size`` is how many samples the shard runner hands to :meth:`describe_batch` at once.
     """
 

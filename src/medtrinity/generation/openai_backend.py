@@ -112,7 +112,7 @@ class OpenAIBackend(ModelBackend):
             problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
             raise ValueError(f"generation.options for the openai backend: {problems}") from error
         self.batch_size = self.settings.batch_size
-        folder = self.settings.cache_dir or (str(Path(cache_root) / "_cache" / "llm") if cache_root else None)
+        folder = self.settings.cache_dir or (str(Path(cache_root) / "llm") if cache_root else None)
         self.cache = RequestCache(folder) if self.settings.cache and folder else None
         self.counters = {"requests": 0, "cache_hits": 0, "retries": 0, "failed_requests": 0}
 

@@ -44,3 +44,12 @@ def sha256_hex(data: bytes) -> str:
 def text_digest(lines: list[str] | tuple[str, ...], length: int = 16) -> str:
     """Short sha256 of lines joined by newlines (a shard's item list, without keeping the names)."""
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:length]
+
+
+def file_sha256(path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks (the manifest's checksums)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -26,7 +26,8 @@ def test_nih_table_gives_multi_labels_spacing_and_no_identifiers(shared_data, ma
     assert first.plane == "projection"
     # 0.143 mm in the 2682 px wide original; the stored PNG is 512 px wide
     assert first.spacing_mm[0] == pytest.approx(0.143 * 2682 / 512)
-    assert first.metadata == {"ViewPosition": "PA", "format": "png"}  # age is not allow-listed
+    # age is not allow-listed; the view is also kept as the contract token
+    assert first.metadata == {"ViewPosition": "PA", "view_position": "pa", "format": "png"}
     assert first.case_id.startswith("case-") and "00000001" not in first.case_id + first.id
 
 
