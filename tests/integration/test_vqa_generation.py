@@ -58,6 +58,12 @@ def _expected_answer(record, row):
     if kind == "plane":
         named = [plane for plane in ("axial", "coronal", "sagittal") if plane in question]
         return ("yes" if named[0] == row["plane"] else "no") if closed else row["plane"]
+    if kind == "sequence":
+        tokens = json.loads(row["metadata_json"])["mr_sequence"]
+        if not closed:
+            return " ".join(token.upper() for token in tokens)
+        named = re.search(r"\b(T1|T2|PD|FLAIR|DWI|ADC|STIR|SWI|GRE|DCE)\b", question).group(1)
+        return "yes" if named.lower() in tokens else "no"
     if kind == "count":
         return ("yes" if len(lesions) > 1 else "no") if closed else str(len(lesions))
     roi = _roi_of(record, row)
