@@ -88,10 +88,14 @@ class ROI:
     margin_sharpness: float | None = None
     colour: str = ""
     count_same_label: int = 1
+    pieces: int = 1  # connected pieces of an organ label in this image; sizes are of the largest piece
     volume_ml: float | None = None
     slices_spanned: int | None = None
     largest_slice_index: int | None = None
     origin: str = "provided"
+    # set for regions an expert outlined: its confidence (0..1) and the facts it measured on the region
+    confidence: float | None = None
+    measurements: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as plain values (tuples become lists): the form of the Arrow ROI struct and of JSON."""
@@ -100,6 +104,8 @@ class ROI:
             value = getattr(self, item.name)
             if item.name == "mask_rle":
                 value = _plain_rle(value)
+            elif item.name == "measurements":  # a list of {name, value}: Arrow, Parquet and datasets all read it
+                value = [{"name": str(key), "value": float(number)} for key, number in sorted(value.items())]
             elif isinstance(value, (tuple, list)):
                 value = list(value)
             values[item.name] = value
@@ -119,6 +125,9 @@ class ROI:
         for name in ("patient_direction", "neighbours"):
             if name in values:
                 kwargs[name] = list(values[name] or [])
+        if "measurements" in values:
+            entries = values["measurements"] or []
+            kwargs["measurements"] = {str(entry["name"]): float(entry["value"]) for entry in entries}
         return cls(**kwargs)
 
 
@@ -153,6 +162,8 @@ class Description:
     model: str
     prompt_version: str
     sentences: list[Sentence] = field(default_factory=list)
+    # background knowledge kept beside the text, never in it: {passage_id, title, source, license, text}
+    background: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -201,6 +212,9 @@ class Sample:
     source_file: str = ""
     volume_stats: dict[str, dict[str, float]] = field(default_factory=dict)
     label_origins: dict[str, str] = field(default_factory=dict)
+    label_confidence: dict[str, float] = field(default_factory=dict)  # expert labels: the expert's score
+    label_kinds: dict[str, str] = field(default_factory=dict)  # expert labels: organ, structure or lesion
+    label_measurements: dict[str, dict[str, float]] = field(default_factory=dict)  # expert labels: measured facts
     lesion_components: np.ndarray | None = None
     component_stats: dict[int, dict[str, float]] = field(default_factory=dict)
     image: np.ndarray | None = None

@@ -23,12 +23,15 @@ def _medtrinity(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
                           timeout=timeout)
 
 
-def _inspect_then_run(tmp_path, paths) -> tuple[dict, list[dict], dict]:
+def _inspect_then_run(tmp_path, paths, keep_no_content: bool = False) -> tuple[dict, list[dict], dict]:
     config_path = tmp_path / "inspected.yaml"
     result = _medtrinity("inspect", *map(str, paths), "--out", str(config_path))
     assert result.returncode == 0, result.stdout + result.stderr
     config = yaml.safe_load(config_path.read_text())
-    run = _medtrinity("run", str(config_path), "--out", str(tmp_path / "out"), "--quiet", "--workers", "2")
+    if keep_no_content:  # unlabelled images are no_content rejects by default; keep them to see what was read
+        config_path.write_text(yaml.safe_dump({**config, "quality": {"keep_no_content": True}}))
+    run = _medtrinity("run", str(config_path), "--out", str(tmp_path / "out"), "--quiet", "--workers", "2",
+                      "--allow-placeholders")
     assert run.returncode == 0, run.stdout + run.stderr
     stats = json.loads((tmp_path / "out" / "stats.json").read_text())
     return config, read_table(tmp_path / "out" / "triplets").to_pylist(), stats
@@ -52,9 +55,33 @@ def test_inspect_then_run_on_every_real_folder(tmp_path, shared_data):
     assert livers and all(roi["patient_side"] == "right" for roi in livers)
     nih_rows = [row for row in rows if row["source"] == "nih_cxr14"]
     assert sorted(label for row in nih_rows for label in row["image_labels"]) == ["cardiomegaly"]
+    # inspect writes experts: auto, so the unmasked radiographs get their lungs and heart from the chest expert
+    assert config["grounding"] == {"experts": "auto"}
+    for row in nih_rows:
+        outlined = {roi["label"]: roi for roi in row["rois"]}
+        assert {"right lung", "left lung", "heart"} <= set(outlined), sorted(outlined)
+        assert all(roi["origin"] == "chest_xray 1" and roi["confidence"] >= 0.5 for roi in outlined.values())
+        assert outlined["left lung"]["centroid_xy"][0] > row["width"] / 2  # PA film: patient's left on image right
     labels = {roi["label"] for row in rows for roi in row["rois"]}
     assert not any("_" in label for label in labels)  # kidney_left -> left kidney, no raw ids in captions
     assert stats["reject_reasons"].get("missing_source_series") == 1  # the CR SEG without its image
+
+
+def test_run_refuses_placeholder_modality_and_label_names(tmp_path, shared_data):
+    """inspect cannot name pyradiomics' modality or mask value: run names each field and stops, then runs fixed."""
+    config_path = tmp_path / "inspected.yaml"
+    assert _medtrinity("inspect", str(shared_data / "pyradiomics"), "--out", str(config_path)).returncode == 0
+    refused = _medtrinity("run", str(config_path), "--out", str(tmp_path / "out"), "--quiet")
+    said = refused.stderr + refused.stdout
+    assert refused.returncode == 2, said
+    assert "sources[0] (pyradiomics).modality is not set" in said
+    assert "label_names[1] is the placeholder 'region 1'" in said
+    assert not (tmp_path / "out" / "triplets").exists()
+    config = yaml.safe_load(config_path.read_text())
+    config["sources"][0].update({"modality": "mri", "label_names": {1: "lesion"}})
+    config_path.write_text(yaml.safe_dump(config))
+    fixed = _medtrinity("run", str(config_path), "--out", str(tmp_path / "out"), "--quiet")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
 
 
 def _built_layouts(root):
@@ -102,6 +129,12 @@ def _built_layouts(root):
     for label in ("melanoma", "nevus"):
         (folder / label).mkdir(parents=True)
         cv2.imwrite(str(folder / label / "i.png"), rng.integers(0, 255, (32, 32, 3), dtype=np.uint8))
+    # ImageFolder with split folders above the classes (the common public chest X-ray layout)
+    for split in ("train", "test", "val"):
+        for label in ("NORMAL", "PNEUMONIA"):
+            (root / "chest_xray" / split / label).mkdir(parents=True)
+            cv2.imwrite(str(root / "chest_xray" / split / label / f"{split}.jpeg"),
+                        rng.integers(0, 255, (32, 32), dtype=np.uint8))
     # MedMNIST npz
     np.savez(root / "pathmnist.npz", train_images=rng.integers(0, 255, (4, 28, 28, 3), dtype=np.uint8),
              train_labels=np.array([[0], [1], [2], [3]]))
@@ -116,22 +149,34 @@ def _built_layouts(root):
         tif.write(slide, tile=(128, 128), subifds=1, photometric="rgb", compression="zlib")
         tif.write(slide[::4, ::4], subfiletype=1, photometric="rgb", compression="zlib")
     return {"Dataset003_Liver": "nnunet", "coco_endoscopy": "coco", "yolo_xray": "yolo", "voc_ultrasound": "voc",
-            "derm_classes": "image_folder", "pathmnist": "npz", "rt_study": "dicom_series", "slide": "wsi"}
+            "derm_classes": "image_folder", "chest_xray": "image_folder",
+            "pathmnist": "npz", "rt_study": "dicom_series", "slide": "wsi"}
 
 
 def test_inspect_then_run_on_built_layouts(tmp_path):
     expected = _built_layouts(tmp_path / "data")
     paths = [tmp_path / "data" / name for name in expected if (tmp_path / "data" / name).exists()]
     paths += [tmp_path / "data" / "pathmnist.npz", tmp_path / "data" / "slide.tif"]
-    config, rows, stats = _inspect_then_run(tmp_path, paths)
+    config, rows, stats = _inspect_then_run(tmp_path, paths, keep_no_content=True)
     assert {source["name"]: source["reader"] for source in config["sources"]} == expected
     for name in expected:
         assert stats["sources"][name]["triplets"] > 0, (name, stats["reject_reasons"])
     nn = next(s for s in config["sources"] if s["reader"] == "nnunet")
     assert nn["modality"] == "ct" and nn["label_names"] == {1: "liver", 2: "liver tumor"}
-    gtv = [roi for row in rows if row["source"] == "rt_study" for roi in row["rois"]]
+    gtv = [roi for row in rows if row["source"] == "rt_study" for roi in row["rois"] if roi["origin"] == "provided"]
     assert gtv and {roi["label"] for roi in gtv} == {"gross tumor volume"} and gtv[0]["kind"] == "lesion"
+    # slices without a contour get their anatomy from the CT expert (experts: auto), never beside the GTV
+    outlined = [row for row in rows if row["source"] == "rt_study"
+                and any(roi["origin"] != "provided" for roi in row["rois"])]
+    assert all(roi["origin"].startswith("ct_anatomy") and roi["kind"] != "lesion"
+               for row in outlined for roi in row["rois"])
     assert {row["modality"] for row in rows if row["source"] == "slide"} == {"histopathology"}
+    chest = next(s for s in config["sources"] if s["name"] == "chest_xray")
+    assert chest["modality"] == "xray" and chest["body_part"] == "chest"
+    chest_labels = sorted(label for row in rows if row["source"] == "chest_xray" for label in row["image_labels"])
+    assert chest_labels == ["pneumonia"] * 3  # NORMAL is no finding; one image per split and class
+    assert sorted(json.loads(row["metadata_json"])["split"] for row in rows if row["source"] == "chest_xray") == [
+        "test", "test", "train", "train", "val", "val"]
 
 
 def test_unrecognised_folder_says_what_it_saw(tmp_path):

@@ -23,7 +23,8 @@ def _roi() -> ROI:
         containing_organ="liver", organ_part="right lobe", neighbours=["gallbladder", "kidney"],
         mean_intensity=45.5, intensity_unit="HU", contrast_to_surround=-30.0, intensity_word="hypodense",
         intensity_sd=8.5, texture="homogeneous", margin="well-defined", margin_sharpness=0.8, colour="",
-        count_same_label=2, volume_ml=4.5, slices_spanned=7, largest_slice_index=12, origin="provided",
+        count_same_label=2, volume_ml=4.5, slices_spanned=7, largest_slice_index=12, origin="chest_xray 1",
+        confidence=0.9, measurements={"cardiothoracic_ratio": 0.48, "costophrenic_angle_visible": 1.0},
     )
 
 

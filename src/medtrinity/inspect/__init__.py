@@ -183,7 +183,9 @@ def build_config(paths: list[Path], recipe: str | None = None) -> tuple[dict[str
                 number += 1
             used.add(source["name"])
             sources.append(source)
+    # experts "auto": each modality's offline expert outlines anatomy where a sample brings no mask
     config: dict[str, Any] = {"sources": sources, "slicing": {"plane": "axial", "without_roi_fraction": 0.1},
+                              "grounding": {"experts": "auto"},
                               "knowledge": {"kb": "builtin", "top_k": 3}, "generation": {"backend": "composer"}}
     evaluation = [path for finding in findings for path in finding.evaluation]
     if evaluation:

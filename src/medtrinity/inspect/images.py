@@ -282,18 +282,34 @@ def _yolo_or_voc(folder: Path, files: list[Path], finding: Finding) -> bool:
     return False
 
 
+def _class_counts(folder: Path) -> dict[str, int]:
+    return {p.name: len(_images(_files(p))) for p in sorted(folder.iterdir()) if p.is_dir()}
+
+
 def _image_folder(folder: Path, finding: Finding) -> bool:
+    """``root/<class>/<image>``, or with split folders above the classes: ``root/train/<class>/<image>``."""
+    from medtrinity.sources.classification import SPLIT_NAMES
+
     subfolders = [p for p in sorted(folder.iterdir()) if p.is_dir()]
-    if len(subfolders) < 2:
+    if len(subfolders) < 2 and not (subfolders and subfolders[0].name.lower() in SPLIT_NAMES):
         return False
-    counts = {p.name: len(_images(_files(p))) for p in subfolders}
+    counts = _class_counts(folder)
     if not all(counts.values()) or any(_images(_files(folder, recursive=False))):
         return False
     if {name.lower() for name in counts} & {"images", "masks", "labels", "imagestr"}:
         return False
     source: dict[str, Any] = {"name": _name(folder), "reader": "image_folder", "path": str(folder)}
-    finding.seen.append(f"{folder}: ImageFolder tree, classes {counts}")
+    splits = [p for p in subfolders if p.name.lower() in SPLIT_NAMES]
+    if splits and len(splits) == len(subfolders):
+        classes: Counter = Counter()
+        for split in splits:
+            classes.update(_class_counts(split))
+        finding.seen.append(f"{folder}: ImageFolder tree with split folders {[p.name for p in splits]} "
+                            f"(kept as metadata `split`), classes {dict(sorted(classes.items()))}")
+    else:
+        finding.seen.append(f"{folder}: ImageFolder tree, classes {counts}")
     _guess_modality(folder, source, finding)
+    if source.get("modality") == "xray" and re.search(r"chest|cxr|thora|lung", str(folder).lower()):
+        source["body_part"] = "chest"
     finding.sources.append(source)
     return True
-

@@ -37,6 +37,8 @@ ALLOWED_METADATA_KEYS: frozenset[str] = frozenset(
         "seg_placed_by",
         "seg_max_distance_mm",
         "seg_tolerance_mm",
+        # the ImageFolder split folder a sample came from (train, val, test)
+        "split",
     }
 )
 

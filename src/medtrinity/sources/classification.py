@@ -36,6 +36,15 @@ def _column(rows: list[dict[str, str]], wanted, fallbacks: tuple[str, ...], tabl
     raise ValueError(f"table {table!r}: no image column found among {columns}; set options.image_column")
 
 
+_VIEW_TOKENS = {"pa": "pa", "ap": "ap", "ll": "lateral", "rl": "lateral", "lat": "lateral", "lateral": "lateral",
+                "lao": "oblique", "rao": "oblique", "lpo": "oblique", "rpo": "oblique", "oblique": "oblique"}
+
+
+def _view_position(value) -> str:
+    """'PA', 'AP', 'LL', 'LATERAL' ... (NIH ChestX-ray14 ``View Position``, CheXpert ``AP/PA``) -> a token or ''."""
+    return _VIEW_TOKENS.get(str(value or "").strip().lower(), "")
+
+
 def parse_box_rows(rows: list[dict[str, str]], options: dict, table: str) -> dict[str, list[tuple[str, Box]]]:
     """Box CSV rows -> {image name: [(label, (x0, y0, x1, y1)), ...]} in the CSV's own frame.
 
@@ -51,6 +60,8 @@ def parse_box_rows(rows: list[dict[str, str]], options: dict, table: str) -> dic
     boxes: dict[str, list[tuple[str, Box]]] = defaultdict(list)
     fmt = str(options.get("box_format", "xywh"))
     for number, row in enumerate(rows, start=2):
+        if all(str(row.get(col, "") or "").strip().lower() in ("", "nan") for col in coordinate_cols):
+            continue  # an image-level row without a box (VinDr-CXR "No finding")
         try:
             a, b, c, d = (float(row[col]) for col in coordinate_cols)
         except (KeyError, TypeError, ValueError) as error:
@@ -155,6 +166,10 @@ class CsvLabelsReader(Reader):
         label_map, names = boxes_label_map(pixels.shape, boxes) if boxes else (None, {})
         wanted = options.get("metadata_columns") or {}
         metadata = {key: row[column] for column, key in wanted.items() if column in row}
+        view = _view_position(metadata.get("ViewPosition", metadata.get("view_position")))
+        metadata.pop("view_position", None)
+        if view:
+            metadata["view_position"] = view  # the acquisition-fact token the modality sentence states
         case_column = options.get("case_column")
         case_part = options.get("case_part")  # CheXpert: -3 = the patient folder of the image path
         case_key = str(row[case_column]) if case_column else (
@@ -172,11 +187,28 @@ class CsvLabelsReader(Reader):
                         plane="projection" if self.source.modality == "xray" else None)
 
 
+SPLIT_NAMES = frozenset({"train", "training", "val", "valid", "validation", "test", "testing", "dev"})
+
+
+def class_and_split(relative: Path) -> tuple[str, str]:
+    """(class folder, split folder or '') of an image path relative to an ImageFolder root."""
+    parts = relative.parts
+    if len(parts) >= 3 and parts[0].lower() in SPLIT_NAMES:
+        return parts[1], parts[0].lower()
+    return parts[0], ""
+
+
 @READERS.register("image_folder")
 class ImageFolderReader(Reader):
-    """``path``: a root folder with one subfolder per class (``root/<class>/<image>``), torchvision style."""
+    """``path``: a root folder with one subfolder per class (``root/<class>/<image>``), torchvision style.
 
-    formats = "ImageFolder trees: one subfolder per class"
+    Split folders above the classes (``root/train/<class>/<image>``, also ``val``, ``test``...) are
+    read as such: the class is the folder below, the split goes to ``metadata["split"]``. A class that
+    says "no finding" (``NORMAL``, ``healthy``) gives no image label, as in label tables, unless
+    ``options.keep_no_finding``; ``options.rename`` maps folder names to report terms.
+    """
+
+    formats = "ImageFolder trees: one subfolder per class, optionally under train/val/test split folders"
     requires = ""
 
     def list_items(self) -> list[str]:
@@ -187,8 +219,15 @@ class ImageFolderReader(Reader):
 
     def read(self, item: str) -> Iterator[Sample]:
         path = Path(item)
-        label = path.relative_to(self.source.path).parts[0]
+        relative = path.relative_to(self.source.path)
+        label, split = class_and_split(relative)
         rename = self.source.options.get("rename") or {}
-        yield sample_2d(self, key=str(path.relative_to(self.source.path)), pixels=read_image(item), source_file=item,
-                        case_key=path.stem, image_labels=[str(rename.get(label, label))],
-                        metadata={"format": path.suffix.lstrip(".")})
+        label = str(rename.get(label, label))
+        labels = [label] if not is_no_finding(label.replace("_", " ")) or self.source.options.get(
+            "keep_no_finding") else []
+        metadata = {"format": path.suffix.lstrip(".")}
+        if split:
+            metadata["split"] = split
+        yield sample_2d(self, key=str(relative), pixels=read_image(item), source_file=item,
+                        case_key=path.stem, image_labels=labels, metadata=metadata,
+                        plane="projection" if self.source.modality == "xray" else None)

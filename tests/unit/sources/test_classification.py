@@ -2,6 +2,7 @@
 
 import gzip
 import shutil
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -76,3 +77,23 @@ def test_image_folder_classes_are_folder_names(tmp_path, make):
     samples = [s for item in reader.list_items() for s in reader.read(item)]
     assert [s.image_labels for s in samples] == [["benign keratosis"], ["melanoma"]]
     assert samples[0].pixels.shape == (16, 16, 3) and samples[0].id != samples[1].id
+
+
+def test_image_folder_with_split_folders_keeps_the_split_and_reads_normal_as_no_finding(tmp_path, make):
+    # the common public layout: chest_xray/{train,test,val}/{NORMAL,PNEUMONIA}/*.jpeg
+    root = tmp_path / "chest_xray"
+    for split in ("train", "val"):
+        for label in ("NORMAL", "PNEUMONIA"):
+            (root / split / label).mkdir(parents=True)
+            cv2.imwrite(str(root / split / label / f"IM-{split}-{label}.jpeg"), np.full((16, 16), 90, np.uint8))
+    reader = make("image_folder", root, modality="xray")
+    samples = {Path(s.source_file).name: s for item in reader.list_items() for s in reader.read(item)}
+    assert len(samples) == 4
+    assert samples["IM-train-PNEUMONIA.jpeg"].image_labels == ["pneumonia"]
+    assert samples["IM-train-PNEUMONIA.jpeg"].metadata["split"] == "train"
+    assert samples["IM-val-NORMAL.jpeg"].image_labels == []  # NORMAL is no finding
+    assert samples["IM-val-NORMAL.jpeg"].metadata["split"] == "val"
+    assert samples["IM-val-NORMAL.jpeg"].plane == "projection"
+    kept = make("image_folder", root, modality="xray", options={"keep_no_finding": True})
+    assert {tuple(s.image_labels) for item in kept.list_items() for s in kept.read(item)} == {
+        ("normal",), ("pneumonia",)}
