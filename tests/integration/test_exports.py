@@ -92,8 +92,27 @@ def test_croissant_lists_shards_with_checksums(run_dir, tmp_path):
     for entry in files:
         assert sha256_of(out / entry["contentUrl"]) == entry["sha256"]
     fields = {field["name"]: field for field in document["recordSet"][0]["field"]}
-    assert fields["image"]["dataType"] == "sc:ImageObject"
-    assert set(fields) == set(pq.read_schema(next((out / "data").glob("*.parquet"))).names)
+    assert fields["image"]["dataType"] == "sc:ImageObject" and fields["image_labels"]["repeated"]
+    columns = set(pq.read_schema(next((out / "data").glob("*.parquet"))).names)
+    nested = columns - set(fields)
+    assert nested == {"rois", "passages", "description_sections", "description_evidence", "qc_issues",
+                      "judge_scores"}
+    assert all(name in document["recordSet"][0]["description"] for name in nested)
+
+
+def test_croissant_records_read_with_mlcroissant(run_dir, run_rows, tmp_path):
+    mlcroissant = pytest.importorskip("mlcroissant")
+    out = tmp_path / "hf"
+    export_run(run_dir, "hf", out, shard_size=10)
+    dataset = mlcroissant.Dataset(jsonld=str(out / "croissant.json"))
+    records = list(dataset.records(record_set="triplets"))
+    assert len(records) == len(run_rows)
+    for record in records[:5]:
+        original = run_rows[record["triplets/id"].decode()]
+        assert np.array_equal(np.asarray(record["triplets/image"]),
+                              np.asarray(Image.open(io.BytesIO(original["image_png"]))))
+        assert record["triplets/description_text"].decode() == original["description_text"]
+        assert [label.decode() for label in record["triplets/image_labels"]] == original["image_labels"]
 
 
 def test_webdataset_export_reads_with_webdataset(run_dir, run_rows, tmp_path):
