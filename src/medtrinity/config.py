@@ -80,14 +80,15 @@ class PreprocessConfig(_Strict):
 class ExpertRule(_Strict):
     """Run expert ``name`` on samples of these modalities and body parts (empty = any).
 
-    ``when``: ``no_roi`` runs it only where the source brought no finding; ``always`` on every
-    matching sample (its masks never overwrite provided labels).
+    ``when``: ``no_roi`` runs it only where the source brought no finding; ``no_mask`` where it
+    brought no mask (boxes alone still get their anatomy); ``always`` on every matching sample
+    (its masks never overwrite provided labels).
     """
 
     name: str
     modalities: list[str] = Field(default_factory=list)
     body_parts: list[str] = Field(default_factory=list)
-    when: Literal["no_roi", "always"] = "no_roi"
+    when: Literal["no_roi", "no_mask", "always"] = "no_roi"
     prompt: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
 
@@ -103,7 +104,9 @@ class GroundingConfig(_Strict):
     heterogeneity_sd_hu: float = Field(default=20.0, ge=0.0)
     neighbour_distance_mm: float = Field(default=5.0, ge=0.0)
     margin_sharpness_limit: float = Field(default=0.6, ge=0.0)
-    experts: list[ExpertRule] = Field(default_factory=list)
+    # "auto": the offline expert of each sample's modality (grounding/experts/auto.py) where no mask was given
+    experts: Literal["auto"] | list[ExpertRule] = Field(default_factory=list)
+    min_expert_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
 
 
 class KnowledgeConfig(_Strict):

@@ -92,6 +92,9 @@ class ROI:
     slices_spanned: int | None = None
     largest_slice_index: int | None = None
     origin: str = "provided"
+    # set for regions an expert outlined: its confidence (0..1) and the facts it measured on the region
+    confidence: float | None = None
+    measurements: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as plain values (tuples become lists): the form of the Arrow ROI struct and of JSON."""
@@ -119,6 +122,8 @@ class ROI:
         for name in ("patient_direction", "neighbours"):
             if name in values:
                 kwargs[name] = list(values[name] or [])
+        if "measurements" in values:  # an Arrow map reads back as (key, value) pairs
+            kwargs["measurements"] = {str(k): float(v) for k, v in dict(values["measurements"] or {}).items()}
         return cls(**kwargs)
 
 
@@ -201,6 +206,9 @@ class Sample:
     source_file: str = ""
     volume_stats: dict[str, dict[str, float]] = field(default_factory=dict)
     label_origins: dict[str, str] = field(default_factory=dict)
+    label_confidence: dict[str, float] = field(default_factory=dict)  # expert labels: the expert's score
+    label_kinds: dict[str, str] = field(default_factory=dict)  # expert labels: organ, structure or lesion
+    label_measurements: dict[str, dict[str, float]] = field(default_factory=dict)  # expert labels: measured facts
     lesion_components: np.ndarray | None = None
     component_stats: dict[int, dict[str, float]] = field(default_factory=dict)
     image: np.ndarray | None = None

@@ -53,6 +53,8 @@ ROI_TYPE = pa.struct(
         ("slices_spanned", pa.int32()),
         ("largest_slice_index", pa.int32()),
         ("origin", pa.string()),
+        ("confidence", pa.float64()),
+        ("measurements", pa.map_(pa.string(), pa.float64())),
     ]
 )
 

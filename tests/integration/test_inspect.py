@@ -52,6 +52,13 @@ def test_inspect_then_run_on_every_real_folder(tmp_path, shared_data):
     assert livers and all(roi["patient_side"] == "right" for roi in livers)
     nih_rows = [row for row in rows if row["source"] == "nih_cxr14"]
     assert sorted(label for row in nih_rows for label in row["image_labels"]) == ["cardiomegaly"]
+    # inspect writes experts: auto, so the unmasked radiographs get their lungs and heart from the chest expert
+    assert config["grounding"] == {"experts": "auto"}
+    for row in nih_rows:
+        outlined = {roi["label"]: roi for roi in row["rois"]}
+        assert {"right lung", "left lung", "heart"} <= set(outlined), sorted(outlined)
+        assert all(roi["origin"] == "chest_xray 1" and roi["confidence"] >= 0.5 for roi in outlined.values())
+        assert outlined["left lung"]["centroid_xy"][0] > row["width"] / 2  # PA film: patient's left on image right
     labels = {roi["label"] for row in rows for roi in row["rois"]}
     assert not any("_" in label for label in labels)  # kidney_left -> left kidney, no raw ids in captions
     assert stats["reject_reasons"].get("missing_source_series") == 1  # the CR SEG without its image
@@ -102,6 +109,12 @@ def _built_layouts(root):
     for label in ("melanoma", "nevus"):
         (folder / label).mkdir(parents=True)
         cv2.imwrite(str(folder / label / "i.png"), rng.integers(0, 255, (32, 32, 3), dtype=np.uint8))
+    # ImageFolder with split folders above the classes (the common public chest X-ray layout)
+    for split in ("train", "test", "val"):
+        for label in ("NORMAL", "PNEUMONIA"):
+            (root / "chest_xray" / split / label).mkdir(parents=True)
+            cv2.imwrite(str(root / "chest_xray" / split / label / f"{split}.jpeg"),
+                        rng.integers(0, 255, (32, 32), dtype=np.uint8))
     # MedMNIST npz
     np.savez(root / "pathmnist.npz", train_images=rng.integers(0, 255, (4, 28, 28, 3), dtype=np.uint8),
              train_labels=np.array([[0], [1], [2], [3]]))
@@ -116,7 +129,8 @@ def _built_layouts(root):
         tif.write(slide, tile=(128, 128), subifds=1, photometric="rgb", compression="zlib")
         tif.write(slide[::4, ::4], subfiletype=1, photometric="rgb", compression="zlib")
     return {"Dataset003_Liver": "nnunet", "coco_endoscopy": "coco", "yolo_xray": "yolo", "voc_ultrasound": "voc",
-            "derm_classes": "image_folder", "pathmnist": "npz", "rt_study": "dicom_series", "slide": "wsi"}
+            "derm_classes": "image_folder", "chest_xray": "image_folder",
+            "pathmnist": "npz", "rt_study": "dicom_series", "slide": "wsi"}
 
 
 def test_inspect_then_run_on_built_layouts(tmp_path):
@@ -129,9 +143,20 @@ def test_inspect_then_run_on_built_layouts(tmp_path):
         assert stats["sources"][name]["triplets"] > 0, (name, stats["reject_reasons"])
     nn = next(s for s in config["sources"] if s["reader"] == "nnunet")
     assert nn["modality"] == "ct" and nn["label_names"] == {1: "liver", 2: "liver tumor"}
-    gtv = [roi for row in rows if row["source"] == "rt_study" for roi in row["rois"]]
+    gtv = [roi for row in rows if row["source"] == "rt_study" for roi in row["rois"] if roi["origin"] == "provided"]
     assert gtv and {roi["label"] for roi in gtv} == {"gross tumor volume"} and gtv[0]["kind"] == "lesion"
+    # slices without a contour get their anatomy from the CT expert (experts: auto), never beside the GTV
+    outlined = [row for row in rows if row["source"] == "rt_study"
+                and any(roi["origin"] != "provided" for roi in row["rois"])]
+    assert all(roi["origin"].startswith("ct_anatomy") and roi["kind"] != "lesion"
+               for row in outlined for roi in row["rois"])
     assert {row["modality"] for row in rows if row["source"] == "slide"} == {"histopathology"}
+    chest = next(s for s in config["sources"] if s["name"] == "chest_xray")
+    assert chest["modality"] == "xray" and chest["body_part"] == "chest"
+    chest_labels = sorted(label for row in rows if row["source"] == "chest_xray" for label in row["image_labels"])
+    assert chest_labels == ["pneumonia"] * 3  # NORMAL is no finding; one image per split and class
+    assert sorted(json.loads(row["metadata_json"])["split"] for row in rows if row["source"] == "chest_xray") == [
+        "test", "test", "train", "train", "val", "val"]
 
 
 def test_unrecognised_folder_says_what_it_saw(tmp_path):

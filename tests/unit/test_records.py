@@ -23,7 +23,8 @@ def _roi() -> ROI:
         containing_organ="liver", organ_part="right lobe", neighbours=["gallbladder", "kidney"],
         mean_intensity=45.5, intensity_unit="HU", contrast_to_surround=-30.0, intensity_word="hypodense",
         intensity_sd=8.5, texture="homogeneous", margin="well-defined", margin_sharpness=0.8, colour="",
-        count_same_label=2, volume_ml=4.5, slices_spanned=7, largest_slice_index=12, origin="provided",
+        count_same_label=2, volume_ml=4.5, slices_spanned=7, largest_slice_index=12, origin="chest_xray 1",
+        confidence=0.9, measurements={"cardiothoracic_ratio": 0.48, "costophrenic_angle_visible": 1.0},
     )
 
 
@@ -42,6 +43,8 @@ def test_the_arrow_types_agree_with_the_dataclass_values():
             assert any(check(field.type) for check in checks), (field.name, field.type, value)
         elif isinstance(value, list):
             assert pa.types.is_list(field.type) or pa.types.is_fixed_size_list(field.type), field.name
+        elif field.name == "measurements":
+            assert pa.types.is_map(field.type), field.name
         else:
             assert pa.types.is_struct(field.type), field.name
 

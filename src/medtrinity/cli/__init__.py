@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "medtrinity.cli.inspect",
     "medtrinity.cli.verify",
     "medtrinity.cli.plugins",
+    "medtrinity.cli.recipes",
     "medtrinity.cli.export",
     "medtrinity.cli.report",
     "medtrinity.cli.view",

@@ -35,6 +35,15 @@ def _side_fraction(organ_mask: np.ndarray, centroid_x: float, column_letter: str
     return float(fraction if column_letter == "L" else 1.0 - fraction)
 
 
+def _projection_third(organ_mask: np.ndarray, centroid_y: float) -> str:
+    """On a frontal radiograph: 'upper', 'middle' or 'lower' third of the organ's height (the lung zones)."""
+    _left, top, _width, height = cv2.boundingRect(organ_mask.astype(np.uint8))
+    if height < 3:
+        return ""
+    fraction = (centroid_y - top) / height
+    return "upper" if fraction < 1 / 3 else "lower" if fraction > 2 / 3 else "middle"
+
+
 def organ_part(sample: Sample, organ: str, organ_mask: np.ndarray, centroid_xy: tuple[float, float]) -> str:
     """The part of ``organ`` a finding lies in: liver lobes, kidney poles, lung zones, or the organ's third.
 
@@ -50,5 +59,7 @@ def organ_part(sample: Sample, organ: str, organ_mask: np.ndarray, centroid_xy: 
     if "kidney" in organ:
         return {"upper": "upper pole", "lower": "lower pole", "middle": "interpolar region"}.get(third, "")
     if "lung" in organ:
+        if not third and sample.plane == "projection":
+            third = _projection_third(organ_mask, centroid_xy[1])
         return f"{third} zone" if third else ""
     return f"{third} part" if third else ""

@@ -167,6 +167,8 @@ def measure_roi(
         region=measure.image_region(centroid, width, height),
         intensity_unit=sample.intensity_unit,
         origin=sample.label_origins.get(label, "provided"),
+        confidence=sample.label_confidence.get(label),
+        measurements=dict(sample.label_measurements.get(label, {})),
     )
     _measure_shape(roi, window.mask, sample.spacing_mm)
     roi.patient_side = measure.patient_side(centroid[0], body_center_xy[0], width, sample.patient_orientation[0])
@@ -215,7 +217,8 @@ def locate_roi(sample: Sample, region: Region, label: str, kind: str,
     roi = ROI(label=label, kind=kind, bbox_xyxy=region.box, mask_rle={}, area_px=region.area_px,
               area_mm2=_area_mm2(region.area_px, sample.spacing_mm), centroid_xy=centroid,
               region=measure.image_region(centroid, width, height), intensity_unit=sample.intensity_unit,
-              origin=sample.label_origins.get(label, "provided"))
+              origin=sample.label_origins.get(label, "provided"), confidence=sample.label_confidence.get(label),
+              measurements=dict(sample.label_measurements.get(label, {})))
     roi.patient_side = measure.patient_side(centroid[0], body_center_xy[0], width, sample.patient_orientation[0])
     roi.patient_direction = measure.patient_directions(
         centroid, body_center_xy, (height, width), sample.patient_orientation
@@ -226,6 +229,11 @@ def locate_roi(sample: Sample, region: Region, label: str, kind: str,
         roi.slices_spanned = int(stats["slices"])
         roi.largest_slice_index = int(stats["largest_slice"])
     return roi
+
+
+def _kind(sample: Sample, label: str) -> str:
+    """A non-finding label's ROI kind: what the expert that outlined it said (organ or structure), else organ."""
+    return sample.label_kinds.get(label, "organ")
 
 
 def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
@@ -255,15 +263,16 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
             roi = measure_roi(sample, region, label, "lesion", settings, center_xy, findings_mask)
             roi.label_value, roi.instance, roi.count_same_label = region.value, instance, len(parts)
             findings.append(roi)
-    organ_extents.sort(key=lambda item: (-item[1].area_px, item[0]))
+    # organs before other structures (expert fat, bone, field of view), then by size
+    organ_extents.sort(key=lambda item: (_kind(sample, item[0]) != "organ", -item[1].area_px, item[0]))
     described = 0 if findings else settings.max_organ_rois
     organs: list[ROI] = []
     for rank, (label, extent) in enumerate(organ_extents):
         region = whole_region(sample.label_map, extent)
         if rank < described:
-            roi = measure_roi(sample, region, label, "organ", settings, center_xy, findings_mask)
+            roi = measure_roi(sample, region, label, _kind(sample, label), settings, center_xy, findings_mask)
         else:
-            roi = locate_roi(sample, region, label, "organ", center_xy)
+            roi = locate_roi(sample, region, label, _kind(sample, label), center_xy)
         roi.label_value = extent.value
         organs.append(roi)
     sample.context_rois = organs

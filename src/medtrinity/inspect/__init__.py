@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from medtrinity.inspect.checks import check_facts
 from medtrinity.inspect.common import (
     ROLE_FOLDERS,
     TAG_PAIRS,
@@ -28,19 +29,25 @@ from medtrinity.inspect.common import (
     _name_labels,
 )
 from medtrinity.inspect.containers import _hdf5, _is_large_tiff, _npz, _slide
-from medtrinity.inspect.images import _coco, _image_folder, _images_with_masks, _tables, _yolo_or_voc
-from medtrinity.inspect.volumes import _dicom, _nnunet, _volumes
+from medtrinity.inspect.images import _coco, _image_folder, _images_with_masks, _tables, _vqa, _yolo_or_voc
+from medtrinity.inspect.volumes import _bids, _dicom, _nnunet, _volumes
+from medtrinity.recipes import get_recipe, match_recipe
 
 
-def inspect_path(path: Path) -> Finding:
-    """Recognise one folder or file."""
+def inspect_path(path: Path, recipe: str | None = None) -> Finding:
+    """Recognise one folder or file; ``recipe`` forces a dataset recipe instead of recognising the layout."""
     path = Path(path).expanduser().resolve()
     finding = Finding(path)
     if not path.exists():
         finding.todo.append(f"{path}: does not exist")
         return finding
+    if recipe is not None or (path.is_dir() and match_recipe(path) is not None):
+        _use_recipe(path, get_recipe(recipe) if recipe else match_recipe(path), finding, forced=recipe is not None)
+        return finding
     if path.is_file():
         _inspect_file(path, finding)
+        return finding
+    if _bids(path, finding):
         return finding
     if _nnunet(path, finding):
         return finding
@@ -55,6 +62,26 @@ def inspect_path(path: Path) -> Finding:
         return _mixed_folder(path, data_subfolders, finding)
     _inspect_folder(path, files, finding)
     return finding
+
+
+def _use_recipe(path: Path, recipe, finding: Finding, forced: bool) -> None:
+    source = recipe.source_for(path, name=_name(path))
+    finding.sources.append(source)
+    how = "forced with --recipe" if forced else f"recognised by {', '.join(recipe.match)}"
+    finding.seen.append(f"{path}: {recipe.title} (recipe {recipe.name}, {how})")
+    if forced and not recipe.matches(path):
+        finding.todo.append(f"{path}: !! the folder does not have recipe {recipe.name}'s layout ({recipe.layout}); "
+                            "the run will reject what it cannot find")
+    for fact, value in (("modality", recipe.modality), ("body_part", recipe.body_part)):
+        if value:
+            finding.fact(source["name"], fact, value, f"read from recipe {recipe.name}")
+    if recipe.labels:
+        finding.fact(source["name"], "labels", sorted(recipe.labels.values()), f"read from recipe {recipe.name}")
+    elif recipe.image_labels:
+        finding.fact(source["name"], "labels", list(recipe.image_labels), f"read from recipe {recipe.name}")
+    else:
+        finding.fact(source["name"], "labels", "named by the files", f"read from the files (recipe {recipe.name})")
+    finding.seen.append(f"{path}: licence {recipe.licence}; cite: {recipe.citation}")
 
 
 def _mixed_folder(path: Path, subfolders: list[Path], finding: Finding) -> Finding:
@@ -82,6 +109,8 @@ def _inspect_folder(path: Path, files: list[Path], finding: Finding,
     if containers or slides:
         return
     if any(_coco(p, finding, _name(path)) for p in jsons):
+        return
+    if _vqa(path, jsons, finding):
         return
     if pair_with is None and _dicom(path, finding):
         return
@@ -137,9 +166,13 @@ def _inspect_file(path: Path, finding: Finding) -> None:
         finding.todo.append(f"{path}: this file's format is not recognised (see `medtrinity readers`)")
 
 
-def build_config(paths: list[Path]) -> tuple[dict[str, Any], list[Finding]]:
+def build_config(paths: list[Path], recipe: str | None = None) -> tuple[dict[str, Any], list[Finding]]:
     """Inspect every path; the sources found make one run config (names made unique)."""
-    findings = [inspect_path(Path(p)) for p in paths]
+    if recipe is not None:
+        get_recipe(recipe)  # an unknown name is a KeyError listing the known ones, before any work
+    findings = [inspect_path(Path(p), recipe) for p in paths]
+    for finding in findings:
+        check_facts(finding)
     sources: list[dict[str, Any]] = []
     used: set[str] = set()
     for finding in findings:
@@ -150,18 +183,33 @@ def build_config(paths: list[Path]) -> tuple[dict[str, Any], list[Finding]]:
                 number += 1
             used.add(source["name"])
             sources.append(source)
+    # experts "auto": each modality's offline expert outlines anatomy where a sample brings no mask
     config: dict[str, Any] = {"sources": sources, "slicing": {"plane": "axial", "without_roi_fraction": 0.1},
+                              "grounding": {"experts": "auto"},
                               "knowledge": {"kb": "builtin", "top_k": 3}, "generation": {"backend": "composer"}}
+    evaluation = [path for finding in findings for path in finding.evaluation]
+    if evaluation:
+        config["preprocess"] = {"evaluation_images": evaluation}
     return config, findings
 
 
-def render(paths: list[Path]) -> tuple[str, bool]:
+def render(paths: list[Path], recipe: str | None = None) -> tuple[str, bool]:
     """The YAML text to print (with what was seen and what to fill in as comments), and whether any source was found."""
-    config, findings = build_config(paths)
+    config, findings = build_config(paths, recipe)
     lines = ["# medtrinity config written by `medtrinity inspect`", "#"]
+    unknown = [f for finding in findings for f in finding.facts if f[3].startswith("unknown")]
+    for source, fact, _, how in unknown:
+        lines.append(f"# !! UNKNOWN {fact} of source {source}: {how}. Set it before `medtrinity run`.")
+    if unknown:
+        lines.append("#")
     for finding in findings:
         for text in finding.seen:
             lines.append(f"# seen: {text}")
+    facts = [f for finding in findings for f in finding.facts if not f[3].startswith("unknown")]
+    if facts:
+        lines.append("#")
+        lines.append("# facts (read = stated by the files or a recipe; guessed = inferred, check it):")
+        lines += [f"#   {source}: {fact} = {value} ({how})" for source, fact, value, how in facts]
     todos = [text for finding in findings for text in finding.todo]
     if todos:
         lines.append("#")

@@ -31,14 +31,57 @@ def _coco(path: Path, finding: Finding, name: str | None = None) -> bool:
         return False
     categories = sorted(readable_label(str(c.get("name", ""))) for c in data.get("categories", []))
     source: dict[str, Any] = {"name": name or _name(path), "reader": "coco", "path": str(path)}
-    beside = path.parent / "images"
-    if beside.is_dir():
-        source["options"] = {"images": str(beside)}
+    names = [str(image.get("file_name", "")) for image in data["images"][:5] if isinstance(image, dict)]
+    root = coco_image_root(path, names)
+    if root is not None:
+        source["options"] = {"images": str(root)}
+        finding.seen.append(f"{path}: image files found under {root} (the first {len(names)} file names checked)")
+    elif names:
+        finding.todo.append(f"{path}: !! none of the image folders beside or above the JSON holds {names[0]!r}: set "
+                            "`options.images` to the folder its file names are relative to")
     finding.seen.append(f"{path}: COCO JSON, {len(data['images'])} images, {len(data['annotations'])} annotations, "
                         f"categories {categories}")
+    finding.fact(source["name"], "labels", categories, "read from the COCO categories (CamelCase made words)")
     _guess_modality(path, source, finding)
     finding.sources.append(source)
     return True
+
+
+VQA_IMAGE_KEYS = ("image_name", "image", "img_name", "image_id")
+
+
+def _vqa(folder: Path, jsons: list[Path], finding: Finding) -> bool:
+    """A VQA benchmark (VQA-RAD, SLAKE, PathVQA style question files): evaluation data, never a training source."""
+    for path in jsons[:10]:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+            continue
+        first = data[0] if isinstance(data, list) and data else None
+        if isinstance(first, dict) and {"question", "answer"} <= set(first) and any(k in first for k in VQA_IMAGE_KEYS):
+            finding.seen.append(f"{folder}: a VQA benchmark ({path.name}: {len(data)} questions): evaluation data, "
+                                "not a source")
+            finding.evaluation.append(str(path))
+            finding.todo.append(f"{folder}: !! not turned into a source: it is an evaluation set; its question file "
+                                "is listed in preprocess.evaluation_images so near-copies of its images are removed")
+            return True
+    return False
+
+
+def coco_image_root(annotation: Path, file_names: list[str], levels: int = 3) -> Path | None:
+    """The folder the COCO ``file_name``s are relative to: the JSON's folder, its parents, or a folder beside
+    any of them (``annotations/x.json`` + ``imgs/...``: TBX11K, Kaggle and MMDetection layouts)."""
+    if not file_names:
+        return None
+    ancestors = [annotation.parent, *list(annotation.parents)[1:levels]]
+    candidates: list[Path] = []
+    for ancestor in ancestors:
+        candidates.append(ancestor)
+        candidates += sorted(p for p in ancestor.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for candidate in dict.fromkeys(candidates):
+        if all((candidate / name).is_file() for name in file_names):
+            return candidate
+    return None
 
 
 def _tables(folder: Path, images: list[Path], finding: Finding) -> bool:
@@ -239,18 +282,34 @@ def _yolo_or_voc(folder: Path, files: list[Path], finding: Finding) -> bool:
     return False
 
 
+def _class_counts(folder: Path) -> dict[str, int]:
+    return {p.name: len(_images(_files(p))) for p in sorted(folder.iterdir()) if p.is_dir()}
+
+
 def _image_folder(folder: Path, finding: Finding) -> bool:
+    """``root/<class>/<image>``, or with split folders above the classes: ``root/train/<class>/<image>``."""
+    from medtrinity.sources.classification import SPLIT_NAMES
+
     subfolders = [p for p in sorted(folder.iterdir()) if p.is_dir()]
-    if len(subfolders) < 2:
+    if len(subfolders) < 2 and not (subfolders and subfolders[0].name.lower() in SPLIT_NAMES):
         return False
-    counts = {p.name: len(_images(_files(p))) for p in subfolders}
+    counts = _class_counts(folder)
     if not all(counts.values()) or any(_images(_files(folder, recursive=False))):
         return False
     if {name.lower() for name in counts} & {"images", "masks", "labels", "imagestr"}:
         return False
     source: dict[str, Any] = {"name": _name(folder), "reader": "image_folder", "path": str(folder)}
-    finding.seen.append(f"{folder}: ImageFolder tree, classes {counts}")
+    splits = [p for p in subfolders if p.name.lower() in SPLIT_NAMES]
+    if splits and len(splits) == len(subfolders):
+        classes: Counter = Counter()
+        for split in splits:
+            classes.update(_class_counts(split))
+        finding.seen.append(f"{folder}: ImageFolder tree with split folders {[p.name for p in splits]} "
+                            f"(kept as metadata `split`), classes {dict(sorted(classes.items()))}")
+    else:
+        finding.seen.append(f"{folder}: ImageFolder tree, classes {counts}")
     _guess_modality(folder, source, finding)
+    if source.get("modality") == "xray" and re.search(r"chest|cxr|thora|lung", str(folder).lower()):
+        source["body_part"] = "chest"
     finding.sources.append(source)
     return True
-

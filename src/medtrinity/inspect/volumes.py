@@ -44,7 +44,7 @@ def _nnunet(folder: Path, finding: Finding) -> bool:
 
 
 def _dicom(folder: Path, finding: Finding) -> bool:
-    from medtrinity.sources.dicom_series import NON_IMAGE_MODALITIES, UNREADABLE, scan_headers
+    from medtrinity.sources.dicom_index import NON_IMAGE_MODALITIES, UNREADABLE, scan_headers
     from medtrinity.vocab.modalities import DICOM_MODALITY
 
     headers = scan_headers(str(folder))
@@ -82,12 +82,59 @@ def _dicom(folder: Path, finding: Finding) -> bool:
     names = []
     for header in annotations:
         names += _annotation_names(header.path, header.modality)
+    from medtrinity.sources.label_names import is_placeholder_name
+
+    for placeholder in sorted({name for name in names if is_placeholder_name(name)}):
+        finding.fact(source["name"], "labels", placeholder, f"unknown: a SEG/RTSTRUCT calls a region {placeholder!r}, "
+                     "which names nothing; map it in `options.rtstruct_names` (ROI name -> name) or `label_names`")
     counts = Counter(len(paths) for paths in series.values())
     finding.seen.append(f"{folder}: {len(series)} DICOM series (files per series: {dict(counts)}), "
                         f"{len(annotations)} SEG/RTSTRUCT files" + (f" with {sorted(set(names))}" if names else ""))
     if len(series) == 1 and first is not None and first.get("Rows"):
         files = next(iter(series.values()))
         finding.shapes[source["name"]] = (int(first.Columns), int(first.Rows), len(files))
+    finding.sources.append(source)
+    return True
+
+
+def _bids(folder: Path, finding: Finding) -> bool:
+    """A BIDS dataset: raw ``sub-*`` volumes with masks under ``derivatives/``."""
+    from medtrinity.sources.bids import (
+        DATATYPE_MODALITY,
+        _stem,
+        bids_images,
+        bids_root,
+        derivative_masks,
+        mask_names,
+    )
+
+    if not bids_root(folder):
+        return False
+    images = bids_images(folder)
+    masked = [(image, derivative_masks(folder, image)) for image in images]
+    masked = [(image, masks) for image, masks in masked if masks]
+    source: dict[str, Any] = {"name": _name(folder), "reader": "bids", "path": str(folder)}
+    datatypes = Counter(image.parent.name for image in images)
+    modalities = {DATATYPE_MODALITY.get(datatype) for datatype in datatypes}
+    if len(modalities) == 1 and None not in modalities:
+        source["modality"] = next(iter(modalities))
+        finding.fact(source["name"], "modality", source["modality"],
+                     f"read from the BIDS datatype folders {sorted(datatypes)}")
+    suffixes = Counter(_stem(image).rsplit("_", 1)[-1] for image, _ in masked)
+    if masked and len(suffixes) >= 1:
+        source["options"] = {"suffixes": sorted(suffixes)}  # only the images that have masks
+    names: set[str] = set()
+    for image, masks in masked[:20]:
+        for mask in masks:
+            found = mask_names(mask, _stem(image), [1])
+            names |= set(found.values())
+    if names:
+        finding.fact(source["name"], "labels", sorted(names), "read from the derivative file names, sidecars or .tsv")
+    elif masked:
+        finding.fact(source["name"], "labels", None, "unknown: the derivative masks do not name what they show; "
+                     "set `label_names`")
+    finding.seen.append(f"{folder}: BIDS dataset, {len(images)} images ({dict(datatypes)}), {len(masked)} with "
+                        f"derivative masks (suffixes {dict(suffixes)})")
     finding.sources.append(source)
     return True
 
@@ -100,7 +147,7 @@ def _annotation_names(path: str, modality: str) -> list[str]:
     except Exception:  # noqa: BLE001 - a bad file is reported when the run reads it
         return []
     if modality == "SEG":
-        from medtrinity.sources.dicom_series import segment_name
+        from medtrinity.sources.dicom_annotations import segment_name
 
         return [segment_name(item, {}) for item in dataset.get("SegmentSequence", [])]
     return [readable_label(str(item.get("ROIName", ""))) for item in dataset.get("StructureSetROISequence", [])]

@@ -10,9 +10,24 @@ from medtrinity.records import SampleError
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
 
+def _imread(path: str) -> np.ndarray | None:
+    """OpenCV's reading, with Pillow for GIF (DRIVE and STARE keep their masks as GIF; OpenCV cannot read them)."""
+    if path.lower().endswith(".gif"):
+        try:
+            from PIL import Image
+
+            with Image.open(path) as handle:
+                frame = handle.convert("L") if handle.mode in ("P", "1", "L") else handle.convert("RGB")
+                array = np.asarray(frame)
+            return array if array.ndim == 2 else cv2.cvtColor(array, cv2.COLOR_RGB2BGR)
+        except Exception:  # noqa: BLE001 - reported by the caller as an unreadable file
+            return None
+    return cv2.imread(path, cv2.IMREAD_UNCHANGED)
+
+
 def read_image(path: str) -> np.ndarray:
     """Greyscale images as 2D arrays (any bit depth), colour images as H x W x 3 RGB uint8."""
-    image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    image = _imread(path)
     if image is None:
         raise SampleError("unreadable_file", f"{path}: not a readable image file")
     if image.ndim == 3:
@@ -26,7 +41,7 @@ def read_image(path: str) -> np.ndarray:
 
 def read_mask(path: str) -> np.ndarray:
     """An integer label image; 0/255 binary masks become 0/1."""
-    mask = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    mask = _imread(path)
     if mask is None:
         raise SampleError("unreadable_file", f"{path}: not a readable mask image")
     if mask.ndim == 3:
@@ -35,3 +50,11 @@ def read_mask(path: str) -> np.ndarray:
     if values.size <= 2 and values.max(initial=0) == 255:
         mask = (mask > 0).astype(np.uint8)
     return mask.astype(np.int32)
+
+
+def read_mask_raw(path: str) -> np.ndarray:
+    """A mask image's stored values (first channel), without the 0/255 -> 0/1 mapping of :func:`read_mask`."""
+    mask = _imread(path)
+    if mask is None:
+        raise SampleError("unreadable_file", f"{path}: not a readable mask image")
+    return (mask[:, :, 0] if mask.ndim == 3 else mask).astype(np.int32)

@@ -27,6 +27,18 @@ ALLOWED_METADATA_KEYS: frozenset[str] = frozenset(
         "voxel_spacing_mm",
         "volume_shape",
         "format",
+        # acquisition facts as vocabulary tokens (sources/acquisition.py), stated by the modality sentence
+        "mr_sequence",
+        "fat_saturated",
+        "contrast_enhanced",
+        "view_position",
+        "ct_phase",
+        # how a DICOM SEG without declared spatial locations (dcmqi / 3D Slicer) was placed on its series
+        "seg_placed_by",
+        "seg_max_distance_mm",
+        "seg_tolerance_mm",
+        # the ImageFolder split folder a sample came from (train, val, test)
+        "split",
     }
 )
 

@@ -18,6 +18,7 @@ _BUILT_IN = (
     "arrays",
     "wsi",
     "phantom",
+    "bids",
 )
 
 

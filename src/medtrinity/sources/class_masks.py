@@ -58,6 +58,7 @@ class ImageClassMasksReader(Reader):
 
     ``mask_pattern`` defaults to ``{stem}_{label}_{instance}.png``; ``{instance}`` may be left out.
     ``rename`` maps a class name of the files to the name to use (``{"ivc": "inferior vena cava"}``).
+    ``recursive: true`` looks for masks in subfolders of ``labels`` too (IDRiD keeps one folder per lesion type).
     """
 
     formats = "2D images with one mask file per class/instance named by a pattern (SAM-Med2D: <image>_<class>_<n>.png)"
@@ -69,7 +70,9 @@ class ImageClassMasksReader(Reader):
     def _masks(self) -> dict[str, list[tuple[str, str]]]:
         if not hasattr(self, "_mask_index"):
             folder = Path(self.source.labels or Path(self.source.path).parent / "masks")
-            names = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+            walk = folder.rglob("*") if self.source.options.get("recursive") else folder.glob("*")
+            self._mask_paths = {p.name: p for p in walk if p.is_file()} if folder.is_dir() else {}
+            names = list(self._mask_paths)
             stems = {Path(item).stem for item in self.list_items()}
             pattern = str(self.source.options.get("mask_pattern", DEFAULT_PATTERN))
             self._mask_folder = folder
@@ -83,7 +86,7 @@ class ImageClassMasksReader(Reader):
         configured = {str(raw): str(name) for raw, name in (self.source.options.get("rename") or {}).items()}
         masks = []
         for label, name in entries:
-            mask = read_mask(str(self._mask_folder / name))
+            mask = read_mask(str(self._mask_paths.get(name, self._mask_folder / name)))
             masks.append((configured.get(label, label), mask > 0))
         label_map, names = masks_label_map(masks, pixels.shape, item) if masks else (None, {})
         if label_map is not None and not label_map.any():

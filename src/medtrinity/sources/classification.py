@@ -76,6 +76,8 @@ class CsvLabelsReader(Reader):
     file names), ``label_column`` + ``separator`` (one column, labels split by ``|``) or
     ``label_columns`` (one 0/1 column per class), ``case_column`` (what identifies a patient: hashed),
     ``metadata_columns`` ({column: allow-listed key}, e.g. {"View Position": "ViewPosition"}),
+    ``key_parts`` / ``match_stem`` (how rows and images are matched, see ``_key``), ``case_part`` (which part
+    of the image path is the patient), ``rename`` (label as stored -> report term),
     ``pixel_spacing_columns`` + ``original_size_columns`` (spacing of the original image, rescaled to the
     stored one), ``boxes`` (a box CSV, see :func:`parse_box_rows`) with ``box_frame`` ([width, height]).
     """
@@ -86,7 +88,17 @@ class CsvLabelsReader(Reader):
     def list_items(self) -> list[str]:
         images = expand_paths(self.source.path, IMAGE_SUFFIXES)
         table = self._table()
-        return [path for path in images if Path(path).name in table]
+        return [path for path in images if self._key(path) in table]
+
+    def _key(self, path: str) -> str:
+        """How an image and a table row are matched: the file name, or its last ``key_parts`` path parts
+        (CheXpert's ``train/patient00001/study1/view1_frontal.jpg``); ``match_stem`` drops the extension
+        (HAM10000's ``image_id`` column holds ``ISIC_0024306`` for ``ISIC_0024306.jpg``)."""
+        parts = int(self.source.options.get("key_parts", 1) or 1)
+        key = "/".join(Path(str(path).replace("\\", "/")).parts[-parts:])
+        if self.source.options.get("match_stem"):
+            key = key.rsplit(".", 1)[0] if "." in Path(key).name else key
+        return key
 
     def _table(self) -> dict[str, dict[str, str]]:
         if not hasattr(self, "_rows"):
@@ -98,9 +110,10 @@ class CsvLabelsReader(Reader):
                 rows = read_table(labels)
                 column = _column(rows, wanted, ("image index", "image", "image_path", "path", "filename", "file",
                                                 "image_id"), labels)
-                return {Path(row[column]).name: row for row in rows}
+                return {self._key(row[column]): row for row in rows}
 
-            self._rows = cached_by_file(labels, f"rows:{wanted}", by_image)
+            spec = f"rows:{wanted}:{self.source.options.get('key_parts')}:{self.source.options.get('match_stem')}"
+            self._rows = cached_by_file(labels, spec, by_image)
             boxes_path = self.source.options.get("boxes")
             spec = f"boxes:{self.source.options.get('box_columns')}:{self.source.options.get('box_format')}"
             self._boxes = cached_by_file(str(boxes_path), spec, lambda: parse_box_rows(
@@ -110,18 +123,22 @@ class CsvLabelsReader(Reader):
     def labels_of(self, row: dict[str, str]) -> list[str]:
         options = self.source.options
         if options.get("label_columns"):
-            return [str(c) for c in options["label_columns"] if str(row.get(c, "")).strip() in ("1", "1.0", "True")]
+            rename = {str(k): str(v) for k, v in (options.get("rename") or {}).items()}
+            return [rename.get(str(c), str(c)) for c in options["label_columns"]
+                    if str(row.get(c, "")).strip() in ("1", "1.0", "True")]
         column = options.get("label_column") or next(
             (c for c in row if c.lower() in ("finding labels", "labels", "label", "class", "diagnosis")), None)
         if column is None:
             raise ValueError(f"{self.source.labels}: set options.label_column or options.label_columns")
         separator = str(options.get("separator", "|"))
         values = [part.strip() for part in str(row.get(column, "")).split(separator)]
+        rename = {str(k): str(v) for k, v in (options.get("rename") or {}).items()}
+        values = [rename.get(value, value) for value in values]
         return [value for value in values if (value and not is_no_finding(value)) or options.get("keep_no_finding")]
 
     def read(self, item: str) -> Iterator[Sample]:
         name = Path(item).name
-        row = self._table().get(name)
+        row = self._table().get(self._key(item))
         if row is None:
             raise SampleError("missing_row", f"{item}: no row for this image in {self.source.labels}")
         pixels = read_image(item)
@@ -139,18 +156,44 @@ class CsvLabelsReader(Reader):
         wanted = options.get("metadata_columns") or {}
         metadata = {key: row[column] for column, key in wanted.items() if column in row}
         case_column = options.get("case_column")
-        yield sample_2d(self, key=name, pixels=pixels, source_file=item,
-                        case_key=str(row[case_column]) if case_column else Path(item).stem,
+        case_part = options.get("case_part")  # CheXpert: -3 = the patient folder of the image path
+        case_key = str(row[case_column]) if case_column else (
+            Path(item).parts[int(case_part)] if case_part is not None else Path(item).stem)
+        if "ViewPosition" in metadata:
+            from medtrinity.sources.acquisition import view_position_token
+
+            view = view_position_token(str(metadata["ViewPosition"]))
+            if view:
+                metadata["view_position"] = view
+        yield sample_2d(self, key=self._key(item), pixels=pixels, source_file=item,
+                        case_key=case_key,
                         label_map=label_map, names=names, image_labels=self.labels_of(row), boxes=boxes,
                         spacing_mm=spacing, metadata={**metadata, "format": Path(item).suffix.lstrip(".")},
                         plane="projection" if self.source.modality == "xray" else None)
 
 
+SPLIT_NAMES = frozenset({"train", "training", "val", "valid", "validation", "test", "testing", "dev"})
+
+
+def class_and_split(relative: Path) -> tuple[str, str]:
+    """(class folder, split folder or '') of an image path relative to an ImageFolder root."""
+    parts = relative.parts
+    if len(parts) >= 3 and parts[0].lower() in SPLIT_NAMES:
+        return parts[1], parts[0].lower()
+    return parts[0], ""
+
+
 @READERS.register("image_folder")
 class ImageFolderReader(Reader):
-    """``path``: a root folder with one subfolder per class (``root/<class>/<image>``), torchvision style."""
+    """``path``: a root folder with one subfolder per class (``root/<class>/<image>``), torchvision style.
 
-    formats = "ImageFolder trees: one subfolder per class"
+    Split folders above the classes (``root/train/<class>/<image>``, also ``val``, ``test``...) are
+    read as such: the class is the folder below, the split goes to ``metadata["split"]``. A class that
+    says "no finding" (``NORMAL``, ``healthy``) gives no image label, as in label tables, unless
+    ``options.keep_no_finding``; ``options.rename`` maps folder names to report terms.
+    """
+
+    formats = "ImageFolder trees: one subfolder per class, optionally under train/val/test split folders"
     requires = ""
 
     def list_items(self) -> list[str]:
@@ -161,8 +204,15 @@ class ImageFolderReader(Reader):
 
     def read(self, item: str) -> Iterator[Sample]:
         path = Path(item)
-        label = path.relative_to(self.source.path).parts[0]
+        relative = path.relative_to(self.source.path)
+        label, split = class_and_split(relative)
         rename = self.source.options.get("rename") or {}
-        yield sample_2d(self, key=str(path.relative_to(self.source.path)), pixels=read_image(item), source_file=item,
-                        case_key=path.stem, image_labels=[str(rename.get(label, label))],
-                        metadata={"format": path.suffix.lstrip(".")})
+        label = str(rename.get(label, label))
+        labels = [label] if not is_no_finding(label.replace("_", " ")) or self.source.options.get(
+            "keep_no_finding") else []
+        metadata = {"format": path.suffix.lstrip(".")}
+        if split:
+            metadata["split"] = split
+        yield sample_2d(self, key=str(relative), pixels=read_image(item), source_file=item,
+                        case_key=path.stem, image_labels=labels, metadata=metadata,
+                        plane="projection" if self.source.modality == "xray" else None)

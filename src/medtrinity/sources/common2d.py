@@ -49,11 +49,13 @@ def sample_2d(
     findings = {n for n in set(names.values()) | box_names if is_finding(n, source.findings)}
     if source.findings is None:
         findings |= box_names
+    from medtrinity.sources.name_conventions import file_modality
+
     return Sample(
         id=stable_id(source.name, key, "2d", 0),
         source=source.name,
         case_id=case_id(source.name, case_key, reader.config.case_id_salt),
-        modality=source.modality or "other",
+        modality=file_modality(source, source_file),  # SAM-Med2D: ct_/mr_ prefixes in one folder
         body_part=source.body_part,
         pixels=pixels,
         spacing_mm=spacing_mm,

@@ -15,6 +15,7 @@ import numpy as np
 from medtrinity.preprocess.deid import allowed_metadata, case_id
 from medtrinity.records import Sample, SampleError, stable_id
 from medtrinity.registry import require
+from medtrinity.sources.acquisition import dicom_acquisition_facts
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure
 from medtrinity.vocab.labels import is_finding, readable_label
 from medtrinity.vocab.modalities import DICOM_MODALITY
@@ -98,6 +99,19 @@ def physical_pixels(dataset, path: str) -> tuple[np.ndarray, str]:
     return pixels, unit
 
 
+def pixel_spacing_mm(dataset) -> tuple[float, float] | None:
+    """(x, y) pixel size in mm: PixelSpacing, else a radiograph's ImagerPixelSpacing (detector plane) divided by
+    the EstimatedRadiographicMagnificationFactor when the header gives one."""
+    spacing = dataset.get("PixelSpacing")
+    magnification = 1.0
+    if not spacing:
+        spacing = dataset.get("ImagerPixelSpacing")
+        magnification = float(dataset.get("EstimatedRadiographicMagnificationFactor", 1.0) or 1.0)
+    if not spacing or len(spacing) != 2:
+        return None
+    return (float(spacing[1]) / magnification, float(spacing[0]) / magnification)
+
+
 @READERS.register("dicom_files")
 class DicomFilesReader(Reader):
     """``path``: DICOM files, a folder or a glob; each file one 2D sample, overlays become masks.
@@ -122,11 +136,12 @@ class DicomFilesReader(Reader):
         label_map, names = self._overlays(dataset, pixels.shape[:2], item)
         modality = self.source.modality or DICOM_MODALITY.get(str(dataset.get("Modality", "")), "other")
         body_part = self.source.body_part or readable_label(str(dataset.get("BodyPartExamined", "") or ""))
-        spacing = dataset.get("PixelSpacing") or dataset.get("ImagerPixelSpacing")
+        spacing = pixel_spacing_mm(dataset)
         study_key = str(dataset.get("StudyInstanceUID", "") or dataset.get("PatientID", "") or Path(item).name)
         instance = str(dataset.get("SOPInstanceUID", "") or Path(item).name)
         metadata = {key: dataset.get(key) for key in ("Modality", "BodyPartExamined", "SliceThickness", "KVP")}
         metadata = {key: _plain(value) for key, value in metadata.items() if value not in (None, "")}
+        metadata.update(dicom_acquisition_facts(dataset))
         yield Sample(
             id=stable_id(self.source.name, instance, "dicom", 0),
             source=self.source.name,
@@ -134,7 +149,7 @@ class DicomFilesReader(Reader):
             modality=modality,
             body_part=body_part,
             pixels=pixels,
-            spacing_mm=(float(spacing[1]), float(spacing[0])) if spacing else None,
+            spacing_mm=spacing,
             plane="axial" if patient_orientation(dataset) in {("L", "P"), ("R", "A")} else "unknown",
             slice_index=-1,
             patient_orientation=patient_orientation(dataset),

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
-from medtrinity.io.images import IMAGE_SUFFIXES, read_image, read_mask
+import numpy as np
+
+from medtrinity.io.images import IMAGE_SUFFIXES, read_image, read_mask, read_mask_raw
 from medtrinity.preprocess.deid import case_id
 from medtrinity.records import Sample, SampleError, stable_id
 from medtrinity.sources.base import READERS, Reader, expand_paths
+from medtrinity.sources.name_conventions import file_modality
 from medtrinity.vocab.labels import is_finding
 
 
@@ -16,7 +20,11 @@ from medtrinity.vocab.labels import is_finding
 class ImageMasksReader(Reader):
     """``path``: image folder or glob; ``labels``: mask folder, mask ``<stem>.<ext>`` or per ``options.mask_name``.
 
-    Options: ``mask_name`` (a template such as ``"{stem}_mask.png"``), ``spacing_mm`` ([x, y]
+    Options: ``mask_name`` (a template such as ``"{stem}_mask.png"``), ``mask_from`` ([regex, replacement] on
+    the image stem: DRIVE ``["^(\\d+)_training$", "\\1_manual1.gif"]``), ``mask_threshold`` (masks saved
+    as JPEG: values at or above it are the region, Kvasir-SEG), ``value_map`` (stored value -> label value,
+    REFUGE ``{0: 2, 128: 1, 255: 0}``), ``mask_relative`` (masks sit in the same subfolders under ``labels``
+    as the images under ``path``), ``spacing_mm`` ([x, y]
     pixel size when known), ``case_from`` (``stem`` or ``parent``: what identifies a case).
     """
 
@@ -30,7 +38,14 @@ class ImageMasksReader(Reader):
         if not self.source.labels:
             return None
         folder = Path(self.source.labels)
+        if self.source.options.get("mask_relative"):  # masks mirror the image subfolders (BUSI, REFUGE)
+            folder = folder / image_path.parent.relative_to(_glob_root(self.source.path))
         template = self.source.options.get("mask_name")
+        rewrite = self.source.options.get("mask_from")
+        if rewrite:
+            import re
+
+            return folder / re.sub(str(rewrite[0]), str(rewrite[1]), image_path.stem)
         if template:
             return folder / str(template).format(stem=image_path.stem, name=image_path.name)
         for suffix in (".png", ".tif", ".tiff", ".bmp"):
@@ -47,7 +62,7 @@ class ImageMasksReader(Reader):
         if mask_path is not None:
             if not mask_path.exists():
                 raise SampleError("missing_mask", f"{item}: mask file {mask_path} does not exist")
-            label_map = read_mask(str(mask_path))
+            label_map = self._mask_values(read_mask(str(mask_path)), mask_path)
             if label_map.shape != pixels.shape[:2]:
                 raise SampleError(
                     "mask_shape_mismatch",
@@ -63,7 +78,7 @@ class ImageMasksReader(Reader):
             id=stable_id(self.source.name, image_path.name, "projection", 0),
             source=self.source.name,
             case_id=case_id(self.source.name, case_key, self.config.case_id_salt),
-            modality=self.source.modality or "other",
+            modality=file_modality(self.source, item),
             body_part=self.source.body_part,
             pixels=pixels,
             spacing_mm=(float(spacing[0]), float(spacing[1])) if spacing else None,
@@ -76,3 +91,24 @@ class ImageMasksReader(Reader):
             license=self.source.license,
             source_file=item,
         )
+
+    def _mask_values(self, mask: np.ndarray, mask_path: Path) -> np.ndarray:
+        threshold = self.source.options.get("mask_threshold")
+        if threshold is not None:
+            raw = read_mask_raw(str(mask_path))
+            return (raw >= float(threshold)).astype(np.int32)
+        value_map = self.source.options.get("value_map")
+        if value_map:
+            raw = read_mask_raw(str(mask_path))
+            mapped = np.zeros(raw.shape, dtype=np.int32)
+            for stored, value in value_map.items():
+                mapped[raw == int(stored)] = int(value)
+            return mapped
+        return mask
+
+
+def _glob_root(pattern: str) -> Path:
+    """The folder a path or glob starts from: the part before its first wildcard."""
+    parts = Path(pattern).parts
+    fixed = [part for part in itertools.takewhile(lambda part: not any(c in part for c in "*?["), parts)]
+    return Path(*fixed) if fixed else Path(".")

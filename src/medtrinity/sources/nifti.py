@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from fnmatch import fnmatch
 from pathlib import Path
 
 import nibabel as nib
@@ -46,7 +47,14 @@ def load_nifti(path: str) -> tuple[np.ndarray, np.ndarray]:
 
 @READERS.register("nifti")
 class NiftiReader(Reader):
-    """``path``: a .nii/.nii.gz file, folder or glob; ``labels``: the matching label file or a folder of them."""
+    """``path``: a .nii/.nii.gz file, folder or glob; ``labels``: the matching label file or a folder of them.
+
+    Options: ``image_tag``/``label_tag`` pair files by name (``volume-3.nii`` with ``segmentation-3.nii``);
+    ``exclude`` (file-name patterns that are not images, e.g. ``["*_gt.nii.gz", "*_4d.nii.gz"]``);
+    ``case_from: parent`` (the case is the image's folder: KiTS ``case_00000/imaging.nii.gz``);
+    ``class_masks`` (a folder beside each image holding one binary mask per class, named by the file:
+    TotalSegmentator ``s0000/segmentations/liver.nii.gz``).
+    """
 
     formats = "NIfTI-1/2 volumes (.nii, .nii.gz) with label volumes"
     requires = "nibabel"
@@ -55,7 +63,10 @@ class NiftiReader(Reader):
     def list_items(self) -> list[str]:
         items = expand_paths(self.source.path, NIFTI_SUFFIXES)
         image_tag = self.source.options.get("image_tag")
-        return [item for item in items if str(image_tag) in Path(item).name] if image_tag else items
+        if image_tag:
+            items = [item for item in items if str(image_tag) in Path(item).name]
+        excluded = [str(pattern) for pattern in self.source.options.get("exclude") or []]
+        return [item for item in items if not any(fnmatch(Path(item).name, pattern) for pattern in excluded)]
 
     def _label_path(self, image_path: str) -> str | None:
         image_tag, label_tag = self.source.options.get("image_tag"), self.source.options.get("label_tag")
@@ -76,8 +87,11 @@ class NiftiReader(Reader):
         except ValueError as error:
             raise SampleError("wrong_dimensions", f"{item}: {error}") from error
         labels_zyx = None
+        names = self.label_names()
         label_path = self._label_path(item)
-        if label_path is not None:
+        if self.source.options.get("class_masks"):
+            labels_zyx, names = self._class_masks(item, data.shape[:3], names)
+        elif label_path is not None:
             if not Path(label_path).exists():
                 raise SampleError("missing_labels", f"{item}: label file {label_path} does not exist")
             label_data, label_affine = load_nifti(label_path)
@@ -100,9 +114,45 @@ class NiftiReader(Reader):
             volume,
             source=self.source,
             config=self.config,
-            case_key=strip_suffix(Path(item).name, NIFTI_SUFFIXES),
+            case_key=self._case_key(item),
             source_file=item,
-            label_names=self.label_names(),
+            label_names=names,
             modality=modality,
             body_part=self.source.body_part,
         )
+
+    def _case_key(self, item: str) -> str:
+        if self.source.options.get("case_from") == "parent":
+            return Path(item).parent.name
+        return strip_suffix(Path(item).name, NIFTI_SUFFIXES)
+
+    def _class_masks(self, item: str, shape: tuple[int, ...], configured: dict[int, str]
+                     ) -> tuple[np.ndarray, dict[int, str]]:
+        """One label volume from a folder of per-class binary masks; values follow the configured names, else
+        the sorted file names. Larger classes are painted first so a small class inside a large one stays whole."""
+        from medtrinity.sources.label_names import report_label
+
+        folder = Path(item).parent / str(self.source.options["class_masks"])
+        files = sorted(p for p in folder.glob("*.nii*") if p.name.endswith(NIFTI_SUFFIXES)) if folder.is_dir() else []
+        if not files:
+            raise SampleError("missing_labels", f"{item}: no per-class masks in {folder}")
+        value_of = {name: value for value, name in configured.items()}
+        names = dict(configured)
+        masks = []
+        for path in files:
+            raw = strip_suffix(path.name, NIFTI_SUFFIXES)
+            name = report_label(raw)
+            value = value_of.get(name) or value_of.get(raw)
+            if value is None:
+                value = max([*names, 0]) + 1
+                names[value] = name
+                value_of[name] = value
+            data, affine = load_nifti(str(path))
+            if data.shape[:3] != shape:
+                raise SampleError("mask_shape_mismatch", f"{path}: mask shape {data.shape} differs from image {shape}")
+            mask_zyx, _ = to_lps_zyx((np.asarray(data) > 0.5).astype(np.uint8), affine)
+            masks.append((int(mask_zyx.sum()), value, mask_zyx.astype(bool)))
+        labels = np.zeros(masks[0][2].shape, dtype=np.int32)
+        for _, value, mask in sorted(masks, key=lambda entry: -entry[0]):
+            labels[mask] = value
+        return labels, names

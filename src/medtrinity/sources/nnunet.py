@@ -84,6 +84,11 @@ class NnunetReader(Reader):
             return root / "imagesTs", None
         return root / "imagesTr", root / "labelsTr"
 
+    def _per_channel_files(self) -> bool:
+        """nnU-Net v2 (``channel_names``) keeps one file per channel (``case_0000``); an MSD-style dataset.json
+        (``modality``) keeps all channels in one file, and its case names may end in digits (AMOS ``amos_0001``)."""
+        return "channel_names" in self._meta or "modality" not in self._meta
+
     def _channel(self) -> int:
         return int(self.source.options.get("channel", 0))
 
@@ -97,7 +102,7 @@ class NnunetReader(Reader):
             if not path.is_file() or path.name.startswith((".", "._")):
                 continue
             stem = path.name[: -len(_suffix(path.name, ending))]
-            match = CHANNEL_SUFFIX.match(stem)
+            match = CHANNEL_SUFFIX.match(stem) if self._per_channel_files() else None
             if match:  # nnU-Net v2: one file per channel
                 if int(match.group("channel")) == self._channel():
                     items.append(str(path))
@@ -109,7 +114,7 @@ class NnunetReader(Reader):
         path = Path(item)
         ending = _suffix(path.name, self._meta.get("file_ending"))
         stem = path.name[: -len(ending)]
-        match = CHANNEL_SUFFIX.match(stem)
+        match = CHANNEL_SUFFIX.match(stem) if self._per_channel_files() else None
         case = match.group("case") if match else stem
         _, label_folder = self._folders()
         label_path = label_folder / f"{case}{ending}" if label_folder is not None else None

@@ -61,6 +61,7 @@ class ItkVolumeReader(Reader):
     def read(self, item: str) -> Iterator[Sample]:
         data, spacing = load_itk_lps(item)
         labels = None
+        names = self.label_names()
         label_path = self._label_path(item)
         if label_path is not None:
             if not label_path.exists():
@@ -72,6 +73,7 @@ class ItkVolumeReader(Reader):
                     f"{label_path}: label shape {labels.shape} differs from image shape {data.shape}",
                 )
             labels = np.rint(labels).astype(np.int32)
+            names = {**slicer_segment_names(str(label_path)), **names}  # the config's names win
         modality = self.source.modality or "other"
         volume = Volume(
             data=data.astype(np.float32),
@@ -86,7 +88,38 @@ class ItkVolumeReader(Reader):
             config=self.config,
             case_key=strip_suffix(Path(item).name, ITK_SUFFIXES),
             source_file=item,
-            label_names=self.label_names(),
+            label_names=names,
             modality=modality,
             body_part=self.source.body_part,
         )
+
+
+def slicer_segment_names(path: str) -> dict[int, str]:
+    """Label value -> name from a 3D Slicer ``.seg.nrrd`` header (``SegmentN_Name``, ``SegmentN_LabelValue``,
+    ``SegmentN_Terminology``); the terminology's type wins over a placeholder name (``Segment_1``). Empty for
+    other files."""
+    if not path.lower().endswith((".seg.nrrd", ".nrrd", ".nhdr")):
+        return {}
+    import SimpleITK as sitk
+
+    from medtrinity.sources.label_names import is_placeholder_name, report_label
+
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(path)
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError:
+        return {}
+    header = {key: reader.GetMetaData(key) for key in reader.GetMetaDataKeys()}
+    names: dict[int, str] = {}
+    index = 0
+    while f"Segment{index}_Name" in header:
+        name = header[f"Segment{index}_Name"].strip()
+        value = int(header.get(f"Segment{index}_LabelValue", index + 1) or index + 1)
+        terminology = header.get(f"Segment{index}_Terminology", "").split("~")
+        coded = terminology[2].split("^")[2] if len(terminology) > 2 and terminology[2].count("^") >= 2 else ""
+        if (is_placeholder_name(name) or not name) and coded and coded.lower() not in ("tissue", ""):
+            name = coded
+        names[value] = report_label(name)
+        index += 1
+    return names

@@ -22,7 +22,7 @@ def build(config: RunConfig, context: StageContext) -> Stage:
 
     def run(sample: Sample) -> Sample:
         if settings.experts:
-            apply_experts(sample, settings.experts, experts)
+            apply_experts(sample, settings.experts, experts, settings.min_expert_confidence, note)
         sample = ground_sample(sample, settings)
         if not sample.rois:
             note("no_roi")

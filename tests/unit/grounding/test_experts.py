@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import cv2
 import numpy as np
 import pytest
@@ -47,14 +49,14 @@ def test_ct_anatomy_places_a_nodule_in_the_right_lung():
     assert nodule.containing_organ == "right lung"
     lungs = {roi.label: roi for roi in sample.context_rois}
     assert set(lungs) == {"right lung", "left lung"}
-    assert lungs["right lung"].origin == "ct_anatomy" and lungs["right lung"].patient_side == "right"
+    assert lungs["right lung"].origin == "ct_anatomy 2" and lungs["right lung"].patient_side == "right"
     assert lungs["left lung"].patient_side == "left"
 
 
 def test_ct_anatomy_gives_organ_rois_where_the_source_has_none():
     sample = _ground(chest_slice(with_nodule_label=False))
     assert {roi.label for roi in sample.rois} == {"right lung", "left lung"}
-    assert all(roi.kind == "organ" and roi.origin == "ct_anatomy" for roi in sample.rois)
+    assert all(roi.kind == "organ" and roi.origin == "ct_anatomy 2" for roi in sample.rois)
     assert sample.rois  # so the ground stage does not count this sample as the no_roi note
 
 
@@ -134,3 +136,67 @@ def test_samples_without_any_roi_are_counted_not_dropped(tmp_path):
     stats = json.loads((tmp_path / "out" / "stats.json").read_text())
     assert summary.triplets == 1
     assert stats["stages"]["ground"]["notes"] == {"no_roi": 1}
+
+
+def test_ct_anatomy_finds_bone_fat_and_soft_tissue_by_hu():
+    sample = chest_slice(with_nodule_label=False)
+    cv2.ellipse(sample.pixels, (128, 128), (110, 80), 0, 0, 360, -100.0, 6)  # subcutaneous fat ring
+    cv2.circle(sample.pixels, (128, 190), 10, 700.0, -1)                      # a vertebral body
+    found = {region.label: region for region in make_expert(
+        "ct_anatomy", {"bone": True, "tissue_classes": True}).segment(sample)}
+    assert {"right lung", "left lung", "bone", "fat", "soft tissue"} <= set(found)
+    bone_rows, bone_columns = np.nonzero(found["bone"].mask)
+    assert abs(bone_rows.mean() - 190) < 1.5 and abs(bone_columns.mean() - 128) < 1.5
+    assert found["bone"].kind == "structure" and found["fat"].kind == "structure"
+    assert not (found["fat"].mask & found["right lung"].mask).any()
+    assert (sample.pixels[found["fat"].mask] == -100.0).all()
+    assert (sample.pixels[found["soft tissue"].mask] == 40.0).all()
+
+
+STANDIN_TOTALSEGMENTATOR = '''
+"""Stand-in for TotalSegmentator's python_api (its weights cannot be fetched offline): lungs by HU,
+named left or right from the world x of each voxel through the image's affine, like a model that
+reads the anatomy from a correctly oriented volume."""
+import nibabel as nib
+import numpy as np
+
+CALLS = []
+
+
+def totalsegmentator(image, output, ml=True, task="total", fast=True, roi_subset=None, quiet=True):
+    CALLS.append({"zooms": image.header.get_zooms(), "task": task, "fast": fast, "output": output, "ml": ml})
+    data = np.asarray(image.dataobj)
+    i, j, k = np.meshgrid(*(np.arange(n) for n in data.shape), indexing="ij")
+    world_x = image.affine[0, 0] * i + image.affine[0, 3]
+    lung = (data > -950) & (data < -500)  # lung parenchyma, not the air around the patient
+    labels = np.zeros(data.shape, np.uint8)
+    centre = world_x[lung].mean()
+    labels[lung & (world_x < centre)] = 1  # RAS+: x grows towards the patient's right
+    labels[lung & (world_x >= centre)] = 2
+    return nib.Nifti1Image(labels, image.affine)
+'''
+
+
+def test_totalsegmentator_adapter_with_a_stand_in_model_keeps_sides_and_spacing(monkeypatch, tmp_path):
+    package = tmp_path / "standin" / "totalsegmentator"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "python_api.py").write_text(STANDIN_TOTALSEGMENTATOR)
+    (package / "map_to_binary.py").write_text("class_map = {'total': {1: 'lung_left', 2: 'lung_right'}}\n")
+    weights = tmp_path / "home" / "nnunet" / "results" / "Dataset291_TotalSegmentator_part1"
+    weights.mkdir(parents=True)
+    monkeypatch.setenv("TOTALSEG_HOME_DIR", str(tmp_path / "home"))
+    monkeypatch.syspath_prepend(str(tmp_path / "standin"))
+    for name in ("totalsegmentator", "totalsegmentator.python_api", "totalsegmentator.map_to_binary"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    sample = chest_slice(with_nodule_label=False)
+    found = {region.label: region for region in make_expert("totalsegmentator").segment(sample)}
+    import totalsegmentator.python_api as api
+
+    assert api.CALLS[0]["zooms"][:2] == pytest.approx((0.8, 0.8)) and api.CALLS[0]["task"] == "total"
+    assert set(found) == {"left lung", "right lung"}
+    # columns grow towards the patient's left: the left lung is the ellipse on the image's right (x = 178)
+    left_columns = np.nonzero(found["left lung"].mask)[1]
+    right_columns = np.nonzero(found["right lung"].mask)[1]
+    assert abs(left_columns.mean() - 178) < 3 and abs(right_columns.mean() - 78) < 3
+    assert (sample.pixels[found["left lung"].mask] == -850.0).all()

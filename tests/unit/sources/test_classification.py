@@ -2,6 +2,7 @@
 
 import gzip
 import shutil
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -26,7 +27,8 @@ def test_nih_table_gives_multi_labels_spacing_and_no_identifiers(shared_data, ma
     assert first.plane == "projection"
     # 0.143 mm in the 2682 px wide original; the stored PNG is 512 px wide
     assert first.spacing_mm[0] == pytest.approx(0.143 * 2682 / 512)
-    assert first.metadata == {"ViewPosition": "PA", "format": "png"}  # age is not allow-listed
+    # age is not allow-listed; the view is also kept as the contract token
+    assert first.metadata == {"ViewPosition": "PA", "view_position": "pa", "format": "png"}
     assert first.case_id.startswith("case-") and "00000001" not in first.case_id + first.id
 
 
@@ -75,3 +77,23 @@ def test_image_folder_classes_are_folder_names(tmp_path, make):
     samples = [s for item in reader.list_items() for s in reader.read(item)]
     assert [s.image_labels for s in samples] == [["benign keratosis"], ["melanoma"]]
     assert samples[0].pixels.shape == (16, 16, 3) and samples[0].id != samples[1].id
+
+
+def test_image_folder_with_split_folders_keeps_the_split_and_reads_normal_as_no_finding(tmp_path, make):
+    # the common public layout: chest_xray/{train,test,val}/{NORMAL,PNEUMONIA}/*.jpeg
+    root = tmp_path / "chest_xray"
+    for split in ("train", "val"):
+        for label in ("NORMAL", "PNEUMONIA"):
+            (root / split / label).mkdir(parents=True)
+            cv2.imwrite(str(root / split / label / f"IM-{split}-{label}.jpeg"), np.full((16, 16), 90, np.uint8))
+    reader = make("image_folder", root, modality="xray")
+    samples = {Path(s.source_file).name: s for item in reader.list_items() for s in reader.read(item)}
+    assert len(samples) == 4
+    assert samples["IM-train-PNEUMONIA.jpeg"].image_labels == ["pneumonia"]
+    assert samples["IM-train-PNEUMONIA.jpeg"].metadata["split"] == "train"
+    assert samples["IM-val-NORMAL.jpeg"].image_labels == []  # NORMAL is no finding
+    assert samples["IM-val-NORMAL.jpeg"].metadata["split"] == "val"
+    assert samples["IM-val-NORMAL.jpeg"].plane == "projection"
+    kept = make("image_folder", root, modality="xray", options={"keep_no_finding": True})
+    assert {tuple(s.image_labels) for item in kept.list_items() for s in kept.read(item)} == {
+        ("normal",), ("pneumonia",)}

@@ -9,7 +9,7 @@ the expert's name, and the usual measurements follow.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,23 +18,31 @@ from medtrinity.records import Sample
 from medtrinity.registry import Registry
 
 EXPERTS: Registry[type[ExpertModel]] = Registry("experts")
-_BUILT_IN = ("ct_anatomy", "onnx_model", "totalsegmentator")
+_BUILT_IN = ("ct_anatomy", "onnx_model", "totalsegmentator", "chest_xray", "field_of_view", "pathology",
+             "cell_models", "dermoscopy", "fundus", "box_prompt", "chest_landmarks")
 
 
 @dataclass
 class ExpertMask:
-    """One region an expert found: a boolean mask on the sample's image grid, its label, kind and score."""
+    """One region an expert found: a boolean mask on the sample's image grid, its label, kind and score.
+
+    ``score`` is the expert's confidence in 0..1 (regions below ``grounding.min_expert_confidence``
+    are dropped and counted); ``measurements`` are facts the expert measured on the region
+    (``cardiothoracic_ratio``, ``nuclei_count``...), numbers only, units in the key.
+    """
 
     label: str
     mask: np.ndarray
     score: float
     kind: str = "organ"
+    measurements: dict[str, float] = field(default_factory=dict)
 
 
 class ExpertModel(ABC):
     """Finds labelled regions in one sample."""
 
     name: str = ""
+    version: str = "1"
     requires: str = ""
 
     def __init__(self, options: dict[str, Any] | None = None):

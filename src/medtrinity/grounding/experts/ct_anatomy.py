@@ -1,9 +1,11 @@
-"""A classical CT anatomy expert that needs no weights: body outline and lung fields from HU thresholds.
+"""A classical CT anatomy expert that needs no weights: body, lungs, bone and tissue classes from HU.
 
 Body: the largest connected region above -500 HU, holes filled. Lungs: air (below -400 HU)
 inside the body, the large components only, holes filled (so nodules and vessels inside a lung
-stay within it), named right or left from the image's patient orientation. Enough to place a
-chest finding "in the right lung".
+stay within it), named right or left from the image's patient orientation. Bone: above
+``bone_hu`` (250) inside the body. Tissue classes: fat (-190..-30 HU) and soft tissue
+(-29..150 HU) inside the body, outside lungs and bone. Enough to place a chest finding "in the
+right lung" and to say what a slice is made of.
 """
 
 from __future__ import annotations
@@ -36,9 +38,11 @@ def body_mask(pixels_hu: np.ndarray, threshold_hu: float = -500.0) -> np.ndarray
 
 @EXPERTS.register("ct_anatomy")
 class CtAnatomyExpert(ExpertModel):
-    """Options: ``air_hu`` (-400), ``min_lung_fraction`` (0.02 of the body area), ``include_body`` (false)."""
+    """Options: ``air_hu`` (-400), ``min_lung_fraction`` (0.02 of the body area), ``include_body`` (false),
+    ``bone`` (false) with ``bone_hu`` (250), ``tissue_classes`` (false: fat and soft tissue)."""
 
     name = "ct_anatomy"
+    version = "2"
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:
         if sample.intensity_unit != "HU" or sample.pixels.ndim != 2:
@@ -68,4 +72,18 @@ class CtAnatomyExpert(ExpertModel):
             else:
                 side_label = f"{side} lung"
             found.append(ExpertMask(side_label, lung, 1.0, kind="organ"))
+        lungs = np.zeros(body.shape, dtype=bool)
+        for region in found:
+            if region.label.endswith("lung"):
+                lungs |= region.mask
+        bone = body & (pixels >= float(self.options.get("bone_hu", 250.0)))
+        bone = cv2.morphologyEx(bone.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)) > 0
+        if self.options.get("bone", False) and bone.sum() >= 0.002 * body.sum():
+            found.append(ExpertMask("bone", bone, 1.0, kind="structure"))
+        if self.options.get("tissue_classes", False):
+            inner = body & ~lungs & ~bone
+            for label, low, high in (("fat", -190.0, -30.0), ("soft tissue", -29.0, 150.0)):
+                tissue = inner & (pixels >= low) & (pixels <= high)
+                if tissue.sum() >= 0.01 * body.sum():
+                    found.append(ExpertMask(label, tissue, 1.0, kind="structure"))
         return found
