@@ -118,6 +118,14 @@ def apply_review(row: dict, review: ReviewState | None) -> dict:
     return row
 
 
+def maps_as_dicts(row: dict) -> dict:
+    """Map columns come out of Arrow as lists of (key, value) pairs; exports want them as dicts."""
+    for roi in row.get("rois") or []:
+        if isinstance(roi.get("measurements"), list):
+            roi["measurements"] = dict(roi["measurements"])
+    return row
+
+
 def iter_rows(run_dir: Path, row_filter: RowFilter, columns: list[str] | None = None,
               batch_rows: int = BATCH_ROWS) -> Iterator[dict]:
     """Every kept row of the run as a dict, in part order, reading ``batch_rows`` rows at a time."""
@@ -132,7 +140,7 @@ def iter_rows(run_dir: Path, row_filter: RowFilter, columns: list[str] | None = 
             for row in batch.to_pylist():
                 review = reviews.get(row["id"])
                 if row_filter.keeps(row, review):
-                    yield apply_review(row, review)
+                    yield apply_review(maps_as_dicts(row), review)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
