@@ -103,6 +103,8 @@ class ROI:
             value = getattr(self, item.name)
             if item.name == "mask_rle":
                 value = _plain_rle(value)
+            elif item.name == "measurements":  # a list of {name, value}: Arrow, Parquet and datasets all read it
+                value = [{"name": str(key), "value": float(number)} for key, number in sorted(value.items())]
             elif isinstance(value, (tuple, list)):
                 value = list(value)
             values[item.name] = value
@@ -122,8 +124,9 @@ class ROI:
         for name in ("patient_direction", "neighbours"):
             if name in values:
                 kwargs[name] = list(values[name] or [])
-        if "measurements" in values:  # an Arrow map reads back as (key, value) pairs
-            kwargs["measurements"] = {str(k): float(v) for k, v in dict(values["measurements"] or {}).items()}
+        if "measurements" in values:
+            entries = values["measurements"] or []
+            kwargs["measurements"] = {str(entry["name"]): float(entry["value"]) for entry in entries}
         return cls(**kwargs)
 
 

@@ -54,7 +54,7 @@ ROI_TYPE = pa.struct(
         ("largest_slice_index", pa.int32()),
         ("origin", pa.string()),
         ("confidence", pa.float64()),
-        ("measurements", pa.map_(pa.string(), pa.float64())),
+        ("measurements", pa.list_(pa.struct([("name", pa.string()), ("value", pa.float64())]))),
     ]
 )
 
