@@ -276,8 +276,8 @@ def test_rows_marked_reject_by_verify_need_an_explicit_qc_filter(run_dir, run_ro
     assert [json.loads(text)["id"] for text in _jsons(tmp_path / "rejects")] == [marked]
 
 
-def test_roi_measurement_maps_survive_every_format(run_dir, tmp_path):
-    """Expert measurements are an Arrow map; datasets has no map, so hf stores key/value lists."""
+def test_roi_measurements_survive_every_format(run_dir, tmp_path):
+    """Expert measurements (a list of name/value structs) load in datasets and reach the JSON exports."""
     datasets = pytest.importorskip("datasets")
     from medtrinity.schema import TRIPLET_SCHEMA
 
@@ -286,17 +286,22 @@ def test_roi_measurement_maps_survive_every_format(run_dir, tmp_path):
     part = sorted((copy / "triplets").glob("part-*.parquet"))[0]
     rows = pq.read_table(part).to_pylist()
     target = next(row for row in rows if row["rois"])
-    target["rois"][0]["measurements"] = [("diameter_mm", 12.5), ("nuclei_count", 3.0)]
+    measured = [{"name": "diameter_mm", "value": 12.5}, {"name": "nuclei_count", "value": 3.0}]
+    target["rois"][0]["measurements"] = measured
     pq.write_table(pa_table(rows, TRIPLET_SCHEMA), part)
     export_run(copy, "hf", tmp_path / "hf")
     dataset = datasets.load_dataset("parquet", data_files=str(tmp_path / "hf" / "data" / "*.parquet"),
                                     split="train", cache_dir=str(tmp_path / "cache"))
     loaded = next(row for row in dataset if row["id"] == target["id"])
-    assert loaded["rois"][0]["measurements"] == [{"key": "diameter_mm", "value": 12.5},
-                                                 {"key": "nuclei_count", "value": 3.0}]
+    assert loaded["rois"][0]["measurements"] == measured
     export_run(copy, "webdataset", tmp_path / "wds")
     record = next(json.loads(text) for text in _jsons(tmp_path / "wds") if json.loads(text)["id"] == target["id"])
-    assert record["rois"][0]["measurements"] == {"diameter_mm": 12.5, "nuclei_count": 3.0}
+    assert record["rois"][0]["measurements"] == measured
+    export_run(copy, "coco", tmp_path / "coco")
+    annotations = json.loads((tmp_path / "coco" / "annotations.json").read_text())
+    image_id = next(image["id"] for image in annotations["images"] if image["medtrinity_id"] == target["id"])
+    first = min((a for a in annotations["annotations"] if a["image_id"] == image_id), key=lambda a: a["id"])
+    assert first["measurements"] == measured
 
 
 def pa_table(rows, schema):

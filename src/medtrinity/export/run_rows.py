@@ -119,10 +119,12 @@ def apply_review(row: dict, review: ReviewState | None) -> dict:
 
 
 def maps_as_dicts(row: dict) -> dict:
-    """Map columns come out of Arrow as lists of (key, value) pairs; exports want them as dicts."""
+    """An Arrow map comes out as a list of (key, value) tuples; JSON exports want an object. (Runs written
+    with ``measurements`` as a map; the current schema stores a list of ``{name, value}``, left as it is.)"""
     for roi in row.get("rois") or []:
-        if isinstance(roi.get("measurements"), list):
-            roi["measurements"] = dict(roi["measurements"])
+        entries = roi.get("measurements")
+        if isinstance(entries, list) and entries and isinstance(entries[0], tuple):
+            roi["measurements"] = dict(entries)
     return row
 
 
