@@ -130,10 +130,13 @@ class QualityConfig(_Strict):
 
     ``size_tolerance`` (relative) and ``size_tolerance_mm`` bound how far a stated diameter may be
     from the measured one. ``judge: true`` scores every description with the five-attribute rubric
-    through ``judge_backend`` (default: the generation backend) and ``judge_options``.
+    through ``judge_backend`` (default: the generation backend) and ``judge_options``. A row with
+    nothing grounded (no ROI, no label, no measured organ) goes to rejects as ``no_content`` unless
+    ``keep_no_content: true`` keeps it (flagged).
     """
 
     on_contradiction: Literal["flag", "reject"] = "flag"
+    keep_no_content: bool = False
     size_tolerance: float = Field(default=0.2, ge=0.0)
     size_tolerance_mm: float = Field(default=1.5, ge=0.0)
     judge: bool = False

@@ -88,6 +88,7 @@ class ROI:
     margin_sharpness: float | None = None
     colour: str = ""
     count_same_label: int = 1
+    pieces: int = 1  # connected pieces of an organ label in this image; sizes are of the largest piece
     volume_ml: float | None = None
     slices_spanned: int | None = None
     largest_slice_index: int | None = None
@@ -161,6 +162,8 @@ class Description:
     model: str
     prompt_version: str
     sentences: list[Sentence] = field(default_factory=list)
+    # background knowledge kept beside the text, never in it: {passage_id, title, source, license, text}
+    background: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass

@@ -49,6 +49,7 @@ ROI_TYPE = pa.struct(
         ("margin_sharpness", pa.float64()),
         ("colour", pa.string()),
         ("count_same_label", pa.int32()),
+        ("pieces", pa.int32()),
         ("volume_ml", pa.float64()),
         ("slices_spanned", pa.int32()),
         ("largest_slice_index", pa.int32()),
@@ -68,6 +69,11 @@ SECTIONS_TYPE = pa.struct([(section, pa.string()) for section in DESCRIPTION_SEC
 EVIDENCE_TYPE = pa.struct([("section", pa.string()), ("sentence", pa.string()), ("evidence", pa.list_(pa.string()))])
 
 QC_ISSUE_TYPE = pa.struct([("code", pa.string()), ("message", pa.string())])
+
+BACKGROUND_TYPE = pa.struct(
+    [("passage_id", pa.string()), ("title", pa.string()), ("source", pa.string()), ("license", pa.string()),
+     ("text", pa.string())]
+)
 
 JUDGE_TYPE = pa.struct([(section, pa.float64()) for section in DESCRIPTION_SECTIONS])
 
@@ -90,11 +96,13 @@ TRIPLET_SCHEMA = pa.schema(
         ("patient_orientation", pa.list_(pa.string(), 2)),
         ("image_labels", pa.list_(pa.string())),
         ("rois", pa.list_(ROI_TYPE)),
+        ("context_labels", pa.list_(pa.string())),
         ("coarse_caption", pa.string()),
         ("passages", pa.list_(PASSAGE_TYPE)),
         ("description_text", pa.string()),
         ("description_sections", SECTIONS_TYPE),
         ("description_evidence", pa.list_(EVIDENCE_TYPE)),
+        ("description_background", pa.list_(BACKGROUND_TYPE)),
         ("description_backend", pa.string()),
         ("description_model", pa.string()),
         ("prompt_version", pa.string()),
@@ -149,6 +157,7 @@ def triplet_row(sample: Sample, image_png: bytes, pipeline_version: str, config_
         "patient_orientation": list(sample.patient_orientation),
         "image_labels": list(sample.image_labels),
         "rois": [roi_to_row(roi) for roi in sample.rois],
+        "context_labels": [roi.label for roi in sample.context_rois],
         "coarse_caption": sample.coarse_caption,
         "passages": [
             {"id": p.id, "source": p.source, "title": p.title, "text": p.text, "score": round(p.score, 6),
@@ -160,6 +169,10 @@ def triplet_row(sample: Sample, image_png: bytes, pipeline_version: str, config_
         "description_evidence": [
             {"section": s.section, "sentence": s.text, "evidence": list(s.evidence)}
             for s in (description.sentences if description else [])
+        ],
+        "description_background": [
+            {name: str(item.get(name, "")) for name in BACKGROUND_TYPE.names}
+            for item in (description.background if description else [])
         ],
         "description_backend": description.backend if description else "",
         "description_model": description.model if description else "",

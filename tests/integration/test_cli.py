@@ -35,7 +35,8 @@ def test_bad_config_gives_a_clear_error(tmp_path):
     result = _medtrinity("run", str(config), "--out", str(tmp_path / "out"))
     assert result.returncode == 2
     assert "modality 'cat-scan' is not one of" in result.stderr
-    missing = write_config(tmp_path / "missing.yaml", [{"name": "x", "reader": "nifti", "path": "/no/such/dir"}])
+    missing = write_config(tmp_path / "missing.yaml", [{"name": "x", "reader": "nifti", "path": "/no/such/dir",
+                                                        "modality": "ct"}])
     result = _medtrinity("run", str(missing), "--out", str(tmp_path / "out2"))
     assert result.returncode == 2 and "no input matches '/no/such/dir'" in result.stderr
 

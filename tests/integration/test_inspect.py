@@ -23,12 +23,15 @@ def _medtrinity(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
                           timeout=timeout)
 
 
-def _inspect_then_run(tmp_path, paths) -> tuple[dict, list[dict], dict]:
+def _inspect_then_run(tmp_path, paths, keep_no_content: bool = False) -> tuple[dict, list[dict], dict]:
     config_path = tmp_path / "inspected.yaml"
     result = _medtrinity("inspect", *map(str, paths), "--out", str(config_path))
     assert result.returncode == 0, result.stdout + result.stderr
     config = yaml.safe_load(config_path.read_text())
-    run = _medtrinity("run", str(config_path), "--out", str(tmp_path / "out"), "--quiet", "--workers", "2")
+    if keep_no_content:  # unlabelled images are no_content rejects by default; keep them to see what was read
+        config_path.write_text(yaml.safe_dump({**config, "quality": {"keep_no_content": True}}))
+    run = _medtrinity("run", str(config_path), "--out", str(tmp_path / "out"), "--quiet", "--workers", "2",
+                      "--allow-placeholders")
     assert run.returncode == 0, run.stdout + run.stderr
     stats = json.loads((tmp_path / "out" / "stats.json").read_text())
     return config, read_table(tmp_path / "out" / "triplets").to_pylist(), stats
@@ -62,6 +65,23 @@ def test_inspect_then_run_on_every_real_folder(tmp_path, shared_data):
     labels = {roi["label"] for row in rows for roi in row["rois"]}
     assert not any("_" in label for label in labels)  # kidney_left -> left kidney, no raw ids in captions
     assert stats["reject_reasons"].get("missing_source_series") == 1  # the CR SEG without its image
+
+
+def test_run_refuses_placeholder_modality_and_label_names(tmp_path, shared_data):
+    """inspect cannot name pyradiomics' modality or mask value: run names each field and stops, then runs fixed."""
+    config_path = tmp_path / "inspected.yaml"
+    assert _medtrinity("inspect", str(shared_data / "pyradiomics"), "--out", str(config_path)).returncode == 0
+    refused = _medtrinity("run", str(config_path), "--out", str(tmp_path / "out"), "--quiet")
+    said = refused.stderr + refused.stdout
+    assert refused.returncode == 2, said
+    assert "sources[0] (pyradiomics).modality is not set" in said
+    assert "label_names[1] is the placeholder 'region 1'" in said
+    assert not (tmp_path / "out" / "triplets").exists()
+    config = yaml.safe_load(config_path.read_text())
+    config["sources"][0].update({"modality": "mri", "label_names": {1: "lesion"}})
+    config_path.write_text(yaml.safe_dump(config))
+    fixed = _medtrinity("run", str(config_path), "--out", str(tmp_path / "out"), "--quiet")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
 
 
 def _built_layouts(root):
@@ -137,7 +157,7 @@ def test_inspect_then_run_on_built_layouts(tmp_path):
     expected = _built_layouts(tmp_path / "data")
     paths = [tmp_path / "data" / name for name in expected if (tmp_path / "data" / name).exists()]
     paths += [tmp_path / "data" / "pathmnist.npz", tmp_path / "data" / "slide.tif"]
-    config, rows, stats = _inspect_then_run(tmp_path, paths)
+    config, rows, stats = _inspect_then_run(tmp_path, paths, keep_no_content=True)
     assert {source["name"]: source["reader"] for source in config["sources"]} == expected
     for name in expected:
         assert stats["sources"][name]["triplets"] > 0, (name, stats["reject_reasons"])

@@ -36,8 +36,12 @@ def test_every_shared_folder_straight_from_inspect(tmp_path, shared_data):
     names = {source["name"] for source in config["sources"]}
     assert "vqa_rad" not in names  # an evaluation set is not a source ...
     assert any("vqa_rad" in path for path in config["preprocess"]["evaluation_images"])  # ... it is kept out
+    # unlabelled images (fundus) are no_content rejects by default (issue 9): keep them here to check their text
+    config_path.write_text(yaml.safe_dump({**config, "quality": {**(config.get("quality") or {}),
+                                                                  "keep_no_content": True}}))
+    # pyradiomics keeps its flagged placeholders: `run` refuses them unless told (issue 9), so tell it
     run = _medtrinity("run", str(config_path), "--out", str(tmp_path / "out"), "--quiet", "--workers", "2",
-                      timeout=900)
+                      "--allow-placeholders", timeout=900)
     assert run.returncode == 0, run.stdout + run.stderr
     rows = read_table(tmp_path / "out" / "triplets").to_pylist()
     flagged = {source for source, _ in EXPECTED_UNKNOWN}

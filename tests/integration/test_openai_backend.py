@@ -211,6 +211,19 @@ def test_descriptions_from_a_model_are_verified_too(server_factory, tmp_path):
     assert stats["qc"]["issues"]["body_part_mismatch"] == 40  # brain is not where the phantom's organs are
 
 
+def test_model_mistakes_of_issue_9_are_flagged_on_model_text(server_factory, tmp_path):
+    """Organ nobody labelled, a diagnosis no label names, a number without unit: flagged on every row."""
+    server = server_factory("--say", "The liver lesion measures 35 x 26 and most likely represents a hepatic "
+                                     "metastasis; the pancreas is unremarkable.")
+    config = parse_config(_pipeline_config(server, tmp_path / "cache", on_contradiction="flag"))
+    run_pipeline(config, tmp_path / "run")
+    rows = read_table(tmp_path / "run" / "triplets").to_pylist()
+    assert rows and {row["qc_status"] for row in rows} == {"flag"}
+    for row in rows:
+        codes = {issue["code"] for issue in row["qc_issues"]}
+        assert {"number_without_unit", "diagnosis_unsupported", "organ_unsupported"} <= codes, codes
+
+
 def test_the_judge_scores_every_row_through_the_same_backend(server_factory, tmp_path):
     server = server_factory("--judge")
     config = parse_config(_pipeline_config(server, tmp_path / "cache", judge=True))

@@ -32,7 +32,8 @@ def test_identifiers_never_reach_outputs(tmp_path):
             setattr(dataset, keyword, value)
         dataset.save_as(inputs / f"PID7734291_{number}.dcm")
     config = load_config(write_config(tmp_path / "run.yaml", [
-        {"name": "dicom", "reader": "dicom_files", "path": str(inputs), "label_names": {1: "liver lesion"}}]))
+        {"name": "dicom", "reader": "dicom_files", "path": str(inputs), "label_names": {1: "liver lesion"}}],
+        quality={"keep_no_content": True}))  # two of the three files carry no label: keep them to check them too
     out = tmp_path / "out"
     summary = run_pipeline(config, out)
     assert summary.triplets == 3 and summary.rejects == 0

@@ -131,7 +131,8 @@ def test_vqa_rad_test_images_are_kept_out(tmp_path, shared_data):
         shutil.copyfile(vqa / "images" / name, folder / name)
     config = load_config(write_config(tmp_path / "run.yaml", [
         {"name": "radiology", "reader": "image_masks", "path": str(folder), "modality": "xray",
-         "files_per_shard": 3}], preprocess={"evaluation_images": [str(vqa / "testset.json")]}))
+         "files_per_shard": 3}], preprocess={"evaluation_images": [str(vqa / "testset.json")]},
+        quality={"keep_no_content": True}))  # unlabelled images: keep them, this test counts the dedup
     out = tmp_path / "out"
     summary = run_pipeline(config, out)
     rejects = read_table(out / "rejects").to_pylist()

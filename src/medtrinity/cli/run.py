@@ -63,13 +63,23 @@ def run(
     ray_address: str | None = RAY_ADDRESS,
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a run made with another config."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    allow_placeholders: bool = typer.Option(
+        False, "--allow-placeholders", help="Run even where a modality or label name is a placeholder."),
 ) -> None:
     """Run the pipeline described by CONFIG.yaml into --out; resumes where a killed run stopped."""
+    from medtrinity.quality.placeholders import placeholder_problems
+
     try:
         config = load_config(config_path)
     except ConfigError as error:
         errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from error
+    problems = placeholder_problems(config)
+    if problems and not allow_placeholders:
+        for problem in problems:
+            errors.print(f"[red]error:[/red] {config_path}: {problem}")
+        errors.print("fix the config, or pass --allow-placeholders to run anyway")
+        raise typer.Exit(2)
     summary = _execute(config, out, executor, workers, ray_address, overwrite, quiet)
     if summary.failed:
         raise typer.Exit(1)

@@ -1,26 +1,37 @@
-"""The offline default backend: sentences composed from measured facts and retrieved passages only.
+"""The offline default backend: report-language sentences composed from measured facts only.
 
 Every sentence records the evidence it rests on (ROI attribute keys such as
-``rois[0].largest_diameter_mm``, or ``passage:<id>``), so the verifier and a reader can trace
-each claim. The phrasing varies: each slot (a sentence kind, per ROI) picks one of several
-templates and each template picks among synonyms, all with a seed drawn from the sample id, so
-the same sample always reads the same while a million samples do not read as one template.
-Fields the grounding stage may add (``perpendicular_diameter_mm``, ``shape``, ``margin``,
-``organ_part``) are described when present.
+``rois[0].largest_diameter_mm``), so the verifier and a reader can trace each claim. What is not
+known is left out, never announced ("no lesion is marked" sentences are gone); a sample with
+nothing grounded gets the modality sentence alone and the verifier flags it ``no_content``.
+Retrieved passages never enter the text: those about a labelled entity go to
+``Description.background`` with their citation (see :mod:`medtrinity.generation.background`).
+Phrasing varies by slot with a seed drawn from the sample id, so the same sample always reads the
+same while a million samples do not read as one template. Rules: docs/description-quality.md.
 """
 
 from __future__ import annotations
 
-import re
-
+from medtrinity.generation.acquisition import acquisition_facts, acquisition_words
 from medtrinity.generation.backends import BACKENDS, DescriptionBackend
-from medtrinity.generation.vocabulary import article, join_words, modality_name, number_word, plane_phrase
-from medtrinity.preprocess.labels import is_no_finding
-from medtrinity.records import DESCRIPTION_SECTIONS, ROI, Description, Passage, Sample, Sentence, stable_id
+from medtrinity.generation.background import select_background
+from medtrinity.generation.phrases import (
+    axes_mm,
+    dimensions,
+    frame_share_percent,
+    intensity_phrase,
+    location,
+    size_phrase,
+)
+from medtrinity.records import DESCRIPTION_SECTIONS, ROI, Description, Sample, Sentence, stable_id
+from medtrinity.vocab.labels import is_no_finding
+from medtrinity.vocab.modalities import modality_name
+from medtrinity.vocab.words import article, join_words, number_word
 
-PROMPT_VERSION = "composer-2"
+PROMPT_VERSION = "composer-3"
 MAX_DESCRIBED_ROIS = 5
-MAX_QUOTED_PASSAGES = 2
+MAX_LISTED_ORGANS = 8
+MAX_ORGAN_FACTS = 3
 
 
 class _Chooser:
@@ -33,39 +44,52 @@ class _Chooser:
         options = list(options)
         return options[int(stable_id(self.sample_id, slot, length=8), 16) % len(options)]
 
+    def slot(self, prefix: str):
+        return lambda slot, options: self.pick(f"{prefix}.{slot}", options)
+
 
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def _get(roi: ROI, name: str):
-    return getattr(roi, name, None) or None
 
 
 # ---------------------------------------------------------------------------------------------- modality
 
 
 def _modality_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
-    kind = f"{plane_phrase(sample.plane)}{modality_name(sample.modality)}".strip()
-    where = f" of the {sample.body_part}" if sample.body_part else ""
-    noun = choose.pick("modality.noun", ("scan", "image", "slice")) if sample.modality in {"ct", "mri", "pet"} \
-        else "image"
+    facts = acquisition_facts(sample.metadata)
+    before, after = acquisition_words(sample.modality, facts)
+    plane = [sample.plane] if sample.plane in {"axial", "coronal", "sagittal"} else []
+    kind = " ".join(plane + before + [modality_name(sample.modality)])
+    if sample.modality == "xray":
+        noun = "radiograph"
+        kind = " ".join(plane + before + ([sample.body_part] if sample.body_part else []))
+        where = ""
+    elif sample.modality == "fundus":
+        noun, kind, where = "photograph", " ".join(before + ["fundus"]), ""
+    else:
+        noun = choose.pick("modality.noun", ("image", "scan", "slice", "section")) \
+            if sample.modality in {"ct", "mri", "pet"} else "image"
+        where = f" of the {sample.body_part}" if sample.body_part else ""
+    head = f"{kind} {noun}".strip()
+    tail = f", {after}" if after else ""
     options = (
-        f"This is {article(kind)} {kind} {noun}{where}.",
-        f"The image is {article(kind)} {kind} {noun}{where}.",
-        f"{_cap(article(kind))} {kind} {noun}{where} is shown.",
-        f"Shown here is {article(kind)} {kind} {noun}{where}.",
-        f"The study is {article(kind)} {kind} {noun}{where}.",
-        f"We are looking at {article(kind)} {kind} {noun}{where}.",
+        f"{_cap(head)}{where}{tail}.",
+        f"This is {article(head)} {head}{where}{tail}.",
+        f"The study is {article(head)} {head}{where}{tail}.",
+        f"{_cap(article(head))} {head}{where}{tail} is shown.",
+        f"The image is {article(head)} {head}{where}{tail}.",
+        f"Shown is {article(head)} {head}{where}{tail}.",
+        f"{_cap(article(head))} {head}{where}{tail} is presented.",
     )
-    sentences = [Sentence("modality", choose.pick("modality", options), ["modality", "plane", "body_part"])]
+    evidence = ["modality", "plane", "body_part"] + [f"metadata.{key}" for key in facts]
+    sentences = [Sentence("modality", choose.pick("modality", options), evidence)]
     labels = sorted({label for label in sample.image_labels if not is_no_finding(label)})
     if labels:
-        listed = join_words([label.lower() for label in labels])
+        listed = join_words(labels)
         options = (
             f"The source dataset labels this image with {listed}.",
-            f"According to its dataset labels, the image shows {listed}.",
-            f"Its image-level labels are {listed}.",
+            f"Dataset label{'s' if len(labels) > 1 else ''}: {listed}.",
+            f"Its image-level label{'s are' if len(labels) > 1 else ' is'} {listed}.",
         )
         sentences.append(Sentence("modality", choose.pick("modality.labels", options), ["image_labels"]))
     elif sample.image_labels:
@@ -80,165 +104,149 @@ def _modality_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
 def _organ_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
     names = [roi.label for roi in sample.context_rois]
     if not names:
-        names = sorted({roi.label for roi in sample.rois if roi.kind != "lesion"})
-    if not names:
-        options = (
-            "No organs or tissues are labelled in this image.",
-            "The image carries no organ or tissue labels.",
-            "No anatomical structures are labelled here.",
-            "Organ and tissue labels are not available for this image.",
-        )
-        return [Sentence("organs", choose.pick("organs.none", options), ["context_rois"])]
-    shown = names[:6]
+        return []
+    shown = names[:MAX_LISTED_ORGANS]
     listed = join_words(shown)
     more = f", among {len(names)} labelled structures" if len(names) > len(shown) else ""
     options = (
-        f"Labelled structures in view include the {listed}{more}.",
-        f"The image shows the {listed}{more}.",
-        f"Visible anatomy includes the {listed}{more}.",
-        f"The {listed} are in view{more}." if len(shown) > 1 else f"The {listed} is in view{more}.",
-        f"Structures identified in the field include the {listed}{more}.",
-        f"Among the labelled tissues are the {listed}{more}." if more else f"The labelled tissue shown is the "
-                                                                           f"{listed}." if len(shown) == 1
-        else f"The labelled tissues shown are the {listed}.",
+        f"Labelled structures in this section include the {listed}{more}.",
+        f"Segmented anatomy in view: the {listed}{more}.",
+        f"The {listed} {'are' if len(shown) > 1 else 'is'} labelled in this image{more}.",
+        f"Structures outlined in the field include the {listed}{more}.",
     )
     return [Sentence("organs", choose.pick("organs", options), ["context_rois"])]
+
+
+def _organ_appearance(sample: Sample, choose: _Chooser) -> list[Sentence]:
+    """Measured attenuation (CT, in HU) and homogeneity of the largest labelled organs."""
+    organs = [roi for roi in sample.context_rois if roi.texture or roi.mean_intensity is not None]
+    organs = organs[:MAX_ORGAN_FACTS]
+    if not organs:
+        return []
+    by_texture: dict[str, list[str]] = {}
+    sentences = []
+    if all(roi.intensity_unit == "HU" and roi.mean_intensity is not None for roi in organs):
+        values = [f"{roi.mean_intensity:.0f} HU in the {roi.label}" for roi in organs]
+        options = (f"Mean attenuation measures {join_words(values)}.",
+                   f"Measured mean attenuation is {join_words(values)}.")
+        sentences.append(Sentence("texture", choose.pick("organs.hu", options), ["context_rois.mean_intensity"]))
+    for roi in organs:
+        if roi.texture:
+            by_texture.setdefault(roi.texture, []).append(roi.label)
+    parts = [f"the {join_words(labels)} {'are' if len(labels) > 1 else 'is'} {texture}"
+             for texture, labels in sorted(by_texture.items())]
+    if parts:
+        noun = "attenuation" if sample.intensity_unit == "HU" else "signal" if sample.modality == "mri" else "intensity"
+        options = (f"In {noun}, {'; '.join(parts)}.", f"{_cap('; '.join(parts))} in {noun}.")
+        sentences.append(Sentence("texture", choose.pick("organs.texture", options), ["context_rois.texture"]))
+    return sentences
 
 
 # ---------------------------------------------------------------------------------------------- ROI analysis
 
 
-def _side_phrase(roi: ROI, choose: _Chooser, slot: str) -> str:
-    if roi.patient_side in {"left", "right"}:
-        side = roi.patient_side
-        return choose.pick(slot, (
-            f"on the patient's {side} side", f"on the patient's {side}", f"to the patient's {side}",
-            f"on the {side} side of the patient's body",
-        ))
-    if roi.patient_side == "midline":
-        return choose.pick(slot, ("near the midline", "close to the midline", "at the midline"))
-    return ""
-
-
-def _region_phrase(roi: ROI, choose: _Chooser, slot: str) -> str:
-    noun = choose.pick(slot, ("part", "portion", "area"))
-    return f"the {roi.region} {noun} of the image"
-
-
-def _where_phrase(roi: ROI, choose: _Chooser, key: str) -> str:
-    region = _region_phrase(roi, choose, f"{key}.region")
-    side = _side_phrase(roi, choose, f"{key}.side")
-    return f"in {region}, {side}" if side else f"in {region}"
-
-
-def _size_phrase(roi: ROI, choose: _Chooser, key: str) -> tuple[str, list[str]]:
-    diameter, area = roi.largest_diameter_mm, roi.area_mm2
-    perpendicular = _get(roi, "perpendicular_diameter_mm")
-    if diameter is None or area is None:
-        phrase = choose.pick(f"{key}.pixels", (
-            f"covering {roi.area_px} pixels", f"spanning {roi.area_px} pixels", f"with an area of {roi.area_px} pixels",
-        ))
-        return phrase, [f"{key}.area_px"]
-    if perpendicular is not None:
-        phrase = choose.pick(f"{key}.size", (
-            f"measuring {diameter:.1f} x {perpendicular:.1f} mm with an area of {area:.0f} mm2",
-            f"about {diameter:.1f} by {perpendicular:.1f} mm in size and {area:.0f} mm2 in area",
-            f"{diameter:.1f} mm long and {perpendicular:.1f} mm across, covering {area:.0f} mm2",
-        ))
-        return phrase, [f"{key}.largest_diameter_mm", f"{key}.perpendicular_diameter_mm", f"{key}.area_mm2"]
-    phrase = choose.pick(f"{key}.size", (
-        f"measuring {diameter:.1f} mm in largest diameter and {area:.0f} mm2 in area",
-        f"with a largest diameter of {diameter:.1f} mm and an area of {area:.0f} mm2",
-        f"spanning {diameter:.1f} mm at its widest and covering {area:.0f} mm2",
-        f"about {diameter:.1f} mm across at its longest, with an area of {area:.0f} mm2",
-        f"{diameter:.1f} mm in greatest dimension and {area:.0f} mm2 in area",
-    ))
-    return phrase, [f"{key}.largest_diameter_mm", f"{key}.area_mm2"]
-
-
 def _count_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
-    counts: dict[str, int] = {}
-    first: dict[str, int] = {}
+    counts: dict[str, tuple[int, int]] = {}
     for index, roi in enumerate(sample.rois):
-        counts[roi.label] = counts.get(roi.label, 0) + 1
-        first.setdefault(roi.label, index)
-    counted = []
-    for label, count in sorted(counts.items()):
-        roi = sample.rois[first[label]]
-        total = max(count, roi.count_same_label)
-        if roi.kind != "lesion" and total == 1:
+        if roi.kind != "lesion":
             continue
-        counted.append((label, total, f"rois[{first[label]}].count_same_label"))
-    if len(counted) > 1:  # several labels: one sentence ("a single liver lesion and two separate regions of ...")
-        parts = [f"a single {label}" if total == 1 else f"{number_word(total)} separate regions of {label}"
-                 for label, total, _ in counted]
-        joined = join_words(parts)
-        options = (f"The image contains {joined}.", f"{_cap(joined)} are marked.",
-                   f"Marked in this image are {joined}.")
-        return [Sentence("roi_analysis", choose.pick("count", options), [key for _, _, key in counted])]
-    sentences = []
-    for label, total, key in counted:
-        if total == 1:
-            options = (
-                f"A single {label} is marked.", f"There is one {label} in this image.",
-                f"One {label} is present.", f"The image contains a single {label}.",
-            )
+        seen, first = counts.get(roi.label, (0, index))
+        counts[roi.label] = (seen + 1, first)
+    parts, keys = [], []
+    for label, (seen, first) in sorted(counts.items()):
+        total = max(seen, sample.rois[first].count_same_label)
+        parts.append(f"a single {label}" if total == 1 else f"{number_word(total)} separate {label} regions")
+        keys.append(f"rois[{first}].count_same_label")
+    if not parts or parts == ["a single " + next(iter(counts))]:
+        return []  # one lesion: the sentence that places it says so
+    joined = join_words(parts)
+    plural = len(parts) > 1 or not joined.startswith("a single")
+    options = (f"{_cap(joined)} {'are' if plural else 'is'} marked.", f"The image contains {joined}.",
+               f"Marked in this image {'are' if plural else 'is'} {joined}.")
+    return [Sentence("roi_analysis", choose.pick("count", options), keys)]
+
+
+ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth")
+
+
+def _lesion_sentences(sample: Sample, roi: ROI, key: str, choose: _Chooser, order: int | None
+                      ) -> list[Sentence]:
+    pick = choose.slot(key)
+    where, where_keys = location(sample, roi, pick)
+    size, size_keys = size_phrase(roi, pick)
+    shape, margin = roi.shape, roi.margin
+    adjectives = ", ".join(word for word in (shape, margin) if word)
+    described = f"{adjectives} {roi.label}" if adjectives else roi.label  # "a lobulated, ill-defined lung tumour"
+    noun = f"{article(described)} {described}" if order is None else f"the {ORDINAL_WORDS[order]} {roi.label}"
+    verb = pick("verb", ("lies", "is seen", "is present") if where else ("is seen", "is present", "is marked"))
+    clauses = [f"{_cap(noun)} {verb}" + (f" {where}" if where else "")]
+    if size:
+        clauses.append(size)
+    share = frame_share_percent(roi, sample) if not size else None
+    extra_keys = []
+    if share is not None:
+        clauses.append(f"occupying about {share}% of the image")
+        extra_keys.append(f"{key}.area_px")
+    shape_keys = [f"{key}.{name}" for name, value in (("shape", shape), ("margin", margin)) if value]
+    if order is None:
+        extra_keys += shape_keys
+    evidence = [f"{key}.{name}" for name in where_keys + size_keys] + extra_keys or [f"{key}.label"]
+    sentences = [Sentence("roi_analysis", ", ".join(clauses) + ".", evidence)]
+    if order is not None and (shape or margin):
+        if shape and margin:
+            text = pick("shape", (f"It is {shape} with {margin} margins.", f"Its outline is {shape}, with {margin} "
+                                  f"margins."))
+        elif shape:
+            text = pick("shape", (f"It is {shape} in shape.", f"Its outline is {shape}."))
         else:
-            words = number_word(total)
-            options = (
-                f"There are {words} separate {label} regions in this image.",
-                f"{_cap(words)} separate {label} regions are marked.",
-                f"{_cap(words)} separate regions of {label} are seen.",
-                f"{_cap(words)} distinct {label} regions are present.",
-            )
-        sentences.append(Sentence("roi_analysis", choose.pick(f"count.{label}", options), [key]))
+            text = pick("shape", (f"It has {margin} margins.", f"Its margins are {margin}."))
+        sentences.append(Sentence("roi_analysis", text, shape_keys))
+    if roi.volume_ml is not None:
+        spans = (roi.slices_spanned or 0) > 1
+        slices = number_word(roi.slices_spanned or 0)
+        text = pick("volume", (f"Across the scan it measures {roi.volume_ml:.1f} ml" + (
+            f" and spans {slices} slices." if spans else "."),
+            f"Its volume over the whole scan is {roi.volume_ml:.1f} ml" + (
+            f", spanning {slices} slices." if spans else ".")))
+        span = spans
+        keys = [f"{key}.volume_ml"] + ([f"{key}.slices_spanned"] if span else [])
+        sentences.append(Sentence("roi_analysis", text, keys))
     return sentences
 
 
+def _organ_roi_sentence(sample: Sample, roi: ROI, key: str, choose: _Chooser) -> list[Sentence]:
+    pick = choose.slot(key)
+    dims, size_keys = dimensions(roi)
+    if not dims:
+        return []
+    where, where_keys = location(sample, roi, pick)
+    where = f", {where}," if where else ""
+    if roi.pieces > 1:
+        text = (f"The {roi.label} appears as {number_word(roi.pieces)} separate pieces in this section; "
+                f"the largest{where} measures {dims.split(' (')[0]}, all pieces together {roi.area_mm2:.0f} mm2."
+                if roi.area_mm2 is not None else
+                f"The {roi.label} appears as {number_word(roi.pieces)} separate pieces in this section; "
+                f"the largest{where} measures {dims}.")
+        evidence = [f"{key}.pieces"]
+    else:
+        text = pick("organ", (f"The {roi.label}{where} measures {dims} in this section.",
+                              f"In this section the {roi.label}{where} measures {dims}."))
+        evidence = []
+    evidence += [f"{key}.{name}" for name in where_keys + size_keys]
+    return [Sentence("roi_analysis", text, evidence)]
+
+
 def _roi_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
-    if not sample.rois:
-        options = (
-            "No region of interest is marked in this image.",
-            "No region of interest is outlined here.",
-            "The image has no marked region of interest.",
-        )
-        return [Sentence("roi_analysis", choose.pick("roi.none", options), ["rois"])]
     sentences = _count_sentences(sample, choose)
-    for index, roi in enumerate(sample.rois[:MAX_DESCRIBED_ROIS]):
+    described = sample.rois[:MAX_DESCRIBED_ROIS]
+    for index, roi in enumerate(described):
         key = f"rois[{index}]"
-        noun = f"the {roi.label}" if roi.kind != "lesion" else f"{article(roi.label)} {roi.label}"
-        where = _where_phrase(roi, choose, key)
-        size, size_keys = _size_phrase(roi, choose, key)
-        verb = choose.pick(f"{key}.verb", ("lies", "is seen", "is located", "appears", "is present"))
-        options = (
-            f"{_cap(noun)} {verb} {where}, {size}.",
-            f"{_cap(where)} there is {noun}, {size}.",
-            f"{_cap(where)}, {noun} {verb}, {size}.",
-        )
-        evidence = [f"{key}.region", f"{key}.patient_side", *size_keys]
-        sentences.append(Sentence("roi_analysis", choose.pick(f"{key}.sentence", options), evidence))
-        shape, margin = _get(roi, "shape"), _get(roi, "margin")
-        if shape or margin:
-            if shape and margin:
-                options = (f"It is {shape} with {margin} margins.", f"Its outline is {shape}, with {margin} margins.",
-                           f"Its shape is {shape} and its margins are {margin}.")
-            elif shape:
-                options = (f"It is {shape} in shape.", f"Its outline is {shape}.", f"Its contour is {shape}.",
-                           f"In shape it is {shape}.", f"The {roi.label} has {article(shape)} {shape} outline.")
-            else:
-                options = (f"It has {margin} margins.", f"Its margins are {margin}.",
-                           f"The {roi.label} has {margin} margins.")
-            keys = [f"{key}.{name}" for name, value in (("shape", shape), ("margin", margin)) if value]
-            sentences.append(Sentence("roi_analysis", choose.pick(f"{key}.shape", options), keys))
-        if roi.volume_ml is not None and roi.kind == "lesion":
-            span = f", spanning {number_word(roi.slices_spanned)} slices" if (roi.slices_spanned or 0) > 1 else ""
-            options = (
-                f"In three dimensions this {roi.label} measures {roi.volume_ml:.1f} ml{span}.",
-                f"Over the whole scan this {roi.label} amounts to {roi.volume_ml:.1f} ml{span}.",
-                f"Its volume across the scan is {roi.volume_ml:.1f} ml{span}.",
-            )
-            evidence = [f"{key}.volume_ml"] + ([f"{key}.slices_spanned"] if span else [])
-            sentences.append(Sentence("roi_analysis", choose.pick(f"{key}.volume", options), evidence))
+        if roi.kind == "lesion":
+            same = [other for other in described if other.label == roi.label]
+            order = None if len(same) == 1 else next(n for n, other in enumerate(same) if other is roi)
+            sentences += _lesion_sentences(sample, roi, key, choose, order)
+        else:
+            sentences += _organ_roi_sentence(sample, roi, key, choose)
     if len(sample.rois) > MAX_DESCRIBED_ROIS:
         left = len(sample.rois) - MAX_DESCRIBED_ROIS
         sentences.append(Sentence("roi_analysis", f"{_cap(number_word(left))} further marked regions are not "
@@ -251,142 +259,67 @@ def _roi_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
 
 def _texture_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
     sentences: list[Sentence] = []
-    for index, roi in enumerate(sample.rois[:MAX_DESCRIBED_ROIS]):
-        if roi.kind != "lesion" or not roi.intensity_word or roi.contrast_to_surround is None:
-            continue
+    lesions = [(index, roi) for index, roi in enumerate(sample.rois[:MAX_DESCRIBED_ROIS]) if roi.kind == "lesion"]
+    for index, roi in lesions:
         key = f"rois[{index}]"
-        unit = f" {roi.intensity_unit}" if roi.intensity_unit else ""
-        direction = "higher" if roi.contrast_to_surround > 0 else "lower"
-        difference = f"{abs(roi.contrast_to_surround):.0f}{unit}"
-        sd = f"{roi.intensity_sd:.0f}{unit}" if roi.intensity_sd is not None else ""
-        surround = choose.pick(f"{key}.surround", ("the surrounding tissue", "its surroundings", "the adjacent tissue"))
-        spread = f" (standard deviation {sd})" if sd else ""
-        texture = roi.texture or "undetermined"
-        intensity_keys = [f"{key}.intensity_word", f"{key}.contrast_to_surround"]
-        texture_keys = [f"{key}.texture", f"{key}.intensity_sd"]
-        style = choose.pick(f"{key}.texture", range(4))
-        if style == 0:
-            sentences.append(Sentence("texture", (
-                f"The {roi.label} is {roi.intensity_word} relative to {surround}, its mean {difference} {direction} "
-                f"than its surroundings, and {texture} in texture{spread}."), intensity_keys + texture_keys))
-        elif style == 1:
-            sentences.append(Sentence("texture", (
-                f"Compared with {surround}, the {roi.label} is {roi.intensity_word}: its mean is {difference} "
-                f"{direction}."), intensity_keys))
-            sentences.append(Sentence("texture", f"Its internal texture is {texture}{spread}.", texture_keys))
-        elif style == 2:
-            sentences.append(Sentence("texture", (
-                f"The {roi.label} appears {roi.intensity_word}, with a mean {difference} {direction} than "
-                f"{surround}; the texture inside it is {texture}{spread}."), intensity_keys + texture_keys))
-        else:
-            sentences.append(Sentence("texture", (
-                f"On intensity, the {roi.label} is {roi.intensity_word} against {surround} (mean {difference} "
-                f"{direction}), and it is {texture} inside{spread}."), intensity_keys + texture_keys))
-    if not sentences:
-        options = (
-            "No lesion is marked, so no lesion texture is described.",
-            "With no lesion marked, lesion texture and intensity are not described.",
-            "No lesion texture is described because no lesion is marked.",
-            "There is no marked lesion whose texture or intensity could be described.",
-            "Lesion texture does not apply here: no lesion is marked.",
-        )
-        sentences.append(Sentence("texture", choose.pick("texture.none", options), ["rois"]))
+        intensity, keys = intensity_phrase(roi, sample.modality, choose.slot(key))
+        texture = roi.texture
+        same = sum(1 for _, other in lesions if other.label == roi.label)
+        subject = f"The {roi.label}"
+        if same > 1 and roi.largest_diameter_mm is not None:  # name the piece by its size so "which one" is clear
+            subject = f"The {axes_mm(roi)[0]} mm {roi.label}"
+            keys = keys + ["largest_diameter_mm"]
+        parts = [part for part in (intensity, texture) if part]
+        if roi.colour:
+            parts.insert(0, roi.colour)
+            keys = keys + ["colour"]
+        if not parts:
+            continue
+        body = join_words(parts)
+        text = choose.pick(f"{key}.texture", (
+            f"{subject} is {body}.", f"{subject} appears {body}.", f"On this image {subject[:1].lower()}{subject[1:]} "
+            f"is {body}.", f"{subject} looks {body}.", f"In appearance, {subject[:1].lower()}{subject[1:]} is {body}.",
+            f"{subject} shows as {body}."))
+        evidence = [f"{key}.{name}" for name in keys] + ([f"{key}.texture"] if texture else [])
+        sentences.append(Sentence("texture", text, evidence))
+    if not lesions:
+        sentences += _organ_appearance(sample, choose)
     return sentences
 
 
 # ---------------------------------------------------------------------------------------------- relations
 
 
-def _organ_place(roi: ROI) -> str:
-    part = _get(roi, "organ_part")
-    if part and roi.containing_organ and roi.containing_organ not in part:
-        return f"the {part} of the {roi.containing_organ}"
-    return f"the {part or roi.containing_organ}"
-
-
-def _share_of_image(roi: ROI, sample: Sample) -> float | None:
-    if sample.image is None:
-        return None
-    height, width = sample.image.shape[:2]
-    return 100.0 * roi.area_px / max(1, height * width)
-
-
-_PASSAGE_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
-_PARENTHESES = re.compile(r"\s*\([^()]*\)")
-MAX_QUOTED_WORDS = 60
-_ON_MODALITY = re.compile(r"On ([A-Za-z0-9-]+(?: [A-Za-z0-9-]+)?)(?:\s*\([^()]*\))?:\s*")
-
-
-def _passage_sentence(passage: Passage, choose: _Chooser, slot: str) -> Sentence | None:
-    """One sentence of retrieved knowledge: the passage's subject, then its first substantive statement."""
-    parts = [part.strip() for part in _PASSAGE_SENTENCES.split(passage.text.strip()) if part.strip()]
-    if not parts:
-        return None
-    name = _PARENTHESES.sub("", parts[0]).strip().rstrip(".:") or passage.title
-    statement = next((part for part in parts[1:] if len(part.split()) >= 6), "")
-    if len(statement.split()) > MAX_QUOTED_WORDS or not statement:
-        statement = ""
-    if not statement:
-        lead = choose.pick(slot, ("For context:", "Background knowledge:", "From the reference literature:",
-                                  "Related knowledge:"))
-        return Sentence("relations", f"{lead} {name}.", [f"passage:{passage.id}"])
-    statement = statement if statement.endswith((".", "!", "?")) else statement + "."
-    prefix = _ON_MODALITY.match(statement)
-    if prefix:  # "On CT (computed tomography): A round lesion" -> "on CT, a round lesion"
-        rest = statement[prefix.end():]
-        first_word = rest.split(" ", 1)[0]
-        if first_word[:1].isupper() and (len(first_word) == 1 or first_word[1:].islower()):
-            rest = rest[:1].lower() + rest[1:]  # "A round lesion" -> "a round lesion"; "T2 ..." and "CT" stay
-        statement = f"on {prefix.group(1)}, {rest}"
-    lead = choose.pick(slot, (f"For context, on {name.lower()}:", f"Background knowledge ({name}):",
-                              f"From the reference literature on {name.lower()}:", f"Related knowledge, {name}:"))
-    return Sentence("relations", f"{lead} {statement}", [f"passage:{passage.id}"])
-
-
 def _relation_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
     sentences: list[Sentence] = []
+    described = {roi.label for roi in sample.rois[:MAX_DESCRIBED_ROIS]}
+    stated: set[frozenset[str]] = set()
     for index, roi in enumerate(sample.rois[:MAX_DESCRIBED_ROIS]):
         key = f"rois[{index}]"
         parts: list[str] = []
         keys: list[str] = []
+        # "A abuts B" once: not again as "B abuts A" when B is also described
+        neighbours = [name for name in roi.neighbours if frozenset((roi.label, name)) not in stated]
+        stated.update(frozenset((roi.label, name)) for name in roi.neighbours if name in described)
         if roi.containing_organ:
-            place = _organ_place(roi)
-            parts.append(choose.pick(f"{key}.within", (f"lies within {place}", f"is contained in {place}",
-                                                       f"sits inside {place}", f"is located within {place}")))
+            part = roi.organ_part
+            place = f"the {part} of the {roi.containing_organ}" if part and roi.containing_organ not in part \
+                else f"the {part or roi.containing_organ}"
+            parts.append(choose.pick(f"{key}.within", (f"lies within {place}", f"is located in {place}",
+                                                       f"is situated in {place}", f"sits in {place}",
+                                                       f"is contained in {place}")))
             keys.append(f"{key}.containing_organ")
-            if _get(roi, "organ_part"):
+            if part:
                 keys.append(f"{key}.organ_part")
-        if roi.neighbours:
-            neighbours = join_words(roi.neighbours[:4])
+        if neighbours:
+            neighbours = join_words(neighbours[:4])
             parts.append(choose.pick(f"{key}.borders", (f"borders the {neighbours}", f"abuts the {neighbours}",
-                                                        f"lies next to the {neighbours}",
                                                         f"is adjacent to the {neighbours}")))
             keys.append(f"{key}.neighbours")
         if parts:
-            sentences.append(Sentence("relations", f"The {roi.label} {' and '.join(parts)}.", keys))
-        share = _share_of_image(roi, sample)
-        if share is not None and roi.kind == "lesion":
-            amount = f"{share:.1f}" if share < 10 else f"{share:.0f}"
-            options = (
-                f"Relative to the whole image, the {roi.label} covers about {amount} percent of the frame.",
-                f"The {roi.label} takes up roughly {amount} percent of the image.",
-                f"Within the full field of view, the {roi.label} occupies about {amount} percent.",
-                f"About {amount} percent of the image area belongs to the {roi.label}.",
-                f"Against the whole image, the {roi.label} is small, about {amount} percent of its area."
-                if share < 5 else f"The {roi.label} fills about {amount} percent of the image area.",
-            )
-            sentences.append(Sentence("relations", choose.pick(f"{key}.share", options), [f"{key}.area_px"]))
-    for number, passage in enumerate(sample.passages[:MAX_QUOTED_PASSAGES]):
-        sentence = _passage_sentence(passage, choose, f"passage.{number}")
-        if sentence is not None:
-            sentences.append(sentence)
-    if not sentences:
-        text = (
-            "No labelled structure touches the marked regions in this image."
-            if sample.context_rois
-            else "No organ labels are available to relate the regions to their surroundings."
-        )
-        sentences.append(Sentence("relations", text, ["context_rois"]))
+            subject = choose.pick(f"{key}.subject", (f"The {roi.label}", "It")) if sentences == [] and \
+                roi.kind == "lesion" and len(sample.rois) == 1 else f"The {roi.label}"
+            sentences.append(Sentence("relations", f"{subject} {' and '.join(parts)}.", keys))
     return sentences
 
 
@@ -402,7 +335,8 @@ def compose(sample: Sample) -> list[Sentence]:
     )
 
 
-def assemble(sentences: list[Sentence], backend: str, model: str, prompt_version: str) -> Description:
+def assemble(sentences: list[Sentence], backend: str, model: str, prompt_version: str,
+             background: list[dict[str, str]] | None = None) -> Description:
     """Sections and full text from sentences (sections in the fixed order)."""
     sections = {
         section: " ".join(s.text for s in sentences if s.section == section) for section in DESCRIPTION_SECTIONS
@@ -414,14 +348,16 @@ def assemble(sentences: list[Sentence], backend: str, model: str, prompt_version
         model=model,
         prompt_version=prompt_version,
         sentences=sentences,
+        background=list(background or []),
     )
 
 
 @BACKENDS.register("composer")
 class ComposerBackend(DescriptionBackend):
-    """Deterministic five-section writer that states only measured facts and retrieved passages."""
+    """Deterministic five-section writer that states only measured facts; knowledge goes to background."""
 
     name = "composer"
 
     def describe(self, sample: Sample) -> Description:
-        return assemble(compose(sample), self.name, "composer", PROMPT_VERSION)
+        background = select_background(sample, _Chooser(sample.id).pick)
+        return assemble(compose(sample), self.name, "composer", PROMPT_VERSION, background)

@@ -80,6 +80,8 @@ def _measure_shape(roi: ROI, mask: np.ndarray, spacing_mm) -> None:
     diameter = measure.largest_diameter_mm(mask, spacing_mm, outline)
     roi.largest_diameter_mm = None if diameter is None else round(diameter, 2)
     perpendicular = measure.perpendicular_diameter_mm(mask, spacing_mm, outline)
+    if perpendicular is not None and diameter is not None:
+        perpendicular = min(perpendicular, diameter)  # the short axis never exceeds the long one (disc: equal)
     roi.perpendicular_diameter_mm = None if perpendicular is None else round(perpendicular, 2)
     circularity, solidity, eccentricity = measure.shape_metrics(mask, outline)
     roi.circularity, roi.solidity, roi.eccentricity = round(circularity, 3), round(solidity, 3), round(eccentricity, 3)
@@ -231,6 +233,26 @@ def locate_roi(sample: Sample, region: Region, label: str, kind: str,
     return roi
 
 
+def _measure_pieces(roi: ROI, sample: Sample, extent: LabelExtent, settings: GroundingConfig,
+                    center_xy: tuple[float, float]) -> None:
+    """An organ label in several pieces: diameters and side of the largest piece, the count in ``pieces``.
+
+    A colon in three segments is not one 236 mm structure: its extent across the gaps is no size
+    of anything. The side is the largest piece's, or '' when the pieces lie on both sides.
+    """
+    pieces = component_regions(sample.label_map, extent, settings.min_area_px)
+    roi.pieces = max(1, len(pieces))
+    if len(pieces) < 2:
+        return
+    largest = max(pieces, key=lambda piece: piece.area_px)
+    _measure_shape(roi, largest.mask, sample.spacing_mm)
+    width, column_letter = sample.pixels.shape[1], sample.patient_orientation[0]
+    sides = {measure.patient_side(p.centroid_xy[0], center_xy[0], width, column_letter) for p in pieces}
+    sides.discard("midline")
+    roi.patient_side = "" if len(sides) > 1 else measure.patient_side(
+        largest.centroid_xy[0], center_xy[0], width, column_letter)
+
+
 def _kind(sample: Sample, label: str) -> str:
     """A non-finding label's ROI kind: what the expert that outlined it said (organ or structure), else organ."""
     return sample.label_kinds.get(label, "organ")
@@ -271,6 +293,7 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
         region = whole_region(sample.label_map, extent)
         if rank < described:
             roi = measure_roi(sample, region, label, _kind(sample, label), settings, center_xy, findings_mask)
+            _measure_pieces(roi, sample, extent, settings, center_xy)
         else:
             roi = locate_roi(sample, region, label, _kind(sample, label), center_xy)
         roi.label_value = extent.value

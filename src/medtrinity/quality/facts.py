@@ -39,6 +39,10 @@ class RegionFacts:
     shape: str = ""
     margin: str = ""
     organ_part: str = ""
+    mean_intensity: float | None = None
+    intensity_unit: str = ""
+    slices_spanned: int | None = None
+    pieces: int = 1
 
     @classmethod
     def from_mapping(cls, index: int, values: dict[str, Any]) -> RegionFacts:
@@ -66,6 +70,10 @@ class RegionFacts:
             shape=str(get("shape", "")),
             margin=str(get("margin", "")),
             organ_part=str(get("organ_part", "")),
+            mean_intensity=values.get("mean_intensity"),
+            intensity_unit=str(get("intensity_unit", "")),
+            slices_spanned=values.get("slices_spanned"),
+            pieces=int(get("pieces", 1)),
         )
 
 
@@ -79,6 +87,7 @@ class SampleFacts:
     context_labels: tuple[str, ...] = ()
     image_labels: tuple[str, ...] = ()
     knowledge_sentences: tuple[str, ...] = field(default=())
+    image_area_px: int = 0
 
     @property
     def labels(self) -> list[str]:
@@ -111,6 +120,7 @@ class SampleFacts:
             context_labels=tuple(roi.label for roi in sample.context_rois),
             image_labels=tuple(sample.image_labels),
             knowledge_sentences=knowledge,
+            image_area_px=int(sample.image.shape[0] * sample.image.shape[1]) if sample.image is not None else 0,
         )
 
     @classmethod
@@ -126,6 +136,7 @@ class SampleFacts:
             context_labels=tuple(row.get("context_labels") or ()),
             image_labels=tuple(row.get("image_labels") or ()),
             knowledge_sentences=knowledge_sentences(evidence),
+            image_area_px=int(row.get("width") or 0) * int(row.get("height") or 0),
         )
 
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 
 from medtrinity.quality.facts import SampleFacts
+from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, MODEL_MISTAKES
 from medtrinity.vocab.modalities import INTENSITY_WORDS, MODALITY_NAMES
 from medtrinity.vocab.regions import regions_of
 from medtrinity.vocab.words import NUMBER_WORDS, number_word
@@ -69,6 +70,9 @@ SIZE_FACTORS = (2.0, 0.5, 3.0, 0.4)
 def wrong_size(text: str, facts: SampleFacts, seed: int) -> str | None:
     """Every diameter in mm multiplied by a factor (2, 0.5, 3 or 0.4, chosen by the seed)."""
     factor = SIZE_FACTORS[seed % len(SIZE_FACTORS)]
+    sizes = [float(match.group(1)) for match in _MM.finditer(text)]
+    if sizes and min(sizes) * abs(1 - factor) <= 3.0:
+        factor = 3.0  # a change inside the verifier's absolute tolerance (1.5 mm) would plant no error
 
     def scale(match: re.Match) -> str:
         first = f"{float(match.group(1)) * factor:.1f}"
@@ -95,6 +99,11 @@ def wrong_count(text: str, facts: SampleFacts, seed: int) -> str | None:
             replacement += " are present" if match.group(1) else ""
             replacement = replacement[:1].upper() + replacement[1:] if match.group(0)[0].isupper() else replacement
             return text[: match.start()] + replacement + text[match.end():]
+        described = re.compile(rf"\b(?:A|An) (?:[a-z-]+, )*(?:[a-z-]+ )?{noun} (lies|is seen|is present)\b")
+        match = described.search(text)
+        if match and sum(1 for roi in facts.rois if roi.label == label) == 1:  # "Two lung tumours are seen ..."
+            verb = {"lies": "lie", "is seen": "are seen", "is present": "are present"}[match.group(1)]
+            return text[: match.start()] + f"Two {label}s {verb}" + text[match.end():]
         plural = re.compile(rf"\b({_COUNT_WORDS}|\d+)(\s+(?:separate|distinct)\s+(?:regions of )?{noun})",
                             re.IGNORECASE)
         match = plural.search(text)
@@ -130,7 +139,8 @@ def wrong_organ(text: str, facts: SampleFacts, seed: int) -> str | None:
         if roi.containing_organ:
             organ = re.escape(roi.containing_organ)
             other = "kidney" if "kidney" not in roi.containing_organ and "kidney" not in roi.neighbours else "lung"
-            pattern = re.compile(rf"((?:within|contained in|inside) the (?:[a-z-]+ ){{0,4}}?){organ}\b")
+            pattern = re.compile(rf"((?:within|contained in|inside|located in|situated in|sits in) the "
+                                 rf"(?:[a-z-]+ ){{0,4}}?){organ}\b")
             mutated = pattern.sub(lambda m, other=other: f"{m.group(1)}{other}", text)
             if mutated != text:
                 return mutated
@@ -158,6 +168,10 @@ EXPECTED_CODES: dict[str, set[str]] = {
     "position": {"position_mismatch"},
     "organ": {"organ_mismatch", "body_part_mismatch"},
 }
+
+
+MUTATIONS.update(MODEL_MISTAKES)
+EXPECTED_CODES.update(MODEL_MISTAKE_CODES)
 
 
 def run_mutation_set(cases: list[tuple[str, str, SampleFacts]], verify_text) -> dict:

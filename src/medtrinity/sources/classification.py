@@ -36,6 +36,15 @@ def _column(rows: list[dict[str, str]], wanted, fallbacks: tuple[str, ...], tabl
     raise ValueError(f"table {table!r}: no image column found among {columns}; set options.image_column")
 
 
+_VIEW_TOKENS = {"pa": "pa", "ap": "ap", "ll": "lateral", "rl": "lateral", "lat": "lateral", "lateral": "lateral",
+                "lao": "oblique", "rao": "oblique", "lpo": "oblique", "rpo": "oblique", "oblique": "oblique"}
+
+
+def _view_position(value) -> str:
+    """'PA', 'AP', 'LL', 'LATERAL' ... (NIH ChestX-ray14 ``View Position``, CheXpert ``AP/PA``) -> a token or ''."""
+    return _VIEW_TOKENS.get(str(value or "").strip().lower(), "")
+
+
 def parse_box_rows(rows: list[dict[str, str]], options: dict, table: str) -> dict[str, list[tuple[str, Box]]]:
     """Box CSV rows -> {image name: [(label, (x0, y0, x1, y1)), ...]} in the CSV's own frame.
 
@@ -51,6 +60,8 @@ def parse_box_rows(rows: list[dict[str, str]], options: dict, table: str) -> dic
     boxes: dict[str, list[tuple[str, Box]]] = defaultdict(list)
     fmt = str(options.get("box_format", "xywh"))
     for number, row in enumerate(rows, start=2):
+        if all(str(row.get(col, "") or "").strip().lower() in ("", "nan") for col in coordinate_cols):
+            continue  # an image-level row without a box (VinDr-CXR "No finding")
         try:
             a, b, c, d = (float(row[col]) for col in coordinate_cols)
         except (KeyError, TypeError, ValueError) as error:
@@ -155,6 +166,10 @@ class CsvLabelsReader(Reader):
         label_map, names = boxes_label_map(pixels.shape, boxes) if boxes else (None, {})
         wanted = options.get("metadata_columns") or {}
         metadata = {key: row[column] for column, key in wanted.items() if column in row}
+        view = _view_position(metadata.get("ViewPosition", metadata.get("view_position")))
+        metadata.pop("view_position", None)
+        if view:
+            metadata["view_position"] = view  # the acquisition-fact token the modality sentence states
         case_column = options.get("case_column")
         case_part = options.get("case_part")  # CheXpert: -3 = the patient folder of the image path
         case_key = str(row[case_column]) if case_column else (

@@ -17,6 +17,7 @@ from medtrinity.records import Sample, SampleError, stable_id
 from medtrinity.registry import require
 from medtrinity.sources.acquisition import dicom_acquisition_facts
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure
+from medtrinity.sources.common2d import boxes_label_map, check_box
 from medtrinity.vocab.labels import is_finding, readable_label
 from medtrinity.vocab.modalities import DICOM_MODALITY
 
@@ -118,6 +119,10 @@ class DicomFilesReader(Reader):
 
     Options: ``overlay_min_area_px`` (default 50) drops overlay text and tick marks.
     ``label_names`` maps overlay numbers (1 for group 0x6000, 2 for 0x6002, ...) to names.
+    ``boxes``: a CSV of boxes in the image's pixels (VinDr-CXR ``train.csv``: image_id, class_name, ...,
+    x_min, y_min, x_max, y_max), with ``box_columns`` ([image, label, x0, y0, x1, y1]), ``box_format``
+    (``xyxy`` default here) and ``rename`` (stored class -> report term); rows without coordinates
+    (an image-level "No finding") add no box; the image column may hold the file name or its stem.
     """
 
     formats = "2D DICOM images (any transfer syntax with a decoder installed), overlays as masks"
@@ -134,6 +139,14 @@ class DicomFilesReader(Reader):
             raise read_failure(item, error) from error
         pixels, unit = physical_pixels(dataset, item)
         label_map, names = self._overlays(dataset, pixels.shape[:2], item)
+        boxes = [(label, check_box(box, pixels.shape, item)) for label, box in self._boxes_for(item)]
+        if boxes:
+            label_map, names = boxes_label_map(pixels.shape, boxes, label_map, names)
+        names = {value: readable_label(name) for value, name in names.items()}
+        box_names = {readable_label(label) for label, _ in boxes}
+        findings = {n for n in names.values() if is_finding(n, self.source.findings)}
+        if self.source.findings is None:
+            findings |= box_names
         modality = self.source.modality or DICOM_MODALITY.get(str(dataset.get("Modality", "")), "other")
         body_part = self.source.body_part or readable_label(str(dataset.get("BodyPartExamined", "") or ""))
         spacing = pixel_spacing_mm(dataset)
@@ -156,11 +169,26 @@ class DicomFilesReader(Reader):
             intensity_unit=unit,
             label_map=label_map,
             label_names=names,
-            finding_labels=frozenset(n for n in names.values() if is_finding(n, self.source.findings)),
+            finding_labels=frozenset(findings),
+            input_boxes=[(readable_label(label), box) for label, box in boxes],
             metadata=allowed_metadata({**metadata, "format": "dicom"}),
             license=self.source.license,
             source_file=item,
         )
+
+    def _boxes_for(self, item: str) -> list[tuple[str, tuple[float, float, float, float]]]:
+        table = self.source.options.get("boxes")
+        if not table:
+            return []
+        if not hasattr(self, "_box_index"):
+            from medtrinity.sources.classification import parse_box_rows
+            from medtrinity.sources.common2d import read_table
+
+            options = {**self.source.options, "box_format": self.source.options.get("box_format", "xyxy")}
+            self._box_index = parse_box_rows(read_table(str(table)), options, str(table))
+        rename = {str(k): str(v) for k, v in (self.source.options.get("rename") or {}).items()}
+        found = self._box_index.get(Path(item).name) or self._box_index.get(Path(item).stem) or []
+        return [(rename.get(label, label), box) for label, box in found]
 
     def _overlays(self, dataset, shape: tuple[int, ...], item: str) -> tuple[np.ndarray | None, dict[int, str]]:
         configured = self.label_names()

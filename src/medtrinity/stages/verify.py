@@ -1,6 +1,7 @@
 """The ``verify`` stage: faithfulness checks on every description, the optional judge, and QC notes.
 
-A pass or a flag keeps the row; a flag and each issue code are counted as stage notes
+A row with nothing grounded is a ``no_content`` reject unless ``quality.keep_no_content``. A pass or a
+flag keeps the row; a flag and each issue code are counted as stage notes
 (``qc_flag``, ``qc_issue:<code>``), so ``stats.json`` counts flagged rows too; a description the
 judge could not score is the ``judge_failed`` note. A reject raises
 :class:`~medtrinity.records.SampleError` with the first issue's code: the sample goes to rejects.
@@ -23,6 +24,9 @@ def check_sample(sample: Sample, settings: QualityConfig, options: VerifyOptions
                  note: Callable[[str], None]) -> Sample:
     """Verify one sample: count flag notes, or raise a SampleError for a reject."""
     sample.qc = verify(sample, settings.on_contradiction, options)
+    if any(issue.code == "no_content" for issue in sample.qc.issues) and not settings.keep_no_content:
+        raise SampleError("no_content", "nothing was grounded in this image (no region, no label, no measured "
+                                        "organ); set quality.keep_no_content to keep such rows")
     if sample.qc.status == "reject":
         problems = "; ".join(f"{issue.code}: {issue.message}" for issue in sample.qc.issues)
         raise SampleError(sample.qc.issues[0].code if sample.qc.issues else "qc_reject", problems)

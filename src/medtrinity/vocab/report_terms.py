@@ -294,3 +294,44 @@ def all_report_terms() -> set[str]:
     terms.update(f"{letter}{n} vertebra" for letter, top in (("C", 7), ("T", 12), ("L", 5), ("S", 1))
                  for n in range(1, top + 1))
     return terms
+
+
+# Words that make a term a finding rather than anatomy (for the anatomy lexicon below).
+_FINDING_HINTS = ("tumor", "tumour", "cyst", "edema", "lesion", "finding", "cardiomegaly", "opacity", "consolidation",
+                  "pneumonia", "atelectasis", "pneumothorax", "effusion", "fracture", "device", "infiltrate", "mass",
+                  "nodule", "emphysema", "fibrosis", "thickening", "hernia", "cavity", "hyperintensity", "volume",
+                  "carcinoma", "abnormality", "cardiomediastinum", "necrotic", "core")
+
+# Anatomy a text may name that no segmentation class above spells this way.
+GENERIC_ANATOMY: tuple[str, ...] = (
+    "lung", "lungs", "kidneys", "bowel", "vertebra", "rib", "ribs", "spine", "ventricles", "lateral ventricles",
+    "brainstem", "brain stem", "cerebellum", "corpus callosum", "thalamus", "basal ganglia", "hippocampus",
+    "mediastinum", "diaphragm", "pleura", "bronchi", "hila", "hilum", "ureter", "ureters", "rectum", "uterus",
+    "ovary", "ovaries", "appendix", "bile ducts", "gallbladder", "adrenal glands", "adrenals", "portal vein",
+    "splenic vein", "vena cava", "iliac vessels", "psoas", "paraspinal muscles", "breast", "thyroid",
+    "optic disc", "macula", "retina", "orbit", "sinuses", "mandible", "femoral head", "pelvis bone",
+)
+
+
+def anatomy_terms() -> set[str]:
+    """Every anatomical name the verifier recognises in a text (report terms of anatomy classes, both sides)."""
+    terms = {term for term in all_report_terms() if not any(hint in term for hint in _FINDING_HINTS)}
+    terms.update(GENERIC_ANATOMY)
+    terms.discard("background")
+    return terms
+
+
+# Diagnoses: words that name a disease, not an appearance. None may appear in a description unless a label
+# names it (checked by the verifier; knowledge about them belongs in the background field).
+DIAGNOSIS_TERMS: tuple[str, ...] = (
+    "metastasis", "metastases", "metastatic", "abscess", "hemangioma", "haemangioma", "carcinoma", "adenocarcinoma",
+    "cholangiocarcinoma", "lymphoma", "sarcoma", "glioma", "glioblastoma", "meningioma", "astrocytoma", "adenoma",
+    "cyst", "cystic lesion", "malignancy", "malignant", "benign", "cancer", "neoplasm", "neoplastic", "tumor", "tumour",
+    "pneumonia", "edema", "oedema", "effusion", "pneumothorax", "atelectasis", "consolidation", "cardiomegaly",
+    "emphysema", "fibrosis", "tuberculosis", "infarct", "infarction", "hemorrhage", "haemorrhage", "hematoma",
+    "haematoma", "stroke", "cirrhosis", "steatosis", "fatty liver", "hydronephrosis", "appendicitis",
+    "diverticulitis", "fracture", "hernia", "aneurysm", "thrombosis", "thrombus", "embolism", "infection",
+    "inflammation", "inflammatory", "necrosis", "necrotic", "granuloma", "sarcoidosis", "hepatoma", "lipoma",
+    "fibroid", "polyp", "calculus", "stone", "nephrolithiasis", "cholelithiasis", "demyelination",
+    "multiple sclerosis", "ischemia", "ischaemia", "contusion", "degenerative", "arthritis", "osteoporosis",
+)

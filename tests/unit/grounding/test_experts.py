@@ -128,7 +128,7 @@ def test_samples_without_any_roi_are_counted_not_dropped(tmp_path):
 
     config = parse_config({"sources": [{"name": "d", "reader": "dicom_files",
                                         "path": str(get_testdata_file("MR_small.dcm"))}],
-                           "knowledge": {"kb": "none"},
+                           "knowledge": {"kb": "none"}, "quality": {"keep_no_content": True},
                            "grounding": {"experts": [{"name": "ct_anatomy", "modalities": ["ct"]}]}})
     summary = run_pipeline(config, tmp_path / "out")
     import json

@@ -1,6 +1,7 @@
 """The faithfulness verifier: each check on composer output and on free (model-like) phrasing."""
 
 import copy
+import re
 
 import pytest
 
@@ -26,14 +27,14 @@ def _with_text(sample, text):
     ("old", "new", "code"),
     [
         ("axial CT", "axial MRI", "modality_mismatch"),
-        ("patient's right", "patient's left", "side_mismatch"),
+        (r"(?<=patient's )right|right(?= side of the patient)", "left", "side_mismatch"),
         ("hypodense", "hyperdense", "intensity_mismatch"),
         ("abdomen", "brain", "body_part_mismatch"),
     ],
 )
 def test_planted_errors_are_caught(described, old, new, code):
-    assert old in described.description.text
-    qc = verify(_with_text(described, described.description.text.replace(old, new)), "reject")
+    assert re.search(old, described.description.text)
+    qc = verify(_with_text(described, re.sub(old, new, described.description.text)), "reject")
     assert qc.status == "reject"
     assert code in {issue.code for issue in qc.issues}
 
@@ -83,7 +84,7 @@ GOOD_LIVER = (
 )
 GOOD_NODULES = (
     "Frontal chest radiograph. Two nodules are present: a 12 mm opaque nodule in the upper left part of the image "
-    "(patient's right lung) and a larger 3 cm nodule in the lower right part of the image on the patient's left. "
+    "(on the patient's right) and a larger 3 cm nodule in the lower right part of the image on the patient's left. "
     "Both are heterogeneous."
 )
 
@@ -123,14 +124,19 @@ def test_free_phrasing_with_one_error_is_caught(facts, text, old, new, code):
 
 
 def test_quoted_knowledge_is_not_a_claim_about_the_image():
-    facts = SampleFacts(modality="mri", body_part="brain", knowledge_sentences=("For context: CT of the abdomen "
-                                                                               "shows most liver lesions.",))
+    facts = SampleFacts(modality="mri", body_part="brain", context_labels=("brain",),
+                        knowledge_sentences=("For context: CT of the abdomen shows most liver lesions.",))
     text = "An axial MRI of the brain. For context: CT of the abdomen shows most liver lesions."
     assert verify_text(facts, text).status == "pass"
     cited = "An axial MRI of the brain. Liver lesions are usually staged with CT of the abdomen [P1]."
-    assert verify_text(SampleFacts(modality="mri", body_part="brain"), cited).status == "pass"
-    assert verify_text(SampleFacts(modality="mri", body_part="brain"),
+    brain = SampleFacts(modality="mri", body_part="brain", context_labels=("brain",))
+    assert verify_text(brain, cited).status == "pass"
+    assert verify_text(SampleFacts(modality="mri", body_part="brain", context_labels=("brain",)),
                        "An axial CT of the brain.").issues[0].code == "modality_mismatch"
+    # a diagnosis is never allowed in the text, quoted or not, unless a label names it
+    quoted_dx = "An axial MRI of the brain. A ring-enhancing lesion suggests an abscess [P1]."
+    assert verify_text(SampleFacts(modality="mri", body_part="brain", context_labels=("brain",)),
+                       quoted_dx).issues[0].code == "diagnosis_unsupported"
 
 
 def test_sizes_in_mm_without_measurement_are_unsupported():
@@ -170,7 +176,7 @@ def test_verify_row_reads_a_written_row():
     [
         "Axial CT with 5 mm slice thickness and 0.8 mm pixel spacing. A 2 cm liver lesion on the patient's right.",
         "The liver lesion is hypodense compared with the brighter surrounding liver parenchyma.",
-        "The liver lesion is homogeneous within a heterogeneous background of fatty liver.",
+        "The liver lesion is homogeneous within a heterogeneous background of liver.",
         "Images are shown in radiological convention, with the patient's left on the image right.",
         "The liver lesion lies in the right upper quadrant, next to the gallbladder.",
         "There are no other lesions. The spleen and vertebra are unremarkable.",

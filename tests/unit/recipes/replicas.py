@@ -309,6 +309,37 @@ def refuge(root):
     return folder
 
 
+def vindr_cxr(root):
+    """VinDr-CXR as on Kaggle: train/<image_id>.dicom (MONOCHROME1 DX) and train.csv, three readers per image."""
+    import pydicom
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    folder = root / "vinbigdata-chest-xray-abnormalities-detection"
+    (folder / "train").mkdir(parents=True)
+    for image_id in ("000434271f63a053c4128a0ba6352c7f", "9a5094b2563a1ef3ff50dc5c7ff71345"):
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1.1"
+        meta.MediaStorageSOPInstanceUID = generate_uid()
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        dataset = FileDataset(str(folder / "train" / f"{image_id}.dicom"), {}, file_meta=meta, preamble=b"\0" * 128)
+        dataset.SOPClassUID, dataset.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+        dataset.StudyInstanceUID, dataset.SeriesInstanceUID = generate_uid(), generate_uid()
+        dataset.Modality, dataset.PatientSex = "DX", "F"
+        dataset.Rows, dataset.Columns = 64, 64
+        dataset.SamplesPerPixel, dataset.PhotometricInterpretation = 1, "MONOCHROME1"
+        dataset.BitsAllocated, dataset.BitsStored, dataset.HighBit, dataset.PixelRepresentation = 16, 12, 11, 0
+        dataset.ImagerPixelSpacing = [0.175, 0.175]
+        dataset.PixelData = RNG.integers(0, 4095, (64, 64), dtype=np.uint16).tobytes()
+        pydicom.dcmwrite(dataset.filename, dataset, enforce_file_format=True)
+    (folder / "train.csv").write_text(
+        "image_id,class_name,class_id,rad_id,x_min,y_min,x_max,y_max\n"
+        "000434271f63a053c4128a0ba6352c7f,Aortic enlargement,0,R10,30.0,10.0,40.0,20.0\n"
+        "000434271f63a053c4128a0ba6352c7f,Nodule/Mass,8,R9,5.0,40.0,12.0,47.0\n"
+        "9a5094b2563a1ef3ff50dc5c7ff71345,No finding,14,R7,,,,\n")
+    return folder
+
+
 MSD_TASKS = {
     "msd_task01_braintumour": ("Task01_BrainTumour", "MRI", {"0": "background", "1": "edema",
                                                               "2": "non-enhancing tumor", "3": "enhancing tumour"}, 4),
@@ -326,7 +357,7 @@ MSD_TASKS = {
 BUILDERS = {name: fn for name, fn in globals().items() if callable(fn) and name in {
     "amos", "btcv", "kits23", "lits", "flare22", "brats2023", "brats2021", "totalsegmentator", "uls23", "acdc",
     "isic2018", "ham10000", "kvasir_seg", "cvc_clinicdb", "busi", "ddti", "nih_cxr14", "chexpert", "siim_acr",
-    "tbx11k", "qata_cov19", "nct_crc_he", "drive", "idrid", "refuge"}}
+    "tbx11k", "qata_cov19", "nct_crc_he", "drive", "idrid", "refuge", "vindr_cxr"}}
 for _name, (_task, _modality, _labels, _channels) in MSD_TASKS.items():
     BUILDERS[_name] = (lambda task, modality, labels, channels: lambda root: msd(root, task, modality, labels,
                                                                                channels))(_task, _modality, _labels,

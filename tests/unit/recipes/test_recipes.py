@@ -83,6 +83,13 @@ def test_specific_replica_facts(tmp_path):
     assert sorted(tuple(s.image_labels) for s in chexpert) == [("pleural effusion",), ("pulmonary edema",)]
     assert len({s.case_id for s in chexpert}) == 2 and len({s.id for s in chexpert}) == 2
     assert {s.metadata.get("view_position") for s in chexpert} == {"ap"}
+    vindr = {s.source_file.rsplit("/", 1)[-1]: s for s in
+             _samples(build_config([BUILDERS["vindr_cxr"](tmp_path / "g")])[0]["sources"][0])}
+    boxed = vindr["000434271f63a053c4128a0ba6352c7f.dicom"]
+    assert sorted(label for label, _ in boxed.input_boxes) == ["aortic enlargement", "nodule or mass"]
+    assert dict(boxed.input_boxes)["aortic enlargement"] == (30.0, 10.0, 40.0, 20.0)
+    assert boxed.finding_labels == {"aortic enlargement", "nodule or mass"}
+    assert vindr["9a5094b2563a1ef3ff50dc5c7ff71345.dicom"].label_map is None  # "No finding": no box
     tbx = _samples(build_config([BUILDERS["tbx11k"](tmp_path / "f")])[0]["sources"][0])
     assert {n for s in tbx for n in s.label_names.values()} == {"active tuberculosis"}
 

@@ -1,0 +1,62 @@
+"""The verifier's checks, one module per claim family, all with one signature (:data:`base.Check`).
+
+================== ================== ==========================================================
+module             code               claim
+================== ================== ==========================================================
+modality           modality_mismatch  another modality's name ("MRI" for a CT)
+modality           body_part_mismatch a body region far from the sample's ("brain" for an abdominal CT)
+location           organ_mismatch     a lesion placed "within" an organ other than the measured one
+location           side_mismatch      the patient's left or right against the measured side
+location           position_mismatch  "upper/lower/left/right part of the image" opposite to the region
+anatomy            organ_unsupported  an organ no label or measurement names
+anatomy            side_mismatch      a sided structure named on the other side than its label
+sizes              size_mismatch      a size off the measured one of the piece spoken of
+sizes              size_unsupported   a size in mm, mm2 or ml where nothing was measured in it
+numbers            number_without_unit a bare number ("measuring 35 x 26", "a mean of 217")
+numbers            number_unsupported HU, %, slice counts nothing measured
+counts             count_mismatch     "two nodules", "a single lesion" against the ROIs of that label
+appearance         intensity_mismatch hypo- for hyper- (and "lower than" for "higher than")
+appearance         texture_mismatch   homogeneous for heterogeneous
+diagnosis          diagnosis_unsupported a disease no label names (also in quoted knowledge)
+content            no_content         nothing grounded: no ROI, no label, no measured organ
+================== ================== ==========================================================
+"""
+
+from __future__ import annotations
+
+from medtrinity.quality.checks.anatomy import check_anatomy
+from medtrinity.quality.checks.appearance import check_intensity, check_texture
+from medtrinity.quality.checks.base import Check, ClaimSentence, VerifyOptions, analyse
+from medtrinity.quality.checks.content import check_content, has_content
+from medtrinity.quality.checks.counts import check_counts
+from medtrinity.quality.checks.diagnosis import check_diagnosis
+from medtrinity.quality.checks.location import check_organ, check_position, check_sides
+from medtrinity.quality.checks.modality import check_body_part, check_modality
+from medtrinity.quality.checks.numbers import check_measured_numbers, check_units
+from medtrinity.quality.checks.sizes import check_sizes
+
+# name -> check, in reporting order
+CHECKS: dict[str, Check] = {
+    "content": check_content,
+    "modality": check_modality,
+    "body_part": check_body_part,
+    "organ": check_organ,
+    "anatomy": check_anatomy,
+    "sides": check_sides,
+    "position": check_position,
+    "sizes": check_sizes,
+    "units": check_units,
+    "measured_numbers": check_measured_numbers,
+    "counts": check_counts,
+    "intensity": check_intensity,
+    "texture": check_texture,
+    "diagnosis": check_diagnosis,
+}
+
+ISSUE_CODES: tuple[str, ...] = (
+    "no_content", "modality_mismatch", "body_part_mismatch", "organ_mismatch", "organ_unsupported", "side_mismatch",
+    "position_mismatch", "size_mismatch", "size_unsupported", "number_without_unit", "number_unsupported",
+    "count_mismatch", "intensity_mismatch", "texture_mismatch", "diagnosis_unsupported", "no_description",
+)
+
+__all__ = ["CHECKS", "ISSUE_CODES", "Check", "ClaimSentence", "VerifyOptions", "analyse", "has_content"]

@@ -1,0 +1,59 @@
+"""Anatomy named in the text must be labelled or measured, on the labelled side.
+
+``organ_unsupported``: an organ or structure that no label, containing organ, organ part, neighbour
+or the body part names ("the spleen is unremarkable" on a slice whose labels are liver and kidneys).
+``side_mismatch``: a sided structure named on the other side than its label ("right kidney" where
+only the left kidney is labelled), as happens when a list's sides are swapped.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
+from medtrinity.quality.checks.regions import POSITION
+from medtrinity.quality.facts import SampleFacts
+from medtrinity.records import QCIssue
+from medtrinity.vocab.report_terms import anatomy_terms
+
+_SINGULAR = re.compile(r"(?<=[a-z])(?:es|s)\b")
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> re.Pattern:
+    terms = sorted({term.lower() for term in anatomy_terms()}, key=len, reverse=True)
+    return re.compile(r"(?<![a-z0-9])(" + "|".join(re.escape(term) for term in terms) + r")(?![a-z])")
+
+
+def _known(facts: SampleFacts) -> list[str]:
+    names = [name.lower() for name in [*facts.labels, facts.body_part] if name]
+    return names
+
+
+def _supported(term: str, known: list[str]) -> bool:
+    singular = _SINGULAR.sub("", term)
+    for name in known:
+        plain = _SINGULAR.sub("", name)
+        if re.search(rf"(?<![a-z]){re.escape(singular)}(?![a-z])", plain):
+            return True  # "kidney" in "left kidney"; "liver" in "liver lesion"
+    return False
+
+
+def check_anatomy(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
+    """Each anatomical name must be backed by a label (and its side by the label's side)."""
+    known = _known(facts)
+    for sentence in claims(sentences):
+        text = POSITION.sub(" ", sentence.text)
+        text = re.sub(r"(?:left|right)\s+cerebral\s+hemisphere", " ", text)
+        for match in _lexicon().finditer(text):
+            term = match.group(1)
+            if _supported(term, known):
+                continue
+            if term.startswith(("left ", "right ")):
+                side, rest = term.split(" ", 1)
+                other = ("right " if side == "left" else "left ") + rest
+                if _supported(other, known):
+                    return [QCIssue("side_mismatch", f"text names the {term}; the label is the {other}")]
+            return [QCIssue("organ_unsupported", f"text names the {term}, which no label or measurement names")]
+    return []

@@ -1,0 +1,98 @@
+"""Appearance: hypo- for hyper- (and "lower than" for "higher than"), homogeneous for heterogeneous."""
+
+from __future__ import annotations
+
+import re
+
+from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, strip_phrases
+from medtrinity.quality.checks.regions import clauses
+from medtrinity.quality.facts import RegionFacts, SampleFacts
+from medtrinity.records import QCIssue
+from medtrinity.vocab.modalities import INTENSITY_WORDS
+
+_LOW = ("hypodense", "hypoattenuating", "low attenuation", "low-attenuation", "low density", "hypointense",
+        "low signal", "low-signal", "hypoechoic", "anechoic", "lucent", "radiolucent", "lucency", "reduced uptake",
+        "decreased uptake", "photopenic", "darker", "lower than")
+_HIGH = ("hyperdense", "hyperattenuating", "high attenuation", "high-attenuation", "high density", "hyperintense",
+         "high signal", "high-signal", "hyperechoic", "echogenic", "opaque", "radiopaque", "increased uptake",
+         "hypermetabolic", "brighter", "higher than")
+
+
+_WEAK = {"darker", "brighter", "lower than", "higher than"}
+_LOW_WORDS = re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, _LOW)) + r")(?![a-z])")
+_HIGH_WORDS = re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, _HIGH)) + r")(?![a-z])")
+
+
+def _direction(word: str) -> str:
+    for words in (*INTENSITY_WORDS.values(), ("darker", "of similar brightness", "brighter")):
+        if word == words[0]:
+            return "low"
+        if word == words[2]:
+            return "high"
+    return ""
+
+
+def check_intensity(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
+    """Hypo- must not be said of a region measured hyper- (and the reverse), nor 'lower than' for 'higher'."""
+    for sentence in (s for s in claims(sentences) if s.has_subject):
+        for clause, candidates in clauses(sentence, options):
+            issue = _intensity_issue(facts, clause, candidates)
+            if issue is not None:
+                return [issue]
+    return []
+
+
+def _intensity_issue(facts: SampleFacts, clause: str, candidates: list[RegionFacts]) -> QCIssue | None:
+    directions = [_direction(roi.intensity_word) for roi in candidates]
+    if not candidates or not all(directions):
+        return None
+    text = strip_phrases(clause, facts.labels)
+    text = re.sub(r"(?:lower|higher)\s+(?:part|portion|half|third|corner)", " ", text)
+    said = {claimed: words.search(text) for claimed, words in (("low", _LOW_WORDS), ("high", _HIGH_WORDS))}
+    strong = {claimed: found for claimed, found in said.items() if found and found.group(0) not in _WEAK}
+    if strong:  # the modality's own words decide; "darker", "higher than" may describe the surroundings
+        said = strong
+    if said.get("low") is not None and said.get("high") is not None:
+        return None  # both directions in one clause: a comparison, not a claim
+    for claimed, found in said.items():
+        word = found.group(0) if found else None
+        if word and claimed not in directions:
+            roi = candidates[0]
+            return QCIssue("intensity_mismatch", f"text calls the {roi.label} {word!r}; "
+                                                 f"measured {roi.intensity_word!r}")
+    return None
+
+
+_HETEROGENEOUS = re.compile(r"(?<![a-z])(heterogeneous|heterogeneously|inhomogeneous|non-homogeneous|mottled)(?![a-z])")
+_HOMOGENEOUS = re.compile(r"(?<![a-z-])(homogeneous|homogeneously|uniform)(?![a-z])")
+
+
+def check_texture(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
+    """Homogeneous must not be said of a region measured heterogeneous, nor the reverse."""
+    for sentence in (s for s in claims(sentences) if s.has_subject):
+        for clause, candidates in clauses(sentence, options):
+            issue = _texture_issue(facts, clause, candidates)
+            if issue is not None:
+                return [issue]
+    return []
+
+
+def _texture_issue(facts: SampleFacts, clause: str, candidates: list[RegionFacts]) -> QCIssue | None:
+    if not candidates or any(not roi.texture for roi in candidates):
+        return None
+    text = strip_phrases(clause, facts.labels)
+    measured = {roi.texture for roi in candidates}
+    claims = []
+    if _HETEROGENEOUS.search(text):
+        claims.append(("heterogeneous", _HETEROGENEOUS.search(text).group(1)))
+    if _HOMOGENEOUS.search(_HETEROGENEOUS.sub(" ", text)):
+        claims.append(("homogeneous", _HOMOGENEOUS.search(_HETEROGENEOUS.sub(" ", text)).group(1)))
+    if len(claims) > 1:
+        return None  # both words in one clause: a comparison ("heterogeneous within a homogeneous liver")
+    for texture, word in claims:
+        if texture not in measured:
+            roi = candidates[0]
+            return QCIssue("texture_mismatch", f"text calls the {roi.label} {word!r}; measured {roi.texture!r}")
+    return None
+
+

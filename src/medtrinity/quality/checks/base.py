@@ -1,0 +1,139 @@
+"""What every check shares: options, the sentence analysis (which ROI a sentence speaks of) and word helpers.
+
+Every check has one signature, :data:`Check`: ``check(facts, sentences, options) -> list[QCIssue]``,
+returning at most one issue. A sentence's subject is the ROI label it names; a sentence naming none
+but speaking of "the lesion", "it" ... inherits the previous sentence's subject; otherwise every ROI
+is a candidate and a claim is a contradiction only when no candidate supports it. Sentences that rest
+on retrieved passages only (per the description's evidence) or carry a citation mark such as ``[P1]``
+are knowledge, not claims about this image: most checks skip them (:attr:`ClaimSentence.knowledge`);
+the diagnosis check does not, since no diagnosis may enter the text unless a label names it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from medtrinity.quality.facts import RegionFacts, SampleFacts
+from medtrinity.records import QCIssue
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """Tolerances: a stated size is supported when within ``size_tolerance`` (relative) or
+    ``size_tolerance_mm`` of a measured one; areas, volumes, pixel counts and HU use their own."""
+
+    size_tolerance: float = 0.2
+    size_tolerance_mm: float = 1.5
+    area_tolerance: float = 0.3
+    volume_tolerance: float = 0.3
+    hu_tolerance: float = 10.0
+    percent_tolerance: float = 0.3
+
+
+@dataclass
+class ClaimSentence:
+    text: str  # lower-cased
+    subjects: list[RegionFacts]
+    named: bool  # the subjects were named in this sentence or inherited from the previous one (not "all ROIs")
+    has_subject: bool = True  # False: the sentence names no ROI and no lesion-like noun (then only global checks)
+    knowledge: bool = False  # quotes retrieved knowledge ([P1] mark or passage-only evidence)
+
+
+Check = Callable[[SampleFacts, list[ClaimSentence], VerifyOptions], list[QCIssue]]
+
+SPLIT = re.compile(r"(?<=[.!?;])\s+")
+CITATION = re.compile(r"\[(?:p|passage\s*)?\d+\]", re.IGNORECASE)
+_GENERIC_SUBJECT = re.compile(
+    r"(?<![a-z])(it|its|this|they|their|lesions?|mass(?:es)?|nodules?|regions?|findings?|tumou?rs?|areas?|focus|foci"
+    r"|structures?|organs?|pieces?|largest|smallest)(?![a-z])"
+)
+
+
+@lru_cache(maxsize=8192)
+def word_pattern(phrase: str) -> re.Pattern:
+    return re.compile(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])")
+
+
+@lru_cache(maxsize=8192)
+def plural_pattern(phrase: str) -> re.Pattern:
+    return re.compile(rf"(?<![a-z]){re.escape(phrase.lower())}(?:s|es)?(?![a-z])")
+
+
+def mentions(text: str, phrase: str) -> bool:
+    return phrase in text and word_pattern(phrase).search(text) is not None
+
+
+def strip_phrases(text: str, phrases) -> str:
+    """``text`` with every phrase (and its plural) replaced by a mark, longest first."""
+    for phrase in sorted(phrases, key=len, reverse=True):
+        if phrase and phrase.lower() in text:
+            text = plural_pattern(phrase).sub(" # ", text)
+    return text
+
+
+def claim_sentences(text: str, facts: SampleFacts) -> list[tuple[str, bool]]:
+    """The sentences of ``text`` with a flag: True for quoted knowledge, False for claims about this image."""
+    spans = []
+    masked = text
+    for quoted in sorted(set(facts.knowledge_sentences), key=len, reverse=True):
+        if quoted and quoted in masked:
+            spans.append(quoted)
+            masked = masked.replace(quoted, " ")
+    parts = [(part.strip(), bool(CITATION.search(part))) for part in SPLIT.split(masked)]
+    return [(part, cited) for part, cited in parts if part] + [(quoted, True) for quoted in spans]
+
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
+
+
+def ordinal_mentions(sentence: str, subjects: list[RegionFacts]) -> list[tuple[int, RegionFacts]]:
+    """(position, ROI) for each 'the second enhancing lesion' in a sentence (n-th ROI of that label, row order)."""
+    found = []
+    for label in {roi.label.lower() for roi in subjects}:
+        same = [roi for roi in subjects if roi.label.lower() == label]
+        if len(same) < 2:
+            continue
+        for match in re.finditer(rf"(?<![a-z])({'|'.join(_ORDINALS)})\s+{re.escape(label)}", sentence):
+            position = _ORDINALS.index(match.group(1))
+            if position < len(same):
+                found.append((match.start(), same[position]))
+    return sorted(found, key=lambda item: item[0])
+
+
+def _by_ordinal(sentence: str, subjects: list[RegionFacts]) -> list[RegionFacts]:
+    """A sentence naming exactly one 'n-th' ROI speaks of that ROI only."""
+    mentioned = {id(roi): roi for _, roi in ordinal_mentions(sentence, subjects)}
+    return list(mentioned.values()) if len(mentioned) == 1 else subjects
+
+
+def analyse(text: str, facts: SampleFacts) -> list[ClaimSentence]:
+    """Split ``text`` into sentences and find the ROIs each speaks of."""
+    labels = sorted({roi.label.lower() for roi in facts.rois if roi.label}, key=len, reverse=True)
+    previous: list[RegionFacts] = []
+    analysed = []
+    for raw, knowledge in claim_sentences(text, facts):
+        sentence = raw.lower()
+        rest, named_labels = sentence, set()
+        for label in labels:
+            if label in rest and plural_pattern(label).search(rest):
+                named_labels.add(label)
+                rest = strip_phrases(rest, [label])
+        subjects = [roi for roi in facts.rois if roi.label.lower() in named_labels]
+        subjects = _by_ordinal(sentence, subjects)
+        generic = _GENERIC_SUBJECT.search(rest) is not None
+        if not subjects and previous and generic:
+            subjects = previous
+        named = bool(subjects) or len(facts.rois) == 1
+        if subjects and not knowledge:
+            previous = subjects
+        analysed.append(ClaimSentence(sentence, subjects or list(facts.rois), named, bool(subjects) or generic,
+                                      knowledge))
+    return analysed
+
+
+def claims(sentences: list[ClaimSentence]) -> list[ClaimSentence]:
+    """The sentences that speak about this image (quoted knowledge left out)."""
+    return [sentence for sentence in sentences if not sentence.knowledge]

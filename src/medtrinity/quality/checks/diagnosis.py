@@ -1,0 +1,39 @@
+"""Diagnoses: no disease word in the text unless a label names it (quoted knowledge included)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions
+from medtrinity.quality.facts import SampleFacts
+from medtrinity.records import QCIssue
+from medtrinity.vocab.report_terms import DIAGNOSIS_TERMS
+
+_SPELLING = (("tumour", "tumor"), ("oedema", "edema"), ("haem", "hem"), ("ischaem", "ischem"), ("metastases",
+             "metastasis"), ("metastatic", "metastasis"))
+
+
+def _canonical(text: str) -> str:
+    text = text.lower()
+    for variant, canonical in _SPELLING:
+        text = text.replace(variant, canonical)
+    return text
+
+
+@lru_cache(maxsize=1)
+def _pattern() -> re.Pattern:
+    terms = sorted({_canonical(term) for term in DIAGNOSIS_TERMS}, key=len, reverse=True)
+    return re.compile(r"(?<![a-z])(" + "|".join(re.escape(term) for term in terms) + r")(?:s|es)?(?![a-z])")
+
+
+def check_diagnosis(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
+    """A diagnosis word in any sentence must occur in one of the sample's labels."""
+    labels = " | ".join(_canonical(label) for label in facts.labels)
+    for sentence in sentences:
+        for match in _pattern().finditer(_canonical(sentence.text)):
+            term = match.group(1)
+            if re.search(rf"(?<![a-z]){re.escape(term)}", labels):
+                continue
+            return [QCIssue("diagnosis_unsupported", f"text names {term!r}, which no label of this image names")]
+    return []

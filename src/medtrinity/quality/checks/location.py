@@ -1,0 +1,100 @@
+"""Where a region is: the patient's side, the part of the image, and the organ a lesion lies within."""
+
+from __future__ import annotations
+
+import re
+
+from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, strip_phrases
+from medtrinity.quality.checks.regions import (
+    OPPOSITE,
+    POSITION,
+    POSITION_BEFORE,
+    clauses,
+    measured_position,
+    position_claims,
+)
+from medtrinity.quality.facts import RegionFacts, SampleFacts
+from medtrinity.records import QCIssue
+
+_ORGAN_TERMS = ("liver", "spleen", "kidney", "pancreas", "stomach", "gallbladder", "bladder", "prostate", "uterus",
+                "lung", "heart", "brain", "thyroid", "breast", "colon", "bowel", "adrenal", "esophagus", "duodenum",
+                "rectum", "ovary")
+_WITHIN = re.compile(r"(?:within|inside|in|of)\s+the\s+(?:[a-z-]+\s+){0,2}?(" + "|".join(_ORGAN_TERMS) + r")(?![a-z])")
+_SIDED_PART = re.compile(r"(?:left|right) (?:lobe|hemisphere|hemiliver)")
+_ANATOMICAL_SIDES = re.compile(
+    r"(?:left|right)\s+(?:hepatic\s+|liver\s+)?lobe(?:s)?(?:\s+of\s+the\s+liver)?|(?:left|right)\s+(?:ventricle|atrium)"
+)
+
+
+def check_organ(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
+    """A lesion with a measured containing organ must not be placed within another organ."""
+    for sentence in claims(sentences):
+        placed = [roi for roi in sentence.subjects if roi.kind == "lesion" and roi.containing_organ]
+        if not sentence.named or not placed or len(placed) != len(sentence.subjects):
+            continue
+        text = strip_phrases(sentence.text, [roi.label for roi in placed])
+        for match in _SIDED_PART.finditer(text):
+            measured_parts = {roi.organ_part for roi in placed if roi.organ_part.startswith(("left ", "right "))}
+            if measured_parts and match.group(0) not in measured_parts:
+                return [QCIssue("organ_mismatch", f"text places the {placed[0].label} in the {match.group(0)}; "
+                                                  f"measured part: {', '.join(sorted(measured_parts))}")]
+        for match in _WITHIN.finditer(text):
+            organ = match.group(1)
+            supported = any(
+                organ in known.lower()
+                for roi in placed
+                for known in (roi.containing_organ, roi.organ_part, *roi.neighbours, facts.body_part)
+            )
+            if not supported:
+                measured = ", ".join(sorted({roi.containing_organ for roi in placed}))
+                return [QCIssue("organ_mismatch", f"text places the {placed[0].label} in the {organ}; "
+                                                  f"measured containing organ: {measured}")]
+    return []
+
+
+def check_position(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
+    """'Upper/lower/left/right part of the image' must not be opposite to the ROI's measured region."""
+    for sentence in (s for s in claims(sentences) if s.has_subject):
+        candidates = [roi for roi in sentence.subjects if roi.region]
+        if not candidates:
+            continue
+        for vertical, horizontal in position_claims(sentence.text):
+            def contradicts(roi: RegionFacts, vertical: str = vertical, horizontal: str = horizontal) -> bool:
+                measured_v, measured_h = measured_position(roi.region)
+                return (bool(vertical) and OPPOSITE[vertical] == measured_v) or (
+                    bool(horizontal) and OPPOSITE[horizontal] == measured_h)
+
+            if all(contradicts(roi) for roi in candidates):
+                claimed = " ".join(word for word in (vertical, horizontal) if word)
+                return [QCIssue("position_mismatch", f"text puts the {candidates[0].label} in the {claimed} part of "
+                                                     f"the image; measured region: {candidates[0].region}")]
+    return []
+
+
+def _side_claims(sentence: str, facts: SampleFacts) -> set[str]:
+    text = POSITION.sub(" # ", sentence)
+    text = POSITION_BEFORE.sub(" # ", text)
+    text = _ANATOMICAL_SIDES.sub(" # ", text)
+    text = strip_phrases(text, facts.labels)
+    return set(re.findall(r"(?<![a-z])(left|right)(?![a-z])", text))
+
+
+def check_sides(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
+    """The patient's left or right must agree with the measured side of the ROI the sentence speaks of."""
+    for sentence in (s for s in claims(sentences) if s.has_subject):
+        for text, candidates in clauses(sentence, options):
+            issue = _side_issue(facts, text, candidates)
+            if issue is not None:
+                return [issue]
+    return []
+
+
+def _side_issue(facts: SampleFacts, text: str, candidates: list[RegionFacts]) -> QCIssue | None:
+    if not candidates or any(roi.patient_side not in {"left", "right"} for roi in candidates):
+        return None
+    for side in sorted(_side_claims(text, facts)):
+        if all(roi.patient_side != side for roi in candidates):
+            roi = candidates[0]
+            return QCIssue("side_mismatch", f"text puts the {roi.label} on the patient's {side}; "
+                                            f"measured side is {roi.patient_side}")
+    return None

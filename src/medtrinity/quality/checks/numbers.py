@@ -1,0 +1,81 @@
+"""Numbers: each carries a unit, and each unit's number was measured.
+
+``number_without_unit``: a bare number ("measuring 35 x 26", "a mean of 217") that is not part
+of a name (L2, T1-weighted, 10th rib). ``number_unsupported``: HU, percent (of the image, or of a
+region's mean against its surroundings') or slice counts that no measurement gives (HU on an MRI).
+"""
+
+from __future__ import annotations
+
+import re
+
+from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
+from medtrinity.quality.checks.regions import close
+from medtrinity.quality.facts import SampleFacts
+from medtrinity.records import QCIssue
+
+_NUMBER = re.compile(r"(?<![a-z0-9.\-])(-?\d+(?:\.\d+)?)")
+_UNIT_AFTER = re.compile(
+    r"\s*(?:mm2|mm²|mm\^2|cm2|cm²|mm|cm|ml|cc|hu|%|percent|per cent|pixels?|px|slices?|sections?|"
+    r"millimet|centimet|millilit|square|hounsfield)(?![a-z])|\s*(?:x|×|by)\s*-?\d|"
+    r"\s+(?:other\s+|separate\s+|labelled\s+|marked\s+)*(?:structures|regions|pieces|lesions|labels)(?![a-z])"
+)
+_PART_OF_NAME = re.compile(r"(?:st|nd|rd|th)(?![a-z])|-(?:weighted|year|fold)|\s*(?:o'clock|years?)")
+_HU = re.compile(r"(-?\d+(?:\.\d+)?)\s*(?:hu|hounsfield units?)(?![a-z])")
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)")
+_SLICES = re.compile(r"(\d+)\s*(?:slices|sections)(?![a-z])")
+
+
+def check_units(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
+    """Every digit-written number is followed by a unit (or is part of a name such as L2 or 10th)."""
+    for sentence in claims(sentences):
+        for match in _NUMBER.finditer(sentence.text):
+            after = sentence.text[match.end():]
+            if _UNIT_AFTER.match(after) or _PART_OF_NAME.match(after):
+                continue
+            return [QCIssue("number_without_unit", f"text states the number {match.group(1)!r} without a unit "
+                                                   f"in {sentence.text[:80]!r}")]
+    return []
+
+
+def _hu_values(facts: SampleFacts) -> list[float]:
+    values = []
+    for roi in facts.rois:
+        if roi.intensity_unit == "HU" and roi.mean_intensity is not None:
+            values.append(roi.mean_intensity)
+            if roi.contrast_to_surround is not None:
+                values.extend([roi.mean_intensity - roi.contrast_to_surround, abs(roi.contrast_to_surround)])
+    return values
+
+
+def _contrast_percent(roi) -> float | None:
+    """How far the region's mean is from its surroundings', in percent of the surroundings (not for HU)."""
+    if roi.mean_intensity is None or roi.contrast_to_surround is None or roi.intensity_unit == "HU":
+        return None
+    surround = roi.mean_intensity - roi.contrast_to_surround
+    return None if abs(surround) < 1e-6 else 100.0 * roi.contrast_to_surround / abs(surround)
+
+
+def check_measured_numbers(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions
+                           ) -> list[QCIssue]:
+    """HU values, percentages and slice counts must each match something measured."""
+    hu = _hu_values(facts)
+    shares = [100.0 * roi.area_px / facts.image_area_px for roi in facts.rois
+              if roi.area_px and facts.image_area_px]
+    shares += [abs(percent) for percent in map(_contrast_percent, facts.rois) if percent is not None]
+    slices = {roi.slices_spanned for roi in facts.rois if roi.slices_spanned}
+    for sentence in claims(sentences):
+        for match in _HU.finditer(sentence.text):
+            value = float(match.group(1))
+            if not any(close(value, known, 0.1, options.hu_tolerance) for known in hu):
+                measured = "nothing was measured in HU" if not hu else "no measured HU value is close"
+                return [QCIssue("number_unsupported", f"text states {match.group(0)!r}; {measured}")]
+        for match in _PERCENT.finditer(sentence.text):
+            value = float(match.group(1))
+            if not any(close(value, share, options.percent_tolerance, 1.0) for share in shares):
+                return [QCIssue("number_unsupported", f"text states {match.group(0)!r}; no measured share is close")]
+        for match in _SLICES.finditer(sentence.text):
+            if int(match.group(1)) not in slices:
+                return [QCIssue("number_unsupported", f"text states {match.group(0)!r}; measured slice spans: "
+                                                      f"{sorted(slices) or 'none'}")]
+    return []

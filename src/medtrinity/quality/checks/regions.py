@@ -1,0 +1,148 @@
+"""Parsing shared by the size, side and appearance checks: stated sizes, image positions and clauses.
+
+A sentence about several ROIs is split into clauses, and each clause narrowed to the ROIs whose
+measured size and image position agree with it, so "the first lesion ... 19 mm; the second ... 21 mm"
+is judged piece by piece (a size given to the wrong piece is caught).
+"""
+
+from __future__ import annotations
+
+import re
+
+from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions
+from medtrinity.quality.facts import RegionFacts
+
+SIZE = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(?:(?:x|×|by)\s*(\d+(?:\.\d+)?)\s*)?"
+    r"(mm2|mm²|mm\^2|cm2|cm²|cm\^2|square\s+millimet(?:re|er)s?|square\s+centimet(?:re|er)s?|"
+    r"millimet(?:re|er)s?|centimet(?:re|er)s?|mm|cm|ml|cc|millilit(?:re|er)s?|pixels?|px)(?![a-z0-9²^])"
+)
+ACQUISITION_BEFORE = re.compile(r"(?:thickness|spacing|resolution|pixel size|voxel|field of view|fov|interval|"
+                                r"increment)[^.;]{0,20}$")
+ACQUISITION_AFTER = re.compile(r"\s*(?:slice|section|pixel|voxel|in-plane)?\s*(?:thickness|spacing|resolution|slices|"
+                               r"sections|intervals?|increments?|pixels? spacing|collimation)")
+
+POSITION = re.compile(
+    r"(?:(upper|lower|top|bottom|middle|central|centre|center)[\s-]+)?"
+    r"(?:(left|right|middle|central|centre|center)[\s-]+)?"
+    r"(?:(?:part|portion|region|area|corner|third|half|side|quadrant|aspect|field|section)s?\s+)?"
+    r"of\s+the\s+(?:image|frame|picture|field of view|slice)"
+)
+POSITION_BEFORE = re.compile(r"(?:image|frame)(?:'s)?\s+(upper|lower|top|bottom)?[\s-]*(left|right)?")
+_VERTICAL = {"upper": "upper", "top": "upper", "lower": "lower", "bottom": "lower"}
+OPPOSITE = {"upper": "lower", "lower": "upper", "left": "right", "right": "left"}
+
+
+def is_acquisition(text: str, match: re.Match) -> bool:
+    """A size about the acquisition (slice thickness, pixel spacing), not about a region."""
+    return bool(ACQUISITION_BEFORE.search(text[max(0, match.start() - 40): match.start()])
+                or ACQUISITION_AFTER.match(text[match.end(): match.end() + 30]))
+
+
+def unit_kind(unit: str) -> tuple[str, float]:
+    """('diameter' | 'area' | 'volume' | 'pixels', factor to mm / mm2 / ml)."""
+    if unit in {"mm2", "mm²", "mm^2"} or unit.startswith("square") and "milli" in unit:
+        return "area", 1.0
+    if unit in {"cm2", "cm²", "cm^2"} or unit.startswith("square"):
+        return "area", 100.0
+    if unit in {"mm"} or unit.startswith("millimet"):
+        return "diameter", 1.0
+    if unit in {"cm"} or unit.startswith("centimet"):
+        return "diameter", 10.0
+    if unit in {"ml", "cc"} or unit.startswith("millilit"):
+        return "volume", 1.0
+    return "pixels", 1.0
+
+
+def close(stated: float, measured: float | None, relative: float, absolute: float = 0.0) -> bool:
+    return measured is not None and abs(stated - measured) <= max(relative * abs(measured), absolute)
+
+
+def size_supported(kind: str, values: list[float], roi: RegionFacts, options: VerifyOptions) -> bool | None:
+    """True/False when the ROI can judge the claim, None when it has no such measurement."""
+    if kind == "diameter":
+        references = [v for v in (roi.largest_diameter_mm, roi.perpendicular_diameter_mm) if v is not None]
+        if not references:
+            return None
+        longest = max(values)
+        if not any(close(longest, ref, options.size_tolerance, options.size_tolerance_mm) for ref in references):
+            return False
+        if len(values) > 1:
+            shortest = min(values)
+            if roi.perpendicular_diameter_mm is not None:
+                return any(close(shortest, ref, options.size_tolerance, options.size_tolerance_mm)
+                           for ref in references)
+            return shortest <= max(references) * (1 + options.size_tolerance) + options.size_tolerance_mm
+        return True
+    measured = {"area": roi.area_mm2, "volume": roi.volume_ml, "pixels": roi.area_px}[kind]
+    if measured is None:
+        return None
+    tolerance = options.volume_tolerance if kind == "volume" else options.area_tolerance
+    return close(values[0], float(measured), tolerance, 0.5)
+
+
+def position_claims(text: str) -> list[tuple[str, str]]:
+    found = []
+    for match in POSITION.finditer(text):
+        vertical = _VERTICAL.get(match.group(1) or "", "")
+        horizontal = match.group(2) if match.group(2) in {"left", "right"} else ""
+        if vertical or horizontal:
+            found.append((vertical, horizontal))
+    for match in POSITION_BEFORE.finditer(text):
+        vertical, horizontal = _VERTICAL.get(match.group(1) or "", ""), match.group(2) or ""
+        if vertical or horizontal:
+            found.append((vertical, horizontal))
+    return found
+
+
+def measured_position(region: str) -> tuple[str, str]:
+    words = region.split()
+    vertical = next((w for w in words if w in {"upper", "lower"}), "")
+    horizontal = next((w for w in words if w in {"left", "right"}), "")
+    return vertical, horizontal
+
+
+_SIDE_CLAIM = re.compile(r"(?:patient's|patient’s)\s+(left|right)|(left|right)\s+side\s+of\s+the\s+patient|"
+                         r"(left|right)\s+cerebral\s+hemisphere")
+
+
+def fits(clause: str, roi: RegionFacts, options: VerifyOptions, sides: bool = False) -> bool:
+    """Whether the sizes and image positions (and with ``sides`` the patient sides) of a clause fit this ROI."""
+    for match in SIZE.finditer(clause):
+        kind, factor = unit_kind(match.group(3))
+        values = [float(match.group(1)) * factor] + ([float(match.group(2)) * factor] if match.group(2) else [])
+        if size_supported(kind, values, roi, options) is False:
+            return False
+    measured_v, measured_h = measured_position(roi.region)
+    for vertical, horizontal in position_claims(clause):
+        if (vertical and OPPOSITE[vertical] == measured_v) or (horizontal and OPPOSITE[horizontal] == measured_h):
+            return False
+    if sides and roi.patient_side in {"left", "right"}:
+        for match in _SIDE_CLAIM.finditer(clause):
+            side = next(group for group in match.groups() if group)
+            if side != roi.patient_side:
+                return False
+    return True
+
+
+_CLAUSE = re.compile(r"\s*(?:;|:|,\s*and\s|\band\b|\(|\))\s*")
+
+
+def clauses(sentence: ClaimSentence, options: VerifyOptions) -> list[tuple[str, list[RegionFacts]]]:
+    """A sentence about several ROIs split into clauses, each narrowed to the ROIs its size or position fits."""
+    if len(sentence.subjects) <= 1:
+        return [(sentence.text, sentence.subjects)]
+    found = []
+    for clause in _CLAUSE.split(sentence.text):
+        if not clause.strip():
+            continue
+        fitting = [roi for roi in sentence.subjects if fits(clause, roi, options)]
+        found.append((clause, fitting if fitting else sentence.subjects))
+    return found
+
+
+def narrowed(sentence: ClaimSentence, options: VerifyOptions, ignore_sizes: bool = False) -> list[RegionFacts]:
+    """The subjects a whole sentence's position and side claims fit (all of them when none fits)."""
+    text = SIZE.sub(" ", sentence.text) if ignore_sizes else sentence.text
+    fitting = [roi for roi in sentence.subjects if fits(text, roi, options, sides=True)]
+    return fitting or sentence.subjects

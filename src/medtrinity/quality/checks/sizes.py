@@ -1,0 +1,48 @@
+"""Sizes: every diameter, area, volume or pixel count stated must match a measurement of the piece spoken of.
+
+The piece is found first by what the sentence says of it (its label, "the first / second" one, its
+patient side or image position); only then is the size compared, so the size of one piece given to
+another, or an extent that spans several pieces, is a ``size_mismatch``. A size in mm, mm2 or ml
+where nothing was measured in that unit is ``size_unsupported``.
+"""
+
+from __future__ import annotations
+
+from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, ordinal_mentions
+from medtrinity.quality.checks.regions import SIZE, is_acquisition, narrowed, size_supported, unit_kind
+from medtrinity.quality.facts import SampleFacts
+from medtrinity.records import QCIssue
+
+
+def check_sizes(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
+    """Stated sizes against the measured sizes of the ROI(s) the sentence speaks of."""
+    for sentence in claims(sentences):
+        default = narrowed(sentence, options, ignore_sizes=True) if sentence.has_subject else sentence.subjects
+        ordinals = ordinal_mentions(sentence.text, sentence.subjects)
+        for match in SIZE.finditer(sentence.text):
+            before = [roi for position, roi in ordinals if position < match.start()]
+            candidates = [before[-1]] if before else default  # "the second lesion ... 35 mm": that piece
+            if is_acquisition(sentence.text, match):
+                continue  # slice thickness, pixel spacing ...: about the acquisition, not a region
+            kind, factor = unit_kind(match.group(3))
+            values = [float(match.group(1)) * factor]
+            if match.group(2):
+                values.append(float(match.group(2)) * factor)
+            verdicts = [size_supported(kind, values, roi, options) for roi in candidates]
+            judged = [v for v in verdicts if v is not None]
+            stated = match.group(0)
+            if not judged:
+                if kind in {"diameter", "area", "volume"}:
+                    unit = {"diameter": "mm", "area": "mm2", "volume": "ml"}[kind]
+                    return [QCIssue("size_unsupported", f"text states {stated!r} but nothing was measured in {unit}")]
+                continue
+            if not any(judged):
+                roi = candidates[0]
+                measured = {
+                    "diameter": f"largest diameter {roi.largest_diameter_mm} mm",
+                    "area": f"area {roi.area_mm2} mm2",
+                    "volume": f"volume {roi.volume_ml} ml",
+                    "pixels": f"area {roi.area_px} pixels",
+                }[kind]
+                return [QCIssue("size_mismatch", f"text states {stated!r} for the {roi.label}; measured {measured}")]
+    return []

@@ -1,0 +1,154 @@
+"""Mistakes a language model makes when it writes a description, planted to measure the verifier.
+
+Unlike :mod:`medtrinity.quality.mutations` (which changes the composer's own claims), these add or
+change text the way a multimodal model does: it names organs nobody labelled ("the spleen is
+unremarkable"), swaps a side inside a list, offers a diagnosis ("most consistent with a
+metastasis"), drops units ("measuring 35 x 26"), states numbers nothing measured ("mean
+attenuation 45 HU" on an MRI) and gives one piece's size to another. Each function has the
+mutation signature ``(text, facts, seed) -> text | None``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from medtrinity.quality.checks.anatomy import _supported
+from medtrinity.quality.checks.diagnosis import _canonical
+from medtrinity.quality.facts import SampleFacts
+
+_ORGANS_BY_REGION: dict[str, tuple[str, ...]] = {
+    "abdomen": ("spleen", "pancreas", "gallbladder", "stomach", "liver", "right kidney"),
+    "chest": ("heart", "mediastinum", "trachea", "lungs", "diaphragm"),
+    "brain": ("lateral ventricles", "cerebellum", "brainstem"),
+    "breast": ("pectoralis major muscle", "sternum", "heart"),
+    "eye": ("optic disc", "macula"),
+    "pelvis": ("urinary bladder", "rectum", "sacrum"),
+}
+_DIAGNOSES: dict[str, tuple[str, ...]] = {
+    "brain": ("a glioblastoma", "a metastasis", "an abscess"),
+    "abdomen": ("a hepatic metastasis", "a hemangioma", "hepatocellular carcinoma"),
+    "chest": ("pneumonia", "a pulmonary metastasis", "pulmonary edema"),
+    "breast": ("a carcinoma", "a fibroadenoma-like benign lesion"),
+    "eye": ("an infarct", "a hemorrhage"),
+}
+_DIAGNOSIS_FRAMES = ("These findings are most consistent with {dx}.", "The appearance suggests {dx}.",
+                     "Differential considerations include {dx}.", "This likely represents {dx}.")
+_ORGAN_FRAMES = ("The {organ} appears unremarkable.", "No abnormality is seen in the {organ}.",
+                 "The {organ} is normal in appearance.")
+
+
+def _region(facts: SampleFacts) -> str:
+    words = f"{facts.body_part} {' '.join(facts.labels)}".lower()
+    for region, hints in (("brain", ("brain", "head", "cerebral")), ("breast", ("breast",)),
+                          ("eye", ("eye", "retina", "fundus")), ("chest", ("chest", "lung", "thorax", "cardio")),
+                          ("pelvis", ("pelvis", "prostate", "bladder")),
+                          ("abdomen", ("abdomen", "liver", "kidney", "colon", "spleen"))):
+        if any(hint in words for hint in hints):
+            return region
+    return {"xray": "chest", "fundus": "eye"}.get(facts.modality, "abdomen")
+
+
+def _append(text: str, sentence: str, seed: int) -> str:
+    """Insert a sentence after the first (seed even) or at the end."""
+    parts = re.split(r"(?<=\.)\s+", text.strip())
+    if seed % 2 == 0 and len(parts) > 1:
+        return " ".join(parts[:1] + [sentence] + parts[1:])
+    return f"{text.strip()} {sentence}"
+
+
+def unlabelled_organ(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """'The spleen appears unremarkable.' for an organ no label names."""
+    known = [name.lower() for name in [*facts.labels, facts.body_part] if name]
+    organ = next((o for o in _ORGANS_BY_REGION[_region(facts)] if not _supported(o, known)), None)
+    if organ is None:
+        return None
+    frame = _ORGAN_FRAMES[seed % len(_ORGAN_FRAMES)]
+    return _append(text, frame.format(organ=organ), seed)
+
+
+def side_swapped_in_list(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """One sided structure of a list named on the other side ('left kidney' -> 'right kidney')."""
+    labels = {label.lower() for label in facts.labels}
+    parts = {roi.organ_part.lower() for roi in facts.rois if roi.organ_part}
+    for label in sorted(labels - parts, key=len, reverse=True):
+        side, _, rest = label.partition(" ")
+        if side not in {"left", "right"} or not rest:
+            continue
+        other = ("right " if side == "left" else "left ") + rest
+        if other in labels:
+            continue
+        match = re.search(rf"(?<![a-z]){re.escape(label)}(?![a-z])", text)
+        if match:
+            return text[: match.start()] + other + text[match.end():]
+    return None
+
+
+def diagnosis_no_label_names(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """'These findings are most consistent with a metastasis.' where no label names one."""
+    labels = _canonical(" ".join(facts.labels))
+    options = [dx for dx in _DIAGNOSES.get(_region(facts), ("a metastasis",))
+               if _canonical(dx.split(" ", 1)[-1]) not in labels]
+    if not options:
+        return None
+    dx = options[seed % len(options)]
+    return _append(text, _DIAGNOSIS_FRAMES[seed % len(_DIAGNOSIS_FRAMES)].format(dx=dx), seed + 1)
+
+
+_WITH_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(mm2|mm|ml|HU|%)(?![a-z0-9])")
+
+
+def unit_dropped(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """'measuring 35.2 x 25.6 mm' -> 'measuring 35.2 x 25.6' (the unit of one number left out)."""
+    matches = list(_WITH_UNIT.finditer(text))
+    if not matches:
+        return None
+    match = matches[seed % len(matches)]
+    return text[: match.start()] + match.group(1) + text[match.end():]
+
+
+def unmeasured_number(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A number with a unit that nothing measured: HU without HU measurements, a volume nobody measured ..."""
+    if not any(roi.intensity_unit == "HU" and roi.mean_intensity is not None for roi in facts.rois):
+        sentence = ("Its mean attenuation is 45 HU.", "It shows a mean density of 38 HU.")[seed % 2]
+    elif facts.rois and any(roi.volume_ml is None for roi in facts.rois) and \
+            all(roi.volume_ml is None for roi in facts.rois):
+        sentence = ("Its volume is approximately 12.5 ml.", "It has an estimated volume of 31.0 ml.")[seed % 2]
+    else:
+        shares = [100.0 * roi.area_px / facts.image_area_px for roi in facts.rois if facts.image_area_px]
+        value = next(v for v in (37, 61, 83) if all(abs(v - share) > 0.35 * share + 1 for share in shares))
+        sentence = f"It occupies about {value}% of the image."
+    return f"{text.strip()} {sentence}"
+
+
+_DIMENSIONS = re.compile(r"(\d+(?:\.\d+)?) x (\d+(?:\.\d+)?) mm")
+
+
+def size_of_another_piece(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """The sizes of two pieces swapped (each sentence now gives the other piece's size)."""
+    matches = list(_DIMENSIONS.finditer(text))
+    for first_index, first in enumerate(matches):
+        for second in matches[first_index + 1:]:
+            a, b = float(first.group(1)), float(second.group(1))
+            if abs(a - b) > max(0.3 * min(a, b), 3.0):
+                return (text[: first.start()] + second.group(0) + text[first.end(): second.start()] + first.group(0)
+                        + text[second.end():])
+    return None
+
+
+MODEL_MISTAKES = {
+    "unlabelled_organ": unlabelled_organ,
+    "side_in_list": side_swapped_in_list,
+    "diagnosis": diagnosis_no_label_names,
+    "unit_dropped": unit_dropped,
+    "unmeasured_number": unmeasured_number,
+    "wrong_piece": size_of_another_piece,
+}
+
+MODEL_MISTAKE_CODES: dict[str, set[str]] = {
+    "unlabelled_organ": {"organ_unsupported", "body_part_mismatch"},
+    "side_in_list": {"side_mismatch"},
+    "diagnosis": {"diagnosis_unsupported"},
+    "unit_dropped": {"number_without_unit"},
+    "unmeasured_number": {"number_unsupported", "size_unsupported"},
+    "wrong_piece": {"size_mismatch"},
+}

@@ -1,0 +1,193 @@
+"""The description rules (docs/description-quality.md) on real files, one test per defect kind of issue 9.
+
+Real inputs: the TotalSegmentator CT (organ labels in several pieces), the pyradiomics brain MRI,
+pydicom's MR with a DICOM overlay, NIH ChestX-ray14 with its View Position column, MSD lung patches
+(no spacing, 0..1 intensities) and the phantom (known truth).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from medtrinity.config import parse_config
+from medtrinity.generation.backends import make_backend
+from medtrinity.pipeline import grounded_samples
+from medtrinity.quality.facts import SampleFacts
+from medtrinity.quality.verify import verify, verify_text
+
+UNIT = re.compile(r"-?\d+(?:\.\d+)?(?:\s*x\s*\d+(?:\.\d+)?)?\s*(?:mm2|mm|ml|HU|%)(?![a-z])")
+FILLER = ("does not apply", "not available", "no lesion is marked", "no labelled structure", "region 1", "roi 1")
+
+
+def _described(raw_sources: list[dict], limit: int = 12) -> list:
+    config = parse_config({"sources": raw_sources, "knowledge": {"kb": "builtin"}})
+    backend = make_backend("composer")
+    samples = []
+    for sample in grounded_samples(config, limit_per_source=limit):
+        sample.description = backend.describe(sample)
+        samples.append(sample)
+    return samples
+
+
+def _bare_numbers(text: str) -> list[str]:
+    """Numbers left after removing those with units and those inside names (L2, 10th, T1-weighted)."""
+    rest = UNIT.sub(" ", text)
+    rest = re.sub(r"[A-Za-z]\d+|\d+(?:st|nd|rd|th)\b|\d+-weighted", " ", rest)
+    rest = re.sub(r"\d+ (?:other |labelled )*structures", " ", rest)
+    return re.findall(r"\d+(?:\.\d+)?", rest)
+
+
+def _common_rules(samples) -> None:
+    for sample in samples:
+        text = sample.description.text
+        assert _bare_numbers(text) == [], (sample.source, text)
+        assert not any(phrase in text.lower() for phrase in FILLER), text
+        for long_mm, short_mm in re.findall(r"(\d+(?:\.\d+)?) x (\d+(?:\.\d+)?) mm", text):
+            assert float(long_mm) >= float(short_mm), text
+        assert all("passage:" not in key for s in sample.description.sentences for key in s.evidence)
+        issues = verify(sample).issues
+        assert [i.code for i in issues] in ([], ["no_content"]), (text, issues)
+
+
+@pytest.fixture(scope="module")
+def totalsegmentator(shared_data):
+    folder = shared_data / "totalsegmentator"
+    return _described([{"name": "ts", "reader": "nifti", "path": str(folder / "example_ct_sm.nii.gz"),
+                        "labels": str(folder / "example_seg.nii.gz"),
+                        "label_map": str(folder / "label_map_total.json"), "modality": "ct",
+                        "body_part": "abdomen"}], limit=30)
+
+
+def test_multi_piece_labels_are_sized_by_their_largest_piece(totalsegmentator):
+    _common_rules(totalsegmentator)
+    pieces = [(s, roi) for s in totalsegmentator for roi in s.rois if roi.pieces > 1]
+    assert pieces, "the TotalSegmentator colon comes in several pieces in some slices"
+    assert any(roi.label == "colon" for _, roi in pieces)
+    for sample, roi in pieces:
+        text = sample.description.text
+        assert f"the {roi.label} appears as" in text.lower() and "separate pieces" in text
+        # the whole-label extent across the gaps is not what is printed: the largest piece is
+        from medtrinity.grounding.measure import largest_diameter_mm
+
+        whole_mm = largest_diameter_mm(sample.label_map == roi.label_value, sample.spacing_mm)
+        assert roi.largest_diameter_mm <= whole_mm + 0.01
+        stated = re.search(rf"{re.escape(roi.label)} appears as .*? measures (\d+(?:\.\d+)?) x", text).group(1)
+        assert abs(float(stated) - roi.largest_diameter_mm) < 0.6
+        # a model that spans the pieces is caught
+        spanning = text.replace(f"measures {stated} x", f"measures {max(whole_mm, 1.4 * float(stated)):.0f} x", 1)
+        assert "size_mismatch" in {i.code for i in verify_text(SampleFacts.from_sample(sample), spanning).issues}
+
+
+def test_report_terms_and_organ_attenuation(totalsegmentator):
+    texts = " ".join(s.description.text for s in totalsegmentator)
+    assert "erector spinae" in texts and "autochthon" not in texts
+    assert "L2 vertebra" in texts or "L3 vertebra" in texts
+    assert "vertebrae L" not in texts and "_" not in texts
+    assert re.search(r"-?\d+ HU in the liver", texts)  # measured organ attenuation is stated
+
+
+@pytest.fixture(scope="module")
+def brain(shared_data):
+    folder = shared_data / "pyradiomics"
+    return _described([{"name": "brain", "reader": "sitk", "path": str(folder / "brain1_image.nrrd"),
+                        "labels": str(folder / "brain1_label.nrrd"), "label_names": {1: "enhancing lesion"},
+                        "modality": "mri", "body_part": "brain"}], limit=25)
+
+
+def test_mri_has_no_raw_intensities_and_uses_hemispheres(brain):
+    _common_rules(brain)
+    lesions = [s for s in brain if s.rois]
+    assert lesions
+    for sample in lesions:
+        text = sample.description.text
+        assert "HU" not in text and "standard deviation" not in text and "higher than" not in text
+        side = sample.rois[0].patient_side
+        if side in {"left", "right"}:
+            assert f"{side} cerebral hemisphere" in text
+    # no knowledge in the text: brain metastasis / abscess passages do not name the label's entity
+    assert not any(re.search(r"metasta|abscess", s.description.text, re.I) for s in brain)
+    assert all(not s.description.background for s in lesions)
+
+
+def test_brain_rows_without_a_lesion_are_no_content(brain):
+    empty = [s for s in brain if not s.rois and not s.context_rois]
+    assert empty and all([i.code for i in verify(s).issues] == ["no_content"] for s in empty)
+
+
+def test_pydicom_overlay_lesion(tmp_path):
+    from pydicom.data import get_testdata_file
+
+    samples = _described([{"name": "overlay", "reader": "dicom_files",
+                           "path": str(get_testdata_file("examples_overlay.dcm")),
+                           "label_names": {1: "liver lesion"}}])
+    _common_rules(samples)
+    text = samples[0].description.text
+    assert samples[0].modality == "mri" and "liver lesion" in text and "region" not in text
+    assert verify_text(SampleFacts.from_sample(samples[0]), text.replace(" mm", "", 1)).issues[0].code == \
+        "number_without_unit"
+
+
+def _inspected(shared_data, folder: str, fill: dict) -> list[dict]:
+    from medtrinity import inspect
+
+    text, _found = inspect.render([shared_data / folder])
+    raw = yaml.safe_load(text)
+    for source in raw["sources"]:
+        source.update(fill)
+    return raw["sources"]
+
+
+def test_nih_chest_xray_states_the_view_position(shared_data):
+    samples = _described(_inspected(shared_data, "nih_cxr14", {}))
+    _common_rules(samples)
+    for sample in samples:
+        assert sample.metadata.get("view_position") == "pa"
+        assert "posteroanterior (PA) chest radiograph" in sample.description.sentences[0].text.lower().replace(
+            "(pa)", "(PA)")
+        assert "metadata.view_position" in sample.description.sentences[0].evidence
+    labelled = [s for s in samples if "cardiomegaly" in s.image_labels]
+    assert labelled and "cardiomegaly" in labelled[0].description.text
+    # background knowledge about the labelled entity, with its citation, kept out of the text
+    background = labelled[0].description.background
+    assert background and all(item["passage_id"] and item["title"] for item in background)
+    assert all(item["text"] not in labelled[0].description.text for item in background)
+    assert not any("oedema" in item["title"].lower() or "edema" in item["title"].lower() for item in background)
+
+
+def test_msd_patches_have_no_millimetres_and_no_central(shared_data):
+    samples = _described(_inspected(shared_data, "msd_lung_patches",
+                                    {"modality": "ct", "body_part": "chest", "label_names": {1: "lung tumour"}}),
+                         limit=30)
+    _common_rules(samples)
+    tumours = [s for s in samples if s.rois]
+    assert len(tumours) >= 20
+    for sample in tumours:
+        text = sample.description.text
+        assert " mm" not in text and "central" not in text and "HU" not in text
+        assert "standard deviation" not in text and " 0 " not in text
+
+
+def test_phantom_long_axis_and_hu(make_lesion_slice):
+    sample = make_lesion_slice()
+    sample.description = make_backend("composer").describe(sample)
+    _common_rules([sample])
+    roi = sample.rois[0]
+    assert roi.perpendicular_diameter_mm <= roi.largest_diameter_mm
+    assert f"mean {roi.mean_intensity:.0f} HU" in sample.description.text
+
+
+def test_acquisition_facts_reach_the_modality_sentence(brain):
+    import copy
+
+    sample = copy.deepcopy(next(s for s in brain if s.rois))
+    sample.metadata.update({"mr_sequence": ["t1"], "contrast_enhanced": True, "fat_saturated": True})
+    sentence = make_backend("composer").describe(sample).sentences[0]
+    assert "fat-suppressed post-contrast T1-weighted MRI" in sentence.text
+    assert "metadata.mr_sequence" in sentence.evidence
+    ct = copy.deepcopy(sample)
+    ct.modality, ct.metadata = "ct", {"ct_phase": "portal_venous", "contrast_enhanced": True}
+    assert "contrast-enhanced CT" in make_backend("composer").describe(ct).sentences[0].text
+    assert "portal venous phase" in make_backend("composer").describe(ct).sentences[0].text

@@ -1,0 +1,100 @@
+"""What a language model gets wrong, written as a model writes it, against hand-made facts.
+
+Each check of issue 9: an organ neither labelled nor measured, a side swapped inside a list, a
+diagnosis no label names, a number without a unit or that nothing measured, the size of the wrong
+piece, and a row with nothing grounded. Correct model-like phrasing of the same facts must pass.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from medtrinity.quality.checks import CHECKS, ISSUE_CODES
+from medtrinity.quality.facts import RegionFacts, SampleFacts
+from medtrinity.quality.verify import verify_text
+
+ABDOMEN = SampleFacts(
+    modality="ct", body_part="abdomen",
+    rois=(RegionFacts(0, "liver lesion", "lesion", largest_diameter_mm=20.4, perpendicular_diameter_mm=18.9,
+                      area_mm2=310.0, area_px=198, region="left", patient_side="right", containing_organ="liver",
+                      organ_part="right lobe", intensity_word="hypodense", contrast_to_surround=-61.0,
+                      mean_intensity=45.0, intensity_unit="HU", texture="homogeneous"),),
+    context_labels=("liver", "left kidney", "right adrenal gland", "L2 vertebra"),
+    image_area_px=512 * 512,
+)
+BRAIN = SampleFacts(
+    modality="mri", body_part="brain",
+    rois=tuple(RegionFacts(i, "enhancing lesion", "lesion", largest_diameter_mm=d, perpendicular_diameter_mm=p,
+                           area_mm2=a, patient_side="left", intensity_word="hyperintense", texture="heterogeneous",
+                           count_same_label=2, mean_intensity=400.0)
+               for i, (d, p, a) in enumerate(((19.2, 13.5, 143.0), (35.2, 25.6, 601.0)))),
+    image_area_px=256 * 256,
+)
+GOOD_ABDOMEN = ("Axial CT of the abdomen. The liver, left kidney, right adrenal gland and L2 vertebra are labelled. "
+                "A 20 x 19 mm hypodense liver lesion (mean 45 HU) lies in the right lobe of the liver, on the "
+                "patient's right.")
+GOOD_BRAIN = ("Axial MRI of the brain. Two enhancing lesions in the left cerebral hemisphere: the first enhancing "
+              "lesion measures 19.2 x 13.5 mm and the second enhancing lesion 35.2 x 25.6 mm. Both are "
+              "hyperintense and heterogeneous.")
+
+
+@pytest.mark.parametrize(("facts", "text"), [(ABDOMEN, GOOD_ABDOMEN), (BRAIN, GOOD_BRAIN)])
+def test_correct_model_phrasing_passes(facts, text):
+    assert verify_text(facts, text).issues == []
+
+
+@pytest.mark.parametrize(
+    ("facts", "text", "planted", "code"),
+    [
+        (ABDOMEN, GOOD_ABDOMEN, " The spleen and pancreas appear unremarkable.", "organ_unsupported"),
+        (ABDOMEN, GOOD_ABDOMEN.replace("left kidney, right adrenal", "right kidney, right adrenal"), "",
+         "side_mismatch"),
+        (ABDOMEN, GOOD_ABDOMEN.replace("left kidney, right adrenal", "left kidney, left adrenal"), "",
+         "side_mismatch"),
+        (ABDOMEN, GOOD_ABDOMEN, " These features are most consistent with a hemangioma.", "diagnosis_unsupported"),
+        (ABDOMEN, GOOD_ABDOMEN, " Metastatic disease cannot be excluded.", "diagnosis_unsupported"),
+        (ABDOMEN, GOOD_ABDOMEN.replace("20 x 19 mm", "20 x 19"), "", "number_without_unit"),
+        (ABDOMEN, GOOD_ABDOMEN.replace("(mean 45 HU)", "(mean density 45)"), "", "number_without_unit"),
+        (ABDOMEN, GOOD_ABDOMEN.replace("(mean 45 HU)", "(mean 120 HU)"), "", "number_unsupported"),
+        (ABDOMEN, GOOD_ABDOMEN, " It occupies about 40% of the image.", "number_unsupported"),
+        (ABDOMEN, GOOD_ABDOMEN, " Its volume is approximately 12.5 ml.", "size_unsupported"),
+        (BRAIN, GOOD_BRAIN, " The lesions measure a mean signal of 400 HU.", "number_unsupported"),
+        (BRAIN, GOOD_BRAIN, " Signal intensity is 217 higher than the adjacent tissue.", "number_without_unit"),
+        (BRAIN, GOOD_BRAIN.replace("first enhancing lesion measures 19.2 x 13.5 mm and the second enhancing lesion "
+                                   "35.2 x 25.6 mm", "first enhancing lesion measures 35.2 x 25.6 mm and the second "
+                                   "enhancing lesion 19.2 x 13.5 mm"), "", "size_mismatch"),
+        (BRAIN, GOOD_BRAIN.replace("19.2 x 13.5 mm", "54.0 x 40.0 mm"), "", "size_mismatch"),
+        (BRAIN, GOOD_BRAIN, " The lateral ventricles are normal in size.", "organ_unsupported"),
+        (BRAIN, GOOD_BRAIN, " Findings suggest glioblastoma.", "diagnosis_unsupported"),
+    ],
+)
+def test_model_mistakes_are_caught(facts, text, planted, code):
+    issues = verify_text(facts, text + planted, "reject").issues
+    assert code in {issue.code for issue in issues}, issues
+
+
+def test_a_label_that_names_the_diagnosis_allows_it():
+    facts = SampleFacts(modality="xray", body_part="chest", image_labels=("cardiomegaly", "pleural effusion"))
+    text = "Posteroanterior (PA) chest radiograph. Dataset labels: cardiomegaly and pleural effusion."
+    assert verify_text(facts, text).issues == []
+    assert verify_text(facts, text + " There is also pneumonia.").issues[0].code == "diagnosis_unsupported"
+
+
+def test_names_with_digits_are_not_unitless_numbers():
+    facts = SampleFacts(modality="ct", body_part="abdomen", context_labels=("L2 vertebra", "left 10th rib"))
+    text = "Axial T1-weighted view is not claimed here; the L2 vertebra and left 10th rib are labelled."
+    assert "number_without_unit" not in {i.code for i in verify_text(facts, text).issues}
+
+
+def test_nothing_grounded_is_no_content():
+    assert [i.code for i in verify_text(SampleFacts("ct"), "This is an axial CT image.").issues] == ["no_content"]
+
+
+def test_every_check_has_the_one_signature_and_known_codes():
+    import inspect
+
+    for name, check in CHECKS.items():
+        assert list(inspect.signature(check).parameters) == ["facts", "sentences", "options"], name
+    text = GOOD_ABDOMEN + " The spleen is normal. It likely represents a metastasis. It measures 3 x 2."
+    codes = {issue.code for issue in verify_text(ABDOMEN, text).issues}
+    assert codes <= set(ISSUE_CODES) and {"organ_unsupported", "diagnosis_unsupported", "number_without_unit"} <= codes
