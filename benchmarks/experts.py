@@ -12,6 +12,7 @@ shared data holds no such images (H&E, dermoscopy), images rendered with known t
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import sys
 import time
@@ -139,6 +140,36 @@ def chest_xray(data: Path) -> None:
           "the lung zone of a finding's box cannot be scored against these boxes here")
 
 
+def vqa_rad_radiographs(data: Path) -> list[str]:
+    """VQA-RAD chest images whose own QA names them radiographs (x-ray, plain film, CXR)."""
+    folder = data / "vqa_rad"
+    answers: dict[str, set[str]] = {}
+    for name in ("trainset.json", "testset.json"):
+        for qa in json.loads((folder / name).read_text()):
+            question = qa["question"].lower()
+            if qa["image_organ"] == "CHEST" and any(word in question for word in (
+                    "modality", "type of imag", "what kind of image", "how was this image taken")):
+                answers.setdefault(qa["image_name"], set()).add(str(qa["answer"]).lower())
+    return sorted(name for name, said in answers.items()
+                  if any(re.search(r"x-?ray|radiograph|plain film|cxr|xr", text) for text in said))
+
+
+def chest_xray_vqa_rad(data: Path) -> None:
+    """How often the chest expert outlines a confident lung pair on other people's radiographs (no masks)."""
+    expert = make_expert("chest_xray")
+    outlined, seconds = [], []
+    for name in vqa_rad_radiographs(data):
+        image = cv2.imread(str(data / "vqa_rad" / "images" / name), cv2.IMREAD_GRAYSCALE)
+        sample = Sample(id="x", source="vqa", case_id="c", modality="xray", body_part="chest", pixels=image,
+                        plane="projection")
+        sample.image = image
+        found, took = _timed(expert, sample)
+        seconds.append(took)
+        outlined.append(float("left lung" in found and found["left lung"].score >= 0.5))
+    report("chest_xray", "lung pair outlined with confidence >= 0.5", "VQA-RAD chest radiographs (PA, AP and "
+           "lateral mixed)", "rate", outlined, float(np.mean(seconds)))
+
+
 def fundus(data: Path) -> None:
     image = cv2.cvtColor(cv2.imread(str(data / "fundus" / "retina.jpg")), cv2.COLOR_BGR2RGB)
     sample = Sample(id="x", source="f", case_id="c", modality="fundus", body_part="eye", pixels=image)
@@ -237,7 +268,7 @@ def main() -> None:
     if data is None:
         print("shared data folder not found: set MEDTRINITY_DATA or place it at ../shared/data")
         sys.exit(1)
-    for part in (ct_totalsegmentator, ct_sam_med2d, chest_xray, fundus):
+    for part in (ct_totalsegmentator, ct_sam_med2d, chest_xray, chest_xray_vqa_rad, fundus):
         part(data)
     pathology_synthetic()
     dermoscopy_synthetic()

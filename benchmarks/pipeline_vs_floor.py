@@ -134,6 +134,7 @@ def run_set(source: dict, workers: int, out: Path) -> tuple[float, dict, int]:
     run_pipeline(config, out, workers=workers, overwrite=True)
     seconds = time.perf_counter() - started
     stats = json.loads((out / "stats.json").read_text())
+    stats["parquet_bytes"] = sum(path.stat().st_size for path in (out / "triplets").glob("*.parquet"))
     return seconds, stats, stats["stages"]["read"]["out"]
 
 
@@ -153,9 +154,10 @@ def report(name: str, source: dict, workers_list: list[int], folder: Path) -> di
         rate = samples / seconds
         result["runs"][workers] = {"wall_s": round(seconds, 2), "samples_per_s": round(rate, 2),
                                    "stage_ms": {k: round(v, 2) for k, v in per_stage.items()},
-                                   "total_ms": round(total, 2), "ratio_to_floor": round(total / floor_ms, 2)}
+                                   "total_ms": round(total, 2), "ratio_to_floor": round(total / floor_ms, 2),
+                                   "bytes_per_row": round(stats["parquet_bytes"] / max(stats["triplets"], 1))}
         print(f"{workers} worker(s): {samples} samples ({stats['triplets']} triplets) in {seconds:.1f} s = "
-              f"{rate:.1f} samples/s wall; "
+              f"{rate:.1f} samples/s wall, {stats['parquet_bytes'] / max(stats['triplets'], 1) / 1024:.0f} KiB/row; "
               f"stages {total:.1f} ms/sample = {total / floor_ms:.2f}x floor")
         if workers == workers_list[0]:
             print(f"  {'stage':<12}{'ms/sample':>10}{'x floor':>9}")

@@ -9,14 +9,14 @@ completion marker, so that a re-run skips completed shards and redoes the rest e
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import medtrinity
 from medtrinity.config import RunConfig
 from medtrinity.io.png import encode_png
-from medtrinity.quality.textstats import shard_text_stats
+from medtrinity.quality.textstats import ShardTextStats
 from medtrinity.records import Reject, Sample, SampleError, stable_id
 from medtrinity.run_folder import MARKER_FOLDER, RunFolder
 from medtrinity.schema import reject_row, triplet_row
@@ -131,8 +131,12 @@ class ShardOutput:
     tracebacks: dict[str, str]
 
 
-def process_shard(spec: ShardSpec, config: RunConfig, out_dir: Path | None = None) -> ShardOutput:
-    """Run every stage over one shard in memory: triplet rows, reject rows and per-stage stats.
+def process_shard(spec: ShardSpec, config: RunConfig, out_dir: Path | None = None,
+                  on_row: Callable[[dict], None] | None = None) -> ShardOutput:
+    """Run every stage over one shard: triplet rows, reject rows and per-stage stats.
+
+    With ``on_row`` each triplet row is handed over as soon as it is made and not kept (the
+    shard runner streams them to Parquet); without it the rows come back in ``rows``.
 
     Samples go through the stages in chunks of the largest stage ``batch_size`` (1 unless a
     model backend generates in batches), so a batch stage sees many samples at once; rows and
@@ -159,7 +163,7 @@ def process_shard(spec: ShardSpec, config: RunConfig, out_dir: Path | None = Non
         for _, sample in alive:
             started = time.perf_counter()
             stage_stats["write"].samples_in += 1
-            rows.append(triplet_row(sample, encode_png(sample.image), version, config_hash))
+            (on_row or rows.append)(triplet_row(sample, encode_png(sample.image), version, config_hash))
             stage_stats["write"].samples_out += 1
             stage_stats["write"].seconds += time.perf_counter() - started
 
@@ -182,22 +186,39 @@ def process_shard(spec: ShardSpec, config: RunConfig, out_dir: Path | None = Non
 
 
 def run_shard(spec: ShardSpec, config: RunConfig, out_dir: Path) -> dict:
-    """Process one shard and write its outputs, then its completion marker (the last, atomic step)."""
+    """Process one shard, streaming its rows to Parquet as they come, then write its completion marker.
+
+    Rows go to the shard's Parquet file in row groups while the shard runs (memory holds one row
+    group, not the shard); the file is renamed into place when the shard ends and the marker, the
+    last atomic step, follows.
+    """
     started = time.perf_counter()
-    output = process_shard(spec, config, out_dir)
-    rows, reject_rows, stage_stats = output.rows, output.reject_rows, output.stages
+    folder = RunFolder(out_dir)
+    texts = ShardTextStats()
+    written = [0]
+
+    def produce(sink: Callable[[dict], None]) -> ShardOutput:
+        def on_row(row: dict) -> None:
+            sink(row)
+            texts.add(row["description_text"])
+            written[0] += 1
+
+        return process_shard(spec, config, out_dir, on_row)
+
+    output = folder.stream_part(spec.index, produce)
+    reject_rows, stage_stats = output.reject_rows, output.stages
     result = {
         "index": spec.index,
         "source": spec.source,
-        "triplets": len(rows),
+        "triplets": written[0],
         "rejects": len(reject_rows),
         "stages": stage_stats,
         "stage_order": list(stage_stats),  # read, each stage, write (the marker's JSON keys are sorted)
-        "text": shard_text_stats(row["description_text"] for row in rows),
+        "text": texts.to_dict(),
         "tracebacks": output.tracebacks,  # first traceback per stage:ErrorType of unexpected failures
         "seconds": round(time.perf_counter() - started, 4),
     }
-    RunFolder(out_dir).commit_shard(spec.index, rows, reject_rows, result)
+    folder.commit_shard(spec.index, None, reject_rows, result)  # the rows are already in the part file
     return result
 
 

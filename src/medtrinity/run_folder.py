@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from medtrinity.io.atomic import remove_temporaries, write_atomic, write_json_atomic
 from medtrinity.io.hashes import file_sha256
-from medtrinity.io.parquet import write_rows
+from medtrinity.io.parquet import stream_rows, write_rows
 from medtrinity.quality.report import qc_summary, text_summary
 from medtrinity.schema import REJECT_SCHEMA, TRIPLET_SCHEMA
 from medtrinity.stats import StageStats, merge_stages
@@ -47,6 +49,9 @@ MANIFEST_NAME = "manifest.json"
 REMOVAL_PASSES = ("dedup", "verify")  # passes that remove written rows after the shards, each with a journal
 LISTED_FOLDERS = (TRIPLETS, REJECTS)
 LISTED_FILES = (STATS_NAME, CONFIG_NAME)
+
+
+T = TypeVar("T")
 
 
 def part_name(index: int) -> str:
@@ -140,9 +145,16 @@ class RunFolder:
     def write_config(self, text: str) -> None:
         write_atomic(self.config_path, lambda path: path.write_text(text, encoding="utf-8"))
 
-    def commit_shard(self, index: int, rows: list[dict], reject_rows: list[dict], result: dict) -> None:
-        """Write shard ``index``'s triplets, its rejects (if any), then its completion marker (the last step)."""
-        write_rows(self.part_path(index), rows, TRIPLET_SCHEMA)
+    def stream_part(self, index: int, produce: Callable[[Callable[[dict], None]], T]) -> T:
+        """Stream shard ``index``'s triplet rows to its part file while ``produce`` makes them (row groups,
+        renamed into place when ``produce`` returns); returns what ``produce`` returns."""
+        return stream_rows(self.part_path(index), TRIPLET_SCHEMA, produce)
+
+    def commit_shard(self, index: int, rows: list[dict] | None, reject_rows: list[dict], result: dict) -> None:
+        """Write shard ``index``'s triplets (``None``: already streamed by :meth:`stream_part`), its rejects
+        (if any), then its completion marker (the last step)."""
+        if rows is not None:
+            write_rows(self.part_path(index), rows, TRIPLET_SCHEMA)
         if reject_rows:
             write_rows(self.rejects_path(index), reject_rows, REJECT_SCHEMA)
         write_json_atomic(self.marker_path(index), result)

@@ -18,6 +18,7 @@ class ShardOutcome:
     index: int
     result: dict | None = None
     error: str | None = None
+    node: str | None = None  # the cluster node that ran it (Ray), for spreading checks and logs
 
 
 def execute_shard(spec: dict, config: dict, out_dir: str) -> dict:

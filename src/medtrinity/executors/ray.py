@@ -24,9 +24,18 @@ def _import_ray_loopback():
     return require("ray", "pip install 'medtrinity[ray]'", purpose="the ray executor")
 
 
+def _execute_on_node(spec: dict, config: dict, out_dir: str) -> tuple[dict, str]:
+    """Run one shard in a Ray worker; also say which node ran it."""
+    import ray
+
+    return execute_shard(spec, config, out_dir), ray.get_runtime_context().get_node_id()
+
+
 @EXECUTORS.register("ray")
 class RayExecutor(Executor):
     """Shards as Ray tasks (one CPU each); outcomes are yielded as tasks finish."""
+
+    max_retries = 1  # a task whose worker or node dies runs once more elsewhere; what still fails is resumed
 
     def map(self, specs: list[dict], config: dict, out_dir: str) -> Iterator[ShardOutcome]:
         ray = _import_ray_loopback()
@@ -47,14 +56,18 @@ class RayExecutor(Executor):
                         "medtrinity could set RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0; set it before importing ray"
                     )
         try:
-            task = ray.remote(num_cpus=1, max_retries=1)(execute_shard)
+            # SPREAD: shards go round the nodes (I/O and memory spread too); a task whose node dies is
+            # retried once elsewhere. Only the shard spec (item paths), the config dict and the output
+            # path travel through the object store; each worker reads its own inputs.
+            task = ray.remote(num_cpus=1, max_retries=self.max_retries, scheduling_strategy="SPREAD")(_execute_on_node)
             pending = {task.remote(spec, config, out_dir): spec["index"] for spec in specs}
             while pending:
                 done, _ = ray.wait(list(pending), num_returns=1)
                 for reference in done:
                     index = pending.pop(reference)
                     try:
-                        yield ShardOutcome(index, result=ray.get(reference))
+                        result, node = ray.get(reference)
+                        yield ShardOutcome(index, result=result, node=node)
                     except Exception as error:
                         yield ShardOutcome(index, error=f"{type(error).__name__}: {error}")
         finally:

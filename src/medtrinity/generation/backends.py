@@ -1,8 +1,9 @@
 """The description backend interface and its registry.
 
 Built in: ``composer`` (offline, deterministic), ``openai`` (any server speaking the OpenAI
-chat-completions API with images: vLLM, SGLang, Ollama, LM Studio, OpenAI) and ``vllm`` (a local
-vLLM engine, an optional extra). Third-party backends register under the entry-point group
+chat-completions API with images: vLLM, SGLang, Ollama, LM Studio, OpenAI), ``vllm`` (a local
+vLLM engine, an optional extra) and ``transformers`` (batched ``generate`` with a local
+vision-language model, an optional extra). Third-party backends register under the entry-point group
 ``medtrinity.backends``.
 """
 
@@ -94,6 +95,7 @@ class ModelBackend(DescriptionBackend):
 def _register_builtins() -> None:
     import medtrinity.generation.composer  # noqa: F401
     import medtrinity.generation.openai_backend  # noqa: F401
+    import medtrinity.generation.transformers_backend  # noqa: F401
     import medtrinity.generation.vllm_backend  # noqa: F401
 
 

@@ -17,16 +17,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from medtrinity.generation.backends import BACKENDS, ModelBackend
-from medtrinity.generation.prompt import (
-    DEFAULT_PROMPT_VERSION,
-    ReplyError,
-    build_messages,
-    parse_sections,
-    repair_message,
-    sentences_with_evidence,
-)
-from medtrinity.records import DESCRIPTION_SECTIONS, Description, Sample, SampleError
+from medtrinity.generation.backends import BACKENDS
+from medtrinity.generation.local_model import LocalModelBackend
+from medtrinity.generation.prompt import DEFAULT_PROMPT_VERSION
 from medtrinity.registry import require
 
 INSTALL = "pip install vllm"
@@ -39,7 +32,7 @@ def _engine(model: str, tensor_parallel_size: int, engine_items: tuple[tuple[str
 
 
 @BACKENDS.register("vllm")
-class VLLMBackend(ModelBackend):
+class VLLMBackend(LocalModelBackend):
     """Batch generation with a vLLM engine in this process (one engine per worker)."""
 
     name = "vllm"
@@ -61,32 +54,3 @@ class VLLMBackend(ModelBackend):
                                           max_tokens=int(self.options.get("max_tokens", 1024)))
         outputs = engine.chat(conversations, params, use_tqdm=False)
         return [output.outputs[0].text if output.outputs else "" for output in outputs]
-
-    def describe_batch(self, samples: list[Sample]) -> list[Description | SampleError]:
-        conversations = [build_messages(s, self.prompt_version, self.images) for s in samples]
-        replies = self._generate(conversations)
-        results: list[Description | SampleError | None] = [None] * len(samples)
-        retry: list[int] = []
-        for index, reply in enumerate(replies):
-            try:
-                results[index] = self._description(samples[index], parse_sections(reply))
-            except ReplyError as error:
-                conversations[index] = [*conversations[index], {"role": "assistant", "content": reply},
-                                        repair_message(self.prompt_version, str(error))]
-                retry.append(index)
-        if retry:
-            for index, reply in zip(retry, self._generate([conversations[i] for i in retry]), strict=True):
-                try:
-                    results[index] = self._description(samples[index], parse_sections(reply))
-                except ReplyError as error:
-                    results[index] = SampleError("unparseable_reply", f"model {self.model}: {error} (asked twice)")
-        return results  # type: ignore[return-value]
-
-    def _description(self, sample: Sample, sections: dict[str, str]) -> Description:
-        clean, sentences = sentences_with_evidence(sections, sample)
-        return Description(sections=clean, text=" ".join(clean[n] for n in DESCRIPTION_SECTIONS if clean[n]),
-                           backend=self.name, model=self.model, prompt_version=self.prompt_version,
-                           sentences=sentences)
-
-    def complete_json_batch(self, conversations: list[list[dict[str, Any]]]) -> list[str | Exception]:
-        return list(self._generate(conversations))

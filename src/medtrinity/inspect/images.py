@@ -282,15 +282,20 @@ def _yolo_or_voc(folder: Path, files: list[Path], finding: Finding) -> bool:
     return False
 
 
+def _data_folders(folder: Path) -> list[Path]:
+    """Subfolders, without hidden ones and macOS ``__MACOSX`` copies that archives bring along."""
+    return [p for p in sorted(folder.iterdir()) if p.is_dir() and not p.name.startswith((".", "__"))]
+
+
 def _class_counts(folder: Path) -> dict[str, int]:
-    return {p.name: len(_images(_files(p))) for p in sorted(folder.iterdir()) if p.is_dir()}
+    return {p.name: len(_images(_files(p))) for p in _data_folders(folder)}
 
 
 def _image_folder(folder: Path, finding: Finding) -> bool:
     """``root/<class>/<image>``, or with split folders above the classes: ``root/train/<class>/<image>``."""
     from medtrinity.sources.classification import SPLIT_NAMES
 
-    subfolders = [p for p in sorted(folder.iterdir()) if p.is_dir()]
+    subfolders = _data_folders(folder)
     if len(subfolders) < 2 and not (subfolders and subfolders[0].name.lower() in SPLIT_NAMES):
         return False
     counts = _class_counts(folder)

@@ -67,13 +67,17 @@ class Sketch:
         return cls(np.frombuffer(zlib.decompress(base64.b64decode(text)), dtype=np.uint8).copy())
 
 
-def shard_text_stats(texts: Iterable[str]) -> dict:
-    """The mergeable text statistics of one shard's descriptions."""
-    counts = {"descriptions": 0, "words": 0, "bigrams": 0, "chars": 0, "sentences": 0}
-    sketches = {name: Sketch() for name in SKETCHES}
-    for text in texts:
+class ShardTextStats:
+    """The mergeable text statistics of one shard, fed one description at a time (bounded memory)."""
+
+    def __init__(self) -> None:
+        self.counts = {"descriptions": 0, "words": 0, "bigrams": 0, "chars": 0, "sentences": 0}
+        self.sketches = {name: Sketch() for name in SKETCHES}
+
+    def add(self, text: str) -> None:
         if not text:
-            continue
+            return
+        counts, sketches = self.counts, self.sketches
         counts["descriptions"] += 1
         counts["chars"] += len(text)
         words = _WORD.findall(text.lower())
@@ -88,7 +92,18 @@ def shard_text_stats(texts: Iterable[str]) -> dict:
                 counts["sentences"] += 1
                 sketches["sentences"].add(sentence)
                 sketches["skeletons"].add(_NUMBER.sub("#", sentence))
-    return {"counts": counts, "sketches": {name: sketch.dumps() for name, sketch in sketches.items()}}
+
+    def to_dict(self) -> dict:
+        sketches = {name: sketch.dumps() for name, sketch in self.sketches.items()}
+        return {"counts": dict(self.counts), "sketches": sketches}
+
+
+def shard_text_stats(texts: Iterable[str]) -> dict:
+    """The mergeable text statistics of one shard's descriptions."""
+    stats = ShardTextStats()
+    for text in texts:
+        stats.add(text)
+    return stats.to_dict()
 
 
 def merge_text_stats(parts: Iterable[dict | None]) -> dict:

@@ -1,4 +1,5 @@
-"""Array containers: HDF5 datasets of images and masks (MSD lung patches), NumPy .npz in the MedMNIST layout.
+"""Array containers: HDF5 datasets of images and masks (MSD lung patches), NumPy .npz in the MedMNIST layout,
+NumPy .npy image and mask arrays (PanNuke).
 
 Items are ``<file>::<index>`` (HDF5) or ``<file>::<split>::<index>`` (npz), grouped ``files_per_shard``
 per shard. Arrays may be ``(N, H, W)``, ``(N, 1, H, W)``, ``(N, H, W, 1)`` or ``(N, H, W, 3)`` (RGB).
@@ -160,3 +161,68 @@ class NpzReader(Reader):
         yield sample_2d(self, key=f"{Path(path).name}::{split}::{index}", pixels=pixels, source_file=where,
                         case_key=f"{Path(path).stem}-{split}-{index}", image_labels=labels,
                         metadata={"format": "npz"})
+
+
+@READERS.register("npy")
+class NpyReader(Reader):
+    """``path``: an images ``.npy`` (N, H, W[, 3]); ``labels``: a masks ``.npy`` of label values (N, H, W) or of
+    per-class instance channels (N, H, W, C): PanNuke keeps five nucleus classes and a background channel,
+    so the first ``options.class_channels`` (default C - 1) channels become label values 1..C-1.
+    ``options.tissue_types``: a ``.npy`` of one tissue name per image (PanNuke ``types.npy``) that becomes the
+    sample's body part. Arrays are memory-mapped; items are ``<file>::<index>``."""
+
+    formats = "NumPy .npy image and mask arrays (PanNuke: per-class instance channels, tissue types)"
+    requires = ""
+
+    def _array(self, path: str) -> np.ndarray:
+        cache = self.__dict__.setdefault("_arrays", {})
+        if path not in cache:
+            try:
+                cache[path] = np.load(path, mmap_mode="r", allow_pickle=False)
+            except Exception as error:  # noqa: BLE001 - a bad file is a reject naming it
+                raise read_failure(path, error) from error
+        return cache[path]
+
+    def list_items(self) -> list[str]:
+        items = []
+        for path in expand_paths(self.source.path, (".npy",)):
+            try:
+                count = int(self._array(path).shape[0])
+            except SampleError as error:
+                raise ValueError(error.message) from error
+            items += [f"{path}::{index}" for index in range(count)]
+        return items
+
+    def read(self, item: str) -> Iterator[Sample]:
+        path, index_text = item.rsplit("::", 1)
+        index = int(index_text)
+        where = f"{path} entry {index}"
+        pixels = as_2d(np.asarray(self._array(path)[index]), where)
+        if pixels.ndim == 3 and pixels.dtype.kind == "f":  # PanNuke stores RGB as float64 in 0..255
+            pixels = np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
+        label_map = None
+        if self.source.labels:
+            masks = np.asarray(self._array(self.source.labels)[index])
+            if masks.ndim == 3 and masks.shape[2] > 1:
+                channels = int(self.source.options.get("class_channels", masks.shape[2] - 1))
+                label_map = np.zeros(masks.shape[:2], dtype=np.int32)
+                for channel in range(channels):
+                    label_map[masks[..., channel] > 0] = channel + 1
+            else:
+                label_map = np.rint(as_2d(masks, where)).astype(np.int32)
+            if label_map.shape != pixels.shape[:2]:
+                raise SampleError("mask_shape_mismatch", f"{where}: mask {label_map.shape}, image {pixels.shape}")
+        names = self.label_names()
+        if label_map is not None:
+            for value in np.unique(label_map[label_map > 0]).tolist():
+                names.setdefault(int(value), f"region {value}")
+        sample = sample_2d(self, key=f"{Path(path).name}::{index}", pixels=pixels, source_file=where,
+                           case_key=f"{Path(path).parent.name}-{index}",
+                           label_map=label_map if label_map is not None and label_map.any() else None,
+                           names=names, metadata={"format": "npy"})
+        tissues = self.source.options.get("tissue_types")
+        if tissues and not self.source.body_part:
+            from medtrinity.vocab.labels import readable_label
+
+            sample.body_part = readable_label(str(self._array(str(tissues))[index]))
+        yield sample

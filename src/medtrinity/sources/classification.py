@@ -190,6 +190,11 @@ class CsvLabelsReader(Reader):
 SPLIT_NAMES = frozenset({"train", "training", "val", "valid", "validation", "test", "testing", "dev"})
 
 
+def is_archive_debris(relative: Path) -> bool:
+    """Hidden files and folders, macOS ``__MACOSX`` copies and ``._`` resource forks: never images to read."""
+    return any(part.startswith((".", "__")) for part in relative.parts)
+
+
 def class_and_split(relative: Path) -> tuple[str, str]:
     """(class folder, split folder or '') of an image path relative to an ImageFolder root."""
     parts = relative.parts
@@ -215,7 +220,8 @@ class ImageFolderReader(Reader):
         root = Path(self.source.path)
         if not root.is_dir():
             raise FileNotFoundError(f"image_folder needs a folder, got {self.source.path!r}")
-        return sorted(str(p) for p in root.glob("*/**/*") if p.is_file() and p.name.lower().endswith(IMAGE_SUFFIXES))
+        return sorted(str(p) for p in root.glob("*/**/*") if p.is_file() and p.name.lower().endswith(IMAGE_SUFFIXES)
+                      and not is_archive_debris(p.relative_to(root)))
 
     def read(self, item: str) -> Iterator[Sample]:
         path = Path(item)

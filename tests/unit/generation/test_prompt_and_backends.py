@@ -104,7 +104,7 @@ def test_citations_become_passage_evidence_and_leave_the_text(sample):
 
 
 def test_registry_knows_the_backends_and_vllm_fails_with_the_install_command():
-    with pytest.raises(KeyError, match="known: composer, openai, vllm"):
+    with pytest.raises(KeyError, match="known: composer, openai, transformers, vllm"):
         make_backend("gpt-99")
     with pytest.raises(MissingDependencyError, match="pip install vllm"):
         make_backend("vllm", {"model": "some/model"})

@@ -51,3 +51,42 @@ def test_eval_bm25_reports_recall(tmp_path: Path):
     figures = json.loads(result.output)
     assert figures["queries"] >= 100
     assert figures["results"]["bm25"]["recall@10"] >= figures["results"]["bm25"]["recall@1"] > 0.5
+
+
+def test_one_off_query_defaults_to_bm25_and_loads_no_model(tmp_path: Path):
+    """A plain `kb query` answers with BM25 scores and never imports torch or sentence-transformers."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from medtrinity.cli import main\n"
+        "sys.argv = ['medtrinity', 'kb', 'query', 'builtin', 'CT liver hypodense lesion', '-k', '3', '--json']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('LOADED', 'torch' in sys.modules, 'sentence_transformers' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "LOADED False False"
+    rows = [json.loads(line) for line in lines[:-1]]
+    assert len(rows) == 3 and rows[0]["score"] > 1.0  # BM25 scores, not reciprocal-rank fusion (< 0.05)
+    assert "liver" in (rows[0]["title"] + rows[0]["text"]).lower()
+
+
+def test_batch_queries_from_a_file(tmp_path: Path):
+    queries = tmp_path / "queries.txt"
+    queries.write_text("CT liver lesion\n\n  MRI brain glioma  \nchest x-ray cardiomegaly\n", encoding="utf-8")
+    result = runner.invoke(kb_app, ["query", "builtin", "--file", str(queries), "-k", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [row["query"] for row in rows] == ["CT liver lesion"] * 2 + ["MRI brain glioma"] * 2 + [
+        "chest x-ray cardiomegaly"] * 2
+    one = runner.invoke(kb_app, ["query", "builtin", "MRI brain glioma", "-k", "2", "--json"])
+    assert [json.loads(line)["id"] for line in one.output.splitlines()] == [row["id"] for row in rows[2:4]]
+    both = runner.invoke(kb_app, ["query", "builtin", "x", "--file", str(queries)])
+    assert both.exit_code == 2 and "either a query text or --file" in both.output
+    missing = runner.invoke(kb_app, ["query", "builtin", "--file", str(tmp_path / "none.txt")])
+    assert missing.exit_code == 1 and "none.txt" in missing.output

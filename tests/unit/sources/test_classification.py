@@ -97,3 +97,25 @@ def test_image_folder_with_split_folders_keeps_the_split_and_reads_normal_as_no_
     kept = make("image_folder", root, modality="xray", options={"keep_no_finding": True})
     assert {tuple(s.image_labels) for item in kept.list_items() for s in kept.read(item)} == {
         ("normal",), ("pneumonia",)}
+
+
+def test_archive_debris_is_neither_read_nor_taken_for_a_class(tmp_path, make):
+    # a zip made on macOS: __MACOSX copies of every folder with ._ resource forks, and .DS_Store files
+    root = tmp_path / "chest_xray"
+    for split in ("train", "test"):
+        for label in ("NORMAL", "PNEUMONIA"):
+            (root / split / label).mkdir(parents=True)
+            cv2.imwrite(str(root / split / label / "a.jpeg"), np.full((16, 16), 90, np.uint8))
+            fork = root / "__MACOSX" / split / label
+            fork.mkdir(parents=True)
+            (fork / "._a.jpeg").write_bytes(b"\x00\x05\x16\x07 not an image")
+    (root / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    reader = make("image_folder", root, modality="xray")
+    items = reader.list_items()
+    assert len(items) == 4 and not any("__MACOSX" in item for item in items)
+    from medtrinity.inspect import build_config
+
+    config, findings = build_config([root])
+    [source] = config["sources"]
+    assert source["reader"] == "image_folder"
+    assert any("split folders ['test', 'train']" in seen and "__MACOSX" not in seen for seen in findings[0].seen)

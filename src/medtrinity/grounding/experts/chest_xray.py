@@ -53,7 +53,11 @@ def _outside_air(grey: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def find_lungs(grey: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(lung on the image's left, lung on the image's right) as masks on the work grid; None where not found."""
+    """(lung on the image's left, lung on the image's right) as masks on the work grid; None where not found.
+
+    On each side the largest dark region that is not air around the patient (it may touch the
+    frame where collimation cuts a lung, but only briefly) and spans a fifth of the height.
+    """
     height, width = grey.shape
     centre = grey[int(0.15 * height):int(0.75 * height), int(0.15 * width):int(0.85 * width)]
     threshold, _ = cv2.threshold(centre, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -65,8 +69,11 @@ def find_lungs(grey: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
     sides: dict[str, tuple[int, int]] = {}
     for index in range(1, count):
         x, y, w, h, area = (int(v) for v in stats[index])
-        touches = x == 0 or y == 0 or x + w == width or y + h == height
-        if area < minimum or touches or h < 0.2 * height:
+        component = labels == index
+        # air around the patient reaches the frame along a long stretch; a lung cut by tight collimation
+        # touches it only briefly (at most a tenth of the frame's perimeter)
+        edge = int(component[0].sum() + component[-1].sum() + component[:, 0].sum() + component[:, -1].sum())
+        if area < minimum or edge > 0.1 * 2 * (width + height) or h < 0.2 * height:
             continue
         side = "image_left" if centroids[index][0] < width / 2 else "image_right"
         if area > sides.get(side, (0, 0))[1]:
