@@ -34,7 +34,7 @@ def plan_shards(config: RunConfig) -> list[ShardSpec]:
         reader = make_reader(source, config)
         try:
             items = reader.list_items()
-        except FileNotFoundError as error:
+        except (FileNotFoundError, ValueError) as error:  # a missing path, an unreadable table or label map
             raise ConfigError(f"source {source.name!r}: {error}") from error
         size = reader.items_per_shard()
         for start in range(0, len(items), size):

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from medtrinity.cli.common import console, errors
 from medtrinity.config import ConfigError, RunConfig, load_config
@@ -34,7 +35,7 @@ def _execute(config: RunConfig, out: Path, executor: ExecutorName, workers: int,
                                        ray_address=ray_address, overwrite=overwrite,
                                        on_plan=progress.on_plan, on_shard_done=progress.on_shard_done)
     except (ConfigError, OutputFolderError) as error:
-        errors.print(f"[red]error:[/red] {error}")
+        errors.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(2) from error
     stats = json.loads((summary.out_dir / "stats.json").read_text(encoding="utf-8"))
     if not quiet:
@@ -72,7 +73,7 @@ def run(
     try:
         config = load_config(config_path)
     except ConfigError as error:
-        errors.print(f"[red]error:[/red] {error}")
+        errors.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(2) from error
     problems = placeholder_problems(config)
     if problems and not allow_placeholders:

@@ -24,6 +24,7 @@ from medtrinity.generation.phrases import (
     size_phrase,
 )
 from medtrinity.records import DESCRIPTION_SECTIONS, ROI, Description, Sample, Sentence, stable_id
+from medtrinity.registry import NoOptions
 from medtrinity.vocab.labels import is_no_finding
 from medtrinity.vocab.modalities import modality_name
 from medtrinity.vocab.words import article, join_words, number_word
@@ -359,6 +360,7 @@ class ComposerBackend(DescriptionBackend):
     """Deterministic five-section writer that states only measured facts; knowledge goes to background."""
 
     name = "composer"
+    Options = NoOptions
 
     def describe(self, sample: Sample) -> Description:
         background = select_background(sample, _Chooser(sample.id).pick)

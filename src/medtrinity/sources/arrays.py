@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+from pydantic import Field
 
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import require
-from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure
+from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import sample_2d
 
 IMAGE_KEYS = ("images", "image", "imgs", "img", "x", "data", "volumes")
@@ -40,13 +41,20 @@ def pick_key(keys: list[str], wanted: tuple[str, ...]) -> str | None:
     return next((lowered[name] for name in wanted if name in lowered), None)
 
 
+class Hdf5Options(Image2DOptions):
+    """Options of the ``hdf5`` reader: dataset names (default: found by common names)."""
+
+    images: str | None = None
+    labels: str | None = None
+
+
 @READERS.register("hdf5")
 class Hdf5Reader(Reader):
     """``path``: .h5/.hdf5 file(s); ``options.images`` / ``options.labels``: dataset names (default: found by
     name, e.g. ``images`` and ``labels``). Label values are named by ``label_names``."""
 
     formats = "HDF5 files with an image dataset and an optional mask dataset (N x [1] x H x W)"
-    requires = "h5py"
+    Options = Hdf5Options
     dependencies = (("h5py", "pip install h5py"),)
 
     def _open(self, path: str):
@@ -106,6 +114,12 @@ class Hdf5Reader(Reader):
                         names=names, metadata={"format": "hdf5"})
 
 
+class NpzOptions(Image2DOptions):
+    """Options of the ``npz`` reader: which splits to read (default: every split found)."""
+
+    splits: list[str] | None = None
+
+
 @READERS.register("npz")
 class NpzReader(Reader):
     """``path``: .npz file(s) with ``<split>_images`` and ``<split>_labels`` (MedMNIST).
@@ -115,7 +129,7 @@ class NpzReader(Reader):
     """
 
     formats = "NumPy .npz in the MedMNIST layout (train/val/test images and class labels)"
-    requires = ""
+    Options = NpzOptions
 
     def _load(self, path: str):
         cache = self.__dict__.setdefault("_files", {})
@@ -163,6 +177,13 @@ class NpzReader(Reader):
                         metadata={"format": "npz"})
 
 
+class NpyOptions(Image2DOptions):
+    """Options of the ``npy`` reader: how many mask channels are classes, and a per-image tissue-name array."""
+
+    class_channels: int | None = Field(default=None, ge=1)
+    tissue_types: str | None = None
+
+
 @READERS.register("npy")
 class NpyReader(Reader):
     """``path``: an images ``.npy`` (N, H, W[, 3]); ``labels``: a masks ``.npy`` of label values (N, H, W) or of
@@ -172,7 +193,7 @@ class NpyReader(Reader):
     sample's body part. Arrays are memory-mapped; items are ``<file>::<index>``."""
 
     formats = "NumPy .npy image and mask arrays (PanNuke: per-class instance channels, tissue types)"
-    requires = ""
+    Options = NpyOptions
 
     def _array(self, path: str) -> np.ndarray:
         cache = self.__dict__.setdefault("_arrays", {})

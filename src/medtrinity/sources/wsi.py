@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
+from pydantic import Field
 
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import require
-from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure
+from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import sample_2d
 
 SLIDE_SUFFIXES = (".tif", ".tiff", ".svs", ".ndpi", ".scn", ".mrxs", ".bif", ".vms", ".btf")
@@ -149,12 +151,22 @@ def tile_grid(tissue: np.ndarray, level_wh: tuple[int, int], tile: int, min_tiss
     return corners
 
 
+class WsiOptions(Image2DOptions):
+    """Options of the ``wsi`` reader: tile size, pyramid level, tissue share, tile limit, decoding library."""
+
+    backend: Literal["tifffile", "openslide"] = "tifffile"
+    tile_size: int = Field(default=512, ge=16)
+    level: int = Field(default=0, ge=0)
+    min_tissue: float = Field(default=0.5, ge=0.0, le=1.0)
+    max_tiles: int | None = Field(default=None, ge=1)
+
+
 @READERS.register("wsi")
 class WsiReader(Reader):
     """``path``: slide files (pyramidal TIFF; SVS/NDPI/MRXS with ``backend: openslide``); one item per tissue tile."""
 
     formats = "whole-slide images and large TIFFs, tiled with a tissue mask (tifffile; OpenSlide optional)"
-    requires = "tifffile; openslide-python + openslide-bin for the openslide backend (optional)"
+    Options = WsiOptions
     dependencies = (("tifffile", "pip install tifffile"),
                     ("openslide", "pip install openslide-python openslide-bin"))
 
