@@ -43,7 +43,10 @@ def shared_raw(data: Path) -> dict:
     text, _found = inspect.render([data / name for name in SHARED_FOLDERS if (data / name).exists()])
     raw = yaml.safe_load(text)
     for source in raw["sources"]:
-        source.update(FILL.get(source["name"], {}))
+        for key, value in FILL.get(source["name"], {}).items():
+            if not source.get(key) or (key == "label_names" and any(
+                    str(name).startswith("region ") for name in source[key].values())):
+                source[key] = value  # only what inspect left unknown or as a placeholder
     raw["knowledge"] = {"kb": "builtin"}
     return raw
 

@@ -232,19 +232,68 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     return raw
 
 
+def _plugin_problems(kind: str, name: str, options: dict[str, Any], where: str, name_field: str) -> list[str]:
+    """Problems of one plugin choice: an unknown name, or options its model rejects (``<where>.options.<key>: ...``)."""
+    from medtrinity.registry import option_problems, registry
+
+    plugins = registry(kind)
+    try:
+        model = plugins.options_model(name)
+    except KeyError as error:
+        return [f"{where}.{name_field}: {str(error).strip(chr(39) + chr(34))}"]
+    except TypeError as error:
+        return [f"{where}.{name_field}: {error}"]
+    try:
+        model.model_validate(dict(options))
+    except ValidationError as error:
+        return option_problems(error.errors(), f"{where}.options")
+    return []
+
+
+def plugin_problems(config: RunConfig) -> list[str]:
+    """Every plugin named by the config exists and accepts its options; each reader has the fields it needs."""
+    from medtrinity.registry import registry
+
+    problems: list[str] = []
+    for index, source in enumerate(config.sources):
+        where = f"sources[{index}]"
+        found = _plugin_problems("readers", source.reader, source.options, where, "reader")
+        problems += found
+        if not found:
+            problems += [f"{where}.{line}" for line in registry("readers").get(source.reader).source_problems(source)]
+    rules = config.grounding.experts if isinstance(config.grounding.experts, list) else []  # "auto": built in
+    for index, rule in enumerate(rules):
+        problems += _plugin_problems("experts", rule.name, rule.options, f"grounding.experts[{index}]", "name")
+    generation = config.generation
+    problems += _plugin_problems("backends", generation.backend, generation.options, "generation", "backend")
+    quality = config.quality
+    if quality.judge and quality.judge_backend is not None:
+        options = {key: value for key, value in quality.judge_options.items() if key != "prompt_version"}
+        problems += [line.replace("quality.options", "quality.judge_options")
+                     for line in _plugin_problems("backends", quality.judge_backend, options, "quality",
+                                                  "judge_backend")]
+    return problems
+
+
 def parse_config(raw: dict[str, Any], base_dir: Path | None = None) -> RunConfig:
-    """Validate a config mapping; relative source paths are taken from ``base_dir``."""
+    """Validate a config mapping and every plugin's options; relative source paths are taken from ``base_dir``.
+
+    Every problem becomes one line ``<field path>: <message>`` of the :class:`ConfigError`.
+    """
     if not isinstance(raw, dict):
         raise ConfigError(f"a config must be a mapping, got {type(raw).__name__}")
     if base_dir is not None:
         raw = _resolve_paths(json.loads(json.dumps(raw)), base_dir)
     try:
-        return RunConfig.model_validate(raw)
+        config = RunConfig.model_validate(raw)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
-        )
-        raise ConfigError(f"invalid config: {problems}") from error
+        from medtrinity.registry import option_problems
+
+        raise ConfigError("\n".join(option_problems(error.errors(), ""))) from error
+    problems = plugin_problems(config)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return config
 
 
 def load_config(path: str | Path) -> RunConfig:
@@ -259,4 +308,4 @@ def load_config(path: str | Path) -> RunConfig:
     try:
         return parse_config(raw, path.resolve().parent)
     except ConfigError as error:
-        raise ConfigError(f"{path}: {error}") from error
+        raise ConfigError("\n".join(f"{path}: {line}" for line in str(error).splitlines())) from error

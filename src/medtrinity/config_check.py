@@ -71,7 +71,7 @@ def check_config(config: RunConfig) -> None:
     """Raise :class:`ConfigError` naming the first field whose name or path cannot work."""
     import importlib
 
-    from medtrinity.generation.backends import BACKENDS, _register_builtins
+    from medtrinity.generation.backends import BACKENDS
     from medtrinity.grounding import experts as expert_package
     from medtrinity.grounding.experts import EXPERTS
     from medtrinity.preprocess.windowing import CT_WINDOWS_HU
@@ -85,7 +85,6 @@ def check_config(config: RunConfig) -> None:
     rules = [] if isinstance(config.grounding.experts, str) else config.grounding.experts  # "auto": built-ins
     for index, rule in enumerate(rules):
         _one_of(f"grounding.experts[{index}].name", rule.name, EXPERTS.names(), "expert")
-    _register_builtins()
     _one_of("generation.backend", config.generation.backend, BACKENDS.names(), "description backend")
     if config.quality.judge_backend:
         _one_of("quality.judge_backend", config.quality.judge_backend, BACKENDS.names(), "judge backend")

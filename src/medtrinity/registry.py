@@ -1,23 +1,61 @@
-"""Plugins registered by name: readers, executors, description backends.
+"""Plugins registered by name: readers, experts, description backends, executors.
 
-One mechanism for every kind of plugin: a decorator registers a class under a name, and
-third-party packages add more through the entry-point group ``medtrinity.<kind>``. Asking for
-an unknown name fails with the names that exist; a plugin whose optional dependency is missing
-fails with the command that installs it.
+One mechanism for every kind of plugin: a decorator registers a class under a name, the built-in
+plugins are listed once here (:data:`BUILT_IN_MODULES`, imported the first time a kind is asked
+for), and third-party packages add more through the entry-point group ``medtrinity.<kind>``.
+
+Every plugin class declares:
+
+- ``Options``: a pydantic model of its options (a subclass of :class:`PluginOptions`, which forbids
+  unknown keys), validated when the config is loaded, so a misspelt option is an error, not a silent
+  default;
+- ``dependencies``: the (import name, install command) pairs it needs beyond the core install, the
+  one place they are written; :func:`require` and ``medtrinity plugins`` read them.
+
+Asking for an unknown name fails with the names that exist; a plugin whose optional dependency is
+missing fails with the command that installs it.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 T = TypeVar("T")
+
+KINDS: tuple[str, ...] = ("readers", "experts", "backends", "executors")
+
+# the modules that register the built-in plugins of each kind (imported on first use of the kind)
+BUILT_IN_MODULES: dict[str, tuple[str, ...]] = {
+    "readers": tuple(f"medtrinity.sources.{name}" for name in (
+        "nifti", "sitk_volume", "image_masks", "dicom_files", "dicom_series", "class_masks", "classification",
+        "detection", "nnunet", "arrays", "wsi", "phantom", "bids")),
+    "experts": tuple(f"medtrinity.grounding.experts.{name}" for name in (
+        "ct_anatomy", "onnx_model", "totalsegmentator", "chest_xray", "field_of_view", "pathology", "cell_models",
+        "dermoscopy", "fundus", "box_prompt", "chest_landmarks")),
+    "backends": tuple(f"medtrinity.generation.{name}"
+                      for name in ("composer", "openai_backend", "vllm_backend", "transformers_backend")),
+    "executors": ("medtrinity.executors.local", "medtrinity.executors.ray"),
+}
 
 
 class MissingDependencyError(ImportError):
     """An optional dependency of a plugin is not installed; the message carries the install command."""
+
+
+class PluginOptions(BaseModel):
+    """Base of every plugin's options model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoOptions(PluginOptions):
+    """The options model of a plugin that takes none."""
 
 
 def require(module: str, install: str, *, purpose: str):
@@ -30,12 +68,47 @@ def require(module: str, install: str, *, purpose: str):
         ) from error
 
 
+def missing_dependencies(plugin: Any) -> list[tuple[str, str]]:
+    """The (import name, install command) pairs of a plugin's declared dependencies that are not installed."""
+    return [(module, command) for module, command in getattr(plugin, "dependencies", ())
+            if importlib.util.find_spec(module) is None]
+
+
+def field_path(where: str, loc: tuple[Any, ...] | list[Any]) -> str:
+    """``("sources", 0, "options", "x")`` -> ``sources[0].options.x`` (list positions in brackets)."""
+    path = where
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif str(part):
+            path = f"{path}.{part}" if path else str(part)
+    return path
+
+
+def option_problems(errors: list[dict[str, Any]], where: str) -> list[str]:
+    """Pydantic errors as lines ``<where>.<field>: <message>`` (the message starting lower-case)."""
+    lines = []
+    for item in errors:
+        message = str(item["msg"]).removeprefix("Value error, ")
+        lines.append(f"{field_path(where, item['loc'])}: {message[:1].lower() + message[1:]}")
+    return lines
+
+
+def validate_options(model: type[PluginOptions], options: dict[str, Any] | None, where: str) -> PluginOptions:
+    """``options`` as ``model``; a ValueError lists every problem as ``<where>.<field>: <message>``."""
+    try:
+        return model.model_validate(dict(options or {}))
+    except ValidationError as error:
+        raise ValueError("; ".join(option_problems(error.errors(), where))) from error
+
+
 class Registry(Generic[T]):
-    """Name -> plugin class, filled by the ``register`` decorator and by entry points."""
+    """Name -> plugin class, filled by the ``register`` decorator, the built-in modules and entry points."""
 
     def __init__(self, kind: str):
         self.kind = kind
         self._items: dict[str, T] = {}
+        self._built_ins_loaded = False
         self._entry_points_loaded = False
 
     def register(self, name: str) -> Callable[[T], T]:
@@ -47,6 +120,13 @@ class Registry(Generic[T]):
 
         return decorate
 
+    def _load_built_ins(self) -> None:
+        if self._built_ins_loaded:
+            return
+        self._built_ins_loaded = True
+        for module in BUILT_IN_MODULES.get(self.kind, ()):
+            importlib.import_module(module)
+
     def _load_entry_points(self) -> None:
         if self._entry_points_loaded:
             return
@@ -56,13 +136,37 @@ class Registry(Generic[T]):
                 self._items[entry.name] = entry.load()
 
     def get(self, name: str) -> T:
+        self._load_built_ins()
         if name not in self._items:
             self._load_entry_points()
         if name not in self._items:
             known = ", ".join(sorted(self._items)) or "none"
-            raise KeyError(f"unknown {self.kind} {name!r}; known: {known}")
+            raise KeyError(f"unknown {self.kind[:-1]} {name!r}; known: {known}")
         return self._items[name]
 
     def names(self) -> list[str]:
+        self._load_built_ins()
         self._load_entry_points()
         return sorted(self._items)
+
+    def options_model(self, name: str) -> type[PluginOptions]:
+        """The plugin's declared options model (every plugin must declare ``Options``)."""
+        plugin = self.get(name)
+        model = getattr(plugin, "Options", None)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            raise TypeError(f"{self.kind[:-1]} {name!r} declares no options model (an `Options` pydantic class)")
+        return model
+
+    def validate_options(self, name: str, options: dict[str, Any] | None, where: str = "options") -> PluginOptions:
+        """The options as the plugin's model; a ValueError lists every problem as ``<where>.<field>: <message>``."""
+        return validate_options(self.options_model(name), options, where)
+
+
+_REGISTRIES: dict[str, Registry] = {}
+
+
+def registry(kind: str) -> Registry:
+    """The one registry of a plugin kind (``readers``, ``experts``, ``backends``, ``executors``)."""
+    if kind not in KINDS:
+        raise KeyError(f"unknown plugin kind {kind!r}; known: {', '.join(KINDS)}")
+    return _REGISTRIES.setdefault(kind, Registry(kind))

@@ -41,6 +41,47 @@ def test_bad_config_gives_a_clear_error(tmp_path):
     assert result.returncode == 2 and "path: /no/such/dir does not exist" in result.stderr
 
 
+def _config_error_lines(result: subprocess.CompletedProcess) -> list[str]:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and "Error:" not in result.stderr.replace("error:", "")
+    return [line for line in result.stderr.splitlines() if line.strip()]
+
+
+def test_a_misspelt_option_is_one_line_exit_2_and_nothing_written(tmp_path):
+    folder = write_image_mask_folder(tmp_path / "xray", 2)
+    source = {**image_mask_source(folder, 2), "options": {"imgae_column": "Image Index"}}
+    config = write_config(tmp_path / "run.yaml", [source])
+    result = _medtrinity("run", str(config), "--out", str(tmp_path / "out"))
+    [line] = _config_error_lines(result)
+    assert line == f"error: {config}: sources[0].options.imgae_column: extra inputs are not permitted"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_field_names_the_field_without_a_traceback(tmp_path):
+    folder = write_image_mask_folder(tmp_path / "xray", 2)
+    config = write_config(tmp_path / "run.yaml", [{"name": "cxr", "reader": "csv_labels", "path": str(folder)}])
+    result = _medtrinity("run", str(config), "--out", str(tmp_path / "out"))
+    [line] = _config_error_lines(result)
+    assert line.startswith(f"error: {config}: sources[0].labels: the csv_labels reader needs `labels:`")
+    assert not (tmp_path / "out").exists()
+    typo = write_config(tmp_path / "typo.yaml", [phantom_source()], generation={"backend": "composr"})
+    [line] = _config_error_lines(_medtrinity("run", str(typo), "--out", str(tmp_path / "out")))
+    assert "generation.backend: unknown backend 'composr'; known: composer, openai, transformers, vllm" in line
+
+
+def test_plugins_lists_every_kind_with_options_and_install_state():
+    result = _medtrinity("plugins")
+    assert result.returncode == 0, result.stderr
+    for heading in ("readers", "experts", "backends", "executors"):
+        assert heading in result.stdout
+    assert "image_column: str | None (default None)" in result.stdout  # csv_labels
+    assert "model_path: str (required)" in result.stdout  # the onnx expert
+    assert "base_url: str (required)" in result.stdout  # the openai backend
+    assert "address: str | None (default None)" in result.stdout  # the ray executor
+    assert "not installed: totalsegmentator (`pip install TotalSegmentator`)" in result.stdout
+    assert "phantom: synthetic abdominal CT phantom" in result.stdout
+
+
 def test_readers_lists_formats():
     result = _medtrinity("readers")
     for name in ("nifti", "sitk", "image_masks", "dicom_files", "phantom"):

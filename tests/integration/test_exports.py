@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -92,8 +93,29 @@ def test_croissant_lists_shards_with_checksums(run_dir, tmp_path):
     for entry in files:
         assert sha256_of(out / entry["contentUrl"]) == entry["sha256"]
     fields = {field["name"]: field for field in document["recordSet"][0]["field"]}
-    assert fields["image"]["dataType"] == "sc:ImageObject"
-    assert set(fields) == set(pq.read_schema(next((out / "data").glob("*.parquet"))).names)
+    assert fields["image"]["dataType"] == "sc:ImageObject" and fields["image_labels"]["repeated"]
+    columns = set(pq.read_schema(next((out / "data").glob("*.parquet"))).names)
+    nested = columns - set(fields)
+    schema = pq.read_schema(next((out / "data").glob("*.parquet")))
+    structured = {field.name for field in schema if field.name != "image" and (
+        pa.types.is_struct(field.type) or (pa.types.is_list(field.type) and pa.types.is_struct(field.type.value_type)))}
+    assert nested == structured and {"rois", "passages", "description_evidence"} <= nested
+    assert all(name in document["recordSet"][0]["description"] for name in nested)
+
+
+def test_croissant_records_read_with_mlcroissant(run_dir, run_rows, tmp_path):
+    mlcroissant = pytest.importorskip("mlcroissant")
+    out = tmp_path / "hf"
+    export_run(run_dir, "hf", out, shard_size=10)
+    dataset = mlcroissant.Dataset(jsonld=str(out / "croissant.json"))
+    records = list(dataset.records(record_set="triplets"))
+    assert len(records) == len(run_rows)
+    for record in records[:5]:
+        original = run_rows[record["triplets/id"].decode()]
+        assert np.array_equal(np.asarray(record["triplets/image"]),
+                              np.asarray(Image.open(io.BytesIO(original["image_png"]))))
+        assert record["triplets/description_text"].decode() == original["description_text"]
+        assert [label.decode() for label in record["triplets/image_labels"]] == original["image_labels"]
 
 
 def test_webdataset_export_reads_with_webdataset(run_dir, run_rows, tmp_path):
@@ -255,3 +277,37 @@ def test_rows_marked_reject_by_verify_need_an_explicit_qc_filter(run_dir, run_ro
     assert marked not in {json.loads(text)["id"] for text in _jsons(tmp_path / "default")}
     export_run(copy, "webdataset", tmp_path / "rejects", RowFilter(qc=("reject",)))
     assert [json.loads(text)["id"] for text in _jsons(tmp_path / "rejects")] == [marked]
+
+
+def test_roi_measurements_survive_every_format(run_dir, tmp_path):
+    """Expert measurements (a list of name/value structs) load in datasets and reach the JSON exports."""
+    datasets = pytest.importorskip("datasets")
+    from medtrinity.schema import TRIPLET_SCHEMA
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    part = sorted((copy / "triplets").glob("part-*.parquet"))[0]
+    rows = pq.read_table(part).to_pylist()
+    target = next(row for row in rows if row["rois"])
+    measured = [{"name": "diameter_mm", "value": 12.5}, {"name": "nuclei_count", "value": 3.0}]
+    target["rois"][0]["measurements"] = measured
+    pq.write_table(pa_table(rows, TRIPLET_SCHEMA), part)
+    export_run(copy, "hf", tmp_path / "hf")
+    dataset = datasets.load_dataset("parquet", data_files=str(tmp_path / "hf" / "data" / "*.parquet"),
+                                    split="train", cache_dir=str(tmp_path / "cache"))
+    loaded = next(row for row in dataset if row["id"] == target["id"])
+    assert loaded["rois"][0]["measurements"] == measured
+    export_run(copy, "webdataset", tmp_path / "wds")
+    record = next(json.loads(text) for text in _jsons(tmp_path / "wds") if json.loads(text)["id"] == target["id"])
+    assert record["rois"][0]["measurements"] == measured
+    export_run(copy, "coco", tmp_path / "coco")
+    annotations = json.loads((tmp_path / "coco" / "annotations.json").read_text())
+    image_id = next(image["id"] for image in annotations["images"] if image["medtrinity_id"] == target["id"])
+    first = min((a for a in annotations["annotations"] if a["image_id"] == image_id), key=lambda a: a["id"])
+    assert first["measurements"] == measured
+
+
+def pa_table(rows, schema):
+    import pyarrow as pa
+
+    return pa.Table.from_pylist(rows, schema=schema)

@@ -171,6 +171,34 @@ def test_filter_highlight_reject_reload_export(viewer, browser, tmp_path):
     page.close()
 
 
+def test_edit_in_the_page_replaces_the_exported_description(viewer, browser, tmp_path):
+    run, url = viewer
+    rows = read_table(run / "triplets").to_pylist()
+    target = rows[-1]
+    page = browser.new_page()
+    page.goto(f"{url}/?id={target['id']}")
+    page.wait_for_function("document.querySelector('#image-canvas').dataset.drawn")
+    page.click("#edit")
+    assert page.input_value("#edit-text") == target["description_text"]
+    page.fill("#edit-text", "A reviewer's corrected description.")
+    page.click("#save-edit")
+    page.wait_for_function("document.querySelector('#review-status').textContent.includes('(edited)')")
+    page.reload()
+    page.wait_for_function("document.querySelector('#review-status').textContent.includes('(edited)')")
+    assert page.inner_text("#description p.edited") == "A reviewer's corrected description."
+    page.close()
+    export_run(run, "llava", tmp_path / "llava")
+    items = {item["id"]: item for item in json.loads((tmp_path / "llava" / "llava.json").read_text())}
+    assert items[target["id"]]["conversations"][1]["value"] == "A reviewer's corrected description."
+
+
+def test_view_refuses_a_folder_that_is_not_a_run(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "medtrinity", "view", str(tmp_path), "--port", "0"],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert result.returncode == 2 and "no triplets/part-*.parquet" in result.stderr
+
+
 def test_server_listens_on_loopback_only(viewer):
     _, url = viewer
     assert url.startswith("http://127.0.0.1:")

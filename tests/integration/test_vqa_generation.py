@@ -58,6 +58,12 @@ def _expected_answer(record, row):
     if kind == "plane":
         named = [plane for plane in ("axial", "coronal", "sagittal") if plane in question]
         return ("yes" if named[0] == row["plane"] else "no") if closed else row["plane"]
+    if kind == "sequence":
+        tokens = json.loads(row["metadata_json"])["mr_sequence"]
+        if not closed:
+            return " ".join(token.upper() for token in tokens)
+        named = re.search(r"\b(T1|T2|PD|FLAIR|DWI|ADC|STIR|SWI|GRE|DCE)\b", question).group(1)
+        return "yes" if named.lower() in tokens else "no"
     if kind == "count":
         return ("yes" if len(lesions) > 1 else "no") if closed else str(len(lesions))
     roi = _roi_of(record, row)
@@ -123,6 +129,20 @@ def test_totalsegmentator_answers_agree_with_the_rois(totalsegmentator_run):
     assert sides and all(answer == "right" for _, answer in sides)  # the liver is on the patient's right
     spleen = [r for r in records if r["kind"] == "side" and r["answer_type"] == "OPEN" and "spleen" in r["question"]]
     assert spleen and all(r["answer"] == "left" for r in spleen)
+
+
+def test_demo_run_answers_agree_with_the_rois(tmp_path, shared_data):
+    from medtrinity.demo import demo_config
+
+    out = tmp_path / "demo"
+    assert run_pipeline(demo_config(out), out).complete
+    needed = {(kind, answer_type) for kind in ("organ", "side", "size", "count", "modality", "plane")
+              for answer_type in ("OPEN", "CLOSED")} | {("presence", "CLOSED")}
+    records = _check_run(out, needed)
+    counts = {r["answer"] for r in records if r["kind"] == "count" and r["answer_type"] == "OPEN"}
+    assert {"1", "2"} <= counts  # the brain MRI lesion is in two pieces on some slices
+    modalities = {r["answer"] for r in records if r["kind"] == "modality" and r["answer_type"] == "OPEN"}
+    assert modalities == {"CT", "MRI"}
 
 
 def test_cli_generate_export_and_score_round_trip(phantom_run, tmp_path):

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "medtrinity.cli.export",
     "medtrinity.cli.report",
     "medtrinity.cli.view",
+    "medtrinity.cli.leakage",
 )
 # (module, attribute, name, help): sub-command groups such as ``medtrinity kb query``
 GROUP_MODULES = (

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from medtrinity.cli.common import console, errors
 from medtrinity.config import ConfigError, RunConfig, load_config
@@ -36,7 +37,7 @@ def _execute(config: RunConfig, out: Path, executor: ExecutorName, workers: int,
                                        ray_address=ray_address, overwrite=overwrite,
                                        on_plan=progress.on_plan, on_shard_done=progress.on_shard_done)
     except (ConfigError, OutputFolderError, RunLockedError) as error:
-        errors.print(f"[red]error:[/red] {error}")
+        errors.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(2) from error
     stats = json.loads((summary.out_dir / "stats.json").read_text(encoding="utf-8"))
     if not quiet:
@@ -75,7 +76,7 @@ def run(
         config = load_config(config_path)
         check_config(config)  # names and paths against the installed plugins and the disk, before any write
     except ConfigError as error:
-        errors.print(f"[red]error:[/red] {error}")
+        errors.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(2) from error
     problems = placeholder_problems(config)
     if problems and not allow_placeholders:

@@ -33,7 +33,7 @@ def _load_options(text: str | None) -> dict:
 
 
 def _write_jsonl(path: Path, records: list[dict]) -> None:
-    from medtrinity.export.atomic import write_atomic
+    from medtrinity.io.atomic import write_atomic
 
     text = "".join(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n" for record in records)
     write_atomic(path, lambda target: target.write_text(text, encoding="utf-8"))

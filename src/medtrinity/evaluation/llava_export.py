@@ -13,7 +13,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from medtrinity.export.atomic import write_atomic
+from medtrinity.io.atomic import write_atomic
 
 IMAGE_TOKEN = "<image>"
 

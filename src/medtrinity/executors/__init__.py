@@ -5,10 +5,19 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
-from medtrinity.registry import Registry
+from pydantic import Field
 
-EXECUTORS: Registry[type[Executor]] = Registry("executors")
+from medtrinity.registry import PluginOptions, Registry, registry
+
+EXECUTORS: Registry[type[Executor]] = registry("executors")
+
+
+class ExecutorOptions(PluginOptions):
+    """Options every executor takes: how many shards run at once."""
+
+    workers: int = Field(default=1, ge=1)
 
 
 @dataclass
@@ -32,7 +41,13 @@ def execute_shard(spec: dict, config: dict, out_dir: str) -> dict:
 
 
 class Executor(ABC):
-    """Runs ``execute_shard`` over many shards and yields outcomes as they finish."""
+    """Runs ``execute_shard`` over many shards and yields outcomes as they finish.
+
+    A subclass declares ``Options`` (its options model) and ``dependencies`` like every plugin.
+    """
+
+    Options: ClassVar[type[PluginOptions]] = ExecutorOptions
+    dependencies: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(self, workers: int, address: str | None = None):
         if workers < 1:
@@ -46,7 +61,7 @@ class Executor(ABC):
 
 
 def make_executor(name: str, workers: int, address: str | None = None) -> Executor:
-    import medtrinity.executors.local  # noqa: F401
-    import medtrinity.executors.ray  # noqa: F401
-
-    return EXECUTORS.get(name)(workers, address)
+    """The executor registered as ``name``; its options (workers, and address where it takes one) are validated."""
+    options = {"workers": workers, **({"address": address} if address is not None else {})}
+    settings = EXECUTORS.validate_options(name, options, where=f"executor {name}")
+    return EXECUTORS.get(name)(settings.workers, getattr(settings, "address", None))

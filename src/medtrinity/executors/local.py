@@ -7,7 +7,7 @@ import traceback
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
-from medtrinity.executors import EXECUTORS, Executor, ShardOutcome, execute_shard
+from medtrinity.executors import EXECUTORS, Executor, ExecutorOptions, ShardOutcome, execute_shard
 
 
 def _describe(error: BaseException) -> str:
@@ -17,6 +17,8 @@ def _describe(error: BaseException) -> str:
 @EXECUTORS.register("local")
 class LocalExecutor(Executor):
     """Shards in worker processes started with ``spawn`` (no state inherited from the caller)."""
+
+    Options = ExecutorOptions
 
     def map(self, specs: list[dict], config: dict, out_dir: str) -> Iterator[ShardOutcome]:
         if self.workers == 1:

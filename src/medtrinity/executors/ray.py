@@ -12,8 +12,16 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 
-from medtrinity.executors import EXECUTORS, Executor, ShardOutcome, execute_shard
+from medtrinity.executors import EXECUTORS, Executor, ExecutorOptions, ShardOutcome, execute_shard
 from medtrinity.registry import require
+
+RAY_INSTALL = "pip install 'medtrinity[ray]'"
+
+
+class RayOptions(ExecutorOptions):
+    """Options of the ``ray`` executor: workers (CPUs of a private cluster) and the address of a cluster to join."""
+
+    address: str | None = None
 
 
 def _import_ray_loopback():
@@ -21,7 +29,7 @@ def _import_ray_loopback():
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    return require("ray", "pip install 'medtrinity[ray]'", purpose="the ray executor")
+    return require("ray", RAY_INSTALL, purpose="the ray executor")
 
 
 def _execute_on_node(spec: dict, config: dict, out_dir: str) -> tuple[dict, str]:
@@ -35,6 +43,8 @@ def _execute_on_node(spec: dict, config: dict, out_dir: str) -> tuple[dict, str]
 class RayExecutor(Executor):
     """Shards as Ray tasks (one CPU each); outcomes are yielded as tasks finish."""
 
+    Options = RayOptions
+    dependencies = (("ray", RAY_INSTALL),)
     max_retries = 1  # a task whose worker or node dies runs once more elsewhere; what still fails is resumed
 
     def map(self, specs: list[dict], config: dict, out_dir: str) -> Iterator[ShardOutcome]:

@@ -98,6 +98,25 @@ def leakage_lines(info: RunInfo) -> list[str]:
                      f"{reasons.get('near_duplicate', 0)} near-duplicate rows removed.")
     else:
         lines.append("- Run-wide duplicate check: no record in the run (`_dedup.json` absent).")
+    return lines + audit_lines(info.run_dir / "leakage.json")
+
+
+def audit_lines(path: Path) -> list[str]:
+    """The table of ``medtrinity leakage`` (RUN/leakage.json, see docs/vqa.md) when the audit was run."""
+    if not path.is_file():
+        return ["- Leakage audit (`medtrinity leakage`): not run on this folder."]
+    import json
+
+    report = json.loads(path.read_text(encoding="utf-8"))
+    lines = [f"- Leakage audit (`medtrinity leakage`) over {report.get('rows', 0)} rows; embedding check: "
+             f"{report.get('settings', {}).get('embedding', 'unknown')}.", "",
+             "| evaluation set | images | rows (exact) | rows (pHash) | rows (embedding) | rows (any) "
+             "| evaluation images found |", "|---|---|---|---|---|---|---|"]
+    for entry in report.get("sets", []):
+        matched = entry.get("rows_matched", {})
+        lines.append(f"| {entry.get('set')} | {entry.get('images')} | {matched.get('exact', 0)} | "
+                     f"{matched.get('phash', 0)} | {matched.get('embedding', 0)} | {matched.get('any', 0)} | "
+                     f"{entry.get('evaluation_images_found', 0)} |")
     return lines
 
 

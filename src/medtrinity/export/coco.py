@@ -89,7 +89,8 @@ def write_coco(run_dir: Path, root: Path, row_filter: RowFilter, info: RunInfo) 
                     "id": annotation_id, "image_id": image_id, "category_id": category["id"],
                     "segmentation": {"size": list(roi["mask_rle"]["size"]), "counts": roi["mask_rle"]["counts"]},
                     "area": int(roi["area_px"]), "bbox": coco_box(roi["bbox_xyxy"]), "iscrowd": 0,
-                    "area_mm2": roi["area_mm2"], "origin": roi["origin"]}) + "\n")
+                    "area_mm2": roi["area_mm2"], "origin": roi["origin"], "confidence": roi.get("confidence"),
+                    "measurements": roi.get("measurements") or []}) + "\n")
     header = {
         "info": {"description": "medtrinity export", "version": info.pipeline_version,
                  "config_hash": info.config_hash, "date_created": datetime.now(UTC).date().isoformat()},

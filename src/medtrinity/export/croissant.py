@@ -1,9 +1,12 @@
-"""Croissant (ML Commons, 1.0) JSON-LD metadata for the Hugging Face export: the Parquet shards as a
-FileSet with their checksums, and one RecordSet whose fields point at the Parquet columns."""
+"""Croissant (ML Commons, 1.0) JSON-LD metadata for the Hugging Face export: the Parquet shards as
+FileObjects with their checksums plus a FileSet over them, and one RecordSet whose fields point at the
+flat and list-of-value Parquet columns (``mlcroissant`` reads its records, images as PIL images). The
+nested struct columns are named in the RecordSet's description, not described field by field."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from medtrinity.export.card import ExportCounts
@@ -17,6 +20,7 @@ CROISSANT_NAME = "croissant.json"
 CONTEXT = {
     "@language": "en", "@vocab": "https://schema.org/", "sc": "https://schema.org/",
     "cr": "http://mlcommons.org/croissant/", "rai": "http://mlcommons.org/croissant/RAI/",
+    "equivalentProperty": "cr:equivalentProperty", "samplingRate": "cr:samplingRate",
     "dct": "http://purl.org/dc/terms/", "citeAs": "cr:citeAs", "column": "cr:column",
     "conformsTo": "dct:conformsTo", "data": {"@id": "cr:data", "@type": "@json"},
     "dataType": {"@id": "cr:dataType", "@type": "@vocab"}, "examples": {"@id": "cr:examples", "@type": "@json"},
@@ -32,16 +36,20 @@ _DATA_TYPES = {"string": "sc:Text", "int32": "sc:Integer", "int64": "sc:Integer"
                "bool": "sc:Boolean"}
 
 
-def _field(name: str, feature: dict) -> dict:
+def _field(name: str, feature: dict) -> dict | None:
+    """The Croissant field of one column; None for struct columns (ROIs, passages, evidence, sections...)."""
     entry = {"@type": "cr:Field", "@id": f"triplets/{name}", "name": name,
              "source": {"fileSet": {"@id": "parquet-shards"}, "extract": {"column": name}}}
     if feature.get("_type") == "Image":
         entry["dataType"] = "sc:ImageObject"
+        entry["source"]["transform"] = {"jsonPath": "bytes"}
     elif feature.get("_type") == "Value":
         entry["dataType"] = _DATA_TYPES.get(feature["dtype"], "sc:Text")
+    elif feature.get("_type") == "List" and feature["feature"].get("_type") == "Value":
+        entry["dataType"] = _DATA_TYPES.get(feature["feature"]["dtype"], "sc:Text")
+        entry["repeated"] = True
     else:
-        entry["dataType"] = "sc:Text"  # nested lists and structs: read the column with a Parquet reader
-        entry["description"] = "nested column (list or struct); see docs/formats.md"
+        return None
     return entry
 
 
@@ -50,6 +58,8 @@ def croissant_document(root: Path, info: RunInfo, counts: ExportCounts) -> dict:
     features = json.loads(hf_schema().metadata[b"huggingface"])["info"]["features"]
     shards = sorted((root / DATA_FOLDER).glob("*.parquet"))
     licences = sorted({licence_id(text) for text in counts.licences.values()})
+    fields = [entry for name, feature in features.items() if (entry := _field(name, feature)) is not None]
+    nested = [name for name, feature in features.items() if _field(name, feature) is None]
     return {
         "@context": CONTEXT,
         "@type": "sc:Dataset",
@@ -61,6 +71,7 @@ def croissant_document(root: Path, info: RunInfo, counts: ExportCounts) -> dict:
         "url": "README.md",
         "version": info.pipeline_version or "0",
         "citeAs": "See README.md, section Sources, licences and citations.",
+        "datePublished": datetime.now(UTC).date().isoformat(),
         "distribution": [
             {"@type": "cr:FileObject", "@id": f"shard-{index}", "name": path.name,
              "contentUrl": str(path.relative_to(root)), "encodingFormat": "application/x-parquet",
@@ -68,10 +79,13 @@ def croissant_document(root: Path, info: RunInfo, counts: ExportCounts) -> dict:
             for index, path in enumerate(shards)
         ] + [{"@type": "cr:FileSet", "@id": "parquet-shards", "name": "parquet-shards",
               "encodingFormat": "application/x-parquet", "includes": f"{DATA_FOLDER}/*.parquet",
-              "containedIn": [{"@id": f"shard-{index}"} for index in range(len(shards))]}],
+              }],
         "recordSet": [{"@type": "cr:RecordSet", "@id": "triplets", "name": "triplets",
                        "key": {"@id": "triplets/id"},
-                       "field": [_field(name, feature) for name, feature in features.items()]}],
+                       "description": "Flat columns and lists of values. The nested columns "
+                                      f"{', '.join(nested)} (lists of structs, structs) are in the same Parquet "
+                                      "files; read them with a Parquet reader (columns in docs/formats.md).",
+                       "field": fields}],
     }
 
 

@@ -24,10 +24,48 @@ IMAGE_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 _DROPPED = {"image_png"}
 
 
+def hf_type(arrow_type: pa.DataType) -> pa.DataType:
+    """``arrow_type`` with every map replaced by a list of ``{key, value}`` structs (``datasets`` has no map)."""
+    if pa.types.is_map(arrow_type):
+        return pa.list_(pa.struct([("key", hf_type(arrow_type.key_type)), ("value", hf_type(arrow_type.item_type))]))
+    if pa.types.is_fixed_size_list(arrow_type):
+        return pa.list_(hf_type(arrow_type.value_type), arrow_type.list_size)
+    if pa.types.is_list(arrow_type):
+        return pa.list_(hf_type(arrow_type.value_type))
+    if pa.types.is_struct(arrow_type):
+        return pa.struct([(arrow_type.field(i).name, hf_type(arrow_type.field(i).type))
+                          for i in range(arrow_type.num_fields)])
+    return arrow_type
+
+
+def _has_map(arrow_type: pa.DataType) -> bool:
+    return hf_type(arrow_type) != arrow_type
+
+
+def hf_value(value, arrow_type: pa.DataType):
+    """A value of the triplet type ``arrow_type`` in the shape of ``hf_type(arrow_type)``."""
+    if value is None:
+        return None
+    if pa.types.is_map(arrow_type):
+        pairs = value.items() if isinstance(value, dict) else value
+        return [{"key": key, "value": hf_value(item, arrow_type.item_type)} for key, item in pairs]
+    if pa.types.is_list(arrow_type) or pa.types.is_fixed_size_list(arrow_type):
+        return [hf_value(item, arrow_type.value_type) for item in value]
+    if pa.types.is_struct(arrow_type):
+        return {arrow_type.field(i).name: hf_value(value.get(arrow_type.field(i).name), arrow_type.field(i).type)
+                for i in range(arrow_type.num_fields)}
+    return value
+
+
+_MAP_COLUMNS = {field.name: field.type for field in TRIPLET_SCHEMA if _has_map(field.type)}
+
+
 def hf_schema() -> pa.Schema:
-    """The triplet schema with ``image_png`` replaced by an ``image`` struct, plus ``review_status``."""
+    """The triplet schema with ``image_png`` replaced by an ``image`` struct, maps as key/value lists,
+    plus ``review_status``."""
     fields = [pa.field("id", pa.string()), pa.field("image", IMAGE_TYPE)]
-    fields += [field for field in TRIPLET_SCHEMA if field.name not in _DROPPED | {"id"}]
+    fields += [pa.field(field.name, hf_type(field.type)) for field in TRIPLET_SCHEMA
+               if field.name not in _DROPPED | {"id"}]
     fields.append(pa.field("review_status", pa.string()))
     features = {field.name: feature_of(field.type) for field in fields}
     features["image"] = {"_type": "Image"}
@@ -61,6 +99,8 @@ def shard_name(index: int) -> str:
 
 def _hf_row(row: dict) -> dict:
     row["image"] = {"bytes": row.pop("image_png"), "path": f"{row['id']}.png"}
+    for name, arrow_type in _MAP_COLUMNS.items():
+        row[name] = hf_value(row.get(name), arrow_type)
     return row
 
 

@@ -118,6 +118,16 @@ def apply_review(row: dict, review: ReviewState | None) -> dict:
     return row
 
 
+def maps_as_dicts(row: dict) -> dict:
+    """An Arrow map comes out as a list of (key, value) tuples; JSON exports want an object. (Runs written
+    with ``measurements`` as a map; the current schema stores a list of ``{name, value}``, left as it is.)"""
+    for roi in row.get("rois") or []:
+        entries = roi.get("measurements")
+        if isinstance(entries, list) and entries and isinstance(entries[0], tuple):
+            roi["measurements"] = dict(entries)
+    return row
+
+
 def iter_rows(run_dir: Path, row_filter: RowFilter, columns: list[str] | None = None,
               batch_rows: int = BATCH_ROWS) -> Iterator[dict]:
     """Every kept row of the run as a dict, in part order, reading ``batch_rows`` rows at a time."""
@@ -132,7 +142,7 @@ def iter_rows(run_dir: Path, row_filter: RowFilter, columns: list[str] | None = 
             for row in batch.to_pylist():
                 review = reviews.get(row["id"])
                 if row_filter.keeps(row, review):
-                    yield apply_review(row, review)
+                    yield apply_review(maps_as_dicts(row), review)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from medtrinity.records import Description, Sample, SampleError
-from medtrinity.registry import Registry
+from medtrinity.registry import PluginOptions, Registry, registry
 
-BACKENDS: Registry[type[DescriptionBackend]] = Registry("backends")
+BACKENDS: Registry[type[DescriptionBackend]] = registry("backends")
 
 
 class DescriptionBackend(ABC):
@@ -27,6 +27,8 @@ class DescriptionBackend(ABC):
     ``batch_size`` is how many samples the shard runner hands to :meth:`describe_batch` at once.
     """
 
+    Options: ClassVar[type[PluginOptions]]  # the options model, checked when the config is loaded
+    dependencies: ClassVar[tuple[tuple[str, str], ...]] = ()  # (import name, install command) beyond the core
     name: str = ""
     batch_size: int = 1
 
@@ -92,15 +94,7 @@ class ModelBackend(DescriptionBackend):
         return result
 
 
-def _register_builtins() -> None:
-    import medtrinity.generation.composer  # noqa: F401
-    import medtrinity.generation.openai_backend  # noqa: F401
-    import medtrinity.generation.transformers_backend  # noqa: F401
-    import medtrinity.generation.vllm_backend  # noqa: F401
-
-
 def make_backend(name: str, options: dict[str, Any] | None = None, *, cache_root: Path | None = None
                  ) -> DescriptionBackend:
     """Instantiate a registered backend by name with its options."""
-    _register_builtins()
     return BACKENDS.get(name)(options, cache_root=cache_root)

@@ -24,6 +24,7 @@ from medtrinity.generation.phrases import (
     size_phrase,
 )
 from medtrinity.records import DESCRIPTION_SECTIONS, ROI, Description, Sample, Sentence, stable_id
+from medtrinity.registry import NoOptions
 from medtrinity.vocab.labels import is_no_finding
 from medtrinity.vocab.modalities import modality_name
 from medtrinity.vocab.words import article, join_words, number_word
@@ -109,7 +110,8 @@ def _organ_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
     listed = join_words(shown)
     more = f", among {len(names)} labelled structures" if len(names) > len(shown) else ""
     options = (
-        f"Labelled structures in this section include the {listed}{more}.",
+        f"Labelled structures in this {'radiograph' if sample.modality == 'xray' else 'section'} include the "
+        f"{listed}{more}.",
         f"Segmented anatomy in view: the {listed}{more}.",
         f"The {listed} {'are' if len(shown) > 1 else 'is'} labelled in this image{more}.",
         f"Structures outlined in the field include the {listed}{more}.",
@@ -221,16 +223,17 @@ def _organ_roi_sentence(sample: Sample, roi: ROI, key: str, choose: _Chooser) ->
         return []
     where, where_keys = location(sample, roi, pick)
     where = f", {where}," if where else ""
+    here = "on this radiograph" if sample.modality == "xray" or sample.plane == "projection" else "in this section"
     if roi.pieces > 1:
-        text = (f"The {roi.label} appears as {number_word(roi.pieces)} separate pieces in this section; "
+        text = (f"The {roi.label} appears as {number_word(roi.pieces)} separate pieces {here}; "
                 f"the largest{where} measures {dims.split(' (')[0]}, all pieces together {roi.area_mm2:.0f} mm2."
                 if roi.area_mm2 is not None else
-                f"The {roi.label} appears as {number_word(roi.pieces)} separate pieces in this section; "
+                f"The {roi.label} appears as {number_word(roi.pieces)} separate pieces {here}; "
                 f"the largest{where} measures {dims}.")
         evidence = [f"{key}.pieces"]
     else:
-        text = pick("organ", (f"The {roi.label}{where} measures {dims} in this section.",
-                              f"In this section the {roi.label}{where} measures {dims}."))
+        text = pick("organ", (f"The {roi.label}{where} measures {dims} {here}.",
+                              f"{_cap(here)} the {roi.label}{where} measures {dims}."))
         evidence = []
     evidence += [f"{key}.{name}" for name in where_keys + size_keys]
     return [Sentence("roi_analysis", text, evidence)]
@@ -357,6 +360,7 @@ class ComposerBackend(DescriptionBackend):
     """Deterministic five-section writer that states only measured facts; knowledge goes to background."""
 
     name = "composer"
+    Options = NoOptions
 
     def describe(self, sample: Sample) -> Description:
         background = select_background(sample, _Chooser(sample.id).pick)

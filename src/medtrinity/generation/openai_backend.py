@@ -29,7 +29,7 @@ import random
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from medtrinity.generation.backends import BACKENDS, ModelBackend
 from medtrinity.generation.cache import RequestCache, request_key
@@ -43,13 +43,11 @@ from medtrinity.generation.prompt import (
     validate_sample,
 )
 from medtrinity.records import DESCRIPTION_SECTIONS, Description, Sample, SampleError
-from medtrinity.registry import require
+from medtrinity.registry import PluginOptions, require
 
 
-class OpenAISettings(BaseModel):
+class OpenAISettings(PluginOptions):
     """Validated options of the ``openai`` backend."""
-
-    model_config = ConfigDict(extra="forbid")
 
     base_url: str
     model: str
@@ -103,6 +101,8 @@ class OpenAIBackend(ModelBackend):
     """Five-section descriptions from a multimodal model behind an OpenAI-compatible server."""
 
     name = "openai"
+    Options = OpenAISettings
+    dependencies = (("openai", "pip install openai"),)
 
     def __init__(self, options: dict[str, Any] | None = None, *, cache_root: Path | None = None):
         super().__init__(options, cache_root=cache_root)

@@ -21,12 +21,14 @@ import base64
 import io
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from medtrinity.generation.backends import BACKENDS
 from medtrinity.generation.local_model import LocalModelBackend
 from medtrinity.generation.prompt import DEFAULT_PROMPT_VERSION
-from medtrinity.registry import require
+from medtrinity.registry import PluginOptions, require
 
 INSTALL = "pip install 'medtrinity[transformers]'"
 _DATA_URL_PREFIX = "data:image/"
@@ -83,11 +85,27 @@ def to_hf_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return converted
 
 
+class TransformersOptions(PluginOptions):
+    """Options of the ``transformers`` backend (see the module docstring)."""
+
+    model: str
+    batch_size: int = Field(default=8, ge=1)
+    max_new_tokens: int = Field(default=512, ge=1)
+    device: str = "auto"
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    images: list[Literal["overlay", "clean"]] = Field(default_factory=lambda: ["overlay"])
+    prompt_version: str = DEFAULT_PROMPT_VERSION
+    trust_remote_code: bool = False
+    generate: dict[str, Any] = Field(default_factory=dict)
+
+
 @BACKENDS.register("transformers")
 class TransformersBackend(LocalModelBackend):
     """Batched greedy generation with a Hugging Face vision-language model in this process."""
 
     name = "transformers"
+    Options = TransformersOptions
+    dependencies = (("torch", INSTALL), ("transformers", INSTALL))
 
     def __init__(self, options: dict[str, Any] | None = None, *, cache_root: Path | None = None):
         super().__init__(options, cache_root=cache_root)

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from medtrinity.generation.backends import BACKENDS
 from medtrinity.generation.local_model import LocalModelBackend
 from medtrinity.generation.prompt import DEFAULT_PROMPT_VERSION
-from medtrinity.registry import require
+from medtrinity.registry import PluginOptions, require
 
 INSTALL = "pip install vllm"
 
@@ -31,11 +33,26 @@ def _engine(model: str, tensor_parallel_size: int, engine_items: tuple[tuple[str
     return vllm.LLM(model=model, tensor_parallel_size=tensor_parallel_size, **dict(engine_items))
 
 
+class VLLMOptions(PluginOptions):
+    """Options of the ``vllm`` backend."""
+
+    model: str
+    prompt_version: str = DEFAULT_PROMPT_VERSION
+    images: list[Literal["overlay", "clean"]] = Field(default_factory=lambda: ["overlay"])
+    batch_size: int = Field(default=64, ge=1)
+    tensor_parallel_size: int = Field(default=1, ge=1)
+    temperature: float = Field(default=0.0, ge=0.0)
+    max_tokens: int = Field(default=1024, ge=1)
+    engine: dict[str, Any] = Field(default_factory=dict)
+
+
 @BACKENDS.register("vllm")
 class VLLMBackend(LocalModelBackend):
     """Batch generation with a vLLM engine in this process (one engine per worker)."""
 
     name = "vllm"
+    Options = VLLMOptions
+    dependencies = (("vllm", INSTALL),)
 
     def __init__(self, options: dict[str, Any] | None = None, *, cache_root: Path | None = None):
         super().__init__(options, cache_root=cache_root)

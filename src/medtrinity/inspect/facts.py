@@ -60,7 +60,8 @@ def volume_intensities(path: Path, max_voxels: int = 2_000_000) -> np.ndarray | 
             return np.asarray(image.dataobj[::step, ::step, ::step], dtype=np.float32) * 1.0
         import SimpleITK as sitk
 
-        array = sitk.GetArrayViewFromImage(sitk.ReadImage(str(path)))
+        volume = sitk.ReadImage(str(path))  # keep the image alive: the array view points into its buffer
+        array = sitk.GetArrayViewFromImage(volume)
         step = max(1, int(round((array.size / max_voxels) ** (1 / 3))))
         return np.asarray(array[::step, ::step, ::step], dtype=np.float32)
     except Exception:  # noqa: BLE001 - unreadable volumes are reported by the run

@@ -22,7 +22,8 @@ import yaml
 
 REQUIRED_FIELDS = ("name", "title", "modality", "body_part", "layout", "match", "source", "licence", "citation",
                    "download")
-SINGLE_FILE_KEYS = ("labels", "boxes", "path")  # keys whose glob stands for one file (a CSV, a COCO JSON)
+SINGLE_FILE_KEYS = ("labels", "boxes", "tissue_types", "path")  # keys whose glob names one file (a CSV, a JSON)
+OPTION_FILE_KEYS = ("boxes", "tissue_types")
 MAX_GLOB_CHECKS = 5000  # paths looked at per pattern while matching, so a huge tree stays quick
 
 
@@ -64,7 +65,7 @@ class Recipe:
         """The run-config source for the dataset at ``root``, with the recipe's facts filled in."""
         source = _fill(self.source, str(root))
         for key in SINGLE_FILE_KEYS:  # a table or annotation file named by a glob: the first match
-            holder = source.get("options", {}) if key in ("boxes",) else source
+            holder = source.get("options", {}) if key in OPTION_FILE_KEYS else source
             if isinstance(holder.get(key), str) and any(char in holder[key] for char in "*?["):
                 if key == "path" and source.get("reader") != "coco":
                     continue

@@ -1,4 +1,5 @@
-"""Array containers: HDF5 datasets of images and masks (MSD lung patches), NumPy .npz in the MedMNIST layout.
+"""Array containers: HDF5 datasets of images and masks (MSD lung patches), NumPy .npz in the MedMNIST layout,
+NumPy .npy image and mask arrays (PanNuke).
 
 Items are ``<file>::<index>`` (HDF5) or ``<file>::<split>::<index>`` (npz), grouped ``files_per_shard``
 per shard. Arrays may be ``(N, H, W)``, ``(N, 1, H, W)``, ``(N, H, W, 1)`` or ``(N, H, W, 3)`` (RGB).
@@ -7,8 +8,10 @@ per shard. Arrays may be ``(N, H, W)``, ``(N, 1, H, W)``, ``(N, H, W, 1)`` or ``
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
+from pydantic import Field
 
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import require
@@ -20,7 +23,7 @@ from medtrinity.sources.array_safety import (
     npz_read_entry,
     squeezed_entry,
 )
-from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure
+from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import sample_2d
 from medtrinity.sources.safety import check_dtype, check_label_values, check_pixels, items_per_file
 
@@ -47,13 +50,20 @@ def pick_key(keys: list[str], wanted: tuple[str, ...]) -> str | None:
     return next((lowered[name] for name in wanted if name in lowered), None)
 
 
+class Hdf5Options(Image2DOptions):
+    """Options of the ``hdf5`` reader: dataset names (default: found by common names)."""
+
+    images: str | None = None
+    labels: str | None = None
+
+
 @READERS.register("hdf5")
 class Hdf5Reader(Reader):
     """``path``: .h5/.hdf5 file(s); ``options.images`` / ``options.labels``: dataset names (default: found by
     name, e.g. ``images`` and ``labels``). Label values are named by ``label_names``."""
 
     formats = "HDF5 files with an image dataset and an optional mask dataset (N x [1] x H x W)"
-    requires = "h5py"
+    Options = Hdf5Options
     dependencies = (("h5py", "pip install h5py"),)
 
     def _open(self, path: str):
@@ -120,6 +130,12 @@ class Hdf5Reader(Reader):
                         names=names, metadata={"format": "hdf5"})
 
 
+class NpzOptions(Image2DOptions):
+    """Options of the ``npz`` reader: which splits to read (default: every split found)."""
+
+    splits: list[str] | None = None
+
+
 @READERS.register("npz")
 class NpzReader(Reader):
     """``path``: .npz file(s) with ``<split>_images`` and ``<split>_labels`` (MedMNIST).
@@ -129,7 +145,7 @@ class NpzReader(Reader):
     """
 
     formats = "NumPy .npz in the MedMNIST layout (train/val/test images and class labels)"
-    requires = ""
+    Options = NpzOptions
 
     def _splits(self, path: str) -> list[str]:
         found = sorted(key[: -len("_images")] for key in npz_keys(path) if key.endswith("_images"))
@@ -201,3 +217,75 @@ class NpzReader(Reader):
         yield sample_2d(self, key=f"{self.item_key(path)}::{split}::{index}", pixels=pixels, source_file=where,
                         case_key=f"{self.item_key(path)}-{split}-{index}", image_labels=labels,
                         metadata={"format": "npz"})
+
+
+class NpyOptions(Image2DOptions):
+    """Options of the ``npy`` reader: how many mask channels are classes, and a per-image tissue-name array."""
+
+    class_channels: int | None = Field(default=None, ge=1)
+    tissue_types: str | None = None
+
+
+@READERS.register("npy")
+class NpyReader(Reader):
+    """``path``: an images ``.npy`` (N, H, W[, 3]); ``labels``: a masks ``.npy`` of label values (N, H, W) or of
+    per-class instance channels (N, H, W, C): PanNuke keeps five nucleus classes and a background channel,
+    so the first ``options.class_channels`` (default C - 1) channels become label values 1..C-1.
+    ``options.tissue_types``: a ``.npy`` of one tissue name per image (PanNuke ``types.npy``) that becomes the
+    sample's body part. Arrays are memory-mapped; items are ``<file>::<index>``."""
+
+    formats = "NumPy .npy image and mask arrays (PanNuke: per-class instance channels, tissue types)"
+    Options = NpyOptions
+
+    def _array(self, path: str) -> np.ndarray:
+        cache = self.__dict__.setdefault("_arrays", {})
+        if path not in cache:
+            try:
+                cache[path] = np.load(path, mmap_mode="r", allow_pickle=False)
+            except Exception as error:  # noqa: BLE001 - a bad file is a reject naming it
+                raise read_failure(path, error) from error
+        return cache[path]
+
+    def list_items(self) -> list[str]:
+        items = []
+        for path in expand_paths(self.source.path, (".npy",)):
+            try:
+                count = int(self._array(path).shape[0])
+            except SampleError as error:
+                raise ValueError(error.message) from error
+            items += [f"{path}::{index}" for index in range(count)]
+        return items
+
+    def read(self, item: str) -> Iterator[Sample]:
+        path, index_text = item.rsplit("::", 1)
+        index = int(index_text)
+        where = f"{path} entry {index}"
+        pixels = as_2d(np.asarray(self._array(path)[index]), where)
+        if pixels.ndim == 3 and pixels.dtype.kind == "f":  # PanNuke stores RGB as float64 in 0..255
+            pixels = np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
+        label_map = None
+        if self.source.labels:
+            masks = np.asarray(self._array(self.source.labels)[index])
+            if masks.ndim == 3 and masks.shape[2] > 1:
+                channels = int(self.source.options.get("class_channels", masks.shape[2] - 1))
+                label_map = np.zeros(masks.shape[:2], dtype=np.int32)
+                for channel in range(channels):
+                    label_map[masks[..., channel] > 0] = channel + 1
+            else:
+                label_map = np.rint(as_2d(masks, where)).astype(np.int32)
+            if label_map.shape != pixels.shape[:2]:
+                raise SampleError("mask_shape_mismatch", f"{where}: mask {label_map.shape}, image {pixels.shape}")
+        names = self.label_names()
+        if label_map is not None:
+            for value in np.unique(label_map[label_map > 0]).tolist():
+                names.setdefault(int(value), f"region {value}")
+        sample = sample_2d(self, key=f"{Path(path).name}::{index}", pixels=pixels, source_file=where,
+                           case_key=f"{Path(path).parent.name}-{index}",
+                           label_map=label_map if label_map is not None and label_map.any() else None,
+                           names=names, metadata={"format": "npy"})
+        tissues = self.source.options.get("tissue_types")
+        if tissues and not self.source.body_part:
+            from medtrinity.vocab.labels import readable_label
+
+            sample.body_part = readable_label(str(self._array(str(tissues))[index]))
+        yield sample

@@ -12,11 +12,13 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
+
+from pydantic import PositiveFloat
 
 from medtrinity.config import RunConfig, SourceConfig
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import Registry
+from medtrinity.registry import PluginOptions, Registry, missing_dependencies, registry, validate_options
 from medtrinity.sources.safety import (
     is_reject_item,
     pattern_root,
@@ -27,14 +29,28 @@ from medtrinity.sources.safety import (
 )
 from medtrinity.vocab.labels import readable_label
 
-READERS: Registry[type[Reader]] = Registry("readers")
+READERS: Registry[type[Reader]] = registry("readers")
+
+__all__ = ["READERS", "Image2DOptions", "Reader", "missing_dependencies"]
+
+
+class Image2DOptions(PluginOptions):
+    """Options every 2D reader takes: pixel size when the files do not say it, and the plane they show."""
+
+    spacing_mm: tuple[PositiveFloat, PositiveFloat] | None = None
+    plane: Literal["axial", "coronal", "sagittal", "projection", "unknown"] = "unknown"
+    modality_from_name: bool = False  # take each file's modality from its name (SAM-Med2D ct_/mr_ prefixes)
 
 
 class Reader(ABC):
-    """Opens one kind of input and yields 2D Samples."""
+    """Opens one kind of input and yields 2D Samples.
 
+    A reader class declares ``Options`` (its options model; the config is checked against it when it
+    is loaded) and ``dependencies`` ((import name, install command) of what it imports beyond the core).
+    """
+
+    Options: ClassVar[type[PluginOptions]]
     formats: ClassVar[str] = ""
-    requires: ClassVar[str] = ""
     volumetric: ClassVar[bool] = False
     reads_files: ClassVar[bool] = True  # False: ``path`` is only a name (generated data); config checks skip it
     # (import name, install command) of the packages this reader imports when it runs
@@ -49,6 +65,17 @@ class Reader(ABC):
     def __init__(self, source: SourceConfig, config: RunConfig):
         self.source = source
         self.config = config
+        self.options = validate_options(type(self).Options, source.options, f"source {source.name!r} options")
+
+    @classmethod
+    def source_problems(cls, source: SourceConfig) -> list[str]:
+        """What the source config lacks for this reader, as ``<field>: <problem>`` lines (none by default)."""
+        return []
+
+    @classmethod
+    def looks_like(cls, path: Path) -> bool:
+        """Whether ``path`` looks like this reader's layout (a cheap check of names and a few headers)."""
+        return False
 
     @abstractmethod
     def list_items(self) -> list[str]:
@@ -84,13 +111,6 @@ def _reading_reject_items(read):
 
     wrapper._reads_reject_items = True
     return wrapper
-
-
-def missing_dependencies(reader: type[Reader]) -> list[tuple[str, str]]:
-    """The (import name, install command) pairs of a reader's dependencies that are not installed."""
-    import importlib.util
-
-    return [(module, command) for module, command in reader.dependencies if importlib.util.find_spec(module) is None]
 
 
 def load_label_map(path: str) -> dict[int, str]:

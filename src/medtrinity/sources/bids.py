@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from medtrinity.records import Sample, SampleError
+from medtrinity.registry import PluginOptions
 from medtrinity.sources.acquisition import bids_acquisition_facts
 from medtrinity.sources.base import READERS, Reader
 from medtrinity.sources.label_names import is_placeholder_name, report_label
@@ -99,6 +100,12 @@ def mask_names(mask: Path, image_stem: str, values: list[int]) -> dict[int, str]
     return {}
 
 
+class BidsOptions(PluginOptions):
+    """Options of the ``bids`` reader: which image suffixes to keep (default: all)."""
+
+    suffixes: list[str] | None = None
+
+
 @READERS.register("bids")
 class BidsReader(Reader):
     """``path``: a BIDS dataset root (``sub-*`` folders, optional ``derivatives/``); each raw volume is an item.
@@ -108,7 +115,8 @@ class BidsReader(Reader):
     """
 
     formats = "BIDS datasets (NIfTI with JSON sidecars) with derivative masks (seg, dseg + tsv, lesion)"
-    requires = "nibabel"
+    Options = BidsOptions
+    dependencies = (("nibabel", "pip install nibabel"),)
     volumetric = True
 
     def list_items(self) -> list[str]:

@@ -12,8 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
+from pydantic import Field
+
 from medtrinity.records import Sample, SampleError
-from medtrinity.sources.base import READERS, Reader, expand_paths
+from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths
 from medtrinity.sources.common2d import masks_label_map, sample_2d
 from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image, read_mask
 
@@ -52,6 +54,14 @@ def match_masks(mask_names: list[str], stems: set[str], pattern: str) -> dict[st
     return found
 
 
+class ImageClassMasksOptions(Image2DOptions):
+    """Options of the ``image_class_masks`` reader: the mask file pattern and class renames."""
+
+    mask_pattern: str = DEFAULT_PATTERN
+    rename: dict[str, str] = Field(default_factory=dict)
+    recursive: bool = False
+
+
 @READERS.register("image_class_masks")
 class ImageClassMasksReader(Reader):
     """``path``: image folder or glob; ``labels``: folder of per-class masks named by ``options.mask_pattern``.
@@ -62,7 +72,7 @@ class ImageClassMasksReader(Reader):
     """
 
     formats = "2D images with one mask file per class/instance named by a pattern (SAM-Med2D: <image>_<class>_<n>.png)"
-    requires = "opencv-python-headless"
+    Options = ImageClassMasksOptions
 
     def list_items(self) -> list[str]:
         return expand_paths(self.source.path, IMAGE_SUFFIXES)

@@ -10,9 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
+from pydantic import Field, PositiveFloat
+
+from medtrinity.config import SourceConfig
 from medtrinity.records import Sample, SampleError
-from medtrinity.sources.base import READERS, Reader, expand_paths
+from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths
 from medtrinity.sources.common2d import Box, boxes_label_map, cached_by_file, check_box, read_table, sample_2d
 from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image
 from medtrinity.sources.safety import safe_glob
@@ -80,6 +84,28 @@ def rescale_boxes(boxes: list[tuple[str, Box]], frame_wh, shape_hw) -> list[tupl
     return [(label, (x0 * fx, y0 * fy, x1 * fx, y1 * fy)) for label, (x0, y0, x1, y1) in boxes]
 
 
+class CsvLabelsOptions(Image2DOptions):
+    """Options of the ``csv_labels`` reader (see the reader's docstring)."""
+
+    image_column: str | None = None
+    label_column: str | None = None
+    label_columns: list[str] | None = None
+    separator: str = "|"
+    rename: dict[str, str] = Field(default_factory=dict)
+    keep_no_finding: bool = False
+    case_column: str | None = None
+    case_part: int | None = None
+    key_parts: int = Field(default=1, ge=1)
+    match_stem: bool = False
+    metadata_columns: dict[str, str] = Field(default_factory=dict)
+    pixel_spacing_columns: tuple[str, str] | None = None
+    original_size_columns: tuple[str, str] | None = None
+    boxes: str | None = None
+    box_columns: list[str | int] | None = Field(default=None, min_length=6, max_length=6)
+    box_format: Literal["xywh", "xyxy"] = "xywh"
+    box_frame: tuple[PositiveFloat, PositiveFloat] | None = None
+
+
 @READERS.register("csv_labels")
 class CsvLabelsReader(Reader):
     """``path``: image folder or glob; ``labels``: the CSV (or .csv.gz) table of image names and labels.
@@ -95,7 +121,13 @@ class CsvLabelsReader(Reader):
     """
 
     formats = "CSV tables of image names with labels (one column with a separator, or one 0/1 column per class)"
-    requires = ""
+    Options = CsvLabelsOptions
+
+    @classmethod
+    def source_problems(cls, source: SourceConfig) -> list[str]:
+        if not source.labels:
+            return ["labels: the csv_labels reader needs `labels:` (the CSV table of image names and labels)"]
+        return []
 
     def list_items(self) -> list[str]:
         images = expand_paths(self.source.path, IMAGE_SUFFIXES)
@@ -188,6 +220,13 @@ class CsvLabelsReader(Reader):
                         plane="projection" if self.source.modality == "xray" else None)
 
 
+class ImageFolderOptions(Image2DOptions):
+    """Options of the ``image_folder`` reader: class folder renames, and whether "no finding" classes are labels."""
+
+    rename: dict[str, str] = Field(default_factory=dict)
+    keep_no_finding: bool = False
+
+
 SPLIT_NAMES = frozenset({"train", "training", "val", "valid", "validation", "test", "testing", "dev"})
 
 
@@ -215,7 +254,7 @@ class ImageFolderReader(Reader):
     """
 
     formats = "ImageFolder trees: one subfolder per class, optionally under train/val/test split folders"
-    requires = ""
+    Options = ImageFolderOptions
 
     def list_items(self) -> list[str]:
         root = Path(self.source.path)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medtrinity.records import Sample, SampleError
-from medtrinity.sources.base import READERS, Reader, expand_paths
+from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths
 from medtrinity.sources.common2d import (
     Box,
     boxes_label_map,
@@ -64,13 +64,19 @@ def load_coco(path: str) -> CocoIndex:
                      categories={int(c["id"]): str(c["name"]) for c in data.get("categories", [])})
 
 
+class ImageRootOptions(Image2DOptions):
+    """Options of the ``coco`` and ``voc`` readers: the image folder (default: found beside the annotations)."""
+
+    images: str | None = None
+
+
 @READERS.register("coco")
 class CocoReader(Reader):
     """``path``: a COCO instances JSON; ``options.images``: the image folder (default: beside the JSON, or
     its ``images/`` subfolder). Polygons and RLE become masks, boxes without them become box masks."""
 
     formats = "COCO JSON (boxes, polygons, RLE)"
-    requires = ""
+    Options = ImageRootOptions
 
     def _coco(self) -> CocoIndex:
         if not hasattr(self, "_index"):
@@ -170,7 +176,7 @@ class YoloReader(Reader):
     """
 
     formats = "YOLO txt boxes (class cx cy w h, normalised)"
-    requires = ""
+    Options = Image2DOptions
 
     def list_items(self) -> list[str]:
         return expand_paths(self.source.path, IMAGE_SUFFIXES)
@@ -207,7 +213,7 @@ class VocReader(Reader):
     (default: the sibling ``JPEGImages/``, or the XML's folder). Pixel corners are 1-based, inclusive."""
 
     formats = "Pascal VOC XML boxes"
-    requires = ""
+    Options = ImageRootOptions
 
     def list_items(self) -> list[str]:
         return expand_paths(self.source.path, (".xml",))

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
+from pydantic import Field
 
 from medtrinity.config import LimitsConfig
 from medtrinity.preprocess.deid import allowed_metadata, case_id
 from medtrinity.records import Sample, SampleError, stable_id
-from medtrinity.registry import require
+from medtrinity.registry import PluginOptions, require
 from medtrinity.sources.acquisition import dicom_acquisition_facts
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import boxes_label_map, check_box
@@ -117,6 +119,16 @@ def physical_pixels(dataset, path: str) -> tuple[np.ndarray, str]:
     return pixels, unit
 
 
+class DicomFilesOptions(PluginOptions):
+    """Options of the ``dicom_files`` reader: the smallest overlay region kept (drops text and tick marks)."""
+
+    overlay_min_area_px: int = Field(default=50, ge=0)
+    boxes: str | None = None  # a box table (VinDr-CXR train.csv), see classification.parse_box_rows
+    box_columns: list[str | int] | None = Field(default=None, min_length=6, max_length=6)
+    box_format: Literal["xywh", "xyxy"] = "xyxy"
+    rename: dict[str, str] = Field(default_factory=dict)
+
+
 def pixel_spacing_mm(dataset) -> tuple[float, float] | None:
     """(x, y) pixel size in mm: PixelSpacing, else a radiograph's ImagerPixelSpacing (detector plane) divided by
     the EstimatedRadiographicMagnificationFactor when the header gives one."""
@@ -143,7 +155,9 @@ class DicomFilesReader(Reader):
     """
 
     formats = "2D DICOM images (any transfer syntax with a decoder installed), overlays as masks"
-    requires = "pydicom, pylibjpeg (compressed syntaxes)"
+    Options = DicomFilesOptions
+    dependencies = (("pydicom", "pip install pydicom"),
+                    ("pylibjpeg", "pip install pylibjpeg pylibjpeg-openjpeg pylibjpeg-libjpeg"))
 
     def list_items(self) -> list[str]:
         return expand_paths(self.source.path, (".dcm", ".dicom", ""))

@@ -28,9 +28,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
+from pydantic import Field
+
 from medtrinity.preprocess.deid import case_id
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import require
+from medtrinity.registry import PluginOptions, require
 from medtrinity.sources.base import READERS, Reader, read_failure
 from medtrinity.sources.dicom_annotations import (
     LabelCanvas,
@@ -57,6 +59,14 @@ __all__ = ["ANNOTATION_MODALITIES", "NON_IMAGE_MODALITIES", "UNREADABLE", "Dicom
            "segment_name"]
 
 
+class DicomSeriesOptions(PluginOptions):
+    """Options of the ``dicom_series`` reader: overlay area floor, SEG threshold, RTSTRUCT renames."""
+
+    overlay_min_area_px: int = Field(default=50, ge=0)
+    fractional_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    rtstruct_names: dict[str, str] = Field(default_factory=dict)
+
+
 @READERS.register("dicom_series")
 class DicomSeriesReader(Reader):
     """``path``: a folder tree of DICOM files; each image series is one volume (2D images such as radiographs,
@@ -69,7 +79,7 @@ class DicomSeriesReader(Reader):
 
     formats = ("DICOM image series (any transfer syntax with a decoder: JPEG, JPEG-LS, JPEG 2000, RLE) "
                "with DICOM SEG, RTSTRUCT or a label volume")
-    requires = "pydicom, pylibjpeg plugins, highdicom (SEG)"
+    Options = DicomSeriesOptions
     dependencies = (("pydicom", "pip install pydicom"), ("highdicom", "pip install highdicom"),
                     ("pylibjpeg", "pip install pylibjpeg pylibjpeg-openjpeg pylibjpeg-libjpeg"))
     volumetric = True

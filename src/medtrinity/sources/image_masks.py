@@ -5,16 +5,29 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+from pydantic import Field
 
 from medtrinity.preprocess.deid import case_id
 from medtrinity.records import Sample, SampleError, stable_id
-from medtrinity.sources.base import READERS, Reader, expand_paths
+from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths
 from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image, read_mask, read_mask_raw
 from medtrinity.sources.name_conventions import file_modality
 from medtrinity.sources.safety import check_label_values
 from medtrinity.vocab.labels import is_finding
+
+
+class ImageMasksOptions(Image2DOptions):
+    """Options of the ``image_masks`` reader: mask name template and what identifies a case."""
+
+    mask_name: str | None = None
+    mask_from: tuple[str, str] | None = None
+    mask_threshold: int | None = Field(default=None, ge=0)
+    value_map: dict[int, int] = Field(default_factory=dict)
+    mask_relative: bool = False
+    case_from: Literal["stem", "parent"] = "stem"
 
 
 @READERS.register("image_masks")
@@ -30,7 +43,7 @@ class ImageMasksReader(Reader):
     """
 
     formats = "2D images (PNG/JPEG/TIFF/BMP) with mask images (label values or 0/255)"
-    requires = "opencv-python-headless"
+    Options = ImageMasksOptions
 
     def list_items(self) -> list[str]:
         return expand_paths(self.source.path, IMAGE_SUFFIXES)

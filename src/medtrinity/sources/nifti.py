@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import Literal
 
 import nibabel as nib
 import numpy as np
 from nibabel.orientations import apply_orientation, axcodes2ornt, io_orientation, ornt_transform
+from pydantic import Field
 
 from medtrinity.config import LimitsConfig
 from medtrinity.records import Sample, SampleError
+from medtrinity.registry import PluginOptions
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure, strip_suffix
 from medtrinity.sources.safety import check_dtype, check_label_values, check_pixels
 from medtrinity.sources.volume import Volume, volume_samples
@@ -57,6 +60,22 @@ def load_nifti(path: str, limits: LimitsConfig | None = None) -> tuple[np.ndarra
         raise read_failure(path, error) from error
 
 
+class TaggedVolumeOptions(PluginOptions):
+    """Options of the ``nifti`` and ``sitk`` readers: name tags that pair image and label files."""
+
+    image_tag: str | None = None
+    label_tag: str | None = None
+
+
+class NiftiOptions(TaggedVolumeOptions):
+    """Options of the ``nifti`` reader: the name tags, file patterns that are not images, the case folder,
+    and a folder of per-class masks beside each image."""
+
+    exclude: list[str] = Field(default_factory=list)
+    case_from: Literal["stem", "parent"] = "stem"
+    class_masks: str | None = None
+
+
 @READERS.register("nifti")
 class NiftiReader(Reader):
     """``path``: a .nii/.nii.gz file, folder or glob; ``labels``: the matching label file or a folder of them.
@@ -69,7 +88,8 @@ class NiftiReader(Reader):
     """
 
     formats = "NIfTI-1/2 volumes (.nii, .nii.gz) with label volumes"
-    requires = "nibabel"
+    Options = NiftiOptions
+    dependencies = (("nibabel", "pip install nibabel"),)
     volumetric = True
 
     def list_items(self) -> list[str]:

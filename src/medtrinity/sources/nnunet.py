@@ -12,10 +12,13 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+from pydantic import Field
 
 from medtrinity.records import Sample, SampleError
+from medtrinity.registry import PluginOptions
 from medtrinity.sources.base import READERS, Reader, read_failure
 from medtrinity.sources.common2d import sample_2d
 from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image, read_mask
@@ -59,6 +62,13 @@ def _suffix(name: str, ending: str | None) -> str:
     return ".nii.gz" if name.endswith(".nii.gz") else Path(name).suffix
 
 
+class NnunetOptions(PluginOptions):
+    """Options of the ``nnunet`` reader: which channel and which split."""
+
+    channel: int = Field(default=0, ge=0)
+    split: Literal["train", "test"] = "train"
+
+
 @READERS.register("nnunet")
 class NnunetReader(Reader):
     """``path``: an nnU-Net v2 ``DatasetXXX_Name`` or MSD ``TaskXX_Name`` folder with ``dataset.json``.
@@ -68,7 +78,7 @@ class NnunetReader(Reader):
     """
 
     formats = "nnU-Net v2 and Medical Segmentation Decathlon folders (dataset.json, imagesTr/labelsTr)"
-    requires = "nibabel, SimpleITK (non-NIfTI endings)"
+    Options = NnunetOptions
     dependencies = (("nibabel", "pip install nibabel"), ("SimpleITK", "pip install SimpleITK"))
     volumetric = True
 

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pydantic import Field
+
 from medtrinity.phantom import LABELS, make_ct_phantom
 from medtrinity.records import Sample
+from medtrinity.registry import PluginOptions
 from medtrinity.sources.base import READERS, Reader
 from medtrinity.sources.volume import Volume, volume_samples
+
+
+class PhantomOptions(PluginOptions):
+    """Options of the ``phantom`` reader: how many synthetic volumes."""
+
+    cases: int = Field(default=1, ge=1)
 
 
 @READERS.register("phantom")
@@ -15,6 +24,7 @@ class PhantomReader(Reader):
     """Generates ``options.cases`` (default 1) phantom CT volumes; ``path`` is only a name."""
 
     formats = "synthetic abdominal CT phantom with spherical lesions (no files)"
+    Options = PhantomOptions
     volumetric = True
     reads_files = False
 

@@ -11,6 +11,7 @@ from medtrinity.config import LimitsConfig
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import require
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure, strip_suffix
+from medtrinity.sources.nifti import TaggedVolumeOptions
 from medtrinity.sources.safety import check_pixels
 from medtrinity.sources.volume import Volume, volume_samples
 
@@ -59,7 +60,8 @@ class ItkVolumeReader(Reader):
     """
 
     formats = "NRRD, MetaImage (.mha/.mhd) volumes with label volumes"
-    requires = "SimpleITK"
+    Options = TaggedVolumeOptions
+    dependencies = (("SimpleITK", "pip install SimpleITK"),)
     volumetric = True
 
     def list_items(self) -> list[str]:

@@ -13,14 +13,16 @@ Options: ``tile_size`` (512 px), ``level`` (0 = full resolution), ``min_tissue``
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Literal
 
 import cv2
 import numpy as np
+from pydantic import Field
 
 from medtrinity.config import ConfigError
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import require
-from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure
+from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import sample_2d
 from medtrinity.sources.safety import check_pixels, items_per_file, too_large
 
@@ -150,12 +152,22 @@ def tile_grid(tissue: np.ndarray, level_wh: tuple[int, int], tile: int, min_tiss
     return corners
 
 
+class WsiOptions(Image2DOptions):
+    """Options of the ``wsi`` reader: tile size, pyramid level, tissue share, tile limit, decoding library."""
+
+    backend: Literal["tifffile", "openslide"] = "tifffile"
+    tile_size: int = Field(default=512, ge=16)
+    level: int = Field(default=0, ge=0)
+    min_tissue: float = Field(default=0.5, ge=0.0, le=1.0)
+    max_tiles: int | None = Field(default=None, ge=1)
+
+
 @READERS.register("wsi")
 class WsiReader(Reader):
     """``path``: slide files (pyramidal TIFF; SVS/NDPI/MRXS with ``backend: openslide``); one item per tissue tile."""
 
     formats = "whole-slide images and large TIFFs, tiled with a tissue mask (tifffile; OpenSlide optional)"
-    requires = "tifffile; openslide-python + openslide-bin for the openslide backend (optional)"
+    Options = WsiOptions
     dependencies = (("tifffile", "pip install tifffile"),
                     ("openslide", "pip install openslide-python openslide-bin"))
 

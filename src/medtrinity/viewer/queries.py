@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from medtrinity.export.reviews import review_states
-from medtrinity.export.run_rows import triplet_parts
+from medtrinity.export.run_rows import maps_as_dicts, triplet_parts
 
 MAX_PAGE_ROWS = 200
 _INDEX_SQL = """
@@ -166,7 +166,7 @@ class RunQueries:
             self._row_group_starts[filename] = starts
         group = bisect.bisect_right(starts, row_number) - 1
         table = handle.read_row_group(group, columns=columns)
-        return table.slice(row_number - starts[group], 1).to_pylist()[0]
+        return maps_as_dicts(table.slice(row_number - starts[group], 1).to_pylist()[0])
 
     def detail(self, row_id: str) -> dict | None:
         """Every column of one row but the image, with its review state; None when no row has that id."""

@@ -136,3 +136,20 @@ def test_real_vqa_rad_scored_by_the_cli(shared_data, tmp_path):
     assert summary["open_recall"] == 0.0
     result = _medtrinity("vqa", "score", "--pred", str(always_yes), "--gt", str(tmp_path / "absent.json"))
     assert result.returncode == 2 and "absent.json" in result.stderr
+
+
+def test_evaluation_images_of_each_set_kind(tmp_path):
+    from medtrinity.evaluation.evaluation_images import evaluation_set
+
+    write_slake(tmp_path / "slake")
+    slake = evaluation_set(tmp_path / "slake" / "test.json")
+    assert sorted(image.name for image in slake.images()) == ["xmlab1/source.jpg", "xmlab102/source.jpg"]
+    rows = (("Is this liver?", "yes"), ("What is present?", "necrosis"), ("Are nuclei visible?", "no"))
+    write_pathvqa(tmp_path / "pathvqa", rows)
+    images = list(evaluation_set(tmp_path / "pathvqa").images())
+    assert [image.pixels.shape for image in images] == [(48, 64, 3)] * 3
+    assert len({image.file_sha256 for image in images}) == 3
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError, match="neither a VQA benchmark nor a folder with images"):
+        evaluation_set(empty)

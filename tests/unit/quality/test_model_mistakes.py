@@ -98,3 +98,13 @@ def test_every_check_has_the_one_signature_and_known_codes():
     text = GOOD_ABDOMEN + " The spleen is normal. It likely represents a metastasis. It measures 3 x 2."
     codes = {issue.code for issue in verify_text(ABDOMEN, text).issues}
     assert codes <= set(ISSUE_CODES) and {"organ_unsupported", "diagnosis_unsupported", "number_without_unit"} <= codes
+
+
+def test_an_expert_body_outline_alone_is_no_content():
+    body = RegionFacts(0, "body", "structure", largest_diameter_mm=82.6, area_mm2=1668.0)
+    facts = SampleFacts(modality="mri", body_part="brain", rois=(body,), context_labels=("body",))
+    assert [i.code for i in verify_text(facts, "Axial MRI of the brain. The body is labelled.").issues] == \
+        ["no_content"]
+    organ = SampleFacts(modality="mri", body_part="brain", rois=(RegionFacts(0, "brain", "organ"),),
+                        context_labels=("brain",))
+    assert verify_text(organ, "Axial MRI of the brain. The brain is labelled.").issues == []

@@ -46,7 +46,9 @@ def described(tmp_path_factory):
 
 
 def _has_content(sample) -> bool:
-    return bool(sample.rois or sample.context_rois or sample.image_labels)
+    from medtrinity.quality.checks import has_content
+
+    return has_content(SampleFacts.from_sample(sample))
 
 
 def test_composer_output_passes_the_verifier_on_every_sample(described):

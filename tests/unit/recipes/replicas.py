@@ -340,6 +340,23 @@ def vindr_cxr(root):
     return folder
 
 
+def pannuke(root):
+    """PanNuke fold 1: float64 RGB tiles, six instance channels (last: background), tissue names."""
+    folder = root / "Fold 1"
+    (folder / "images" / "fold1").mkdir(parents=True)
+    (folder / "masks" / "fold1").mkdir(parents=True)
+    images = RNG.uniform(0, 255, (2, 32, 32, 3))
+    masks = np.zeros((2, 32, 32, 6))
+    masks[0, 4:10, 4:10, 0] = 3  # a neoplastic nucleus, instance 3
+    masks[0, 20:26, 20:26, 1] = 7  # an inflammatory nucleus
+    masks[1, 5:9, 5:9, 4] = 2  # an epithelial nucleus
+    masks[..., 5] = (masks[..., :5].sum(axis=-1) == 0).astype(float)  # background channel
+    np.save(folder / "images" / "fold1" / "images.npy", images)
+    np.save(folder / "masks" / "fold1" / "masks.npy", masks)
+    np.save(folder / "images" / "fold1" / "types.npy", np.array(["Breast", "Colon"]))
+    return folder
+
+
 MSD_TASKS = {
     "msd_task01_braintumour": ("Task01_BrainTumour", "MRI", {"0": "background", "1": "edema",
                                                               "2": "non-enhancing tumor", "3": "enhancing tumour"}, 4),
@@ -357,7 +374,7 @@ MSD_TASKS = {
 BUILDERS = {name: fn for name, fn in globals().items() if callable(fn) and name in {
     "amos", "btcv", "kits23", "lits", "flare22", "brats2023", "brats2021", "totalsegmentator", "uls23", "acdc",
     "isic2018", "ham10000", "kvasir_seg", "cvc_clinicdb", "busi", "ddti", "nih_cxr14", "chexpert", "siim_acr",
-    "tbx11k", "qata_cov19", "nct_crc_he", "drive", "idrid", "refuge", "vindr_cxr"}}
+    "tbx11k", "qata_cov19", "nct_crc_he", "drive", "idrid", "refuge", "vindr_cxr", "pannuke"}}
 for _name, (_task, _modality, _labels, _channels) in MSD_TASKS.items():
     BUILDERS[_name] = (lambda task, modality, labels, channels: lambda root: msd(root, task, modality, labels,
                                                                                channels))(_task, _modality, _labels,

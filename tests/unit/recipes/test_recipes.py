@@ -90,6 +90,13 @@ def test_specific_replica_facts(tmp_path):
     assert dict(boxed.input_boxes)["aortic enlargement"] == (30.0, 10.0, 40.0, 20.0)
     assert boxed.finding_labels == {"aortic enlargement", "nodule or mass"}
     assert vindr["9a5094b2563a1ef3ff50dc5c7ff71345.dicom"].label_map is None  # "No finding": no box
+    pannuke = _samples(build_config([BUILDERS["pannuke"](tmp_path / "h")])[0]["sources"][0])
+    assert [s.body_part for s in pannuke] == ["breast", "colon"]  # the tissue type of each tile
+    assert pannuke[0].pixels.dtype.name == "uint8" and pannuke[0].pixels.shape == (32, 32, 3)
+    labels = get_recipe("pannuke").labels
+    areas = {n: int((pannuke[0].label_map == v).sum()) for v, n in pannuke[0].label_names.items()}
+    assert {n: a for n, a in areas.items() if a} == {labels[1]: 36, labels[2]: 36}
+    assert "neoplastic cell nuclei" in pannuke[0].finding_labels
     tbx = _samples(build_config([BUILDERS["tbx11k"](tmp_path / "f")])[0]["sources"][0])
     assert {n for s in tbx for n in s.label_names.values()} == {"active tuberculosis"}
 

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from medtrinity.records import Sample
-from medtrinity.registry import Registry
+from medtrinity.registry import PluginOptions, Registry, registry, validate_options
 
-EXPERTS: Registry[type[ExpertModel]] = Registry("experts")
-_BUILT_IN = ("ct_anatomy", "onnx_model", "totalsegmentator", "chest_xray", "field_of_view", "pathology",
-             "cell_models", "dermoscopy", "fundus", "box_prompt", "chest_landmarks")
+EXPERTS: Registry[type[ExpertModel]] = registry("experts")
 
 
 @dataclass
@@ -39,14 +37,21 @@ class ExpertMask:
 
 
 class ExpertModel(ABC):
-    """Finds labelled regions in one sample."""
+    """Finds labelled regions in one sample.
 
+    A subclass declares ``Options`` (its options model, checked when the config is loaded) and
+    ``dependencies`` ((import name, install command) beyond the core install). ``self.options`` keeps
+    the options as given; ``self.settings`` is the validated model.
+    """
+
+    Options: ClassVar[type[PluginOptions]]
     name: str = ""
     version: str = "1"
-    requires: str = ""
+    dependencies: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(self, options: dict[str, Any] | None = None):
         self.options = dict(options or {})
+        self.settings = validate_options(type(self).Options, self.options, f"expert {self.name} options")
 
     @abstractmethod
     def segment(
@@ -57,8 +62,4 @@ class ExpertModel(ABC):
 
 def make_expert(name: str, options: dict[str, Any] | None = None) -> ExpertModel:
     """Instantiate a registered expert by name."""
-    import importlib
-
-    for module in _BUILT_IN:
-        importlib.import_module(f"medtrinity.grounding.experts.{module}")
     return EXPERTS.get(name)(options)

@@ -14,19 +14,40 @@ is kept inside the box widened by ``margin`` (10%), its score is the mean sigmoi
 
 from __future__ import annotations
 
+from typing import Literal
+
 import cv2
 import numpy as np
+from pydantic import Field, PositiveInt
 
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import require
+from medtrinity.registry import PluginOptions, require
+
+
+class BoxPromptOptions(PluginOptions):
+    """Options of the ``box_prompt`` expert: one ONNX model, or an encoder and a decoder, and their inputs."""
+
+    model_path: str | None = None
+    encoder_path: str | None = None
+    decoder_path: str | None = None
+    input_size: PositiveInt = 1024
+    channels: Literal[1, 3] = 3
+    mean: list[float] | None = None
+    std: list[float] | None = None
+    image_input: str | None = None
+    box_input: str | None = None
+    embedding_input: str | None = None
+    threshold: float = 0.0
+    margin: float = Field(default=0.1, ge=0.0)
 
 
 @EXPERTS.register("box_prompt")
 class BoxPromptExpert(ExpertModel):
     name = "box_prompt"
+    Options = BoxPromptOptions
+    dependencies = (("onnxruntime", "pip install 'medtrinity[experts]'"),)
     version = "1"
-    requires = "onnxruntime"
     refines_boxes = True
 
     def __init__(self, options=None):

@@ -11,11 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from pydantic import Field, PositiveFloat, PositiveInt
 
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.grounding.experts.pathology import nucleus_statistics, partition_by_seeds, tissue_mask
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import MissingDependencyError, require
+from medtrinity.registry import MissingDependencyError, PluginOptions, require
 
 
 def _local_model(options: dict, expert: str) -> Path:
@@ -53,14 +54,24 @@ class _InstanceModelExpert(ExpertModel):
                            measurements=facts)]
 
 
+class CellposeOptions(PluginOptions):
+    """Options of the ``cellpose`` expert: local weights, the cell diameter, the channels, the confidence given."""
+
+    model_path: str | None = None
+    diameter_px: PositiveFloat | None = None
+    channels: list[int] = Field(default_factory=lambda: [0, 0])
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
 @EXPERTS.register("cellpose")
 class CellposeExpert(_InstanceModelExpert):
     """Options: ``model_path`` (a local Cellpose model file), ``diameter_px`` (null: the model's own),
     ``channels`` ([0, 0] greyscale; [2, 1] cytoplasm green, nuclei red...)."""
 
     name = "cellpose"
+    Options = CellposeOptions
+    dependencies = (("cellpose", "pip install cellpose"),)
     version = "1"
-    requires = "cellpose"
 
     def instances(self, image: np.ndarray) -> np.ndarray:
         models = require("cellpose.models", "pip install cellpose", purpose="the cellpose expert")
@@ -72,13 +83,22 @@ class CellposeExpert(_InstanceModelExpert):
         return result[0]
 
 
+class StarDistOptions(PluginOptions):
+    """Options of the ``stardist`` expert: the local model folder, the probability threshold, the confidence given."""
+
+    model_path: str | None = None
+    prob_thresh: float | None = Field(default=None, ge=0.0, le=1.0)
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
 @EXPERTS.register("stardist")
 class StarDistExpert(_InstanceModelExpert):
     """Options: ``model_path`` (a local StarDist2D model folder: config.json + weights), ``prob_thresh``."""
 
     name = "stardist"
+    Options = StarDistOptions
+    dependencies = (("stardist", "pip install stardist"),)
     version = "1"
-    requires = "stardist"
 
     def instances(self, image: np.ndarray) -> np.ndarray:
         stardist = require("stardist.models", "pip install stardist tensorflow-cpu", purpose="the stardist expert")
@@ -111,6 +131,16 @@ def hovernet_instances(nuclear_probability: np.ndarray, hv_maps: np.ndarray, thr
     return partition_by_seeds(foreground, markers)
 
 
+class HoVerNetOptions(PluginOptions):
+    """Options of the ``hovernet`` expert: the ONNX model, its input size and output names, the confidence given."""
+
+    model_path: str | None = None
+    input_size: tuple[PositiveInt, PositiveInt] = (256, 256)
+    np_output: str | None = None
+    hv_output: str | None = None
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
 @EXPERTS.register("hovernet")
 class HoVerNetExpert(_InstanceModelExpert):
     """HoVer-Net exported to ONNX. Options: ``model_path``; ``input_size`` [h, w] (256, 256); ``np_output``
@@ -118,8 +148,9 @@ class HoVerNetExpert(_InstanceModelExpert):
     as softmax logits or (1, 1, h, w) as a probability, and the horizontal/vertical maps (1, 2, h, w)."""
 
     name = "hovernet"
+    Options = HoVerNetOptions
+    dependencies = (("onnxruntime", "pip install 'medtrinity[experts]'"),)
     version = "1"
-    requires = "onnxruntime"
 
     def instances(self, image: np.ndarray) -> np.ndarray:
         import cv2

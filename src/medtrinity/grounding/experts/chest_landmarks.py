@@ -12,13 +12,16 @@ offline ``chest_xray`` expert does. Options: ``model_path``; ``input_size`` (102
 
 from __future__ import annotations
 
+from typing import Literal
+
 import cv2
 import numpy as np
+from pydantic import Field, PositiveInt
 
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.grounding.experts.chest_xray import costophrenic_angle_visible
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import require
+from medtrinity.registry import PluginOptions, require
 
 CHEXMASK_LANDMARKS = {"right lung": (0, 44), "left lung": (44, 94), "heart": (94, 120)}
 
@@ -32,11 +35,25 @@ def cardiothoracic_ratio(heart: np.ndarray, lungs: np.ndarray) -> float | None:
     return float((heart_columns[-1] - heart_columns[0] + 1) / (lung_columns[-1] - lung_columns[0] + 1))
 
 
+class ChexmaskOptions(PluginOptions):
+    """Options of the ``chexmask`` expert (see the module docstring)."""
+
+    model_path: str | None = None
+    input_size: PositiveInt = 1024
+    channels: Literal[1, 3] = 1
+    mean: float = 0.0
+    std: float = Field(default=1.0, gt=0.0)
+    landmarks: dict[str, tuple[int, int]] | None = None
+    coordinates: Literal["normalised", "pixels"] = "normalised"
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
 @EXPERTS.register("chexmask")
 class ChestLandmarkExpert(ExpertModel):
     name = "chexmask"
+    Options = ChexmaskOptions
+    dependencies = (("onnxruntime", "pip install 'medtrinity[experts]'"),)
     version = "1"
-    requires = "onnxruntime"
 
     def __init__(self, options=None):
         super().__init__(options)

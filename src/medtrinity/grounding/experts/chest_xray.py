@@ -18,6 +18,7 @@ import numpy as np
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.grounding.experts.ct_anatomy import fill_holes
 from medtrinity.records import Sample, SampleError
+from medtrinity.registry import NoOptions
 
 WORK_SIZE_PX = 256
 
@@ -222,6 +223,7 @@ class ChestXrayExpert(ExpertModel):
     """
 
     name = "chest_xray"
+    Options = NoOptions
     version = "1"
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:

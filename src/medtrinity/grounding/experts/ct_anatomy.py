@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from pydantic import Field
 
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.grounding.measure import patient_side
 from medtrinity.records import Sample, SampleError
+from medtrinity.registry import PluginOptions
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
@@ -36,13 +38,27 @@ def body_mask(pixels_hu: np.ndarray, threshold_hu: float = -500.0) -> np.ndarray
     return fill_holes(labels == largest)
 
 
+class CtAnatomyOptions(PluginOptions):
+    """Options of the ``ct_anatomy`` expert: the air threshold, the smallest lung share, whether to add the body."""
+
+    air_hu: float = -400.0
+    min_lung_fraction: float = Field(default=0.02, ge=0.0, le=1.0)
+    include_body: bool = False
+    bone: bool = False
+    bone_hu: float = 250.0
+    tissue_classes: bool = False
+
+
 @EXPERTS.register("ct_anatomy")
 class CtAnatomyExpert(ExpertModel):
-    """Options: ``air_hu`` (-400), ``min_lung_fraction`` (0.02 of the body area), ``include_body`` (false),
+    """Lungs (and optionally the body, bone, fat and soft tissue) of a CT slice in HU, found by thresholds.
+
+    Options: ``air_hu`` (-400), ``min_lung_fraction`` (0.02 of the body area), ``include_body`` (false),
     ``bone`` (false) with ``bone_hu`` (250), ``tissue_classes`` (false: fat and soft tissue)."""
 
     name = "ct_anatomy"
     version = "2"
+    Options = CtAnatomyOptions
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:
         if sample.intensity_unit != "HU" or sample.pixels.ndim != 2:

@@ -21,6 +21,7 @@ from medtrinity.grounding import measure
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.grounding.experts.ct_anatomy import fill_holes
 from medtrinity.records import Sample, SampleError
+from medtrinity.registry import PluginOptions
 
 # reference RGB values of the dermoscopic colours (ABCD rule, Stolz et al. 1994)
 DERMOSCOPIC_COLOURS = {
@@ -117,11 +118,18 @@ def abcd_measures(rgb: np.ndarray, mask: np.ndarray, spacing_mm) -> dict[str, fl
     return facts
 
 
+class SkinLesionOptions(PluginOptions):
+    """Options of the ``skin_lesion`` expert: the label of the region."""
+
+    label: str = "skin lesion"
+
+
 @EXPERTS.register("skin_lesion")
 class SkinLesionExpert(ExpertModel):
     """The lesion of a dermoscopy image with its ABCD measures; no weights. Options: ``label`` ("skin lesion")."""
 
     name = "skin_lesion"
+    Options = SkinLesionOptions
     version = "1"
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:

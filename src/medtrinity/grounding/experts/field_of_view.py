@@ -9,12 +9,16 @@ and holes filled. Measured: the share of the frame it covers. Where a model is s
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
+from pydantic import Field
 
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel, make_expert
 from medtrinity.grounding.experts.ct_anatomy import fill_holes
 from medtrinity.records import Sample, SampleError
+from medtrinity.registry import PluginOptions
 
 
 def field_of_view(image: np.ndarray, min_level: int = 8) -> np.ndarray:
@@ -34,12 +38,21 @@ def field_of_view(image: np.ndarray, min_level: int = 8) -> np.ndarray:
     return fill_holes(labels == largest)
 
 
+class FieldOfViewOptions(PluginOptions):
+    """Options of the ``field_of_view`` expert: the label, the darkest level inside the view, an expert to confine."""
+
+    label: str = "field of view"
+    min_level: int = Field(default=8, ge=0, le=255)
+    model: dict[str, Any] | None = None
+
+
 @EXPERTS.register("field_of_view")
 class FieldOfViewExpert(ExpertModel):
     """Options: ``label`` ("field of view"), ``min_level`` (8), ``model`` (an expert spec whose regions are
     kept inside the field of view, e.g. ``{name: onnx, options: {model_path: ..., class_names: [...]}}``)."""
 
     name = "field_of_view"
+    Options = FieldOfViewOptions
     version = "1"
 
     def __init__(self, options=None):

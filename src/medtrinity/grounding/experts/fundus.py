@@ -15,6 +15,7 @@ vessel density in the field of view, candidate counts.
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -23,6 +24,7 @@ from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.grounding.experts.ct_anatomy import fill_holes
 from medtrinity.grounding.experts.field_of_view import field_of_view
 from medtrinity.records import Sample, SampleError
+from medtrinity.registry import PluginOptions
 
 WORK_SIZE_PX = 512
 GRADE_WORDS = re.compile(r"(^|\b)(mild|moderate|severe|proliferative|npdr|pdr|retinopathy|microaneurysm|"
@@ -134,6 +136,12 @@ def _to_grid(mask: np.ndarray, shape_hw) -> np.ndarray:
     return cv2.resize(mask.astype(np.uint8), (shape_hw[1], shape_hw[0]), interpolation=cv2.INTER_NEAREST) > 0
 
 
+class FundusOptions(PluginOptions):
+    """Options of the ``fundus`` expert: when lesion candidates are looked for."""
+
+    lesions: Literal["auto", "always", "never"] = "auto"
+
+
 @EXPERTS.register("fundus")
 class FundusExpert(ExpertModel):
     """Optic disc, cup, macula, vessels and, where graded as diseased, lesion candidates; no weights.
@@ -142,6 +150,7 @@ class FundusExpert(ExpertModel):
     """
 
     name = "fundus"
+    Options = FundusOptions
     version = "1"
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:

@@ -9,23 +9,44 @@ class, thresholded at ``threshold``); ``class_names`` (one per output channel); 
 
 from __future__ import annotations
 
+from typing import Literal
+
 import cv2
 import numpy as np
+from pydantic import Field, PositiveInt
 
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import require
+from medtrinity.registry import PluginOptions, require
+
+
+class OnnxOptions(PluginOptions):
+    """Options of the ``onnx`` expert (see the module docstring)."""
+
+    model_path: str
+    class_names: list[str] = Field(min_length=1)
+    input_size: tuple[PositiveInt, PositiveInt] | None = None
+    channels: Literal[1, 3] = 1
+    mean: list[float] | None = None
+    std: list[float] | None = None
+    output: Literal["softmax", "sigmoid"] = "softmax"
+    threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    findings: list[str] = Field(default_factory=list)
 
 
 @EXPERTS.register("onnx")
 class OnnxSegmentationExpert(ExpertModel):
+    """A segmentation network exported to ONNX, run with onnxruntime on the CPU."""
+
     name = "onnx"
-    requires = "onnxruntime"
+    Options = OnnxOptions
+    dependencies = (("onnxruntime", "pip install 'medtrinity[experts]'"),)
 
     def __init__(self, options=None):
+        given = dict(options or {})
+        if "model_path" not in given or "class_names" not in given:
+            raise ValueError(f"the onnx expert needs model_path and class_names, got options {sorted(given)}")
         super().__init__(options)
-        if "model_path" not in self.options or "class_names" not in self.options:
-            raise ValueError(f"the onnx expert needs model_path and class_names, got options {sorted(self.options)}")
         self._session = None
 
     def _run(self, batch: np.ndarray) -> np.ndarray:

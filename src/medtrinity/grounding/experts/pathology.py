@@ -12,11 +12,15 @@ variation of nuclear area and the mean irregularity, 1 - solidity). For fluoresc
 
 from __future__ import annotations
 
+from typing import Literal
+
 import cv2
 import numpy as np
+from pydantic import Field
 
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.records import Sample, SampleError
+from medtrinity.registry import PluginOptions
 
 # Ruifrok & Johnston (2001) optical density vectors of haematoxylin, eosin and DAB (rows, RGB)
 STAIN_OD_RGB = np.array([[0.650, 0.704, 0.286], [0.072, 0.990, 0.105], [0.268, 0.570, 0.776]])
@@ -127,6 +131,15 @@ def find_nuclei(image: np.ndarray, options: dict) -> tuple[np.ndarray, np.ndarra
     return tissue, labels
 
 
+class NucleiOptions(PluginOptions):
+    """Options of the ``nuclei`` expert: the stain, the tissue threshold and the nucleus size limits."""
+
+    stain: Literal["he", "fluorescence"] = "he"
+    tissue_od: float = Field(default=0.15, ge=0.0)
+    min_distance_px: int = Field(default=4, ge=1)
+    min_nucleus_px: int = Field(default=12, ge=1)
+
+
 @EXPERTS.register("nuclei")
 class NucleiExpert(ExpertModel):
     """Tissue and nuclei of a pathology or microscopy image; no weights.
@@ -136,6 +149,7 @@ class NucleiExpert(ExpertModel):
     """
 
     name = "nuclei"
+    Options = NucleiOptions
     version = "1"
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:

@@ -14,7 +14,7 @@ import numpy as np
 
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import MissingDependencyError, require
+from medtrinity.registry import MissingDependencyError, PluginOptions, require
 from medtrinity.vocab.labels import readable_label
 
 
@@ -23,12 +23,24 @@ def weights_folder() -> Path:
     return Path(os.environ.get("TOTALSEG_HOME_DIR", Path.home() / ".totalsegmentator")) / "nnunet" / "results"
 
 
+class TotalSegmentatorOptions(PluginOptions):
+    """Options of the ``totalsegmentator`` expert."""
+
+    task: str = "total"
+    fast: bool = True
+    roi_subset: list[str] | None = None
+
+
 @EXPERTS.register("totalsegmentator")
 class TotalSegmentatorExpert(ExpertModel):
-    """Options: ``task`` (``total``), ``fast`` (true), ``roi_subset`` (list of class names or null)."""
+    """TotalSegmentator's 117 CT classes, run on the slice (needs the package and its weights).
+
+    Options: ``task`` (``total``), ``fast`` (true), ``roi_subset`` (list of class names or null).
+    """
 
     name = "totalsegmentator"
-    requires = "TotalSegmentator (and its weights)"
+    Options = TotalSegmentatorOptions
+    dependencies = (("totalsegmentator", "pip install TotalSegmentator"),)
 
     def _check_installed(self):
         module = require("totalsegmentator.python_api", "pip install TotalSegmentator",

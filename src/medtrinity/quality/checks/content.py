@@ -10,7 +10,11 @@ from medtrinity.records import QCIssue
 
 def has_content(facts: SampleFacts) -> bool:
     """Whether anything about the image was grounded: an ROI, an organ label or an image-level label."""
-    return bool(facts.rois or facts.context_labels or facts.image_labels)
+    if facts.image_labels:
+        return True
+    if facts.rois:  # expert outlines alone (body, field of view: kind "structure") say nothing about the image
+        return any(roi.kind != "structure" for roi in facts.rois)
+    return bool(facts.context_labels)
 
 
 def check_content(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
