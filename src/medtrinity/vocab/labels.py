@@ -97,10 +97,23 @@ def readable_label(name: str) -> str:
     return " ".join([side, *words]).strip()
 
 
+_SPELLINGS = (("tumour", "tumor"), ("oedema", "edema"), ("haem", "hem"), ("oesophag", "esophag"))
+
+
+def _spelling_free(name: str) -> str:
+    for british, american in _SPELLINGS:
+        name = name.replace(british, american)
+    return name
+
+
 def is_finding(label: str, configured: list[str] | None) -> bool:
-    """A label is a finding if the config lists it, else if its name sounds like a lesion."""
+    """A label is a finding if the config lists it (British or American spelling), else if it sounds like a lesion.
+
+    ``findings: [lung tumor]`` must mark a mask named "lung tumour": a spelling difference must not turn
+    a tumour into an organ.
+    """
     if configured is not None:
-        return label in {readable_label(item) for item in configured}
+        return _spelling_free(label) in {_spelling_free(readable_label(item)) for item in configured}
     lowered = label.lower()
     return any(word in lowered for word in FINDING_WORDS)
 

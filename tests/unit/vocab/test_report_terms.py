@@ -319,3 +319,10 @@ def test_shipped_label_map_is_covered_completely(shared_data):
     assert len(names) == 117
     assert {report_term(name) for name in names.values()} == set(TOTALSEGMENTATOR_V2.values())
     assert all("_" not in report_term(name) for name in names.values())
+
+
+def test_configured_findings_match_across_spellings():
+    from medtrinity.vocab.labels import is_finding
+
+    assert is_finding("lung tumour", ["lung tumor"]) and is_finding("lung tumor", ["Lung_Tumour"])
+    assert not is_finding("liver", ["lung tumor"])
