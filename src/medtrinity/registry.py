@@ -1,8 +1,8 @@
 """Plugins registered by name: readers, experts, description backends, executors.
 
 One mechanism for every kind of plugin: a decorator registers a class under a name, the built-in
-plugins are listed once here (:data:`BUILT_IN_MODULES`, imported the first time a kind is asked
-for), and third-party packages add more through the entry-point group ``medtrinity.<kind>``.
+plugins are listed once here (:data:`BUILT_IN`, name -> module, imported the first time the name is
+asked for), and third-party packages add more through the entry-point group ``medtrinity.<kind>``.
 
 Every plugin class declares:
 
@@ -30,17 +30,27 @@ T = TypeVar("T")
 
 KINDS: tuple[str, ...] = ("readers", "experts", "backends", "executors")
 
-# the modules that register the built-in plugins of each kind (imported on first use of the kind)
+# every built-in plugin: kind -> name -> the module that registers it (imported the first time the name is
+# asked for, so a config naming two plugins imports two modules; ``names()`` imports them all)
+BUILT_IN: dict[str, dict[str, str]] = {
+    "readers": {name: f"medtrinity.sources.{module}" for name, module in {
+        "nifti": "nifti", "sitk": "sitk_volume", "image_masks": "image_masks", "dicom_files": "dicom_files",
+        "dicom_series": "dicom_series", "image_class_masks": "class_masks", "csv_labels": "classification",
+        "image_folder": "classification", "coco": "detection", "yolo": "detection", "voc": "detection",
+        "nnunet": "nnunet", "hdf5": "arrays", "npz": "arrays", "npy": "arrays", "wsi": "wsi", "phantom": "phantom",
+        "bids": "bids"}.items()},
+    "experts": {name: f"medtrinity.grounding.experts.{module}" for name, module in {
+        "ct_anatomy": "ct_anatomy", "onnx": "onnx_model", "totalsegmentator": "totalsegmentator",
+        "chest_xray": "chest_xray", "field_of_view": "field_of_view", "nuclei": "pathology",
+        "cellpose": "cell_models", "stardist": "cell_models", "hovernet": "cell_models", "skin_lesion": "dermoscopy",
+        "fundus": "fundus", "box_prompt": "box_prompt", "chexmask": "chest_landmarks"}.items()},
+    "backends": {name: f"medtrinity.generation.{module}" for name, module in {
+        "composer": "composer", "openai": "openai_backend", "vllm": "vllm_backend",
+        "transformers": "transformers_backend"}.items()},
+    "executors": {"local": "medtrinity.executors.local", "ray": "medtrinity.executors.ray"},
+}
 BUILT_IN_MODULES: dict[str, tuple[str, ...]] = {
-    "readers": tuple(f"medtrinity.sources.{name}" for name in (
-        "nifti", "sitk_volume", "image_masks", "dicom_files", "dicom_series", "class_masks", "classification",
-        "detection", "nnunet", "arrays", "wsi", "phantom", "bids")),
-    "experts": tuple(f"medtrinity.grounding.experts.{name}" for name in (
-        "ct_anatomy", "onnx_model", "totalsegmentator", "chest_xray", "field_of_view", "pathology", "cell_models",
-        "dermoscopy", "fundus", "box_prompt", "chest_landmarks")),
-    "backends": tuple(f"medtrinity.generation.{name}"
-                      for name in ("composer", "openai_backend", "vllm_backend", "transformers_backend")),
-    "executors": ("medtrinity.executors.local", "medtrinity.executors.ray"),
+    kind: tuple(dict.fromkeys(modules.values())) for kind, modules in BUILT_IN.items()
 }
 
 
@@ -136,7 +146,11 @@ class Registry(Generic[T]):
                 self._items[entry.name] = entry.load()
 
     def get(self, name: str) -> T:
-        self._load_built_ins()
+        module = BUILT_IN.get(self.kind, {}).get(name)
+        if name not in self._items and module is not None:
+            importlib.import_module(module)  # only the module of this plugin: configs load fast
+        if name not in self._items:
+            self._load_built_ins()
         if name not in self._items:
             self._load_entry_points()
         if name not in self._items:

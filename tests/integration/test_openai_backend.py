@@ -143,13 +143,11 @@ def test_a_reply_that_does_not_parse_is_retried_once_then_rejected(server_factor
 def test_requests_run_concurrently_up_to_the_limit(server_factory, tmp_path, lesion_samples):
     server = server_factory("--delay-s", "0.4")
     backend = make_backend("openai", _options(server, tmp_path, max_concurrency=4, timeout_s=5))
-    started = time.perf_counter()
     results = backend.describe_batch(lesion_samples[:8])
-    elapsed = time.perf_counter() - started
     assert all(isinstance(result, Description) for result in results)
+    # the server counts requests in flight at once: concurrency shown by counting, not by timing (no timed asserts)
     peak = max(entry["inflight"] for entry in server.requests())
     assert 2 <= peak <= 4
-    assert elapsed < 8 * 0.4 * 0.75, elapsed  # well under the serial time
 
 
 def test_the_request_is_what_the_paper_gives_the_model(server_factory, tmp_path, lesion_samples):

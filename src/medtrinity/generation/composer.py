@@ -27,7 +27,7 @@ from medtrinity.records import DESCRIPTION_SECTIONS, ROI, Description, Sample, S
 from medtrinity.registry import NoOptions
 from medtrinity.vocab.labels import is_no_finding
 from medtrinity.vocab.modalities import modality_name
-from medtrinity.vocab.words import article, join_words, number_word
+from medtrinity.vocab.words import article, join_words, number_word, verb
 
 PROMPT_VERSION = "composer-3"
 MAX_DESCRIBED_ROIS = 5
@@ -102,8 +102,12 @@ def _modality_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
 # ---------------------------------------------------------------------------------------------- organs
 
 
+# expert outlines that frame the image rather than show anatomy: never listed as structures or neighbours
+NOT_ANATOMY: frozenset[str] = frozenset({"field of view", "body", "background"})
+
+
 def _organ_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
-    names = [roi.label for roi in sample.context_rois]
+    names = [roi.label for roi in sample.context_rois if roi.label not in NOT_ANATOMY]
     if not names:
         return []
     shown = names[:MAX_LISTED_ORGANS]
@@ -113,7 +117,7 @@ def _organ_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
         f"Labelled structures in this {'radiograph' if sample.modality == 'xray' else 'section'} include the "
         f"{listed}{more}.",
         f"Segmented anatomy in view: the {listed}{more}.",
-        f"The {listed} {'are' if len(shown) > 1 else 'is'} labelled in this image{more}.",
+        f"The {listed} {verb(shown, 'is', 'are')} labelled in this image{more}.",
         f"Structures outlined in the field include the {listed}{more}.",
     )
     return [Sentence("organs", choose.pick("organs", options), ["context_rois"])]
@@ -121,7 +125,8 @@ def _organ_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
 
 def _organ_appearance(sample: Sample, choose: _Chooser) -> list[Sentence]:
     """Measured attenuation (CT, in HU) and homogeneity of the largest labelled organs."""
-    organs = [roi for roi in sample.context_rois if roi.texture or roi.mean_intensity is not None]
+    organs = [roi for roi in sample.context_rois
+              if (roi.texture or roi.mean_intensity is not None) and roi.label not in NOT_ANATOMY]
     organs = organs[:MAX_ORGAN_FACTS]
     if not organs:
         return []
@@ -135,7 +140,7 @@ def _organ_appearance(sample: Sample, choose: _Chooser) -> list[Sentence]:
     for roi in organs:
         if roi.texture:
             by_texture.setdefault(roi.texture, []).append(roi.label)
-    parts = [f"the {join_words(labels)} {'are' if len(labels) > 1 else 'is'} {texture}"
+    parts = [f"the {join_words(labels)} {verb(labels, 'is', 'are')} {texture}"
              for texture, labels in sorted(by_texture.items())]
     if parts:
         noun = "attenuation" if sample.intensity_unit == "HU" else "signal" if sample.modality == "mri" else "intensity"
@@ -232,8 +237,9 @@ def _organ_roi_sentence(sample: Sample, roi: ROI, key: str, choose: _Chooser) ->
                 f"the largest{where} measures {dims}.")
         evidence = [f"{key}.pieces"]
     else:
-        text = pick("organ", (f"The {roi.label}{where} measures {dims} {here}.",
-                              f"{_cap(here)} the {roi.label}{where} measures {dims}."))
+        measures = verb(roi.label, "measures", "measure")
+        text = pick("organ", (f"The {roi.label}{where} {measures} {dims} {here}.",
+                              f"{_cap(here)} the {roi.label}{where} {measures} {dims}."))
         evidence = []
     evidence += [f"{key}.{name}" for name in where_keys + size_keys]
     return [Sentence("roi_analysis", text, evidence)]
@@ -302,7 +308,8 @@ def _relation_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
         parts: list[str] = []
         keys: list[str] = []
         # "A abuts B" once: not again as "B abuts A" when B is also described
-        neighbours = [name for name in roi.neighbours if frozenset((roi.label, name)) not in stated]
+        neighbours = [name for name in roi.neighbours
+                      if frozenset((roi.label, name)) not in stated and name not in NOT_ANATOMY]
         stated.update(frozenset((roi.label, name)) for name in roi.neighbours if name in described)
         if roi.containing_organ:
             part = roi.organ_part
@@ -316,8 +323,10 @@ def _relation_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
                 keys.append(f"{key}.organ_part")
         if neighbours:
             neighbours = join_words(neighbours[:4])
-            parts.append(choose.pick(f"{key}.borders", (f"borders the {neighbours}", f"abuts the {neighbours}",
-                                                        f"is adjacent to the {neighbours}")))
+            borders, abuts, is_ = (verb(roi.label, *forms) for forms in
+                                   (("borders", "border"), ("abuts", "abut"), ("is", "are")))
+            parts.append(choose.pick(f"{key}.borders", (f"{borders} the {neighbours}", f"{abuts} the {neighbours}",
+                                                        f"{is_} adjacent to the {neighbours}")))
             keys.append(f"{key}.neighbours")
         if parts:
             subject = choose.pick(f"{key}.subject", (f"The {roi.label}", "It")) if sentences == [] and \

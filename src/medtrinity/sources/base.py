@@ -72,11 +72,6 @@ class Reader(ABC):
         """What the source config lacks for this reader, as ``<field>: <problem>`` lines (none by default)."""
         return []
 
-    @classmethod
-    def looks_like(cls, path: Path) -> bool:
-        """Whether ``path`` looks like this reader's layout (a cheap check of names and a few headers)."""
-        return False
-
     @abstractmethod
     def list_items(self) -> list[str]:
         """Every item of the source, sorted, so that planning is deterministic."""

@@ -35,3 +35,22 @@ def number_word(count: int) -> str:
         if value == count and word not in {"single", "solitary"}:
             return word
     return str(count)
+
+
+_SINGULAR_S_ENDINGS = ("us", "is", "ss", "as", "os")  # pancreas, uterus, pelvis, thalamus, iris
+
+
+def is_plural(name: str) -> bool:
+    """Whether a structure name is a plural noun ("retinal vessels", "costal cartilages", "portal and splenic veins"),
+    so that its verb agrees ("the retinal vessels are", not "is")."""
+    last = name.strip().split(" ")[-1].lower() if name.strip() else ""
+    return " and " in name or (last.endswith("s") and not last.endswith(_SINGULAR_S_ENDINGS))
+
+
+def verb(name_or_names: str | list[str], singular: str, plural: str) -> str:
+    """The verb form that agrees with one name (plural nouns included) or a list of names."""
+    if isinstance(name_or_names, list):
+        many = len(name_or_names) > 1 or any(is_plural(name) for name in name_or_names)
+    else:
+        many = is_plural(name_or_names)
+    return plural if many else singular

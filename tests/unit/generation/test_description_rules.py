@@ -191,3 +191,27 @@ def test_acquisition_facts_reach_the_modality_sentence(brain):
     ct.modality, ct.metadata = "ct", {"ct_phase": "portal_venous", "contrast_enhanced": True}
     assert "contrast-enhanced CT" in make_backend("composer").describe(ct).sentences[0].text
     assert "portal venous phase" in make_backend("composer").describe(ct).sentences[0].text
+
+
+def test_fundus_structures_agree_in_number_and_frame_outlines_are_not_anatomy(shared_data):
+    """The fundus expert outlines plural structures (retinal vessels) and the camera's field of view: the text must
+    say 'the retinal vessels are', and never list or relate the field of view as if it were anatomy."""
+    config = parse_config({"sources": _inspected(shared_data, "fundus", {"modality": "fundus"}),
+                           "grounding": {"experts": "auto"}, "knowledge": {"kb": "builtin"}})
+    backend = make_backend("composer")
+    texts = [backend.describe(sample).text for sample in grounded_samples(config)]
+    assert any("retinal vessels" in text for text in texts), texts
+    for text in texts:
+        assert "field of view" not in text, text
+        assert not re.search(r"retinal vessels (?:is|abuts|borders|measures)\b", text), text
+
+
+def test_plural_structure_names():
+    from medtrinity.vocab.words import is_plural, verb
+
+    for name in ("retinal vessels", "costal cartilages", "portal and splenic veins", "kidneys"):
+        assert is_plural(name), name
+    for name in ("pancreas", "uterus", "pelvis", "thalamus", "liver", "iris", "left 10th rib", "field of view"):
+        assert not is_plural(name), name
+    assert verb(["liver"], "is", "are") == "is" and verb(["liver", "spleen"], "is", "are") == "are"
+    assert verb("retinal vessels", "abuts", "abut") == "abut"
