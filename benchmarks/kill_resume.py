@@ -38,14 +38,21 @@ def command(config: Path, out: Path, workers: int) -> list[str]:
             "--workers", str(workers)]
 
 
-def run_and_kill(config: Path, out: Path, workers: int, after_s: float) -> bool:
-    """Start a run, SIGKILL its process group after ``after_s``; False if it finished first."""
+def _done(out: Path) -> int:
+    return len(list((out / "_shards").glob("*.done.json"))) if (out / "_shards").exists() else 0
+
+
+def run_and_kill(config: Path, out: Path, workers: int, after_s: float, at_shards: int | None = None) -> bool:
+    """Start a run, SIGKILL its process group once ``at_shards`` shards are done (mid-run kills) or, with
+    every shard done, after ``after_s`` (kills in start-up, the duplicate pass, stats or the manifest)."""
     process = subprocess.Popen(command(config, out, workers), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
-    deadline = time.monotonic() + after_s
+    deadline = time.monotonic() + (after_s if at_shards is None else 600)
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return False
+        if at_shards is not None and _done(out) >= at_shards:
+            break
         time.sleep(0.002)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=60)
@@ -75,12 +82,14 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--images", type=int, default=300, help="2D images with masks (one shard per image)")
+    parser.add_argument("--cases", type=int, default=6, help="phantom CT volumes")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as scratch:
         base = Path(scratch)
-        folder = write_image_mask_folder(base / "xray", 40)
-        config = write_config(base / "run.yaml", [phantom_source(cases=3), image_mask_source(folder, 1)])
+        folder = write_image_mask_folder(base / "xray", args.images)
+        config = write_config(base / "run.yaml", [phantom_source(cases=args.cases), image_mask_source(folder, 1)])
         started = time.perf_counter()
         subprocess.run(command(config, base / "clean", 1), check=True, capture_output=True, timeout=1800)
         clean_s = time.perf_counter() - started
@@ -88,14 +97,21 @@ def main() -> None:
         resumed = base / "resumed"
         landed = finished = 0
         started = time.perf_counter()
+        import json
+
+        total = len(json.loads((base / "clean" / "_plan.json").read_text())["shards"])
         for number in range(args.kills):
-            after = rng.uniform(0.0, clean_s)
-            if run_and_kill(config, resumed, rng.choice([1, args.workers]), after):
+            done = _done(resumed)
+            kills_left = args.kills - number
+            mid_run = done < total and rng.random() < 0.8  # most kills while shards are being written
+            target = done + rng.randint(1, max(1, (total - done) // max(1, kills_left // 2))) if mid_run else None
+            after = rng.uniform(0.0, 1.5)
+            if run_and_kill(config, resumed, rng.choice([1, args.workers]), after, target):
                 landed += 1
             else:
                 finished += 1
-            done = len(list((resumed / "_shards").glob("*.done.json"))) if (resumed / "_shards").exists() else 0
-            print(f"kill {number + 1:2d} after {after:5.1f} s: shards done {done}", flush=True)
+            where = f"at {target} shards" if target is not None else f"after {after:.2f} s"
+            print(f"kill {number + 1:2d} {where}: shards done {_done(resumed)}/{total}", flush=True)
         subprocess.run(command(config, resumed, args.workers), check=True, capture_output=True, timeout=1800)
         problems = compare(base / "clean", resumed)
         print()
