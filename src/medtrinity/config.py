@@ -39,6 +39,8 @@ class SourceConfig(_Strict):
     body_part: str = ""
     license: str = ""
     files_per_shard: int = Field(default=16, ge=1)
+    # an empty source or a missing labels folder is a config error unless the config says it is expected
+    may_be_empty: bool = False
     options: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("modality")
@@ -144,6 +146,31 @@ class QualityConfig(_Strict):
     judge_options: dict[str, Any] = Field(default_factory=dict)
 
 
+class LimitsConfig(_Strict):
+    """Caps checked from file headers before any decoding: an input over a cap is a ``too_large`` reject.
+
+    They keep a 2 MB file that declares a gigapixel image or a terabyte volume from taking a worker's memory.
+    """
+
+    max_pixels_per_image: int = Field(default=100_000_000, ge=1)  # 10000 x 10000
+    max_voxels_per_volume: int = Field(default=600_000_000, ge=1)  # 512 x 512 x 2288
+    max_array_bytes: int = Field(default=2 * 1024**3, ge=1)  # one decompressed array (image, entry or volume)
+    max_tiles_per_slide: int = Field(default=200_000, ge=1)
+
+
+class PrivacyConfig(_Strict):
+    """What happens to images that may show identifiers in their pixels.
+
+    ``keep_burned_in_annotation``: keep images whose DICOM header says ``BurnedInAnnotation=YES``
+    (for OCR-based redaction later); by default they are rejected. ``reject_secondary_capture``:
+    also reject secondary-capture and screenshot images (SOP class Secondary Capture, ``ImageType``
+    containing SECONDARY or SCREEN SAVE) that carry no BurnedInAnnotation tag.
+    """
+
+    keep_burned_in_annotation: bool = False
+    reject_secondary_capture: bool = False
+
+
 class RunConfig(_Strict):
     """A whole pipeline run."""
 
@@ -154,6 +181,8 @@ class RunConfig(_Strict):
     knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
     generation: GenerationConfig = Field(default_factory=GenerationConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     seed: int = 0
     case_id_salt: str = "medtrinity"
 

@@ -21,6 +21,7 @@ from medtrinity.records import Reject, Sample, SampleError, stable_id
 from medtrinity.run_folder import MARKER_FOLDER, RunFolder
 from medtrinity.schema import reject_row, triplet_row
 from medtrinity.sources import make_reader
+from medtrinity.sources.safety import is_reject_item, raise_reject_item, reject_item_path
 from medtrinity.stages import Stage, StageContext, build_stages
 from medtrinity.stats import StageStats
 
@@ -53,6 +54,8 @@ def _samples_of(reader, spec: ShardSpec, stats: StageStats, rejects: list[Reject
     for item in spec.items:
         started = time.perf_counter()
         try:
+            if is_reject_item(item):  # a file planning could not use
+                raise_reject_item(item)
             for sample in reader.read(item):
                 stats.seconds += time.perf_counter() - started
                 stats.samples_out += 1
@@ -60,7 +63,13 @@ def _samples_of(reader, spec: ShardSpec, stats: StageStats, rejects: list[Reject
                 started = time.perf_counter()
         except SampleError as error:
             stats.reject(error.code)
-            rejects.append(Reject(stable_id(spec.source, item), spec.source, item, "read", error.code, error.message))
+            rejects.append(Reject(stable_id(spec.source, item), spec.source, reject_item_path(item), "read",
+                                  error.code, error.message))
+        except MemoryError as error:  # a file bigger than its header said, or than the caps foresaw
+            stats.reject("too_large")
+            rejects.append(Reject(stable_id(spec.source, item), spec.source, item, "read", "too_large",
+                                  f"{item}: ran out of memory reading it ({error}); lower limits.* to refuse such "
+                                  "inputs from their headers"))
         except Exception as error:  # a reader bug or library failure on one file is still one reject
             stats.reject("read_error")
             context.keep_traceback("read", error)

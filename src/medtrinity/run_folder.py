@@ -32,6 +32,7 @@ from medtrinity.io.atomic import remove_temporaries, write_atomic, write_json_at
 from medtrinity.io.hashes import file_sha256
 from medtrinity.io.parquet import stream_rows, write_rows
 from medtrinity.quality.report import qc_summary, text_summary
+from medtrinity.run_lock import RunLock, lock_owner
 from medtrinity.schema import REJECT_SCHEMA, TRIPLET_SCHEMA
 from medtrinity.stats import StageStats, merge_stages
 
@@ -48,6 +49,7 @@ STATS_NAME = "stats.json"
 MANIFEST_NAME = "manifest.json"
 REMOVAL_PASSES = ("dedup", "verify")  # passes that remove written rows after the shards, each with a journal
 LISTED_FOLDERS = (TRIPLETS, REJECTS)
+CHANGED = "size or checksum differs from the manifest"
 LISTED_FILES = (STATS_NAME, CONFIG_NAME)
 
 
@@ -260,6 +262,31 @@ class RunFolder:
         if previous is not None:
             self.write_manifest(previous.get("pipeline_version", ""), previous.get("config_hash", ""))
 
+    def update_manifest(self, rewritten: list[str]) -> None:
+        """Refresh size and checksum of the files just rewritten (relative paths); other entries stay as they were,
+        so a part changed by someone else is never re-blessed."""
+        manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        wanted = set(rewritten)
+        for entry in manifest["files"]:
+            if entry["path"] in wanted:
+                target = self.root / entry["path"]
+                entry["bytes"], entry["sha256"] = target.stat().st_size, file_sha256(target)
+        listed = {entry["path"] for entry in manifest["files"]}
+        for name in sorted(wanted - listed):  # a file a removal pass created (rejects/verify-N)
+            target = self.root / name
+            if target.exists():
+                manifest["files"].append({"path": name, "bytes": target.stat().st_size, "sha256": file_sha256(target)})
+        write_json_atomic(self.manifest_path, manifest)
+
+    # one writer --------------------------------------------------------------------------------
+    def lock(self, purpose: str = "run") -> RunLock:
+        """The folder's lock (``with folder.lock("run"):``); raises RunLockedError while another process holds it."""
+        return RunLock(self.root, purpose)
+
+    def lock_owner(self) -> dict | None:
+        """Pid, host and purpose of the live process holding the folder, or None."""
+        return lock_owner(self.root)
+
     def remove_manifest(self) -> None:
         self.manifest_path.unlink(missing_ok=True)
 
@@ -274,7 +301,7 @@ class RunFolder:
             if not path.exists():
                 problems.append(f"{entry['path']}: listed in the manifest but missing")
             elif path.stat().st_size != entry["bytes"] or file_sha256(path) != entry["sha256"]:
-                problems.append(f"{entry['path']}: size or checksum differs from the manifest")
+                problems.append(f"{entry['path']}: {CHANGED}")
         for path in self.output_files():
             if path not in listed:
                 problems.append(f"{path.relative_to(self.root)}: present but not in the manifest")

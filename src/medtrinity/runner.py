@@ -14,6 +14,7 @@ from pathlib import Path
 
 import medtrinity
 from medtrinity.config import ConfigError, RunConfig
+from medtrinity.config_check import check_config
 from medtrinity.executors import ShardOutcome, make_executor
 from medtrinity.export.run_dedup import deduplicate_run
 from medtrinity.io.hashes import text_digest
@@ -21,6 +22,7 @@ from medtrinity.pipeline import ShardSpec, build_stages
 from medtrinity.preprocess.evaluation_sets import evaluation_hashes
 from medtrinity.run_folder import PLAN_NAME, RunFolder, collect_stats
 from medtrinity.sources import make_reader
+from medtrinity.sources.safety import planning_failure
 
 
 class OutputFolderError(RuntimeError):
@@ -32,14 +34,29 @@ def plan_shards(config: RunConfig) -> list[ShardSpec]:
     specs: list[ShardSpec] = []
     for source in config.sources:
         reader = make_reader(source, config)
-        try:
-            items = reader.list_items()
-        except (FileNotFoundError, ValueError) as error:  # a missing path, an unreadable table or label map
-            raise ConfigError(f"source {source.name!r}: {error}") from error
+        items = _list_items(reader, source)
         size = reader.items_per_shard()
         for start in range(0, len(items), size):
             specs.append(ShardSpec(len(specs), source.name, tuple(items[start : start + size])))
     return specs
+
+
+def _list_items(reader, source) -> list[str]:
+    """A source's items; a missing input is a config error, a source that cannot be listed one reject item."""
+    try:
+        items = reader.list_items()
+    except FileNotFoundError as error:
+        if not source.may_be_empty:
+            raise ConfigError(f"source {source.name!r}: {error}; set may_be_empty: true if that is expected") from error
+        items = []
+    except (ConfigError, ImportError):
+        raise
+    except Exception as error:  # a corrupt index file (COCO JSON, label table): one reject, other sources go on
+        items = [planning_failure(source.path, error, "fix or replace it, or check the source's options")]
+    if not items and not source.may_be_empty:
+        raise ConfigError(f"source {source.name!r}: no input found at {source.path}; "
+                          "set may_be_empty: true if an empty source is expected")
+    return items
 
 
 def load_or_create_plan(config: RunConfig, out_dir: Path, overwrite: bool) -> list[ShardSpec]:
@@ -116,10 +133,20 @@ def run_pipeline(
     on_shard_done: Callable[[ShardOutcome], None] | None = None,
     on_plan: Callable[[list[ShardSpec], int], None] | None = None,
 ) -> RunSummary:
-    """Run (or resume) the pipeline into ``out_dir``; returns what happened."""
-    started = time.perf_counter()
+    """Run (or resume) the pipeline into ``out_dir``; returns what happened.
+
+    Names and paths are checked before anything is written; the folder is locked for the whole run, so a
+    second run, an ``--overwrite`` or a ``verify`` into it is refused meanwhile.
+    """
+    check_config(config)
     out_dir = Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with RunFolder(out_dir).lock("run"):
+        return _run_locked(config, out_dir, executor, workers, ray_address, overwrite, on_shard_done, on_plan)
+
+
+def _run_locked(config: RunConfig, out_dir: Path, executor: str, workers: int, ray_address: str | None,
+                overwrite: bool, on_shard_done, on_plan) -> RunSummary:
+    started = time.perf_counter()
     try:
         build_stages(config)  # unknown backends, missing optional packages: fail now, not once per sample
         evaluation = evaluation_hashes(config.preprocess.evaluation_images)
@@ -190,4 +217,7 @@ def run_status(out_dir: Path) -> dict:
         "rejects": counts["rejects"],
         "reject_reasons": counts["reject_reasons"],
         "manifest": folder.has_manifest(),
+        # every listed file against its size and sha256 in the manifest: changed, missing or unlisted parts
+        "integrity": folder.check_manifest() if folder.has_manifest() else [],
+        "running": folder.lock_owner(),
     }

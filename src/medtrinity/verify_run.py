@@ -7,7 +7,9 @@ changes get their ``qc_status`` and ``qc_issues`` rewritten; a part file is repl
 only when one of its rows changed. In ``reject`` mode a row that now fails leaves
 ``triplets/`` for ``rejects/verify-NNNNN.parquet``, as it would in a run (recorded in the
 ``_verify.json`` journal, so the run's counts stay true). ``stats.json`` is recounted, gets a
-``qc_verified`` block with the new counts, and the manifest is written again so it stays true.
+``qc_verified`` block with the new counts, and the manifest entries of the files verify wrote are
+refreshed. A folder whose files already differ from the manifest is refused (``IntegrityError``),
+never re-blessed, unless ``accept_changes`` says the changed parts were edited on purpose.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from medtrinity.quality.verify import VerifyOptions, verify_row
-from medtrinity.run_folder import RunFolder, part_index
+from medtrinity.run_folder import CHANGED, STATS_NAME, RunFolder, part_index
 
 
 @dataclass
@@ -54,15 +56,43 @@ def _reject_row(row: dict, issues: list[dict]) -> dict:
             "reason": reason}
 
 
-def verify_folder(out_dir: Path | str, on_contradiction: str | None = None, *, dry_run: bool = False) -> VerifyReport:
+class IntegrityError(ValueError):
+    """Output files differ from the manifest: verify will not rewrite a folder someone else modified."""
+
+    def __init__(self, out_dir: Path | str, problems: list[str]):
+        super().__init__(f"{out_dir}: {len(problems)} file(s) differ from the manifest: {'; '.join(problems[:10])}")
+        self.problems = problems
+
+
+def verify_folder(out_dir: Path | str, on_contradiction: str | None = None, *, dry_run: bool = False,
+                  accept_changes: bool = False) -> VerifyReport:
     """Re-verify every row of ``out_dir/triplets``; rewrite changed QC fields unless ``dry_run``.
 
-    In ``reject`` mode rows that fail move to ``rejects/verify-NNNNN.parquet``, as in a run.
+    In ``reject`` mode rows that fail move to ``rejects/verify-NNNNN.parquet``, as in a run. Every file
+    is first checked against the manifest: changed, missing or unlisted files are an
+    :class:`IntegrityError`; ``accept_changes`` takes changed parts as edited on purpose (verified, and
+    their new checksums recorded). The folder is locked while verify rewrites it.
     """
     folder = RunFolder(out_dir)
     parts = folder.triplet_parts()
     if not parts:
         raise FileNotFoundError(f"{out_dir} holds no triplets/part-*.parquet files")
+    if dry_run:
+        return _verify_checked(folder, parts, on_contradiction, dry_run, accept_changes)
+    with folder.lock("verify"):
+        return _verify_checked(folder, parts, on_contradiction, dry_run, accept_changes)
+
+
+def _verify_checked(folder: RunFolder, parts: list[Path], on_contradiction: str | None, dry_run: bool,
+                    accept_changes: bool) -> VerifyReport:
+    accepted: list[str] = []
+    if folder.has_manifest():
+        problems = folder.check_manifest()
+        changed_files = [p.split(": ", 1)[0] for p in problems if p.endswith(CHANGED)]
+        if problems and not (accept_changes and len(changed_files) == len(problems)):
+            raise IntegrityError(folder.root, problems)
+        accepted = changed_files
+    written: list[str] = []
     mode, options = _settings(folder)
     mode = on_contradiction or mode
     if mode not in {"flag", "reject"}:
@@ -101,10 +131,11 @@ def verify_folder(out_dir: Path | str, on_contradiction: str | None = None, *, d
                 folder.write_journal("verify", journal)  # the decision first: a killed pass converges when rerun
                 moved_ids = {reject["sample_id"] for reject in moved}
                 earlier = [r for r in folder.read_removed(index, "verify") if r["sample_id"] not in moved_ids]
-                folder.write_removed(index, "verify", earlier + moved)
+                removed_path = folder.write_removed(index, "verify", earlier + moved)
+                written.append(str(removed_path.relative_to(folder.root)))
             folder.rewrite_part(part, kept)
             report.files_rewritten.append(str(part.relative_to(folder.root)))
-    if report.files_rewritten:
+    if (report.files_rewritten or accepted) and not dry_run:
         folder.refresh_stats(qc_verified={
             "mode": report.mode,
             "rows": report.rows,
@@ -113,5 +144,6 @@ def verify_folder(out_dir: Path | str, on_contradiction: str | None = None, *, d
             "changed": report.changed,
             "moved_to_rejects": report.moved_to_rejects,
         })
-        folder.refresh_manifest()
+        if folder.has_manifest():  # only what verify itself just wrote (or was told to accept) gets new checksums
+            folder.update_manifest([*report.files_rewritten, *written, *accepted, STATS_NAME])
     return report

@@ -38,7 +38,7 @@ def test_bad_config_gives_a_clear_error(tmp_path):
     missing = write_config(tmp_path / "missing.yaml", [{"name": "x", "reader": "nifti", "path": "/no/such/dir",
                                                         "modality": "ct"}])
     result = _medtrinity("run", str(missing), "--out", str(tmp_path / "out2"))
-    assert result.returncode == 2 and "no input matches '/no/such/dir'" in result.stderr
+    assert result.returncode == 2 and "path: /no/such/dir does not exist" in result.stderr
 
 
 def _config_error_lines(result: subprocess.CompletedProcess) -> list[str]:

@@ -145,9 +145,11 @@ def test_vqa_rad_test_images_are_kept_out(tmp_path, shared_data):
 
 def test_unknown_evaluation_images_fail_the_config(tmp_path):
     from medtrinity.config import ConfigError
+    from medtrinity.config_check import check_config
 
     folder = write_image_mask_folder(tmp_path / "xray", 2, bad=False)
-    config = load_config(write_config(tmp_path / "run.yaml", [image_mask_source(folder, 3)],
-                                      preprocess={"evaluation_images": ["no/such/*.png"]}))
-    with pytest.raises(ConfigError, match="matches no file"):
-        run_pipeline(config, tmp_path / "out")
+    path = write_config(tmp_path / "run.yaml", [image_mask_source(folder, 3)],
+                        preprocess={"evaluation_images": ["no/such/*.png"]})
+    with pytest.raises(ConfigError, match=r"preprocess.evaluation_images\[0\]: .*no/such/\*.png does not exist"):
+        check_config(load_config(path))  # named before anything is written
+    assert not (tmp_path / "out").exists()

@@ -63,11 +63,17 @@ def test_edited_description_is_flagged_and_the_manifest_stays_true(phantom_run):
     edited = _edit(out, lambda text: text.replace(" CT ", " MRI ").replace("hypodense", "hyperdense"))
     assert check_manifest(out)  # the edit broke the manifest
 
-    dry = _medtrinity("verify", str(out), "--dry-run")
+    refused = _medtrinity("verify", str(out))  # an edit nobody vouched for: reported, nothing rewritten
+    part = sorted((out / "triplets").glob("part-*.parquet"))[0]
+    assert refused.returncode == 1 and part.name in refused.stderr and "--accept-changes" in refused.stderr
+    assert check_manifest(out)
+
+    dry = _medtrinity("verify", str(out), "--dry-run", "--accept-changes")
     assert dry.returncode == 0, dry.stderr
     assert "1 rows would change; files rewritten: 0" in dry.stdout
+    assert check_manifest(out)  # a dry run records nothing
 
-    result = _medtrinity("verify", str(out))
+    result = _medtrinity("verify", str(out), "--accept-changes")
     assert result.returncode == 0, result.stderr
     assert "rows verified (flag mode): pass 39, flag 1, reject 0" in result.stdout
     assert f"flag {edited}" in result.stdout and "modality_mismatch" in result.stdout
@@ -86,9 +92,9 @@ def test_edited_description_is_flagged_and_the_manifest_stays_true(phantom_run):
 def test_fixing_the_text_clears_the_flag(phantom_run):
     out = phantom_run
     edited = _edit(out, lambda text: text.replace(" CT ", " MRI "))
-    verify_folder(out)
+    verify_folder(out, accept_changes=True)
     _edit(out, lambda text: text.replace(" MRI ", " CT "))
-    report = verify_folder(out)
+    report = verify_folder(out, accept_changes=True)
     assert report.changed == 1 and report.statuses == {"pass": 40}
     row = next(r for r in read_table(out / "triplets").to_pylist() if r["id"] == edited)
     assert row["qc_status"] == "pass" and row["qc_issues"] == []
@@ -98,7 +104,7 @@ def test_reject_mode_moves_the_row_to_rejects_as_a_run_does(phantom_run):
     out = phantom_run
     before = json.loads((out / "stats.json").read_text())
     edited = _edit(out, lambda text: text.replace(" CT ", " MRI "))
-    report = verify_folder(out, "reject")
+    report = verify_folder(out, "reject", accept_changes=True)  # the hand edit is vouched for
     assert report.statuses == {"pass": 39, "reject": 1} and report.moved_to_rejects == 1
     ids = read_table(out / "triplets").column("id").to_pylist()
     assert edited not in ids and len(ids) == 39

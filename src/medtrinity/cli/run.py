@@ -11,6 +11,8 @@ from rich.markup import escape
 
 from medtrinity.cli.common import console, errors
 from medtrinity.config import ConfigError, RunConfig, load_config
+from medtrinity.config_check import check_config
+from medtrinity.run_lock import RunLockedError
 from medtrinity.runner import OutputFolderError, RunSummary, run_pipeline, run_status
 
 app = typer.Typer()  # commands are mounted on the root app by medtrinity.cli
@@ -34,7 +36,7 @@ def _execute(config: RunConfig, out: Path, executor: ExecutorName, workers: int,
                 summary = run_pipeline(config, out, executor=executor.value, workers=workers,
                                        ray_address=ray_address, overwrite=overwrite,
                                        on_plan=progress.on_plan, on_shard_done=progress.on_shard_done)
-    except (ConfigError, OutputFolderError) as error:
+    except (ConfigError, OutputFolderError, RunLockedError) as error:
         errors.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(2) from error
     stats = json.loads((summary.out_dir / "stats.json").read_text(encoding="utf-8"))
@@ -72,6 +74,7 @@ def run(
 
     try:
         config = load_config(config_path)
+        check_config(config)  # names and paths against the installed plugins and the disk, before any write
     except ConfigError as error:
         errors.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(2) from error
@@ -136,3 +139,12 @@ def status(out: Path = typer.Argument(..., help="A run's output folder.")) -> No
         console.print(f"  [red]failed shard {index}:[/red] {error}")
     for shard in info["left"][:20]:
         console.print(f"  left: shard {shard['index']} of source {shard['source']} ({shard['items']} items)")
+    if info["running"]:
+        owner = info["running"]
+        console.print(f"  running now: pid {owner.get('pid')} on {owner.get('host')}", highlight=False)
+    for problem in info["integrity"]:
+        errors.print(f"changed: {problem}", markup=False, highlight=False)
+    if info["integrity"]:
+        errors.print(f"error: {len(info['integrity'])} output file(s) differ from the manifest; the folder was "
+                     "modified after the run wrote it", markup=False)
+        raise typer.Exit(1)

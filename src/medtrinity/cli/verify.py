@@ -19,13 +19,23 @@ def verify_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Report only; rewrite nothing."),
     show: int = typer.Option(50, "--show", min=0, help="How many flagged rows to list."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when any row is flagged or rejected."),
+    accept_changes: bool = typer.Option(False, "--accept-changes",
+                                        help="Parts that differ from the manifest were edited on purpose: verify "
+                                             "them and record their new checksums."),
 ) -> None:
     """Re-run the faithfulness verifier over written shards (for edited, imported or external descriptions)."""
-    from medtrinity.verify_run import verify_folder
+    from medtrinity.run_lock import RunLockedError
+    from medtrinity.verify_run import IntegrityError, verify_folder
 
     try:
-        report = verify_folder(out, on_contradiction, dry_run=dry_run)
-    except (FileNotFoundError, ValueError) as error:
+        report = verify_folder(out, on_contradiction, dry_run=dry_run, accept_changes=accept_changes)
+    except IntegrityError as error:
+        for problem in error.problems:
+            errors.print(f"changed: {problem}", markup=False, highlight=False)
+        errors.print(f"error: {out}: {len(error.problems)} file(s) differ from the manifest; nothing was rewritten "
+                     "(pass --accept-changes if you edited them on purpose)", markup=False)
+        raise typer.Exit(1) from error
+    except (FileNotFoundError, ValueError, RunLockedError) as error:
         errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from error
     counts = ", ".join(f"{status} {report.statuses.get(status, 0)}" for status in ("pass", "flag", "reject"))

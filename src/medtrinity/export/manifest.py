@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from medtrinity.io.hashes import file_sha256 as sha256_of
-from medtrinity.run_folder import LISTED_FILES, LISTED_FOLDERS, MANIFEST_NAME, RunFolder
+from medtrinity.run_folder import CHANGED, LISTED_FILES, LISTED_FOLDERS, MANIFEST_NAME, RunFolder
 
-__all__ = ["LISTED_FILES", "LISTED_FOLDERS", "MANIFEST_NAME", "check_manifest", "output_files", "sha256_of",
-           "write_manifest"]
+__all__ = ["CHANGED", "LISTED_FILES", "LISTED_FOLDERS", "MANIFEST_NAME", "check_manifest", "output_files",
+           "sha256_of", "update_manifest", "write_manifest"]
 
 
 def output_files(out_dir: Path) -> list[Path]:
@@ -27,3 +27,8 @@ def write_manifest(out_dir: Path, pipeline_version: str, config_hash: str) -> Pa
 def check_manifest(out_dir: Path) -> list[str]:
     """Problems found comparing the manifest with the folder: missing, changed or unlisted files."""
     return RunFolder(out_dir).check_manifest()
+
+
+def update_manifest(out_dir: Path, rewritten: list[str]) -> None:
+    """Refresh the entries of the files just rewritten; a part changed by someone else stays flagged."""
+    RunFolder(out_dir).update_manifest(rewritten)

@@ -15,8 +15,17 @@ from pydantic import Field
 
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import require
+from medtrinity.sources.array_safety import (
+    check_entry,
+    check_finite,
+    npz_header,
+    npz_keys,
+    npz_read_entry,
+    squeezed_entry,
+)
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import sample_2d
+from medtrinity.sources.safety import check_dtype, check_label_values, check_pixels, items_per_file
 
 IMAGE_KEYS = ("images", "image", "imgs", "img", "x", "data", "volumes")
 LABEL_KEYS = ("labels", "label", "masks", "mask", "seg", "segmentation", "y", "gt")
@@ -71,6 +80,10 @@ class Hdf5Reader(Reader):
         labels = self.source.options.get("labels") or pick_key(datasets, LABEL_KEYS)
         if images is None or images not in handle:
             raise SampleError("missing_dataset", f"{path}: no image dataset found among {datasets}; set options.images")
+        for name in (images, labels):
+            if name is not None and len(handle[name].shape) < 3:
+                raise SampleError("wrong_dimensions", f"{path}: dataset {name!r} has shape {handle[name].shape}; "
+                                  "expected N images (N x H x W, N x 1 x H x W or N x H x W x 3)")
         if labels is not None and labels not in handle:
             raise SampleError("missing_dataset", f"{path}: no dataset {labels!r}")
         if labels is not None and handle[labels].shape[0] != handle[images].shape[0]:
@@ -78,17 +91,15 @@ class Hdf5Reader(Reader):
                               f"{handle[images].shape[0]} images")
         return images, labels
 
+    def _list_file(self, path: str) -> list[str]:
+        with self._open(path) as handle:
+            images, _ = self._keys(handle, path)
+            count = int(handle[images].shape[0])
+        return [f"{path}::{index}" for index in range(count)]
+
     def list_items(self) -> list[str]:
-        items = []
-        for path in expand_paths(self.source.path, (".h5", ".hdf5", ".hdf")):
-            try:
-                with self._open(path) as handle:
-                    images, _ = self._keys(handle, path)
-                    count = int(handle[images].shape[0])
-            except SampleError as error:
-                raise ValueError(error.message) from error
-            items += [f"{path}::{index}" for index in range(count)]
-        return items
+        return items_per_file(expand_paths(self.source.path, (".h5", ".hdf5", ".hdf")), self._list_file,
+                              "check that it is an HDF5 file with an image dataset")
 
     def read(self, item: str) -> Iterator[Sample]:
         path, index_text = item.rsplit("::", 1)
@@ -96,6 +107,9 @@ class Hdf5Reader(Reader):
         with self._open(path) as handle:
             images, labels = self._keys(handle, path)
             where = f"{path} entry {index}"
+            for name in (images, labels):
+                if name is not None:
+                    check_entry(handle[name], where, self.config.limits)
             pixels = as_2d(handle[images][index], where)
             label_map = as_2d(handle[labels][index], where) if labels else None
         if label_map is not None:
@@ -104,12 +118,14 @@ class Hdf5Reader(Reader):
             if not np.all(np.isfinite(label_map)):
                 raise SampleError("non_finite_pixels", f"{where}: the mask contains NaN")
             label_map = np.rint(label_map).astype(np.int32)
+        check_finite(pixels, where)
         names = self.label_names()
         if label_map is not None:
+            check_label_values(np.unique(label_map).tolist(), names, where, origin="label_names")
             for value in np.unique(label_map[label_map > 0]).tolist():
                 names.setdefault(int(value), f"region {value}")
-        yield sample_2d(self, key=f"{Path(path).name}::{index}", pixels=pixels, source_file=where,
-                        case_key=f"{Path(path).stem}-{index}",
+        yield sample_2d(self, key=f"{self.item_key(path)}::{index}", pixels=pixels, source_file=where,
+                        case_key=f"{self.item_key(path)}-{index}",
                         label_map=label_map if label_map is not None and label_map.any() else None,
                         names=names, metadata={"format": "hdf5"})
 
@@ -131,49 +147,75 @@ class NpzReader(Reader):
     formats = "NumPy .npz in the MedMNIST layout (train/val/test images and class labels)"
     Options = NpzOptions
 
-    def _load(self, path: str):
-        cache = self.__dict__.setdefault("_files", {})
-        if path not in cache:
-            try:
-                cache[path] = np.load(path, allow_pickle=False)
-            except Exception as error:
-                raise read_failure(path, error) from error
-        return cache[path]
-
-    def _splits(self, data) -> list[str]:
-        found = sorted(key[: -len("_images")] for key in data.files if key.endswith("_images"))
+    def _splits(self, path: str) -> list[str]:
+        found = sorted(key[: -len("_images")] for key in npz_keys(path) if key.endswith("_images"))
         wanted = self.source.options.get("splits")
         return [split for split in found if not wanted or split in wanted]
 
-    def list_items(self) -> list[str]:
+    def _list_file(self, path: str) -> list[str]:
         items = []
-        for path in expand_paths(self.source.path, (".npz",)):
-            try:
-                data = self._load(path)
-            except SampleError as error:
-                raise ValueError(error.message) from error
-            for split in self._splits(data):
-                items += [f"{path}::{split}::{index}" for index in range(int(data[f"{split}_images"].shape[0]))]
+        for split in self._splits(path):
+            shape, dtype = npz_header(path, f"{split}_images")
+            check_dtype(np.empty(0, dtype=dtype), f"{path} {split}_images")
+            if len(shape) < 3:
+                raise SampleError("wrong_dimensions", f"{path}: {split}_images has shape {shape}; expected N images")
+            if f"{split}_labels" in npz_keys(path):
+                label_shape, _ = npz_header(path, f"{split}_labels")
+                if not label_shape or label_shape[0] != shape[0]:
+                    raise SampleError("label_count_mismatch", f"{path}: {split}_labels has shape {label_shape} for "
+                                      f"{shape[0]} images; every image needs one label row")
+            items += [f"{path}::{split}::{index}" for index in range(int(shape[0]))]
         return items
+
+    def list_items(self) -> list[str]:
+        return items_per_file(expand_paths(self.source.path, (".npz",)), self._list_file,
+                              "check that it is a complete .npz archive (numpy.savez)")
+
+    def _entry(self, path: str, key: str, index: int, where: str) -> np.ndarray:
+        cache = self.__dict__.setdefault("_arrays", {})
+        if (path, key) in cache:
+            return cache[(path, key)][index]
+        shape, dtype = npz_header(path, key)
+        check_dtype(np.empty(0, dtype=dtype), where)
+        check_pixels(where, squeezed_entry(shape[1:]), dtype.itemsize, self.config.limits)
+        total = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+        if total > self.config.limits.max_array_bytes:  # too big to hold: stream this one entry
+            return npz_read_entry(path, key, index)
+        cache.clear()
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                cache[(path, key)] = data[key]
+        except Exception as error:
+            raise read_failure(path, error) from error
+        return cache[(path, key)][index]
+
+    def _labels(self, path: str, key: str) -> np.ndarray:
+        cache = self.__dict__.setdefault("_label_arrays", {})
+        if (path, key) not in cache:
+            shape, dtype = npz_header(path, key)
+            check_dtype(np.empty(0, dtype=dtype), f"{path} {key}")
+            check_pixels(f"{path} {key}", (int(np.prod(shape, dtype=np.float64)), 1), dtype.itemsize,
+                         self.config.limits)
+            with np.load(path, allow_pickle=False) as data:
+                cache[(path, key)] = data[key]
+        return cache[(path, key)]
 
     def read(self, item: str) -> Iterator[Sample]:
         path, split, index_text = item.rsplit("::", 2)
         index = int(index_text)
-        data = self._load(path)
         where = f"{path} {split} entry {index}"
-        pixels = as_2d(data[f"{split}_images"][index], where)
+        pixels = as_2d(self._entry(path, f"{split}_images", index, where), where)
+        check_finite(pixels, where)
         labels: list[str] = []
         key = f"{split}_labels"
-        if key in data.files:
-            row = np.atleast_1d(np.asarray(data[key][index]))
+        if key in npz_keys(path):
+            row = np.atleast_1d(np.asarray(self._labels(path, key)[index]))
             names = self.label_names()
-            if row.size > 1:  # multi-label 0/1
-                labels = [names.get(i, f"class {i}") for i in np.flatnonzero(row).tolist()]
-            else:
-                value = int(row[0])
-                labels = [names.get(value, f"class {value}")]
-        yield sample_2d(self, key=f"{Path(path).name}::{split}::{index}", pixels=pixels, source_file=where,
-                        case_key=f"{Path(path).stem}-{split}-{index}", image_labels=labels,
+            values = np.flatnonzero(row).tolist() if row.size > 1 else [int(row[0])]  # multi-label 0/1 or a class
+            check_label_values(values, names, where, origin="label_names", background=None)
+            labels = [names.get(value, f"class {value}") for value in values]
+        yield sample_2d(self, key=f"{self.item_key(path)}::{split}::{index}", pixels=pixels, source_file=where,
+                        case_key=f"{self.item_key(path)}-{split}-{index}", image_labels=labels,
                         metadata={"format": "npz"})
 
 

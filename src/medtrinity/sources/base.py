@@ -7,7 +7,7 @@ shard runner turns it into a reject and goes on.
 
 from __future__ import annotations
 
-import glob
+import functools
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -19,6 +19,14 @@ from pydantic import PositiveFloat
 from medtrinity.config import RunConfig, SourceConfig
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import PluginOptions, Registry, missing_dependencies, registry, validate_options
+from medtrinity.sources.safety import (
+    is_reject_item,
+    pattern_root,
+    raise_reject_item,
+    relative_key,
+    safe_glob,
+    unique_files,
+)
 from medtrinity.vocab.labels import readable_label
 
 READERS: Registry[type[Reader]] = registry("readers")
@@ -44,7 +52,15 @@ class Reader(ABC):
     Options: ClassVar[type[PluginOptions]]
     formats: ClassVar[str] = ""
     volumetric: ClassVar[bool] = False
+    reads_files: ClassVar[bool] = True  # False: ``path`` is only a name (generated data); config checks skip it
+    # (import name, install command) of the packages this reader imports when it runs
     dependencies: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        """Every reader's ``read`` turns a reject item from planning into its SampleError (see sources.safety)."""
+        super().__init_subclass__(**kwargs)
+        if "read" in cls.__dict__ and not getattr(cls.__dict__["read"], "_reads_reject_items", False):
+            cls.read = _reading_reject_items(cls.__dict__["read"])
 
     def __init__(self, source: SourceConfig, config: RunConfig):
         self.source = source
@@ -67,6 +83,11 @@ class Reader(ABC):
     def items_per_shard(self) -> int:
         return 1 if self.volumetric else self.source.files_per_shard
 
+    def item_key(self, path: str | Path) -> str:
+        """The file's path relative to the source's root folder: ids built from it never collide for
+        same-named files in different folders."""
+        return relative_key(pattern_root(self.source.path), path)
+
     def label_names(self) -> dict[int, str]:
         """Label value -> readable name, from the config and the optional label-map JSON."""
         names: dict[int, str] = {}
@@ -74,6 +95,17 @@ class Reader(ABC):
             names.update(load_label_map(self.source.label_map))
         names.update(self.source.label_names)
         return {int(value): readable_label(name) for value, name in names.items()}
+
+
+def _reading_reject_items(read):
+    @functools.wraps(read)
+    def wrapper(self, item: str) -> Iterator[Sample]:
+        if is_reject_item(item):
+            raise_reject_item(item)
+        return read(self, item)
+
+    wrapper._reads_reject_items = True
+    return wrapper
 
 
 def load_label_map(path: str) -> dict[int, str]:
@@ -98,14 +130,18 @@ def load_label_map(path: str) -> dict[int, str]:
 
 
 def expand_paths(pattern: str, suffixes: tuple[str, ...]) -> list[str]:
-    """A file, a folder (its files with the given suffixes) or a glob -> sorted file paths."""
+    """A file, a folder (its files with the given suffixes) or a glob -> sorted file paths.
+
+    Globs never enter linked folders (a link loop cannot hang planning) and a file reached twice
+    through links is listed once.
+    """
     path = Path(pattern)
     if path.is_file():
         return [str(path)]
     if path.is_dir():
         found = [p for p in path.iterdir() if p.is_file() and p.name.lower().endswith(suffixes)]
-        return sorted(str(p) for p in found)
-    matches = sorted(p for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+        return unique_files(sorted(str(p) for p in found))
+    matches = safe_glob(pattern)
     if not matches:
         raise FileNotFoundError(f"no input matches {pattern!r}")
     return matches

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from pydantic import Field
 
-from medtrinity.io.images import IMAGE_SUFFIXES, read_image, read_mask
 from medtrinity.records import Sample, SampleError
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths
 from medtrinity.sources.common2d import masks_label_map, sample_2d
+from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image, read_mask
 
 DEFAULT_PATTERN = "{stem}_{label}_{instance}.png"
 
@@ -91,15 +91,16 @@ class ImageClassMasksReader(Reader):
 
     def read(self, item: str) -> Iterator[Sample]:
         image_path = Path(item)
-        pixels = read_image(item)
+        pixels = read_image(item, self.config.limits)
         entries = self._masks().get(image_path.stem, [])
         configured = {str(raw): str(name) for raw, name in (self.source.options.get("rename") or {}).items()}
         masks = []
         for label, name in entries:
-            mask = read_mask(str(self._mask_paths.get(name, self._mask_folder / name)))
+            mask = read_mask(str(self._mask_paths.get(name, self._mask_folder / name)), self.config.limits)
             masks.append((configured.get(label, label), mask > 0))
         label_map, names = masks_label_map(masks, pixels.shape, item) if masks else (None, {})
         if label_map is not None and not label_map.any():
             raise SampleError("empty_labels", f"{item}: every mask file of this image is empty")
-        yield sample_2d(self, key=image_path.name, pixels=pixels, source_file=item, case_key=image_path.stem,
+        key = self.item_key(item)  # the path under the source root: same-named images in two folders differ
+        yield sample_2d(self, key=key, pixels=pixels, source_file=item, case_key=key.rsplit(".", 1)[0],
                         label_map=label_map, names=names, metadata={"format": image_path.suffix.lstrip(".")})

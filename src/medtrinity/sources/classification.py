@@ -15,10 +15,11 @@ from typing import Literal
 from pydantic import Field, PositiveFloat
 
 from medtrinity.config import SourceConfig
-from medtrinity.io.images import IMAGE_SUFFIXES, read_image
 from medtrinity.records import Sample, SampleError
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths
 from medtrinity.sources.common2d import Box, boxes_label_map, cached_by_file, check_box, read_table, sample_2d
+from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image
+from medtrinity.sources.safety import safe_glob
 from medtrinity.vocab.labels import is_no_finding
 
 
@@ -184,7 +185,7 @@ class CsvLabelsReader(Reader):
         row = self._table().get(self._key(item))
         if row is None:
             raise SampleError("missing_row", f"{item}: no row for this image in {self.source.labels}")
-        pixels = read_image(item)
+        pixels = read_image(item, self.config.limits)
         options = self.source.options
         spacing = None
         if options.get("pixel_spacing_columns"):
@@ -212,7 +213,7 @@ class CsvLabelsReader(Reader):
             view = view_position_token(str(metadata["ViewPosition"]))
             if view:
                 metadata["view_position"] = view
-        yield sample_2d(self, key=self._key(item), pixels=pixels, source_file=item,
+        yield sample_2d(self, key=self.item_key(item), pixels=pixels, source_file=item,
                         case_key=case_key,
                         label_map=label_map, names=names, image_labels=self.labels_of(row), boxes=boxes,
                         spacing_mm=spacing, metadata={**metadata, "format": Path(item).suffix.lstrip(".")},
@@ -259,8 +260,9 @@ class ImageFolderReader(Reader):
         root = Path(self.source.path)
         if not root.is_dir():
             raise FileNotFoundError(f"image_folder needs a folder, got {self.source.path!r}")
-        return sorted(str(p) for p in root.glob("*/**/*") if p.is_file() and p.name.lower().endswith(IMAGE_SUFFIXES)
-                      and not is_archive_debris(p.relative_to(root)))
+        found = safe_glob(str(root / "*" / "**" / "*"))  # never follows folder links, each file once
+        return [path for path in found if path.lower().endswith(IMAGE_SUFFIXES)
+                and not is_archive_debris(Path(path).relative_to(root))]
 
     def read(self, item: str) -> Iterator[Sample]:
         path = Path(item)
@@ -273,6 +275,6 @@ class ImageFolderReader(Reader):
         metadata = {"format": path.suffix.lstrip(".")}
         if split:
             metadata["split"] = split
-        yield sample_2d(self, key=str(relative), pixels=read_image(item), source_file=item,
-                        case_key=path.stem, image_labels=labels, metadata=metadata,
+        yield sample_2d(self, key=str(relative), pixels=read_image(item, self.config.limits), source_file=item,
+                        case_key=str(relative.with_suffix("")), image_labels=labels, metadata=metadata,
                         plane="projection" if self.source.modality == "xray" else None)

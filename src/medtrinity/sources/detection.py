@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from medtrinity.io.images import IMAGE_SUFFIXES, read_image
 from medtrinity.records import Sample, SampleError
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths
 from medtrinity.sources.common2d import (
@@ -27,6 +26,8 @@ from medtrinity.sources.common2d import (
     polygon_mask,
     sample_2d,
 )
+from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image
+from medtrinity.sources.safety import check_label_values, reject_item, relative_key, resolve_inside
 
 
 def _find_image(folder: Path, name: str) -> Path | None:
@@ -88,25 +89,38 @@ class CocoReader(Reader):
         return self._index
 
     def list_items(self) -> list[str]:
-        return sorted(self._coco().images)
+        index = self._coco()
+        orphans = sorted(set(index.by_image) - set(index.images), key=lambda key: (len(key), key))
+        return sorted(index.images) + [
+            reject_item(self.source.path, "missing_image", f"{self.source.path}: {len(index.by_image[key])} "
+                        f"annotation(s) point at image id {key}, which the 'images' list does not have; add the image "
+                        "entry or remove the annotations")
+            for key in orphans
+        ]
 
     def read(self, item: str) -> Iterator[Sample]:
         index = self._coco()
         image = index.images.get(item)
         if image is None:
             raise SampleError("missing_image", f"{self.source.path}: no image with id {item}")
-        path = self._folder / str(image["file_name"])
+        where = f"{self.source.path} (COCO image {item}, file_name {image.get('file_name')!r})"
+        path = resolve_inside(self._folder, str(image["file_name"]), where)
         where = f"{path} (COCO image {item})"
         if not path.is_file():
             raise SampleError("missing_image", f"{where}: the image file does not exist")
-        pixels = read_image(str(path))
+        pixels = read_image(str(path), self.config.limits)
         height, width = pixels.shape[:2]
         if (int(image.get("height", height)), int(image.get("width", width))) != (height, width):
             raise SampleError("mask_shape_mismatch", f"{where}: the JSON says {image.get('width')}x"
                               f"{image.get('height')}, the file is {width}x{height}")
         masks, boxes = [], []
         for annotation in index.by_image.get(item, []):
-            label = index.categories.get(int(annotation["category_id"]), f"class {annotation['category_id']}")
+            category = int(annotation["category_id"])
+            if category not in index.categories:
+                raise SampleError("unknown_label", f"{where}: annotation {annotation.get('id')} has category_id "
+                                  f"{category}, which 'categories' does not name ({sorted(index.categories)}); "
+                                  "add the category or fix the annotation")
+            label = index.categories[category]
             x, y, w, h = (float(v) for v in annotation.get("bbox", (0, 0, 0, 0)))
             box = check_box((x, y, x + w, y + h), pixels.shape, where) if w > 0 and h > 0 else None
             segmentation = annotation.get("segmentation")
@@ -130,9 +144,9 @@ class CocoReader(Reader):
             if box is not None:
                 boxes.append((label, box))
         label_map, names = masks_label_map(masks, pixels.shape, where) if masks else (None, {})
-        yield sample_2d(self, key=str(image["file_name"]), pixels=pixels, source_file=str(path),
-                        case_key=Path(str(image["file_name"])).stem, label_map=label_map,
-                        names=names, boxes=boxes, metadata={"format": "coco"})
+        key = path.relative_to(self._folder.resolve()).as_posix()
+        yield sample_2d(self, key=key, pixels=pixels, source_file=str(path), case_key=key.rsplit(".", 1)[0],
+                        label_map=label_map, names=names, boxes=boxes, metadata={"format": "coco"})
 
 
 def yolo_class_names(folder: Path, configured: dict) -> dict[int, str]:
@@ -171,7 +185,7 @@ class YoloReader(Reader):
         path = Path(item)
         folder = Path(self.source.labels) if self.source.labels else path.parent.parent / "labels"
         names = yolo_class_names(folder, self.source.label_names)
-        pixels = read_image(item)
+        pixels = read_image(item, self.config.limits)
         height, width = pixels.shape[:2]
         boxes = []
         txt = folder / f"{path.stem}.txt"
@@ -184,10 +198,12 @@ class YoloReader(Reader):
                     cls, cx, cy, w, h = int(parts[0]), *(float(v) for v in parts[1:5])
                 except (ValueError, TypeError) as error:
                     raise SampleError("bad_box", f"{txt} line {number}: {line!r} is not 'class cx cy w h'") from error
+                check_label_values([cls], names, f"{txt} line {number}", origin="class names", background=None)
                 box = ((cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height)
                 boxes.append((names.get(cls, f"class {cls}"), check_box(box, pixels.shape, f"{txt} line {number}")))
         label_map, label_names = boxes_label_map(pixels.shape, boxes) if boxes else (None, {})
-        yield sample_2d(self, key=path.name, pixels=pixels, source_file=item, case_key=path.stem,
+        key = self.item_key(item)
+        yield sample_2d(self, key=key, pixels=pixels, source_file=item, case_key=key.rsplit(".", 1)[0],
                         label_map=label_map, names=label_names, boxes=boxes, metadata={"format": "yolo"})
 
 
@@ -212,10 +228,12 @@ class VocReader(Reader):
         if folder is None:
             sibling = Path(item).parent.parent / "JPEGImages"
             folder = sibling if sibling.is_dir() else Path(item).parent
+        resolve_inside(folder, filename, f"{item}: <filename>")
         path = _find_image(Path(folder), filename)
         if path is None:
             raise SampleError("missing_image", f"{item}: image {filename} not found in {folder}")
-        pixels = read_image(str(path))
+        path = resolve_inside(folder, str(path.relative_to(folder)), f"{item}: image {path.name}")
+        pixels = read_image(str(path), self.config.limits)
         size = root.find("size")
         if size is not None and size.findtext("width") and size.findtext("height"):
             declared = (int(float(size.findtext("height"))), int(float(size.findtext("width"))))
@@ -234,5 +252,6 @@ class VocReader(Reader):
                 raise SampleError("bad_box", f"{item}: object {name!r} has a bad bndbox") from error
             boxes.append((name, check_box((xmin - 1, ymin - 1, xmax, ymax), pixels.shape, item)))
         label_map, names = boxes_label_map(pixels.shape, boxes) if boxes else (None, {})
-        yield sample_2d(self, key=path.name, pixels=pixels, source_file=str(path), case_key=path.stem,
+        key = relative_key(folder, path)
+        yield sample_2d(self, key=key, pixels=pixels, source_file=str(path), case_key=key.rsplit(".", 1)[0],
                         label_map=label_map, names=names, boxes=boxes, metadata={"format": "voc"})

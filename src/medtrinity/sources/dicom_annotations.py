@@ -14,6 +14,7 @@ from medtrinity.records import SampleError
 from medtrinity.registry import require
 from medtrinity.sources.base import read_failure
 from medtrinity.sources.dicom_geometry import DicomSeries
+from medtrinity.sources.dicom_privacy import vocabulary_name
 from medtrinity.sources.label_names import is_placeholder_name
 from medtrinity.vocab.labels import readable_label
 
@@ -73,9 +74,12 @@ def segment_name(description, configured: dict[int, str]) -> str:
     if is_placeholder_name(label) and str(description.get("SegmentDescription", "") or "").strip():
         label = str(description.SegmentDescription).strip()  # "Segment_1" labelled, described in words
     if meaning.lower() in GENERIC_SEGMENT_TYPES and label and not is_placeholder_name(label):
-        meaning, modifier = label, ""  # Slicer's default "Tissue" type: the label the user typed says more
-    name = f"{modifier} {meaning}".strip() or label or f"segment {number}"
-    return readable_label(name)
+        meaning, modifier = "", ""  # Slicer's default "Tissue" type: the label the user typed says more
+    name = f"{modifier} {meaning}".strip()
+    if name:
+        return readable_label(name)
+    # typed by a person (SegmentLabel, SegmentDescription): it passes only as known vocabulary, never as text
+    return vocabulary_name(label, f"segment {number}") if label else f"segment {number}"
 
 
 def _segment_is_finding(description) -> bool:
@@ -178,7 +182,8 @@ def paint_rtstruct(path: str, series: DicomSeries, canvas: LabelCanvas, configur
             layer = np.zeros(series.data.shape[1:], dtype=np.uint8)
             cv2.fillPoly(layer, [polygon], 1, lineType=cv2.LINE_8, shift=shift)
             mask[k] ^= layer  # even-odd: an inner contour of the same ROI is a hole
-        name = readable_label(configured_names.get(raw_name, raw_name))
+        # a configured name is the user's word; a typed ROI name passes only as known vocabulary
+        name = readable_label(configured_names[raw_name]) if raw_name in configured_names else vocabulary_name(raw_name)
         canvas.add(mask.astype(bool), name, types.get(number, "") == "GTV")
 
 

@@ -14,12 +14,15 @@ import cv2
 import numpy as np
 from pydantic import Field
 
+from medtrinity.config import LimitsConfig
 from medtrinity.preprocess.deid import allowed_metadata, case_id
 from medtrinity.records import Sample, SampleError, stable_id
 from medtrinity.registry import PluginOptions, require
 from medtrinity.sources.acquisition import dicom_acquisition_facts
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import boxes_label_map, check_box
+from medtrinity.sources.dicom_privacy import body_part_term, check_burned_in
+from medtrinity.sources.safety import check_pixels
 from medtrinity.vocab.labels import is_finding, readable_label
 from medtrinity.vocab.modalities import DICOM_MODALITY
 
@@ -80,6 +83,20 @@ def overlay_masks(dataset, shape_hw: tuple[int, int], min_area_px: int, path: st
         if filled.any():
             masks[number] = filled
     return masks
+
+
+def check_dicom_size(dataset, path: str, limits: LimitsConfig) -> None:
+    """Rows x Columns x frames x samples from the header against the caps, before the pixel data is decoded."""
+    try:
+        rows, columns = int(dataset.get("Rows", 0) or 0), int(dataset.get("Columns", 0) or 0)
+        frames = int(dataset.get("NumberOfFrames", 1) or 1)
+        samples = int(dataset.get("SamplesPerPixel", 1) or 1)
+        itemsize = max(1, int(dataset.get("BitsAllocated", 8) or 8) // 8)
+    except (TypeError, ValueError) as error:
+        raise SampleError("bad_header", f"{path}: image size fields are not numbers ({error})") from error
+    check_pixels(path, (rows, columns, samples), max(itemsize, 4), limits)
+    if frames > 1:
+        check_pixels(path, (frames, rows, columns, samples), max(itemsize, 4), limits, volume=True)
 
 
 def physical_pixels(dataset, path: str) -> tuple[np.ndarray, str]:
@@ -148,9 +165,11 @@ class DicomFilesReader(Reader):
     def read(self, item: str) -> Iterator[Sample]:
         pydicom = require("pydicom", "pip install pydicom", purpose="the dicom_files reader")
         try:
-            dataset = pydicom.dcmread(item)
+            dataset = pydicom.dcmread(item, defer_size="256 KB")  # big values are read when used, never guessed
         except Exception as error:
             raise read_failure(item, error) from error
+        check_burned_in(dataset, item, self.config.privacy)
+        check_dicom_size(dataset, item, self.config.limits)
         pixels, unit = physical_pixels(dataset, item)
         label_map, names = self._overlays(dataset, pixels.shape[:2], item)
         boxes = [(label, check_box(box, pixels.shape, item)) for label, box in self._boxes_for(item)]
@@ -162,12 +181,13 @@ class DicomFilesReader(Reader):
         if self.source.findings is None:
             findings |= box_names
         modality = self.source.modality or DICOM_MODALITY.get(str(dataset.get("Modality", "")), "other")
-        body_part = self.source.body_part or readable_label(str(dataset.get("BodyPartExamined", "") or ""))
+        body_part = self.source.body_part or body_part_term(str(dataset.get("BodyPartExamined", "") or ""))
         spacing = pixel_spacing_mm(dataset)
         study_key = str(dataset.get("StudyInstanceUID", "") or dataset.get("PatientID", "") or Path(item).name)
         instance = str(dataset.get("SOPInstanceUID", "") or Path(item).name)
         metadata = {key: dataset.get(key) for key in ("Modality", "BodyPartExamined", "SliceThickness", "KVP")}
         metadata = {key: _plain(value) for key, value in metadata.items() if value not in (None, "")}
+        metadata["BodyPartExamined"] = body_part_term(str(metadata.get("BodyPartExamined", "")))  # free text never
         metadata.update(dicom_acquisition_facts(dataset))
         yield Sample(
             id=stable_id(self.source.name, instance, "dicom", 0),

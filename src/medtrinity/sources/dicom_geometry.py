@@ -14,6 +14,7 @@ from medtrinity.records import SampleError
 from medtrinity.sources.acquisition import dicom_acquisition_facts
 from medtrinity.sources.base import read_failure
 from medtrinity.sources.dicom_files import _plain, overlay_masks, pixel_failure
+from medtrinity.sources.dicom_privacy import body_part_term
 
 
 @dataclass
@@ -216,6 +217,8 @@ def load_series(paths: list[str], overlay_min_area_px: int = 50) -> DicomSeries:
     metadata = {key: _plain(first.get(key)) for key in ("Modality", "BodyPartExamined", "SliceThickness", "KVP",
                                                         "MagneticFieldStrength", "Manufacturer")
                 if first.get(key) not in (None, "")}
+    if "BodyPartExamined" in metadata:  # typed by people: only a known term passes
+        metadata["BodyPartExamined"] = body_part_term(str(metadata["BodyPartExamined"]))
     metadata.update(dicom_acquisition_facts(first))
     volume = np.stack(frames)
     overlays = series_overlays([(path, dataset) for _, path, dataset, _ in keyed], volume.shape, overlay_min_area_px)

@@ -6,11 +6,11 @@ results are cached per process by path, size and modification time, so inspectin
 
 from __future__ import annotations
 
-import glob
 from dataclasses import dataclass
 from pathlib import Path
 
 from medtrinity.records import stable_id
+from medtrinity.sources.safety import safe_glob, walk_files
 
 ANNOTATION_MODALITIES = ("SEG", "RTSTRUCT")
 # documents, presentation states and plans carry no image to annotate
@@ -50,9 +50,9 @@ def dicom_files_under(pattern: str) -> list[Path]:
     if root.is_file():
         candidates = [root]
     elif root.is_dir():
-        candidates = [p for p in root.rglob("*") if p.is_file()]
+        candidates = list(walk_files(root))  # never enters linked folders: no cycles, each file once
     else:
-        candidates = [Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file()]
+        candidates = [Path(p) for p in safe_glob(pattern)]
     return sorted(p for p in candidates if not p.name.lower().endswith(LABEL_VOLUME_SUFFIXES) and looks_like_dicom(p))
 
 

@@ -50,8 +50,9 @@ from medtrinity.sources.dicom_index import (
     DicomHeader,
     scan_headers,
 )
+from medtrinity.sources.dicom_privacy import body_part_term, check_burned_in
 from medtrinity.sources.volume import Volume, reorient_to_lps, volume_samples
-from medtrinity.vocab.labels import is_finding, readable_label
+from medtrinity.vocab.labels import is_finding
 from medtrinity.vocab.modalities import DICOM_MODALITY
 
 __all__ = ["ANNOTATION_MODALITIES", "NON_IMAGE_MODALITIES", "UNREADABLE", "DicomSeriesReader", "scan_headers",
@@ -172,9 +173,10 @@ class DicomSeriesReader(Reader):
                 raise SampleError("mask_shape_mismatch", f"{self.source.labels}: label volume shape {labels.shape} "
                                   f"differs from the series shape {data.shape} (both in LPS order)")
         first = series.first
+        check_burned_in(first, item, self.config.privacy)
         dicom_modality = str(first.get("Modality", "") or "")
         modality = self.source.modality or DICOM_MODALITY.get(dicom_modality, "other")
-        body_part = self.source.body_part or readable_label(str(first.get("BodyPartExamined", "") or ""))
+        body_part = self.source.body_part or body_part_term(str(first.get("BodyPartExamined", "") or ""))
         if body_part in ("partialbody", "wholebody"):
             body_part = ""
         volume = Volume(

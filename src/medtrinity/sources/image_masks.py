@@ -10,11 +10,12 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from medtrinity.io.images import IMAGE_SUFFIXES, read_image, read_mask, read_mask_raw
 from medtrinity.preprocess.deid import case_id
 from medtrinity.records import Sample, SampleError, stable_id
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths
+from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image, read_mask, read_mask_raw
 from medtrinity.sources.name_conventions import file_modality
+from medtrinity.sources.safety import check_label_values
 from medtrinity.vocab.labels import is_finding
 
 
@@ -69,13 +70,13 @@ class ImageMasksReader(Reader):
 
     def read(self, item: str) -> Iterator[Sample]:
         image_path = Path(item)
-        pixels = read_image(item)
+        pixels = read_image(item, self.config.limits)
         label_map = None
         mask_path = self._mask_path(image_path)
         if mask_path is not None:
             if not mask_path.exists():
                 raise SampleError("missing_mask", f"{item}: mask file {mask_path} does not exist")
-            label_map = self._mask_values(read_mask(str(mask_path)), mask_path)
+            label_map = self._mask_values(read_mask(str(mask_path), self.config.limits), mask_path)
             if label_map.shape != pixels.shape[:2]:
                 raise SampleError(
                     "mask_shape_mismatch",
@@ -83,12 +84,15 @@ class ImageMasksReader(Reader):
                 )
         names = self.label_names()
         if label_map is not None:
-            for value in sorted(set(label_map[label_map > 0].ravel().tolist()) - set(names)):
+            values = np.unique(label_map).tolist()
+            check_label_values(values, names, str(mask_path), origin="label_names/label_map")
+            for value in sorted(set(values) - set(names) - {0}):  # no label map given: generic names
                 names[value] = f"region {value}"
         spacing = self.source.options.get("spacing_mm")
-        case_key = image_path.parent.name if self.source.options.get("case_from") == "parent" else image_path.stem
+        key = self.item_key(image_path)
+        case_key = str(Path(key).parent) if self.source.options.get("case_from") == "parent" else key.rsplit(".", 1)[0]
         yield Sample(
-            id=stable_id(self.source.name, image_path.name, "projection", 0),
+            id=stable_id(self.source.name, key, "projection", 0),
             source=self.source.name,
             case_id=case_id(self.source.name, case_key, self.config.case_id_salt),
             modality=file_modality(self.source, item),

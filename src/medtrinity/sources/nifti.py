@@ -12,9 +12,11 @@ import numpy as np
 from nibabel.orientations import apply_orientation, axcodes2ornt, io_orientation, ornt_transform
 from pydantic import Field
 
+from medtrinity.config import LimitsConfig
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import PluginOptions
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure, strip_suffix
+from medtrinity.sources.safety import check_dtype, check_label_values, check_pixels
 from medtrinity.sources.volume import Volume, volume_samples
 
 NIFTI_SUFFIXES = (".nii.gz", ".nii")
@@ -36,10 +38,20 @@ def to_lps_zyx(data: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, tuple[
     return np.ascontiguousarray(np.transpose(reoriented, (2, 1, 0))), (spacing[0], spacing[1], spacing[2])
 
 
-def load_nifti(path: str) -> tuple[np.ndarray, np.ndarray]:
-    """Voxel data (scaled to physical units) and affine of a NIfTI file, or a SampleError naming it."""
+def load_nifti(path: str, limits: LimitsConfig | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Voxel data (scaled to physical units) and affine of a NIfTI file, or a SampleError naming it.
+
+    The header's dimensions and data type are checked against ``limits`` before any voxel is read.
+    """
     try:
         image = nib.load(path)
+    except Exception as error:  # nibabel raises many types for corrupt files
+        raise read_failure(path, error) from error
+    shape, dtype = tuple(int(d) for d in image.header.get_data_shape()), image.header.get_data_dtype()
+    check_dtype(np.empty(0, dtype=dtype), path)
+    out_itemsize = max(dtype.itemsize, 4)  # scaled data become float32
+    check_pixels(path, shape or (0,), out_itemsize, limits or LimitsConfig(), volume=len(shape) >= 3)
+    try:
         data = np.asarray(image.dataobj)
         if np.issubdtype(data.dtype, np.floating) or image.dataobj.slope != 1 or image.dataobj.inter != 0:
             data = np.asarray(image.get_fdata(dtype=np.float32))
@@ -101,7 +113,7 @@ class NiftiReader(Reader):
         return str(labels)
 
     def read(self, item: str) -> Iterator[Sample]:
-        data, affine = load_nifti(item)
+        data, affine = load_nifti(item, self.config.limits)
         try:
             data_zyx, spacing = to_lps_zyx(data, affine)
         except ValueError as error:
@@ -114,7 +126,7 @@ class NiftiReader(Reader):
         elif label_path is not None:
             if not Path(label_path).exists():
                 raise SampleError("missing_labels", f"{item}: label file {label_path} does not exist")
-            label_data, label_affine = load_nifti(label_path)
+            label_data, label_affine = load_nifti(label_path, self.config.limits)
             if label_data.shape[:3] != data.shape[:3]:
                 raise SampleError(
                     "mask_shape_mismatch",
@@ -122,6 +134,8 @@ class NiftiReader(Reader):
                 )
             whole = label_data if label_data.dtype.kind in "iub" else np.rint(label_data)
             labels_zyx, _ = to_lps_zyx(whole.astype(np.int32, copy=False), label_affine)
+            check_label_values(np.unique(labels_zyx).tolist(), self.label_names(), label_path,
+                               origin="label_names/label_map")
         modality = self.source.modality or "other"
         volume = Volume(
             data=data_zyx.astype(np.float32),
@@ -142,9 +156,10 @@ class NiftiReader(Reader):
         )
 
     def _case_key(self, item: str) -> str:
+        key = self.item_key(item)  # from the path under the source root: patA/ct and patB/ct are two cases
         if self.source.options.get("case_from") == "parent":
-            return Path(item).parent.name
-        return strip_suffix(Path(item).name, NIFTI_SUFFIXES)
+            return str(Path(key).parent)
+        return strip_suffix(key, NIFTI_SUFFIXES)
 
     def _class_masks(self, item: str, shape: tuple[int, ...], configured: dict[int, str]
                      ) -> tuple[np.ndarray, dict[int, str]]:

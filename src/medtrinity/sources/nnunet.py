@@ -17,11 +17,11 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from medtrinity.io.images import IMAGE_SUFFIXES, read_image, read_mask
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import PluginOptions
 from medtrinity.sources.base import READERS, Reader, read_failure
 from medtrinity.sources.common2d import sample_2d
+from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image, read_mask
 from medtrinity.sources.volume import Volume, volume_samples
 from medtrinity.vocab.labels import readable_label
 from medtrinity.vocab.modalities import modality_from_channel_name
@@ -133,8 +133,8 @@ class NnunetReader(Reader):
         names = {int(k): v for k, v in {**dataset_labels(self._meta), **self.source.label_names}.items()}
         modality = self.source.modality or dataset_modality(self._meta, self._channel()) or "other"
         if ending.lower() in IMAGE_SUFFIXES:
-            pixels = read_image(item)
-            labels = read_mask(str(label_path)) if label_path is not None else None
+            pixels = read_image(item, self.config.limits)
+            labels = read_mask(str(label_path), self.config.limits) if label_path is not None else None
             if labels is not None and labels.shape != pixels.shape[:2]:
                 raise SampleError("mask_shape_mismatch", f"{label_path}: shape {labels.shape} differs from the "
                                   f"image {pixels.shape[:2]}")
@@ -161,7 +161,7 @@ class NnunetReader(Reader):
         if path.lower().endswith((".nii", ".nii.gz")):
             from medtrinity.sources.nifti import load_nifti, to_lps_zyx
 
-            data, affine = load_nifti(path)
+            data, affine = load_nifti(path, self.config.limits)
             if data.ndim == 4 and not is_label:  # MSD: channels along the 4th axis
                 channel = self._channel()
                 if channel >= data.shape[3]:
@@ -174,5 +174,5 @@ class NnunetReader(Reader):
         else:
             from medtrinity.sources.sitk_volume import load_itk_lps
 
-            volume, spacing = load_itk_lps(path)
+            volume, spacing = load_itk_lps(path, self.config.limits)
         return (np.rint(volume).astype(np.int32) if is_label else volume), spacing

@@ -26,6 +26,7 @@ class PhantomReader(Reader):
     formats = "synthetic abdominal CT phantom with spherical lesions (no files)"
     Options = PhantomOptions
     volumetric = True
+    reads_files = False
 
     def list_items(self) -> list[str]:
         return [f"phantom-{index:03d}" for index in range(int(self.source.options.get("cases", 1)))]

@@ -7,18 +7,37 @@ from pathlib import Path
 
 import numpy as np
 
+from medtrinity.config import LimitsConfig
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import require
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure, strip_suffix
 from medtrinity.sources.nifti import TaggedVolumeOptions
+from medtrinity.sources.safety import check_pixels
 from medtrinity.sources.volume import Volume, volume_samples
 
 ITK_SUFFIXES = (".nrrd", ".nhdr", ".mha", ".mhd")
 
 
-def load_itk_lps(path: str) -> tuple[np.ndarray, tuple[float, float, float]]:
+def check_itk_header(path: str, limits: LimitsConfig) -> None:
+    """Size, components and pixel type from the header alone, against the caps (before any voxel is read)."""
+    sitk = require("SimpleITK", "pip install SimpleITK", purpose="the sitk reader")
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(path)
+    try:
+        reader.ReadImageInformation()
+    except Exception as error:
+        raise read_failure(path, error) from error
+    if "complex" in sitk.GetPixelIDValueAsString(reader.GetPixelID()).lower():
+        raise SampleError("complex_data", f"{path}: complex-valued voxels; store magnitude or phase as a real image")
+    size = tuple(int(d) for d in reversed(reader.GetSize()))
+    components = int(reader.GetNumberOfComponents())
+    check_pixels(path, (*size, components), 4, limits, volume=len(size) >= 3)
+
+
+def load_itk_lps(path: str, limits: LimitsConfig | None = None) -> tuple[np.ndarray, tuple[float, float, float]]:
     """Read an ITK volume, reorient it to LPS and return ``[z, y, x]`` data with (x, y, z) spacing in mm."""
     sitk = require("SimpleITK", "pip install SimpleITK", purpose="the sitk reader")
+    check_itk_header(path, limits or LimitsConfig())
     try:
         image = sitk.ReadImage(path)
     except Exception as error:
@@ -61,14 +80,14 @@ class ItkVolumeReader(Reader):
         return label_path / Path(item).name if label_path.is_dir() else label_path
 
     def read(self, item: str) -> Iterator[Sample]:
-        data, spacing = load_itk_lps(item)
+        data, spacing = load_itk_lps(item, self.config.limits)
         labels = None
         names = self.label_names()
         label_path = self._label_path(item)
         if label_path is not None:
             if not label_path.exists():
                 raise SampleError("missing_labels", f"{item}: label file {label_path} does not exist")
-            labels, _ = load_itk_lps(str(label_path))
+            labels, _ = load_itk_lps(str(label_path), self.config.limits)
             if labels.shape != data.shape:
                 raise SampleError(
                     "mask_shape_mismatch",
@@ -88,7 +107,7 @@ class ItkVolumeReader(Reader):
             volume,
             source=self.source,
             config=self.config,
-            case_key=strip_suffix(Path(item).name, ITK_SUFFIXES),
+            case_key=strip_suffix(self.item_key(item), ITK_SUFFIXES),
             source_file=item,
             label_names=names,
             modality=modality,

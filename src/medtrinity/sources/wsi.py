@@ -13,17 +13,18 @@ Options: ``tile_size`` (512 px), ``level`` (0 = full resolution), ``min_tissue``
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Literal
 
 import cv2
 import numpy as np
 from pydantic import Field
 
+from medtrinity.config import ConfigError
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import require
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import sample_2d
+from medtrinity.sources.safety import check_pixels, items_per_file, too_large
 
 SLIDE_SUFFIXES = (".tif", ".tiff", ".svs", ".ndpi", ".scn", ".mrxs", ".bif", ".vms", ".btf")
 
@@ -182,35 +183,43 @@ class WsiReader(Reader):
         options = self.source.options
         return int(options.get("tile_size", 512)), int(options.get("level", 0)), float(options.get("min_tissue", 0.5))
 
-    def list_items(self) -> list[str]:
+    def _slide_items(self, path: str) -> list[str]:
+        """The tissue tiles of one slide; a slide over the caps or unreadable raises (one reject item)."""
         tile, level, min_tissue = self._settings()
-        items = []
-        for path in expand_paths(self.source.path, SLIDE_SUFFIXES):
-            try:
-                slide = self._open(path)
-            except SampleError:
-                items.append(f"{path}::unreadable")  # becomes a reject naming the file
-                continue
-            try:
-                if level >= len(slide.level_dimensions):
-                    items.append(f"{path}::unreadable")
-                    continue
-                corners = tile_grid(tissue_mask(slide.thumbnail()), slide.level_dimensions[level], tile, min_tissue)
-            finally:
-                slide.close()
-            limit = self.source.options.get("max_tiles")
-            if limit and len(corners) > int(limit):
-                picks = np.linspace(0, len(corners) - 1, int(limit)).round().astype(int)
-                corners = [corners[i] for i in sorted(set(picks.tolist()))]
-            items += [f"{path}::{level}::{x}::{y}" for x, y in corners]
-        return items
+        limits = self.config.limits
+        slide = self._open(path)
+        try:
+            if level >= len(slide.level_dimensions):
+                raise SampleError("missing_level", f"{path}: level {level} does not exist in this slide "
+                                  f"({len(slide.level_dimensions)} levels); set options.level lower")
+            level_w, level_h = slide.level_dimensions[level]
+            tiles = -(-level_w // tile) * -(-level_h // tile)
+            if tiles > limits.max_tiles_per_slide:
+                raise too_large(path, f"{tiles:,} tiles of {tile} px at level {level} ({level_w} x {level_h})",
+                                "max_tiles_per_slide", limits.max_tiles_per_slide)
+            thumb_w, thumb_h = slide.level_dimensions[-1]
+            check_pixels(f"{path} (smallest level, read for the tissue mask)", (thumb_h, thumb_w, 3), 1, limits)
+            corners = tile_grid(tissue_mask(slide.thumbnail()), slide.level_dimensions[level], tile, min_tissue)
+        finally:
+            slide.close()
+        limit = self.source.options.get("max_tiles")
+        if limit and len(corners) > int(limit):
+            picks = np.linspace(0, len(corners) - 1, int(limit)).round().astype(int)
+            corners = [corners[i] for i in sorted(set(picks.tolist()))]
+        return [f"{path}::{level}::{x}::{y}" for x, y in corners]
+
+    def list_items(self) -> list[str]:
+        self._open_check()
+        return items_per_file(expand_paths(self.source.path, SLIDE_SUFFIXES), self._slide_items,
+                              "check that it is a complete slide file")
+
+    def _open_check(self) -> None:
+        backend = str(self.source.options.get("backend", "tifffile"))
+        if backend not in ("tifffile", "openslide"):
+            raise ConfigError(f"source {self.source.name!r}: options.backend: unknown wsi backend {backend!r}; "
+                              "use tifffile or openslide")
 
     def read(self, item: str) -> Iterator[Sample]:
-        if item.endswith("::unreadable"):
-            path = item[: -len("::unreadable")]
-            slide = self._open(path)  # raises the SampleError that names the problem
-            slide.close()
-            raise SampleError("unreadable_file", f"{path}: level {self._settings()[1]} does not exist in this slide")
         path, level_text, x_text, y_text = item.rsplit("::", 3)
         tile, level, _ = self._settings()
         level, x, y = int(level_text), int(x_text), int(y_text)
@@ -226,8 +235,9 @@ class WsiReader(Reader):
         finally:
             slide.close()
         spacing = (base[0] * downsample, base[1] * downsample) if base else None
-        sample = sample_2d(self, key=f"{Path(path).name}::{level}::{x}::{y}", pixels=np.ascontiguousarray(pixels),
-                           source_file=f"{path} tile x={x} y={y} level {level}", case_key=Path(path).stem,
+        key = self.item_key(path)
+        sample = sample_2d(self, key=f"{key}::{level}::{x}::{y}", pixels=np.ascontiguousarray(pixels),
+                           source_file=f"{path} tile x={x} y={y} level {level}", case_key=key.rsplit(".", 1)[0],
                            spacing_mm=spacing, metadata={"format": "wsi tile"}, plane="unknown")
         if sample.modality == "other" and self.source.modality is None:
             sample.modality = "histopathology"

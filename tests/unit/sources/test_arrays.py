@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from medtrinity.records import SampleError
+from medtrinity.sources.safety import is_reject_item, raise_reject_item
 
 from .conftest import read_all
 
@@ -31,19 +32,17 @@ def test_hdf5_mask_count_mismatch_and_nan(tmp_path, make):
     with h5py.File(path, "w") as handle:
         handle["images"] = np.zeros((3, 8, 8), np.float32)
         handle["masks"] = np.zeros((2, 8, 8), np.uint8)
-    with pytest.raises(ValueError, match="2 label entries for 3 images"):
-        make("hdf5", path).list_items()
+    items = make("hdf5", path).list_items()  # planning keeps going: the file becomes one reject item
+    assert len(items) == 1 and is_reject_item(items[0])
+    with pytest.raises(SampleError, match="2 label entries for 3 images"):
+        raise_reject_item(items[0])
     with h5py.File(path, "w") as handle:
         images = np.random.default_rng(0).random((2, 8, 8)).astype(np.float32)
         images[1, 3, 3] = np.nan
         handle["images"] = images
-    from medtrinity.config import PreprocessConfig
-    from medtrinity.preprocess.display import preprocess_sample
-
     reader = make("hdf5", path)
-    sample = next(iter(reader.read(reader.list_items()[1])))
-    with pytest.raises(SampleError) as error:
-        preprocess_sample(sample, PreprocessConfig())
+    with pytest.raises(SampleError) as error:  # NaN pixels are refused when read
+        next(iter(reader.read(reader.list_items()[1])))
     assert error.value.code == "non_finite_pixels" and "bad.h5 entry 1" in error.value.message
 
 

@@ -1,0 +1,103 @@
+"""Every name and path a run will use, checked before anything is written.
+
+Pydantic checks types and ranges; this checks what only the installed plugins and the file system
+know: reader, expert and backend names, the knowledge base, the CT window preset, WSI backend and
+tile settings, and that every input path, labels folder, label map and evaluation set exists. The
+first problem is one line naming the field (``sources[1].labels: ...``); the CLI exits 2 with it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from medtrinity.config import ConfigError, RunConfig, SourceConfig
+
+_GLOB_CHARS = "*?["
+
+
+def _exists(pattern: str) -> bool:
+    """A path exists; for a glob, the folder it starts from does (what it matches is checked when planning)."""
+    if any(char in pattern for char in _GLOB_CHARS):
+        from medtrinity.sources.safety import pattern_root
+
+        return pattern_root(pattern).is_dir()
+    return Path(pattern).expanduser().exists()
+
+
+def _one_of(field: str, value: str, known: list[str], what: str) -> None:
+    if value not in known:
+        raise ConfigError(f"{field}: unknown {what} {value!r}; known: {', '.join(known) or 'none'}")
+
+
+def _check_wsi(field: str, options: dict) -> None:
+    backend = str(options.get("backend", "tifffile"))
+    _one_of(f"{field}.options.backend", backend, ["openslide", "tifffile"], "wsi backend")
+    for key, low in (("tile_size", 1), ("level", 0)):
+        value = options.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < low):
+            raise ConfigError(f"{field}.options.{key}: must be an integer >= {low}, got {value!r}")
+    tissue = options.get("min_tissue")
+    if tissue is not None and not (isinstance(tissue, (int, float)) and 0.0 <= float(tissue) <= 1.0):
+        raise ConfigError(f"{field}.options.min_tissue: must be a share between 0 and 1, got {tissue!r}")
+
+
+def check_source(index: int, source: SourceConfig, readers: list[str]) -> None:
+    """One source's reader name, paths and label map."""
+    field = f"sources[{index}] ({source.name})"
+    _one_of(f"{field}.reader", source.reader, readers, "reader")
+    from medtrinity.sources.base import READERS
+
+    if not READERS.get(source.reader).reads_files:
+        return
+    if not _exists(source.path) and not source.may_be_empty:
+        raise ConfigError(f"{field}.path: {source.path} does not exist (set may_be_empty: true if that is expected)")
+    if source.labels and not _exists(source.labels) and not source.may_be_empty:
+        raise ConfigError(f"{field}.labels: {source.labels} does not exist (set may_be_empty: true if the labels "
+                          "are expected to be missing)")
+    if source.label_map:
+        from medtrinity.sources.base import load_label_map
+
+        if not Path(source.label_map).is_file():
+            raise ConfigError(f"{field}.label_map: {source.label_map} does not exist")
+        try:
+            load_label_map(source.label_map)
+        except ValueError as error:
+            raise ConfigError(f"{field}.label_map: {error}") from error
+    if source.reader == "wsi":
+        _check_wsi(field, source.options)
+
+
+def check_config(config: RunConfig) -> None:
+    """Raise :class:`ConfigError` naming the first field whose name or path cannot work."""
+    import importlib
+
+    from medtrinity.generation.backends import BACKENDS
+    from medtrinity.grounding import experts as expert_package
+    from medtrinity.grounding.experts import EXPERTS
+    from medtrinity.preprocess.windowing import CT_WINDOWS_HU
+    from medtrinity.sources import reader_names
+
+    readers = reader_names()
+    for index, source in enumerate(config.sources):
+        check_source(index, source, readers)
+    for module in getattr(expert_package, "_BUILT_IN", ()):  # the built-in experts register on import
+        importlib.import_module(f"medtrinity.grounding.experts.{module}")
+    rules = [] if isinstance(config.grounding.experts, str) else config.grounding.experts  # "auto": built-ins
+    for index, rule in enumerate(rules):
+        _one_of(f"grounding.experts[{index}].name", rule.name, EXPERTS.names(), "expert")
+    _one_of("generation.backend", config.generation.backend, BACKENDS.names(), "description backend")
+    if config.quality.judge_backend:
+        _one_of("quality.judge_backend", config.quality.judge_backend, BACKENDS.names(), "judge backend")
+    kb = config.knowledge.kb
+    if kb not in ("builtin", "none") and not Path(kb).expanduser().is_dir():
+        raise ConfigError(f"knowledge.kb: {kb!r} is neither builtin, none, nor a knowledge-base folder "
+                          "(build one with `medtrinity kb build`)")
+    window = config.preprocess.ct_window
+    if isinstance(window, str) and window != "auto":
+        _one_of("preprocess.ct_window", window, [*sorted(CT_WINDOWS_HU), "auto", "[center, width]"],
+                "CT window preset")
+    elif not isinstance(window, str) and float(window[1]) <= 0:
+        raise ConfigError(f"preprocess.ct_window: width must be positive, got {window[1]} HU")
+    for index, entry in enumerate(config.preprocess.evaluation_images):
+        if not _exists(entry):
+            raise ConfigError(f"preprocess.evaluation_images[{index}]: {entry} does not exist")
