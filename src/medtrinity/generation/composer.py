@@ -242,7 +242,14 @@ def _organ_roi_sentence(sample: Sample, roi: ROI, key: str, choose: _Chooser) ->
                               f"{_cap(here)} the {roi.label}{where} {measures} {dims}."))
         evidence = []
     evidence += [f"{key}.{name}" for name in where_keys + size_keys]
-    return [Sentence("roi_analysis", text, evidence)]
+    sentences = [Sentence("roi_analysis", text, evidence)]
+    ratio = roi.measurements.get("cardiothoracic_ratio")
+    if ratio is not None:  # the chest X-ray expert's heart width over thoracic width
+        percent = f"{100 * ratio:.0f}%"
+        sentences.append(Sentence("roi_analysis", pick("ctr", (f"The cardiothoracic ratio is about {percent}.",
+                                                               f"The cardiothoracic ratio measures about {percent}.")),
+                                  [f"{key}.measurements"]))
+    return sentences
 
 
 def _roi_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:

@@ -43,6 +43,11 @@ class RegionFacts:
     intensity_unit: str = ""
     slices_spanned: int | None = None
     pieces: int = 1
+    measurements: tuple[tuple[str, float], ...] = ()  # an expert's named facts, e.g. ("cardiothoracic_ratio", 0.46)
+
+    def measurement(self, name: str) -> float | None:
+        """One named measurement of the region, or None."""
+        return next((value for key, value in self.measurements if key == name), None)
 
     @classmethod
     def from_mapping(cls, index: int, values: dict[str, Any]) -> RegionFacts:
@@ -74,7 +79,19 @@ class RegionFacts:
             intensity_unit=str(get("intensity_unit", "")),
             slices_spanned=values.get("slices_spanned"),
             pieces=int(get("pieces", 1)),
+            measurements=_named_values(values.get("measurements")),
         )
+
+
+def _named_values(measurements: Any) -> tuple[tuple[str, float], ...]:
+    """A ROI's measurements as (name, value) pairs, from the dict on a Sample or the {name, value} list of a row."""
+    if not measurements:
+        return ()
+    if isinstance(measurements, dict):
+        pairs = measurements.items()
+    else:
+        pairs = ((entry["name"], entry["value"]) for entry in measurements)
+    return tuple(sorted((str(name), float(value)) for name, value in pairs))
 
 
 @dataclass(frozen=True)

@@ -215,3 +215,27 @@ def test_plural_structure_names():
         assert not is_plural(name), name
     assert verb(["liver"], "is", "are") == "is" and verb(["liver", "spleen"], "is", "are") == "are"
     assert verb("retinal vessels", "abuts", "abut") == "abut"
+
+
+def test_chest_xray_states_the_measured_cardiothoracic_ratio_and_a_wrong_one_is_flagged(shared_data):
+    """The chest X-ray expert measures the cardiothoracic ratio on the heart it outlines; the text states it as a
+    percentage, the verifier accepts that number and flags a ratio nothing measured."""
+    config = parse_config({"sources": _inspected(shared_data, "nih_cxr14", {}), "grounding": {"experts": "auto"},
+                           "knowledge": {"kb": "builtin"}})
+    backend = make_backend("composer")
+    checked = 0
+    for sample in grounded_samples(config):
+        heart = next((roi for roi in sample.rois if roi.label == "heart"), None)
+        if heart is None or "cardiothoracic_ratio" not in heart.measurements:
+            continue
+        sample.description = backend.describe(sample)
+        stated = f"{100 * heart.measurements['cardiothoracic_ratio']:.0f}%"
+        text = sample.description.text
+        assert "cardiothoracic ratio" in text and stated in text, text
+        assert verify(sample).issues == [], verify(sample).issues
+        wrong = f"{100 * heart.measurements['cardiothoracic_ratio'] + 15:.0f}%"
+        facts = SampleFacts.from_sample(sample)
+        codes = [issue.code for issue in verify_text(facts, text.replace(stated, wrong)).issues]
+        assert "number_unsupported" in codes, codes
+        checked += 1
+    assert checked >= 1

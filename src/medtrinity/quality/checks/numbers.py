@@ -63,6 +63,7 @@ def check_measured_numbers(facts: SampleFacts, sentences: list[ClaimSentence], o
     shares = [100.0 * roi.area_px / facts.image_area_px for roi in facts.rois
               if roi.area_px and facts.image_area_px]
     shares += [abs(percent) for percent in map(_contrast_percent, facts.rois) if percent is not None]
+    ratios = [100.0 * ratio for roi in facts.rois if (ratio := roi.measurement("cardiothoracic_ratio")) is not None]
     slices = {roi.slices_spanned for roi in facts.rois if roi.slices_spanned}
     for sentence in claims(sentences):
         for match in _HU.finditer(sentence.text):
@@ -70,9 +71,11 @@ def check_measured_numbers(facts: SampleFacts, sentences: list[ClaimSentence], o
             if not any(close(value, known, 0.1, options.hu_tolerance) for known in hu):
                 measured = "nothing was measured in HU" if not hu else "no measured HU value is close"
                 return [QCIssue("number_unsupported", f"text states {match.group(0)!r}; {measured}")]
+        # a cardiothoracic ratio is checked against the measured ratio only, not against any share of the image
+        known = ratios if "cardiothoracic" in sentence.text.lower() else shares
         for match in _PERCENT.finditer(sentence.text):
             value = float(match.group(1))
-            if not any(close(value, share, options.percent_tolerance, 1.0) for share in shares):
+            if not any(close(value, share, options.percent_tolerance, 1.0) for share in known):
                 return [QCIssue("number_unsupported", f"text states {match.group(0)!r}; no measured share is close")]
         for match in _SLICES.finditer(sentence.text):
             if int(match.group(1)) not in slices:
