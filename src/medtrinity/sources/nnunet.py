@@ -22,6 +22,7 @@ from medtrinity.registry import PluginOptions
 from medtrinity.sources.base import READERS, Reader, read_failure
 from medtrinity.sources.common2d import sample_2d
 from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image, read_mask
+from medtrinity.sources.safety import check_label_values
 from medtrinity.sources.volume import Volume, volume_samples
 from medtrinity.vocab.labels import readable_label
 from medtrinity.vocab.modalities import modality_from_channel_name
@@ -138,6 +139,8 @@ class NnunetReader(Reader):
             if labels is not None and labels.shape != pixels.shape[:2]:
                 raise SampleError("mask_shape_mismatch", f"{label_path}: shape {labels.shape} differs from the "
                                   f"image {pixels.shape[:2]}")
+            if labels is not None:
+                check_label_values(np.unique(labels).tolist(), names, str(label_path), origin="dataset.json labels")
             sample = sample_2d(self, key=case, pixels=pixels, source_file=item, case_key=case, label_map=labels,
                                names=names, metadata={"format": "nnunet"})
             sample.modality = modality
@@ -150,6 +153,7 @@ class NnunetReader(Reader):
             if labels.shape != data.shape:
                 raise SampleError("mask_shape_mismatch", f"{label_path}: label shape {labels.shape} differs from "
                                   f"image shape {data.shape}")
+            check_label_values(np.unique(labels).tolist(), names, str(label_path), origin="dataset.json labels")
         volume = Volume(data=data.astype(np.float32), spacing_xyz_mm=spacing, labels=labels,
                         intensity_unit="HU" if modality == "ct" else "",
                         metadata={"format": "nnunet" if match else "msd"})

@@ -12,7 +12,7 @@ from medtrinity.records import Sample, SampleError
 from medtrinity.registry import require
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure, strip_suffix
 from medtrinity.sources.nifti import TaggedVolumeOptions
-from medtrinity.sources.safety import check_pixels
+from medtrinity.sources.safety import check_label_values, check_pixels
 from medtrinity.sources.volume import Volume, volume_samples
 
 ITK_SUFFIXES = (".nrrd", ".nhdr", ".mha", ".mhd")
@@ -95,6 +95,8 @@ class ItkVolumeReader(Reader):
                 )
             labels = np.rint(labels).astype(np.int32)
             names = {**slicer_segment_names(str(label_path)), **names}  # the config's names win
+            check_label_values(np.unique(labels).tolist(), names, str(label_path),
+                               origin="label_names/label_map/Slicer segment names")
         modality = self.source.modality or "other"
         volume = Volume(
             data=data.astype(np.float32),

@@ -71,3 +71,21 @@ def test_missing_label_file_is_a_reject(tmp_path, make):
     with pytest.raises(SampleError) as error:
         list(reader.read(reader.list_items()[0]))
     assert error.value.code == "missing_labels" and "c_0000.nii.gz" in error.value.message
+
+
+def test_a_label_value_dataset_json_does_not_name_is_a_reject(tmp_path, make):
+    """A mask value missing from dataset.json's labels must not become a region called 'label 3' (issue 15)."""
+    root = tmp_path / "Dataset002_Liver"
+    root.mkdir()
+    (root / "dataset.json").write_text(json.dumps({
+        "channel_names": {"0": "CT"}, "labels": {"background": 0, "liver": 1}, "numTraining": 1,
+        "file_ending": ".nii.gz"}))
+    _volume(root / "imagesTr" / "case_001_0000.nii.gz", np.zeros((24, 20, 4), dtype=np.int16))
+    labels = _labels()
+    labels[0:2, 0:2, 0] = 3
+    _volume(root / "labelsTr" / "case_001.nii.gz", labels)
+    reader = make("nnunet", root)
+    with pytest.raises(SampleError) as caught:
+        read_all(reader)
+    assert caught.value.code == "unknown_label"
+    assert "[2, 3]" in caught.value.message and "case_001.nii.gz" in caught.value.message

@@ -39,3 +39,23 @@ def test_pyradiomics_pairs_by_name_tag(shared_data):
     samples = list(reader.read(items[0]))
     assert samples and all(s.label_map.any() for s in samples)
     assert sum(int((s.label_map == 1).sum()) for s in samples) == 4137
+
+
+def test_a_label_value_the_label_map_does_not_name_is_a_reject(tmp_path):
+    """An NRRD label volume with a value the config's label names leave out is refused, naming file and values."""
+    from medtrinity.records import SampleError
+
+    image = sitk.GetImageFromArray(np.zeros((4, 16, 16), dtype=np.int16))
+    labels_array = np.zeros((4, 16, 16), dtype=np.uint8)
+    labels_array[1:3, 4:8, 4:8] = 1
+    labels_array[1:3, 10:12, 10:12] = 7
+    sitk.WriteImage(image, str(tmp_path / "case_image.nrrd"))
+    sitk.WriteImage(sitk.GetImageFromArray(labels_array), str(tmp_path / "case_label.nrrd"))
+    config = parse_config({"sources": [{"name": "s", "reader": "sitk", "path": str(tmp_path), "modality": "mri",
+                                        "label_names": {1: "enhancing lesion"},
+                                        "options": {"image_tag": "_image", "label_tag": "_label"}}]})
+    reader = make_reader(config.sources[0], config)
+    with pytest.raises(SampleError) as caught:
+        list(reader.read(reader.list_items()[0]))
+    assert caught.value.code == "unknown_label" and "[7]" in caught.value.message
+    assert "case_label.nrrd" in caught.value.message
