@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 from pydantic import Field
 
 from medtrinity.preprocess.deid import case_id
@@ -51,6 +52,7 @@ from medtrinity.sources.dicom_index import (
     scan_headers,
 )
 from medtrinity.sources.dicom_privacy import body_part_term, check_burned_in
+from medtrinity.sources.safety import check_label_values
 from medtrinity.sources.volume import Volume, reorient_to_lps, volume_samples
 from medtrinity.vocab.labels import is_finding
 from medtrinity.vocab.modalities import DICOM_MODALITY
@@ -172,6 +174,8 @@ class DicomSeriesReader(Reader):
             if labels.shape != data.shape:
                 raise SampleError("mask_shape_mismatch", f"{self.source.labels}: label volume shape {labels.shape} "
                                   f"differs from the series shape {data.shape} (both in LPS order)")
+            check_label_values(np.unique(labels).tolist(), names, str(self.source.labels),
+                               origin="label_names/label_map")
         first = series.first
         check_burned_in(first, item, self.config.privacy)
         dicom_modality = str(first.get("Modality", "") or "")

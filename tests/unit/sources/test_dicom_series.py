@@ -207,3 +207,21 @@ def test_enhanced_multiframe_ct_reads_like_the_classic_series(tmp_path):
         assert b.spacing_mm == pytest.approx((2.0, 2.0)) and b.patient_orientation == ("L", "P")
     assert enhanced[0].modality == "ct" and enhanced[0].intensity_unit == "HU"
     assert np.array_equal(np.stack([s.pixels for s in enhanced]), hu.astype(np.float32))
+
+
+def test_label_volume_values_missing_from_the_label_map_are_a_reject(shared_data, tmp_path):
+    """The real TotalSegmentator label volume on the DICOM series, with a label map that leaves out the liver:
+    the series is refused naming the values, not described with a region called 'label 5' (issue 15)."""
+    import json
+
+    ts = shared_data / "totalsegmentator"
+    names = json.loads((ts / "label_map_total.json").read_text())
+    liver = next(value for value, name in names.items() if name == "liver")
+    partial = {value: name for value, name in names.items() if value != liver}
+    (tmp_path / "labels.json").write_text(json.dumps(partial))
+    reader = _reader(ts / "example_ct_dicom", labels=str(ts / "example_seg_dicom.nii.gz"),
+                     label_map=str(tmp_path / "labels.json"))
+    with pytest.raises(SampleError) as caught:
+        _read_all(reader)
+    assert caught.value.code == "unknown_label" and f"[{int(liver)}]" in caught.value.message
+    assert "example_seg_dicom.nii.gz" in caught.value.message
