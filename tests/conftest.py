@@ -71,3 +71,25 @@ def _grounded_lesion_slice():
 def make_lesion_slice():
     """Factory of grounded phantom lesion slices (each call a new sample that a test may change)."""
     return _grounded_lesion_slice
+
+
+@pytest.fixture(scope="session")
+def threshold_onnx(tmp_path_factory) -> Path:
+    """A tiny ONNX segmentation model (64x64 input, logits [dark, bright] = [0.5 - x, x - 0.5]) that the ONNX-based
+    expert adapters run in tests: built here, never downloaded."""
+    onnx = pytest.importorskip("onnx", reason="onnx builds the test model")
+    from onnx import TensorProto, helper
+
+    half = helper.make_tensor("half", TensorProto.FLOAT, [1], [0.5])
+    graph = helper.make_graph(
+        [helper.make_node("Sub", ["image", "half"], ["bright"]),
+         helper.make_node("Sub", ["half", "image"], ["dark"]),
+         helper.make_node("Concat", ["dark", "bright"], ["logits"], axis=1)],
+        "threshold", [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 64, 64])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 2, 64, 64])], initializer=[half],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    path = tmp_path_factory.mktemp("onnx") / "threshold.onnx"
+    onnx.save(model, path)
+    return path

@@ -31,22 +31,8 @@ def _ct_chest_slice() -> Sample:
                   intensity_unit="HU")
 
 
-def _onnx_options(tmp_path) -> dict:
-    onnx = pytest.importorskip("onnx", reason="onnx builds the test model")
-    from onnx import TensorProto, helper
-
-    half = helper.make_tensor("half", TensorProto.FLOAT, [1], [0.5])
-    graph = helper.make_graph(
-        [helper.make_node("Sub", ["image", "half"], ["bright"]),
-         helper.make_node("Sub", ["half", "image"], ["dark"]),
-         helper.make_node("Concat", ["dark", "bright"], ["logits"], axis=1)],
-        "threshold", [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 64, 64])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 2, 64, 64])], initializer=[half],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.save(model, tmp_path / "threshold.onnx")
-    return {"model_path": str(tmp_path / "threshold.onnx"), "input_size": [64, 64],
+def _onnx_options(request) -> dict:
+    return {"model_path": str(request.getfixturevalue("threshold_onnx")), "input_size": [64, 64],
             "class_names": ["background", "bright region"]}
 
 
@@ -97,13 +83,13 @@ def _fundus() -> Sample:
 
 # expert -> (options for the tiny case, the sample it runs on); None: cannot run on this machine (see above)
 EXPERT_CASES = {
-    "ct_anatomy": (lambda tmp_path: {}, _ct_chest_slice),
+    "ct_anatomy": (lambda request: {}, _ct_chest_slice),
     "onnx": (_onnx_options, _ct_chest_slice),
-    "chest_xray": (lambda tmp_path: {}, _chest),
-    "fundus": (lambda tmp_path: {}, _fundus),
-    "field_of_view": (lambda tmp_path: {}, _fundus),
-    "skin_lesion": (lambda tmp_path: {}, _skin),
-    "nuclei": (lambda tmp_path: {}, _nuclei_slide),
+    "chest_xray": (lambda request: {}, _chest),
+    "fundus": (lambda request: {}, _fundus),
+    "field_of_view": (lambda request: {}, _fundus),
+    "skin_lesion": (lambda request: {}, _skin),
+    "nuclei": (lambda request: {}, _nuclei_slide),
     "totalsegmentator": None, "cellpose": None, "stardist": None, "hovernet": None, "chexmask": None,
     "box_prompt": None,
 }
@@ -123,13 +109,13 @@ def test_expert_declares_a_strict_options_model(name):
 
 
 @pytest.mark.parametrize("name", sorted(EXPERT_CASES))
-def test_expert_masks_lie_on_the_image_grid(name, tmp_path):
+def test_expert_masks_lie_on_the_image_grid(name, request):
     missing = missing_dependencies(EXPERTS.get(name))
     if missing or EXPERT_CASES[name] is None:
         what = ", ".join(module for module, _ in missing) or "model weights or a model file of its own layout"
         pytest.skip(f"{name} needs {what}, not available on this machine")
     options, make_sample = EXPERT_CASES[name]
-    expert = make_expert(name, options(tmp_path))
+    expert = make_expert(name, options(request))
     sample = make_sample()
     masks = expert.segment(sample)
     assert masks, f"{name} found nothing in its tiny case"
@@ -143,6 +129,12 @@ def test_expert_masks_lie_on_the_image_grid(name, tmp_path):
 def test_the_auto_expert_table_uses_valid_options():
     from medtrinity.grounding.experts.auto import expert_rules
 
-    for rule in expert_rules("auto"):
+    rules = expert_rules("auto")
+    assert rules and {rule.name for rule in rules} <= set(EXPERTS.names())
+    for rule in rules:  # raises ValueError on an option the expert does not declare
         EXPERTS.validate_options(rule.name, rule.options, where=f"auto rule {rule.name}")
-    parse_config({"sources": [{"name": "s", "reader": "phantom", "path": "p"}], "grounding": {"experts": "auto"}})
+    with pytest.raises(ValueError, match="no_such_option: extra inputs"):  # the same check refuses a bad option
+        EXPERTS.validate_options(rules[0].name, {**rules[0].options, "no_such_option": 1}, where="auto rule")
+    config = parse_config({"sources": [{"name": "s", "reader": "phantom", "path": "p"}],
+                           "grounding": {"experts": "auto"}})
+    assert config.grounding.experts == "auto"

@@ -15,24 +15,6 @@ from medtrinity.grounding.experts.apply import apply_experts
 from medtrinity.records import Sample
 
 
-def _threshold_model(path):
-    """An ONNX model: two-class logits, bright (> 0.5 of full scale) against dark."""
-    import onnx
-    from onnx import TensorProto, helper
-
-    half = helper.make_tensor("half", TensorProto.FLOAT, [1], [0.5])
-    graph = helper.make_graph(
-        [helper.make_node("Sub", ["image", "half"], ["bright"]),
-         helper.make_node("Sub", ["half", "image"], ["dark"]),
-         helper.make_node("Concat", ["dark", "bright"], ["logits"], axis=1)],
-        "threshold", [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 64, 64])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 2, 64, 64])], initializer=[half])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
-
-
 def _sample(image, modality="ultrasound") -> Sample:
     sample = Sample(id="u", source="s", case_id="c", modality=modality, body_part="", pixels=image)
     sample.image = image
@@ -75,8 +57,8 @@ def test_the_round_endoscope_field_and_a_frame_without_border():
     assert everything.score < 0.5  # a frame with no border tells nothing: dropped by the confidence floor
 
 
-def test_a_supplied_model_regions_are_kept_inside_the_field_of_view(tmp_path):
-    model = _threshold_model(tmp_path / "threshold.onnx")
+def test_a_supplied_model_regions_are_kept_inside_the_field_of_view(threshold_onnx):
+    model = threshold_onnx
     frame, fan = ultrasound_frame()
     cv2.circle(frame, (160, 120), 25, 250, -1)  # a bright nodule inside the fan; the text is bright too
     rules = GroundingConfig(experts=[{"name": "field_of_view", "modalities": ["ultrasound"], "options": {

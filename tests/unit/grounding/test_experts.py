@@ -65,27 +65,10 @@ def test_no_roi_rule_skips_samples_that_have_findings():
     assert {roi.label for roi in sample.context_rois} == set()
 
 
-def _threshold_model(path):
-    onnx = pytest.importorskip("onnx", reason="onnx builds the test model")
-    from onnx import TensorProto, helper
 
-    half = helper.make_tensor("half", TensorProto.FLOAT, [1], [0.5])
-    graph = helper.make_graph(
-        [helper.make_node("Sub", ["image", "half"], ["bright"]),
-         helper.make_node("Sub", ["half", "image"], ["dark"]),
-         helper.make_node("Concat", ["dark", "bright"], ["logits"], axis=1)],
-        "threshold", [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 64, 64])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 2, 64, 64])], initializer=[half],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.save(model, path)
-    return path
-
-
-def test_onnx_adapter_runs_a_model_with_declared_processing(tmp_path):
+def test_onnx_adapter_runs_a_model_with_declared_processing(threshold_onnx):
     pytest.importorskip("onnxruntime", reason="the onnx expert needs onnxruntime")
-    model = _threshold_model(tmp_path / "threshold.onnx")
+    model = threshold_onnx
     expert = make_expert("onnx", {"model_path": str(model), "input_size": [64, 64], "channels": 1,
                                   "class_names": ["background", "bright spot"], "findings": ["bright spot"]})
     image = np.full((128, 128), 30, dtype=np.uint8)
@@ -100,11 +83,11 @@ def test_onnx_adapter_runs_a_model_with_declared_processing(tmp_path):
     assert 0.5 < found.score <= 1.0
 
 
-def test_onnx_adapter_checks_output_shape(tmp_path):
+def test_onnx_adapter_checks_output_shape(threshold_onnx):
     pytest.importorskip("onnxruntime", reason="the onnx expert needs onnxruntime")
     from medtrinity.records import SampleError
 
-    model = _threshold_model(tmp_path / "threshold.onnx")
+    model = threshold_onnx
     expert = make_expert("onnx", {"model_path": str(model), "input_size": [64, 64],
                                   "class_names": ["background", "a", "b"]})
     image = np.zeros((64, 64), dtype=np.uint8)

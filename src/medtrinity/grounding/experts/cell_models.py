@@ -8,6 +8,7 @@ model's instance label image goes through the same statistics as the offline ``n
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +34,9 @@ class _InstanceModelExpert(ExpertModel):
 
     label = "cell nuclei"
 
+    @abstractmethod
     def instances(self, image: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """The model's instance label image (0 = background, 1..N = one nucleus each) on the image grid."""
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:
         image = sample.image if sample.image is not None else sample.pixels
