@@ -121,7 +121,7 @@ class Hdf5Reader(Reader):
         check_finite(pixels, where)
         names = self.label_names()
         if label_map is not None:
-            check_label_values(np.unique(label_map).tolist(), names, where, origin="label_names")
+            check_label_values(label_map, names, where, origin="label_names")
             for value in np.unique(label_map[label_map > 0]).tolist():
                 names.setdefault(int(value), f"region {value}")
         yield sample_2d(self, key=f"{self.item_key(path)}::{index}", pixels=pixels, source_file=where,

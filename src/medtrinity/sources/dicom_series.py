@@ -28,7 +28,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 from pydantic import Field
 
 from medtrinity.preprocess.deid import case_id
@@ -174,7 +173,7 @@ class DicomSeriesReader(Reader):
             if labels.shape != data.shape:
                 raise SampleError("mask_shape_mismatch", f"{self.source.labels}: label volume shape {labels.shape} "
                                   f"differs from the series shape {data.shape} (both in LPS order)")
-            check_label_values(np.unique(labels).tolist(), names, str(self.source.labels),
+            check_label_values(labels, names, str(self.source.labels),
                                origin="label_names/label_map")
         first = series.first
         check_burned_in(first, item, self.config.privacy)

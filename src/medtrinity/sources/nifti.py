@@ -134,7 +134,7 @@ class NiftiReader(Reader):
                 )
             whole = label_data if label_data.dtype.kind in "iub" else np.rint(label_data)
             labels_zyx, _ = to_lps_zyx(whole.astype(np.int32, copy=False), label_affine)
-            check_label_values(np.unique(labels_zyx).tolist(), self.label_names(), label_path,
+            check_label_values(labels_zyx, self.label_names(), label_path,
                                origin="label_names/label_map")
         modality = self.source.modality or "other"
         volume = Volume(

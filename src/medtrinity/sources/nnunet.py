@@ -140,7 +140,7 @@ class NnunetReader(Reader):
                 raise SampleError("mask_shape_mismatch", f"{label_path}: shape {labels.shape} differs from the "
                                   f"image {pixels.shape[:2]}")
             if labels is not None:
-                check_label_values(np.unique(labels).tolist(), names, str(label_path), origin="dataset.json labels")
+                check_label_values(labels, names, str(label_path), origin="dataset.json labels")
             sample = sample_2d(self, key=case, pixels=pixels, source_file=item, case_key=case, label_map=labels,
                                names=names, metadata={"format": "nnunet"})
             sample.modality = modality
@@ -153,7 +153,7 @@ class NnunetReader(Reader):
             if labels.shape != data.shape:
                 raise SampleError("mask_shape_mismatch", f"{label_path}: label shape {labels.shape} differs from "
                                   f"image shape {data.shape}")
-            check_label_values(np.unique(labels).tolist(), names, str(label_path), origin="dataset.json labels")
+            check_label_values(labels, names, str(label_path), origin="dataset.json labels")
         volume = Volume(data=data.astype(np.float32), spacing_xyz_mm=spacing, labels=labels,
                         intensity_unit="HU" if modality == "ct" else "",
                         metadata={"format": "nnunet" if match else "msd"})

@@ -260,12 +260,25 @@ def check_dtype(array: np.ndarray, where: str) -> None:
         raise SampleError("unsupported_dtype", f"{where}: data of type {array.dtype} is not numeric pixels")
 
 
-def check_label_values(values: list[int], names: dict[int, str], where: str, *, origin: str,
+def present_label_values(labels: np.ndarray) -> list[int]:
+    """The distinct values of an integer label array: one counting pass (np.unique sorts the whole volume)."""
+    flat = np.asarray(labels).ravel()
+    if flat.size == 0:
+        return []
+    if flat.dtype.kind in "iub" and int(flat.min()) >= 0:
+        return np.flatnonzero(np.bincount(flat)).tolist()
+    return np.unique(flat).tolist()
+
+
+def check_label_values(values: list[int] | np.ndarray, names: dict[int, str], where: str, *, origin: str,
                        background: int | None = 0) -> None:
     """Refuse label values the label map does not name (and negative ones) when a label map is given.
 
-    ``background`` (0 for masks, None for class indices) needs no name.
+    ``values``: the values found, or the label array itself. ``background`` (0 for masks, None for class
+    indices) needs no name.
     """
+    if isinstance(values, np.ndarray):
+        values = present_label_values(values)
     negative = sorted(int(v) for v in values if v < 0)
     if negative:
         raise SampleError("bad_label", f"{where}: negative label value(s) {negative}; label values must be >= 0")

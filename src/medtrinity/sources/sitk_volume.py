@@ -95,7 +95,7 @@ class ItkVolumeReader(Reader):
                 )
             labels = np.rint(labels).astype(np.int32)
             names = {**slicer_segment_names(str(label_path)), **names}  # the config's names win
-            check_label_values(np.unique(labels).tolist(), names, str(label_path),
+            check_label_values(labels, names, str(label_path),
                                origin="label_names/label_map/Slicer segment names")
         modality = self.source.modality or "other"
         volume = Volume(

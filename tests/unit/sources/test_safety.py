@@ -193,3 +193,17 @@ def test_rtstruct_roi_names_typed_by_people_pass_only_as_vocabulary(tmp_path):
     names = {name for sample in samples for name in sample.label_names.values()}
     assert names == {"contoured region", "left kidney"}
     assert "kowalczyk" not in repr([(s.label_names, s.metadata, s.body_part) for s in samples]).lower()
+
+
+def test_present_label_values_equal_numpy_unique():
+    import numpy as np
+
+    from medtrinity.sources.safety import present_label_values
+
+    rng = np.random.default_rng(3)
+    labels = rng.choice([0, 2, 7, 41], size=(6, 32, 32)).astype(np.uint8)
+    assert present_label_values(labels) == [0, 2, 7, 41] == np.unique(labels).tolist()
+    signed = labels.astype(np.int16)
+    signed[0, 0, 0] = -3  # negative values take the sorting path and are kept, so the check can refuse them
+    assert present_label_values(signed) == [-3, 0, 2, 7, 41]
+    assert present_label_values(np.zeros((0, 4), np.int32)) == []
