@@ -143,7 +143,9 @@ def _tables(folder: Path, images: list[Path], finding: Finding) -> bool:
             label_info["original_size_columns"] = [size[0], columns[columns.index(size[0]) + 1]]
     if label_table is None and box_table is None:
         return False
-    source: dict[str, Any] = {"name": _name(folder), "reader": "csv_labels", "path": str(folder)}
+    # the folder the table's image names are in: the table's own, or the one subfolder holding the images
+    image_root = folder if not images or any(p.parent == folder for p in images) else images[0].parent
+    source: dict[str, Any] = {"name": _name(folder), "reader": "csv_labels", "path": str(image_root)}
     options: dict[str, Any] = dict(label_info)
     if label_table is not None:
         source["labels"] = str(label_table[0])

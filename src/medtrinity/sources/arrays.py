@@ -273,7 +273,9 @@ class NpyReader(Reader):
         try:
             with path.open("rb") as handle:
                 version = np.lib.format.read_magic(handle)
-                shape, _, _ = np.lib.format._read_array_header(handle, version)
+                header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0
+                shape = header(handle)[0]
         except (OSError, ValueError):
             return None
         return LayoutMatch(cls.inspect_priority, f"a .npy array of shape {shape}") if len(shape) in (3, 4) else None
