@@ -77,8 +77,8 @@ class Hdf5Reader(Reader):
     def _keys(self, handle, path: str) -> tuple[str, str | None]:
         datasets: list[str] = []
         handle.visititems(lambda name, node: datasets.append(name) if hasattr(node, "shape") else None)
-        images = self.source.options.get("images") or pick_key(datasets, IMAGE_KEYS)
-        labels = self.source.options.get("labels") or pick_key(datasets, LABEL_KEYS)
+        images = self.options.images or pick_key(datasets, IMAGE_KEYS)
+        labels = self.options.labels or pick_key(datasets, LABEL_KEYS)
         if images is None or images not in handle:
             raise SampleError("missing_dataset", f"{path}: no image dataset found among {datasets}; set options.images")
         for name in (images, labels):
@@ -158,7 +158,7 @@ class NpzReader(Reader):
 
     def _splits(self, path: str) -> list[str]:
         found = sorted(key[: -len("_images")] for key in npz_keys(path) if key.endswith("_images"))
-        wanted = self.source.options.get("splits")
+        wanted = self.options.splits
         return [split for split in found if not wanted or split in wanted]
 
     def _list_file(self, path: str) -> list[str]:
@@ -301,7 +301,7 @@ class NpyReader(Reader):
         if self.source.labels:
             masks = np.asarray(self._array(self.source.labels)[index])
             if masks.ndim == 3 and masks.shape[2] > 1:
-                channels = int(self.source.options.get("class_channels", masks.shape[2] - 1))
+                channels = self.options.class_channels or masks.shape[2] - 1  # none set: all but the last (background)
                 label_map = np.zeros(masks.shape[:2], dtype=np.int32)
                 for channel in range(channels):
                     label_map[masks[..., channel] > 0] = channel + 1
@@ -317,7 +317,7 @@ class NpyReader(Reader):
                            case_key=f"{Path(path).parent.name}-{index}",
                            label_map=label_map if label_map is not None and label_map.any() else None,
                            names=names, metadata={"format": "npy"})
-        tissues = self.source.options.get("tissue_types")
+        tissues = self.options.tissue_types
         if tissues and not self.source.body_part:
             from medtrinity.vocab.labels import readable_label
 

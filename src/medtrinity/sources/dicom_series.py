@@ -157,11 +157,11 @@ class DicomSeriesReader(Reader):
             for path in files:
                 yield from flat.read(path)
             return
-        series = load_series(files, int(self.source.options.get("overlay_min_area_px", 50)))
+        series = load_series(files, self.options.overlay_min_area_px)
         canvas = LabelCanvas(series.data.shape)
         configured = self.label_names()
-        threshold = float(self.source.options.get("fractional_threshold", 0.5))
-        rt_names = {str(k): str(v) for k, v in (self.source.options.get("rtstruct_names") or {}).items()}
+        threshold = self.options.fractional_threshold
+        rt_names = self.options.rtstruct_names
         for header in annotations:
             if uid not in header.referenced_series:
                 continue

@@ -93,7 +93,7 @@ class NnunetReader(Reader):
 
     def _folders(self) -> tuple[Path, Path | None]:
         root = Path(self.source.path)
-        if self.source.options.get("split", "train") == "test":
+        if self.options.split == "test":
             return root / "imagesTs", None
         return root / "imagesTr", root / "labelsTr"
 
@@ -103,7 +103,7 @@ class NnunetReader(Reader):
         return "channel_names" in self._meta or "modality" not in self._meta
 
     def _channel(self) -> int:
-        return int(self.source.options.get("channel", 0))
+        return self.options.channel
 
     inspect_priority = 95
 

@@ -76,11 +76,11 @@ class ItkVolumeReader(Reader):
 
     def list_items(self) -> list[str]:
         items = expand_paths(self.source.path, ITK_SUFFIXES)
-        image_tag = self.source.options.get("image_tag")
+        image_tag = self.options.image_tag
         return [item for item in items if str(image_tag) in Path(item).name] if image_tag else items
 
     def _label_path(self, item: str) -> Path | None:
-        image_tag, label_tag = self.source.options.get("image_tag"), self.source.options.get("label_tag")
+        image_tag, label_tag = self.options.image_tag, self.options.label_tag
         if image_tag and label_tag:  # brain1_image.nrrd -> brain1_label.nrrd, beside it or under `labels`
             folder = Path(self.source.labels) if self.source.labels else Path(item).parent
             return folder / Path(item).name.replace(str(image_tag), str(label_tag))
