@@ -105,10 +105,15 @@ def box_slices(box: tuple[int, int, int, int]) -> tuple[slice, slice]:
     return slice(y0, y1), slice(x0, x1)
 
 
-def whole_region(label_map: np.ndarray, extent: LabelExtent) -> Region:
-    """A label as one region (organs are context: their pieces are not counted separately)."""
+def whole_region(label_map: np.ndarray, extent: LabelExtent, with_mask: bool = True) -> Region:
+    """A label as one region (organs are context: their pieces are not counted separately).
+
+    ``with_mask=False`` leaves the mask out (an empty array): a context organ needs its box, area and
+    centroid only, not one pass over its box.
+    """
     centroid = (round(extent.sum_x / extent.area_px, 2), round(extent.sum_y / extent.area_px, 2))
-    return Region(extent.value, extent.box, extent.area_px, centroid, label_map[box_slices(extent.box)] == extent.value)
+    mask = label_map[box_slices(extent.box)] == extent.value if with_mask else np.zeros((0, 0), dtype=bool)
+    return Region(extent.value, extent.box, extent.area_px, centroid, mask)
 
 
 def label_components(binary: np.ndarray, min_area_px: int) -> tuple[np.ndarray, np.ndarray, list[int]]:

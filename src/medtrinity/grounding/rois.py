@@ -299,7 +299,7 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
     described = 0 if findings else settings.max_organ_rois
     organs: list[ROI] = []
     for rank, (label, extent) in enumerate(organ_extents):
-        region = whole_region(sample.label_map, extent)
+        region = whole_region(sample.label_map, extent, with_mask=rank < described)
         if rank < described:
             roi = measure_roi(sample, region, label, _kind(sample, label), settings, center_xy, findings_mask)
             _measure_pieces(roi, sample, extent, settings, center_xy, region.mask)
