@@ -10,9 +10,8 @@ import cv2
 import numpy as np
 
 from medtrinity.config import load_config
-from medtrinity.export.manifest import check_manifest
-from medtrinity.export.parquet import read_table
 from medtrinity.io import parquet as parquet_io
+from medtrinity.run_folder import RunFolder, read_parquet_folder
 from medtrinity.runner import run_pipeline
 from medtrinity.verify_run import verify_folder
 
@@ -41,14 +40,15 @@ def test_one_row_per_file_gives_the_same_run_as_one_file_per_shard(tmp_path, mon
     summary = run_pipeline(config, split)
     names = sorted(path.name for path in (split / "triplets").glob("*.parquet"))
     assert "part-00000_001.parquet" in names and len(names) > len(list((whole / "triplets").glob("*.parquet")))
-    assert read_table(split / "triplets").equals(read_table(whole / "triplets"))
+    assert read_parquet_folder(split / "triplets").equals(read_parquet_folder(whole / "triplets"))
     assert summary.rejects == 2  # the run-wide pass found both copies across shards, in continuation files too
-    assert sorted(read_table(split / "rejects").column("code").to_pylist()) == ["duplicate_image", "near_duplicate"]
-    assert check_manifest(split) == []
+    codes = read_parquet_folder(split / "rejects").column("code").to_pylist()
+    assert sorted(codes) == ["duplicate_image", "near_duplicate"]
+    assert RunFolder(split).check_manifest() == []
     listed = [entry["path"] for entry in json.loads((split / "manifest.json").read_text())["files"]]
     assert "triplets/part-00000_001.parquet" in listed
     report = verify_folder(split)
-    assert report.rows == 9 and check_manifest(split) == []
+    assert report.rows == 9 and RunFolder(split).check_manifest() == []
     before = {path.name: path.read_bytes() for path in sorted(split.rglob("*.parquet"))}
     run_pipeline(config, split)  # a re-run changes nothing
     assert {path.name: path.read_bytes() for path in sorted(split.rglob("*.parquet"))} == before
