@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -191,3 +193,49 @@ def test_the_cli_runs_into_an_s3_prefix(s3, tmp_path):
     stored = _objects(s3, "s3://cli-out/run")
     assert {"manifest.json", "stats.json", "triplets/part-00000.parquet"} <= set(stored)
     assert json.loads(stored["stats.json"])["triplets"] == 7
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_ray_cluster_reads_s3_inputs_and_writes_an_s3_output(s3, tmp_path, monkeypatch):
+    """A head and two worker nodes on 127.0.0.1 (``ray.cluster_utils.Cluster``): workers make their readers,
+    which mirror the s3:// inputs (on one machine all nodes share the cache folder, so the driver's
+    planning already filled it); the run folder goes to s3:// shard by shard; rows equal a local run."""
+    for name, value in {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "disabled",
+                        "RAY_USAGE_STATS_ENABLED": "0"}.items():
+        monkeypatch.setenv(name, value)
+    pytest.importorskip("ray", reason="the ray extra is not installed")
+    from ray.cluster_utils import Cluster
+
+    from medtrinity.remote_run import run_to_url
+
+    local, url = _collection(tmp_path, s3, "ray-in")
+    s3.mkdir("ray-out")
+    plain = run_pipeline(load_config(write_config(tmp_path / "local.yaml", [local])), tmp_path / "plain")
+    config = load_config(write_config(tmp_path / "s3.yaml", [url]))
+    temp_dir = tempfile.mkdtemp(prefix="mts-")  # short: Ray's socket paths must stay under 107 bytes
+    os.makedirs(os.path.join(temp_dir, "ray"))
+    monkeypatch.setenv("RAY_TMPDIR", temp_dir)
+    cluster = Cluster(initialize_head=True, head_node_args={
+        "num_cpus": 0, "temp_dir": temp_dir, "include_dashboard": False})
+    try:
+        for _ in range(2):
+            cluster.add_node(num_cpus=1, temp_dir=temp_dir)
+        cluster.wait_for_nodes()
+        nodes: list[str] = []
+        summary = run_to_url(config, "s3://ray-out/run", executor="ray", ray_address=cluster.address,
+                             work_dir=tmp_path / "work", on_shard_done=lambda outcome: nodes.append(outcome.node))
+    finally:
+        import ray
+
+        ray.shutdown()
+        cluster.shutdown()
+        shutil.rmtree(temp_dir, ignore_errors=True)
+    assert summary.complete and summary.triplets == plain.triplets == 7
+    assert len(set(nodes)) == 2  # shards ran on both worker nodes
+    stored = _objects(s3, "s3://ray-out/run")
+    manifest = json.loads(stored["manifest.json"])
+    assert all(hashlib.sha256(stored[entry["path"]]).hexdigest() == entry["sha256"] for entry in manifest["files"])
+    assert read_parquet_folder(tmp_path / "work" / "triplets").drop_columns(["config_hash"]).equals(
+        read_parquet_folder(tmp_path / "plain" / "triplets").drop_columns(["config_hash"]))
