@@ -53,6 +53,8 @@ def _report_progress(every_s: float) -> None:
 
 
 def _register_reader() -> None:
+    from pydantic import Field
+
     from medtrinity.records import Sample, stable_id
     from medtrinity.registry import PluginOptions
     from medtrinity.sources.base import READERS, Reader
@@ -60,14 +62,15 @@ def _register_reader() -> None:
     if "synthetic_slices" in READERS.names():
         return
 
+    class SyntheticSlicesOptions(PluginOptions):
+        samples: int = Field(ge=1)
+
     @READERS.register("synthetic_slices")
     class SyntheticSlices(Reader):
         """``options.samples`` small axial CT slices in one item (one shard); each slightly different."""
 
-        class Options(PluginOptions):
-            samples: int = 1000
-
         formats = "synthetic 64x64 CT slices (benchmark only)"
+        Options = SyntheticSlicesOptions
         reads_files = False
 
         def list_items(self) -> list[str]:

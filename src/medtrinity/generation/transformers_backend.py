@@ -28,17 +28,16 @@ from pydantic import Field
 from medtrinity.generation.backends import BACKENDS
 from medtrinity.generation.local_model import LocalModelBackend
 from medtrinity.generation.prompt import DEFAULT_PROMPT_VERSION
-from medtrinity.registry import PluginOptions, require
+from medtrinity.registry import PluginOptions, require_dependency
 
-INSTALL = "pip install 'medtrinity[transformers]'"
 _DATA_URL_PREFIX = "data:image/"
 
 
 @lru_cache(maxsize=2)
 def _load(model: str, device: str, dtype: str, trust_remote_code: bool):
     """(model, processor) on ``device``, loaded once per process and model."""
-    torch = require("torch", INSTALL, purpose="the transformers description backend")
-    transformers = require("transformers", INSTALL, purpose="the transformers description backend")
+    torch = require_dependency(TransformersBackend, "torch")
+    transformers = require_dependency(TransformersBackend, "transformers")
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if dtype == "auto":
@@ -105,26 +104,21 @@ class TransformersBackend(LocalModelBackend):
 
     name = "transformers"
     Options = TransformersOptions
-    dependencies = (("torch", INSTALL), ("transformers", INSTALL))
+    dependencies = (("torch", "pip install 'medtrinity[transformers]'"),
+                    ("transformers", "pip install 'medtrinity[transformers]'"))
 
     def __init__(self, options: dict[str, Any] | None = None, *, cache_root: Path | None = None):
         super().__init__(options, cache_root=cache_root)
-        self.torch = require("torch", INSTALL, purpose="the transformers description backend")
-        require("transformers", INSTALL, purpose="the transformers description backend")
-        if "model" not in self.options:
-            raise ValueError("generation.options.model is required for the transformers backend")
-        self.model = str(self.options["model"])
-        self.prompt_version = str(self.options.get("prompt_version", DEFAULT_PROMPT_VERSION))
-        self.images = tuple(self.options.get("images", ("overlay",)))
-        self.batch_size = int(self.options.get("batch_size", 8))
-        self.max_new_tokens = int(self.options.get("max_new_tokens", 512))
-        if self.batch_size < 1 or self.max_new_tokens < 1:
-            raise ValueError(f"batch_size and max_new_tokens must be positive, got {self.batch_size}, "
-                             f"{self.max_new_tokens}")
+        self.torch = require_dependency(self, "torch")
+        require_dependency(self, "transformers")
+        self.model = self.options.model
+        self.prompt_version = self.options.prompt_version
+        self.images = tuple(self.options.images)
+        self.batch_size = self.options.batch_size
+        self.max_new_tokens = self.options.max_new_tokens
 
     def _engine(self):
-        return _load(self.model, str(self.options.get("device", "auto")), str(self.options.get("dtype", "auto")),
-                     bool(self.options.get("trust_remote_code", False)))
+        return _load(self.model, self.options.device, self.options.dtype, self.options.trust_remote_code)
 
     def _generate(self, conversations: list[list[dict[str, Any]]]) -> list[str]:
         network, processor, device = self._engine()
@@ -136,7 +130,7 @@ class TransformersBackend(LocalModelBackend):
             inputs = inputs.to(device)
             with self.torch.inference_mode():
                 output = network.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False,
-                                          **dict(self.options.get("generate", {})))
+                                          **self.options.generate)
             new_tokens = output[:, inputs["input_ids"].shape[1]:]
             replies.extend(processor.batch_decode(new_tokens, skip_special_tokens=True))
         return replies

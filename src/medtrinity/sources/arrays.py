@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import Field
 
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import require
+from medtrinity.registry import require_dependency
 from medtrinity.sources.array_safety import (
     check_entry,
     check_finite,
@@ -67,7 +67,7 @@ class Hdf5Reader(Reader):
     dependencies = (("h5py", "pip install h5py"),)
 
     def _open(self, path: str):
-        h5py = require("h5py", "pip install h5py", purpose="the hdf5 reader")
+        h5py = require_dependency(self, "h5py")
         try:
             return h5py.File(path, "r")
         except Exception as error:
@@ -76,8 +76,8 @@ class Hdf5Reader(Reader):
     def _keys(self, handle, path: str) -> tuple[str, str | None]:
         datasets: list[str] = []
         handle.visititems(lambda name, node: datasets.append(name) if hasattr(node, "shape") else None)
-        images = self.source.options.get("images") or pick_key(datasets, IMAGE_KEYS)
-        labels = self.source.options.get("labels") or pick_key(datasets, LABEL_KEYS)
+        images = self.options.images or pick_key(datasets, IMAGE_KEYS)
+        labels = self.options.labels or pick_key(datasets, LABEL_KEYS)
         if images is None or images not in handle:
             raise SampleError("missing_dataset", f"{path}: no image dataset found among {datasets}; set options.images")
         for name in (images, labels):
@@ -149,7 +149,7 @@ class NpzReader(Reader):
 
     def _splits(self, path: str) -> list[str]:
         found = sorted(key[: -len("_images")] for key in npz_keys(path) if key.endswith("_images"))
-        wanted = self.source.options.get("splits")
+        wanted = self.options.splits
         return [split for split in found if not wanted or split in wanted]
 
     def _list_file(self, path: str) -> list[str]:
@@ -267,7 +267,7 @@ class NpyReader(Reader):
         if self.source.labels:
             masks = np.asarray(self._array(self.source.labels)[index])
             if masks.ndim == 3 and masks.shape[2] > 1:
-                channels = int(self.source.options.get("class_channels", masks.shape[2] - 1))
+                channels = self.options.class_channels or masks.shape[2] - 1  # none set: all but the last (background)
                 label_map = np.zeros(masks.shape[:2], dtype=np.int32)
                 for channel in range(channels):
                     label_map[masks[..., channel] > 0] = channel + 1
@@ -283,7 +283,7 @@ class NpyReader(Reader):
                            case_key=f"{Path(path).parent.name}-{index}",
                            label_map=label_map if label_map is not None and label_map.any() else None,
                            names=names, metadata={"format": "npy"})
-        tissues = self.source.options.get("tissue_types")
+        tissues = self.options.tissue_types
         if tissues and not self.source.body_part:
             from medtrinity.vocab.labels import readable_label
 

@@ -123,7 +123,7 @@ class BidsReader(Reader):
         root = Path(self.source.path)
         if not root.is_dir():
             raise FileNotFoundError(f"bids needs the dataset folder, got {self.source.path!r}")
-        wanted = {str(s) for s in self.source.options.get("suffixes") or []}
+        wanted = set(self.options.suffixes or [])
         images = [p for p in bids_images(root) if not wanted or _stem(p).rsplit("_", 1)[-1] in wanted]
         return [str(p) for p in images]
 

@@ -81,11 +81,11 @@ class ImageClassMasksReader(Reader):
     def _masks(self) -> dict[str, list[tuple[str, str]]]:
         if not hasattr(self, "_mask_index"):
             folder = Path(self.source.labels or Path(self.source.path).parent / "masks")
-            walk = folder.rglob("*") if self.source.options.get("recursive") else folder.glob("*")
+            walk = folder.rglob("*") if self.options.recursive else folder.glob("*")
             self._mask_paths = {p.name: p for p in walk if p.is_file()} if folder.is_dir() else {}
             names = list(self._mask_paths)
             stems = {Path(item).stem for item in self.list_items()}
-            pattern = str(self.source.options.get("mask_pattern", DEFAULT_PATTERN))
+            pattern = self.options.mask_pattern
             self._mask_folder = folder
             self._mask_index = match_masks(names, stems, pattern)
         return self._mask_index
@@ -94,7 +94,7 @@ class ImageClassMasksReader(Reader):
         image_path = Path(item)
         pixels = read_image(item, self.config.limits)
         entries = self._masks().get(image_path.stem, [])
-        configured = {str(raw): str(name) for raw, name in (self.source.options.get("rename") or {}).items()}
+        configured = self.options.rename
         masks = []
         for label, name in entries:
             mask = read_mask(str(self._mask_paths.get(name, self._mask_folder / name)), self.config.limits)

@@ -82,7 +82,7 @@ class CocoReader(Reader):
     def _coco(self) -> CocoIndex:
         if not hasattr(self, "_index"):
             self._index = cached_by_file(self.source.path, "coco", lambda: load_coco(self.source.path))
-            folder = self.source.options.get("images")
+            folder = self.options.images
             if folder is None:
                 beside = Path(self.source.path).parent
                 folder = beside / "images" if (beside / "images").is_dir() else beside
@@ -225,7 +225,7 @@ class VocReader(Reader):
         except (ElementTree.ParseError, OSError) as error:
             raise SampleError("unreadable_file", f"{item}: not a readable VOC XML: {error}") from error
         filename = root.findtext("filename") or f"{Path(item).stem}.jpg"
-        folder = self.source.options.get("images")
+        folder = self.options.images
         if folder is None:
             sibling = Path(item).parent.parent / "JPEGImages"
             folder = sibling if sibling.is_dir() else Path(item).parent

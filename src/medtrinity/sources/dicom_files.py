@@ -17,7 +17,7 @@ from pydantic import Field
 from medtrinity.config import LimitsConfig
 from medtrinity.preprocess.deid import allowed_metadata, case_id
 from medtrinity.records import Sample, SampleError, stable_id
-from medtrinity.registry import PluginOptions, require
+from medtrinity.registry import PluginOptions, require_dependency
 from medtrinity.sources.acquisition import dicom_acquisition_facts
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import boxes_label_map, check_box
@@ -163,7 +163,7 @@ class DicomFilesReader(Reader):
         return expand_paths(self.source.path, (".dcm", ".dicom", ""))
 
     def read(self, item: str) -> Iterator[Sample]:
-        pydicom = require("pydicom", "pip install pydicom", purpose="the dicom_files reader")
+        pydicom = require_dependency(self, "pydicom")
         try:
             dataset = pydicom.dcmread(item, defer_size="256 KB")  # big values are read when used, never guessed
         except Exception as error:
@@ -211,22 +211,21 @@ class DicomFilesReader(Reader):
         )
 
     def _boxes_for(self, item: str) -> list[tuple[str, tuple[float, float, float, float]]]:
-        table = self.source.options.get("boxes")
+        table = self.options.boxes
         if not table:
             return []
         if not hasattr(self, "_box_index"):
             from medtrinity.sources.classification import parse_box_rows
             from medtrinity.sources.common2d import read_table
 
-            options = {**self.source.options, "box_format": self.source.options.get("box_format", "xyxy")}
-            self._box_index = parse_box_rows(read_table(str(table)), options, str(table))
-        rename = {str(k): str(v) for k, v in (self.source.options.get("rename") or {}).items()}
+            self._box_index = parse_box_rows(read_table(str(table)), self.options, str(table))
+        rename = self.options.rename
         found = self._box_index.get(Path(item).name) or self._box_index.get(Path(item).stem) or []
         return [(rename.get(label, label), box) for label, box in found]
 
     def _overlays(self, dataset, shape: tuple[int, ...], item: str) -> tuple[np.ndarray | None, dict[int, str]]:
         configured = self.label_names()
-        masks = overlay_masks(dataset, tuple(shape[:2]), int(self.source.options.get("overlay_min_area_px", 50)), item)
+        masks = overlay_masks(dataset, tuple(shape[:2]), self.options.overlay_min_area_px, item)
         if not masks:
             return None, {}
         label_map = np.zeros(shape[:2], dtype=np.int32)

@@ -32,7 +32,7 @@ from pydantic import Field
 
 from medtrinity.preprocess.deid import case_id
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import PluginOptions, require
+from medtrinity.registry import PluginOptions, require_dependency
 from medtrinity.sources.base import READERS, Reader, read_failure
 from medtrinity.sources.dicom_annotations import (
     LabelCanvas,
@@ -110,7 +110,7 @@ class DicomSeriesReader(Reader):
         return series, annotations
 
     def list_items(self) -> list[str]:
-        require("pydicom", "pip install pydicom", purpose="the dicom_series reader")
+        require_dependency(self, "pydicom")
         series, annotations = self._index()
         if not series and not annotations:
             raise FileNotFoundError(f"no DICOM files found under {self.source.path!r}")
@@ -148,11 +148,11 @@ class DicomSeriesReader(Reader):
             for path in files:
                 yield from flat.read(path)
             return
-        series = load_series(files, int(self.source.options.get("overlay_min_area_px", 50)))
+        series = load_series(files, self.options.overlay_min_area_px)
         canvas = LabelCanvas(series.data.shape)
         configured = self.label_names()
-        threshold = float(self.source.options.get("fractional_threshold", 0.5))
-        rt_names = {str(k): str(v) for k, v in (self.source.options.get("rtstruct_names") or {}).items()}
+        threshold = self.options.fractional_threshold
+        rt_names = self.options.rtstruct_names
         for header in annotations:
             if uid not in header.referenced_series:
                 continue

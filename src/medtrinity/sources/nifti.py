@@ -17,7 +17,7 @@ from medtrinity.records import Sample, SampleError
 from medtrinity.registry import PluginOptions
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure, strip_suffix
 from medtrinity.sources.safety import check_dtype, check_label_values, check_pixels
-from medtrinity.sources.volume import Volume, volume_samples
+from medtrinity.sources.volume import Volume, label_counts_per_slice, volume_samples
 
 NIFTI_SUFFIXES = (".nii.gz", ".nii")
 _LPS = axcodes2ornt(("L", "P", "S"))
@@ -94,14 +94,14 @@ class NiftiReader(Reader):
 
     def list_items(self) -> list[str]:
         items = expand_paths(self.source.path, NIFTI_SUFFIXES)
-        image_tag = self.source.options.get("image_tag")
+        image_tag = self.options.image_tag
         if image_tag:
             items = [item for item in items if str(image_tag) in Path(item).name]
-        excluded = [str(pattern) for pattern in self.source.options.get("exclude") or []]
+        excluded = self.options.exclude
         return [item for item in items if not any(fnmatch(Path(item).name, pattern) for pattern in excluded)]
 
     def _label_path(self, image_path: str) -> str | None:
-        image_tag, label_tag = self.source.options.get("image_tag"), self.source.options.get("label_tag")
+        image_tag, label_tag = self.options.image_tag, self.options.label_tag
         if image_tag and label_tag:  # case_ct.nii.gz -> case_seg.nii.gz, beside it or under `labels`
             folder = Path(self.source.labels) if self.source.labels else Path(image_path).parent
             return str(folder / Path(image_path).name.replace(str(image_tag), str(label_tag)))
@@ -118,10 +118,10 @@ class NiftiReader(Reader):
             data_zyx, spacing = to_lps_zyx(data, affine)
         except ValueError as error:
             raise SampleError("wrong_dimensions", f"{item}: {error}") from error
-        labels_zyx = None
+        labels_zyx, label_counts = None, None
         names = self.label_names()
         label_path = self._label_path(item)
-        if self.source.options.get("class_masks"):
+        if self.options.class_masks:
             labels_zyx, names = self._class_masks(item, data.shape[:3], names)
         elif label_path is not None:
             if not Path(label_path).exists():
@@ -133,16 +133,22 @@ class NiftiReader(Reader):
                     f"{label_path}: label shape {label_data.shape} differs from image shape {data.shape}",
                 )
             whole = label_data if label_data.dtype.kind in "iub" else np.rint(label_data)
-            labels_zyx, _ = to_lps_zyx(whole.astype(np.int32, copy=False), label_affine)
-            check_label_values(labels_zyx, self.label_names(), label_path,
-                               origin="label_names/label_map")
+            labels_zyx = to_lps_zyx(whole, label_affine)[0].astype(np.int32, copy=False)
+            if labels_zyx.size and int(labels_zyx.min()) >= 0:  # one counting pass serves the check and the slicing
+                label_counts = label_counts_per_slice(labels_zyx, self.config.slicing.plane)
+                present: list[int] | np.ndarray = np.flatnonzero(label_counts.sum(axis=0)).tolist()
+            else:
+                present = labels_zyx  # the check names the negative values
+            check_label_values(present, self.label_names(), label_path, origin="label_names/label_map")
         modality = self.source.modality or "other"
         volume = Volume(
-            data=data_zyx.astype(np.float32),
+            data=data_zyx,  # each emitted slice becomes float32, not the whole volume
             spacing_xyz_mm=spacing,
             labels=labels_zyx,
             intensity_unit="HU" if modality == "ct" else "",
             metadata={"format": "nifti"},
+            label_counts=label_counts,
+            slice_dtype=np.float32,
         )
         yield from volume_samples(
             volume,
@@ -157,7 +163,7 @@ class NiftiReader(Reader):
 
     def _case_key(self, item: str) -> str:
         key = self.item_key(item)  # from the path under the source root: patA/ct and patB/ct are two cases
-        if self.source.options.get("case_from") == "parent":
+        if self.options.case_from == "parent":
             return str(Path(key).parent)
         return strip_suffix(key, NIFTI_SUFFIXES)
 
@@ -167,7 +173,7 @@ class NiftiReader(Reader):
         the sorted file names. Larger classes are painted first so a small class inside a large one stays whole."""
         from medtrinity.sources.label_names import report_label
 
-        folder = Path(item).parent / str(self.source.options["class_masks"])
+        folder = Path(item).parent / self.options.class_masks
         files = sorted(p for p in folder.glob("*.nii*") if p.name.endswith(NIFTI_SUFFIXES)) if folder.is_dir() else []
         if not files:
             raise SampleError("missing_labels", f"{item}: no per-class masks in {folder}")

@@ -92,7 +92,7 @@ class NnunetReader(Reader):
 
     def _folders(self) -> tuple[Path, Path | None]:
         root = Path(self.source.path)
-        if self.source.options.get("split", "train") == "test":
+        if self.options.split == "test":
             return root / "imagesTs", None
         return root / "imagesTr", root / "labelsTr"
 
@@ -102,7 +102,7 @@ class NnunetReader(Reader):
         return "channel_names" in self._meta or "modality" not in self._meta
 
     def _channel(self) -> int:
-        return int(self.source.options.get("channel", 0))
+        return self.options.channel
 
     def list_items(self) -> list[str]:
         images, _ = self._folders()

@@ -9,7 +9,7 @@ import numpy as np
 
 from medtrinity.config import LimitsConfig
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import require
+from medtrinity.registry import require_dependency
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure, strip_suffix
 from medtrinity.sources.nifti import TaggedVolumeOptions
 from medtrinity.sources.safety import check_label_values, check_pixels
@@ -20,7 +20,7 @@ ITK_SUFFIXES = (".nrrd", ".nhdr", ".mha", ".mhd")
 
 def check_itk_header(path: str, limits: LimitsConfig) -> None:
     """Size, components and pixel type from the header alone, against the caps (before any voxel is read)."""
-    sitk = require("SimpleITK", "pip install SimpleITK", purpose="the sitk reader")
+    sitk = require_dependency(ItkVolumeReader, "SimpleITK")
     reader = sitk.ImageFileReader()
     reader.SetFileName(path)
     try:
@@ -36,7 +36,7 @@ def check_itk_header(path: str, limits: LimitsConfig) -> None:
 
 def load_itk_lps(path: str, limits: LimitsConfig | None = None) -> tuple[np.ndarray, tuple[float, float, float]]:
     """Read an ITK volume, reorient it to LPS and return ``[z, y, x]`` data with (x, y, z) spacing in mm."""
-    sitk = require("SimpleITK", "pip install SimpleITK", purpose="the sitk reader")
+    sitk = require_dependency(ItkVolumeReader, "SimpleITK")
     check_itk_header(path, limits or LimitsConfig())
     try:
         image = sitk.ReadImage(path)
@@ -66,11 +66,11 @@ class ItkVolumeReader(Reader):
 
     def list_items(self) -> list[str]:
         items = expand_paths(self.source.path, ITK_SUFFIXES)
-        image_tag = self.source.options.get("image_tag")
+        image_tag = self.options.image_tag
         return [item for item in items if str(image_tag) in Path(item).name] if image_tag else items
 
     def _label_path(self, item: str) -> Path | None:
-        image_tag, label_tag = self.source.options.get("image_tag"), self.source.options.get("label_tag")
+        image_tag, label_tag = self.options.image_tag, self.options.label_tag
         if image_tag and label_tag:  # brain1_image.nrrd -> brain1_label.nrrd, beside it or under `labels`
             folder = Path(self.source.labels) if self.source.labels else Path(item).parent
             return folder / Path(item).name.replace(str(image_tag), str(label_tag))

@@ -19,9 +19,8 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from medtrinity.config import ConfigError
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import require
+from medtrinity.registry import require_dependency
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import sample_2d
 from medtrinity.sources.safety import check_pixels, items_per_file, too_large
@@ -46,7 +45,7 @@ class TiffSlide:
     """A pyramidal (or flat) TIFF read with tifffile, tile by tile."""
 
     def __init__(self, path: str):
-        tifffile = require("tifffile", "pip install tifffile", purpose="the wsi reader")
+        tifffile = require_dependency(WsiReader, "tifffile")
         try:
             self._file = tifffile.TiffFile(path)
             series = self._file.series[0]
@@ -104,8 +103,7 @@ class OpenSlideSlide:
     """The same interface over OpenSlide (optional)."""
 
     def __init__(self, path: str):
-        openslide = require("openslide", "pip install openslide-python openslide-bin", purpose="the wsi reader's "
-                            "openslide backend")
+        openslide = require_dependency(WsiReader, "openslide", purpose="the wsi reader's openslide backend")
         try:
             self._slide = openslide.OpenSlide(path)
         except Exception as error:
@@ -172,16 +170,10 @@ class WsiReader(Reader):
                     ("openslide", "pip install openslide-python openslide-bin"))
 
     def _open(self, path: str):
-        backend = str(self.source.options.get("backend", "tifffile"))
-        if backend == "openslide":
-            return OpenSlideSlide(path)
-        if backend != "tifffile":
-            raise ValueError(f"unknown wsi backend {backend!r}: use tifffile or openslide")
-        return TiffSlide(path)
+        return OpenSlideSlide(path) if self.options.backend == "openslide" else TiffSlide(path)
 
     def _settings(self) -> tuple[int, int, float]:
-        options = self.source.options
-        return int(options.get("tile_size", 512)), int(options.get("level", 0)), float(options.get("min_tissue", 0.5))
+        return self.options.tile_size, self.options.level, self.options.min_tissue
 
     def _slide_items(self, path: str) -> list[str]:
         """The tissue tiles of one slide; a slide over the caps or unreadable raises (one reject item)."""
@@ -202,22 +194,16 @@ class WsiReader(Reader):
             corners = tile_grid(tissue_mask(slide.thumbnail()), slide.level_dimensions[level], tile, min_tissue)
         finally:
             slide.close()
-        limit = self.source.options.get("max_tiles")
-        if limit and len(corners) > int(limit):
-            picks = np.linspace(0, len(corners) - 1, int(limit)).round().astype(int)
+        limit = self.options.max_tiles
+        if limit and len(corners) > limit:
+            picks = np.linspace(0, len(corners) - 1, limit).round().astype(int)
             corners = [corners[i] for i in sorted(set(picks.tolist()))]
         return [f"{path}::{level}::{x}::{y}" for x, y in corners]
 
     def list_items(self) -> list[str]:
-        self._open_check()
         return items_per_file(expand_paths(self.source.path, SLIDE_SUFFIXES), self._slide_items,
                               "check that it is a complete slide file")
 
-    def _open_check(self) -> None:
-        backend = str(self.source.options.get("backend", "tifffile"))
-        if backend not in ("tifffile", "openslide"):
-            raise ConfigError(f"source {self.source.name!r}: options.backend: unknown wsi backend {backend!r}; "
-                              "use tifffile or openslide")
 
     def read(self, item: str) -> Iterator[Sample]:
         path, level_text, x_text, y_text = item.rsplit("::", 3)

@@ -14,7 +14,7 @@ import numpy as np
 
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import MissingDependencyError, PluginOptions, require
+from medtrinity.registry import MissingDependencyError, PluginOptions, require_dependency
 from medtrinity.vocab.labels import readable_label
 
 
@@ -40,11 +40,10 @@ class TotalSegmentatorExpert(ExpertModel):
 
     name = "totalsegmentator"
     Options = TotalSegmentatorOptions
-    dependencies = (("totalsegmentator", "pip install TotalSegmentator"),)
+    dependencies = (("totalsegmentator", "pip install TotalSegmentator"), ("nibabel", "pip install nibabel"))
 
     def _check_installed(self):
-        module = require("totalsegmentator.python_api", "pip install TotalSegmentator",
-                         purpose="the totalsegmentator expert")
+        module = require_dependency(self, "totalsegmentator.python_api")
         folder = weights_folder()
         if not folder.is_dir() or not any(folder.iterdir()):
             raise MissingDependencyError(
@@ -55,19 +54,19 @@ class TotalSegmentatorExpert(ExpertModel):
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:
         api = self._check_installed()
-        nib = require("nibabel", "pip install nibabel", purpose="the totalsegmentator expert")
+        nib = require_dependency(self, "nibabel")
         if sample.pixels.ndim != 2 or sample.spacing_mm is None:
             raise SampleError("expert_input", "totalsegmentator needs a greyscale slice with known pixel spacing")
         from totalsegmentator.map_to_binary import class_map
 
-        task = str(self.options.get("task", "total"))
+        task = self.options.task
         # LPS display slice [row=y, col=x] -> a NIfTI [x, y, 1] volume with an LPS-flipped (RAS) affine
         volume = sample.pixels.T[:, :, None].astype(np.float32)
         thickness = float(sample.metadata.get("SliceThickness", 1.0) or 1.0)
         affine = np.diag([-sample.spacing_mm[0], -sample.spacing_mm[1], thickness, 1.0])
         result = api.totalsegmentator(nib.Nifti1Image(volume, affine), None, ml=True, task=task,
-                                      fast=bool(self.options.get("fast", True)),
-                                      roi_subset=self.options.get("roi_subset"), quiet=True)
+                                      fast=self.options.fast,
+                                      roi_subset=self.options.roi_subset, quiet=True)
         labels = np.asarray(result.dataobj)[:, :, 0].T
         found = []
         for value, name in class_map[task].items():
