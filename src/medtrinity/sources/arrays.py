@@ -25,6 +25,7 @@ from medtrinity.sources.array_safety import (
 )
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import sample_2d
+from medtrinity.sources.layout import LayoutMatch, has_suffix
 from medtrinity.sources.safety import check_dtype, check_label_values, check_pixels, items_per_file
 
 IMAGE_KEYS = ("images", "image", "imgs", "img", "x", "data", "volumes")
@@ -97,6 +98,14 @@ class Hdf5Reader(Reader):
             count = int(handle[images].shape[0])
         return [f"{path}::{index}" for index in range(count)]
 
+    inspect_priority = 85
+    whole_file = True
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """An HDF5 file (``.h5``, ``.hdf5``)."""
+        return LayoutMatch(cls.inspect_priority, "an HDF5 file") if has_suffix(path, (".h5", ".hdf5")) else None
+
     def list_items(self) -> list[str]:
         return items_per_file(expand_paths(self.source.path, (".h5", ".hdf5", ".hdf")), self._list_file,
                               "check that it is an HDF5 file with an image dataset")
@@ -166,6 +175,14 @@ class NpzReader(Reader):
                                       f"{shape[0]} images; every image needs one label row")
             items += [f"{path}::{split}::{index}" for index in range(int(shape[0]))]
         return items
+
+    inspect_priority = 85
+    whole_file = True
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """A NumPy ``.npz`` archive (MedMNIST ships one per dataset)."""
+        return LayoutMatch(cls.inspect_priority, "a NumPy .npz archive") if has_suffix(path, (".npz",)) else None
 
     def list_items(self) -> list[str]:
         return items_per_file(expand_paths(self.source.path, (".npz",)), self._list_file,
@@ -245,6 +262,23 @@ class NpyReader(Reader):
             except Exception as error:  # noqa: BLE001 - a bad file is a reject naming it
                 raise read_failure(path, error) from error
         return cache[path]
+
+    inspect_priority = 40
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """A ``.npy`` file whose header holds a stack of 2D images (N, H, W[, C]); only the header is read."""
+        if not (path.is_file() and has_suffix(path, (".npy",))):
+            return None
+        try:
+            with path.open("rb") as handle:
+                version = np.lib.format.read_magic(handle)
+                header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0
+                shape = header(handle)[0]
+        except (OSError, ValueError):
+            return None
+        return LayoutMatch(cls.inspect_priority, f"a .npy array of shape {shape}") if len(shape) in (3, 4) else None
 
     def list_items(self) -> list[str]:
         items = []

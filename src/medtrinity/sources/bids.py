@@ -23,6 +23,7 @@ from medtrinity.registry import PluginOptions
 from medtrinity.sources.acquisition import bids_acquisition_facts
 from medtrinity.sources.base import READERS, Reader
 from medtrinity.sources.label_names import is_placeholder_name, report_label
+from medtrinity.sources.layout import LayoutMatch
 from medtrinity.sources.nifti import NIFTI_SUFFIXES, load_nifti, to_lps_zyx
 from medtrinity.sources.volume import Volume, volume_samples
 
@@ -118,6 +119,15 @@ class BidsReader(Reader):
     Options = BidsOptions
     dependencies = (("nibabel", "pip install nibabel"),)
     volumetric = True
+
+    inspect_priority = 100
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """A BIDS root: ``dataset_description.json`` or ``sub-*`` folders of data."""
+        if path.is_dir() and bids_root(path):
+            return LayoutMatch(cls.inspect_priority, "a BIDS dataset (sub-* folders)")
+        return None
 
     def list_items(self) -> list[str]:
         root = Path(self.source.path)

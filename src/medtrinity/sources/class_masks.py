@@ -19,6 +19,7 @@ from medtrinity.records import Sample, SampleError
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths
 from medtrinity.sources.common2d import masks_label_map, sample_2d
 from medtrinity.sources.image_files import read_image, read_mask
+from medtrinity.sources.layout import LayoutMatch, images_with_mask_folder
 
 DEFAULT_PATTERN = "{stem}_{label}_{instance}.png"
 
@@ -74,6 +75,18 @@ class ImageClassMasksReader(Reader):
 
     formats = "2D images with one mask file per class/instance named by a pattern (SAM-Med2D: <image>_<class>_<n>.png)"
     Options = ImageClassMasksOptions
+
+    inspect_priority = 56
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """Images beside a masks folder whose file names are ``<image>_<class>_<n>.png``."""
+        pairing = images_with_mask_folder(path) if path.is_dir() else None
+        if pairing is None or pairing.same_names:
+            return None
+        if not match_masks(pairing.masks, {p.stem for p in pairing.images}, DEFAULT_PATTERN):
+            return None
+        return LayoutMatch(cls.inspect_priority, f"per-class masks in {pairing.masks_folder.name}/")
 
     def list_items(self) -> list[str]:
         return expand_paths(self.source.path, IMAGE_SUFFIXES)

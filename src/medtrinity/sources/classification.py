@@ -20,6 +20,15 @@ from medtrinity.records import Sample, SampleError
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths
 from medtrinity.sources.common2d import Box, boxes_label_map, cached_by_file, check_box, read_table, sample_2d
 from medtrinity.sources.image_files import read_image
+from medtrinity.sources.layout import (
+    TABLE_SUFFIXES,
+    LayoutMatch,
+    data_files,
+    has_suffix,
+    image_files,
+    table_names_images,
+    visible_folders,
+)
 from medtrinity.sources.safety import safe_glob
 from medtrinity.vocab.labels import is_no_finding
 
@@ -123,6 +132,17 @@ class CsvLabelsReader(Reader):
 
     formats = "CSV tables of image names with labels (one column with a separator, or one 0/1 column per class)"
     Options = CsvLabelsOptions
+
+    inspect_priority = 60
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """A folder with a CSV/TSV whose first rows name image files."""
+        if not path.is_dir():
+            return None
+        table = next((p for p in data_files(path, recursive=False)
+                      if has_suffix(p, TABLE_SUFFIXES) and table_names_images(p)), None)
+        return LayoutMatch(cls.inspect_priority, f"table {table.name} of image names") if table else None
 
     @classmethod
     def source_problems(cls, source: SourceConfig) -> list[str]:
@@ -252,6 +272,22 @@ class ImageFolderReader(Reader):
 
     formats = "ImageFolder trees: one subfolder per class, optionally under train/val/test split folders"
     Options = ImageFolderOptions
+
+    inspect_priority = 50
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """``root/<class>/<image>`` (two or more class folders, or split folders above them), no loose images."""
+        if not path.is_dir():
+            return None
+        subfolders = visible_folders(path)
+        if len(subfolders) < 2 and not (subfolders and subfolders[0].name.lower() in SPLIT_NAMES):
+            return None
+        if not all(image_files(data_files(p)) for p in subfolders) or image_files(data_files(path, recursive=False)):
+            return None
+        if {p.name.lower() for p in subfolders} & {"images", "masks", "labels", "imagestr"}:
+            return None
+        return LayoutMatch(cls.inspect_priority, f"one image folder per class ({len(subfolders)} folders)")
 
     def list_items(self) -> list[str]:
         root = Path(self.source.path)

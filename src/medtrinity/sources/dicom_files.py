@@ -21,7 +21,9 @@ from medtrinity.registry import PluginOptions, require_dependency
 from medtrinity.sources.acquisition import dicom_acquisition_facts
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import boxes_label_map, check_box
+from medtrinity.sources.dicom_index import holds_dicom
 from medtrinity.sources.dicom_privacy import body_part_term, check_burned_in
+from medtrinity.sources.layout import LayoutMatch
 from medtrinity.sources.safety import check_pixels
 from medtrinity.vocab.labels import is_finding, readable_label
 from medtrinity.vocab.modalities import DICOM_MODALITY
@@ -158,6 +160,13 @@ class DicomFilesReader(Reader):
     Options = DicomFilesOptions
     dependencies = (("pydicom", "pip install pydicom"),
                     ("pylibjpeg", "pip install pylibjpeg pylibjpeg-openjpeg pylibjpeg-libjpeg"))
+
+    inspect_priority = 20  # below dicom_series: inspect reads DICOM as series (one file is a series of one)
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """A DICOM file, or a folder tree holding one (DICM marker at byte 128 or a .dcm suffix)."""
+        return LayoutMatch(cls.inspect_priority, "DICOM files") if holds_dicom(path) else None
 
     def list_items(self) -> list[str]:
         return expand_paths(self.source.path, (".dcm", ".dicom", ""))

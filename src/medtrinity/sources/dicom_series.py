@@ -48,9 +48,11 @@ from medtrinity.sources.dicom_index import (
     NON_IMAGE_MODALITIES,
     UNREADABLE,
     DicomHeader,
+    holds_dicom,
     scan_headers,
 )
 from medtrinity.sources.dicom_privacy import body_part_term, check_burned_in
+from medtrinity.sources.layout import LayoutMatch
 from medtrinity.sources.safety import check_label_values
 from medtrinity.sources.volume import Volume, reorient_to_lps, volume_samples
 from medtrinity.vocab.labels import is_finding
@@ -108,6 +110,13 @@ class DicomSeriesReader(Reader):
         if self._annotation_root() != self.source.path:
             annotations = [h for h in scan_headers(self._annotation_root()) if h.modality in ANNOTATION_MODALITIES]
         return series, annotations
+
+    inspect_priority = 70
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """A DICOM file, or a folder tree holding one (DICM marker at byte 128 or a .dcm suffix)."""
+        return LayoutMatch(cls.inspect_priority, "DICOM files") if holds_dicom(path) else None
 
     def list_items(self) -> list[str]:
         require_dependency(self, "pydicom")

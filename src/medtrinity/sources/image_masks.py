@@ -15,6 +15,7 @@ from medtrinity.preprocess.deid import case_id
 from medtrinity.records import Sample, SampleError, stable_id
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths
 from medtrinity.sources.image_files import read_image, read_mask, read_mask_raw
+from medtrinity.sources.layout import LayoutMatch, data_files, image_files, images_with_mask_folder
 from medtrinity.sources.name_conventions import file_modality
 from medtrinity.sources.safety import check_label_values
 from medtrinity.vocab.labels import is_finding
@@ -45,6 +46,21 @@ class ImageMasksReader(Reader):
 
     formats = "2D images (PNG/JPEG/TIFF/BMP) with mask images (label values or 0/255)"
     Options = ImageMasksOptions
+
+    inspect_priority = 55
+    plain_images_priority = 5  # images without masks: every other 2D layout is tried first
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """Images beside a masks folder (variant ``masks``), else any 2D images at all (variant ``images``)."""
+        if not path.is_dir():
+            return None
+        pairing = images_with_mask_folder(path)
+        if pairing is not None:
+            return LayoutMatch(cls.inspect_priority, f"images with masks in {pairing.masks_folder.name}/", "masks")
+        if image_files(data_files(path)):
+            return LayoutMatch(cls.plain_images_priority, "2D images", "images")
+        return None
 
     def list_items(self) -> list[str]:
         return expand_paths(self.source.path, IMAGE_SUFFIXES)

@@ -23,6 +23,7 @@ from medtrinity.registry import PluginOptions
 from medtrinity.sources.base import READERS, Reader, read_failure
 from medtrinity.sources.common2d import sample_2d
 from medtrinity.sources.image_files import read_image, read_mask
+from medtrinity.sources.layout import LayoutMatch
 from medtrinity.sources.safety import check_label_values
 from medtrinity.sources.volume import Volume, volume_samples
 from medtrinity.vocab.labels import readable_label
@@ -103,6 +104,15 @@ class NnunetReader(Reader):
 
     def _channel(self) -> int:
         return self.options.channel
+
+    inspect_priority = 95
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """An nnU-Net / Decathlon root: ``dataset.json`` beside ``imagesTr/``."""
+        if (path / "dataset.json").is_file() and (path / "imagesTr").is_dir():
+            return LayoutMatch(cls.inspect_priority, "dataset.json beside imagesTr/")
+        return None
 
     def list_items(self) -> list[str]:
         images, _ = self._folders()

@@ -13,6 +13,7 @@ Options: ``tile_size`` (512 px), ``level`` (0 = full resolution), ``min_tissue``
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Literal
 
 import cv2
@@ -23,6 +24,7 @@ from medtrinity.records import Sample, SampleError
 from medtrinity.registry import require_dependency
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import sample_2d
+from medtrinity.sources.layout import LayoutMatch, has_suffix
 from medtrinity.sources.safety import check_pixels, items_per_file, too_large
 
 SLIDE_SUFFIXES = (".tif", ".tiff", ".svs", ".ndpi", ".scn", ".mrxs", ".bif", ".vms", ".btf")
@@ -160,6 +162,19 @@ class WsiOptions(Image2DOptions):
     max_tiles: int | None = Field(default=None, ge=1)
 
 
+def is_slide_tiff(path) -> bool:
+    """Whether a TIFF is a slide rather than a plain image: pyramidal, tiled or over 4096 pixels on a side
+    (only the header is read)."""
+    try:
+        import tifffile
+
+        with tifffile.TiffFile(path) as handle:
+            series = handle.series[0]
+            return len(series.levels) > 1 or max(series.shape[:2]) > 4096 or handle.pages[0].is_tiled
+    except Exception:  # noqa: BLE001 - not a TIFF this reader understands
+        return False
+
+
 @READERS.register("wsi")
 class WsiReader(Reader):
     """``path``: slide files (pyramidal TIFF; SVS/NDPI/MRXS with ``backend: openslide``); one item per tissue tile."""
@@ -199,6 +214,17 @@ class WsiReader(Reader):
             picks = np.linspace(0, len(corners) - 1, limit).round().astype(int)
             corners = [corners[i] for i in sorted(set(picks.tolist()))]
         return [f"{path}::{level}::{x}::{y}" for x, y in corners]
+
+    inspect_priority = 84
+    whole_file = True
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """A slide format (SVS, NDPI, MRXS, SCN), or a TIFF that is pyramidal, tiled or over 4096 pixels wide."""
+        if has_suffix(path, (".svs", ".ndpi", ".mrxs", ".scn")) or (
+                path.is_file() and has_suffix(path, (".tif", ".tiff")) and is_slide_tiff(path)):
+            return LayoutMatch(cls.inspect_priority, "a whole-slide image")
+        return None
 
     def list_items(self) -> list[str]:
         return items_per_file(expand_paths(self.source.path, SLIDE_SUFFIXES), self._slide_items,
