@@ -8,7 +8,8 @@ a local copy of the same files. The config keeps the URLs: its hash does not dep
 
 Output: :func:`run_to_url` runs into a local working folder (``<cache>/runs/s3/bucket/key``
 unless ``work_dir`` is given), first pulling what the store already holds (a resumed run), pushes
-each shard's part files, rejects and marker as the shard completes (marker last), and at the end
+the plan before any shard runs, each shard's part files, rejects and marker as the shard completes
+(marker last), and at the end
 pushes stats, journals and the manifest and deletes objects the run no longer has.
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from medtrinity.config import RunConfig
 from medtrinity.io.remote import RemoteMirror, cache_root, local_path_for
-from medtrinity.run_folder import MANIFEST_NAME, STATS_NAME, RunFolder
+from medtrinity.run_folder import CONFIG_NAME, MANIFEST_NAME, PLAN_NAME, STATS_NAME, RunFolder
 from medtrinity.runner import RunSummary, run_pipeline
 
 
@@ -29,7 +30,8 @@ def work_dir_for(url: str) -> Path:
 
 
 def run_to_url(config: RunConfig, url: str, *, work_dir: Path | None = None,
-               on_shard_done: Callable | None = None, **run_options) -> RunSummary:
+               on_shard_done: Callable | None = None, on_plan: Callable | None = None,
+               **run_options) -> RunSummary:
     """Run (or resume) ``config`` with its output folder at the object-store prefix ``url``.
 
     The run writes locally and pushes as it goes; ``run_options`` are those of :func:`run_pipeline`.
@@ -49,6 +51,11 @@ def run_to_url(config: RunConfig, url: str, *, work_dir: Path | None = None,
         if on_shard_done is not None:
             on_shard_done(outcome)
 
-    summary = run_pipeline(config, local, on_shard_done=push_shard, **run_options)
+    def push_plan(specs, already_done: int) -> None:  # before any shard: a resume elsewhere keeps the plan
+        mirror.push([PLAN_NAME, CONFIG_NAME])
+        if on_plan is not None:
+            on_plan(specs, already_done)
+
+    summary = run_pipeline(config, local, on_shard_done=push_shard, on_plan=push_plan, **run_options)
     mirror.sync(last=[STATS_NAME, MANIFEST_NAME])
     return summary

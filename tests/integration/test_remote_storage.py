@@ -180,6 +180,34 @@ def test_an_s3_output_holds_the_run_and_resumes_from_another_machine(s3, tmp_pat
     assert json.loads(after["stats.json"])["triplets"] == 7
 
 
+def test_a_run_killed_after_two_shards_resumes_on_another_machine_from_the_bucket(s3, tmp_path):
+    from medtrinity.remote_run import run_to_url
+
+    _, url = _collection(tmp_path, s3, "killed-in")
+    s3.mkdir("killed-out")
+    config = load_config(write_config(tmp_path / "s3.yaml", [url]))
+    done: list[int] = []
+
+    def die_after_two(outcome) -> None:
+        done.append(outcome.index)
+        if len(done) == 2:
+            raise KeyboardInterrupt("machine A lost")
+
+    with pytest.raises(KeyboardInterrupt):
+        run_to_url(config, "s3://killed-out/run", work_dir=tmp_path / "a", on_shard_done=die_after_two)
+    stored = _objects(s3, "s3://killed-out/run")
+    assert sorted(name for name in stored if name.startswith("_shards/")) == [
+        f"_shards/part-{index:05d}.done.json" for index in sorted(done)]  # the two finished shards, pushed
+    assert "manifest.json" not in stored
+    resumed = run_to_url(config, "s3://killed-out/run", work_dir=tmp_path / "b")
+    assert (resumed.shards_skipped, resumed.shards_run) == (2, 2) and resumed.complete
+    assert resumed.triplets == 7 and resumed.rejects == 3
+    final = _objects(s3, "s3://killed-out/run")
+    manifest = json.loads(final["manifest.json"])
+    assert all(hashlib.sha256(final[entry["path"]]).hexdigest() == entry["sha256"] for entry in manifest["files"])
+    assert len(read_parquet_folder(tmp_path / "b" / "triplets")) == 7
+
+
 def test_the_cli_runs_into_an_s3_prefix(s3, tmp_path):
     _, url = _collection(tmp_path, s3, "cli-in")
     s3.mkdir("cli-out")

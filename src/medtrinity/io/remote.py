@@ -96,6 +96,7 @@ def mirror_down(url: str, local: Path) -> int:
     with open(local.parent / f".{local.name}.mirror.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         index = json.loads(index_path.read_text(encoding="utf-8")) if index_path.exists() else {}
+        fs.invalidate_cache()  # listings cached by an earlier call in this process may be stale
         if fs.isfile(root):
             listing = {"": fs.info(root)}
         else:
@@ -177,6 +178,7 @@ class RemoteMirror:
 
     def pull(self) -> int:
         """Bring down what the store holds of this folder (a run resumed on another machine); returns files fetched."""
+        self.fs.invalidate_cache()
         if not self.fs.exists(self.root) or not self.fs.find(self.root):
             return 0
         fetched = mirror_down(self.url, self.local)
@@ -208,6 +210,7 @@ class RemoteMirror:
         present = set(files)
         prefix = self.root.rstrip("/") + "/"
         removed = 0
+        self.fs.invalidate_cache()
         for name in sorted(self.fs.find(self.root)):
             relative = name[len(prefix):] if name.startswith(prefix) else None
             if relative and relative not in present and not relative.endswith(".mirror.json"):
