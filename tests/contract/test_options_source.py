@@ -10,6 +10,7 @@ description backend and an executor.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import numpy as np
@@ -123,3 +124,45 @@ def test_an_executor_uses_the_default_of_its_model(monkeypatch, tmp_path):
     assert executor.options.workers == 2
     [pooled] = executor.map([{"index": 0}], {}, str(tmp_path))
     assert pooled.result is None and pooled.error
+
+
+# ``name`` (NUMBER ...) in a docstring: the default it states (not ``a``/``b`` (x, y) pairs, not percentages)
+STATED_DEFAULT = re.compile(r"(?<![/`])``([a-z_]+)`` \((?:default:? )?(-?\d+(?:\.\d+)?)(?=[ ,)])")
+
+
+def _stated_defaults(text: str) -> list[tuple[str, float]]:
+    return [(name, float(value)) for name, value in STATED_DEFAULT.findall(text or "")]
+
+
+def _docstring_drift() -> list[str]:
+    """Numeric defaults stated in plugin docstrings (module and class) that no options model of the module has."""
+    import importlib
+    import inspect
+
+    from medtrinity.registry import BUILT_IN, KINDS
+
+    drift = []
+    for module_name in sorted({module for kind in KINDS for module in BUILT_IN[kind].values()}):
+        plugins = [registry(kind).get(name) for kind in KINDS for name, where in BUILT_IN[kind].items()
+                   if where == module_name]
+        defaults: dict[str, set[float]] = {}
+        for plugin in plugins:
+            for field, info in plugin.Options.model_fields.items():
+                if isinstance(info.default, (int, float)) and not isinstance(info.default, bool):
+                    defaults.setdefault(field, set()).add(float(info.default))
+        texts = [importlib.import_module(module_name).__doc__] + [inspect.getdoc(plugin) for plugin in plugins]
+        for name, value in (pair for text in texts for pair in _stated_defaults(text)):
+            if name in defaults and value not in defaults[name]:
+                drift.append(f"{module_name}: ``{name}`` ({value:g}) but the model says {sorted(defaults[name])}")
+    return drift
+
+
+def test_defaults_stated_in_plugin_docstrings_are_the_models():
+    assert _docstring_drift() == []
+
+
+def test_the_docstring_check_reads_stated_defaults():
+    text = "Options: ``tile_size`` (512 px), ``level`` (0 = full), ``margin`` (10%), ``mean``/``std`` (0, 1), " \
+           "``min_distance_px`` (4, about a radius), ``stain`` (``he``), ``air_hu`` (default -400)."
+    assert _stated_defaults(text) == [("tile_size", 512.0), ("level", 0.0), ("min_distance_px", 4.0),
+                                      ("air_hu", -400.0)]
