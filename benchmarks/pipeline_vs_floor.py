@@ -195,9 +195,15 @@ def report(name: str, source: dict, workers_list: list[int], folder: Path, repea
             other = result["runs"][workers]
             speedup = other["samples_per_s"] / first["samples_per_s"]
             result["runs"][workers]["speedup"] = round(speedup, 2)
+            # CPU per sample grows with more workers (their start-up, shared caches); with a free core per
+            # worker the wall-clock speed-up is about workers x (CPU per sample, 1 worker / CPU per sample, N)
+            expected = workers / workers_list[0] * first["cpu_ms"] / other["cpu_ms"]
+            result["runs"][workers]["speedup_if_cores_free"] = round(expected, 2)
             print(f"  scaling {workers_list[0]} -> {workers} workers (best of {repeats} each): "
                   f"{first['samples_per_s']:.1f} -> {other['samples_per_s']:.1f} samples/s = {speedup:.2f}x "
-                  f"(ideal {workers / workers_list[0]:.0f}x on {os.cpu_count()} cores)")
+                  f"(ideal {workers / workers_list[0]:.0f}x on {os.cpu_count()} cores, load average now "
+                  f"{os.getloadavg()[0]:.1f}); CPU per sample {first['cpu_ms']:.1f} -> {other['cpu_ms']:.1f} ms: "
+                  f"{expected:.2f}x expected with a free core per worker")
     return result
 
 

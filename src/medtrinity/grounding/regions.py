@@ -62,8 +62,9 @@ def label_extents(label_map: np.ndarray) -> dict[int, LabelExtent]:
     by_column = np.bincount((values + (np.arange(width, dtype=np.int64) * size)[None, :]).ravel(),
                             minlength=width * size).reshape(width, size)
     areas = by_row.sum(axis=0)
-    sums_y = np.arange(height, dtype=np.float64) @ by_row
-    sums_x = np.arange(width, dtype=np.float64) @ by_column
+    # integer products (exact, and no BLAS threads): the sums as the float64 values the centroids divide
+    sums_y = (np.arange(height, dtype=np.int64) @ by_row).astype(np.float64)
+    sums_x = (np.arange(width, dtype=np.int64) @ by_column).astype(np.float64)
     in_row, in_column = by_row > 0, by_column > 0
     low_y, high_y = in_row.argmax(axis=0), height - 1 - in_row[::-1].argmax(axis=0)
     low_x, high_x = in_column.argmax(axis=0), width - 1 - in_column[::-1].argmax(axis=0)
