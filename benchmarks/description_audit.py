@@ -53,12 +53,12 @@ def shared_raw(data: Path) -> dict:
 
 def audit(name: str, raw: dict, out: Path, show: int) -> dict:
     from medtrinity.config import parse_config
-    from medtrinity.export.parquet import read_table
     from medtrinity.quality.checks import ISSUE_CODES
     from medtrinity.quality.placeholders import placeholder_problems
     from medtrinity.quality.textstats import merge_text_stats, shard_text_stats
     from medtrinity.quality.verify import verify_row
     from medtrinity.records import DESCRIPTION_SECTIONS
+    from medtrinity.run_folder import read_parquet_folder
     from medtrinity.runner import run_pipeline
 
     raw = {**raw, "quality": {"keep_no_content": True}}
@@ -67,7 +67,7 @@ def audit(name: str, raw: dict, out: Path, show: int) -> dict:
     if problems:
         raise SystemExit(f"{name}: placeholders left: {problems}")
     run_pipeline(config, out)
-    rows = read_table(out / "triplets").to_pylist()
+    rows = read_parquet_folder(out / "triplets").to_pylist()
     failures: Counter = Counter()
     for row in rows:
         failures.update({issue.code for issue in verify_row(row).issues})

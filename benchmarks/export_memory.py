@@ -21,7 +21,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from medtrinity.demo import demo_config
-from medtrinity.export.parquet import write_rows
+from medtrinity.io.parquet import write_rows
 from medtrinity.runner import run_pipeline
 from medtrinity.schema import TRIPLET_SCHEMA
 

@@ -61,7 +61,7 @@ def run_and_kill(config: Path, out: Path, workers: int, after_s: float, at_shard
 
 def compare(clean: Path, resumed: Path) -> list[str]:
     """Differences between the two folders' parts (byte for byte), plus manifest and leftover problems."""
-    from medtrinity.export.manifest import check_manifest
+    from medtrinity.run_folder import RunFolder
 
     problems = []
     for folder in ("triplets", "rejects"):
@@ -72,7 +72,7 @@ def compare(clean: Path, resumed: Path) -> list[str]:
         for name in set(names) & set(other):
             if (clean / folder / name).read_bytes() != (resumed / folder / name).read_bytes():
                 problems.append(f"{folder}/{name} differs")
-    problems += [f"manifest: {p}" for p in check_manifest(resumed)]
+    problems += [f"manifest: {p}" for p in RunFolder(resumed).check_manifest()]
     problems += [f"leftover {p}" for p in resumed.rglob("*.tmp-*")]
     return problems
 

@@ -25,7 +25,7 @@ import nibabel as nib
 import numpy as np
 
 from medtrinity.config import parse_config
-from medtrinity.export.png import encode_png
+from medtrinity.io.png import encode_png
 from medtrinity.preprocess.resize import fit_scale, resize_image
 from medtrinity.preprocess.windowing import apply_window, ct_window_for, percentile_scale
 from medtrinity.runner import run_pipeline

@@ -19,8 +19,8 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from medtrinity.demo import demo_config
-from medtrinity.export.parquet import write_rows
 from medtrinity.export.reviews import append_decision
+from medtrinity.io.parquet import write_rows
 from medtrinity.io.png import encode_png
 from medtrinity.runner import run_pipeline
 from medtrinity.schema import TRIPLET_SCHEMA

@@ -14,9 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from medtrinity.vocab.modalities import MODALITIES  # noqa: F401  (the vocabulary's, re-exported for records users)
-from medtrinity.vocab.planes import PLANES  # noqa: F401
-
 ROI_KINDS: tuple[str, ...] = ("lesion", "organ", "structure")
 
 QC_STATUSES: tuple[str, ...] = ("pass", "flag", "reject")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from medtrinity.export.parquet import read_table
+from medtrinity.run_folder import read_parquet_folder
 
 from .helpers import image_mask_source, phantom_source, write_config, write_image_mask_folder
 
@@ -93,9 +93,9 @@ def test_demo_runs_end_to_end_and_prints_a_description(tmp_path, shared_data):
     result = _medtrinity("demo", "--out", str(out), "--quiet", "--workers", "2")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "description:" in result.stdout and "triplets and" in result.stdout
-    sources = set(read_table(out / "triplets").column("source").to_pylist())
+    sources = set(read_parquet_folder(out / "triplets").column("source").to_pylist())
     assert sources == {"phantom_ct", "pydicom_examples", "totalsegmentator_ct", "pyradiomics_brain_mri"}
-    overlay = [row for row in read_table(out / "triplets").to_pylist()
+    overlay = [row for row in read_parquet_folder(out / "triplets").to_pylist()
                if row["source"] == "pydicom_examples" and row["rois"]]
     assert len(overlay) == 1 and overlay[0]["rois"][0]["label"] == "liver lesion"
     assert overlay[0]["rois"][0]["patient_side"] == "right"

@@ -18,11 +18,11 @@ from typer.testing import CliRunner
 from medtrinity.cli import app
 from medtrinity.export.formats import export_run
 from medtrinity.export.llava import CAPTION_PROMPTS, SCHEMA_PATH
-from medtrinity.export.manifest import sha256_of
-from medtrinity.export.parquet import read_table
 from medtrinity.export.reviews import append_decision
 from medtrinity.export.run_rows import RowFilter
+from medtrinity.io.hashes import file_sha256
 from medtrinity.io.rle import decode_mask
+from medtrinity.run_folder import read_parquet_folder
 
 from .export_runs import make_run
 
@@ -36,7 +36,7 @@ def run_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def run_rows(run_dir) -> dict[str, dict]:
-    return {row["id"]: row for row in read_table(run_dir / "triplets").to_pylist()}
+    return {row["id"]: row for row in read_parquet_folder(run_dir / "triplets").to_pylist()}
 
 
 def test_hf_export_loads_with_datasets_as_image_feature(run_dir, run_rows, tmp_path):
@@ -91,7 +91,7 @@ def test_croissant_lists_shards_with_checksums(run_dir, tmp_path):
     files = [entry for entry in document["distribution"] if entry["@type"] == "cr:FileObject"]
     assert len(files) == len(list((out / "data").glob("*.parquet")))
     for entry in files:
-        assert sha256_of(out / entry["contentUrl"]) == entry["sha256"]
+        assert file_sha256(out / entry["contentUrl"]) == entry["sha256"]
     fields = {field["name"]: field for field in document["recordSet"][0]["field"]}
     assert fields["image"]["dataType"] == "sc:ImageObject" and fields["image_labels"]["repeated"]
     columns = set(pq.read_schema(next((out / "data").glob("*.parquet"))).names)

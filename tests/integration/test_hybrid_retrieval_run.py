@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from medtrinity.config import load_config
-from medtrinity.export.parquet import read_table
+from medtrinity.run_folder import read_parquet_folder
 from medtrinity.runner import run_pipeline
 
 from .helpers import write_config
@@ -25,7 +25,7 @@ def test_hybrid_retrieval_in_a_run_is_cited_and_reproducible(tmp_path, monkeypat
     first, second = tmp_path / "a", tmp_path / "b"
     run_pipeline(config, first)
     run_pipeline(config, second)
-    rows = read_table(first / "triplets").to_pylist()
+    rows = read_parquet_folder(first / "triplets").to_pylist()
     lesion_rows = [row for row in rows if any(roi["kind"] == "lesion" for roi in row["rois"])]
     assert lesion_rows and all(len(row["passages"]) == 2 for row in lesion_rows)
     assert all(not row["passages"] for row in rows if row not in lesion_rows)  # organs alone retrieve nothing

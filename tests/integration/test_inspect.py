@@ -12,7 +12,7 @@ import numpy as np
 import tifffile
 import yaml
 
-from medtrinity.export.parquet import read_table
+from medtrinity.run_folder import read_parquet_folder
 from medtrinity.synthetic_dicom import write_ct_series, write_rtstruct
 
 SHARED = ("totalsegmentator", "highdicom", "sam_med2d", "nih_cxr14", "msd_lung_patches", "pyradiomics")
@@ -34,7 +34,7 @@ def _inspect_then_run(tmp_path, paths, keep_no_content: bool = False) -> tuple[d
                       "--allow-placeholders")
     assert run.returncode == 0, run.stdout + run.stderr
     stats = json.loads((tmp_path / "out" / "stats.json").read_text())
-    return config, read_table(tmp_path / "out" / "triplets").to_pylist(), stats
+    return config, read_parquet_folder(tmp_path / "out" / "triplets").to_pylist(), stats
 
 
 def test_inspect_then_run_on_every_real_folder(tmp_path, shared_data):

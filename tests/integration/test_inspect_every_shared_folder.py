@@ -13,7 +13,7 @@ import re
 import pytest
 import yaml
 
-from medtrinity.export.parquet import read_table
+from medtrinity.run_folder import read_parquet_folder
 from medtrinity.sources.label_names import is_placeholder_name
 
 from .test_inspect import _medtrinity
@@ -43,7 +43,7 @@ def test_every_shared_folder_straight_from_inspect(tmp_path, shared_data):
     run = _medtrinity("run", str(config_path), "--out", str(tmp_path / "out"), "--quiet", "--workers", "2",
                       "--allow-placeholders", timeout=900)
     assert run.returncode == 0, run.stdout + run.stderr
-    rows = read_table(tmp_path / "out" / "triplets").to_pylist()
+    rows = read_parquet_folder(tmp_path / "out" / "triplets").to_pylist()
     flagged = {source for source, _ in EXPECTED_UNKNOWN}
     checked = [row for row in rows if row["source"] not in flagged]
     assert {row["source"] for row in checked} >= {"example_ct_dicom", "example_ct_sm", "highdicom", "sam_med2d",

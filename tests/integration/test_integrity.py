@@ -53,8 +53,8 @@ def test_status_and_verify_see_a_one_byte_change_and_never_rebless_it(finished_r
 def test_hand_edited_parts_are_refused_unless_accepted_then_recorded(finished_run):
     import pyarrow.parquet as pq
 
-    from medtrinity.export.manifest import check_manifest
-    from medtrinity.export.parquet import write_rows
+    from medtrinity.io.parquet import write_rows
+    from medtrinity.run_folder import RunFolder
     from medtrinity.schema import TRIPLET_SCHEMA
     from medtrinity.verify_run import IntegrityError, verify_folder
 
@@ -67,7 +67,7 @@ def test_hand_edited_parts_are_refused_unless_accepted_then_recorded(finished_ru
         verify_folder(finished_run)
     assert parts[0].name in str(error.value)
     report = verify_folder(finished_run, accept_changes=True)
-    assert report.changed >= 1 and check_manifest(finished_run) == []
+    assert report.changed >= 1 and RunFolder(finished_run).check_manifest() == []
     assert {p.name: p.read_bytes() for p in parts[1:]} == untouched
 
 

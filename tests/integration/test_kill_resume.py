@@ -9,8 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from medtrinity.export.manifest import check_manifest
-from medtrinity.export.parquet import read_table
+from medtrinity.run_folder import RunFolder, read_parquet_folder
 
 from .helpers import image_mask_source, phantom_source, write_config, write_image_mask_folder
 
@@ -55,9 +54,9 @@ def test_kill_minus_9_then_resume_equals_a_clean_run(tmp_path):
     assert kills >= 2, "the run finished before it could be killed; make the input larger"
     subprocess.run(_command(config, resumed, 2), check=True, capture_output=True, timeout=300)
 
-    assert read_table(resumed / "triplets").equals(read_table(clean / "triplets"))
-    assert read_table(resumed / "rejects").equals(read_table(clean / "rejects"))
+    assert read_parquet_folder(resumed / "triplets").equals(read_parquet_folder(clean / "triplets"))
+    assert read_parquet_folder(resumed / "rejects").equals(read_parquet_folder(clean / "rejects"))
     for name in sorted(p.name for p in (clean / "triplets").glob("*.parquet")):
         assert (resumed / "triplets" / name).read_bytes() == (clean / "triplets" / name).read_bytes()
     assert not list(resumed.rglob("*.tmp-*"))
-    assert check_manifest(resumed) == []
+    assert RunFolder(resumed).check_manifest() == []

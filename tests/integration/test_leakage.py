@@ -14,7 +14,7 @@ import pytest
 
 from medtrinity.config import parse_config
 from medtrinity.evaluation.leakage import audit_run
-from medtrinity.export.parquet import read_table
+from medtrinity.run_folder import read_parquet_folder
 from medtrinity.runner import run_pipeline
 
 pytestmark = pytest.mark.slow
@@ -51,7 +51,7 @@ def planted(tmp_path_factory, shared_data):
     out = root / "run"
     assert run_pipeline(parse_config({"sources": [source], "knowledge": {"kb": "none"}}), out).complete
     ids = {row["id"]: row["image_labels"][0]
-           for row in read_table(out / "triplets").select(["id", "image_labels"]).to_pylist()}
+           for row in read_parquet_folder(out / "triplets").select(["id", "image_labels"]).to_pylist()}
     return out, vqa_rad, leaked, ids
 
 
@@ -80,7 +80,7 @@ def test_planted_images_are_found_and_distinct_ones_are_not(planted):
 
 def test_exact_copies_and_the_command(planted, tmp_path):
     out, vqa_rad, _leaked, ids = planted
-    rows = read_table(out / "triplets").select(["id", "image_png"]).to_pylist()
+    rows = read_parquet_folder(out / "triplets").select(["id", "image_png"]).to_pylist()
     exported = tmp_path / "exported"
     exported.mkdir()
     (exported / "row0.png").write_bytes(rows[0]["image_png"])   # a training image exported as is

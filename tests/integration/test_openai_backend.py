@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 from medtrinity.config import ConfigError, GroundingConfig, PreprocessConfig, parse_config
-from medtrinity.export.parquet import read_table
 from medtrinity.generation.backends import make_backend
 from medtrinity.generation.prompt import build_messages
 from medtrinity.grounding.rois import ground_sample
 from medtrinity.phantom import LESIONS
 from medtrinity.preprocess.display import preprocess_sample
 from medtrinity.records import Description, SampleError
+from medtrinity.run_folder import read_parquet_folder
 from medtrinity.runner import run_pipeline
 from medtrinity.sources import make_reader
 
@@ -178,7 +178,7 @@ def test_pipeline_after_faults_loses_nothing_and_a_rerun_sends_nothing_twice(ser
     first = run_pipeline(config, tmp_path / "run1")
     assert first.complete
     assert first.triplets + first.rejects == 40  # every phantom slice ends as a row or a reject
-    rejects = read_table(tmp_path / "run1" / "rejects").to_pylist()
+    rejects = read_parquet_folder(tmp_path / "run1" / "rejects").to_pylist()
     assert {row["stage"] for row in rejects} <= {"generate"}
     assert {row["code"] for row in rejects} <= {"llm_unavailable", "unparseable_reply"}
     assert {row["code"] for row in rejects} == {"llm_unavailable", "unparseable_reply"}  # the plan has both
@@ -190,7 +190,8 @@ def test_pipeline_after_faults_loses_nothing_and_a_rerun_sends_nothing_twice(ser
     answered_before = len(server.requests())
     second = run_pipeline(config, tmp_path / "run2")
     assert (second.triplets, second.rejects) == (first.triplets, first.rejects)
-    assert read_table(tmp_path / "run2" / "triplets").equals(read_table(tmp_path / "run1" / "triplets"))
+    second_rows, first_rows = (read_parquet_folder(tmp_path / run / "triplets") for run in ("run2", "run1"))
+    assert second_rows.equals(first_rows)
     new = server.requests()[answered_before:]
     assert all(entry["outcome"] == "500" for entry in new)  # only the never-answered requests are sent again
     answered = Counter(e["key"] for e in server.requests() if e["outcome"] in {"ok", "garbage"})
@@ -201,7 +202,7 @@ def test_descriptions_from_a_model_are_verified_too(server_factory, tmp_path):
     server = server_factory("--say", "This axial MRI of the brain shows the lesion.")
     config = parse_config(_pipeline_config(server, tmp_path / "cache", on_contradiction="flag"))
     summary = run_pipeline(config, tmp_path / "run")
-    rows = read_table(tmp_path / "run" / "triplets").to_pylist()
+    rows = read_parquet_folder(tmp_path / "run" / "triplets").to_pylist()
     assert summary.triplets == 40 and {row["qc_status"] for row in rows} == {"flag"}
     assert all("modality_mismatch" in {issue["code"] for issue in row["qc_issues"]} for row in rows)
     stats = json.loads((tmp_path / "run" / "stats.json").read_text())
@@ -215,7 +216,7 @@ def test_model_mistakes_of_issue_9_are_flagged_on_model_text(server_factory, tmp
                                      "metastasis; the pancreas is unremarkable.")
     config = parse_config(_pipeline_config(server, tmp_path / "cache", on_contradiction="flag"))
     run_pipeline(config, tmp_path / "run")
-    rows = read_table(tmp_path / "run" / "triplets").to_pylist()
+    rows = read_parquet_folder(tmp_path / "run" / "triplets").to_pylist()
     assert rows and {row["qc_status"] for row in rows} == {"flag"}
     for row in rows:
         codes = {issue["code"] for issue in row["qc_issues"]}
@@ -226,7 +227,7 @@ def test_the_judge_scores_every_row_through_the_same_backend(server_factory, tmp
     server = server_factory("--judge")
     config = parse_config(_pipeline_config(server, tmp_path / "cache", judge=True))
     summary = run_pipeline(config, tmp_path / "run")
-    rows = read_table(tmp_path / "run" / "triplets").to_pylist()
+    rows = read_parquet_folder(tmp_path / "run" / "triplets").to_pylist()
     assert summary.triplets == 40
     assert all(row["judge_scores"] == {name: 0.8 for name in row["description_sections"]} for row in rows)
     keys = [entry["key"] for entry in server.requests()]

@@ -6,7 +6,7 @@ import pydicom
 from pydicom.data import get_testdata_file
 
 from medtrinity.config import load_config
-from medtrinity.export.parquet import read_table
+from medtrinity.run_folder import read_parquet_folder
 from medtrinity.runner import run_pipeline
 
 from .helpers import write_config
@@ -37,7 +37,7 @@ def test_identifiers_never_reach_outputs(tmp_path):
     out = tmp_path / "out"
     summary = run_pipeline(config, out)
     assert summary.triplets == 3 and summary.rejects == 0
-    decoded = repr(read_table(out / "triplets").to_pylist())
+    decoded = repr(read_parquet_folder(out / "triplets").to_pylist())
     raw = b"".join(path.read_bytes() for path in out.rglob("*") if path.is_file())
     for value in IDENTIFIERS.values():
         for fragment in {value, value.split("^")[0]}:
@@ -60,7 +60,7 @@ def test_identifiers_in_a_series_and_its_seg_never_reach_outputs(tmp_path, share
     out = tmp_path / "out"
     summary = run_pipeline(config, out)
     assert summary.triplets == 4 and summary.rejects == 0
-    rows = read_table(out / "triplets").to_pylist()
+    rows = read_parquet_folder(out / "triplets").to_pylist()
     assert {roi["label"] for row in rows for roi in row["rois"]} <= {"bone", "spine"}
     decoded = repr(rows)
     raw = b"".join(path.read_bytes() for path in out.rglob("*") if path.is_file())

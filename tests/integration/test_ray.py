@@ -9,7 +9,7 @@ import tempfile
 import pytest
 
 from medtrinity.config import load_config
-from medtrinity.export.parquet import read_table
+from medtrinity.run_folder import read_parquet_folder
 from medtrinity.runner import run_pipeline
 
 from .helpers import image_mask_source, phantom_source, write_config, write_image_mask_folder
@@ -25,8 +25,8 @@ def test_local_and_ray_write_the_same_rows(tmp_path):
     run_pipeline(config, local, executor="local", workers=2)
     summary = run_pipeline(config, on_ray, executor="ray", workers=2)
     assert summary.complete and summary.shards_run == 5
-    assert read_table(on_ray / "triplets").equals(read_table(local / "triplets"))
-    assert read_table(on_ray / "rejects").equals(read_table(local / "rejects"))
+    assert read_parquet_folder(on_ray / "triplets").equals(read_parquet_folder(local / "triplets"))
+    assert read_parquet_folder(on_ray / "rejects").equals(read_parquet_folder(local / "rejects"))
     for part in sorted((local / "triplets").glob("*.parquet")):
         assert (on_ray / "triplets" / part.name).read_bytes() == part.read_bytes()
     import ray

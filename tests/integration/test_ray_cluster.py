@@ -13,7 +13,7 @@ import tempfile
 import pytest
 
 from medtrinity.config import load_config
-from medtrinity.export.parquet import read_table
+from medtrinity.run_folder import read_parquet_folder
 from medtrinity.runner import run_pipeline
 
 from .helpers import write_config
@@ -88,6 +88,6 @@ def test_shards_spread_over_nodes_survive_a_killed_node_and_equal_a_local_run(sh
         ray.shutdown()
         cluster.shutdown()
         shutil.rmtree(temp_dir, ignore_errors=True)
-    assert read_table(out / "triplets").equals(read_table(local / "triplets"))
+    assert read_parquet_folder(out / "triplets").equals(read_parquet_folder(local / "triplets"))
     for part in sorted((local / "triplets").glob("*.parquet")):
         assert (out / "triplets" / part.name).read_bytes() == part.read_bytes()

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from medtrinity.cli import app
-from medtrinity.export.parquet import read_table
 from medtrinity.report.page import SECTIONS
+from medtrinity.run_folder import read_parquet_folder
 
 from .export_runs import make_run
 
@@ -44,8 +44,8 @@ def test_every_plot_is_present(run_and_report):
 
 def test_plots_show_the_runs_counts(run_and_report):
     run, html = run_and_report
-    rows = read_table(run / "triplets").to_pylist()
-    rejects = read_table(run / "rejects").to_pylist()
+    rows = read_parquet_folder(run / "triplets").to_pylist()
+    rejects = read_parquet_folder(run / "rejects").to_pylist()
     modalities: dict[str, int] = {}
     for row in rows:
         modalities[row["modality"]] = modalities.get(row["modality"], 0) + 1

@@ -10,10 +10,9 @@ import pyarrow.compute as pc
 import pytest
 
 from medtrinity.config import load_config
-from medtrinity.export.manifest import check_manifest
-from medtrinity.export.parquet import read_table
 from medtrinity.phantom import make_ct_phantom
 from medtrinity.preprocess.windowing import apply_window
+from medtrinity.run_folder import RunFolder, read_parquet_folder
 from medtrinity.runner import OutputFolderError, run_pipeline, run_status
 
 from .helpers import image_mask_source, phantom_source, write_config, write_image_mask_folder
@@ -36,14 +35,14 @@ def test_run_writes_every_output_and_rejects_bad_inputs(tmp_path, mixed_config):
     out = tmp_path / "out"
     summary = run_pipeline(mixed_config, out, workers=1)
     assert summary.complete and summary.shards_total == 1 + 4
-    table = read_table(out / "triplets")
+    table = read_parquet_folder(out / "triplets")
     assert REQUIRED_COLUMNS <= set(table.column_names)
     rows = table.to_pylist()
     assert len(rows) == 40 + 10 == summary.triplets
     assert ROI_FIELDS <= set(rows[0]["rois"][0])
     assert len({row["id"] for row in rows}) == len(rows)
 
-    rejects = read_table(out / "rejects").to_pylist()
+    rejects = read_parquet_folder(out / "rejects").to_pylist()
     reasons = {row["source_file"].rsplit("/", 1)[1]: (row["stage"], row["code"]) for row in rejects}
     assert reasons == {
         "zz_corrupt.png": ("read", "unreadable_file"),
@@ -58,7 +57,7 @@ def test_run_writes_every_output_and_rejects_bad_inputs(tmp_path, mixed_config):
     assert stats["stage_order"] == ["read", "dedup", "preprocess", "ground", "caption", "retrieve", "generate",
                                     "verify", "write"]
     assert all(values["seconds"] >= 0 for values in stats["stages"].values())
-    assert check_manifest(out) == []
+    assert RunFolder(out).check_manifest() == []
     manifest = json.loads((out / "manifest.json").read_text())
     assert {"stats.json", "config.resolved.yaml"} <= {entry["path"] for entry in manifest["files"]}
     assert (out / "config.resolved.yaml").exists()
@@ -68,7 +67,7 @@ def test_stored_images_are_clean(tmp_path, mixed_config):
     out = tmp_path / "out"
     run_pipeline(mixed_config, out)
     hu, _labels, _spacing, _truth = make_ct_phantom(0)
-    table = read_table(out / "triplets")
+    table = read_parquet_folder(out / "triplets")
     rows = table.filter(pc.equal(table["source"], "phantom_ct")).to_pylist()
     for row in rows[:5] + rows[-5:]:
         decoded = cv2.imdecode(np.frombuffer(row["image_png"], np.uint8), cv2.IMREAD_UNCHANGED)
@@ -81,7 +80,7 @@ def test_manifest_catches_a_changed_file(tmp_path, mixed_config):
     run_pipeline(mixed_config, out)
     part = sorted((out / "triplets").glob("part-*.parquet"))[0]
     part.write_bytes(part.read_bytes()[:-10])
-    problems = check_manifest(out)
+    problems = RunFolder(out).check_manifest()
     assert len(problems) == 1 and part.name in problems[0]
 
 
@@ -99,13 +98,13 @@ def test_same_input_and_config_give_byte_identical_parquet(tmp_path, mixed_confi
 def test_rerun_skips_completed_shards_and_redoes_the_rest(tmp_path, mixed_config):
     out = tmp_path / "out"
     run_pipeline(mixed_config, out)
-    reference = read_table(out / "triplets")
+    reference = read_parquet_folder(out / "triplets")
     (out / "_shards" / "part-00002.done.json").unlink()
     (out / "triplets" / "part-00002.parquet").unlink()
     summary = run_pipeline(mixed_config, out)
     assert (summary.shards_run, summary.shards_skipped) == (1, 4)
-    assert read_table(out / "triplets").equals(reference)
-    assert check_manifest(out) == []
+    assert read_parquet_folder(out / "triplets").equals(reference)
+    assert RunFolder(out).check_manifest() == []
 
 
 def test_status_reports_done_left_and_reasons(tmp_path, mixed_config):

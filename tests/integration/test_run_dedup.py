@@ -11,9 +11,8 @@ import pytest
 
 from medtrinity import run_folder
 from medtrinity.config import load_config
-from medtrinity.export.manifest import check_manifest
-from medtrinity.export.parquet import read_table
 from medtrinity.export.run_dedup import deduplicate_run, find_duplicates
+from medtrinity.run_folder import RunFolder, read_parquet_folder
 from medtrinity.runner import run_pipeline, run_status
 
 from .helpers import image_mask_source, write_config, write_image_mask_folder
@@ -72,15 +71,15 @@ def test_copies_in_other_shards_are_moved_to_rejects(tmp_path):
     out = tmp_path / "out"
     summary = run_pipeline(config, out)
     assert (summary.triplets, summary.rejects) == (9, 2)
-    rejects = read_table(out / "rejects").to_pylist()
+    rejects = read_parquet_folder(out / "rejects").to_pylist()
     assert sorted(row["code"] for row in rejects) == ["duplicate_image", "near_duplicate"]
     assert all(row["stage"] == "dedup" and "run-wide" in row["reason"] for row in rejects)
-    assert len(read_table(out / "triplets")) == 9
+    assert len(read_parquet_folder(out / "triplets")) == 9
     stats = json.loads((out / "stats.json").read_text())
     assert stats["triplets"] == 9 and stats["rejects"] == 2
     assert stats["stages"]["dedup"]["reasons"] == {"duplicate_image": 1, "near_duplicate": 1}
     assert run_status(out)["triplets"] == 9
-    assert check_manifest(out) == []
+    assert RunFolder(out).check_manifest() == []
     before = {path.name: path.read_bytes() for path in sorted(out.rglob("*.parquet"))}
     run_pipeline(config, out)  # a re-run changes nothing
     assert {path.name: path.read_bytes() for path in sorted(out.rglob("*.parquet"))} == before
@@ -92,7 +91,7 @@ def test_a_killed_pass_resumes_to_the_clean_result(tmp_path, monkeypatch):
         update={"duplicates_scope": "shard"})})
     base = tmp_path / "base"
     run_pipeline(shard_only, base)
-    assert len(read_table(base / "triplets")) == 11
+    assert len(read_parquet_folder(base / "triplets")) == 11
     clean, killed = tmp_path / "clean", tmp_path / "killed"
     shutil.copytree(base, clean)
     shutil.copytree(base, killed)
@@ -135,7 +134,7 @@ def test_vqa_rad_test_images_are_kept_out(tmp_path, shared_data):
         quality={"keep_no_content": True}))  # unlabelled images: keep them, this test counts the dedup
     out = tmp_path / "out"
     summary = run_pipeline(config, out)
-    rejects = read_table(out / "rejects").to_pylist()
+    rejects = read_parquet_folder(out / "rejects").to_pylist()
     assert {row["code"] for row in rejects} == {"evaluation_overlap"}
     assert sorted(row["reason"].split("image ")[1].split(" ")[0] for row in rejects) == sorted(test_names & set(chosen))
     assert summary.triplets == 4 and summary.rejects == 4

@@ -12,8 +12,7 @@ import pytest
 
 from medtrinity.config import parse_config
 from medtrinity.demo import demo_config
-from medtrinity.export.manifest import check_manifest
-from medtrinity.export.parquet import read_table
+from medtrinity.run_folder import RunFolder, read_parquet_folder
 from medtrinity.runner import run_pipeline, run_status
 from medtrinity.verify_run import verify_folder
 
@@ -53,35 +52,35 @@ def test_unedited_run_reverifies_unchanged_on_the_demo(tmp_path):
     out = tmp_path / "demo"
     run_pipeline(demo_config(out), out)
     report = verify_folder(out)
-    assert report.rows == len(read_table(out / "triplets"))
+    assert report.rows == len(read_parquet_folder(out / "triplets"))
     assert report.statuses == {"pass": report.rows} and report.changed == 0 and report.files_rewritten == []
-    assert check_manifest(out) == []
+    assert RunFolder(out).check_manifest() == []
 
 
 def test_edited_description_is_flagged_and_the_manifest_stays_true(phantom_run):
     out = phantom_run
     edited = _edit(out, lambda text: text.replace(" CT ", " MRI ").replace("hypodense", "hyperdense"))
-    assert check_manifest(out)  # the edit broke the manifest
+    assert RunFolder(out).check_manifest()  # the edit broke the manifest
 
     refused = _medtrinity("verify", str(out))  # an edit nobody vouched for: reported, nothing rewritten
     part = sorted((out / "triplets").glob("part-*.parquet"))[0]
     assert refused.returncode == 1 and part.name in refused.stderr and "--accept-changes" in refused.stderr
-    assert check_manifest(out)
+    assert RunFolder(out).check_manifest()
 
     dry = _medtrinity("verify", str(out), "--dry-run", "--accept-changes")
     assert dry.returncode == 0, dry.stderr
     assert "1 rows would change; files rewritten: 0" in dry.stdout
-    assert check_manifest(out)  # a dry run records nothing
+    assert RunFolder(out).check_manifest()  # a dry run records nothing
 
     result = _medtrinity("verify", str(out), "--accept-changes")
     assert result.returncode == 0, result.stderr
     assert "rows verified (flag mode): pass 39, flag 1, reject 0" in result.stdout
     assert f"flag {edited}" in result.stdout and "modality_mismatch" in result.stdout
     assert "intensity_mismatch" in result.stdout
-    row = next(r for r in read_table(out / "triplets").to_pylist() if r["id"] == edited)
+    row = next(r for r in read_parquet_folder(out / "triplets").to_pylist() if r["id"] == edited)
     assert row["qc_status"] == "flag"
     assert {issue["code"] for issue in row["qc_issues"]} == {"modality_mismatch", "intensity_mismatch"}
-    assert check_manifest(out) == []
+    assert RunFolder(out).check_manifest() == []
     stats = json.loads((out / "stats.json").read_text())
     assert stats["qc_verified"]["statuses"] == {"flag": 1, "pass": 39}
 
@@ -96,7 +95,7 @@ def test_fixing_the_text_clears_the_flag(phantom_run):
     _edit(out, lambda text: text.replace(" MRI ", " CT "))
     report = verify_folder(out, accept_changes=True)
     assert report.changed == 1 and report.statuses == {"pass": 40}
-    row = next(r for r in read_table(out / "triplets").to_pylist() if r["id"] == edited)
+    row = next(r for r in read_parquet_folder(out / "triplets").to_pylist() if r["id"] == edited)
     assert row["qc_status"] == "pass" and row["qc_issues"] == []
 
 
@@ -106,7 +105,7 @@ def test_reject_mode_moves_the_row_to_rejects_as_a_run_does(phantom_run):
     edited = _edit(out, lambda text: text.replace(" CT ", " MRI "))
     report = verify_folder(out, "reject", accept_changes=True)  # the hand edit is vouched for
     assert report.statuses == {"pass": 39, "reject": 1} and report.moved_to_rejects == 1
-    ids = read_table(out / "triplets").column("id").to_pylist()
+    ids = read_parquet_folder(out / "triplets").column("id").to_pylist()
     assert edited not in ids and len(ids) == 39
     [moved_file] = sorted((out / "rejects").glob("verify-*.parquet"))
     [moved] = pq.read_table(moved_file).to_pylist()
@@ -116,7 +115,7 @@ def test_reject_mode_moves_the_row_to_rejects_as_a_run_does(phantom_run):
     assert stats["reject_reasons"].get("modality_mismatch") == 1
     assert stats["stages"]["verify"]["rejected"] == 1 and stats["qc"]["reject"] == 1
     assert stats["qc_verified"]["moved_to_rejects"] == 1
-    assert check_manifest(out) == []
+    assert RunFolder(out).check_manifest() == []
     assert run_status(out)["triplets"] == 39
 
     again = verify_folder(out, "reject")  # nothing left to move: nothing is rewritten or duplicated
@@ -126,7 +125,7 @@ def test_reject_mode_moves_the_row_to_rejects_as_a_run_does(phantom_run):
     config = parse_config({"sources": [phantom_source()], "knowledge": {"kb": "builtin"}})
     resumed = run_pipeline(config, out)  # every shard done: the run recounts from markers and journals
     assert resumed.shards_run == 0 and resumed.triplets == 39
-    assert check_manifest(out) == []
+    assert RunFolder(out).check_manifest() == []
 
 
 def test_verify_needs_a_run_folder(tmp_path):

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 from medtrinity.export.formats import export_run
-from medtrinity.export.parquet import read_table
 from medtrinity.export.reviews import REVIEWS_NAME
 from medtrinity.io.rle import decode_mask
+from medtrinity.run_folder import read_parquet_folder
 
 from .export_runs import make_run
 
@@ -105,7 +105,7 @@ def _is_highlight_yellow(rgba: list[int]) -> bool:
 
 def test_filter_highlight_reject_reload_export(viewer, browser, tmp_path):
     run, url = viewer
-    rows = read_table(run / "triplets").to_pylist()
+    rows = read_parquet_folder(run / "triplets").to_pylist()
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -173,7 +173,7 @@ def test_filter_highlight_reject_reload_export(viewer, browser, tmp_path):
 
 def test_edit_in_the_page_replaces_the_exported_description(viewer, browser, tmp_path):
     run, url = viewer
-    rows = read_table(run / "triplets").to_pylist()
+    rows = read_parquet_folder(run / "triplets").to_pylist()
     target = rows[-1]
     page = browser.new_page()
     page.goto(f"{url}/?id={target['id']}")

@@ -6,8 +6,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from medtrinity.export.parquet import read_table
 from medtrinity.export.reviews import append_decision
+from medtrinity.run_folder import read_parquet_folder
 from medtrinity.schema import TRIPLET_SCHEMA
 from medtrinity.viewer.queries import RowQuery, RunQueries
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 def small_groups_run(tmp_path_factory):
     """The test run rewritten as two parts of many 7-row row groups, so single-row reads cross groups."""
     run = make_run(tmp_path_factory.mktemp("viewer-queries"))
-    table = read_table(run / "triplets")
+    table = read_parquet_folder(run / "triplets")
     for part in (run / "triplets").glob("*.parquet"):
         part.unlink()
     half = table.num_rows // 2

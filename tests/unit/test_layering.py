@@ -105,3 +105,31 @@ def test_the_checker_sees_lazy_and_upward_imports(tmp_path):
     probe = tmp_path / "probe.py"
     probe.write_text("def f():\n    from medtrinity.pipeline import run_shard\n    import medtrinity.cli\n")
     assert _imports(probe) == {"pipeline", "cli"}
+
+
+def _only_reexports(path: Path) -> bool:
+    """Whether a module holds nothing but a docstring, imports and ``__all__`` (a forwarding address)."""
+    body = ast.parse(path.read_text(encoding="utf-8")).body
+    for node in body:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == ["__all__"]:
+            continue
+        return False
+    return bool(body)
+
+
+def test_no_module_only_forwards_imports_from_an_old_path():
+    forwarding = [str(path.relative_to(PACKAGE_ROOT)) for path in sorted(PACKAGE_ROOT.rglob("*.py"))
+                  if path.name != "__init__.py" and _only_reexports(path)]
+    assert forwarding == [], "import from the real home and delete the old path"
+
+
+def test_the_forwarding_check_sees_a_reexport_module(tmp_path):
+    probe = tmp_path / "old_home.py"
+    probe.write_text('"""Old home."""\nfrom medtrinity.io.png import encode_png\n__all__ = ["encode_png"]\n')
+    assert _only_reexports(probe)
+    probe.write_text("from medtrinity.io.png import encode_png\n\n\ndef f():\n    return encode_png\n")
+    assert not _only_reexports(probe)

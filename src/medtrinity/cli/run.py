@@ -99,13 +99,13 @@ def demo(
 ) -> None:
     """Run the whole pipeline on the embedded demo collection and print one description."""
     from medtrinity.demo import demo_config
-    from medtrinity.export.parquet import read_table
+    from medtrinity.run_folder import read_parquet_folder
 
     out = out.resolve()
     config = demo_config(out)
     console.print(f"demo sources: {', '.join(source.name for source in config.sources)}")
     summary = _execute(config, out, executor, workers, ray_address, True, quiet)
-    table = read_table(out / "triplets")
+    table = read_parquet_folder(out / "triplets")
     rows = table.select(["id", "source", "coarse_caption", "description_text", "rois"]).to_pylist()
     def largest_lesion_px(row: dict) -> int:
         return max((roi["area_px"] for roi in row["rois"] if roi["kind"] == "lesion"), default=0)

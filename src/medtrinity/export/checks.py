@@ -6,8 +6,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medtrinity.export.manifest import MANIFEST_NAME, check_manifest, sha256_of
 from medtrinity.export.staging import EXPORT_KIND, export_files
+from medtrinity.io.hashes import file_sha256
+from medtrinity.run_folder import MANIFEST_NAME, RunFolder
 
 
 @dataclass
@@ -33,7 +34,7 @@ def _check_export(folder: Path, manifest: dict) -> list[str]:
             problems.append(f"{entry['path']}: listed in the manifest but missing")
         elif path.stat().st_size != entry["bytes"]:
             problems.append(f"{entry['path']}: {path.stat().st_size} bytes, the manifest says {entry['bytes']}")
-        elif sha256_of(path) != entry["sha256"]:
+        elif file_sha256(path) != entry["sha256"]:
             problems.append(f"{entry['path']}: sha256 differs from the manifest")
     for path in export_files(folder):
         if path not in listed:
@@ -56,4 +57,4 @@ def check_folder(folder: Path) -> CheckResult:
     listed = len(manifest.get("files", []))
     if manifest.get("kind") == EXPORT_KIND:
         return CheckResult(f"{manifest.get('format', '?')} export", listed, _check_export(folder, manifest))
-    return CheckResult("run", listed, check_manifest(folder))
+    return CheckResult("run", listed, RunFolder(folder).check_manifest())

@@ -12,8 +12,8 @@ from pathlib import Path
 from medtrinity.export.card import ExportCounts
 from medtrinity.export.citations import licence_id
 from medtrinity.export.hf import DATA_FOLDER, hf_schema
-from medtrinity.export.manifest import sha256_of
 from medtrinity.export.run_rows import RunInfo
+from medtrinity.io.hashes import file_sha256
 
 CROISSANT_NAME = "croissant.json"
 
@@ -75,7 +75,7 @@ def croissant_document(root: Path, info: RunInfo, counts: ExportCounts) -> dict:
         "distribution": [
             {"@type": "cr:FileObject", "@id": f"shard-{index}", "name": path.name,
              "contentUrl": str(path.relative_to(root)), "encodingFormat": "application/x-parquet",
-             "sha256": sha256_of(path), "contentSize": f"{path.stat().st_size} B"}
+             "sha256": file_sha256(path), "contentSize": f"{path.stat().st_size} B"}
             for index, path in enumerate(shards)
         ] + [{"@type": "cr:FileSet", "@id": "parquet-shards", "name": "parquet-shards",
               "encodingFormat": "application/x-parquet", "includes": f"{DATA_FOLDER}/*.parquet",

@@ -20,7 +20,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from medtrinity.io.hashes import hamming
-from medtrinity.run_folder import DEDUP_JOURNAL_NAME as JOURNAL_NAME  # noqa: F401  (re-exported)
 from medtrinity.run_folder import RunFolder, part_index
 
 _KEY_COLUMNS = ["id", "source", "image_sha256", "image_phash", "slice_index"]

@@ -11,8 +11,9 @@ import os
 import shutil
 from pathlib import Path
 
-from medtrinity.export.manifest import MANIFEST_NAME, sha256_of
 from medtrinity.io.atomic import write_json_atomic
+from medtrinity.io.hashes import file_sha256
+from medtrinity.run_folder import MANIFEST_NAME
 
 EXPORT_KIND = "export"
 
@@ -48,7 +49,7 @@ class StagedExport:
     def finish(self, header: dict) -> Path:
         """Write the manifest (``header`` plus every file's size and sha256), then swap the folder in."""
         entries = [{"path": str(path.relative_to(self.root)), "bytes": path.stat().st_size,
-                    "sha256": sha256_of(path)} for path in export_files(self.root)]
+                    "sha256": file_sha256(path)} for path in export_files(self.root)]
         write_json_atomic(self.root / MANIFEST_NAME, {"kind": EXPORT_KIND, **header, "files": entries})
         previous = None
         if self.target.exists():

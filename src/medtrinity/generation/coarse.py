@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from medtrinity.generation.vocabulary import join_words, modality_name, plane_phrase
 from medtrinity.records import Sample
+from medtrinity.vocab.modalities import modality_name
+from medtrinity.vocab.planes import plane_phrase
+from medtrinity.vocab.words import join_words
 
 
 def coarse_caption(sample: Sample) -> str:

@@ -17,9 +17,9 @@ from string import Template
 from typing import Any
 
 from medtrinity.generation.overlay import png_data_url, render_overlay
-from medtrinity.generation.vocabulary import modality_name
 from medtrinity.io.png import encode_png
 from medtrinity.records import DESCRIPTION_SECTIONS, ROI, Sample, SampleError, Sentence
+from medtrinity.vocab.modalities import modality_name
 
 DEFAULT_PROMPT_VERSION = "describe-v1"
 MAX_PROMPT_ROIS = 8

@@ -14,10 +14,11 @@ from pathlib import Path
 
 from pydantic import Field
 
+from medtrinity.io.images import IMAGE_SUFFIXES
 from medtrinity.records import Sample, SampleError
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths
 from medtrinity.sources.common2d import masks_label_map, sample_2d
-from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image, read_mask
+from medtrinity.sources.image_files import read_image, read_mask
 from medtrinity.sources.safety import check_one_class
 from medtrinity.vocab.labels import readable_label
 

@@ -15,10 +15,11 @@ from typing import Literal
 from pydantic import Field, PositiveFloat
 
 from medtrinity.config import SourceConfig
+from medtrinity.io.images import IMAGE_SUFFIXES
 from medtrinity.records import Sample, SampleError
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths
 from medtrinity.sources.common2d import Box, boxes_label_map, cached_by_file, check_box, read_table, sample_2d
-from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image
+from medtrinity.sources.image_files import read_image
 from medtrinity.sources.safety import safe_glob
 from medtrinity.vocab.labels import is_no_finding
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from medtrinity.io.images import IMAGE_SUFFIXES
 from medtrinity.records import Sample, SampleError
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths
 from medtrinity.sources.common2d import (
@@ -26,7 +27,7 @@ from medtrinity.sources.common2d import (
     polygon_mask,
     sample_2d,
 )
-from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image
+from medtrinity.sources.image_files import read_image
 from medtrinity.sources.safety import check_label_values, reject_item, relative_key, resolve_inside
 
 

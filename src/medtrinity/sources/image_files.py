@@ -17,7 +17,6 @@ import numpy as np
 
 from medtrinity.config import LimitsConfig
 from medtrinity.io import images as image_io
-from medtrinity.io.images import IMAGE_SUFFIXES  # noqa: F401 - readers import it from here
 from medtrinity.records import SampleError
 from medtrinity.sources.safety import check_image_file
 

@@ -10,10 +10,11 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
+from medtrinity.io.images import IMAGE_SUFFIXES
 from medtrinity.preprocess.deid import case_id
 from medtrinity.records import Sample, SampleError, stable_id
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths
-from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image, read_mask, read_mask_raw
+from medtrinity.sources.image_files import read_image, read_mask, read_mask_raw
 from medtrinity.sources.name_conventions import file_modality
 from medtrinity.sources.safety import check_label_values
 from medtrinity.vocab.labels import is_finding

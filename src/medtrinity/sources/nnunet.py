@@ -17,11 +17,12 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
+from medtrinity.io.images import IMAGE_SUFFIXES
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import PluginOptions
 from medtrinity.sources.base import READERS, Reader, read_failure
 from medtrinity.sources.common2d import sample_2d
-from medtrinity.sources.image_files import IMAGE_SUFFIXES, read_image, read_mask
+from medtrinity.sources.image_files import read_image, read_mask
 from medtrinity.sources.safety import check_label_values
 from medtrinity.sources.volume import Volume, volume_samples
 from medtrinity.vocab.labels import readable_label

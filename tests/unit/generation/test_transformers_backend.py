@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from medtrinity.generation.backends import make_backend
-from medtrinity.grounding.rle import encode_mask
+from medtrinity.io.rle import encode_mask
 from medtrinity.records import ROI, Sample, SampleError
 
 pytest.importorskip("torch")

@@ -163,7 +163,7 @@ def test_secondary_capture_is_rejected_only_where_configured(tmp_path):
 
 
 def test_exports_carry_no_input_path(tmp_path):
-    from medtrinity.export.parquet import read_table
+    from medtrinity.run_folder import read_parquet_folder
     from medtrinity.runner import run_pipeline
 
     _png(tmp_path / "Patient_Doe_4471" / "scan.png", 70, 64)
@@ -171,7 +171,7 @@ def test_exports_carry_no_input_path(tmp_path):
                                         "path": str(tmp_path / "Patient_Doe_4471")}], "knowledge": {"kb": "none"},
                           "quality": {"keep_no_content": True}})
     run_pipeline(config, tmp_path / "out")
-    rows = read_table(tmp_path / "out" / "triplets").to_pylist()
+    rows = read_parquet_folder(tmp_path / "out" / "triplets").to_pylist()
     assert len(rows) == 1
     text = repr(rows)
     assert "Patient_Doe_4471" not in text and str(tmp_path) not in text and "scan.png" not in text

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from medtrinity.preprocess.labels import is_no_finding, readable_label
+from medtrinity.vocab.labels import is_no_finding, readable_label
 from medtrinity.vocab.report_terms import (
     CHEXPERT_FINDINGS,
     DATASET_LABELS,
