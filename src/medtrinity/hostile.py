@@ -470,8 +470,10 @@ def build_corpus(root: Path) -> list[HostileCase]:
         return [HostileCase(**entry) for entry in json.loads((root / CASES_FILE).read_text(encoding="utf-8"))]
     root.mkdir(parents=True, exist_ok=True)
     cases: list[HostileCase] = []
+    from medtrinity.hostile_late import LATE_BUILDERS
+
     for build in (image_cases, hdf5_cases, npz_cases, nifti_cases, detection_cases, link_cases, dicom_cases,
-                  wsi_cases):
+                  wsi_cases, *LATE_BUILDERS):
         cases += build(root)
     for case in cases:
         if case.name == "mask_unknown_label":
