@@ -10,7 +10,8 @@ Every plugin class declares:
   unknown keys), validated when the config is loaded, so a misspelt option is an error, not a silent
   default;
 - ``dependencies``: the (import name, install command) pairs it needs beyond the core install, the
-  one place they are written; :func:`require` and ``medtrinity plugins`` read them.
+  one place they are written; :func:`require_dependency` (its imports at run time) and ``medtrinity
+  plugins`` read them.
 
 Asking for an unknown name fails with the names that exist; a plugin whose optional dependency is
 missing fails with the command that installs it.
@@ -54,6 +55,10 @@ BUILT_IN_MODULES: dict[str, tuple[str, ...]] = {
 }
 
 
+# plugin class -> (kind, name) it was first registered under, for messages that name the plugin
+_REGISTERED_AS: dict[Any, tuple[str, str]] = {}
+
+
 class MissingDependencyError(ImportError):
     """An optional dependency of a plugin is not installed; the message carries the install command."""
 
@@ -76,6 +81,30 @@ def require(module: str, install: str, *, purpose: str):
         raise MissingDependencyError(
             f"{purpose} needs the Python package '{module}', which is not installed: run `{install}`"
         ) from error
+
+
+def _plugin_class(plugin: Any) -> type:
+    return plugin if isinstance(plugin, type) else type(plugin)
+
+
+def plugin_title(plugin: Any) -> str:
+    """``the dicom_series reader``: the name a plugin class (or instance) was registered under, and its kind."""
+    for cls in _plugin_class(plugin).__mro__:
+        if cls in _REGISTERED_AS:
+            kind, name = _REGISTERED_AS[cls]
+            return f"the {name} {kind[:-1]}"
+    return f"the plugin {_plugin_class(plugin).__name__}"
+
+
+def require_dependency(plugin: Any, module: str, *, purpose: str | None = None):
+    """Import ``module``, one of ``plugin``'s declared ``dependencies`` (or a submodule of one), or fail with
+    the install command the plugin declares for it, so the command is written once, in the declaration."""
+    declared = dict(getattr(_plugin_class(plugin), "dependencies", ()))
+    install = declared.get(module) or declared.get(module.split(".")[0])
+    if install is None:
+        raise TypeError(f"{plugin_title(plugin)} imports {module!r} but does not declare it in `dependencies` "
+                        f"(declared: {sorted(declared) or 'none'})")
+    return require(module, install, purpose=purpose or plugin_title(plugin))
 
 
 def missing_dependencies(plugin: Any) -> list[tuple[str, str]]:
@@ -126,6 +155,7 @@ class Registry(Generic[T]):
             if name in self._items and self._items[name] is not item:
                 raise ValueError(f"{self.kind} {name!r} is registered twice")
             self._items[name] = item
+            _REGISTERED_AS.setdefault(item, (self.kind, name))
             return item
 
         return decorate
@@ -144,6 +174,7 @@ class Registry(Generic[T]):
         for entry in entry_points(group=f"medtrinity.{self.kind}"):
             if entry.name not in self._items:
                 self._items[entry.name] = entry.load()
+                _REGISTERED_AS.setdefault(self._items[entry.name], (self.kind, entry.name))
 
     def get(self, name: str) -> T:
         module = BUILT_IN.get(self.kind, {}).get(name)

@@ -13,9 +13,7 @@ import tempfile
 from collections.abc import Iterator
 
 from medtrinity.executors import EXECUTORS, Executor, ExecutorOptions, ShardOutcome, execute_shard
-from medtrinity.registry import require
-
-RAY_INSTALL = "pip install 'medtrinity[ray]'"
+from medtrinity.registry import require_dependency
 
 
 class RayOptions(ExecutorOptions):
@@ -29,7 +27,7 @@ def _import_ray_loopback():
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    return require("ray", RAY_INSTALL, purpose="the ray executor")
+    return require_dependency(RayExecutor, "ray")
 
 
 def _execute_on_node(spec: dict, config: dict, out_dir: str) -> tuple[dict, str]:
@@ -44,7 +42,7 @@ class RayExecutor(Executor):
     """Shards as Ray tasks (one CPU each); outcomes are yielded as tasks finish."""
 
     Options = RayOptions
-    dependencies = (("ray", RAY_INSTALL),)
+    dependencies = (("ray", "pip install 'medtrinity[ray]'"),)
     max_retries = 1  # a task whose worker or node dies runs once more elsewhere; what still fails is resumed
 
     def map(self, specs: list[dict], config: dict, out_dir: str) -> Iterator[ShardOutcome]:

@@ -43,7 +43,7 @@ from medtrinity.generation.prompt import (
     validate_sample,
 )
 from medtrinity.records import DESCRIPTION_SECTIONS, Description, Sample, SampleError
-from medtrinity.registry import PluginOptions, require
+from medtrinity.registry import PluginOptions, require_dependency
 
 
 class OpenAISettings(PluginOptions):
@@ -102,7 +102,7 @@ class OpenAIBackend(ModelBackend):
 
     name = "openai"
     Options = OpenAISettings
-    dependencies = (("openai", "pip install openai"),)
+    dependencies = (("openai", "pip install 'openai>=1.40'"),)
 
     def __init__(self, options: dict[str, Any] | None = None, *, cache_root: Path | None = None):
         super().__init__(options, cache_root=cache_root)
@@ -131,7 +131,7 @@ class OpenAIBackend(ModelBackend):
     # ------------------------------------------------------------------ machinery
 
     async def _run(self, work, items: list) -> list:
-        openai = require("openai", "pip install 'openai>=1.40'", purpose="the openai description backend")
+        openai = require_dependency(self, "openai")
         client = openai.AsyncOpenAI(
             base_url=self.settings.base_url,
             api_key=os.environ.get(self.settings.api_key_env) or "EMPTY",

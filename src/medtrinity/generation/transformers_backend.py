@@ -28,17 +28,16 @@ from pydantic import Field
 from medtrinity.generation.backends import BACKENDS
 from medtrinity.generation.local_model import LocalModelBackend
 from medtrinity.generation.prompt import DEFAULT_PROMPT_VERSION
-from medtrinity.registry import PluginOptions, require
+from medtrinity.registry import PluginOptions, require_dependency
 
-INSTALL = "pip install 'medtrinity[transformers]'"
 _DATA_URL_PREFIX = "data:image/"
 
 
 @lru_cache(maxsize=2)
 def _load(model: str, device: str, dtype: str, trust_remote_code: bool):
     """(model, processor) on ``device``, loaded once per process and model."""
-    torch = require("torch", INSTALL, purpose="the transformers description backend")
-    transformers = require("transformers", INSTALL, purpose="the transformers description backend")
+    torch = require_dependency(TransformersBackend, "torch")
+    transformers = require_dependency(TransformersBackend, "transformers")
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if dtype == "auto":
@@ -105,12 +104,13 @@ class TransformersBackend(LocalModelBackend):
 
     name = "transformers"
     Options = TransformersOptions
-    dependencies = (("torch", INSTALL), ("transformers", INSTALL))
+    dependencies = (("torch", "pip install 'medtrinity[transformers]'"),
+                    ("transformers", "pip install 'medtrinity[transformers]'"))
 
     def __init__(self, options: dict[str, Any] | None = None, *, cache_root: Path | None = None):
         super().__init__(options, cache_root=cache_root)
-        self.torch = require("torch", INSTALL, purpose="the transformers description backend")
-        require("transformers", INSTALL, purpose="the transformers description backend")
+        self.torch = require_dependency(self, "torch")
+        require_dependency(self, "transformers")
         if "model" not in self.options:
             raise ValueError("generation.options.model is required for the transformers backend")
         self.model = str(self.options["model"])

@@ -22,14 +22,12 @@ from pydantic import Field
 from medtrinity.generation.backends import BACKENDS
 from medtrinity.generation.local_model import LocalModelBackend
 from medtrinity.generation.prompt import DEFAULT_PROMPT_VERSION
-from medtrinity.registry import PluginOptions, require
-
-INSTALL = "pip install vllm"
+from medtrinity.registry import PluginOptions, require_dependency
 
 
 @lru_cache(maxsize=1)
 def _engine(model: str, tensor_parallel_size: int, engine_items: tuple[tuple[str, Any], ...]):
-    vllm = require("vllm", INSTALL, purpose="the vllm description backend")
+    vllm = require_dependency(VLLMBackend, "vllm")
     return vllm.LLM(model=model, tensor_parallel_size=tensor_parallel_size, **dict(engine_items))
 
 
@@ -52,11 +50,11 @@ class VLLMBackend(LocalModelBackend):
 
     name = "vllm"
     Options = VLLMOptions
-    dependencies = (("vllm", INSTALL),)
+    dependencies = (("vllm", "pip install vllm"),)
 
     def __init__(self, options: dict[str, Any] | None = None, *, cache_root: Path | None = None):
         super().__init__(options, cache_root=cache_root)
-        self.vllm = require("vllm", INSTALL, purpose="the vllm description backend")
+        self.vllm = require_dependency(self, "vllm")
         if "model" not in self.options:
             raise ValueError("generation.options.model is required for the vllm backend")
         self.model = str(self.options["model"])

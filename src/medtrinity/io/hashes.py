@@ -15,17 +15,57 @@ def content_digest(pixels: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def perceptual_hash(pixels: np.ndarray) -> int:
-    """64-bit pHash: 32x32 grey thumbnail, 2D DCT, the 8x8 lowest frequencies against their median."""
+def uint8_percentiles(image: np.ndarray, percents: list[float]) -> np.ndarray:
+    """``np.percentile(image.astype(np.float32), percents)`` of a uint8 image, to the last bit, from its histogram.
+
+    The linear method reads two order statistics per percentile and interpolates between them; a
+    256-bin histogram gives those order statistics without partitioning the pixels (a 512x512 slice:
+    ~0.1 ms instead of ~3 ms). The interpolation repeats numpy's own arithmetic (float64, the
+    ``t >= 0.5`` branch from the upper end), and a test compares the two on random and real images.
+    """
+    if image.dtype != np.uint8 or image.size == 0:
+        raise ValueError(f"uint8_percentiles needs a non-empty uint8 image, got {image.dtype} of shape {image.shape}")
+    if 4096 <= image.size < 1 << 24:  # OpenCV's histogram counts in float32: exact below 2**24 pixels
+        counts = cv2.calcHist([np.ascontiguousarray(image).reshape(-1, 1)], [0], None, [256], [0, 256])
+        counts = counts.ravel().astype(np.int64)
+    else:
+        counts = np.bincount(image.ravel(), minlength=256)
+    ends = np.cumsum(counts)  # order statistic k (0-based) is the first value whose cumulative count exceeds k
+    last = image.size - 1
+    virtual = (image.size - 1) * np.true_divide(np.asarray(percents, dtype=np.float64), 100)
+    below = np.floor(virtual).astype(np.intp)
+    above = np.minimum(below + 1, last)
+    below = np.minimum(below, last)
+    low = np.searchsorted(ends, below, side="right").astype(np.float64)
+    high = np.searchsorted(ends, above, side="right").astype(np.float64)
+    gamma = virtual - below
+    step = high - low
+    return np.where(gamma >= 0.5, high - step * (1 - gamma), low + step * gamma)
+
+
+def _unit_scaled(pixels: np.ndarray) -> np.ndarray:
+    """The image mapped to 0..1 between its 1st and 99th percentiles, float32 (the hash's input)."""
+    if pixels.ndim == 2 and pixels.dtype == np.uint8:  # display images: a 256-entry table, same values
+        low, high = uint8_percentiles(pixels, [1, 99])
+        table = np.clip((np.arange(256, dtype=np.float32) - low) / max(float(high - low), 1e-6), 0, 1)
+        return cv2.LUT(np.ascontiguousarray(pixels), table.astype(np.float32))
     values = pixels.astype(np.float32)
     if values.ndim == 3:
         values = values.mean(axis=2)
     finite = values[np.isfinite(values)]
     if finite.size == 0:
-        return 0
+        return np.zeros(0, dtype=np.float32)
     low, high = np.percentile(finite, [1, 99])
     scaled = np.clip((np.nan_to_num(values, nan=float(low)) - low) / max(float(high - low), 1e-6), 0, 1)
-    thumbnail = cv2.resize(scaled.astype(np.float32), (32, 32), interpolation=cv2.INTER_AREA)
+    return scaled.astype(np.float32)
+
+
+def perceptual_hash(pixels: np.ndarray) -> int:
+    """64-bit pHash: 32x32 grey thumbnail, 2D DCT, the 8x8 lowest frequencies against their median."""
+    scaled = _unit_scaled(pixels)
+    if scaled.size == 0:
+        return 0
+    thumbnail = cv2.resize(scaled, (32, 32), interpolation=cv2.INTER_AREA)
     block = cv2.dct(thumbnail)[:8, :8].ravel()
     bits = block[1:] > np.median(block[1:])  # the DC term only says how bright the image is
     return int("".join("1" if bit else "0" for bit in bits), 2)

@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import Field
 
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import require
+from medtrinity.registry import require_dependency
 from medtrinity.sources.array_safety import (
     check_entry,
     check_finite,
@@ -73,7 +73,7 @@ class Hdf5Reader(Reader):
     dependencies = (("h5py", "pip install h5py"),)
 
     def _open(self, path: str):
-        h5py = require("h5py", "pip install h5py", purpose="the hdf5 reader")
+        h5py = require_dependency(self, "h5py")
         try:
             return h5py.File(path, "r")
         except Exception as error:

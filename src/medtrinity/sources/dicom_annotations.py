@@ -12,7 +12,7 @@ import numpy as np
 
 from medtrinity.config import LimitsConfig
 from medtrinity.records import SampleError
-from medtrinity.registry import require
+from medtrinity.registry import require_dependency
 from medtrinity.sources.base import read_failure
 from medtrinity.sources.dicom_files import check_dicom_size
 from medtrinity.sources.dicom_geometry import DicomSeries
@@ -134,7 +134,9 @@ def _references_instances_of(dataset, series: DicomSeries) -> bool:
 
 def _paint_seg_by_instance(path: str, series: DicomSeries, canvas: LabelCanvas, configured: dict[int, str],
                            threshold: float) -> None:
-    highdicom = require("highdicom", "pip install highdicom", purpose="reading DICOM SEG")
+    from medtrinity.sources.dicom_series import DicomSeriesReader  # the reader that declares highdicom
+
+    highdicom = require_dependency(DicomSeriesReader, "highdicom", purpose="reading DICOM SEG")
     try:
         segmentation = highdicom.seg.segread(path)
     except Exception as error:

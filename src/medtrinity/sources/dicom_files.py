@@ -17,7 +17,7 @@ from pydantic import Field
 from medtrinity.config import LimitsConfig
 from medtrinity.preprocess.deid import allowed_metadata, case_id
 from medtrinity.records import Sample, SampleError, stable_id
-from medtrinity.registry import PluginOptions, require
+from medtrinity.registry import PluginOptions, require_dependency
 from medtrinity.sources.acquisition import dicom_acquisition_facts
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import boxes_label_map, check_box
@@ -163,7 +163,7 @@ class DicomFilesReader(Reader):
         return expand_paths(self.source.path, (".dcm", ".dicom", ""))
 
     def read(self, item: str) -> Iterator[Sample]:
-        pydicom = require("pydicom", "pip install pydicom", purpose="the dicom_files reader")
+        pydicom = require_dependency(self, "pydicom")
         try:
             dataset = pydicom.dcmread(item, defer_size="256 KB")  # big values are read when used, never guessed
         except Exception as error:

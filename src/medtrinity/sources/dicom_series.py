@@ -32,7 +32,7 @@ from pydantic import Field
 
 from medtrinity.preprocess.deid import case_id
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import PluginOptions, require
+from medtrinity.registry import PluginOptions, require_dependency
 from medtrinity.sources.base import READERS, Reader, read_failure
 from medtrinity.sources.dicom_annotations import (
     LabelCanvas,
@@ -110,7 +110,7 @@ class DicomSeriesReader(Reader):
         return series, annotations
 
     def list_items(self) -> list[str]:
-        require("pydicom", "pip install pydicom", purpose="the dicom_series reader")
+        require_dependency(self, "pydicom")
         series, annotations = self._index()
         if not series and not annotations:
             raise FileNotFoundError(f"no DICOM files found under {self.source.path!r}")

@@ -17,7 +17,7 @@ from medtrinity.records import Sample, SampleError
 from medtrinity.registry import PluginOptions
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure, strip_suffix
 from medtrinity.sources.safety import check_dtype, check_label_values, check_pixels
-from medtrinity.sources.volume import Volume, volume_samples
+from medtrinity.sources.volume import Volume, label_counts_per_slice, volume_samples
 
 NIFTI_SUFFIXES = (".nii.gz", ".nii")
 _LPS = axcodes2ornt(("L", "P", "S"))
@@ -118,7 +118,7 @@ class NiftiReader(Reader):
             data_zyx, spacing = to_lps_zyx(data, affine)
         except ValueError as error:
             raise SampleError("wrong_dimensions", f"{item}: {error}") from error
-        labels_zyx = None
+        labels_zyx, label_counts = None, None
         names = self.label_names()
         label_path = self._label_path(item)
         if self.source.options.get("class_masks"):
@@ -133,16 +133,22 @@ class NiftiReader(Reader):
                     f"{label_path}: label shape {label_data.shape} differs from image shape {data.shape}",
                 )
             whole = label_data if label_data.dtype.kind in "iub" else np.rint(label_data)
-            labels_zyx, _ = to_lps_zyx(whole.astype(np.int32, copy=False), label_affine)
-            check_label_values(labels_zyx, self.label_names(), label_path,
-                               origin="label_names/label_map")
+            labels_zyx = to_lps_zyx(whole, label_affine)[0].astype(np.int32, copy=False)
+            if labels_zyx.size and int(labels_zyx.min()) >= 0:  # one counting pass serves the check and the slicing
+                label_counts = label_counts_per_slice(labels_zyx, self.config.slicing.plane)
+                present: list[int] | np.ndarray = np.flatnonzero(label_counts.sum(axis=0)).tolist()
+            else:
+                present = labels_zyx  # the check names the negative values
+            check_label_values(present, self.label_names(), label_path, origin="label_names/label_map")
         modality = self.source.modality or "other"
         volume = Volume(
-            data=data_zyx.astype(np.float32),
+            data=data_zyx,  # each emitted slice becomes float32, not the whole volume
             spacing_xyz_mm=spacing,
             labels=labels_zyx,
             intensity_unit="HU" if modality == "ct" else "",
             metadata={"format": "nifti"},
+            label_counts=label_counts,
+            slice_dtype=np.float32,
         )
         yield from volume_samples(
             volume,

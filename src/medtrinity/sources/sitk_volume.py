@@ -9,7 +9,7 @@ import numpy as np
 
 from medtrinity.config import LimitsConfig
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import require
+from medtrinity.registry import require_dependency
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure, strip_suffix
 from medtrinity.sources.nifti import TaggedVolumeOptions
 from medtrinity.sources.safety import check_label_values, check_pixels
@@ -20,7 +20,7 @@ ITK_SUFFIXES = (".nrrd", ".nhdr", ".mha", ".mhd")
 
 def check_itk_header(path: str, limits: LimitsConfig) -> None:
     """Size, components and pixel type from the header alone, against the caps (before any voxel is read)."""
-    sitk = require("SimpleITK", "pip install SimpleITK", purpose="the sitk reader")
+    sitk = require_dependency(ItkVolumeReader, "SimpleITK")
     reader = sitk.ImageFileReader()
     reader.SetFileName(path)
     try:
@@ -36,7 +36,7 @@ def check_itk_header(path: str, limits: LimitsConfig) -> None:
 
 def load_itk_lps(path: str, limits: LimitsConfig | None = None) -> tuple[np.ndarray, tuple[float, float, float]]:
     """Read an ITK volume, reorient it to LPS and return ``[z, y, x]`` data with (x, y, z) spacing in mm."""
-    sitk = require("SimpleITK", "pip install SimpleITK", purpose="the sitk reader")
+    sitk = require_dependency(ItkVolumeReader, "SimpleITK")
     check_itk_header(path, limits or LimitsConfig())
     try:
         image = sitk.ReadImage(path)

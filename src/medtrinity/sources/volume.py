@@ -29,6 +29,11 @@ class Volume:
     labels: np.ndarray | None = None
     intensity_unit: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
+    # voxels of each label value in each slice of the run's plane ([slice, value]) when the reader already
+    # counted them (its label-value check): the slice policy and the 3D figures reuse that one pass
+    label_counts: np.ndarray | None = None
+    # each emitted slice is cast to this type (e.g. float32) instead of the whole volume up front
+    slice_dtype: Any = None
 
 
 # plane -> (patient direction of +column, patient direction of +row)
@@ -122,10 +127,15 @@ def label_counts_per_slice(labels: np.ndarray, plane: str) -> np.ndarray:
     return counts
 
 
-def label_volume_stats(labels: np.ndarray, names: dict[int, str], spacing_xyz_mm, plane: str) -> dict:
-    """Per label: volume in ml and how many slices of ``plane`` it spans (3D figures for each 2D sample)."""
+def label_volume_stats(labels: np.ndarray, names: dict[int, str], spacing_xyz_mm, plane: str,
+                       per_slice: np.ndarray | None = None) -> dict:
+    """Per label: volume in ml and how many slices of ``plane`` it spans (3D figures for each 2D sample).
+
+    ``per_slice``: :func:`label_counts_per_slice` of ``labels`` when the caller has it already.
+    """
     voxel_ml = float(np.prod(spacing_xyz_mm)) / 1000.0
-    per_slice = label_counts_per_slice(labels, plane) if labels.size else np.zeros((0, 1), dtype=np.int64)
+    if per_slice is None:
+        per_slice = label_counts_per_slice(labels, plane) if labels.size else np.zeros((0, 1), dtype=np.int64)
     totals = per_slice.sum(axis=0)
     stats: dict[str, dict[str, float]] = {}
     for value in np.flatnonzero(totals).tolist():
@@ -200,10 +210,16 @@ def volume_samples(
             "mask_shape_mismatch",
             f"{source_file}: label volume shape {volume.labels.shape} differs from image shape {volume.data.shape}",
         )
-    if volume.labels is not None and not np.any(volume.labels):
+    counts = volume.label_counts
+    if counts is not None and counts.shape[0] != plane_count(volume.data.shape, plane):
+        raise ValueError(f"label counts for {counts.shape[0]} slices, the volume has "
+                         f"{plane_count(volume.data.shape, plane)} {plane} slices")
+    if volume.labels is not None and not (counts[:, 1:].any() if counts is not None else np.any(volume.labels)):
         raise SampleError("empty_labels", f"{source_file}: the label volume contains no labelled voxel")
     count = plane_count(volume.data.shape, plane)
-    if volume.labels is not None:
+    if counts is not None:
+        has_roi = counts[:, 1:].any(axis=1)
+    elif volume.labels is not None:
         has_roi = _labels_per_slice(volume.labels, plane)
     else:
         has_roi = np.zeros(count, dtype=bool)
@@ -215,7 +231,7 @@ def volume_samples(
         policy_key,
     )
     stats = (
-        label_volume_stats(volume.labels, label_names, volume.spacing_xyz_mm, plane)
+        label_volume_stats(volume.labels, label_names, volume.spacing_xyz_mm, plane, counts)
         if volume.labels is not None
         else {}
     )
@@ -243,7 +259,7 @@ def volume_samples(
             case_id=de_identified,
             modality=modality,
             body_part=body_part,
-            pixels=np.ascontiguousarray(plane_slice(volume.data, plane, index)),
+            pixels=np.ascontiguousarray(plane_slice(volume.data, plane, index), dtype=volume.slice_dtype),
             spacing_mm=plane_spacing(volume.spacing_xyz_mm, plane),
             plane=plane,
             slice_index=index,

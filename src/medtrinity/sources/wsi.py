@@ -21,7 +21,7 @@ from pydantic import Field
 
 from medtrinity.config import ConfigError
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import require
+from medtrinity.registry import require_dependency
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import sample_2d
 from medtrinity.sources.safety import check_pixels, items_per_file, too_large
@@ -46,7 +46,7 @@ class TiffSlide:
     """A pyramidal (or flat) TIFF read with tifffile, tile by tile."""
 
     def __init__(self, path: str):
-        tifffile = require("tifffile", "pip install tifffile", purpose="the wsi reader")
+        tifffile = require_dependency(WsiReader, "tifffile")
         try:
             self._file = tifffile.TiffFile(path)
             series = self._file.series[0]
@@ -104,8 +104,7 @@ class OpenSlideSlide:
     """The same interface over OpenSlide (optional)."""
 
     def __init__(self, path: str):
-        openslide = require("openslide", "pip install openslide-python openslide-bin", purpose="the wsi reader's "
-                            "openslide backend")
+        openslide = require_dependency(WsiReader, "openslide", purpose="the wsi reader's openslide backend")
         try:
             self._slide = openslide.OpenSlide(path)
         except Exception as error:

@@ -22,7 +22,7 @@ from pydantic import Field, PositiveInt
 
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import PluginOptions, require
+from medtrinity.registry import PluginOptions, require_dependency
 
 
 class BoxPromptOptions(PluginOptions):
@@ -61,7 +61,7 @@ class BoxPromptExpert(ExpertModel):
 
     def _session(self, key: str):
         if key not in self._sessions:
-            ort = require("onnxruntime", "pip install onnxruntime", purpose="the box_prompt expert")
+            ort = require_dependency(self, "onnxruntime")
             self._sessions[key] = ort.InferenceSession(str(self.options[key]), providers=["CPUExecutionProvider"])
         return self._sessions[key]
 

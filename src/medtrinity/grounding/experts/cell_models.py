@@ -17,7 +17,7 @@ from pydantic import Field, PositiveFloat, PositiveInt
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.grounding.experts.pathology import nucleus_statistics, partition_by_seeds, tissue_mask
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import MissingDependencyError, PluginOptions, require
+from medtrinity.registry import MissingDependencyError, PluginOptions, require_dependency
 
 
 def _local_model(options: dict, expert: str) -> Path:
@@ -76,7 +76,7 @@ class CellposeExpert(_InstanceModelExpert):
     version = "1"
 
     def instances(self, image: np.ndarray) -> np.ndarray:
-        models = require("cellpose.models", "pip install cellpose", purpose="the cellpose expert")
+        models = require_dependency(self, "cellpose.models")
         path = _local_model(self.options, self.name)
         if not hasattr(self, "_model"):
             self._model = models.CellposeModel(gpu=False, pretrained_model=str(path))
@@ -99,11 +99,11 @@ class StarDistExpert(_InstanceModelExpert):
 
     name = "stardist"
     Options = StarDistOptions
-    dependencies = (("stardist", "pip install stardist"),)
+    dependencies = (("stardist", "pip install stardist tensorflow-cpu"),)
     version = "1"
 
     def instances(self, image: np.ndarray) -> np.ndarray:
-        stardist = require("stardist.models", "pip install stardist tensorflow-cpu", purpose="the stardist expert")
+        stardist = require_dependency(self, "stardist.models")
         path = _local_model(self.options, self.name)
         if not hasattr(self, "_model"):
             self._model = stardist.StarDist2D(None, name=path.name, basedir=str(path.parent))
@@ -157,7 +157,7 @@ class HoVerNetExpert(_InstanceModelExpert):
     def instances(self, image: np.ndarray) -> np.ndarray:
         import cv2
 
-        ort = require("onnxruntime", "pip install onnxruntime", purpose="the hovernet expert")
+        ort = require_dependency(self, "onnxruntime")
         path = _local_model(self.options, self.name)
         if not hasattr(self, "_session"):
             self._session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])

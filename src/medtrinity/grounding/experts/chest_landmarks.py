@@ -21,7 +21,7 @@ from pydantic import Field, PositiveInt
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.grounding.experts.chest_xray import costophrenic_angle_visible
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import PluginOptions, require
+from medtrinity.registry import PluginOptions, require_dependency
 
 CHEXMASK_LANDMARKS = {"right lung": (0, 44), "left lung": (44, 94), "heart": (94, 120)}
 
@@ -64,7 +64,7 @@ class ChestLandmarkExpert(ExpertModel):
     def landmarks(self, image: np.ndarray) -> np.ndarray:
         """(N, 2) landmark coordinates in pixels of ``image``."""
         if self._session is None:
-            ort = require("onnxruntime", "pip install onnxruntime", purpose="the chexmask expert")
+            ort = require_dependency(self, "onnxruntime")
             self._session = ort.InferenceSession(str(self.options["model_path"]), providers=["CPUExecutionProvider"])
         size = int(self.options.get("input_size", 1024))
         channels = int(self.options.get("channels", 1))

@@ -17,7 +17,7 @@ from pydantic import Field, PositiveInt
 
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import PluginOptions, require
+from medtrinity.registry import PluginOptions, require_dependency
 
 
 class OnnxOptions(PluginOptions):
@@ -51,7 +51,7 @@ class OnnxSegmentationExpert(ExpertModel):
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         if self._session is None:
-            ort = require("onnxruntime", "pip install onnxruntime", purpose="the onnx expert")
+            ort = require_dependency(self, "onnxruntime")
             self._session = ort.InferenceSession(str(self.options["model_path"]), providers=["CPUExecutionProvider"])
         name = self._session.get_inputs()[0].name
         return np.asarray(self._session.run(None, {name: batch})[0])

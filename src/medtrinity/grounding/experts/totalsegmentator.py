@@ -14,7 +14,7 @@ import numpy as np
 
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.records import Sample, SampleError
-from medtrinity.registry import MissingDependencyError, PluginOptions, require
+from medtrinity.registry import MissingDependencyError, PluginOptions, require_dependency
 from medtrinity.vocab.labels import readable_label
 
 
@@ -40,11 +40,10 @@ class TotalSegmentatorExpert(ExpertModel):
 
     name = "totalsegmentator"
     Options = TotalSegmentatorOptions
-    dependencies = (("totalsegmentator", "pip install TotalSegmentator"),)
+    dependencies = (("totalsegmentator", "pip install TotalSegmentator"), ("nibabel", "pip install nibabel"))
 
     def _check_installed(self):
-        module = require("totalsegmentator.python_api", "pip install TotalSegmentator",
-                         purpose="the totalsegmentator expert")
+        module = require_dependency(self, "totalsegmentator.python_api")
         folder = weights_folder()
         if not folder.is_dir() or not any(folder.iterdir()):
             raise MissingDependencyError(
@@ -55,7 +54,7 @@ class TotalSegmentatorExpert(ExpertModel):
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:
         api = self._check_installed()
-        nib = require("nibabel", "pip install nibabel", purpose="the totalsegmentator expert")
+        nib = require_dependency(self, "nibabel")
         if sample.pixels.ndim != 2 or sample.spacing_mm is None:
             raise SampleError("expert_input", "totalsegmentator needs a greyscale slice with known pixel spacing")
         from totalsegmentator.map_to_binary import class_map

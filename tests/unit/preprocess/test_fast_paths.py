@@ -1,0 +1,136 @@
+"""The shortcuts the speed work took give exactly what the plain computation gives.
+
+Each shortcut (histogram percentiles for the perceptual hash, the majority pre-test before the
+blank-image percentile, the reader's one label count reused by the slice policy) is compared with
+the plain numpy computation it replaces, on random images built to hit the edge cases and on real
+files, so a shortcut that drifts by one bit fails here.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from medtrinity.config import parse_config
+from medtrinity.io.hashes import perceptual_hash, uint8_percentiles
+from medtrinity.preprocess.display import _may_be_blank
+from medtrinity.sources.volume import Volume, label_counts_per_slice, volume_samples
+
+
+def _plain_perceptual_hash(pixels: np.ndarray) -> int:
+    """The hash as first written (np.percentile over float32 pixels): the reference the fast path must equal."""
+    values = pixels.astype(np.float32)
+    low, high = np.percentile(values, [1, 99])
+    scaled = np.clip((values - low) / max(float(high - low), 1e-6), 0, 1)
+    thumbnail = cv2.resize(scaled.astype(np.float32), (32, 32), interpolation=cv2.INTER_AREA)
+    block = cv2.dct(thumbnail)[:8, :8].ravel()
+    bits = block[1:] > np.median(block[1:])
+    return int("".join("1" if bit else "0" for bit in bits), 2)
+
+
+def _random_uint8_images(count: int):
+    rng = np.random.default_rng(14)
+    for number in range(count):
+        height, width = (int(v) for v in rng.integers(1, 300, 2))
+        kind = number % 4
+        if kind == 0:
+            yield rng.integers(0, 256, (height, width)).astype(np.uint8)
+        elif kind == 1:
+            spread = rng.uniform(0, 80)
+            yield np.clip(rng.normal(rng.uniform(0, 255), spread, (height, width)), 0, 255).astype(np.uint8)
+        elif kind == 2:  # two flat halves: order statistics on a tie
+            image = np.zeros((height, width), np.uint8)
+            image[: height // 2] = rng.integers(0, 256)
+            yield image
+        else:
+            yield np.full((height, width), int(rng.integers(0, 256)), np.uint8)
+
+
+def test_histogram_percentiles_equal_numpy_to_the_bit():
+    percents = [0, 0.1, 1, 25, 50, 99, 99.9, 100, 37.3]
+    for image in _random_uint8_images(800):
+        fast = uint8_percentiles(image, percents)
+        plain = np.percentile(image.astype(np.float32), percents)
+        assert fast.dtype == plain.dtype
+        assert np.array_equal(fast, plain), (image.shape, fast, plain)
+
+
+def test_histogram_percentiles_refuse_other_types():
+    with pytest.raises(ValueError, match="float32"):
+        uint8_percentiles(np.zeros((4, 4), np.float32), [1])
+
+
+def test_perceptual_hash_fast_path_equals_the_plain_hash(shared_data):
+    images = list(_random_uint8_images(400))
+    images += [cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) for path in sorted(shared_data.rglob("*.png"))[:40]]
+    checked = 0
+    for image in images:
+        if image is None or image.size < 2:
+            continue
+        assert perceptual_hash(image) == _plain_perceptual_hash(image)
+        checked += 1
+    assert checked > 400
+
+
+def test_blank_pretest_never_clears_a_blank_image():
+    """Images where one value fills 99%..100% of the pixels: whenever numpy's percentiles are equal
+    (a blank image) the pre-test must send the image on to that exact test."""
+    rng = np.random.default_rng(15)
+    cleared = blanks = 0
+    for number in range(3000):
+        height, width = (int(v) for v in rng.integers(2, 300, 2))
+        size = height * width
+        pixels = rng.normal(0, 100, size).astype(np.float32)
+        share = float(rng.choice([0.5, 0.99, 0.997, 0.998, 0.9985, 0.999, 1.0]))
+        filled = int(round(share * size))
+        where = rng.permutation(size)[:filled] if number % 2 else np.arange(filled)  # scattered or in one block
+        pixels[where] = float(rng.integers(-1024, 100))
+        image = pixels.reshape(height, width)
+        low, high = np.percentile(image, [0.1, 99.9])
+        maybe = _may_be_blank(image)
+        blanks += int(low == high)
+        cleared += int(not maybe)
+        assert maybe or low != high, (height, width, share)
+    assert blanks > 300 and cleared > 300  # both branches were exercised
+
+
+def _volume(seed: int, with_counts: bool) -> Volume:
+    rng = np.random.default_rng(seed)
+    data = rng.integers(-1000, 1000, (12, 40, 48)).astype(np.int16)
+    labels = np.zeros(data.shape, np.int32)
+    labels[3:7, 10:20, 5:25] = 2
+    labels[5:9, 22:30, 30:40] = 7
+    counts = label_counts_per_slice(labels, "axial") if with_counts else None
+    return Volume(data=data if with_counts else data.astype(np.float32), spacing_xyz_mm=(0.8, 0.8, 2.5),
+                  labels=labels, intensity_unit="HU", label_counts=counts,
+                  slice_dtype=np.float32 if with_counts else None)
+
+
+def test_reader_counts_and_per_slice_cast_give_the_same_samples():
+    config = parse_config({"sources": [{"name": "s", "reader": "nifti", "path": "x.nii.gz", "modality": "ct"}],
+                           "slicing": {"without_roi_fraction": 0.3}})
+    names = {2: "liver", 7: "lesion"}
+    runs = []
+    for with_counts in (False, True):
+        runs.append(list(volume_samples(_volume(3, with_counts), source=config.sources[0], config=config,
+                                        case_key="case", source_file="x.nii.gz", label_names=names,
+                                        modality="ct", body_part="abdomen")))
+    plain, counted = runs
+    assert [s.slice_index for s in plain] == [s.slice_index for s in counted]
+    assert len(plain) >= 6
+    for a, b in zip(plain, counted, strict=True):
+        assert a.pixels.dtype == b.pixels.dtype == np.float32
+        assert np.array_equal(a.pixels, b.pixels)
+        assert np.array_equal(a.label_map, b.label_map)
+        assert a.volume_stats == b.volume_stats
+        assert np.array_equal(a.lesion_components, b.lesion_components)
+
+
+def test_label_counts_for_another_plane_are_refused():
+    config = parse_config({"sources": [{"name": "s", "reader": "nifti", "path": "x.nii.gz", "modality": "ct"}],
+                           "slicing": {"plane": "coronal"}})
+    volume = _volume(4, True)  # counted per axial slice: 12 rows, the coronal plane has 40 slices
+    with pytest.raises(ValueError, match="label counts for 12 slices"):
+        list(volume_samples(volume, source=config.sources[0], config=config, case_key="c", source_file="x",
+                            label_names={2: "liver", 7: "lesion"}, modality="ct", body_part="abdomen"))
