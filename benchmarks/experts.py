@@ -25,7 +25,7 @@ from medtrinity.config import parse_config
 from medtrinity.datapaths import shared_data_dir
 from medtrinity.grounding.experts import make_expert
 from medtrinity.grounding.experts.fundus import lesion_candidates, vessel_map
-from medtrinity.grounding.experts.pathology import STAIN_OD_RGB, find_nuclei
+from medtrinity.grounding.experts.pathology import STAIN_OD_RGB, NucleiOptions, find_nuclei
 from medtrinity.records import Sample
 from medtrinity.sources import make_reader
 
@@ -222,7 +222,7 @@ def pathology_synthetic() -> None:
     for _ in range(10):
         rgb, truth = render_he(rng, int(rng.integers(80, 140)))
         started = time.perf_counter()
-        _tissue, labels = find_nuclei(rgb, {})
+        _tissue, labels = find_nuclei(rgb, NucleiOptions())
         seconds.append(time.perf_counter() - started)
         errors.append(abs(len(np.unique(labels[labels > 0])) - truth.max()) / truth.max())
         scores.append(dice(labels > 0, truth > 0))

@@ -28,17 +28,25 @@ import numpy as np
 
 
 def _register_reader() -> None:
+    from pydantic import Field
+
     from medtrinity.records import Sample, stable_id
+    from medtrinity.registry import PluginOptions
     from medtrinity.sources.base import READERS, Reader
 
     if "synthetic_slices" in READERS.names():
         return
+
+    class SyntheticSlicesOptions(PluginOptions):
+        samples: int = Field(ge=1)
 
     @READERS.register("synthetic_slices")
     class SyntheticSlices(Reader):
         """``options.samples`` small axial CT slices in one item (one shard); each slightly different."""
 
         formats = "synthetic 64x64 CT slices (benchmark only)"
+        Options = SyntheticSlicesOptions
+        reads_files = False
 
         def list_items(self) -> list[str]:
             return ["synthetic"]
@@ -51,7 +59,7 @@ def _register_reader() -> None:
             body = np.where((yy - 32) ** 2 + (xx - 32) ** 2 < 29**2, 40.0, -1000.0).astype(np.float32)
             labels = np.zeros((64, 64), dtype=np.int32)
             labels[(yy - 30) ** 2 + (xx - 26) ** 2 < 14**2] = 1
-            for number in range(int(self.source.options["samples"])):
+            for number in range(self.options.samples):
                 lesion = (yy - 28 - number % 5) ** 2 + (xx - 24 - number % 7) ** 2 < (3 + number % 4) ** 2
                 slice_labels = labels.copy()
                 slice_labels[lesion] = 2

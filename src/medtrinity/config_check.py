@@ -1,8 +1,8 @@
 """Every name and path a run will use, checked before anything is written.
 
 Pydantic checks types and ranges; this checks what only the installed plugins and the file system
-know: reader, expert and backend names, the knowledge base, the CT window preset, WSI backend and
-tile settings, and that every input path, labels folder, label map and evaluation set exists. The
+know: reader, expert and backend names, each reader's options against its model, the knowledge base, the CT
+window preset, and that every input path, labels folder, label map and evaluation set exists. The
 first problem is one line naming the field (``sources[1].labels: ...``); the CLI exits 2 with it.
 """
 
@@ -29,24 +29,16 @@ def _one_of(field: str, value: str, known: list[str], what: str) -> None:
         raise ConfigError(f"{field}: unknown {what} {value!r}; known: {', '.join(known) or 'none'}")
 
 
-def _check_wsi(field: str, options: dict) -> None:
-    backend = str(options.get("backend", "tifffile"))
-    _one_of(f"{field}.options.backend", backend, ["openslide", "tifffile"], "wsi backend")
-    for key, low in (("tile_size", 1), ("level", 0)):
-        value = options.get(key)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < low):
-            raise ConfigError(f"{field}.options.{key}: must be an integer >= {low}, got {value!r}")
-    tissue = options.get("min_tissue")
-    if tissue is not None and not (isinstance(tissue, (int, float)) and 0.0 <= float(tissue) <= 1.0):
-        raise ConfigError(f"{field}.options.min_tissue: must be a share between 0 and 1, got {tissue!r}")
-
-
 def check_source(index: int, source: SourceConfig, readers: list[str]) -> None:
     """One source's reader name, paths and label map."""
     field = f"sources[{index}] ({source.name})"
     _one_of(f"{field}.reader", source.reader, readers, "reader")
     from medtrinity.sources.base import READERS
 
+    try:  # the reader's options model (ranges, choices): also for a RunConfig built without parse_config
+        READERS.validate_options(source.reader, source.options, f"{field}.options")
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
     if not READERS.get(source.reader).reads_files:
         return
     if not _exists(source.path) and not source.may_be_empty:
@@ -63,8 +55,6 @@ def check_source(index: int, source: SourceConfig, readers: list[str]) -> None:
             load_label_map(source.label_map)
         except ValueError as error:
             raise ConfigError(f"{field}.label_map: {error}") from error
-    if source.reader == "wsi":
-        _check_wsi(field, source.options)
 
 
 def check_config(config: RunConfig) -> None:

@@ -22,7 +22,7 @@ def test_make_executor_names_the_bad_option():
         make_executor("local", 0)
     with pytest.raises(ValueError, match=r"executor local\.address: extra inputs are not permitted"):
         make_executor("local", 1, "127.0.0.1:6379")
-    assert make_executor("ray", 2, "127.0.0.1:6379").address == "127.0.0.1:6379"
+    assert make_executor("ray", 2, "127.0.0.1:6379").options.address == "127.0.0.1:6379"
 
 
 def test_every_built_in_plugin_is_registered_by_the_module_listed_for_it():

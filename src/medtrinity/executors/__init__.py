@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from medtrinity.registry import PluginOptions, Registry, registry
+from medtrinity.registry import PluginOptions, Registry, registry, validate_options
 
 EXECUTORS: Registry[type[Executor]] = registry("executors")
 
@@ -43,17 +43,17 @@ def execute_shard(spec: dict, config: dict, out_dir: str) -> dict:
 class Executor(ABC):
     """Runs ``execute_shard`` over many shards and yields outcomes as they finish.
 
-    A subclass declares ``Options`` (its options model) and ``dependencies`` like every plugin.
+    A subclass declares ``Options`` (its options model) and ``dependencies`` like every plugin;
+    ``self.options`` is the validated model.
     """
 
     Options: ClassVar[type[PluginOptions]] = ExecutorOptions
     dependencies: ClassVar[tuple[tuple[str, str], ...]] = ()
 
-    def __init__(self, workers: int, address: str | None = None):
-        if workers < 1:
-            raise ValueError(f"workers must be at least 1, got {workers}")
-        self.workers = workers
-        self.address = address
+    def __init__(self, options: PluginOptions | dict | None = None):
+        if not isinstance(options, type(self).Options):
+            options = validate_options(type(self).Options, options, f"executor {type(self).__name__}")
+        self.options = options
 
     @abstractmethod
     def map(self, specs: list[dict], config: dict, out_dir: str) -> Iterator[ShardOutcome]:
@@ -63,5 +63,4 @@ class Executor(ABC):
 def make_executor(name: str, workers: int, address: str | None = None) -> Executor:
     """The executor registered as ``name``; its options (workers, and address where it takes one) are validated."""
     options = {"workers": workers, **({"address": address} if address is not None else {})}
-    settings = EXECUTORS.validate_options(name, options, where=f"executor {name}")
-    return EXECUTORS.get(name)(settings.workers, getattr(settings, "address", None))
+    return EXECUTORS.get(name)(EXECUTORS.validate_options(name, options, where=f"executor {name}"))

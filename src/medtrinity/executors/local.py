@@ -21,7 +21,7 @@ class LocalExecutor(Executor):
     Options = ExecutorOptions
 
     def map(self, specs: list[dict], config: dict, out_dir: str) -> Iterator[ShardOutcome]:
-        if self.workers == 1:
+        if self.options.workers == 1:
             for spec in specs:
                 try:
                     yield ShardOutcome(spec["index"], result=execute_shard(spec, config, out_dir))
@@ -29,7 +29,7 @@ class LocalExecutor(Executor):
                     yield ShardOutcome(spec["index"], error=_describe(error))
             return
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=self.options.workers, mp_context=context) as pool:
             futures = {pool.submit(execute_shard, spec, config, out_dir): spec["index"] for spec in specs}
             for future in as_completed(futures):
                 try:

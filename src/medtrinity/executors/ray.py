@@ -50,11 +50,12 @@ class RayExecutor(Executor):
         temp_dir = None
         started_here = not ray.is_initialized()
         if started_here:
-            if self.address:
-                ray.init(address=self.address, log_to_driver=False)
+            if self.options.address:
+                ray.init(address=self.options.address, log_to_driver=False)
             else:
                 temp_dir = tempfile.mkdtemp(prefix="mtray-")
-                ray.init(num_cpus=self.workers, include_dashboard=False, _temp_dir=temp_dir, log_to_driver=False)
+                ray.init(num_cpus=self.options.workers, include_dashboard=False, _temp_dir=temp_dir,
+                         log_to_driver=False)
                 address = ray.get_runtime_context().gcs_address
                 if not address.startswith("127.0.0.1:"):
                     ray.shutdown()

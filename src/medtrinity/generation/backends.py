@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from medtrinity.records import Description, Sample, SampleError
-from medtrinity.registry import PluginOptions, Registry, registry
+from medtrinity.registry import PluginOptions, Registry, registry, validate_options
 
 BACKENDS: Registry[type[DescriptionBackend]] = registry("backends")
 
@@ -25,6 +25,7 @@ class DescriptionBackend(ABC):
     ``cache_root`` is the run's cache folder (``RunFolder.cache_dir``, ``<out>/_cache``), where a backend
     that calls a model keeps its request cache (``<out>/_cache/llm``) unless its options name another folder.
     ``batch_size`` is how many samples the shard runner hands to :meth:`describe_batch` at once.
+    ``self.options`` is the validated ``Options`` model (typed attributes; its defaults are the only ones).
     """
 
     Options: ClassVar[type[PluginOptions]]  # the options model, checked when the config is loaded
@@ -33,7 +34,7 @@ class DescriptionBackend(ABC):
     batch_size: int = 1
 
     def __init__(self, options: dict[str, Any] | None = None, *, cache_root: Path | None = None):
-        self.options = dict(options or {})
+        self.options = validate_options(type(self).Options, options, f"backend {self.name} options")
         self.cache_root = cache_root
 
     @abstractmethod

@@ -41,12 +41,12 @@ class _Chooser:
     def __init__(self, sample_id: str):
         self.sample_id = sample_id
 
-    def pick(self, slot: str, options):
-        options = list(options)
-        return options[int(stable_id(self.sample_id, slot, length=8), 16) % len(options)]
+    def pick(self, slot: str, choices):
+        choices = list(choices)
+        return choices[int(stable_id(self.sample_id, slot, length=8), 16) % len(choices)]
 
     def slot(self, prefix: str):
-        return lambda slot, options: self.pick(f"{prefix}.{slot}", options)
+        return lambda slot, choices: self.pick(f"{prefix}.{slot}", choices)
 
 
 def _cap(text: str) -> str:

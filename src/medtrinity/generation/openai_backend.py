@@ -29,7 +29,7 @@ import random
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from medtrinity.generation.backends import BACKENDS, ModelBackend
 from medtrinity.generation.cache import RequestCache, request_key
@@ -106,14 +106,9 @@ class OpenAIBackend(ModelBackend):
 
     def __init__(self, options: dict[str, Any] | None = None, *, cache_root: Path | None = None):
         super().__init__(options, cache_root=cache_root)
-        try:
-            self.settings = OpenAISettings.model_validate(self.options)
-        except ValidationError as error:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
-            raise ValueError(f"generation.options for the openai backend: {problems}") from error
-        self.batch_size = self.settings.batch_size
-        folder = self.settings.cache_dir or (str(Path(cache_root) / "llm") if cache_root else None)
-        self.cache = RequestCache(folder) if self.settings.cache and folder else None
+        self.batch_size = self.options.batch_size
+        folder = self.options.cache_dir or (str(Path(cache_root) / "llm") if cache_root else None)
+        self.cache = RequestCache(folder) if self.options.cache and folder else None
         self.counters = {"requests": 0, "cache_hits": 0, "retries": 0, "failed_requests": 0}
 
     # ------------------------------------------------------------------ public
@@ -133,12 +128,12 @@ class OpenAIBackend(ModelBackend):
     async def _run(self, work, items: list) -> list:
         openai = require_dependency(self, "openai")
         client = openai.AsyncOpenAI(
-            base_url=self.settings.base_url,
-            api_key=os.environ.get(self.settings.api_key_env) or "EMPTY",
-            timeout=self.settings.timeout_s,
+            base_url=self.options.base_url,
+            api_key=os.environ.get(self.options.api_key_env) or "EMPTY",
+            timeout=self.options.timeout_s,
             max_retries=0,  # the retry policy is ours
         )
-        semaphore = asyncio.Semaphore(self.settings.max_concurrency)
+        semaphore = asyncio.Semaphore(self.options.max_concurrency)
         inflight: dict[str, asyncio.Future] = {}
         try:
             results = await asyncio.gather(*(work(client, semaphore, inflight, item) for item in items),
@@ -153,14 +148,14 @@ class OpenAIBackend(ModelBackend):
 
     def _request(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         request: dict[str, Any] = {
-            "model": self.settings.model,
+            "model": self.options.model,
             "messages": messages,
-            "temperature": self.settings.temperature,
-            "max_tokens": self.settings.max_tokens,
+            "temperature": self.options.temperature,
+            "max_tokens": self.options.max_tokens,
         }
-        if self.settings.response_format == "json_object":
+        if self.options.response_format == "json_object":
             request["response_format"] = {"type": "json_object"}
-        request.update(self.settings.extra_body)
+        request.update(self.options.extra_body)
         return request
 
     async def _complete(self, client, semaphore, inflight, request: dict[str, Any]) -> dict[str, Any]:
@@ -191,7 +186,7 @@ class OpenAIBackend(ModelBackend):
     async def _send(self, client, semaphore, request: dict[str, Any]) -> dict[str, Any]:
         import openai
 
-        settings = self.settings
+        settings = self.options
         body = {k: v for k, v in request.items() if k not in {"model", "messages"}}
         standard = {"temperature", "max_tokens", "response_format"}
         extra = {k: v for k, v in body.items() if k not in standard}
@@ -239,7 +234,7 @@ class OpenAIBackend(ModelBackend):
         return {"content": content or "", "finish_reason": getattr(choice, "finish_reason", None)}
 
     async def _describe(self, client, semaphore, inflight, sample: Sample) -> Description | SampleError:
-        settings = self.settings
+        settings = self.options
         try:
             validate_sample(sample)
             messages = build_messages(sample, settings.prompt_version, tuple(settings.images))

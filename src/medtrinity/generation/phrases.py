@@ -131,7 +131,7 @@ INTENSITY_SYNONYMS: dict[str, tuple[str, ...]] = {
 SURROUND_PHRASES = ("to the surrounding tissue", "relative to its surroundings", "compared with the adjacent tissue")
 
 
-def intensity_phrase(roi: ROI, modality: str, pick=lambda slot, options: options[0]) -> tuple[str, list[str]]:
+def intensity_phrase(roi: ROI, modality: str, pick=lambda slot, choices: choices[0]) -> tuple[str, list[str]]:
     """'hypodense (mean 35 HU against 62 HU around it)' on CT; the word alone elsewhere."""
     if not roi.intensity_word:
         return "", []

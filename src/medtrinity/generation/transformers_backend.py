@@ -111,20 +111,14 @@ class TransformersBackend(LocalModelBackend):
         super().__init__(options, cache_root=cache_root)
         self.torch = require_dependency(self, "torch")
         require_dependency(self, "transformers")
-        if "model" not in self.options:
-            raise ValueError("generation.options.model is required for the transformers backend")
-        self.model = str(self.options["model"])
-        self.prompt_version = str(self.options.get("prompt_version", DEFAULT_PROMPT_VERSION))
-        self.images = tuple(self.options.get("images", ("overlay",)))
-        self.batch_size = int(self.options.get("batch_size", 8))
-        self.max_new_tokens = int(self.options.get("max_new_tokens", 512))
-        if self.batch_size < 1 or self.max_new_tokens < 1:
-            raise ValueError(f"batch_size and max_new_tokens must be positive, got {self.batch_size}, "
-                             f"{self.max_new_tokens}")
+        self.model = self.options.model
+        self.prompt_version = self.options.prompt_version
+        self.images = tuple(self.options.images)
+        self.batch_size = self.options.batch_size
+        self.max_new_tokens = self.options.max_new_tokens
 
     def _engine(self):
-        return _load(self.model, str(self.options.get("device", "auto")), str(self.options.get("dtype", "auto")),
-                     bool(self.options.get("trust_remote_code", False)))
+        return _load(self.model, self.options.device, self.options.dtype, self.options.trust_remote_code)
 
     def _generate(self, conversations: list[list[dict[str, Any]]]) -> list[str]:
         network, processor, device = self._engine()
@@ -136,7 +130,7 @@ class TransformersBackend(LocalModelBackend):
             inputs = inputs.to(device)
             with self.torch.inference_mode():
                 output = network.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False,
-                                          **dict(self.options.get("generate", {})))
+                                          **self.options.generate)
             new_tokens = output[:, inputs["input_ids"].shape[1]:]
             replies.extend(processor.batch_decode(new_tokens, skip_special_tokens=True))
         return replies

@@ -55,17 +55,13 @@ class VLLMBackend(LocalModelBackend):
     def __init__(self, options: dict[str, Any] | None = None, *, cache_root: Path | None = None):
         super().__init__(options, cache_root=cache_root)
         self.vllm = require_dependency(self, "vllm")
-        if "model" not in self.options:
-            raise ValueError("generation.options.model is required for the vllm backend")
-        self.model = str(self.options["model"])
-        self.prompt_version = str(self.options.get("prompt_version", DEFAULT_PROMPT_VERSION))
-        self.images = tuple(self.options.get("images", ("overlay",)))
-        self.batch_size = int(self.options.get("batch_size", 64))
+        self.model = self.options.model
+        self.prompt_version = self.options.prompt_version
+        self.images = tuple(self.options.images)
+        self.batch_size = self.options.batch_size
 
     def _generate(self, conversations: list[list[dict[str, Any]]]) -> list[str]:
-        engine = _engine(self.model, int(self.options.get("tensor_parallel_size", 1)),
-                         tuple(sorted(dict(self.options.get("engine", {})).items())))
-        params = self.vllm.SamplingParams(temperature=float(self.options.get("temperature", 0.0)),
-                                          max_tokens=int(self.options.get("max_tokens", 1024)))
+        engine = _engine(self.model, self.options.tensor_parallel_size, tuple(sorted(self.options.engine.items())))
+        params = self.vllm.SamplingParams(temperature=self.options.temperature, max_tokens=self.options.max_tokens)
         outputs = engine.chat(conversations, params, use_tqdm=False)
         return [output.outputs[0].text if output.outputs else "" for output in outputs]

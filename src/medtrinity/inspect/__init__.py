@@ -9,6 +9,7 @@ fill in where the files do not tell (for instance the modality of a folder of PN
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,26 +17,25 @@ from typing import Any
 import yaml
 
 from medtrinity.inspect.checks import check_facts
-from medtrinity.inspect.common import (
-    ROLE_FOLDERS,
-    TAG_PAIRS,
-    VOLUME_SUFFIXES,
-    Finding,
-    _ends,
-    _files,
-    _guess_modality,
-    _images,
-    _name,
-    _name_labels,
+from medtrinity.inspect.common import ROLE_FOLDERS, Finding, _name
+from medtrinity.inspect.layouts import (
+    Candidate,
+    FolderScene,
+    candidates,
+    fill_file,
+    fill_folder,
+    recognisers,
 )
-from medtrinity.inspect.containers import _hdf5, _is_large_tiff, _npz, _slide
-from medtrinity.inspect.images import _coco, _image_folder, _images_with_masks, _tables, _vqa, _yolo_or_voc
-from medtrinity.inspect.volumes import _bids, _dicom, _nnunet, _volumes
 from medtrinity.recipes import get_recipe, match_recipe
+from medtrinity.registry import registry
+from medtrinity.sources.layout import DATASET_ROOT_PRIORITY, VOLUME_SUFFIXES, data_files, has_suffix
 
 
 def inspect_path(path: Path, recipe: str | None = None) -> Finding:
-    """Recognise one folder or file; ``recipe`` forces a dataset recipe instead of recognising the layout."""
+    """Recognise one folder or file; ``recipe`` forces a dataset recipe instead of recognising the layout.
+
+    Recipes (named datasets) come first; then the registered readers say whether the path looks like their
+    layout (``Reader.looks_like``), tried best first (see :mod:`medtrinity.inspect.layouts`)."""
     path = Path(path).expanduser().resolve()
     finding = Finding(path)
     if not path.exists():
@@ -47,18 +47,19 @@ def inspect_path(path: Path, recipe: str | None = None) -> Finding:
     if path.is_file():
         _inspect_file(path, finding)
         return finding
-    if _bids(path, finding):
-        return finding
-    if _nnunet(path, finding):
-        return finding
-    files = _files(path)
+    files = data_files(path)
+    # dataset roots (BIDS, nnU-Net) before a folder is split into parts
+    for candidate in candidates(path, at_least=DATASET_ROOT_PRIORITY, whole_file=False):
+        if fill_folder(candidate, FolderScene(path, files, finding)):
+            return finding
     if not files:
         finding.todo.append(f"{path}: the folder is empty")
         return finding
     subfolders = [p for p in sorted(path.iterdir()) if p.is_dir() and not p.name.startswith(".")]
     data_subfolders = [p for p in subfolders if p.name.lower() not in ROLE_FOLDERS]
-    top_data = [p for p in _files(path, recursive=False) if _ends(p, (*VOLUME_SUFFIXES, ".h5", ".hdf5", ".npz"))]
-    if data_subfolders and top_data and not _image_folder(path, Finding(path)):
+    top_data = [p for p in data_files(path, recursive=False)
+                if has_suffix(p, (*VOLUME_SUFFIXES, ".h5", ".hdf5", ".npz"))]
+    if data_subfolders and top_data and not registry("readers").get("image_folder").looks_like(path):
         return _mixed_folder(path, data_subfolders, finding)
     _inspect_folder(path, files, finding)
     return finding
@@ -92,45 +93,21 @@ def _mixed_folder(path: Path, subfolders: list[Path], finding: Finding) -> Findi
         finding.seen += part.seen
         finding.todo += part.todo
         finding.shapes.update(part.shapes)
-    _inspect_folder(path, _files(path, recursive=False), finding, pair_with=finding.shapes)
+    _inspect_folder(path, data_files(path, recursive=False), finding, pair_with=finding.shapes)
     return finding
 
 
 def _inspect_folder(path: Path, files: list[Path], finding: Finding,
                     pair_with: dict[str, tuple[int, int, int]] | None = None) -> None:
-    containers = [p for p in files if _ends(p, (".h5", ".hdf5", ".npz"))]
-    slides = [p for p in files if _ends(p, (".svs", ".ndpi", ".mrxs", ".scn")) or (
-        _ends(p, (".tif", ".tiff")) and _is_large_tiff(p))]
-    jsons = [p for p in files if p.suffix.lower() == ".json"]
-    for container in containers:
-        (_hdf5 if container.suffix.lower() != ".npz" else _npz)(container, finding)
-    for slide in slides:
-        _slide(slide, finding)
-    if containers or slides:
+    """Self-contained files first (each its own source), else the best folder layout the readers recognise."""
+    if _whole_files(files, finding):
         return
-    if any(_coco(p, finding, _name(path)) for p in jsons):
-        return
-    if _vqa(path, jsons, finding):
-        return
-    if pair_with is None and _dicom(path, finding):
-        return
-    if _yolo_or_voc(path, files, finding):
-        return
-    images = _images(files)
-    if _tables(path, _images(_files(path, recursive=False)) or images, finding):
-        return
-    if _images_with_masks(path, finding):
-        return
-    if _image_folder(path, finding):
-        return
-    if _volumes(path, files, finding, pair_with or {}):
-        return
-    if images:
-        source = {"name": _name(path), "reader": "image_masks", "path": str(images[0].parent)}
-        finding.seen.append(f"{path}: {len(images)} images without masks, labels or tables")
-        _guess_modality(path, source, finding)
-        finding.sources.append(source)
-        return
+    scene = FolderScene(path, files, finding, pair_with)
+    for candidate in candidates(path, whole_file=False):
+        if candidate.match.score >= DATASET_ROOT_PRIORITY:
+            continue  # dataset roots were tried before the folder was split
+        if fill_folder(candidate, scene):
+            return
     if pair_with is not None:
         return
     suffixes = Counter("".join(p.suffixes[-2:]).lower() or "(none)" for p in files)
@@ -138,32 +115,27 @@ def _inspect_folder(path: Path, files: list[Path], finding: Finding,
     finding.todo.append(f"{path}: no known layout recognised: add a source by hand (see `medtrinity readers`)")
 
 
+def _whole_files(files: list[Path], finding: Finding) -> bool:
+    """Files that are a dataset each (HDF5, npz, slides: readers declaring ``whole_file``), one source per file,
+    readers of one priority together, the higher priority first."""
+    readers = [(name, plugin) for name, plugin in recognisers() if getattr(plugin, "whole_file", False)]
+    found = False
+    for _, tier in itertools.groupby(readers, key=lambda item: getattr(item[1], "inspect_priority", 0)):
+        tier = list(tier)
+        for file in files:
+            for name, plugin in tier:
+                match = plugin.looks_like(file)
+                if match is not None and fill_file(Candidate(name, plugin, match), file, finding):
+                    found = True
+                    break
+    return found
+
+
 def _inspect_file(path: Path, finding: Finding) -> None:
-    if _ends(path, (".h5", ".hdf5")):
-        _hdf5(path, finding)
-    elif _ends(path, (".npz",)):
-        _npz(path, finding)
-    elif _ends(path, (".svs", ".ndpi", ".mrxs", ".scn")) or (_ends(path, (".tif", ".tiff")) and _is_large_tiff(path)):
-        _slide(path, finding)
-    elif path.suffix.lower() == ".json" and _coco(path, finding):
-        pass
-    elif _ends(path, VOLUME_SUFFIXES):
-        reader = "nifti" if _ends(path, (".nii", ".nii.gz")) else "sitk"
-        source = {"name": _name(path), "reader": reader, "path": str(path)}
-        partner = next((path.with_name(path.name.replace(a, b)) for a, b in TAG_PAIRS if a in path.name
-                        and path.with_name(path.name.replace(a, b)).exists()), None)
-        if partner is not None:
-            source["labels"] = str(partner)
-            label_maps = [p for p in path.parent.iterdir() if p.suffix == ".json" and "label" in p.name.lower()]
-            _name_labels(source, label_maps, partner, finding)
-        found = f" with labels {partner.name}" if partner else ", no labels found"
-        finding.seen.append(f"{path}: one volume{found}")
-        _guess_modality(path, source, finding)
-        finding.sources.append(source)
-    elif _dicom(path, finding):
-        pass
-    else:
-        finding.todo.append(f"{path}: this file's format is not recognised (see `medtrinity readers`)")
+    for candidate in candidates(path):
+        if fill_file(candidate, path, finding):
+            return
+    finding.todo.append(f"{path}: this file's format is not recognised (see `medtrinity readers`)")
 
 
 def build_config(paths: list[Path], recipe: str | None = None) -> tuple[dict[str, Any], list[Finding]]:

@@ -7,20 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from medtrinity.io.images import IMAGE_SUFFIXES
+from medtrinity.sources.layout import TABLE_SUFFIXES, VOLUME_SUFFIXES, has_suffix
 from medtrinity.vocab.modalities import modality_from_path
-
-VOLUME_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd")
-
-
-TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
-
-
-LABEL_WORDS = ("label", "labels", "mask", "masks", "seg", "segmentation", "gt", "annotation", "annotations")
-
-
-MAX_FILES = 20000
-
 
 TAG_PAIRS = (("_image", "_label"), ("_img", "_seg"), ("_ct", "_seg"), ("_img", "_mask"), ("_image", "_seg"))
 
@@ -53,25 +41,6 @@ def _name(path: Path) -> str:
     return name[:60]
 
 
-def _files(folder: Path, recursive: bool = True) -> list[Path]:
-    iterator = folder.rglob("*") if recursive else folder.iterdir()
-    found = []
-    for path in iterator:
-        if path.is_file() and not path.name.startswith("."):
-            found.append(path)
-            if len(found) >= MAX_FILES:
-                break
-    return sorted(found)
-
-
-def _ends(path: Path, suffixes: tuple[str, ...]) -> bool:
-    return path.name.lower().endswith(suffixes)
-
-
-def _images(paths: list[Path]) -> list[Path]:
-    return [p for p in paths if _ends(p, IMAGE_SUFFIXES)]
-
-
 def _source_files(source: dict, limit: int = 200) -> list[Path]:
     """A few of the files a source's ``path`` names (a file, a folder's files, or a glob)."""
     import glob
@@ -100,7 +69,7 @@ def _guess_modality(path: Path, source: dict, finding: Finding) -> None:
         files = _source_files(source)
         by_name = modalities_by_name(files)
         sidecar = next((m for m in (modality_from_sidecar(p) for p in files[:20]) if m), None)
-        volumes = [p for p in files if _ends(p, VOLUME_SUFFIXES)]
+        volumes = [p for p in files if has_suffix(p, VOLUME_SUFFIXES)]
         if sidecar:
             source["modality"] = sidecar
             finding.fact(name, "modality", sidecar, "read from the JSON sidecar's Modality")

@@ -1,16 +1,12 @@
-"""Layouts in one container file: HDF5 image/mask datasets, MedMNIST .npz, whole-slide images."""
+"""Layouts in one container file: HDF5 image/mask datasets, MedMNIST .npz, .npy arrays, whole-slide images."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from medtrinity.inspect.common import (
-    Finding,
-    _ends,
-    _guess_modality,
-    _name,
-)
+from medtrinity.inspect.common import LABEL_NAME, Finding, _guess_modality, _name
+from medtrinity.sources.layout import has_suffix
 
 
 def _hdf5(path: Path, finding: Finding) -> bool:
@@ -59,7 +55,7 @@ def _npz(path: Path, finding: Finding) -> bool:
 def _slide(path: Path, finding: Finding) -> bool:
     source = {"name": _name(path), "reader": "wsi", "path": str(path), "modality": "histopathology",
               "files_per_shard": 32, "options": {"tile_size": 512, "level": 0, "min_tissue": 0.5}}
-    if not _ends(path, (".tif", ".tiff", ".btf")):
+    if not has_suffix(path, (".tif", ".tiff", ".btf")):
         source["options"]["backend"] = "openslide"
         finding.todo.append(f"{path}: this slide format needs OpenSlide: `pip install openslide-python openslide-bin`")
     finding.seen.append(f"{path}: whole-slide image")
@@ -67,13 +63,17 @@ def _slide(path: Path, finding: Finding) -> bool:
     return True
 
 
-def _is_large_tiff(path: Path) -> bool:
-    try:
-        import tifffile
-
-        with tifffile.TiffFile(path) as handle:
-            series = handle.series[0]
-            return len(series.levels) > 1 or max(series.shape[:2]) > 4096 or handle.pages[0].is_tiled
-    except Exception:  # noqa: BLE001 - not a TIFF this reader understands
-        return False
-
+def _npy(path: Path, finding: Finding) -> bool:
+    """An images ``.npy``; a ``.npy`` beside it named like masks (``masks.npy``, ``labels.npy``) is its labels."""
+    partner = next((p for p in sorted(path.parent.glob("*.npy")) if p != path and LABEL_NAME.search(p.stem)), None)
+    source: dict[str, Any] = {"name": _name(path), "reader": "npy", "path": str(path)}
+    if partner is not None:
+        source["labels"] = str(partner)
+        source["label_names"] = {1: "region 1"}
+        finding.todo.append(f"{partner}: name the mask values in `label_names` (1 = ?); PanNuke-style class "
+                            "channels: set options.class_channels")
+    found = f" with masks {partner.name}" if partner else ", no masks found"
+    finding.seen.append(f"{path}: NumPy image array{found}")
+    _guess_modality(path, source, finding)
+    finding.sources.append(source)
+    return True

@@ -8,17 +8,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from medtrinity.inspect.common import (
-    LABEL_WORDS,
-    TABLE_SUFFIXES,
-    Finding,
-    _ends,
-    _files,
-    _guess_modality,
-    _images,
-    _name,
-)
+from medtrinity.inspect.common import Finding, _guess_modality, _name
 from medtrinity.io.images import IMAGE_SUFFIXES
+from medtrinity.sources.layout import (
+    TABLE_SUFFIXES,
+    data_files,
+    has_suffix,
+    image_files,
+    images_with_mask_folder,
+    visible_folders,
+)
 from medtrinity.vocab.labels import readable_label
 
 
@@ -88,7 +87,7 @@ def _tables(folder: Path, images: list[Path], finding: Finding) -> bool:
     from medtrinity.sources.common2d import read_table
 
     names = {p.name for p in images}
-    tables = [p for p in _files(folder, recursive=False) if _ends(p, TABLE_SUFFIXES)]
+    tables = [p for p in data_files(folder, recursive=False) if has_suffix(p, TABLE_SUFFIXES)]
     label_table = box_table = None
     label_info: dict[str, Any] = {}
     for table in tables:
@@ -144,7 +143,9 @@ def _tables(folder: Path, images: list[Path], finding: Finding) -> bool:
             label_info["original_size_columns"] = [size[0], columns[columns.index(size[0]) + 1]]
     if label_table is None and box_table is None:
         return False
-    source: dict[str, Any] = {"name": _name(folder), "reader": "csv_labels", "path": str(folder)}
+    # the folder the table's image names are in: the table's own, or the one subfolder holding the images
+    image_root = folder if not images or any(p.parent == folder for p in images) else images[0].parent
+    source: dict[str, Any] = {"name": _name(folder), "reader": "csv_labels", "path": str(image_root)}
     options: dict[str, Any] = dict(label_info)
     if label_table is not None:
         source["labels"] = str(label_table[0])
@@ -194,26 +195,17 @@ def _is_float(value) -> bool:
         return False
 
 
-def _mask_folder(folder: Path, images_folder: Path) -> Path | None:
-    for candidate in sorted(folder.iterdir()):
-        if candidate.is_dir() and candidate != images_folder and candidate.name.lower() in LABEL_WORDS:
-            return candidate
-    return None
-
-
 def _images_with_masks(folder: Path, finding: Finding) -> bool:
-    images_folder = folder / "images" if (folder / "images").is_dir() else folder
-    images = _images(_files(images_folder, recursive=False))
-    if not images:
+    """Images beside a masks folder: label-map masks of the images' own names (``image_masks``), per-class masks
+    ``<image>_<class>_<n>.png`` (``image_class_masks``), or a note that the names do not pair."""
+    pairing = images_with_mask_folder(folder)
+    if pairing is None:
         return False
-    masks_folder = _mask_folder(folder, images_folder)
-    if masks_folder is None:
-        return False
-    masks = [p.name for p in _files(masks_folder, recursive=False) if _ends(p, IMAGE_SUFFIXES)]
+    images_folder, images, masks_folder, masks = (pairing.images_folder, pairing.images, pairing.masks_folder,
+                                                  pairing.masks)
     stems = {p.stem for p in images}
-    same = sum(1 for name in masks if Path(name).stem in stems)
     source: dict[str, Any] = {"name": _name(folder), "path": str(images_folder), "labels": str(masks_folder)}
-    if same >= max(1, len(masks) // 2):
+    if pairing.same_names:
         source["reader"] = "image_masks"
         values: set[int] = set()
         import cv2
@@ -250,20 +242,26 @@ def _images_with_masks(folder: Path, finding: Finding) -> bool:
     return True
 
 
-def _yolo_or_voc(folder: Path, files: list[Path], finding: Finding) -> bool:
+def _voc(folder: Path, files: list[Path], finding: Finding) -> bool:
+    """Pascal VOC: one XML ``<annotation>`` per image, images in ``JPEGImages/`` or beside them."""
     xmls = [p for p in files if p.suffix.lower() == ".xml"]
     if xmls and "<annotation" in xmls[0].read_text(encoding="utf-8", errors="replace")[:2000]:
         annotations = xmls[0].parent
         source: dict[str, Any] = {"name": _name(folder), "reader": "voc", "path": str(annotations)}
         images = folder / "JPEGImages"
         if not images.is_dir():
-            image_files = _images(files)
-            if image_files:
-                source["options"] = {"images": str(image_files[0].parent)}
+            beside = image_files(files)
+            if beside:
+                source["options"] = {"images": str(beside[0].parent)}
         finding.seen.append(f"{folder}: Pascal VOC, {len(xmls)} XML files")
         _guess_modality(folder, source, finding)
         finding.sources.append(source)
         return True
+    return False
+
+
+def _yolo(folder: Path, finding: Finding) -> bool:
+    """YOLO: ``images/`` and ``labels/*.txt``, class names from ``classes.txt`` or ``data.yaml``."""
     labels = folder / "labels"
     images = folder / "images"
     if labels.is_dir() and images.is_dir() and any(p.suffix == ".txt" for p in labels.rglob("*.txt")):
@@ -282,27 +280,17 @@ def _yolo_or_voc(folder: Path, files: list[Path], finding: Finding) -> bool:
     return False
 
 
-def _data_folders(folder: Path) -> list[Path]:
-    """Subfolders, without hidden ones and macOS ``__MACOSX`` copies that archives bring along."""
-    return [p for p in sorted(folder.iterdir()) if p.is_dir() and not p.name.startswith((".", "__"))]
-
-
 def _class_counts(folder: Path) -> dict[str, int]:
-    return {p.name: len(_images(_files(p))) for p in _data_folders(folder)}
+    return {p.name: len(image_files(data_files(p))) for p in visible_folders(folder)}
 
 
 def _image_folder(folder: Path, finding: Finding) -> bool:
-    """``root/<class>/<image>``, or with split folders above the classes: ``root/train/<class>/<image>``."""
+    """``root/<class>/<image>``, or with split folders above the classes: ``root/train/<class>/<image>`` (the
+    ``image_folder`` reader's ``looks_like`` has checked the tree)."""
     from medtrinity.sources.classification import SPLIT_NAMES
 
-    subfolders = _data_folders(folder)
-    if len(subfolders) < 2 and not (subfolders and subfolders[0].name.lower() in SPLIT_NAMES):
-        return False
+    subfolders = visible_folders(folder)
     counts = _class_counts(folder)
-    if not all(counts.values()) or any(_images(_files(folder, recursive=False))):
-        return False
-    if {name.lower() for name in counts} & {"images", "masks", "labels", "imagestr"}:
-        return False
     source: dict[str, Any] = {"name": _name(folder), "reader": "image_folder", "path": str(folder)}
     splits = [p for p in subfolders if p.name.lower() in SPLIT_NAMES]
     if splits and len(splits) == len(subfolders):
@@ -316,5 +304,17 @@ def _image_folder(folder: Path, finding: Finding) -> bool:
     _guess_modality(folder, source, finding)
     if source.get("modality") == "xray" and re.search(r"chest|cxr|thora|lung", str(folder).lower()):
         source["body_part"] = "chest"
+    finding.sources.append(source)
+    return True
+
+
+def _plain_images(folder: Path, files: list[Path], finding: Finding) -> bool:
+    """2D images with nothing else (no masks, labels or tables): a source of unlabelled images."""
+    images = image_files(files)
+    if not images:
+        return False
+    source = {"name": _name(folder), "reader": "image_masks", "path": str(images[0].parent)}
+    finding.seen.append(f"{folder}: {len(images)} images without masks, labels or tables")
+    _guess_modality(folder, source, finding)
     finding.sources.append(source)
     return True

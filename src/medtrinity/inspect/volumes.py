@@ -6,23 +6,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from medtrinity.inspect.common import (
-    LABEL_NAME,
-    TAG_PAIRS,
-    VOLUME_SUFFIXES,
-    Finding,
-    _ends,
-    _files,
-    _guess_modality,
-    _name,
-    _name_labels,
-)
+from medtrinity.inspect.common import LABEL_NAME, TAG_PAIRS, Finding, _guess_modality, _name, _name_labels
+from medtrinity.sources.layout import VOLUME_SUFFIXES, data_files, has_suffix
 from medtrinity.vocab.labels import readable_label
 
 
 def _nnunet(folder: Path, finding: Finding) -> bool:
-    if not (folder / "dataset.json").is_file() or not (folder / "imagesTr").is_dir():
-        return False
+    """nnU-Net v2 / Decathlon: labels and modality from ``dataset.json``."""
     from medtrinity.sources.nnunet import dataset_labels, dataset_modality, load_dataset_json
 
     meta = load_dataset_json(folder)
@@ -98,18 +88,16 @@ def _dicom(folder: Path, finding: Finding) -> bool:
 
 
 def _bids(folder: Path, finding: Finding) -> bool:
-    """A BIDS dataset: raw ``sub-*`` volumes with masks under ``derivatives/``."""
+    """A BIDS dataset (the ``bids`` reader's ``looks_like`` found its root): raw ``sub-*`` volumes with masks under
+    ``derivatives/``."""
     from medtrinity.sources.bids import (
         DATATYPE_MODALITY,
         _stem,
         bids_images,
-        bids_root,
         derivative_masks,
         mask_names,
     )
 
-    if not bids_root(folder):
-        return False
     images = bids_images(folder)
     masked = [(image, derivative_masks(folder, image)) for image in images]
     masked = [(image, masks) for image, masks in masked if masks]
@@ -156,7 +144,7 @@ def _annotation_names(path: str, modality: str) -> list[str]:
 def _volume_shape(path: Path) -> tuple[int, ...] | None:
     """(x, y, z) voxel counts from the header only."""
     try:
-        if _ends(path, (".nii", ".nii.gz")):
+        if has_suffix(path, (".nii", ".nii.gz")):
             import nibabel
 
             return tuple(int(v) for v in nibabel.load(str(path)).shape[:3])
@@ -172,7 +160,7 @@ def _volume_shape(path: Path) -> tuple[int, ...] | None:
 
 def _stored_as_mask(path: Path) -> bool:
     """A NIfTI stored as uint8/bool is a mask (images are int16 or float)."""
-    if not _ends(path, (".nii", ".nii.gz")):
+    if not has_suffix(path, (".nii", ".nii.gz")):
         return False
     try:
         import nibabel
@@ -183,15 +171,15 @@ def _stored_as_mask(path: Path) -> bool:
 
 
 def _volume_source(path: Path, folder: Path) -> dict[str, Any]:
-    reader = "nifti" if _ends(path, (".nii", ".nii.gz")) else "sitk"
+    reader = "nifti" if has_suffix(path, (".nii", ".nii.gz")) else "sitk"
     return {"name": _name(path if path.is_file() else folder), "reader": reader, "path": str(path)}
 
 
 def _volumes(folder: Path, files: list[Path], finding: Finding, pair_with: dict[str, tuple[int, int, int]]) -> bool:
-    volumes = [p for p in files if _ends(p, VOLUME_SUFFIXES)]
+    volumes = [p for p in files if has_suffix(p, VOLUME_SUFFIXES)]
     if not volumes:
         return False
-    label_maps = [p for p in _files(folder, recursive=False) if p.suffix == ".json" and "label" in p.name.lower()]
+    label_maps = [p for p in data_files(folder, recursive=False) if p.suffix == ".json" and "label" in p.name.lower()]
     # 1. pairs by a name tag: brain1_image.nrrd + brain1_label.nrrd
     for image_tag, label_tag in TAG_PAIRS:
         paired = [p for p in volumes
@@ -251,3 +239,20 @@ def _volumes(folder: Path, files: list[Path], finding: Finding, pair_with: dict[
                             "as `labels`")
     return True
 
+
+
+def _volume_file(path: Path, finding: Finding) -> bool:
+    """One volume file; a label volume named by a tag pair beside it (``x_image.nrrd`` + ``x_label.nrrd``)."""
+    reader = "nifti" if has_suffix(path, (".nii", ".nii.gz")) else "sitk"
+    source: dict[str, Any] = {"name": _name(path), "reader": reader, "path": str(path)}
+    partner = next((path.with_name(path.name.replace(a, b)) for a, b in TAG_PAIRS if a in path.name
+                    and path.with_name(path.name.replace(a, b)).exists()), None)
+    if partner is not None:
+        source["labels"] = str(partner)
+        label_maps = [p for p in path.parent.iterdir() if p.suffix == ".json" and "label" in p.name.lower()]
+        _name_labels(source, label_maps, partner, finding)
+    found = f" with labels {partner.name}" if partner else ", no labels found"
+    finding.seen.append(f"{path}: one volume{found}")
+    _guess_modality(path, source, finding)
+    finding.sources.append(source)
+    return True

@@ -8,6 +8,7 @@ per shard. Arrays may be ``(N, H, W)``, ``(N, 1, H, W)``, ``(N, H, W, 1)`` or ``
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 from pydantic import Field
@@ -25,6 +26,7 @@ from medtrinity.sources.array_safety import (
 )
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import sample_2d
+from medtrinity.sources.layout import LayoutMatch, has_suffix
 from medtrinity.sources.safety import (
     check_dtype,
     check_label_values,
@@ -82,8 +84,8 @@ class Hdf5Reader(Reader):
     def _keys(self, handle, path: str) -> tuple[str, str | None]:
         datasets: list[str] = []
         handle.visititems(lambda name, node: datasets.append(name) if hasattr(node, "shape") else None)
-        images = self.source.options.get("images") or pick_key(datasets, IMAGE_KEYS)
-        labels = self.source.options.get("labels") or pick_key(datasets, LABEL_KEYS)
+        images = self.options.images or pick_key(datasets, IMAGE_KEYS)
+        labels = self.options.labels or pick_key(datasets, LABEL_KEYS)
         if images is None or images not in handle:
             raise SampleError("missing_dataset", f"{path}: no image dataset found among {datasets}; set options.images")
         for name in (images, labels):
@@ -102,6 +104,14 @@ class Hdf5Reader(Reader):
             images, _ = self._keys(handle, path)
             count = int(handle[images].shape[0])
         return [f"{path}::{index}" for index in range(count)]
+
+    inspect_priority = 85
+    whole_file = True
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """An HDF5 file (``.h5``, ``.hdf5``)."""
+        return LayoutMatch(cls.inspect_priority, "an HDF5 file") if has_suffix(path, (".h5", ".hdf5")) else None
 
     def list_items(self) -> list[str]:
         return items_per_file(expand_paths(self.source.path, (".h5", ".hdf5", ".hdf")), self._list_file,
@@ -155,7 +165,7 @@ class NpzReader(Reader):
 
     def _splits(self, path: str) -> list[str]:
         found = sorted(key[: -len("_images")] for key in npz_keys(path) if key.endswith("_images"))
-        wanted = self.source.options.get("splits")
+        wanted = self.options.splits
         return [split for split in found if not wanted or split in wanted]
 
     def _list_file(self, path: str) -> list[str]:
@@ -172,6 +182,14 @@ class NpzReader(Reader):
                                       f"{shape[0]} images; every image needs one label row")
             items += [f"{path}::{split}::{index}" for index in range(int(shape[0]))]
         return items
+
+    inspect_priority = 85
+    whole_file = True
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """A NumPy ``.npz`` archive (MedMNIST ships one per dataset)."""
+        return LayoutMatch(cls.inspect_priority, "a NumPy .npz archive") if has_suffix(path, (".npz",)) else None
 
     def list_items(self) -> list[str]:
         return items_per_file(expand_paths(self.source.path, (".npz",)), self._list_file,
@@ -258,6 +276,23 @@ class NpyReader(Reader):
                 raise read_failure(path, error) from error
         return cache[path]
 
+    inspect_priority = 40
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """A ``.npy`` file whose header holds a stack of 2D images (N, H, W[, C]); only the header is read."""
+        if not (path.is_file() and has_suffix(path, (".npy",))):
+            return None
+        try:
+            with path.open("rb") as handle:
+                version = np.lib.format.read_magic(handle)
+                header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0
+                shape = header(handle)[0]
+        except (OSError, ValueError):
+            return None
+        return LayoutMatch(cls.inspect_priority, f"a .npy array of shape {shape}") if len(shape) in (3, 4) else None
+
     def _check_arrays(self, path: str) -> int:
         """The number of images in ``path``, after checking it and its masks and tissue names from the headers."""
         checked = self.__dict__.setdefault("_checked", {})
@@ -277,11 +312,11 @@ class NpyReader(Reader):
             if len(mask_shape) < 3 or mask_shape[0] != shape[0] or tuple(mask_shape[1:3]) != tuple(shape[1:3]):
                 raise SampleError("mask_shape_mismatch", f"{path}: {shape[0]} images of {shape[1:]}, but the masks "
                                   f"{self.source.labels} have shape {mask_shape}; one mask per image is needed")
-            channels = self.source.options.get("class_channels")
+            channels = self.options.class_channels
             if channels and (len(mask_shape) < 4 or int(channels) > mask_shape[3]):
                 raise SampleError("mask_shape_mismatch", f"{self.source.labels}: options.class_channels = {channels}"
                                   f", but the masks have shape {mask_shape}")
-        tissues = self.source.options.get("tissue_types")
+        tissues = self.options.tissue_types
         if tissues:
             tissue_shape, _ = npy_header(str(tissues))
             if not tissue_shape or tissue_shape[0] != shape[0]:
@@ -299,7 +334,7 @@ class NpyReader(Reader):
         if masks.dtype.kind == "f" and not np.all(np.isfinite(masks)):
             raise SampleError("non_finite_pixels", f"{self.source.labels} entry {index}: the mask contains NaN")
         if masks.ndim == 3 and masks.shape[2] > 1:
-            channels = int(self.source.options.get("class_channels") or masks.shape[2] - 1)
+            channels = self.options.class_channels or masks.shape[2] - 1  # none set: all but the last (background)
             label_map = np.zeros(masks.shape[:2], dtype=np.int32)
             for channel in range(channels):
                 label_map[masks[..., channel] > 0] = channel + 1
@@ -330,7 +365,7 @@ class NpyReader(Reader):
                            case_key=f"{key}-{index}",
                            label_map=label_map if label_map is not None and label_map.any() else None,
                            names=names, metadata={"format": "npy"})
-        tissues = self.source.options.get("tissue_types")
+        tissues = self.options.tissue_types
         if tissues and not self.source.body_part:
             from medtrinity.vocab.labels import readable_label
 

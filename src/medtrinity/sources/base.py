@@ -19,6 +19,7 @@ from pydantic import PositiveFloat
 from medtrinity.config import RunConfig, SourceConfig
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import PluginOptions, Registry, missing_dependencies, registry, validate_options
+from medtrinity.sources.layout import LayoutMatch
 from medtrinity.sources.safety import (
     is_reject_item,
     pattern_root,
@@ -55,6 +56,10 @@ class Reader(ABC):
     reads_files: ClassVar[bool] = True  # False: ``path`` is only a name (generated data); config checks skip it
     # (import name, install command) of the packages this reader imports when it runs
     dependencies: ClassVar[tuple[tuple[str, str], ...]] = ()
+    # `medtrinity inspect`: readers whose looks_like says yes are tried highest score first (sources.layout);
+    # a whole-file layout (an HDF5, a slide) makes each such file in a folder a source of its own
+    inspect_priority: ClassVar[int] = 0
+    whole_file: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs) -> None:
         """Every reader's ``read`` turns a reject item from planning into its SampleError (see sources.safety)."""
@@ -66,6 +71,13 @@ class Reader(ABC):
         self.source = source
         self.config = config
         self.options = validate_options(type(self).Options, source.options, f"source {source.name!r} options")
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """Whether a file or folder looks like this reader's layout, judged from names and a few header bytes
+        (never pixels, never a whole table): a :class:`LayoutMatch` with its score, or None. Default: never (a
+        reader that only runs when a config names it, such as a generator)."""
+        return None
 
     @classmethod
     def source_problems(cls, source: SourceConfig) -> list[str]:

@@ -24,6 +24,7 @@ from medtrinity.registry import PluginOptions
 from medtrinity.sources.acquisition import bids_acquisition_facts
 from medtrinity.sources.base import READERS, Reader
 from medtrinity.sources.label_names import is_placeholder_name, report_label
+from medtrinity.sources.layout import LayoutMatch
 from medtrinity.sources.nifti import NIFTI_SUFFIXES, load_nifti, to_lps_zyx
 from medtrinity.sources.safety import check_label_values, present_label_values, resolve_inside, walk_files
 from medtrinity.sources.volume import Volume, volume_samples
@@ -125,11 +126,20 @@ class BidsReader(Reader):
     dependencies = (("nibabel", "pip install nibabel"),)
     volumetric = True
 
+    inspect_priority = 100
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """A BIDS root: ``dataset_description.json`` or ``sub-*`` folders of data."""
+        if path.is_dir() and bids_root(path):
+            return LayoutMatch(cls.inspect_priority, "a BIDS dataset (sub-* folders)")
+        return None
+
     def list_items(self) -> list[str]:
         root = Path(self.source.path)
         if not root.is_dir():
             raise FileNotFoundError(f"bids needs the dataset folder, got {self.source.path!r}")
-        wanted = {str(s) for s in self.source.options.get("suffixes") or []}
+        wanted = set(self.options.suffixes or [])
         images = [p for p in bids_images(root) if not wanted or _stem(p).rsplit("_", 1)[-1] in wanted]
         return [str(p) for p in images]
 

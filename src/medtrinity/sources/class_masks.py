@@ -19,6 +19,7 @@ from medtrinity.records import Sample, SampleError
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths
 from medtrinity.sources.common2d import masks_label_map, sample_2d
 from medtrinity.sources.image_files import read_image, read_mask
+from medtrinity.sources.layout import LayoutMatch, images_with_mask_folder
 from medtrinity.sources.safety import check_one_class
 from medtrinity.vocab.labels import readable_label
 
@@ -79,17 +80,29 @@ class ImageClassMasksReader(Reader):
     formats = "2D images with one mask file per class/instance named by a pattern (SAM-Med2D: <image>_<class>_<n>.png)"
     Options = ImageClassMasksOptions
 
+    inspect_priority = 56
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """Images beside a masks folder whose file names are ``<image>_<class>_<n>.png``."""
+        pairing = images_with_mask_folder(path) if path.is_dir() else None
+        if pairing is None or pairing.same_names:
+            return None
+        if not match_masks(pairing.masks, {p.stem for p in pairing.images}, DEFAULT_PATTERN):
+            return None
+        return LayoutMatch(cls.inspect_priority, f"per-class masks in {pairing.masks_folder.name}/")
+
     def list_items(self) -> list[str]:
         return expand_paths(self.source.path, IMAGE_SUFFIXES)
 
     def _masks(self) -> dict[str, list[tuple[str, str]]]:
         if not hasattr(self, "_mask_index"):
             folder = Path(self.source.labels or Path(self.source.path).parent / "masks")
-            walk = folder.rglob("*") if self.source.options.get("recursive") else folder.glob("*")
+            walk = folder.rglob("*") if self.options.recursive else folder.glob("*")
             self._mask_paths = {p.name: p for p in walk if p.is_file()} if folder.is_dir() else {}
             names = list(self._mask_paths)
             stems = {Path(item).stem for item in self.list_items()}
-            pattern = str(self.source.options.get("mask_pattern", DEFAULT_PATTERN))
+            pattern = self.options.mask_pattern
             self._mask_folder = folder
             self._mask_index = match_masks(names, stems, pattern)
         return self._mask_index
@@ -98,7 +111,7 @@ class ImageClassMasksReader(Reader):
         image_path = Path(item)
         pixels = read_image(item, self.config.limits)
         entries = self._masks().get(image_path.stem, [])
-        configured = {str(raw): str(name) for raw, name in (self.source.options.get("rename") or {}).items()}
+        configured = self.options.rename
         known = {readable_label(name) for name in self.label_names().values()}
         masks = []
         for label, name in entries:

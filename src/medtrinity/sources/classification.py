@@ -20,6 +20,15 @@ from medtrinity.records import Sample, SampleError
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths
 from medtrinity.sources.common2d import Box, boxes_label_map, cached_by_file, check_box, read_table, sample_2d
 from medtrinity.sources.image_files import read_image
+from medtrinity.sources.layout import (
+    TABLE_SUFFIXES,
+    LayoutMatch,
+    data_files,
+    has_suffix,
+    image_files,
+    table_names_images,
+    visible_folders,
+)
 from medtrinity.sources.safety import safe_glob
 from medtrinity.vocab.labels import is_no_finding
 
@@ -51,12 +60,11 @@ def _view_position(value) -> str:
     return _VIEW_TOKENS.get(str(value or "").strip().lower(), "")
 
 
-def parse_box_rows(rows: list[dict[str, str]], options: dict, table: str
-                   ) -> dict[str, list[tuple[str, Box | str]]]:
+def parse_box_rows(rows: list[dict[str, str]], options, table: str) -> dict[str, list[tuple[str, Box | str]]]:
     """Box CSV rows -> {image name: [(label, (x0, y0, x1, y1)), ...]} in the CSV's own frame.
 
-    ``box_columns``: [image, label, a, b, c, d] column names or positions (default: the first six);
-    ``box_format``: ``xywh`` (default) or ``xyxy``.
+    ``options`` is the reader's options model: ``box_columns`` ([image, label, a, b, c, d] column names or
+    positions; none: the first six) and ``box_format`` (``xywh`` or ``xyxy``; each reader's model sets its default).
     A row whose coordinates do not parse is kept as ``(label, "<why>")`` in its image's list, so only that
     image becomes a reject (see :func:`usable_boxes`), never every image of the table. Columns missing
     from the table are a SampleError (``bad_box_table``) naming them.
@@ -64,7 +72,7 @@ def parse_box_rows(rows: list[dict[str, str]], options: dict, table: str
     if not rows:
         return {}
     columns = list(rows[0])
-    spec = options.get("box_columns") or list(range(6))
+    spec = options.box_columns or list(range(6))
     try:
         names = [columns[c] if isinstance(c, int) else str(c) for c in spec]
     except IndexError as error:
@@ -75,7 +83,7 @@ def parse_box_rows(rows: list[dict[str, str]], options: dict, table: str
         raise SampleError("bad_box_table", f"{table}: no column(s) {missing} among {columns}; fix box_columns")
     image_col, label_col, *coordinate_cols = names
     boxes: dict[str, list[tuple[str, Box | str]]] = defaultdict(list)
-    fmt = str(options.get("box_format", "xywh"))
+    fmt = options.box_format
     for number, row in enumerate(rows, start=2):
         if all(str(row.get(col, "") or "").strip().lower() in ("", "nan") for col in coordinate_cols):
             continue  # an image-level row without a box (VinDr-CXR "No finding")
@@ -145,6 +153,17 @@ class CsvLabelsReader(Reader):
     formats = "CSV tables of image names with labels (one column with a separator, or one 0/1 column per class)"
     Options = CsvLabelsOptions
 
+    inspect_priority = 60
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """A folder with a CSV/TSV whose first rows name image files."""
+        if not path.is_dir():
+            return None
+        table = next((p for p in data_files(path, recursive=False)
+                      if has_suffix(p, TABLE_SUFFIXES) and table_names_images(p)), None)
+        return LayoutMatch(cls.inspect_priority, f"table {table.name} of image names") if table else None
+
     @classmethod
     def source_problems(cls, source: SourceConfig) -> list[str]:
         if not source.labels:
@@ -160,9 +179,8 @@ class CsvLabelsReader(Reader):
         """How an image and a table row are matched: the file name, or its last ``key_parts`` path parts
         (CheXpert's ``train/patient00001/study1/view1_frontal.jpg``); ``match_stem`` drops the extension
         (HAM10000's ``image_id`` column holds ``ISIC_0024306`` for ``ISIC_0024306.jpg``)."""
-        parts = int(self.source.options.get("key_parts", 1) or 1)
-        key = "/".join(Path(str(path).replace("\\", "/")).parts[-parts:])
-        if self.source.options.get("match_stem"):
+        key = "/".join(Path(str(path).replace("\\", "/")).parts[-self.options.key_parts:])
+        if self.options.match_stem:
             key = key.rsplit(".", 1)[0] if "." in Path(key).name else key
         return key
 
@@ -170,7 +188,7 @@ class CsvLabelsReader(Reader):
         if not hasattr(self, "_rows"):
             if not self.source.labels:
                 raise ValueError(f"source {self.source.name!r}: csv_labels needs `labels:` pointing at the CSV table")
-            labels, wanted = self.source.labels, self.source.options.get("image_column")
+            labels, wanted = self.source.labels, self.options.image_column
 
             def by_image() -> dict[str, dict[str, str]]:
                 rows = read_table(labels)
@@ -178,29 +196,26 @@ class CsvLabelsReader(Reader):
                                                 "image_id"), labels)
                 return {self._key(row[column]): row for row in rows}
 
-            spec = f"rows:{wanted}:{self.source.options.get('key_parts')}:{self.source.options.get('match_stem')}"
+            spec = f"rows:{wanted}:{self.options.key_parts}:{self.options.match_stem}"
             self._rows = cached_by_file(labels, spec, by_image)
-            boxes_path = self.source.options.get("boxes")
-            spec = f"boxes:{self.source.options.get('box_columns')}:{self.source.options.get('box_format')}"
+            boxes_path = self.options.boxes
+            spec = f"boxes:{self.options.box_columns}:{self.options.box_format}"
             self._boxes = cached_by_file(str(boxes_path), spec, lambda: parse_box_rows(
-                read_table(str(boxes_path)), self.source.options, str(boxes_path))) if boxes_path else {}
+                read_table(str(boxes_path)), self.options, str(boxes_path))) if boxes_path else {}
         return self._rows
 
     def labels_of(self, row: dict[str, str]) -> list[str]:
-        options = self.source.options
-        if options.get("label_columns"):
-            rename = {str(k): str(v) for k, v in (options.get("rename") or {}).items()}
-            return [rename.get(str(c), str(c)) for c in options["label_columns"]
+        options = self.options
+        if options.label_columns:
+            return [options.rename.get(str(c), str(c)) for c in options.label_columns
                     if str(row.get(c, "")).strip() in ("1", "1.0", "True")]
-        column = options.get("label_column") or next(
+        column = options.label_column or next(
             (c for c in row if c.lower() in ("finding labels", "labels", "label", "class", "diagnosis")), None)
         if column is None:
             raise ValueError(f"{self.source.labels}: set options.label_column or options.label_columns")
-        separator = str(options.get("separator", "|"))
-        values = [part.strip() for part in str(row.get(column, "")).split(separator)]
-        rename = {str(k): str(v) for k, v in (options.get("rename") or {}).items()}
-        values = [rename.get(value, value) for value in values]
-        return [value for value in values if (value and not is_no_finding(value)) or options.get("keep_no_finding")]
+        values = [part.strip() for part in str(row.get(column, "")).split(options.separator)]
+        values = [options.rename.get(value, value) for value in values]
+        return [value for value in values if (value and not is_no_finding(value)) or options.keep_no_finding]
 
     def read(self, item: str) -> Iterator[Sample]:
         name = Path(item).name
@@ -208,25 +223,25 @@ class CsvLabelsReader(Reader):
         if row is None:
             raise SampleError("missing_row", f"{item}: no row for this image in {self.source.labels}")
         pixels = read_image(item, self.config.limits)
-        options = self.source.options
+        options = self.options
         spacing = None
-        if options.get("pixel_spacing_columns"):
-            sx, sy = (float(row[c]) for c in options["pixel_spacing_columns"])
-            if options.get("original_size_columns"):
-                width, height = (float(row[c]) for c in options["original_size_columns"])
+        if options.pixel_spacing_columns:
+            sx, sy = (float(row[c]) for c in options.pixel_spacing_columns)
+            if options.original_size_columns:
+                width, height = (float(row[c]) for c in options.original_size_columns)
                 sx, sy = sx * width / pixels.shape[1], sy * height / pixels.shape[0]
             spacing = (sx, sy)
-        boxes = rescale_boxes(usable_boxes(self._boxes.get(name, []), item), options.get("box_frame"), pixels.shape)
+        boxes = rescale_boxes(usable_boxes(self._boxes.get(name, []), item), options.box_frame, pixels.shape)
         boxes = [(label, check_box(box, pixels.shape, item)) for label, box in boxes]
         label_map, names = boxes_label_map(pixels.shape, boxes) if boxes else (None, {})
-        wanted = options.get("metadata_columns") or {}
+        wanted = options.metadata_columns
         metadata = {key: row[column] for column, key in wanted.items() if column in row}
         view = _view_position(metadata.get("ViewPosition", metadata.get("view_position")))
         metadata.pop("view_position", None)
         if view:
             metadata["view_position"] = view  # the acquisition-fact token the modality sentence states
-        case_column = options.get("case_column")
-        case_part = options.get("case_part")  # CheXpert: -3 = the patient folder of the image path
+        case_column = options.case_column
+        case_part = options.case_part  # CheXpert: -3 = the patient folder of the image path
         case_key = str(row[case_column]) if case_column else (
             Path(item).parts[int(case_part)] if case_part is not None else Path(item).stem)
         if "ViewPosition" in metadata:
@@ -278,6 +293,22 @@ class ImageFolderReader(Reader):
     formats = "ImageFolder trees: one subfolder per class, optionally under train/val/test split folders"
     Options = ImageFolderOptions
 
+    inspect_priority = 50
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """``root/<class>/<image>`` (two or more class folders, or split folders above them), no loose images."""
+        if not path.is_dir():
+            return None
+        subfolders = visible_folders(path)
+        if len(subfolders) < 2 and not (subfolders and subfolders[0].name.lower() in SPLIT_NAMES):
+            return None
+        if not all(image_files(data_files(p)) for p in subfolders) or image_files(data_files(path, recursive=False)):
+            return None
+        if {p.name.lower() for p in subfolders} & {"images", "masks", "labels", "imagestr"}:
+            return None
+        return LayoutMatch(cls.inspect_priority, f"one image folder per class ({len(subfolders)} folders)")
+
     def list_items(self) -> list[str]:
         root = Path(self.source.path)
         if not root.is_dir():
@@ -290,10 +321,8 @@ class ImageFolderReader(Reader):
         path = Path(item)
         relative = path.relative_to(self.source.path)
         label, split = class_and_split(relative)
-        rename = self.source.options.get("rename") or {}
-        label = str(rename.get(label, label))
-        labels = [label] if not is_no_finding(label.replace("_", " ")) or self.source.options.get(
-            "keep_no_finding") else []
+        label = self.options.rename.get(label, label)
+        labels = [label] if not is_no_finding(label.replace("_", " ")) or self.options.keep_no_finding else []
         metadata = {"format": path.suffix.lstrip(".")}
         if split:
             metadata["split"] = split

@@ -41,9 +41,8 @@ def sample_2d(
     source = reader.source
     names = {int(value): readable_label(name) for value, name in (names or {}).items()}
     labels = [readable_label(label) for label in image_labels]
-    if spacing_mm is None and source.options.get("spacing_mm"):
-        spacing = source.options["spacing_mm"]
-        spacing_mm = (float(spacing[0]), float(spacing[1]))
+    if spacing_mm is None and reader.options.spacing_mm:
+        spacing_mm = reader.options.spacing_mm
     # a detection box marks a finding unless the config lists which labels are findings
     box_names = {readable_label(label) for label, _ in boxes or []}
     findings = {n for n in set(names.values()) | box_names if is_finding(n, source.findings)}
@@ -55,11 +54,11 @@ def sample_2d(
         id=stable_id(source.name, key, "2d", 0),
         source=source.name,
         case_id=case_id(source.name, case_key, reader.config.case_id_salt),
-        modality=file_modality(source, source_file),  # SAM-Med2D: ct_/mr_ prefixes in one folder
+        modality=file_modality(reader, source_file),  # SAM-Med2D: ct_/mr_ prefixes in one folder
         body_part=source.body_part,
         pixels=pixels,
         spacing_mm=spacing_mm,
-        plane=plane or str(source.options.get("plane", "unknown")),
+        plane=plane or reader.options.plane,
         slice_index=-1,
         label_map=label_map,
         label_names=names,

@@ -28,6 +28,7 @@ from medtrinity.sources.common2d import (
     sample_2d,
 )
 from medtrinity.sources.image_files import read_image
+from medtrinity.sources.layout import LayoutMatch, data_files, json_object_with_keys, text_head
 from medtrinity.sources.safety import check_label_values, reject_item, relative_key, resolve_inside
 
 
@@ -82,12 +83,22 @@ class CocoReader(Reader):
     def _coco(self) -> CocoIndex:
         if not hasattr(self, "_index"):
             self._index = cached_by_file(self.source.path, "coco", lambda: load_coco(self.source.path))
-            folder = self.source.options.get("images")
+            folder = self.options.images
             if folder is None:
                 beside = Path(self.source.path).parent
                 folder = beside / "images" if (beside / "images").is_dir() else beside
             self._folder = Path(folder)
         return self._index
+
+    inspect_priority = 80
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """A JSON object naming ``images`` or ``annotations`` near its start (a folder: any such JSON in it)."""
+        jsons = [path] if path.is_file() else [p for p in data_files(path) if p.suffix.lower() == ".json"]
+        found = next((p for p in jsons if p.suffix.lower() == ".json"
+                      and json_object_with_keys(p, ("images", "annotations"))), None)
+        return LayoutMatch(cls.inspect_priority, f"COCO-like JSON {found.name}") if found else None
 
     def list_items(self) -> list[str]:
         index = self._coco()
@@ -179,6 +190,16 @@ class YoloReader(Reader):
     formats = "YOLO txt boxes (class cx cy w h, normalised)"
     Options = Image2DOptions
 
+    inspect_priority = 64
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """``images/`` beside ``labels/`` holding ``.txt`` box files."""
+        labels = path / "labels"
+        if labels.is_dir() and (path / "images").is_dir() and any(labels.rglob("*.txt")):
+            return LayoutMatch(cls.inspect_priority, "images/ beside labels/*.txt")
+        return None
+
     def list_items(self) -> list[str]:
         return expand_paths(self.source.path, IMAGE_SUFFIXES)
 
@@ -238,6 +259,16 @@ class VocReader(Reader):
     formats = "Pascal VOC XML boxes"
     Options = ImageRootOptions
 
+    inspect_priority = 65
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """Pascal VOC: the folder's first XML file is an ``<annotation>``."""
+        xmls = [p for p in data_files(path) if p.suffix.lower() == ".xml"] if path.is_dir() else []
+        if xmls and "<annotation" in text_head(xmls[0], 2000):
+            return LayoutMatch(cls.inspect_priority, f"Pascal VOC XML ({xmls[0].name})")
+        return None
+
     def list_items(self) -> list[str]:
         return expand_paths(self.source.path, (".xml",))
 
@@ -247,7 +278,7 @@ class VocReader(Reader):
         except (ElementTree.ParseError, OSError) as error:
             raise SampleError("unreadable_file", f"{item}: not a readable VOC XML: {error}") from error
         filename = root.findtext("filename") or f"{Path(item).stem}.jpg"
-        folder = self.source.options.get("images")
+        folder = self.options.images
         if folder is None:
             sibling = Path(item).parent.parent / "JPEGImages"
             folder = sibling if sibling.is_dir() else Path(item).parent

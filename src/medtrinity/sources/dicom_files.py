@@ -21,7 +21,9 @@ from medtrinity.registry import PluginOptions, require_dependency
 from medtrinity.sources.acquisition import dicom_acquisition_facts
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import boxes_label_map, check_box
+from medtrinity.sources.dicom_index import holds_dicom
 from medtrinity.sources.dicom_privacy import body_part_term, check_burned_in
+from medtrinity.sources.layout import LayoutMatch
 from medtrinity.sources.safety import check_pixels
 from medtrinity.vocab.labels import is_finding, readable_label
 from medtrinity.vocab.modalities import DICOM_MODALITY
@@ -159,6 +161,13 @@ class DicomFilesReader(Reader):
     dependencies = (("pydicom", "pip install pydicom"),
                     ("pylibjpeg", "pip install pylibjpeg pylibjpeg-openjpeg pylibjpeg-libjpeg"))
 
+    inspect_priority = 20  # below dicom_series: inspect reads DICOM as series (one file is a series of one)
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """A DICOM file, or a folder tree holding one (DICM marker at byte 128 or a .dcm suffix)."""
+        return LayoutMatch(cls.inspect_priority, "DICOM files") if holds_dicom(path) else None
+
     def list_items(self) -> list[str]:
         return expand_paths(self.source.path, (".dcm", ".dicom", ""))
 
@@ -211,25 +220,24 @@ class DicomFilesReader(Reader):
         )
 
     def _boxes_for(self, item: str) -> list[tuple[str, tuple[float, float, float, float]]]:
-        table = self.source.options.get("boxes")
+        table = self.options.boxes
         if not table:
             return []
         if not hasattr(self, "_box_index"):
             from medtrinity.sources.classification import parse_box_rows
             from medtrinity.sources.common2d import read_table
 
-            options = {**self.source.options, "box_format": self.source.options.get("box_format", "xyxy")}
-            self._box_index = parse_box_rows(read_table(str(table)), options, str(table))
+            self._box_index = parse_box_rows(read_table(str(table)), self.options, str(table))
         from medtrinity.sources.classification import usable_boxes
 
-        rename = {str(k): str(v) for k, v in (self.source.options.get("rename") or {}).items()}
+        rename = self.options.rename
         found = usable_boxes(self._box_index.get(Path(item).name) or self._box_index.get(Path(item).stem) or [],
                              item)
         return [(rename.get(label, label), box) for label, box in found]
 
     def _overlays(self, dataset, shape: tuple[int, ...], item: str) -> tuple[np.ndarray | None, dict[int, str]]:
         configured = self.label_names()
-        masks = overlay_masks(dataset, tuple(shape[:2]), int(self.source.options.get("overlay_min_area_px", 50)), item)
+        masks = overlay_masks(dataset, tuple(shape[:2]), self.options.overlay_min_area_px, item)
         if not masks:
             return None, {}
         label_map = np.zeros(shape[:2], dtype=np.int32)

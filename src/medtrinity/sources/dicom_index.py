@@ -44,6 +44,12 @@ def looks_like_dicom(path: Path) -> bool:
         return False
 
 
+def holds_dicom(path: Path) -> bool:
+    """Whether a file is DICOM, or a folder tree holds a DICOM file (stops at the first; 132 bytes read per file)."""
+    candidates = [path] if path.is_file() else walk_files(path) if path.is_dir() else []
+    return any(not p.name.lower().endswith(LABEL_VOLUME_SUFFIXES) and looks_like_dicom(p) for p in candidates)
+
+
 def dicom_files_under(pattern: str) -> list[Path]:
     """DICOM files in a file, a folder tree or a glob, sorted."""
     root = Path(pattern)

@@ -48,9 +48,11 @@ from medtrinity.sources.dicom_index import (
     NON_IMAGE_MODALITIES,
     UNREADABLE,
     DicomHeader,
+    holds_dicom,
     scan_headers,
 )
 from medtrinity.sources.dicom_privacy import body_part_term, check_burned_in
+from medtrinity.sources.layout import LayoutMatch
 from medtrinity.sources.safety import check_label_values
 from medtrinity.sources.volume import Volume, reorient_to_lps, volume_samples
 from medtrinity.vocab.labels import is_finding
@@ -109,6 +111,13 @@ class DicomSeriesReader(Reader):
             annotations = [h for h in scan_headers(self._annotation_root()) if h.modality in ANNOTATION_MODALITIES]
         return series, annotations
 
+    inspect_priority = 70
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """A DICOM file, or a folder tree holding one (DICM marker at byte 128 or a .dcm suffix)."""
+        return LayoutMatch(cls.inspect_priority, "DICOM files") if holds_dicom(path) else None
+
     def list_items(self) -> list[str]:
         require_dependency(self, "pydicom")
         series, annotations = self._index()
@@ -149,11 +158,11 @@ class DicomSeriesReader(Reader):
                 yield from flat.read(path)
             return
         limits = self.config.limits
-        series = load_series(files, int(self.source.options.get("overlay_min_area_px", 50)), limits)
+        series = load_series(files, self.options.overlay_min_area_px, limits)
         canvas = LabelCanvas(series.data.shape)
         configured = self.label_names()
-        threshold = float(self.source.options.get("fractional_threshold", 0.5))
-        rt_names = {str(k): str(v) for k, v in (self.source.options.get("rtstruct_names") or {}).items()}
+        threshold = self.options.fractional_threshold
+        rt_names = self.options.rtstruct_names
         for header in annotations:
             if uid not in header.referenced_series:
                 continue

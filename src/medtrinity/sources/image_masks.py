@@ -15,6 +15,7 @@ from medtrinity.preprocess.deid import case_id
 from medtrinity.records import Sample, SampleError, stable_id
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths
 from medtrinity.sources.image_files import read_image, read_mask, read_mask_raw
+from medtrinity.sources.layout import LayoutMatch, data_files, image_files, images_with_mask_folder
 from medtrinity.sources.name_conventions import file_modality
 from medtrinity.sources.safety import check_label_values
 from medtrinity.vocab.labels import is_finding
@@ -46,6 +47,21 @@ class ImageMasksReader(Reader):
     formats = "2D images (PNG/JPEG/TIFF/BMP) with mask images (label values or 0/255)"
     Options = ImageMasksOptions
 
+    inspect_priority = 55
+    plain_images_priority = 5  # images without masks: every other 2D layout is tried first
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """Images beside a masks folder (variant ``masks``), else any 2D images at all (variant ``images``)."""
+        if not path.is_dir():
+            return None
+        pairing = images_with_mask_folder(path)
+        if pairing is not None:
+            return LayoutMatch(cls.inspect_priority, f"images with masks in {pairing.masks_folder.name}/", "masks")
+        if image_files(data_files(path)):
+            return LayoutMatch(cls.plain_images_priority, "2D images", "images")
+        return None
+
     def list_items(self) -> list[str]:
         return expand_paths(self.source.path, IMAGE_SUFFIXES)
 
@@ -53,16 +69,15 @@ class ImageMasksReader(Reader):
         if not self.source.labels:
             return None
         folder = Path(self.source.labels)
-        if self.source.options.get("mask_relative"):  # masks mirror the image subfolders (BUSI, REFUGE)
+        if self.options.mask_relative:  # masks mirror the image subfolders (BUSI, REFUGE)
             folder = folder / image_path.parent.relative_to(_glob_root(self.source.path))
-        template = self.source.options.get("mask_name")
-        rewrite = self.source.options.get("mask_from")
+        template, rewrite = self.options.mask_name, self.options.mask_from
         if rewrite:
             import re
 
-            return folder / re.sub(str(rewrite[0]), str(rewrite[1]), image_path.stem)
+            return folder / re.sub(rewrite[0], rewrite[1], image_path.stem)
         if template:
-            return folder / str(template).format(stem=image_path.stem, name=image_path.name)
+            return folder / template.format(stem=image_path.stem, name=image_path.name)
         for suffix in (".png", ".tif", ".tiff", ".bmp"):
             candidate = folder / f"{image_path.stem}{suffix}"
             if candidate.exists():
@@ -89,18 +104,18 @@ class ImageMasksReader(Reader):
             check_label_values(values, names, str(mask_path), origin="label_names/label_map")
             for value in sorted(set(values) - set(names) - {0}):  # no label map given: generic names
                 names[value] = f"region {value}"
-        spacing = self.source.options.get("spacing_mm")
+        spacing = self.options.spacing_mm
         key = self.item_key(image_path)
-        case_key = str(Path(key).parent) if self.source.options.get("case_from") == "parent" else key.rsplit(".", 1)[0]
+        case_key = str(Path(key).parent) if self.options.case_from == "parent" else key.rsplit(".", 1)[0]
         yield Sample(
             id=stable_id(self.source.name, key, "projection", 0),
             source=self.source.name,
             case_id=case_id(self.source.name, case_key, self.config.case_id_salt),
-            modality=file_modality(self.source, item),
+            modality=file_modality(self, item),
             body_part=self.source.body_part,
             pixels=pixels,
             spacing_mm=(float(spacing[0]), float(spacing[1])) if spacing else None,
-            plane=str(self.source.options.get("plane", "unknown")),
+            plane=self.options.plane,
             slice_index=-1,
             label_map=label_map,
             label_names=names,
@@ -111,16 +126,16 @@ class ImageMasksReader(Reader):
         )
 
     def _mask_values(self, mask: np.ndarray, mask_path: Path) -> np.ndarray:
-        threshold = self.source.options.get("mask_threshold")
+        threshold = self.options.mask_threshold
         if threshold is not None:
             raw = read_mask_raw(str(mask_path))
             return (raw >= float(threshold)).astype(np.int32)
-        value_map = self.source.options.get("value_map")
+        value_map = self.options.value_map
         if value_map:
             raw = read_mask_raw(str(mask_path))
             mapped = np.zeros(raw.shape, dtype=np.int32)
             for stored, value in value_map.items():
-                mapped[raw == int(stored)] = int(value)
+                mapped[raw == stored] = value
             return mapped
         return mask
 

@@ -32,12 +32,12 @@ def modality_from_name(name: str) -> tuple[str | None, str]:
     return None, ""
 
 
-def file_modality(source, source_file: str) -> str:
+def file_modality(reader, source_file: str) -> str:
     """A sample's modality: the file name's (with ``options.modality_from_name``), else the source's, else other."""
     from pathlib import Path
 
-    if source.options.get("modality_from_name"):
+    if reader.options.modality_from_name:
         named = modality_from_name(Path(source_file).name)[0]
         if named:
             return named
-    return source.modality or "other"
+    return reader.source.modality or "other"

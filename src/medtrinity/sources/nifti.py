@@ -16,6 +16,7 @@ from medtrinity.config import LimitsConfig
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import PluginOptions
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure, strip_suffix
+from medtrinity.sources.layout import LayoutMatch, data_files, has_suffix
 from medtrinity.sources.safety import check_dtype, check_label_values, check_pixels
 from medtrinity.sources.volume import Volume, label_counts_per_slice, volume_samples
 
@@ -92,16 +93,25 @@ class NiftiReader(Reader):
     dependencies = (("nibabel", "pip install nibabel"),)
     volumetric = True
 
+    inspect_priority = 45
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """A NIfTI volume, or a folder tree holding one."""
+        files = [path] if path.is_file() else data_files(path)
+        return LayoutMatch(cls.inspect_priority, "NIfTI volumes") if any(
+            has_suffix(p, NIFTI_SUFFIXES) for p in files) else None
+
     def list_items(self) -> list[str]:
         items = expand_paths(self.source.path, NIFTI_SUFFIXES)
-        image_tag = self.source.options.get("image_tag")
+        image_tag = self.options.image_tag
         if image_tag:
             items = [item for item in items if str(image_tag) in Path(item).name]
-        excluded = [str(pattern) for pattern in self.source.options.get("exclude") or []]
+        excluded = self.options.exclude
         return [item for item in items if not any(fnmatch(Path(item).name, pattern) for pattern in excluded)]
 
     def _label_path(self, image_path: str) -> str | None:
-        image_tag, label_tag = self.source.options.get("image_tag"), self.source.options.get("label_tag")
+        image_tag, label_tag = self.options.image_tag, self.options.label_tag
         if image_tag and label_tag:  # case_ct.nii.gz -> case_seg.nii.gz, beside it or under `labels`
             folder = Path(self.source.labels) if self.source.labels else Path(image_path).parent
             return str(folder / Path(image_path).name.replace(str(image_tag), str(label_tag)))
@@ -121,7 +131,7 @@ class NiftiReader(Reader):
         labels_zyx, label_counts = None, None
         names = self.label_names()
         label_path = self._label_path(item)
-        if self.source.options.get("class_masks"):
+        if self.options.class_masks:
             labels_zyx, names = self._class_masks(item, data.shape[:3], names)
         elif label_path is not None:
             if not Path(label_path).exists():
@@ -163,7 +173,7 @@ class NiftiReader(Reader):
 
     def _case_key(self, item: str) -> str:
         key = self.item_key(item)  # from the path under the source root: patA/ct and patB/ct are two cases
-        if self.source.options.get("case_from") == "parent":
+        if self.options.case_from == "parent":
             return str(Path(key).parent)
         return strip_suffix(key, NIFTI_SUFFIXES)
 
@@ -173,7 +183,7 @@ class NiftiReader(Reader):
         the sorted file names. Larger classes are painted first so a small class inside a large one stays whole."""
         from medtrinity.sources.label_names import report_label
 
-        folder = Path(item).parent / str(self.source.options["class_masks"])
+        folder = Path(item).parent / self.options.class_masks
         files = sorted(p for p in folder.glob("*.nii*") if p.name.endswith(NIFTI_SUFFIXES)) if folder.is_dir() else []
         if not files:
             raise SampleError("missing_labels", f"{item}: no per-class masks in {folder}")

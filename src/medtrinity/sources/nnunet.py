@@ -23,6 +23,7 @@ from medtrinity.registry import PluginOptions
 from medtrinity.sources.base import READERS, Reader, read_failure
 from medtrinity.sources.common2d import sample_2d
 from medtrinity.sources.image_files import read_image, read_mask
+from medtrinity.sources.layout import LayoutMatch
 from medtrinity.sources.safety import check_label_values
 from medtrinity.sources.volume import Volume, volume_samples
 from medtrinity.vocab.labels import readable_label
@@ -92,7 +93,7 @@ class NnunetReader(Reader):
 
     def _folders(self) -> tuple[Path, Path | None]:
         root = Path(self.source.path)
-        if self.source.options.get("split", "train") == "test":
+        if self.options.split == "test":
             return root / "imagesTs", None
         return root / "imagesTr", root / "labelsTr"
 
@@ -102,7 +103,16 @@ class NnunetReader(Reader):
         return "channel_names" in self._meta or "modality" not in self._meta
 
     def _channel(self) -> int:
-        return int(self.source.options.get("channel", 0))
+        return self.options.channel
+
+    inspect_priority = 95
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """An nnU-Net / Decathlon root: ``dataset.json`` beside ``imagesTr/``."""
+        if (path / "dataset.json").is_file() and (path / "imagesTr").is_dir():
+            return LayoutMatch(cls.inspect_priority, "dataset.json beside imagesTr/")
+        return None
 
     def list_items(self) -> list[str]:
         images, _ = self._folders()

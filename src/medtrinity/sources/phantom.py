@@ -29,7 +29,7 @@ class PhantomReader(Reader):
     reads_files = False
 
     def list_items(self) -> list[str]:
-        return [f"phantom-{index:03d}" for index in range(int(self.source.options.get("cases", 1)))]
+        return [f"phantom-{index:03d}" for index in range(self.options.cases)]
 
     def read(self, item: str) -> Iterator[Sample]:
         seed = int(item.rsplit("-", 1)[1])

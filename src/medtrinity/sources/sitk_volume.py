@@ -11,6 +11,7 @@ from medtrinity.config import LimitsConfig
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import require_dependency
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure, strip_suffix
+from medtrinity.sources.layout import LayoutMatch, data_files, has_suffix
 from medtrinity.sources.nifti import TaggedVolumeOptions
 from medtrinity.sources.safety import check_label_values, check_pixels
 from medtrinity.sources.volume import Volume, volume_samples
@@ -64,13 +65,22 @@ class ItkVolumeReader(Reader):
     dependencies = (("SimpleITK", "pip install SimpleITK"),)
     volumetric = True
 
+    inspect_priority = 44
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """An NRRD or MetaImage volume, or a folder tree holding one."""
+        files = [path] if path.is_file() else data_files(path)
+        return LayoutMatch(cls.inspect_priority, "NRRD / MetaImage volumes") if any(
+            has_suffix(p, ITK_SUFFIXES) for p in files) else None
+
     def list_items(self) -> list[str]:
         items = expand_paths(self.source.path, ITK_SUFFIXES)
-        image_tag = self.source.options.get("image_tag")
+        image_tag = self.options.image_tag
         return [item for item in items if str(image_tag) in Path(item).name] if image_tag else items
 
     def _label_path(self, item: str) -> Path | None:
-        image_tag, label_tag = self.source.options.get("image_tag"), self.source.options.get("label_tag")
+        image_tag, label_tag = self.options.image_tag, self.options.label_tag
         if image_tag and label_tag:  # brain1_image.nrrd -> brain1_label.nrrd, beside it or under `labels`
             folder = Path(self.source.labels) if self.source.labels else Path(item).parent
             return folder / Path(item).name.replace(str(image_tag), str(label_tag))

@@ -13,17 +13,18 @@ Options: ``tile_size`` (512 px), ``level`` (0 = full resolution), ``min_tissue``
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Literal
 
 import cv2
 import numpy as np
 from pydantic import Field
 
-from medtrinity.config import ConfigError
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import require_dependency
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import sample_2d
+from medtrinity.sources.layout import LayoutMatch, has_suffix
 from medtrinity.sources.safety import check_pixels, items_per_file, too_large
 
 SLIDE_SUFFIXES = (".tif", ".tiff", ".svs", ".ndpi", ".scn", ".mrxs", ".bif", ".vms", ".btf")
@@ -161,6 +162,19 @@ class WsiOptions(Image2DOptions):
     max_tiles: int | None = Field(default=None, ge=1)
 
 
+def is_slide_tiff(path) -> bool:
+    """Whether a TIFF is a slide rather than a plain image: pyramidal, tiled or over 4096 pixels on a side
+    (only the header is read)."""
+    try:
+        import tifffile
+
+        with tifffile.TiffFile(path) as handle:
+            series = handle.series[0]
+            return len(series.levels) > 1 or max(series.shape[:2]) > 4096 or handle.pages[0].is_tiled
+    except Exception:  # noqa: BLE001 - not a TIFF this reader understands
+        return False
+
+
 @READERS.register("wsi")
 class WsiReader(Reader):
     """``path``: slide files (pyramidal TIFF; SVS/NDPI/MRXS with ``backend: openslide``); one item per tissue tile."""
@@ -171,16 +185,10 @@ class WsiReader(Reader):
                     ("openslide", "pip install openslide-python openslide-bin"))
 
     def _open(self, path: str):
-        backend = str(self.source.options.get("backend", "tifffile"))
-        if backend == "openslide":
-            return OpenSlideSlide(path)
-        if backend != "tifffile":
-            raise ValueError(f"unknown wsi backend {backend!r}: use tifffile or openslide")
-        return TiffSlide(path)
+        return OpenSlideSlide(path) if self.options.backend == "openslide" else TiffSlide(path)
 
     def _settings(self) -> tuple[int, int, float]:
-        options = self.source.options
-        return int(options.get("tile_size", 512)), int(options.get("level", 0)), float(options.get("min_tissue", 0.5))
+        return self.options.tile_size, self.options.level, self.options.min_tissue
 
     def _slide_items(self, path: str) -> list[str]:
         """The tissue tiles of one slide; a slide over the caps or unreadable raises (one reject item)."""
@@ -201,22 +209,27 @@ class WsiReader(Reader):
             corners = tile_grid(tissue_mask(slide.thumbnail()), slide.level_dimensions[level], tile, min_tissue)
         finally:
             slide.close()
-        limit = self.source.options.get("max_tiles")
-        if limit and len(corners) > int(limit):
-            picks = np.linspace(0, len(corners) - 1, int(limit)).round().astype(int)
+        limit = self.options.max_tiles
+        if limit and len(corners) > limit:
+            picks = np.linspace(0, len(corners) - 1, limit).round().astype(int)
             corners = [corners[i] for i in sorted(set(picks.tolist()))]
         return [f"{path}::{level}::{x}::{y}" for x, y in corners]
 
+    inspect_priority = 84
+    whole_file = True
+
+    @classmethod
+    def looks_like(cls, path: Path) -> LayoutMatch | None:
+        """A slide format (SVS, NDPI, MRXS, SCN), or a TIFF that is pyramidal, tiled or over 4096 pixels wide."""
+        if has_suffix(path, (".svs", ".ndpi", ".mrxs", ".scn")) or (
+                path.is_file() and has_suffix(path, (".tif", ".tiff")) and is_slide_tiff(path)):
+            return LayoutMatch(cls.inspect_priority, "a whole-slide image")
+        return None
+
     def list_items(self) -> list[str]:
-        self._open_check()
         return items_per_file(expand_paths(self.source.path, SLIDE_SUFFIXES), self._slide_items,
                               "check that it is a complete slide file")
 
-    def _open_check(self) -> None:
-        backend = str(self.source.options.get("backend", "tifffile"))
-        if backend not in ("tifffile", "openslide"):
-            raise ConfigError(f"source {self.source.name!r}: options.backend: unknown wsi backend {backend!r}; "
-                              "use tifffile or openslide")
 
     def read(self, item: str) -> Iterator[Sample]:
         path, level_text, x_text, y_text = item.rsplit("::", 3)

@@ -121,7 +121,7 @@ def test_descriptions_with_images_go_through_generate_and_the_repair_round(tiny_
 
 
 def test_missing_model_option_and_bad_images_are_clear_errors(tiny_llava):
-    with pytest.raises(ValueError, match="options.model is required"):
+    with pytest.raises(ValueError, match=r"options\.model: field required"):
         make_backend("transformers", {})
     from medtrinity.generation.transformers_backend import to_hf_messages
 

@@ -19,7 +19,13 @@ import pytest
 
 from medtrinity.grounding.experts import make_expert
 from medtrinity.grounding.experts.cell_models import hovernet_instances
-from medtrinity.grounding.experts.pathology import STAIN_OD_RGB, find_nuclei, nucleus_statistics, stain_concentrations
+from medtrinity.grounding.experts.pathology import (
+    STAIN_OD_RGB,
+    NucleiOptions,
+    find_nuclei,
+    nucleus_statistics,
+    stain_concentrations,
+)
 from medtrinity.records import Sample
 from medtrinity.registry import MissingDependencyError
 
@@ -76,7 +82,7 @@ def test_touching_nuclei_are_split_by_the_watershed():
     pairs = grid_centres(12, 40)
     centres = [(x - 5, y) for x, y in pairs] + [(x + 5, y) for x, y in pairs]  # overlapping pairs of 7 px discs
     tile = render_he(centres, [7] * len(centres))
-    _tissue, labels = find_nuclei(tile, {})
+    _tissue, labels = find_nuclei(tile, NucleiOptions())
     count = len(np.unique(labels[labels > 0]))
     assert 20 <= count <= 26  # 24 nuclei; merged without the watershed: 12
 
@@ -85,7 +91,7 @@ def test_pleomorphism_grows_with_the_spread_of_nuclear_sizes():
     centres = grid_centres(25, 30)
     uniform = render_he(centres, [7] * 25)
     varied = render_he(centres, [4, 6, 8, 10, 12] * 5)
-    facts = [nucleus_statistics(find_nuclei(tile, {})[1], None, tile.shape[0] * tile.shape[1])
+    facts = [nucleus_statistics(find_nuclei(tile, NucleiOptions())[1], None, tile.shape[0] * tile.shape[1])
              for tile in (uniform, varied)]
     assert facts[0]["nuclear_area_cv"] < 0.15 < facts[1]["nuclear_area_cv"]
     assert "nuclei_per_megapixel" in facts[0] and "nuclear_area_p90_px" in facts[1]

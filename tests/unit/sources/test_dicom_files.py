@@ -63,7 +63,7 @@ def test_direction_letters_follow_dicom_patient_axes():
     assert direction_letter(np.array([0, 0.9, 0.1])) == "P"
 
 
-def _box_table_folder(tmp_path, bad_row: str):
+def _box_table_folder(tmp_path, bad_row: str, columns=("image_id", "class_name", "x_min", "y_min", "x_max", "y_max")):
     import pydicom
 
     (tmp_path / "train").mkdir()
@@ -75,8 +75,7 @@ def _box_table_folder(tmp_path, bad_row: str):
                                         "a1,Nodule/Mass,8,R9,5.0,5.0,30.0,30.0\n" + bad_row, encoding="utf-8")
     config = parse_config({"sources": [{"name": "v", "reader": "dicom_files", "path": str(tmp_path / "train"),
                                         "options": {"boxes": str(tmp_path / "train.csv"),
-                                                    "box_columns": ["image_id", "class_name", "x_min", "y_min",
-                                                                    "x_max", "y_max"]}}]})
+                                                    "box_columns": list(columns)}}]})
     return make_reader(config.sources[0], config)
 
 
@@ -95,8 +94,7 @@ def test_a_malformed_box_row_rejects_only_its_own_image(tmp_path):
 
 
 def test_box_columns_missing_from_the_table_are_named(tmp_path):
-    reader = _box_table_folder(tmp_path, "")
-    reader.source.options["box_columns"] = ["image_id", "class_name", "x0", "y_min", "x_max", "y_max"]
+    reader = _box_table_folder(tmp_path, "", ("image_id", "class_name", "x0", "y_min", "x_max", "y_max"))
     with pytest.raises(SampleError) as caught:
         list(reader.read(reader.list_items()[0]))
     assert caught.value.code == "bad_box_table" and "['x0']" in caught.value.message

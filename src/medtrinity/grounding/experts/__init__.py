@@ -40,8 +40,8 @@ class ExpertModel(ABC):
     """Finds labelled regions in one sample.
 
     A subclass declares ``Options`` (its options model, checked when the config is loaded) and
-    ``dependencies`` ((import name, install command) beyond the core install). ``self.options`` keeps
-    the options as given; ``self.settings`` is the validated model.
+    ``dependencies`` ((import name, install command) beyond the core install). ``self.options`` is the
+    validated model (typed attributes; its defaults are the only ones).
     """
 
     Options: ClassVar[type[PluginOptions]]
@@ -50,8 +50,7 @@ class ExpertModel(ABC):
     dependencies: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(self, options: dict[str, Any] | None = None):
-        self.options = dict(options or {})
-        self.settings = validate_options(type(self).Options, self.options, f"expert {self.name} options")
+        self.options = validate_options(type(self).Options, options, f"expert {self.name} options")
 
     @abstractmethod
     def segment(

@@ -52,23 +52,22 @@ class BoxPromptExpert(ExpertModel):
 
     def __init__(self, options=None):
         super().__init__(options)
-        if not self.options.get("model_path") and not (self.options.get("encoder_path")
-                                                       and self.options.get("decoder_path")):
+        if not self.options.model_path and not (self.options.encoder_path and self.options.decoder_path):
             raise ValueError("the box_prompt expert needs model_path, or encoder_path and decoder_path, got "
-                             f"options {sorted(self.options)}")
+                             f"options {sorted(self.options.model_fields_set)}")
         self._sessions: dict[str, object] = {}
         self._cached: tuple[int, np.ndarray] | None = None
 
     def _session(self, key: str):
         if key not in self._sessions:
             ort = require_dependency(self, "onnxruntime")
-            self._sessions[key] = ort.InferenceSession(str(self.options[key]), providers=["CPUExecutionProvider"])
+            path = str(getattr(self.options, key))
+            self._sessions[key] = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
         return self._sessions[key]
 
     def preprocess(self, image: np.ndarray) -> np.ndarray:
         """uint8 image -> float32 (1, C, S, S) batch, scaled to 0..1 and normalised."""
-        size = int(self.options.get("input_size", 1024))
-        channels = int(self.options.get("channels", 3))
+        size, channels = self.options.input_size, self.options.channels
         pixels = image if image.ndim == 3 else image[:, :, None]
         if channels == 3 and pixels.shape[2] == 1:
             pixels = np.repeat(pixels, 3, axis=2)
@@ -76,20 +75,20 @@ class BoxPromptExpert(ExpertModel):
             pixels = cv2.cvtColor(pixels[:, :, :3], cv2.COLOR_RGB2GRAY)[:, :, None]
         resized = cv2.resize(pixels[:, :, :channels], (size, size), interpolation=cv2.INTER_LINEAR)
         resized = resized.reshape(size, size, channels).astype(np.float32) / 255.0
-        mean = np.asarray(self.options.get("mean", [0.0] * channels), dtype=np.float32)
-        std = np.asarray(self.options.get("std", [1.0] * channels), dtype=np.float32)
+        mean = np.asarray(self.options.mean or [0.0] * channels, dtype=np.float32)
+        std = np.asarray(self.options.std or [1.0] * channels, dtype=np.float32)
         return ((resized - mean) / std).transpose(2, 0, 1)[None].astype(np.float32)
 
     def _input_names(self, session, wanted: tuple[str, str]) -> tuple[str, str]:
         names = [item.name for item in session.get_inputs()]
-        first = self.options.get(wanted[0]) or names[0]
-        second = self.options.get(wanted[1]) or names[1]
+        first = getattr(self.options, wanted[0]) or names[0]
+        second = getattr(self.options, wanted[1]) or names[1]
         return str(first), str(second)
 
     def logits(self, image: np.ndarray, box_model: np.ndarray) -> np.ndarray:
         """Mask logits (h, w) for one box given in the model's input frame."""
         box = np.asarray(box_model, dtype=np.float32).reshape(1, 4)
-        if self.options.get("model_path"):
+        if self.options.model_path:
             session = self._session("model_path")
             image_name, box_name = self._input_names(session, ("image_input", "box_input"))
             output = session.run(None, {image_name: self.preprocess(image), box_name: box})[0]
@@ -97,7 +96,7 @@ class BoxPromptExpert(ExpertModel):
             key = id(image)
             if self._cached is None or self._cached[0] != key:
                 encoder = self._session("encoder_path")
-                name = self.options.get("image_input") or encoder.get_inputs()[0].name
+                name = self.options.image_input or encoder.get_inputs()[0].name
                 self._cached = (key, encoder.run(None, {name: self.preprocess(image)})[0])
             decoder = self._session("decoder_path")
             embedding_name, box_name = self._input_names(decoder, ("embedding_input", "box_input"))
@@ -110,12 +109,12 @@ class BoxPromptExpert(ExpertModel):
     def mask_for_box(self, image: np.ndarray, box: tuple[float, float, float, float]) -> tuple[np.ndarray, float]:
         """(mask on the image grid, score) for a box (x0, y0, x1, y1) in image pixels."""
         height, width = image.shape[:2]
-        size = int(self.options.get("input_size", 1024))
+        size = self.options.input_size
         x0, y0, x1, y1 = box
         scaled = np.array([x0 * size / width, y0 * size / height, x1 * size / width, y1 * size / height])
         logits = cv2.resize(self.logits(image, scaled), (width, height), interpolation=cv2.INTER_LINEAR)
-        mask = logits > float(self.options.get("threshold", 0.0))
-        margin = float(self.options.get("margin", 0.1))
+        mask = logits > self.options.threshold
+        margin = self.options.margin
         pad_x, pad_y = margin * (x1 - x0), margin * (y1 - y0)
         keep = np.zeros(mask.shape, bool)
         keep[max(0, int(y0 - pad_y)):int(np.ceil(y1 + pad_y)), max(0, int(x0 - pad_x)):int(np.ceil(x1 + pad_x))] = True

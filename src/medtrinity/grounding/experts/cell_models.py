@@ -20,8 +20,8 @@ from medtrinity.records import Sample, SampleError
 from medtrinity.registry import MissingDependencyError, PluginOptions, require_dependency
 
 
-def _local_model(options: dict, expert: str) -> Path:
-    path = options.get("model_path")
+def _local_model(options, expert: str) -> Path:
+    path = options.model_path
     if not path or not Path(path).exists():
         raise MissingDependencyError(
             f"the {expert} expert needs its weights on local disk: set options.model_path (got {path!r}); "
@@ -52,7 +52,7 @@ class _InstanceModelExpert(ExpertModel):
         facts = nucleus_statistics(labels.astype(np.int32), sample.spacing_mm, area)
         if facts["nuclei_count"] == 0:
             return []
-        return [ExpertMask(self.label, labels > 0, float(self.options.get("confidence", 1.0)), kind="structure",
+        return [ExpertMask(self.label, labels > 0, self.options.confidence, kind="structure",
                            measurements=facts)]
 
 
@@ -80,8 +80,8 @@ class CellposeExpert(_InstanceModelExpert):
         path = _local_model(self.options, self.name)
         if not hasattr(self, "_model"):
             self._model = models.CellposeModel(gpu=False, pretrained_model=str(path))
-        result = self._model.eval(image, diameter=self.options.get("diameter_px"),
-                                  channels=self.options.get("channels", [0, 0]))
+        result = self._model.eval(image, diameter=self.options.diameter_px,
+                                  channels=self.options.channels)
         return result[0]
 
 
@@ -110,7 +110,7 @@ class StarDistExpert(_InstanceModelExpert):
         pixels = image.astype(np.float32)
         low, high = np.percentile(pixels, (1, 99.8))
         normalised = (pixels - low) / max(high - low, 1e-6)
-        labels, _details = self._model.predict_instances(normalised, prob_thresh=self.options.get("prob_thresh"))
+        labels, _details = self._model.predict_instances(normalised, prob_thresh=self.options.prob_thresh)
         return labels
 
 
@@ -161,7 +161,7 @@ class HoVerNetExpert(_InstanceModelExpert):
         path = _local_model(self.options, self.name)
         if not hasattr(self, "_session"):
             self._session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        height, width = (int(v) for v in self.options.get("input_size", (256, 256)))
+        height, width = self.options.input_size
         rgb = image if image.ndim == 3 else np.repeat(image[:, :, None], 3, axis=2)
         batch = cv2.resize(rgb[:, :, :3], (width, height), interpolation=cv2.INTER_LINEAR).astype(np.float32)
         batch = batch.transpose(2, 0, 1)[None] / 255.0
@@ -169,8 +169,8 @@ class HoVerNetExpert(_InstanceModelExpert):
             self._session.get_outputs(), self._session.run(None, {self._session.get_inputs()[0].name: batch}),
             strict=True)}
         names = list(outputs)
-        nuclear = np.asarray(outputs[self.options.get("np_output", names[0])], dtype=np.float32)[0]
-        hv_maps = np.asarray(outputs[self.options.get("hv_output", names[1])], dtype=np.float32)[0]
+        nuclear = np.asarray(outputs[self.options.np_output or names[0]], dtype=np.float32)[0]
+        hv_maps = np.asarray(outputs[self.options.hv_output or names[1]], dtype=np.float32)[0]
         if nuclear.shape[0] == 2:
             shifted = np.exp(nuclear - nuclear.max(axis=0, keepdims=True))
             nuclear = shifted[1] / shifted.sum(axis=0)

@@ -57,24 +57,24 @@ class ChestLandmarkExpert(ExpertModel):
 
     def __init__(self, options=None):
         super().__init__(options)
-        if not self.options.get("model_path"):
-            raise ValueError(f"the chexmask expert needs model_path, got options {sorted(self.options)}")
+        if not self.options.model_path:
+            given = sorted(self.options.model_fields_set)
+            raise ValueError(f"the chexmask expert needs model_path, got options {given}")
         self._session = None
 
     def landmarks(self, image: np.ndarray) -> np.ndarray:
         """(N, 2) landmark coordinates in pixels of ``image``."""
         if self._session is None:
             ort = require_dependency(self, "onnxruntime")
-            self._session = ort.InferenceSession(str(self.options["model_path"]), providers=["CPUExecutionProvider"])
-        size = int(self.options.get("input_size", 1024))
-        channels = int(self.options.get("channels", 1))
+            self._session = ort.InferenceSession(self.options.model_path, providers=["CPUExecutionProvider"])
+        size, channels = self.options.input_size, self.options.channels
         grey = cv2.cvtColor(image[:, :, :3], cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
         resized = cv2.resize(grey.astype(np.float32), (size, size), interpolation=cv2.INTER_AREA) / 255.0
-        mean, std = float(self.options.get("mean", 0.0)), float(self.options.get("std", 1.0))
+        mean, std = self.options.mean, self.options.std
         batch = np.repeat(((resized - mean) / std)[None, None], channels, axis=1).astype(np.float32)
         output = np.asarray(self._session.run(None, {self._session.get_inputs()[0].name: batch})[0], np.float32)
         points = output.reshape(-1, 2)
-        if self.options.get("coordinates", "normalised") == "normalised":
+        if self.options.coordinates == "normalised":
             points = points * size
         height, width = image.shape[:2]
         return points * np.array([width / size, height / size], np.float32)
@@ -84,7 +84,7 @@ class ChestLandmarkExpert(ExpertModel):
         if image is None or image.ndim not in (2, 3):
             raise SampleError("expert_input", f"chexmask needs a 2D radiograph, got {getattr(image, 'shape', None)}")
         points = self.landmarks(image.astype(np.uint8) if image.dtype != np.uint8 else image)
-        groups = {label: tuple(span) for label, span in (self.options.get("landmarks") or CHEXMASK_LANDMARKS).items()}
+        groups = {label: tuple(span) for label, span in (self.options.landmarks or CHEXMASK_LANDMARKS).items()}
         if max(end for _start, end in groups.values()) > len(points):
             raise SampleError("expert_output", f"chexmask model returned {len(points)} landmarks; the groups "
                                                f"need {max(end for _start, end in groups.values())}")
@@ -105,7 +105,7 @@ class ChestLandmarkExpert(ExpertModel):
                 # display convention: the right lung on the image's left, its lateral side to the left
                 facts["costophrenic_angle_visible"] = float(costophrenic_angle_visible(mask, label == "right lung"))
             if mask.any():
-                found.append(ExpertMask(label, mask, float(self.options.get("confidence", 1.0)), kind="organ",
+                found.append(ExpertMask(label, mask, self.options.confidence, kind="organ",
                                         measurements=facts))
         if found and not any(sample.patient_orientation):
             sample.patient_orientation = ("L", "F")

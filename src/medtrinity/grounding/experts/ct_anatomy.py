@@ -68,13 +68,13 @@ class CtAnatomyExpert(ExpertModel):
         found: list[ExpertMask] = []
         if not body.any():
             return found
-        if self.options.get("include_body", False):
+        if self.options.include_body:
             found.append(ExpertMask("body", body, 1.0, kind="structure"))
-        air = (pixels < float(self.options.get("air_hu", -400.0))) & cv2.erode(
+        air = (pixels < self.options.air_hu) & cv2.erode(
             body.astype(np.uint8), np.ones((5, 5), np.uint8)
         ).astype(bool)
         count, labels, stats, centroids = cv2.connectedComponentsWithStats(air.astype(np.uint8), 8)
-        minimum = float(self.options.get("min_lung_fraction", 0.02)) * body.sum()
+        minimum = self.options.min_lung_fraction * body.sum()
         candidates = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= minimum]
         candidates = sorted(candidates, key=lambda i: -stats[i, cv2.CC_STAT_AREA])[:2]
         xs = np.nonzero(body)[1]
@@ -92,11 +92,11 @@ class CtAnatomyExpert(ExpertModel):
         for region in found:
             if region.label.endswith("lung"):
                 lungs |= region.mask
-        bone = body & (pixels >= float(self.options.get("bone_hu", 250.0)))
+        bone = body & (pixels >= self.options.bone_hu)
         bone = cv2.morphologyEx(bone.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)) > 0
-        if self.options.get("bone", False) and bone.sum() >= 0.002 * body.sum():
+        if self.options.bone and bone.sum() >= 0.002 * body.sum():
             found.append(ExpertMask("bone", bone, 1.0, kind="structure"))
-        if self.options.get("tissue_classes", False):
+        if self.options.tissue_classes:
             inner = body & ~lungs & ~bone
             for label, low, high in (("fat", -190.0, -30.0), ("soft tissue", -29.0, 150.0)):
                 tissue = inner & (pixels >= low) & (pixels <= high)

@@ -148,5 +148,5 @@ class SkinLesionExpert(ExpertModel):
         # a lesion is clearly darker than the skin around it; a "lesion" filling the frame is the vignette
         confidence = 1.0 if share < 0.8 and border < 0.5 and contrast >= 20.0 else 0.3
         facts = abcd_measures(image, mask, sample.spacing_mm)
-        label = str(self.options.get("label", "skin lesion"))
+        label = self.options.label
         return [ExpertMask(label, mask, confidence, kind="lesion", measurements=facts)]

@@ -57,20 +57,20 @@ class FieldOfViewExpert(ExpertModel):
 
     def __init__(self, options=None):
         super().__init__(options)
-        spec = self.options.get("model")
+        spec = self.options.model
         self._model = make_expert(spec["name"], spec.get("options")) if spec else None
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:
         image = sample.image if sample.image is not None else sample.pixels
         if image is None or image.ndim not in (2, 3):
             raise SampleError("expert_input", f"field_of_view needs a 2D image, got {getattr(image, 'shape', None)}")
-        view = field_of_view(image, int(self.options.get("min_level", 8)))
+        view = field_of_view(image, self.options.min_level)
         share = float(view.mean())
         if share == 0.0:
             return []
         # a frame that is all field of view (no border) tells nothing: low confidence
         confidence = 1.0 if share < 0.97 else 0.3
-        found = [ExpertMask(str(self.options.get("label", "field of view")), view, confidence, kind="structure",
+        found = [ExpertMask(self.options.label, view, confidence, kind="structure",
                             measurements={"frame_fraction": round(share, 4)})]
         if self._model is not None:
             for region in self._model.segment(sample, prompt=prompt, box=box):

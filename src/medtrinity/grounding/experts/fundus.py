@@ -184,7 +184,7 @@ class FundusExpert(ExpertModel):
             ("retinal vessels", vessels, "organ", 1.0,
              {"vessel_density": round(float(vessels.sum() / view.sum()), 4)}),
         ]
-        mode = str(self.options.get("lesions", "auto"))
+        mode = self.options.lesions
         if mode == "always" or (mode == "auto" and grading_says_lesions(sample.image_labels)):
             red, bright = lesion_candidates(green, view, vessels, disc)
             for label, mask in (("red lesion candidate", red), ("bright lesion candidate", bright)):

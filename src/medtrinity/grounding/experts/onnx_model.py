@@ -52,14 +52,14 @@ class OnnxSegmentationExpert(ExpertModel):
     def _run(self, batch: np.ndarray) -> np.ndarray:
         if self._session is None:
             ort = require_dependency(self, "onnxruntime")
-            self._session = ort.InferenceSession(str(self.options["model_path"]), providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(self.options.model_path, providers=["CPUExecutionProvider"])
         name = self._session.get_inputs()[0].name
         return np.asarray(self._session.run(None, {name: batch})[0])
 
     def preprocess(self, image: np.ndarray) -> np.ndarray:
         """uint8 image -> float32 NCHW batch of one, resized and normalised as the model declares."""
-        height, width = (int(value) for value in self.options.get("input_size", image.shape[:2]))
-        channels = int(self.options.get("channels", 1))
+        height, width = self.options.input_size or image.shape[:2]  # none given: the image's own size
+        channels = self.options.channels
         pixels = image if image.ndim == 3 else image[:, :, None]
         if channels == 3 and pixels.shape[2] == 1:
             pixels = np.repeat(pixels, 3, axis=2)
@@ -67,26 +67,26 @@ class OnnxSegmentationExpert(ExpertModel):
             pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)[:, :, None]
         resized = cv2.resize(pixels, (width, height), interpolation=cv2.INTER_LINEAR).reshape(height, width, channels)
         scaled = resized.astype(np.float32) / 255.0
-        mean = np.asarray(self.options.get("mean", [0.0] * channels), dtype=np.float32)
-        std = np.asarray(self.options.get("std", [1.0] * channels), dtype=np.float32)
+        mean = np.asarray(self.options.mean or [0.0] * channels, dtype=np.float32)
+        std = np.asarray(self.options.std or [1.0] * channels, dtype=np.float32)
         return ((scaled - mean) / std).transpose(2, 0, 1)[None].astype(np.float32)
 
     def postprocess(self, output: np.ndarray, shape_hw: tuple[int, int]) -> list[ExpertMask]:
         """Model output (1, classes, h, w) -> one mask per non-background class present, on the image grid."""
-        names = list(self.options["class_names"])
+        names = list(self.options.class_names)
         if output.ndim != 4 or output.shape[1] != len(names):
             raise SampleError("expert_output", f"onnx model output shape {output.shape} does not match "
                                                f"{len(names)} class names")
         scores = output[0].astype(np.float64)
-        findings = set(self.options.get("findings", []))
-        if self.options.get("output", "softmax") == "softmax":
+        findings = set(self.options.findings)
+        if self.options.output == "softmax":
             shifted = np.exp(scores - scores.max(axis=0, keepdims=True))
             probability = shifted / shifted.sum(axis=0, keepdims=True)
             winner = probability.argmax(axis=0)
             masks = {index: winner == index for index in range(1, len(names))}
         else:
             probability = 1.0 / (1.0 + np.exp(-scores))
-            threshold = float(self.options.get("threshold", 0.5))
+            threshold = self.options.threshold
             masks = {index: probability[index] > threshold for index in range(len(names))}
         found = []
         height, width = shape_hw

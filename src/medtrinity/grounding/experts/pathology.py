@@ -105,15 +105,15 @@ def nucleus_statistics(labels: np.ndarray, spacing_mm, area_px_total: int) -> di
     return facts
 
 
-def find_nuclei(image: np.ndarray, options: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(tissue mask, nucleus label image) of an RGB (H&E) or fluorescence image."""
+def find_nuclei(image: np.ndarray, options: NucleiOptions) -> tuple[np.ndarray, np.ndarray]:
+    """(tissue mask, nucleus label image) of an RGB (H&E) or fluorescence image, as ``options`` say."""
     rgb = image if image.ndim == 3 else np.repeat(image[:, :, None], 3, axis=2)
     rgb = rgb[:, :, :3].astype(np.uint8)
-    if options.get("stain", "he") == "fluorescence":
+    if options.stain == "fluorescence":
         signal = rgb.max(axis=2).astype(np.float32)
         tissue = signal > 0.5 * cv2.threshold(signal.astype(np.uint8), 0, 255, cv2.THRESH_OTSU)[0]
     else:
-        tissue = tissue_mask(rgb, float(options.get("tissue_od", 0.15)))
+        tissue = tissue_mask(rgb, options.tissue_od)
         signal = stain_concentrations(rgb)[:, :, 0]
     if not tissue.any():
         return tissue, np.zeros(tissue.shape, np.int32)
@@ -122,8 +122,8 @@ def find_nuclei(image: np.ndarray, options: dict) -> tuple[np.ndarray, np.ndarra
     threshold, _ = cv2.threshold(scaled[tissue], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     nuclei = ((scaled > threshold) & tissue).astype(np.uint8)
     nuclei = cv2.morphologyEx(nuclei, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
-    labels = split_nuclei(nuclei > 0, int(options.get("min_distance_px", 4)))
-    minimum = int(options.get("min_nucleus_px", 12))
+    labels = split_nuclei(nuclei > 0, options.min_distance_px)
+    minimum = options.min_nucleus_px
     ids, areas = np.unique(labels[labels > 0], return_counts=True)
     small = ids[areas < minimum]
     if small.size:

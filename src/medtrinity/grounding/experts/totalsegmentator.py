@@ -59,14 +59,14 @@ class TotalSegmentatorExpert(ExpertModel):
             raise SampleError("expert_input", "totalsegmentator needs a greyscale slice with known pixel spacing")
         from totalsegmentator.map_to_binary import class_map
 
-        task = str(self.options.get("task", "total"))
+        task = self.options.task
         # LPS display slice [row=y, col=x] -> a NIfTI [x, y, 1] volume with an LPS-flipped (RAS) affine
         volume = sample.pixels.T[:, :, None].astype(np.float32)
         thickness = float(sample.metadata.get("SliceThickness", 1.0) or 1.0)
         affine = np.diag([-sample.spacing_mm[0], -sample.spacing_mm[1], thickness, 1.0])
         result = api.totalsegmentator(nib.Nifti1Image(volume, affine), None, ml=True, task=task,
-                                      fast=bool(self.options.get("fast", True)),
-                                      roi_subset=self.options.get("roi_subset"), quiet=True)
+                                      fast=self.options.fast,
+                                      roi_subset=self.options.roi_subset, quiet=True)
         labels = np.asarray(result.dataobj)[:, :, 0].T
         found = []
         for value, name in class_map[task].items():
