@@ -1,4 +1,4 @@
-"""Resident memory of one shard as it grows from 1k samples up: flat, because rows stream to Parquet.
+"""Resident memory of one shard as it grows from 1k to 1M samples: flat, because rows stream to Parquet.
 
 A cheap synthetic reader (registered here, in this process) yields N small CT-like slices
 (64x64 HU, a liver and a lesion label) as ONE shard, the worst case for memory: before rows were
@@ -6,9 +6,13 @@ streamed, the whole shard's rows (PNG bytes, descriptions, ROI structs) were hel
 Each size runs in a fresh process (peak RSS is per process) through the real run: all stages,
 composer descriptions, verification, Parquet rows, markers, stats, manifest. Within-shard
 duplicate finding is off (``duplicates: keep``): its seen-hash set grows by ~100 bytes a sample.
-Prints figures; asserts nothing.
 
-Run: PYTHONPATH=src python benchmarks/memory_flat.py [--sizes 1000 10000 100000 1000000]
+``--mode writer`` measures the writer path alone, fast enough for 1M rows: 256 real rows made by
+the pipeline once, then streamed N times over (fresh ids) through ``RunFolder.stream_part``.
+Every ``--progress`` seconds the child prints elapsed time, samples so far and resident memory to
+stderr, so a run stopped early still says how far it got. Prints figures; asserts nothing.
+
+Run: PYTHONPATH=src python benchmarks/memory_flat.py [--sizes 1000 10000 100000 1000000] [--mode writer]
 """
 
 from __future__ import annotations
@@ -20,11 +24,32 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+
+SAMPLES_SO_FAR = [0]
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _report_progress(every_s: float) -> None:
+    """Print elapsed seconds, samples so far and resident MB to stderr every ``every_s`` seconds."""
+    started = time.perf_counter()
+
+    def loop() -> None:
+        while True:
+            time.sleep(every_s)
+            print(f"progress: {time.perf_counter() - started:8.0f} s {SAMPLES_SO_FAR[0]:>9} samples "
+                  f"{_rss_mb():7.1f} MB resident", file=sys.stderr, flush=True)
+
+    threading.Thread(target=loop, daemon=True).start()
 
 
 def _register_reader() -> None:
@@ -65,6 +90,7 @@ def _register_reader() -> None:
                 slice_labels[lesion] = 2
                 pixels = body + np.where(slice_labels == 1, 20.0, 0.0) + np.where(lesion, -35.0, 0.0)
                 pixels[0, 0] = float(number % 997)  # each image differs
+                SAMPLES_SO_FAR[0] = number + 1
                 yield Sample(id=stable_id("synthetic", number), source=self.source.name, case_id="case",
                              modality="ct", body_part="abdomen", pixels=pixels.astype(np.float32),
                              spacing_mm=(0.8, 0.8), plane="axial", slice_index=number,
@@ -73,47 +99,84 @@ def _register_reader() -> None:
                              source_file="synthetic")
 
 
-def run_one(samples: int) -> dict:
-    """Run one shard of ``samples`` synthetic slices in this process; peak resident memory and time."""
-    _register_reader()
+def _config(samples: int):
     from medtrinity.config import parse_config
-    from medtrinity.runner import run_pipeline
 
-    config = parse_config({
+    return parse_config({
         "sources": [{"name": "synthetic", "reader": "synthetic_slices", "path": "synthetic",
                      "options": {"samples": samples}}],
         "knowledge": {"kb": "none"},
         "preprocess": {"duplicates": "keep"},
     })
+
+
+def _figures(samples: int, triplets: int, seconds: float, folder: Path) -> dict:
+    parts = sorted((folder / "triplets").glob("*.parquet"))
+    size = sum(path.stat().st_size for path in parts)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"samples": samples, "triplets": triplets, "peak_rss_mb": round(peak_mb, 1),
+            "seconds": round(seconds, 2), "parquet_bytes_per_row": round(size / max(triplets, 1)),
+            "files": len(parts)}
+
+
+def run_one(samples: int) -> dict:
+    """Run one shard of ``samples`` synthetic slices in this process; peak resident memory and time."""
+    _register_reader()
+    from medtrinity.runner import run_pipeline
+
     with tempfile.TemporaryDirectory(prefix="mt-memory-") as folder:
         started = time.perf_counter()
-        summary = run_pipeline(config, Path(folder))
-        seconds = time.perf_counter() - started
-        size = sum(path.stat().st_size for path in (Path(folder) / "triplets").glob("*.parquet"))
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"samples": samples, "triplets": summary.triplets, "peak_rss_mb": round(peak_mb, 1),
-            "seconds": round(seconds, 1), "parquet_bytes_per_row": round(size / max(summary.triplets, 1))}
+        summary = run_pipeline(_config(samples), Path(folder))
+        return _figures(samples, summary.triplets, time.perf_counter() - started, Path(folder))
+
+
+def write_one(samples: int) -> dict:
+    """Stream ``samples`` rows (256 real pipeline rows, repeated with fresh ids) through one shard's writer."""
+    _register_reader()
+    import pyarrow.parquet as pq
+
+    from medtrinity.run_folder import RunFolder
+    from medtrinity.runner import run_pipeline
+
+    with tempfile.TemporaryDirectory(prefix="mt-memory-") as folder:
+        run_pipeline(_config(256), Path(folder) / "seed")
+        seed = pq.read_table(Path(folder) / "seed" / "triplets" / "part-00000.parquet").to_pylist()
+        started = time.perf_counter()
+
+        def produce(sink) -> None:
+            for number in range(samples):
+                sink({**seed[number % len(seed)], "id": f"{number:016x}"})
+                SAMPLES_SO_FAR[0] = number + 1
+
+        RunFolder(Path(folder) / "run").stream_part(0, produce)
+        return _figures(samples, samples, time.perf_counter() - started, Path(folder) / "run")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--mode", choices=["pipeline", "writer"], default="pipeline")
+    parser.add_argument("--progress", type=float, default=0, help="print progress to stderr every N seconds")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one size in this process
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one)))
+        if args.progress:
+            _report_progress(args.progress)
+        print(json.dumps((write_one if args.mode == "writer" else run_one)(args.one)))
         return
-    print(f"{'samples':>9}{'triplets':>10}{'peak RSS MB':>13}{'seconds':>10}{'samples/s':>11}{'bytes/row':>11}")
+    print(f"mode: {args.mode}")
+    print(f"{'samples':>9}{'triplets':>10}{'peak RSS MB':>13}{'seconds':>10}{'samples/s':>11}{'bytes/row':>11}"
+          f"{'files':>7}")
     for size in args.sizes:
-        done = subprocess.run([sys.executable, __file__, "--one", str(size)], capture_output=True, text=True,
-                              env=os.environ)
+        command = [sys.executable, __file__, "--one", str(size), "--mode", args.mode, "--progress", str(args.progress)]
+        done = subprocess.run(command, stdout=subprocess.PIPE, text=True, env=os.environ)
         if done.returncode != 0:
-            print(f"{size:>9}  failed: {done.stderr.strip().splitlines()[-1:]}")
+            print(f"{size:>9}  failed (exit {done.returncode})")
             continue
         figures = json.loads(done.stdout.strip().splitlines()[-1])
         print(f"{figures['samples']:>9}{figures['triplets']:>10}{figures['peak_rss_mb']:>13.1f}"
-              f"{figures['seconds']:>10.1f}{figures['samples'] / figures['seconds']:>11.0f}"
-              f"{figures['parquet_bytes_per_row']:>11}", flush=True)
+              f"{figures['seconds']:>10.1f}{figures['samples'] / max(figures['seconds'], 1e-9):>11.0f}"
+              f"{figures['parquet_bytes_per_row']:>11}{figures['files']:>7}", flush=True)
 
 
 if __name__ == "__main__":

@@ -219,6 +219,8 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
             continue
         for key in _PATH_FIELDS:
             value = source.get(key)
+            if isinstance(value, str) and "://" in value:  # an object-store URL (s3://, gs://): kept as written
+                continue
             if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
                 source[key] = str((base / value).resolve())
             elif isinstance(value, str):

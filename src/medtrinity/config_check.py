@@ -11,12 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from medtrinity.config import ConfigError, RunConfig, SourceConfig
+from medtrinity.io.remote import is_remote, remote_exists, stage
 
 _GLOB_CHARS = "*?["
 
 
 def _exists(pattern: str) -> bool:
-    """A path exists; for a glob, the folder it starts from does (what it matches is checked when planning)."""
+    """A path exists; for a glob, the folder it starts from does (what it matches is checked when planning).
+    An object-store URL is asked of its store."""
+    if is_remote(pattern):
+        try:
+            return remote_exists(pattern)
+        except (OSError, ImportError, ValueError) as error:
+            raise ConfigError(f"{pattern}: the object store cannot be read: {error}") from error
     if any(char in pattern for char in _GLOB_CHARS):
         from medtrinity.sources.safety import pattern_root
 
@@ -49,10 +56,13 @@ def check_source(index: int, source: SourceConfig, readers: list[str]) -> None:
     if source.label_map:
         from medtrinity.sources.base import load_label_map
 
-        if not Path(source.label_map).is_file():
+        if is_remote(source.label_map) and not _exists(source.label_map):
+            raise ConfigError(f"{field}.label_map: {source.label_map} does not exist")
+        label_map = stage(source.label_map) if is_remote(source.label_map) else source.label_map
+        if not Path(label_map).is_file():
             raise ConfigError(f"{field}.label_map: {source.label_map} does not exist")
         try:
-            load_label_map(source.label_map)
+            load_label_map(label_map)
         except ValueError as error:
             raise ConfigError(f"{field}.label_map: {error}") from error
 

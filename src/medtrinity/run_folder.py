@@ -2,7 +2,8 @@
 
 Layout (all names relative to the folder)::
 
-    triplets/part-NNNNN.parquet        rows of shard N (rewritten only by the run-wide passes)
+    triplets/part-NNNNN.parquet        rows of shard N (rewritten only by the run-wide passes); a shard
+                                       too big for one file continues in part-NNNNN_001.parquet, ...
     rejects/part-NNNNN.parquet         rejects of shard N
     rejects/dedup-NNNNN.parquet        rows of part N removed by the run-wide duplicate pass
     rejects/verify-NNNNN.parquet       rows of part N moved by ``medtrinity verify --mode reject``
@@ -30,7 +31,7 @@ import pyarrow.parquet as pq
 
 from medtrinity.io.atomic import remove_temporaries, write_atomic, write_json_atomic
 from medtrinity.io.hashes import file_sha256
-from medtrinity.io.parquet import stream_rows, write_rows
+from medtrinity.io.parquet import continuations, stream_rows, write_rows
 from medtrinity.quality.report import qc_summary, text_summary
 from medtrinity.run_integrity import (
     FILES_KEY,
@@ -69,8 +70,12 @@ def part_name(index: int) -> str:
 
 
 def part_index(path: Path) -> int:
-    """The shard number in a part file's name (``part-00007.parquet``, ``dedup-00007.parquet`` -> 7)."""
-    return int(path.stem.split("-")[1])
+    """The shard number in a part file's name (``part-00007.parquet``, ``part-00007_001.parquet``,
+    ``dedup-00007.parquet`` -> 7)."""
+    digits = path.stem.split("-")[1].split("_")[0]
+    if not digits.isdigit():
+        raise ValueError(f"{path.name}: not a part file name (expected part-NNNNN.parquet)")
+    return int(digits)
 
 
 class RunFolder:
@@ -120,6 +125,11 @@ class RunFolder:
         """``rejects/part-N`` (the shard's own), ``dedup-N`` or ``verify-N`` (removed later from part N)."""
         return self.rejects_dir / f"{kind}-{index:05d}.parquet"
 
+    def shard_parts(self, index: int) -> list[Path]:
+        """Shard ``index``'s triplet files that exist: its part file, then its continuations (large shards)."""
+        first = self.part_path(index)
+        return ([first] if first.exists() else []) + continuations(first)
+
     def marker_path(self, index: int) -> Path:
         return self.root / MARKER_FOLDER / f"part-{index:05d}.done.json"
 
@@ -155,7 +165,7 @@ class RunFolder:
         write_atomic(self.config_path, lambda path: path.write_text(text, encoding="utf-8"))
 
     def stream_part(self, index: int, produce: Callable[[Callable[[dict], None]], T]) -> T:
-        """Stream shard ``index``'s triplet rows to its part file while ``produce`` makes them (row groups,
+        """Stream shard ``index``'s triplet rows to its part file(s) while ``produce`` makes them (row groups,
         renamed into place when ``produce`` returns); returns what ``produce`` returns."""
         return stream_rows(self.part_path(index), TRIPLET_SCHEMA, produce)
 
@@ -167,7 +177,7 @@ class RunFolder:
         if reject_rows:
             write_rows(self.rejects_path(index), reject_rows, REJECT_SCHEMA)
         # size and sha256 of what the shard wrote: status and verify check them before a manifest exists
-        result[FILES_KEY] = shard_file_records(self.root, [self.part_path(index), self.rejects_path(index)])
+        result[FILES_KEY] = shard_file_records(self.root, [*self.shard_parts(index), self.rejects_path(index)])
         write_json_atomic(self.marker_path(index), result)
 
     def completed_shards(self) -> dict[int, dict]:

@@ -12,6 +12,7 @@ import json
 import pyarrow as pa
 
 from medtrinity.io.hashes import perceptual_hash
+from medtrinity.io.remote import as_urls
 from medtrinity.records import DESCRIPTION_SECTIONS, ROI, Reject, Sample
 
 SCHEMA_VERSION = "1"
@@ -191,8 +192,8 @@ def reject_row(reject: Reject) -> dict:
     return {
         "sample_id": reject.sample_id,
         "source": reject.source,
-        "source_file": reject.source_file,
+        "source_file": as_urls(reject.source_file),  # an object-store input is named by its URL
         "stage": reject.stage,
         "code": reject.code,
-        "reason": reject.reason,
+        "reason": as_urls(reject.reason),
     }

@@ -138,3 +138,17 @@ def test_markers_without_records_are_checked_by_decoding(tmp_path):
     part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])
     [problem] = folder.check_markers()
     assert part.name in problem and "does not decode" in problem
+
+
+def test_continuation_files_of_a_large_shard_are_recorded_and_checked(tmp_path, monkeypatch):
+    from medtrinity.io import parquet as parquet_io
+
+    monkeypatch.setattr(parquet_io, "STREAM_LIMITS",  # every row its own file: part-N_001.parquet ...
+                        parquet_io.StreamLimits(row_group_bytes=1, batch_rows=1, row_groups_per_file=1))
+    out, _ = _killed_run(tmp_path)
+    folder = RunFolder(out)
+    continuation = out / "triplets" / "part-00001_001.parquet"
+    assert continuation.exists() and "triplets/part-00001_001.parquet" in folder.completed_shards()[1]["files"]
+    assert folder.check_markers() == []
+    _flip_one_byte(continuation)
+    assert [p for p in folder.check_markers() if continuation.name in p]

@@ -12,6 +12,7 @@ from rich.markup import escape
 from medtrinity.cli.common import console, errors
 from medtrinity.config import ConfigError, RunConfig, load_config
 from medtrinity.config_check import check_config
+from medtrinity.io.remote import is_remote
 from medtrinity.run_lock import RunLockedError
 from medtrinity.runner import OutputFolderError, RunSummary, run_pipeline, run_status
 
@@ -23,27 +24,34 @@ class ExecutorName(StrEnum):
     ray = "ray"
 
 
-def _execute(config: RunConfig, out: Path, executor: ExecutorName, workers: int, ray_address: str | None,
-             overwrite: bool, quiet: bool) -> RunSummary:
+def _execute(config: RunConfig, out: Path | str, executor: ExecutorName, workers: int, ray_address: str | None,
+             overwrite: bool, quiet: bool, work_dir: Path | None = None) -> RunSummary:
     from medtrinity.progress import RunProgress, summary_table
 
+    options = {"executor": executor.value, "workers": workers, "ray_address": ray_address, "overwrite": overwrite}
+    if is_remote(str(out)):  # an object-store prefix: run in a local working folder, push as shards finish
+        from medtrinity.remote_run import run_to_url
+
+        def start(**progress):
+            return run_to_url(config, str(out), work_dir=work_dir, **options, **progress)
+    else:
+        def start(**progress):
+            return run_pipeline(config, Path(out), **options, **progress)
     try:
         if quiet:
-            summary = run_pipeline(config, out, executor=executor.value, workers=workers,
-                                   ray_address=ray_address, overwrite=overwrite)
+            summary = start()
         else:
             with RunProgress(console) as progress:
-                summary = run_pipeline(config, out, executor=executor.value, workers=workers,
-                                       ray_address=ray_address, overwrite=overwrite,
-                                       on_plan=progress.on_plan, on_shard_done=progress.on_shard_done)
+                summary = start(on_plan=progress.on_plan, on_shard_done=progress.on_shard_done)
     except (ConfigError, OutputFolderError, RunLockedError) as error:
         errors.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(2) from error
     stats = json.loads((summary.out_dir / "stats.json").read_text(encoding="utf-8"))
     if not quiet:
         console.print(summary_table(summary, stats))
+    where = f"{out} (working copy {summary.out_dir})" if is_remote(str(out)) else summary.out_dir
     console.print(
-        f"{summary.triplets} triplets and {summary.rejects} rejects in {summary.out_dir} "
+        f"{summary.triplets} triplets and {summary.rejects} rejects in {where} "
         f"({summary.shards_run} shards run, {summary.shards_skipped} already done, "
         f"{len(summary.failed)} failed, {summary.seconds:.1f} s)"
     )
@@ -62,7 +70,7 @@ RAY_ADDRESS = typer.Option(None, "--ray-address", help="Join this Ray cluster in
 @app.command()
 def run(
     config_path: Path = typer.Argument(..., metavar="CONFIG.yaml", help="Pipeline config."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder (a re-run resumes it)."),
+    out: str = typer.Option(..., "--out", "-o", help="Output folder or s3:// / gs:// prefix (a re-run resumes it)."),
     executor: ExecutorName = EXECUTOR,
     workers: int = WORKERS,
     ray_address: str | None = RAY_ADDRESS,
@@ -70,6 +78,9 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
     allow_placeholders: bool = typer.Option(
         False, "--allow-placeholders", help="Run even where a modality or label name is a placeholder."),
+    work_dir: Path | None = typer.Option(
+        None, "--work-dir", help="With an s3:// or gs:// --out: the local working folder (shared by all nodes "
+        "with Ray on several nodes); default under MEDTRINITY_REMOTE_CACHE."),
 ) -> None:
     """Run the pipeline described by CONFIG.yaml into --out; resumes where a killed run stopped."""
     from medtrinity.quality.placeholders import placeholder_problems
@@ -86,7 +97,7 @@ def run(
             errors.print(f"[red]error:[/red] {config_path}: {problem}")
         errors.print("fix the config, or pass --allow-placeholders to run anyway")
         raise typer.Exit(2)
-    summary = _execute(config, out, executor, workers, ray_address, overwrite, quiet)
+    summary = _execute(config, out, executor, workers, ray_address, overwrite, quiet, work_dir)
     if summary.failed:
         raise typer.Exit(1)
 

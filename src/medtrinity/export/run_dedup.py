@@ -94,10 +94,13 @@ def deduplicate_run(
     folder = RunFolder(out_dir)
     journal = folder.read_journal("dedup")
     entries: list[dict] = []
+    rows_seen: dict[int, int] = {}  # position counts on through a shard's continuation files
     for part in folder.triplet_parts():
         index = part_index(part)
-        for position, row in enumerate(folder.read_part(part, columns=_KEY_COLUMNS)):
+        start = rows_seen.get(index, 0)
+        for position, row in enumerate(folder.read_part(part, columns=_KEY_COLUMNS), start):
             entries.append({**row, "part": index, "position": position})
+            rows_seen[index] = position + 1
     by_id = {entry["id"]: entry for entry in entries}
     decisions = find_duplicates(entries, near_bits) if duplicates else {}
     if evaluation:
@@ -112,10 +115,10 @@ def deduplicate_run(
     for entry_id, record in journal.items():
         by_part.setdefault(record["part"], []).append((entry_id, record))
     for index, removed in sorted(by_part.items()):
-        part = folder.part_path(index)
         ids = {entry_id for entry_id, _ in removed}
-        if ids & {row["id"] for row in folder.read_part(part, columns=["id"])}:
-            folder.rewrite_part(part, [row for row in folder.read_part(part) if row["id"] not in ids])
+        for part in folder.shard_parts(index):  # a large shard's rows continue in part-N_001 ...
+            if ids & {row["id"] for row in folder.read_part(part, columns=["id"])}:
+                folder.rewrite_part(part, [row for row in folder.read_part(part) if row["id"] not in ids])
         removed.sort(key=lambda item: item[1]["position"])
         rows = [
             {"sample_id": entry_id, "source": record["source"], "source_file": "", "stage": "dedup",
