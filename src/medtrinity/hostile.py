@@ -460,21 +460,5 @@ def wsi_cases(root: Path) -> list[HostileCase]:
     return cases
 
 
-CASES_FILE = "cases.json"
-
-
-def build_corpus(root: Path) -> list[HostileCase]:
-    """Write every hostile case under ``root`` and return them; a folder built before is only read back."""
-    root = Path(root)
-    if (root / CASES_FILE).exists():
-        return [HostileCase(**entry) for entry in json.loads((root / CASES_FILE).read_text(encoding="utf-8"))]
-    root.mkdir(parents=True, exist_ok=True)
-    cases: list[HostileCase] = []
-    for build in (image_cases, hdf5_cases, npz_cases, nifti_cases, detection_cases, link_cases, dicom_cases,
-                  wsi_cases):
-        cases += build(root)
-    for case in cases:
-        if case.name == "mask_unknown_label":
-            _with_label_names(case, {1: "nodule"})
-    (root / CASES_FILE).write_text(json.dumps([vars(case) for case in cases], indent=1), encoding="utf-8")
-    return cases
+EARLY_BUILDERS = (image_cases, hdf5_cases, npz_cases, nifti_cases, detection_cases, link_cases, dicom_cases,
+                  wsi_cases)

@@ -13,7 +13,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from medtrinity.hostile import HostileCase, build_corpus
+from medtrinity.hostile import HostileCase
+from medtrinity.hostile_corpus import build_corpus
 
 GENERIC_CODES = {"read_error", "stage_error"}  # a library's exception passed through: nobody can act on it
 
