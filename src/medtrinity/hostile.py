@@ -16,7 +16,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -33,6 +33,7 @@ class HostileCase:
     hostile: str  # text the reject reason must contain (the hostile file's name), or "" for ``once`` cases
     expect: str = "reject"  # "reject" | "once"
     good: int = 1  # how many good files must come out as samples
+    settings: dict = field(default_factory=dict)  # run settings beside the source (e.g. lower ``limits``)
 
 
 def _good_image(seed: int = 0, size: int = 64) -> np.ndarray:

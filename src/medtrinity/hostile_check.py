@@ -28,7 +28,7 @@ def read_stage(case: HostileCase) -> tuple[list, list]:
     from medtrinity.stages import StageContext
     from medtrinity.stats import StageStats
 
-    config = parse_config({"sources": [case.source], "knowledge": {"kb": "none"}})
+    config = parse_config({"sources": [case.source], "knowledge": {"kb": "none"}, **case.settings})
     samples, rejects = [], []
     for spec in plan_shards(config):
         reader = make_reader(config.source(spec.source), config)

@@ -33,6 +33,13 @@ def dicom_series_cases(root: Path) -> list[HostileCase]:
     dataset.save_as(files[1])
     cases.append(HostileCase(folder.name, "dicom_series", {"name": folder.name, "reader": "dicom_series",
                                                            "path": str(folder)}, "bad_series"))
+    # ordinary slices that add up to more than the volume cap (here lowered to 3 slices of 32 x 32)
+    folder = root / "dicom_series_sum_over_volume_cap"
+    write_ct_series(folder / "good_series", synthetic_ct((3, 32, 32)))
+    write_ct_series(folder / "bad_series", synthetic_ct((5, 32, 32)))
+    cases.append(HostileCase(folder.name, "dicom_series", {"name": folder.name, "reader": "dicom_series",
+                                                           "path": str(folder)}, "bad_series",
+                             settings={"limits": {"max_voxels_per_volume": 3 * 32 * 32}}))
     folder = root / "dicom_multiframe_declared_frames"
     write_ct_series(folder / "good_series", synthetic_ct((4, 32, 32)))
     (folder / "bad_series").mkdir(parents=True)
