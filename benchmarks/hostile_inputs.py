@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="build the corpus here and keep it")
     parser.add_argument("cases", nargs="*", help="only these cases")
     args = parser.parse_args()
-    from medtrinity.hostile import build_corpus
+    from medtrinity.hostile_corpus import build_corpus
 
     with tempfile.TemporaryDirectory() as scratch:
         root = args.keep or Path(scratch) / "corpus"

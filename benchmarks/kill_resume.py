@@ -4,8 +4,9 @@ A clean run of a mixed input (phantom CT volumes and 2D images with masks, some 
 then one output folder is started and SIGKILLed ``--kills`` times at random moments within that
 duration (mid-shard, mid-duplicate-pass, mid-manifest), and finally run to completion. Every
 triplet and reject part must equal the clean run's byte for byte, the manifest must check, and
-no temporary file may remain. Prints kills landed, runs that finished first, seconds, and any
-difference.
+no temporary file may remain; after every kill, ``status`` must report no changed file (the shard
+markers' records stay true through a kill). Prints kills landed, runs that finished first, seconds,
+and any difference.
 
     python benchmarks/kill_resume.py [--kills 50] [--seed 0] [--workers 2]
 """
@@ -59,6 +60,15 @@ def run_and_kill(config: Path, out: Path, workers: int, after_s: float, at_shard
     return True
 
 
+def _status_problems(out: Path) -> list[str]:
+    """What ``medtrinity status`` reports as changed in a killed folder (manifest, or shard markers before it)."""
+    from medtrinity.runner import run_status
+
+    if not (out / "_plan.json").exists():
+        return []
+    return run_status(out)["integrity"]
+
+
 def compare(clean: Path, resumed: Path) -> list[str]:
     """Differences between the two folders' parts (byte for byte), plus manifest and leftover problems."""
     from medtrinity.run_folder import RunFolder
@@ -95,7 +105,7 @@ def main() -> None:
         clean_s = time.perf_counter() - started
         print(f"clean run: {clean_s:.1f} s", flush=True)
         resumed = base / "resumed"
-        landed = finished = 0
+        landed = finished = flagged = 0
         started = time.perf_counter()
         import json
 
@@ -111,17 +121,22 @@ def main() -> None:
             else:
                 finished += 1
             where = f"at {target} shards" if target is not None else f"after {after:.2f} s"
-            print(f"kill {number + 1:2d} {where}: shards done {_done(resumed)}/{total}", flush=True)
+            integrity = _status_problems(resumed)
+            flagged += bool(integrity)
+            print(f"kill {number + 1:2d} {where}: shards done {_done(resumed)}/{total}"
+                  f"{'; status: ' + integrity[0] if integrity else ''}", flush=True)
         subprocess.run(command(config, resumed, args.workers), check=True, capture_output=True, timeout=1800)
         problems = compare(base / "clean", resumed)
         print()
         print(f"kills tried        {args.kills}")
         print(f"kills landed       {landed} (runs that finished before their kill: {finished})")
         print(f"seconds            clean {clean_s:.1f}, kill series {time.perf_counter() - started:.1f}")
+        print(f"status after kills {flagged} of {args.kills} reported changed files (a kill must never look like "
+              "tampering)")
         print(f"byte-identical     {'yes' if not problems else 'NO'}")
         for problem in problems:
             print(f"  {problem}")
-        if problems:
+        if problems or flagged:
             raise SystemExit(1)
 
 

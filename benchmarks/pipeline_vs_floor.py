@@ -5,9 +5,12 @@ Inputs are built from the shared TotalSegmentator example (CT 122x101x30 at 3 mm
 chest X-ray set made from the two NIH ChestX-ray14 images (flipped and shifted copies, one box
 each). The floor is the work every sample must do, measured in the same process right before
 the runs: decode the file, window or scale, resize to the stored size, PNG-encode each emitted
-slice. Prints figures; asserts nothing.
+slice. Everything runs with OpenCV single-threaded (one core per worker, as the shard runner does).
+The machine may be shared: each measurement is repeated (``--repeats``) and the best (fastest)
+one is reported, with the load average. Worker scaling is the best 2-worker rate over the best
+1-worker rate. Prints figures; asserts nothing.
 
-Run: PYTHONPATH=src python benchmarks/pipeline_vs_floor.py [--quick] [--workers 1 2]
+Run: PYTHONPATH=src python benchmarks/pipeline_vs_floor.py [--quick] [--workers 1 2] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -97,6 +101,20 @@ def build_xray_set(folder: Path, count: int) -> dict:
             "options": {"boxes": str(folder / "cxr_boxes.csv")}}
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (spawned workers): a figure a busy machine
+    inflates far less than wall time."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed_floor(floor, source: dict, config) -> tuple[int, float, float]:
+    """(samples, wall seconds, CPU seconds) of one floor measurement."""
+    cpu = cpu_seconds()
+    count, seconds = floor(source, config)
+    return count, seconds, cpu_seconds() - cpu
+
+
 def floor_volume_ms(source: dict, config) -> tuple[int, float]:
     """(slices, seconds): read each volume, then window, resize and PNG-encode the slices the policy picks."""
     center, width = ct_window_for(config.preprocess.ct_window, source["body_part"])
@@ -126,27 +144,33 @@ def floor_images_ms(source: dict, config) -> tuple[int, float]:
     return count, time.perf_counter() - started
 
 
-def run_set(source: dict, workers: int, out: Path) -> tuple[float, dict, int]:
-    """(wall seconds, stats.json, samples read) of one pipeline run over ``source``."""
+def run_set(source: dict, workers: int, out: Path) -> tuple[float, dict, int, float]:
+    """(wall seconds, stats.json, samples read, CPU seconds incl. workers) of one pipeline run over ``source``."""
     # the X-ray copies are flipped and shifted versions of two images: near-duplicate finding would drop most
     config = parse_config({"sources": [source], "preprocess": {"duplicates": "exact"}})
-    started = time.perf_counter()
+    cpu, started = cpu_seconds(), time.perf_counter()
     run_pipeline(config, out, workers=workers, overwrite=True)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     stats = json.loads((out / "stats.json").read_text())
     stats["parquet_bytes"] = sum(path.stat().st_size for path in (out / "triplets").glob("*.parquet"))
-    return seconds, stats, stats["stages"]["read"]["out"]
+    return seconds, stats, stats["stages"]["read"]["out"], cpu
 
 
-def report(name: str, source: dict, workers_list: list[int], folder: Path) -> dict:
+def report(name: str, source: dict, workers_list: list[int], folder: Path, repeats: int) -> dict:
     config = parse_config({"sources": [source]})
     floor = floor_volume_ms if source["reader"] == "nifti" else floor_images_ms
-    count, floor_seconds = floor(source, config)
-    floor_ms = 1000.0 * floor_seconds / max(count, 1)
-    print(f"\n## {name}: floor {floor_ms:.1f} ms/sample over {count} samples (decode, window, resize, PNG)")
-    result = {"floor_ms": round(floor_ms, 2), "samples": count, "runs": {}}
+    floors = [timed_floor(floor, source, config) for _ in range(repeats)]
+    count = floors[0][0]
+    floor_ms = 1000.0 * min(f[1] for f in floors) / max(count, 1)
+    floor_cpu_ms = 1000.0 * min(f[2] for f in floors) / max(count, 1)
+    print(f"\n## {name}: floor {floor_ms:.1f} ms/sample wall, {floor_cpu_ms:.1f} ms CPU, over {count} samples "
+          f"(decode, window, resize, PNG; best of {repeats})")
+    result = {"floor_ms": round(floor_ms, 2), "floor_cpu_ms": round(floor_cpu_ms, 2), "samples": count,
+              "repeats": repeats, "load_average": round(os.getloadavg()[0], 2), "runs": {}}
     for workers in workers_list:
-        seconds, stats, samples = run_set(source, workers, folder / f"out-{name}-{workers}")
+        runs = [run_set(source, workers, folder / f"out-{name}-{workers}") for _ in range(repeats)]
+        seconds, stats, samples, _ = min(runs, key=lambda run: run[0])
+        cpu_ms = 1000.0 * min(run[3] for run in runs) / max(samples, 1)
         order = stats.get("stage_order") or list(stats["stages"])
         # every stage's time over the samples read, so the sum is comparable with the floor's per-sample cost
         per_stage = {stage: 1000.0 * stats["stages"][stage]["seconds"] / max(samples, 1) for stage in order}
@@ -155,18 +179,31 @@ def report(name: str, source: dict, workers_list: list[int], folder: Path) -> di
         result["runs"][workers] = {"wall_s": round(seconds, 2), "samples_per_s": round(rate, 2),
                                    "stage_ms": {k: round(v, 2) for k, v in per_stage.items()},
                                    "total_ms": round(total, 2), "ratio_to_floor": round(total / floor_ms, 2),
-                                   "bytes_per_row": round(stats["parquet_bytes"] / max(stats["triplets"], 1))}
+                                   "bytes_per_row": round(stats["parquet_bytes"] / max(stats["triplets"], 1)),
+                                   "cpu_ms": round(cpu_ms, 2), "cpu_ratio_to_floor": round(cpu_ms / floor_cpu_ms, 2)}
         print(f"{workers} worker(s): {samples} samples ({stats['triplets']} triplets) in {seconds:.1f} s = "
               f"{rate:.1f} samples/s wall, {stats['parquet_bytes'] / max(stats['triplets'], 1) / 1024:.0f} KiB/row; "
-              f"stages {total:.1f} ms/sample = {total / floor_ms:.2f}x floor")
+              f"stages {total:.1f} ms/sample = {total / floor_ms:.2f}x floor; whole run {cpu_ms:.1f} ms CPU/sample "
+              f"= {cpu_ms / floor_cpu_ms:.2f}x the floor's CPU")
         if workers == workers_list[0]:
             print(f"  {'stage':<12}{'ms/sample':>10}{'x floor':>9}")
             for stage, value in per_stage.items():
                 print(f"  {stage:<12}{value:>10.2f}{value / floor_ms:>9.2f}")
     if len(workers_list) > 1:
-        first, last = result["runs"][workers_list[0]], result["runs"][workers_list[-1]]
-        print(f"  scaling {workers_list[0]} -> {workers_list[-1]} workers: "
-              f"{last['samples_per_s'] / first['samples_per_s']:.2f}x")
+        first = result["runs"][workers_list[0]]
+        for workers in workers_list[1:]:
+            other = result["runs"][workers]
+            speedup = other["samples_per_s"] / first["samples_per_s"]
+            result["runs"][workers]["speedup"] = round(speedup, 2)
+            # CPU per sample grows with more workers (their start-up, shared caches); with a free core per
+            # worker the wall-clock speed-up is about workers x (CPU per sample, 1 worker / CPU per sample, N)
+            expected = workers / workers_list[0] * first["cpu_ms"] / other["cpu_ms"]
+            result["runs"][workers]["speedup_if_cores_free"] = round(expected, 2)
+            print(f"  scaling {workers_list[0]} -> {workers} workers (best of {repeats} each): "
+                  f"{first['samples_per_s']:.1f} -> {other['samples_per_s']:.1f} samples/s = {speedup:.2f}x "
+                  f"(ideal {workers / workers_list[0]:.0f}x on {os.cpu_count()} cores, load average now "
+                  f"{os.getloadavg()[0]:.1f}); CPU per sample {first['cpu_ms']:.1f} -> {other['cpu_ms']:.1f} ms: "
+                  f"{expected:.2f}x expected with a free core per worker")
     return result
 
 
@@ -175,11 +212,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sets (for a check that it runs)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--sets", nargs="+", default=["ct512x120x41", "ct512x60x41", "ct384x80x5", "cxr1024"])
+    parser.add_argument("--volumes", type=int, default=4, help="volumes per CT set (one shard each)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each measurement; the fastest is kept")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
+    cv2.setNumThreads(1)  # one core: the floor and the in-process 1-worker run (shards set it themselves too)
     if not TOTALSEG.is_dir() or not CXR.is_dir():
         raise SystemExit(f"shared data not found under {DATA} (set MEDTRINITY_DATA)")
-    volumes = 1 if args.quick else 2
+    volumes = 1 if args.quick else args.volumes
     builders = {
         "ct512x120x41": lambda f: build_ct_set(f, "ct512x120x41", (512, 512, 40 if args.quick else 120), volumes,
                                                False),
@@ -192,7 +232,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mt-floor-") as folder:
         for name in args.sets:
             source = builders[name](Path(folder))
-            results[name] = report(name, source, args.workers, Path(folder))
+            results[name] = report(name, source, args.workers, Path(folder), max(1, args.repeats))
     print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -16,7 +16,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -33,6 +33,7 @@ class HostileCase:
     hostile: str  # text the reject reason must contain (the hostile file's name), or "" for ``once`` cases
     expect: str = "reject"  # "reject" | "once"
     good: int = 1  # how many good files must come out as samples
+    settings: dict = field(default_factory=dict)  # run settings beside the source (e.g. lower ``limits``)
 
 
 def _good_image(seed: int = 0, size: int = 64) -> np.ndarray:
@@ -460,21 +461,5 @@ def wsi_cases(root: Path) -> list[HostileCase]:
     return cases
 
 
-CASES_FILE = "cases.json"
-
-
-def build_corpus(root: Path) -> list[HostileCase]:
-    """Write every hostile case under ``root`` and return them; a folder built before is only read back."""
-    root = Path(root)
-    if (root / CASES_FILE).exists():
-        return [HostileCase(**entry) for entry in json.loads((root / CASES_FILE).read_text(encoding="utf-8"))]
-    root.mkdir(parents=True, exist_ok=True)
-    cases: list[HostileCase] = []
-    for build in (image_cases, hdf5_cases, npz_cases, nifti_cases, detection_cases, link_cases, dicom_cases,
-                  wsi_cases):
-        cases += build(root)
-    for case in cases:
-        if case.name == "mask_unknown_label":
-            _with_label_names(case, {1: "nodule"})
-    (root / CASES_FILE).write_text(json.dumps([vars(case) for case in cases], indent=1), encoding="utf-8")
-    return cases
+EARLY_BUILDERS = (image_cases, hdf5_cases, npz_cases, nifti_cases, detection_cases, link_cases, dicom_cases,
+                  wsi_cases)

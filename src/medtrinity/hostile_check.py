@@ -13,7 +13,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from medtrinity.hostile import HostileCase, build_corpus
+from medtrinity.hostile import HostileCase
+from medtrinity.hostile_corpus import build_corpus
 
 GENERIC_CODES = {"read_error", "stage_error"}  # a library's exception passed through: nobody can act on it
 
@@ -27,7 +28,7 @@ def read_stage(case: HostileCase) -> tuple[list, list]:
     from medtrinity.stages import StageContext
     from medtrinity.stats import StageStats
 
-    config = parse_config({"sources": [case.source], "knowledge": {"kb": "none"}})
+    config = parse_config({"sources": [case.source], "knowledge": {"kb": "none"}, **case.settings})
     samples, rejects = [], []
     for spec in plan_shards(config):
         reader = make_reader(config.source(spec.source), config)

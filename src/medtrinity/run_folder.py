@@ -33,6 +33,13 @@ from medtrinity.io.atomic import remove_temporaries, write_atomic, write_json_at
 from medtrinity.io.hashes import file_sha256
 from medtrinity.io.parquet import continuations, stream_rows, write_rows
 from medtrinity.quality.report import qc_summary, text_summary
+from medtrinity.run_integrity import (
+    FILES_KEY,
+    check_against_markers,
+    refresh_records,
+    replace_recorded,
+    shard_file_records,
+)
 from medtrinity.run_lock import RunLock, lock_owner
 from medtrinity.schema import REJECT_SCHEMA, TRIPLET_SCHEMA
 from medtrinity.stats import StageStats, merge_stages
@@ -169,6 +176,8 @@ class RunFolder:
             write_rows(self.part_path(index), rows, TRIPLET_SCHEMA)
         if reject_rows:
             write_rows(self.rejects_path(index), reject_rows, REJECT_SCHEMA)
+        # size and sha256 of what the shard wrote: status and verify check them before a manifest exists
+        result[FILES_KEY] = shard_file_records(self.root, [*self.shard_parts(index), self.rejects_path(index)])
         write_json_atomic(self.marker_path(index), result)
 
     def completed_shards(self) -> dict[int, dict]:
@@ -190,13 +199,16 @@ class RunFolder:
         return pq.read_table(path, columns=columns).to_pylist()
 
     def rewrite_part(self, path: Path, rows: list[dict]) -> None:
-        """Replace a triplet part with ``rows`` (atomically; the schema stays the run's)."""
-        write_rows(path, rows, TRIPLET_SCHEMA)
+        """Replace a triplet part with ``rows`` (atomically; the schema stays the run's; its marker's record
+        of the file follows)."""
+        replace_recorded(self.root, self.marker_path(part_index(path)), path,
+                         lambda target: write_rows(target, rows, TRIPLET_SCHEMA))
 
     def write_removed(self, index: int, kind: str, reject_rows: list[dict]) -> Path:
         """Write the reject rows of part ``index`` removed by a later pass (``dedup`` or ``verify``)."""
         path = self.rejects_path(index, kind)
-        write_rows(path, reject_rows, REJECT_SCHEMA)
+        replace_recorded(self.root, self.marker_path(index), path,
+                         lambda target: write_rows(target, reject_rows, REJECT_SCHEMA))
         return path
 
     def read_removed(self, index: int, kind: str) -> list[dict]:
@@ -299,6 +311,18 @@ class RunFolder:
 
     def remove_manifest(self) -> None:
         self.manifest_path.unlink(missing_ok=True)
+
+    def check_markers(self) -> list[str]:
+        """Problems found comparing each completed shard's files with the sizes and checksums its marker recorded
+        (what can be checked before the manifest is written: a killed or running run)."""
+        return check_against_markers(self.root, self.completed_shards(), self.part_path)
+
+    def record_files(self, relative_paths: list[str]) -> None:
+        """Record the current size and checksum of files (accepted as edited on purpose) in their shards' markers."""
+        for name in relative_paths:
+            path = self.root / name
+            if path.suffix == ".parquet" and path.parent.name in LISTED_FOLDERS:
+                refresh_records(self.root, self.marker_path(part_index(path)), [path])
 
     def check_manifest(self) -> list[str]:
         """Problems found comparing the manifest with the folder: missing, changed or unlisted files."""

@@ -21,6 +21,7 @@ from medtrinity.io.hashes import text_digest
 from medtrinity.pipeline import ShardSpec, build_stages
 from medtrinity.preprocess.evaluation_sets import evaluation_hashes
 from medtrinity.run_folder import PLAN_NAME, RunFolder, collect_stats
+from medtrinity.run_integrity import redo_changed_shards
 from medtrinity.sources import make_reader
 from medtrinity.sources.safety import planning_failure
 
@@ -108,6 +109,7 @@ class RunSummary:
     rejects: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    redone_changed: list[str] = field(default_factory=list)  # files changed since their shard committed: redone
 
     @property
     def complete(self) -> bool:
@@ -156,6 +158,7 @@ def _run_locked(config: RunConfig, out_dir: Path, executor: str, workers: int, r
     folder = RunFolder(out_dir)
     folder.remove_temporaries()
     folder.write_config(config.to_yaml())
+    changed = redo_changed_shards(folder)  # a part changed since its shard committed is redone, never re-blessed
     done = folder.completed_shards()
     todo = [spec for spec in specs if spec.index not in done]
     if on_plan is not None:
@@ -192,6 +195,7 @@ def _run_locked(config: RunConfig, out_dir: Path, executor: str, workers: int, r
         rejects=stats["rejects"],
         reasons=stats["reject_reasons"],
         seconds=elapsed,
+        redone_changed=changed,
     )
 
 
@@ -217,7 +221,8 @@ def run_status(out_dir: Path) -> dict:
         "rejects": counts["rejects"],
         "reject_reasons": counts["reject_reasons"],
         "manifest": folder.has_manifest(),
-        # every listed file against its size and sha256 in the manifest: changed, missing or unlisted parts
-        "integrity": folder.check_manifest() if folder.has_manifest() else [],
+        # every listed file against its size and sha256 in the manifest: changed, missing or unlisted parts;
+        # before the manifest exists (a killed or running run), every shard's files against its marker
+        "integrity": folder.check_manifest() if folder.has_manifest() else folder.check_markers(),
         "running": folder.lock_owner(),
     }

@@ -9,7 +9,8 @@ only when one of its rows changed. In ``reject`` mode a row that now fails leave
 ``_verify.json`` journal, so the run's counts stay true). ``stats.json`` is recounted, gets a
 ``qc_verified`` block with the new counts, and the manifest entries of the files verify wrote are
 refreshed. A folder whose files already differ from the manifest is refused (``IntegrityError``),
-never re-blessed, unless ``accept_changes`` says the changed parts were edited on purpose.
+never re-blessed, unless ``accept_changes`` says the changed parts were edited on purpose. A folder without a
+manifest yet (a killed run) is checked against the sizes and checksums its shard markers recorded.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from medtrinity.quality.verify import VerifyOptions, verify_row
 from medtrinity.run_folder import CHANGED, STATS_NAME, RunFolder, part_index
+from medtrinity.run_integrity import CHANGED_SINCE_MARKER
 
 
 @dataclass
@@ -60,7 +62,8 @@ class IntegrityError(ValueError):
     """Output files differ from the manifest: verify will not rewrite a folder someone else modified."""
 
     def __init__(self, out_dir: Path | str, problems: list[str]):
-        super().__init__(f"{out_dir}: {len(problems)} file(s) differ from the manifest: {'; '.join(problems[:10])}")
+        super().__init__(f"{out_dir}: {len(problems)} file(s) differ from the manifest or from what their shards "
+                         f"recorded: {'; '.join(problems[:10])}")
         self.problems = problems
 
 
@@ -85,13 +88,14 @@ def verify_folder(out_dir: Path | str, on_contradiction: str | None = None, *, d
 
 def _verify_checked(folder: RunFolder, parts: list[Path], on_contradiction: str | None, dry_run: bool,
                     accept_changes: bool) -> VerifyReport:
-    accepted: list[str] = []
-    if folder.has_manifest():
-        problems = folder.check_manifest()
-        changed_files = [p.split(": ", 1)[0] for p in problems if p.endswith(CHANGED)]
-        if problems and not (accept_changes and len(changed_files) == len(problems)):
-            raise IntegrityError(folder.root, problems)
-        accepted = changed_files
+    # against the manifest, or (a killed run has none yet) against what each shard's marker recorded
+    problems = folder.check_manifest() if folder.has_manifest() else folder.check_markers()
+    changed_files = [p.split(": ", 1)[0] for p in problems if CHANGED in p or CHANGED_SINCE_MARKER in p]
+    if problems and not (accept_changes and len(changed_files) == len(problems)):
+        raise IntegrityError(folder.root, problems)
+    accepted: list[str] = changed_files
+    if accepted and not dry_run:
+        folder.record_files(accepted)
     written: list[str] = []
     mode, options = _settings(folder)
     mode = on_contradiction or mode

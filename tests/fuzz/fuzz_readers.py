@@ -64,6 +64,8 @@ def seed_files(scratch: Path) -> dict[str, tuple[Path, dict]]:
     np.savez_compressed(seeds / "mnist.npz", train_images=np.zeros((3, 28, 28), np.uint8),
                         train_labels=np.array([[0], [1], [0]]))
     files["npz"] = (seeds / "mnist.npz", {})
+    np.save(seeds / "images.npy", np.random.default_rng(3).uniform(0, 255, (3, 24, 24, 3)))  # PanNuke: float64 RGB
+    files["npy"] = (seeds / "images.npy", {})
     rgb = np.full((512, 512, 3), 240, np.uint8)
     rgb[64:448, 64:448] = (150, 60, 140)
     tifffile.imwrite(seeds / "slide.tif", rgb, tile=(128, 128), photometric="rgb", compression="zlib")

@@ -44,7 +44,7 @@ def test_every_hostile_input_is_a_clean_reject_and_good_files_survive(tmp_path):
     result = _child(["-m", "medtrinity.hostile_check", str(tmp_path / "corpus")], timeout_s=300)
     assert result.returncode == 0, result.stderr[-3000:]
     outcomes = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    assert len(outcomes) >= 45
+    assert len(outcomes) >= 65
     bad = [o for o in outcomes if o["outcome"] not in ("clean_reject", "ok")]
     assert not bad, bad
     codes = {o["case"]: o["detail"].split(":", 1)[0] for o in outcomes}
@@ -54,3 +54,11 @@ def test_every_hostile_input_is_a_clean_reject_and_good_files_survive(tmp_path):
     assert codes["npz_negative_class"] == "bad_label"
     assert codes["jpeg_half_truncated"] in ("truncated_image", "corrupt_image_data")
     assert codes["dicom_burned_in_annotation"] == "burned_in_annotation"
+    # the readers added late: DICOM series, npy, per-class masks, BIDS, box tables
+    assert codes["dicom_series_slice_declared_huge"] == codes["dicom_multiframe_declared_frames"] == "too_large"
+    assert codes["dicom_series_sum_over_volume_cap"] == "too_large"
+    assert codes["npy_truncated"] == "truncated_data" and codes["npy_entry_declared_huge"] == "too_large"
+    assert codes["npy_unknown_mask_value"] == codes["class_mask_unknown_class"] == "unknown_label"
+    assert codes["class_mask_several_values"] == codes["bids_dseg_unknown_value"] == "unknown_label"
+    assert codes["bids_derivative_link_escape"] == "path_escape"
+    assert codes["bids_header_declared_huge"] == "too_large" and codes["box_table_bad_row"] == "bad_box"

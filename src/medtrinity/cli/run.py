@@ -57,6 +57,8 @@ def _execute(config: RunConfig, out: Path | str, executor: ExecutorName, workers
     )
     if summary.reasons:
         console.print("reject reasons: " + ", ".join(f"{code} {count}" for code, count in summary.reasons.items()))
+    for problem in summary.redone_changed:
+        errors.print(f"redone: {problem}", markup=False, highlight=False)
     return summary
 
 
@@ -156,6 +158,7 @@ def status(out: Path = typer.Argument(..., help="A run's output folder.")) -> No
     for problem in info["integrity"]:
         errors.print(f"changed: {problem}", markup=False, highlight=False)
     if info["integrity"]:
-        errors.print(f"error: {len(info['integrity'])} output file(s) differ from the manifest; the folder was "
+        against = "the manifest" if info["manifest"] else "what their shards recorded (no manifest yet)"
+        errors.print(f"error: {len(info['integrity'])} output file(s) differ from {against}; the folder was "
                      "modified after the run wrote it", markup=False)
         raise typer.Exit(1)

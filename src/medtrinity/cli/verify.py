@@ -20,7 +20,8 @@ def verify_command(
     show: int = typer.Option(50, "--show", min=0, help="How many flagged rows to list."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when any row is flagged or rejected."),
     accept_changes: bool = typer.Option(False, "--accept-changes",
-                                        help="Parts that differ from the manifest were edited on purpose: verify "
+                                        help="Parts that differ from the manifest (or their shard markers) were "
+                                             "edited on purpose: verify "
                                              "them and record their new checksums."),
 ) -> None:
     """Re-run the faithfulness verifier over written shards (for edited, imported or external descriptions)."""
@@ -32,7 +33,8 @@ def verify_command(
     except IntegrityError as error:
         for problem in error.problems:
             errors.print(f"changed: {problem}", markup=False, highlight=False)
-        errors.print(f"error: {out}: {len(error.problems)} file(s) differ from the manifest; nothing was rewritten "
+        errors.print(f"error: {out}: {len(error.problems)} file(s) differ from the manifest or their shard markers; "
+                     "nothing was rewritten "
                      "(pass --accept-changes if you edited them on purpose)", markup=False)
         raise typer.Exit(1) from error
     except (FileNotFoundError, ValueError, RunLockedError) as error:

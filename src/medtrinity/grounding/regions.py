@@ -35,35 +35,64 @@ class LabelExtent:
 
 
 def label_extents(label_map: np.ndarray) -> dict[int, LabelExtent]:
-    """Every non-zero label value's box, pixel count and coordinate sums, from one pass over the map."""
+    """Every non-zero label value's box, pixel count and coordinate sums, from one pass over the map.
+
+    Two counts over the whole map, per (row, value) and per (column, value), give each value's
+    area, coordinate sums and the rows and columns it occupies, hence its box; no per-label pass,
+    no list of labelled pixels.
+    """
     if label_map.ndim != 2:
         raise ValueError(f"label map must be 2D, got shape {label_map.shape}")
+    if label_map.size == 0:
+        return {}
+    if label_map.dtype.kind not in "iub":  # float maps (some experts): truncated to their integer values
+        label_map = label_map.astype(np.int64)
+    height, width = label_map.shape
+    top = int(label_map.max())
+    if top == 0:
+        return {}
+    if int(label_map.min()) < 0:
+        raise ValueError(f"label values must be non-negative, found {int(label_map.min())}")
+    size = top + 1
+    if size * max(height, width) > 1 << 22:  # large label values (instance ids): only the labelled pixels
+        return _sparse_label_extents(label_map)
+    values = label_map.astype(np.int64, copy=False)
+    by_row = np.bincount((values + (np.arange(height, dtype=np.int64) * size)[:, None]).ravel(),
+                         minlength=height * size).reshape(height, size)
+    by_column = np.bincount((values + (np.arange(width, dtype=np.int64) * size)[None, :]).ravel(),
+                            minlength=width * size).reshape(width, size)
+    areas = by_row.sum(axis=0)
+    # integer products (exact, and no BLAS threads): the sums as the float64 values the centroids divide
+    sums_y = (np.arange(height, dtype=np.int64) @ by_row).astype(np.float64)
+    sums_x = (np.arange(width, dtype=np.int64) @ by_column).astype(np.float64)
+    in_row, in_column = by_row > 0, by_column > 0
+    low_y, high_y = in_row.argmax(axis=0), height - 1 - in_row[::-1].argmax(axis=0)
+    low_x, high_x = in_column.argmax(axis=0), width - 1 - in_column[::-1].argmax(axis=0)
+    return {
+        value: LabelExtent(value, (int(low_x[value]), int(low_y[value]), int(high_x[value]) + 1,
+                                   int(high_y[value]) + 1), int(areas[value]), float(sums_x[value]),
+                           float(sums_y[value]))
+        for value in (np.flatnonzero(areas[1:]) + 1).tolist()
+    }
+
+
+def _sparse_label_extents(label_map: np.ndarray) -> dict[int, LabelExtent]:
+    """:func:`label_extents` for maps with large label values: per-value extremes of the labelled pixels."""
     flat = label_map.ravel()
     where = np.flatnonzero(flat)
-    if where.size == 0:
-        return {}
     values = flat[where].astype(np.int64)
-    if values.min() < 0:
-        raise ValueError(f"label values must be non-negative, found {int(values.min())}")
     width = label_map.shape[1]
     rows, columns = np.divmod(where, width)
     size = int(values.max()) + 1
     areas = np.bincount(values, minlength=size)
     sums_x = np.bincount(values, weights=columns, minlength=size)
     sums_y = np.bincount(values, weights=rows, minlength=size)
-    if size * max(label_map.shape) <= 1 << 22:  # few label values: presence tables from two more counts
-        present_x = np.bincount(values * width + columns, minlength=size * width).reshape(size, width) > 0
-        present_y = np.bincount(values * label_map.shape[0] + rows,
-                                minlength=size * label_map.shape[0]).reshape(size, label_map.shape[0]) > 0
-        low_x, high_x = present_x.argmax(axis=1), width - 1 - present_x[:, ::-1].argmax(axis=1)
-        low_y, high_y = present_y.argmax(axis=1), label_map.shape[0] - 1 - present_y[:, ::-1].argmax(axis=1)
-    else:  # large label values (instance ids): per-value extremes directly
-        low_x, low_y = np.full(size, width, dtype=np.int64), np.full(size, label_map.shape[0], dtype=np.int64)
-        high_x, high_y = np.full(size, -1, dtype=np.int64), np.full(size, -1, dtype=np.int64)
-        np.minimum.at(low_x, values, columns)
-        np.maximum.at(high_x, values, columns)
-        np.minimum.at(low_y, values, rows)
-        np.maximum.at(high_y, values, rows)
+    low_x, low_y = np.full(size, width, dtype=np.int64), np.full(size, label_map.shape[0], dtype=np.int64)
+    high_x, high_y = np.full(size, -1, dtype=np.int64), np.full(size, -1, dtype=np.int64)
+    np.minimum.at(low_x, values, columns)
+    np.maximum.at(high_x, values, columns)
+    np.minimum.at(low_y, values, rows)
+    np.maximum.at(high_y, values, rows)
     return {
         value: LabelExtent(value, (int(low_x[value]), int(low_y[value]), int(high_x[value]) + 1,
                                    int(high_y[value]) + 1), int(areas[value]), float(sums_x[value]),
@@ -77,22 +106,38 @@ def box_slices(box: tuple[int, int, int, int]) -> tuple[slice, slice]:
     return slice(y0, y1), slice(x0, x1)
 
 
-def whole_region(label_map: np.ndarray, extent: LabelExtent) -> Region:
-    """A label as one region (organs are context: their pieces are not counted separately)."""
+def whole_region(label_map: np.ndarray, extent: LabelExtent, with_mask: bool = True) -> Region:
+    """A label as one region (organs are context: their pieces are not counted separately).
+
+    ``with_mask=False`` leaves the mask out (an empty array): a context organ needs its box, area and
+    centroid only, not one pass over its box.
+    """
     centroid = (round(extent.sum_x / extent.area_px, 2), round(extent.sum_y / extent.area_px, 2))
-    return Region(extent.value, extent.box, extent.area_px, centroid, label_map[box_slices(extent.box)] == extent.value)
+    mask = label_map[box_slices(extent.box)] == extent.value if with_mask else np.zeros((0, 0), dtype=bool)
+    return Region(extent.value, extent.box, extent.area_px, centroid, mask)
 
 
-def component_regions(label_map: np.ndarray, extent: LabelExtent, min_area_px: int) -> list[Region]:
-    """The 8-connected pieces of a label of at least ``min_area_px`` pixels, found inside the label's box."""
+def label_components(binary: np.ndarray, min_area_px: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """8-connected pieces of a mask: (component image, OpenCV's stats, the numbers of pieces of at least
+    ``min_area_px`` pixels). A caller that only needs the count stops here."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(binary.astype(np.uint8), connectivity=8)
+    kept = (np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= min_area_px) + 1).tolist()
+    return labels, stats, kept
+
+
+def component_regions(label_map: np.ndarray, extent: LabelExtent, min_area_px: int,
+                      components: tuple[np.ndarray, np.ndarray, list[int]] | None = None) -> list[Region]:
+    """The 8-connected pieces of a label of at least ``min_area_px`` pixels, found inside the label's box.
+
+    ``components``: :func:`label_components` of the label's mask in its box, when the caller has it.
+    """
     x0, y0, _, _ = extent.box
-    binary = label_map[box_slices(extent.box)] == extent.value
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary.astype(np.uint8), connectivity=8)
+    if components is None:
+        components = label_components(label_map[box_slices(extent.box)] == extent.value, min_area_px)
+    labels, stats, kept = components
     found = []
-    for index in range(1, count):
+    for index in kept:
         area = int(stats[index, cv2.CC_STAT_AREA])
-        if area < min_area_px:
-            continue
         left, top = int(stats[index, cv2.CC_STAT_LEFT]), int(stats[index, cv2.CC_STAT_TOP])
         width, height = int(stats[index, cv2.CC_STAT_WIDTH]), int(stats[index, cv2.CC_STAT_HEIGHT])
         piece = labels[top:top + height, left:left + width] == index

@@ -14,7 +14,15 @@ import numpy as np
 from medtrinity.config import GroundingConfig
 from medtrinity.grounding import measure
 from medtrinity.grounding.anatomy import organ_part
-from medtrinity.grounding.regions import LabelExtent, Region, box_slices, component_regions, label_extents, whole_region
+from medtrinity.grounding.regions import (
+    LabelExtent,
+    Region,
+    box_slices,
+    component_regions,
+    label_components,
+    label_extents,
+    whole_region,
+)
 from medtrinity.io.rle import encode_window
 from medtrinity.records import ROI, Sample
 
@@ -234,16 +242,17 @@ def locate_roi(sample: Sample, region: Region, label: str, kind: str,
 
 
 def _measure_pieces(roi: ROI, sample: Sample, extent: LabelExtent, settings: GroundingConfig,
-                    center_xy: tuple[float, float]) -> None:
+                    center_xy: tuple[float, float], mask: np.ndarray) -> None:
     """An organ label in several pieces: diameters and side of the largest piece, the count in ``pieces``.
 
     A colon in three segments is not one 236 mm structure: its extent across the gaps is no size
     of anything. The side is the largest piece's, or '' when the pieces lie on both sides.
     """
-    pieces = component_regions(sample.label_map, extent, settings.min_area_px)
-    roi.pieces = max(1, len(pieces))
-    if len(pieces) < 2:
+    components = label_components(mask, settings.min_area_px)  # ``mask``: the label's pixels in its box
+    roi.pieces = max(1, len(components[2]))
+    if len(components[2]) < 2:  # one piece: the whole label's measures stand
         return
+    pieces = component_regions(sample.label_map, extent, settings.min_area_px, components)
     largest = max(pieces, key=lambda piece: piece.area_px)
     _measure_shape(roi, largest.mask, sample.spacing_mm)
     width, column_letter = sample.pixels.shape[1], sample.patient_orientation[0]
@@ -290,10 +299,10 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
     described = 0 if findings else settings.max_organ_rois
     organs: list[ROI] = []
     for rank, (label, extent) in enumerate(organ_extents):
-        region = whole_region(sample.label_map, extent)
+        region = whole_region(sample.label_map, extent, with_mask=rank < described)
         if rank < described:
             roi = measure_roi(sample, region, label, _kind(sample, label), settings, center_xy, findings_mask)
-            _measure_pieces(roi, sample, extent, settings, center_xy)
+            _measure_pieces(roi, sample, extent, settings, center_xy, region.mask)
         else:
             roi = locate_roi(sample, region, label, _kind(sample, label), center_xy)
         roi.label_value = extent.value

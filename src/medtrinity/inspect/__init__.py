@@ -28,7 +28,13 @@ from medtrinity.inspect.layouts import (
 )
 from medtrinity.recipes import get_recipe, match_recipe
 from medtrinity.registry import registry
-from medtrinity.sources.layout import DATASET_ROOT_PRIORITY, VOLUME_SUFFIXES, data_files, has_suffix
+from medtrinity.sources.layout import (
+    DATASET_ROOT_PRIORITY,
+    VOLUME_SUFFIXES,
+    data_files,
+    has_suffix,
+    listings_shared,
+)
 
 
 def inspect_path(path: Path, recipe: str | None = None) -> Finding:
@@ -142,7 +148,8 @@ def build_config(paths: list[Path], recipe: str | None = None) -> tuple[dict[str
     """Inspect every path; the sources found make one run config (names made unique)."""
     if recipe is not None:
         get_recipe(recipe)  # an unknown name is a KeyError listing the known ones, before any work
-    findings = [inspect_path(Path(p), recipe) for p in paths]
+    with listings_shared():  # every reader asked about a folder lists it once
+        findings = [inspect_path(Path(p), recipe) for p in paths]
     for finding in findings:
         check_facts(finding)
     sources: list[dict[str, Any]] = []

@@ -76,3 +76,25 @@ def check_finite(pixels: np.ndarray, where: str) -> None:
     if pixels.dtype.kind == "f" and not np.all(np.isfinite(pixels)):
         count = int(np.size(pixels) - np.count_nonzero(np.isfinite(pixels)))
         raise SampleError("non_finite_pixels", f"{where}: {count} of {pixels.size} pixels are NaN or infinite")
+
+
+def npy_header(path: str) -> tuple[tuple[int, ...], np.dtype]:
+    """(shape, dtype) of a ``.npy`` file from its header; object arrays and files shorter than their header
+    declares (a cut-off download) are refused before anything is mapped or read."""
+    import os
+
+    try:
+        with open(path, "rb") as handle:
+            shape, dtype, _ = _read_header(handle)
+            data_offset = handle.tell()
+    except (OSError, ValueError, SyntaxError) as error:
+        raise SampleError("unreadable_file", f"{path}: not a readable .npy file ({type(error).__name__}: "
+                                             f"{error}); check that it was written by numpy.save") from error
+    if dtype.hasobject:
+        raise SampleError("unsupported_dtype", f"{path}: holds Python objects, which are never unpickled")
+    declared = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    actual = os.path.getsize(path) - data_offset
+    if actual < declared:
+        raise SampleError("truncated_data", f"{path}: the header declares {declared:,} bytes of {shape} "
+                                            f"{dtype} data, the file holds {actual:,}; re-download or re-save it")
+    return shape, dtype

@@ -18,6 +18,7 @@ from medtrinity.registry import require_dependency
 from medtrinity.sources.array_safety import (
     check_entry,
     check_finite,
+    npy_header,
     npz_header,
     npz_keys,
     npz_read_entry,
@@ -26,7 +27,13 @@ from medtrinity.sources.array_safety import (
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths, read_failure
 from medtrinity.sources.common2d import sample_2d
 from medtrinity.sources.layout import LayoutMatch, has_suffix
-from medtrinity.sources.safety import check_dtype, check_label_values, check_pixels, items_per_file
+from medtrinity.sources.safety import (
+    check_dtype,
+    check_label_values,
+    check_pixels,
+    items_per_file,
+    present_label_values,
+)
 
 IMAGE_KEYS = ("images", "image", "imgs", "img", "x", "data", "volumes")
 LABEL_KEYS = ("labels", "label", "masks", "mask", "seg", "segmentation", "y", "gt")
@@ -249,7 +256,12 @@ class NpyReader(Reader):
     per-class instance channels (N, H, W, C): PanNuke keeps five nucleus classes and a background channel,
     so the first ``options.class_channels`` (default C - 1) channels become label values 1..C-1.
     ``options.tissue_types``: a ``.npy`` of one tissue name per image (PanNuke ``types.npy``) that becomes the
-    sample's body part. Arrays are memory-mapped; items are ``<file>::<index>``."""
+    sample's body part. Arrays are memory-mapped; items are ``<file>::<index>``.
+
+    Headers are checked before anything is read: dtype, declared entry size against ``limits``, truncation,
+    and that masks and tissue names have one entry per image. Mask values the label map does not name are
+    a reject (``unknown_label``).
+    """
 
     formats = "NumPy .npy image and mask arrays (PanNuke: per-class instance channels, tissue types)"
     Options = NpyOptions
@@ -257,6 +269,7 @@ class NpyReader(Reader):
     def _array(self, path: str) -> np.ndarray:
         cache = self.__dict__.setdefault("_arrays", {})
         if path not in cache:
+            npy_header(path)  # objects and truncated files refused before mapping
             try:
                 cache[path] = np.load(path, mmap_mode="r", allow_pickle=False)
             except Exception as error:  # noqa: BLE001 - a bad file is a reject naming it
@@ -280,41 +293,76 @@ class NpyReader(Reader):
             return None
         return LayoutMatch(cls.inspect_priority, f"a .npy array of shape {shape}") if len(shape) in (3, 4) else None
 
+    def _check_arrays(self, path: str) -> int:
+        """The number of images in ``path``, after checking it and its masks and tissue names from the headers."""
+        checked = self.__dict__.setdefault("_checked", {})
+        if path not in checked:
+            checked[path] = self._check_headers(path)
+        return checked[path]
+
+    def _check_headers(self, path: str) -> int:
+        shape, dtype = npy_header(path)
+        check_dtype(np.empty(0, dtype=dtype), path)
+        if len(shape) < 3:
+            raise SampleError("wrong_dimensions", f"{path}: shape {shape}; expected N images (N x H x W[ x 3])")
+        check_pixels(f"{path} entry 0", squeezed_entry(shape[1:]), dtype.itemsize, self.config.limits)
+        if self.source.labels:
+            mask_shape, mask_dtype = npy_header(self.source.labels)
+            check_dtype(np.empty(0, dtype=mask_dtype), self.source.labels)
+            if len(mask_shape) < 3 or mask_shape[0] != shape[0] or tuple(mask_shape[1:3]) != tuple(shape[1:3]):
+                raise SampleError("mask_shape_mismatch", f"{path}: {shape[0]} images of {shape[1:]}, but the masks "
+                                  f"{self.source.labels} have shape {mask_shape}; one mask per image is needed")
+            channels = self.options.class_channels
+            if channels and (len(mask_shape) < 4 or int(channels) > mask_shape[3]):
+                raise SampleError("mask_shape_mismatch", f"{self.source.labels}: options.class_channels = {channels}"
+                                  f", but the masks have shape {mask_shape}")
+        tissues = self.options.tissue_types
+        if tissues:
+            tissue_shape, _ = npy_header(str(tissues))
+            if not tissue_shape or tissue_shape[0] != shape[0]:
+                raise SampleError("label_count_mismatch", f"{tissues}: {tissue_shape[:1] or 0} tissue names for "
+                                  f"{shape[0]} images in {path}; every image needs one")
+        return int(shape[0])
+
     def list_items(self) -> list[str]:
-        items = []
-        for path in expand_paths(self.source.path, (".npy",)):
-            try:
-                count = int(self._array(path).shape[0])
-            except SampleError as error:
-                raise ValueError(error.message) from error
-            items += [f"{path}::{index}" for index in range(count)]
-        return items
+        return items_per_file(expand_paths(self.source.path, (".npy",)),
+                              lambda path: [f"{path}::{index}" for index in range(self._check_arrays(path))],
+                              "check that it is a complete .npy written by numpy.save")
+
+    def _label_map(self, index: int, shape_hw: tuple[int, ...], where: str) -> np.ndarray:
+        masks = np.asarray(self._array(self.source.labels)[index])
+        if masks.dtype.kind == "f" and not np.all(np.isfinite(masks)):
+            raise SampleError("non_finite_pixels", f"{self.source.labels} entry {index}: the mask contains NaN")
+        if masks.ndim == 3 and masks.shape[2] > 1:
+            channels = self.options.class_channels or masks.shape[2] - 1  # none set: all but the last (background)
+            label_map = np.zeros(masks.shape[:2], dtype=np.int32)
+            for channel in range(channels):
+                label_map[masks[..., channel] > 0] = channel + 1
+        else:
+            label_map = np.rint(as_2d(masks, where)).astype(np.int32)
+        if label_map.shape != tuple(shape_hw[:2]):
+            raise SampleError("mask_shape_mismatch", f"{where}: mask {label_map.shape}, image {tuple(shape_hw)}")
+        return label_map
 
     def read(self, item: str) -> Iterator[Sample]:
         path, index_text = item.rsplit("::", 1)
         index = int(index_text)
         where = f"{path} entry {index}"
+        self._check_arrays(path)
         pixels = as_2d(np.asarray(self._array(path)[index]), where)
+        check_finite(pixels, where)
         if pixels.ndim == 3 and pixels.dtype.kind == "f":  # PanNuke stores RGB as float64 in 0..255
             pixels = np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
-        label_map = None
-        if self.source.labels:
-            masks = np.asarray(self._array(self.source.labels)[index])
-            if masks.ndim == 3 and masks.shape[2] > 1:
-                channels = self.options.class_channels or masks.shape[2] - 1  # none set: all but the last (background)
-                label_map = np.zeros(masks.shape[:2], dtype=np.int32)
-                for channel in range(channels):
-                    label_map[masks[..., channel] > 0] = channel + 1
-            else:
-                label_map = np.rint(as_2d(masks, where)).astype(np.int32)
-            if label_map.shape != pixels.shape[:2]:
-                raise SampleError("mask_shape_mismatch", f"{where}: mask {label_map.shape}, image {pixels.shape}")
+        label_map = self._label_map(index, pixels.shape[:2], where) if self.source.labels else None
         names = self.label_names()
         if label_map is not None:
-            for value in np.unique(label_map[label_map > 0]).tolist():
-                names.setdefault(int(value), f"region {value}")
-        sample = sample_2d(self, key=f"{Path(path).name}::{index}", pixels=pixels, source_file=where,
-                           case_key=f"{Path(path).parent.name}-{index}",
+            check_label_values(label_map, names, f"{self.source.labels} entry {index}", origin="label_names")
+            for value in present_label_values(label_map):
+                if value > 0:
+                    names.setdefault(int(value), f"region {value}")
+        key = self.item_key(path)  # the path under the source root: same-named arrays in two folders differ
+        sample = sample_2d(self, key=f"{key}::{index}", pixels=pixels, source_file=where,
+                           case_key=f"{key}-{index}",
                            label_map=label_map if label_map is not None and label_map.any() else None,
                            names=names, metadata={"format": "npy"})
         tissues = self.options.tissue_types

@@ -11,6 +11,7 @@ Names come from the ``_dseg.tsv``, a ``label-<name>`` entity, the mask's sidecar
 from __future__ import annotations
 
 import csv
+import glob
 import json
 import re
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from medtrinity.sources.base import READERS, Reader
 from medtrinity.sources.label_names import is_placeholder_name, report_label
 from medtrinity.sources.layout import LayoutMatch
 from medtrinity.sources.nifti import NIFTI_SUFFIXES, load_nifti, to_lps_zyx
+from medtrinity.sources.safety import check_label_values, present_label_values, resolve_inside, walk_files
 from medtrinity.sources.volume import Volume, volume_samples
 
 DATATYPE_MODALITY = {"anat": "mri", "dwi": "mri", "func": "mri", "perf": "mri", "fmap": "mri", "ct": "ct",
@@ -53,12 +55,16 @@ def _sidecar(path: Path) -> dict:
 
 
 def bids_images(root: Path) -> list[Path]:
-    """Raw image volumes of a BIDS dataset (``derivatives/``, ``sourcedata/`` and ``code/`` left out)."""
+    """Raw image volumes of a BIDS dataset (``derivatives/``, ``sourcedata/`` and ``code/`` left out).
+
+    The walk never enters a linked folder (a link loop cannot hang planning) and lists each file once.
+    """
     found = []
-    for path in root.glob("sub-*/**/*.nii*"):
-        parts = path.relative_to(root).parts
-        if path.name.endswith(NIFTI_SUFFIXES) and len(parts) >= 3 and parts[-2] in IMAGE_DATATYPES:
-            found.append(path)
+    for subject in sorted(p for p in root.glob("sub-*") if p.is_dir() and not p.is_symlink()):
+        for path in walk_files(subject):
+            parts = path.relative_to(root).parts
+            if path.name.endswith(NIFTI_SUFFIXES) and len(parts) >= 3 and parts[-2] in IMAGE_DATATYPES:
+                found.append(path)
     return sorted(found)
 
 
@@ -70,7 +76,7 @@ def derivative_masks(root: Path, image: Path) -> list[Path]:
     for pipeline in sorted((root / "derivatives").glob("*")) if (root / "derivatives").is_dir() else []:
         folder = pipeline / relative
         if folder.is_dir():
-            masks += [p for p in sorted(folder.glob(stem + "_*.nii*")) if p.name.endswith(NIFTI_SUFFIXES)]
+            masks += [p for p in sorted(folder.glob(glob.escape(stem) + "_*.nii*")) if p.name.endswith(NIFTI_SUFFIXES)]
     return masks
 
 
@@ -139,7 +145,8 @@ class BidsReader(Reader):
 
     def read(self, item: str) -> Iterator[Sample]:
         root, image = Path(self.source.path), Path(item)
-        data, affine = load_nifti(item)
+        resolve_inside(root, str(image.relative_to(root)), item)  # a linked file must stay in the dataset
+        data, affine = load_nifti(item, self.config.limits)
         try:
             data_zyx, spacing = to_lps_zyx(data, affine)
         except ValueError as error:
@@ -154,7 +161,8 @@ class BidsReader(Reader):
         volume = Volume(data=data_zyx.astype(np.float32), spacing_xyz_mm=spacing, labels=labels,
                         intensity_unit="HU" if modality == "ct" else "", metadata={"format": "bids", **facts})
         subject = next((part for part in image.relative_to(root).parts if part.startswith("sub-")), stem)
-        for sample in volume_samples(volume, source=self.source, config=self.config, case_key=stem,
+        key = self.item_key(item)  # the path under the dataset root: same-named files in two folders differ
+        for sample in volume_samples(volume, source=self.source, config=self.config, case_key=key,
                                      source_file=item, label_names=names, modality=modality,
                                      body_part=self.source.body_part):
             sample.case_id = sample.case_id if subject == stem else _subject_case(self, subject)
@@ -167,15 +175,23 @@ class BidsReader(Reader):
             return None, configured
         regions: list[tuple[np.ndarray, str]] = []
         for mask in masks:
-            data, affine = load_nifti(str(mask))
+            resolve_inside(root, str(mask.relative_to(root)), f"{image}: derivative")
+            data, affine = load_nifti(str(mask), self.config.limits)
             if data.shape[:3] != shape:
                 raise SampleError("mask_shape_mismatch", f"{mask}: mask shape {data.shape} differs from image {shape}")
+            if data.dtype.kind == "f" and not np.all(np.isfinite(data)):
+                raise SampleError("non_finite_pixels", f"{mask}: the mask contains NaN or infinity")
             values_zyx, _ = to_lps_zyx(np.rint(data).astype(np.int32), affine)
-            values = sorted(int(v) for v in np.unique(values_zyx) if v > 0)
+            values = present_label_values(values_zyx)
+            check_label_values(values, {}, str(mask), origin="")  # negative values keep their sign: refused
+            values = [int(v) for v in values if v > 0]
             found = mask_names(mask, stem, values)
+            usable = configured if len(masks) == 1 else {}
+            named = {**found, **{v: usable[v] for v in values if v in usable}}
+            if mask.with_name(_stem(mask) + ".tsv").is_file() or usable:  # a label map exists: it must name all
+                check_label_values(values, named, str(mask), origin=".tsv / label_names")
             for value in values:
-                name = configured.get(value) if len(masks) == 1 and value in configured else found.get(value)
-                regions.append((values_zyx == value, name or f"region {value}"))
+                regions.append((values_zyx == value, named.get(value) or f"region {value}"))
         # larger regions first, so a lesion inside the cord keeps all its voxels
         combined = np.zeros(regions[0][0].shape, dtype=np.int32) if regions else None
         names: dict[int, str] = {}

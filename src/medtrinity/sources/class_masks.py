@@ -20,6 +20,8 @@ from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_path
 from medtrinity.sources.common2d import masks_label_map, sample_2d
 from medtrinity.sources.image_files import read_image, read_mask
 from medtrinity.sources.layout import LayoutMatch, images_with_mask_folder
+from medtrinity.sources.safety import check_one_class
+from medtrinity.vocab.labels import readable_label
 
 DEFAULT_PATTERN = "{stem}_{label}_{instance}.png"
 
@@ -70,6 +72,8 @@ class ImageClassMasksReader(Reader):
 
     ``mask_pattern`` defaults to ``{stem}_{label}_{instance}.png``; ``{instance}`` may be left out.
     ``rename`` maps a class name of the files to the name to use (``{"ivc": "inferior vena cava"}``).
+    ``label_names``/``label_map``, when given, list every class: a file naming another class is a reject
+    (``unknown_label``), as is a mask file holding more than one foreground value (a label map, not one class).
     ``recursive: true`` looks for masks in subfolders of ``labels`` too (IDRiD keeps one folder per lesion type).
     """
 
@@ -108,10 +112,17 @@ class ImageClassMasksReader(Reader):
         pixels = read_image(item, self.config.limits)
         entries = self._masks().get(image_path.stem, [])
         configured = self.options.rename
+        known = {readable_label(name) for name in self.label_names().values()}
         masks = []
         for label, name in entries:
-            mask = read_mask(str(self._mask_paths.get(name, self._mask_folder / name)), self.config.limits)
-            masks.append((configured.get(label, label), mask > 0))
+            mask_path = str(self._mask_paths.get(name, self._mask_folder / name))
+            label = configured.get(label, label)
+            if known and readable_label(label) not in known:
+                raise SampleError("unknown_label", f"{mask_path}: class {label!r} (from the file name) is not in the "
+                                  f"label map ({sorted(known)}); add it to label_names or rename it")
+            mask = read_mask(mask_path, self.config.limits)
+            check_one_class(mask, mask_path)
+            masks.append((label, mask > 0))
         label_map, names = masks_label_map(masks, pixels.shape, item) if masks else (None, {})
         if label_map is not None and not label_map.any():
             raise SampleError("empty_labels", f"{item}: every mask file of this image is empty")

@@ -60,30 +60,50 @@ def _view_position(value) -> str:
     return _VIEW_TOKENS.get(str(value or "").strip().lower(), "")
 
 
-def parse_box_rows(rows: list[dict[str, str]], options, table: str) -> dict[str, list[tuple[str, Box]]]:
+def parse_box_rows(rows: list[dict[str, str]], options, table: str) -> dict[str, list[tuple[str, Box | str]]]:
     """Box CSV rows -> {image name: [(label, (x0, y0, x1, y1)), ...]} in the CSV's own frame.
 
     ``options`` is the reader's options model: ``box_columns`` ([image, label, a, b, c, d] column names or
     positions; none: the first six) and ``box_format`` (``xywh`` or ``xyxy``; each reader's model sets its default).
+    A row whose coordinates do not parse is kept as ``(label, "<why>")`` in its image's list, so only that
+    image becomes a reject (see :func:`usable_boxes`), never every image of the table. Columns missing
+    from the table are a SampleError (``bad_box_table``) naming them.
     """
     if not rows:
         return {}
     columns = list(rows[0])
     spec = options.box_columns or list(range(6))
-    names = [columns[c] if isinstance(c, int) else str(c) for c in spec]
+    try:
+        names = [columns[c] if isinstance(c, int) else str(c) for c in spec]
+    except IndexError as error:
+        raise SampleError("bad_box_table", f"{table}: box_columns {spec} name positions beyond the table's "
+                                           f"{len(columns)} columns") from error
+    missing = [name for name in names if name not in columns]
+    if missing:
+        raise SampleError("bad_box_table", f"{table}: no column(s) {missing} among {columns}; fix box_columns")
     image_col, label_col, *coordinate_cols = names
-    boxes: dict[str, list[tuple[str, Box]]] = defaultdict(list)
+    boxes: dict[str, list[tuple[str, Box | str]]] = defaultdict(list)
     fmt = options.box_format
     for number, row in enumerate(rows, start=2):
         if all(str(row.get(col, "") or "").strip().lower() in ("", "nan") for col in coordinate_cols):
             continue  # an image-level row without a box (VinDr-CXR "No finding")
         try:
             a, b, c, d = (float(row[col]) for col in coordinate_cols)
-        except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"table {table!r} line {number}: bad box coordinates ({error})") from error
+        except (TypeError, ValueError) as error:
+            boxes[Path(str(row[image_col])).name].append(
+                (str(row[label_col]), f"{table} line {number}: bad box coordinates ({error})"))
+            continue
         box = (a, b, a + c, b + d) if fmt == "xywh" else (a, b, c, d)
-        boxes[Path(row[image_col]).name].append((str(row[label_col]), box))
+        boxes[Path(str(row[image_col])).name].append((str(row[label_col]), box))
     return dict(boxes)
+
+
+def usable_boxes(entries: list[tuple[str, Box | str]], where: str) -> list[tuple[str, Box]]:
+    """An image's box-table entries, or a ``bad_box`` reject naming the table line that did not parse."""
+    for _, box in entries:
+        if isinstance(box, str):
+            raise SampleError("bad_box", f"{where}: {box}; fix that row of the box table")
+    return list(entries)
 
 
 def rescale_boxes(boxes: list[tuple[str, Box]], frame_wh, shape_hw) -> list[tuple[str, Box]]:
@@ -211,7 +231,7 @@ class CsvLabelsReader(Reader):
                 width, height = (float(row[c]) for c in options.original_size_columns)
                 sx, sy = sx * width / pixels.shape[1], sy * height / pixels.shape[0]
             spacing = (sx, sy)
-        boxes = rescale_boxes(self._boxes.get(name, []), options.box_frame, pixels.shape)
+        boxes = rescale_boxes(usable_boxes(self._boxes.get(name, []), item), options.box_frame, pixels.shape)
         boxes = [(label, check_box(box, pixels.shape, item)) for label, box in boxes]
         label_map, names = boxes_label_map(pixels.shape, boxes) if boxes else (None, {})
         wanted = options.metadata_columns

@@ -203,16 +203,38 @@ class YoloReader(Reader):
     def list_items(self) -> list[str]:
         return expand_paths(self.source.path, IMAGE_SUFFIXES)
 
+    def _label_file(self, path: Path) -> tuple[Path, Path]:
+        """(labels folder, the image's .txt): the image's path under the source root mirrored under ``labels``
+        (``images/train/x.jpg`` -> ``labels/train/x.txt``, so same-named images in two folders keep their own
+        boxes), else ``<labels>/<stem>.txt``; without ``labels``, the YOLO rule: the last ``images`` folder
+        of the path becomes ``labels``."""
+        relative = Path(self.item_key(path)).with_suffix(".txt")
+        if self.source.labels:
+            folder = Path(self.source.labels)
+            mirrored = folder / relative
+            return folder, mirrored if mirrored.is_file() else folder / f"{path.stem}.txt"
+        parts = list(path.parts)
+        if "images" in parts[:-1]:
+            at = len(parts) - 2 - parts[-2::-1].index("images")
+            folder = Path(*parts[:at], "labels")
+            return folder, folder.joinpath(*parts[at + 1:]).with_suffix(".txt")
+        folder = path.parent.parent / "labels"
+        return folder, folder / f"{path.stem}.txt"
+
     def read(self, item: str) -> Iterator[Sample]:
         path = Path(item)
-        folder = Path(self.source.labels) if self.source.labels else path.parent.parent / "labels"
+        folder, txt = self._label_file(path)
         names = yolo_class_names(folder, self.source.label_names)
         pixels = read_image(item, self.config.limits)
         height, width = pixels.shape[:2]
         boxes = []
-        txt = folder / f"{path.stem}.txt"
         if txt.is_file():
-            for number, line in enumerate(txt.read_text(encoding="utf-8").splitlines(), start=1):
+            resolve_inside(folder, str(txt.relative_to(folder)), f"{item}: label file")
+            try:
+                text = txt.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                raise SampleError("bad_box", f"{txt}: not a readable YOLO text file ({error})") from error
+            for number, line in enumerate(text.splitlines(), start=1):
                 parts = line.split()
                 if not parts:
                     continue

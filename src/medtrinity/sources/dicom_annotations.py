@@ -10,12 +10,15 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from medtrinity.config import LimitsConfig
 from medtrinity.records import SampleError
 from medtrinity.registry import require_dependency
 from medtrinity.sources.base import read_failure
+from medtrinity.sources.dicom_files import check_dicom_size
 from medtrinity.sources.dicom_geometry import DicomSeries
 from medtrinity.sources.dicom_privacy import vocabulary_name
 from medtrinity.sources.label_names import is_placeholder_name
+from medtrinity.sources.safety import check_pixels
 from medtrinity.vocab.labels import readable_label
 
 RT_SKIPPED_TYPES = frozenset({"EXTERNAL", "SUPPORT", "FIXATION", "BOLUS", "MARKER", "REGISTRATION",
@@ -87,21 +90,30 @@ def _segment_is_finding(description) -> bool:
     return category is not None and str(category.get("CodeValue", "")) in ABNORMAL_CATEGORY_CODES
 
 
+def check_seg_size(dataset, path: str, series_shape: tuple[int, ...], limits: LimitsConfig) -> None:
+    """Refuse a SEG whose header declares frames, or per-segment masks on the series grid, over the caps."""
+    check_dicom_size(dataset, path, limits)
+    segments = max(1, len(dataset.get("SegmentSequence", []) or []))
+    check_pixels(path, (*series_shape, segments), 4, limits, volume=True)
+
+
 def paint_seg(path: str, series: DicomSeries, canvas: LabelCanvas, configured: dict[int, str],
-              threshold: float) -> None:
+              threshold: float, limits: LimitsConfig | None = None) -> None:
     """Add the segments of one DICOM SEG to the canvas of its source series.
 
     A SEG declaring that spatial locations are preserved, on a classic series, is read with highdicom by
     source instance; any other (dcmqi / 3D Slicer writers, a multi-frame source) is placed by geometry.
+    Its declared frames and segments are checked against ``limits`` before any frame is decoded.
     """
     import pydicom
 
     from medtrinity.sources.dicom_seg_geometry import locations_declared_preserved, seg_masks_by_geometry
 
     try:
-        dataset = pydicom.dcmread(path, force=True)
+        dataset = pydicom.dcmread(path, force=True, defer_size="256 KB")
     except Exception as error:
         raise read_failure(path, error) from error
+    check_seg_size(dataset, path, series.data.shape, limits or LimitsConfig())
     if not locations_declared_preserved(dataset) or not _references_instances_of(dataset, series):
         masks, note = seg_masks_by_geometry(path, dataset, series, threshold)
         canvas.notes.update(note)
@@ -189,15 +201,16 @@ def paint_rtstruct(path: str, series: DicomSeries, canvas: LabelCanvas, configur
         canvas.add(mask.astype(bool), name, types.get(number, "") == "GTV")
 
 
-def load_label_volume_lps(path: str) -> np.ndarray:
-    """A label volume in any storage orientation, as LPS ``[z, y, x]`` integers."""
+def load_label_volume_lps(path: str, limits: LimitsConfig | None = None) -> np.ndarray:
+    """A label volume in any storage orientation, as LPS ``[z, y, x]`` integers (header checked against
+    ``limits`` before the voxels are read)."""
     if path.lower().endswith((".nii", ".nii.gz")):
         from medtrinity.sources.nifti import load_nifti, to_lps_zyx
 
-        data, affine = load_nifti(path)
+        data, affine = load_nifti(path, limits)
         labels, _ = to_lps_zyx(data, affine)
     else:
         from medtrinity.sources.sitk_volume import load_itk_lps
 
-        labels, _ = load_itk_lps(path)
+        labels, _ = load_itk_lps(path, limits)
     return np.rint(labels).astype(np.int32)

@@ -192,8 +192,8 @@ class DicomFilesReader(Reader):
         modality = self.source.modality or DICOM_MODALITY.get(str(dataset.get("Modality", "")), "other")
         body_part = self.source.body_part or body_part_term(str(dataset.get("BodyPartExamined", "") or ""))
         spacing = pixel_spacing_mm(dataset)
-        study_key = str(dataset.get("StudyInstanceUID", "") or dataset.get("PatientID", "") or Path(item).name)
-        instance = str(dataset.get("SOPInstanceUID", "") or Path(item).name)
+        study_key = str(dataset.get("StudyInstanceUID", "") or dataset.get("PatientID", "") or self.item_key(item))
+        instance = str(dataset.get("SOPInstanceUID", "") or self.item_key(item))  # else the full relative path
         metadata = {key: dataset.get(key) for key in ("Modality", "BodyPartExamined", "SliceThickness", "KVP")}
         metadata = {key: _plain(value) for key, value in metadata.items() if value not in (None, "")}
         metadata["BodyPartExamined"] = body_part_term(str(metadata.get("BodyPartExamined", "")))  # free text never
@@ -228,8 +228,11 @@ class DicomFilesReader(Reader):
             from medtrinity.sources.common2d import read_table
 
             self._box_index = parse_box_rows(read_table(str(table)), self.options, str(table))
+        from medtrinity.sources.classification import usable_boxes
+
         rename = self.options.rename
-        found = self._box_index.get(Path(item).name) or self._box_index.get(Path(item).stem) or []
+        found = usable_boxes(self._box_index.get(Path(item).name) or self._box_index.get(Path(item).stem) or [],
+                             item)
         return [(rename.get(label, label), box) for label, box in found]
 
     def _overlays(self, dataset, shape: tuple[int, ...], item: str) -> tuple[np.ndarray | None, dict[int, str]]:

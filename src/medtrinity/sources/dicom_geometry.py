@@ -7,14 +7,17 @@ slice; an enhanced multi-frame file is split into per-frame views carrying their
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from medtrinity.config import LimitsConfig
 from medtrinity.records import SampleError
 from medtrinity.sources.acquisition import dicom_acquisition_facts
 from medtrinity.sources.base import read_failure
-from medtrinity.sources.dicom_files import _plain, overlay_masks, pixel_failure
+from medtrinity.sources.dicom_files import _plain, check_dicom_size, overlay_masks, pixel_failure
 from medtrinity.sources.dicom_privacy import body_part_term
+from medtrinity.sources.safety import too_large
 
 
 @dataclass
@@ -169,16 +172,57 @@ def series_overlays(datasets: list, shape: tuple[int, int, int], min_area_px: in
     return found
 
 
-def load_series(paths: list[str], overlay_min_area_px: int = 50) -> DicomSeries:
-    """Read, sort by position along the slice normal, decode and rescale the files of one series."""
+def declared_frames(dataset) -> tuple[int, int, int]:
+    """(frames, rows, columns) a DICOM header declares, read before its pixel data is decoded."""
+    return (int(dataset.get("NumberOfFrames", 1) or 1), int(dataset.get("Rows", 0) or 0),
+            int(dataset.get("Columns", 0) or 0))
+
+
+def check_series_size(headers: list[tuple[str, object]], limits: LimitsConfig) -> None:
+    """Refuse a series whose files together declare more voxels (or float32 bytes) than the caps allow.
+
+    Each file was checked on its own already; here ``Rows x Columns x NumberOfFrames`` are summed over
+    the files, so a series of many ordinary slices cannot add up to a volume no worker can hold.
+    """
+    declared = [declared_frames(dataset) for _, dataset in headers]
+    voxels = sum(frames * rows * columns for frames, rows, columns in declared)
+    frames = sum(entry[0] for entry in declared)
+    rows, columns = max(entry[1] for entry in declared), max(entry[2] for entry in declared)
+    where = f"{Path(headers[0][0]).parent} (series of {len(headers)} file(s))"
+    shape = f"{frames} x {rows} x {columns}"
+    if voxels > limits.max_voxels_per_volume:
+        raise too_large(where, f"a {shape} volume ({voxels:,} voxels)", "max_voxels_per_volume",
+                        limits.max_voxels_per_volume)
+    if voxels * 4 > limits.max_array_bytes:  # decoded to float32
+        raise too_large(where, f"{voxels * 4:,} bytes of {shape} float32 data", "max_array_bytes",
+                        limits.max_array_bytes)
+
+
+def read_series_headers(paths: list[str], limits: LimitsConfig) -> list[tuple[str, object]]:
+    """Each file's dataset with its pixel data left on disk (read when decoded), every declared size checked
+    against ``limits`` first: one file, and the whole series, over a cap is a ``too_large`` reject."""
     import pydicom
 
-    datasets = []
+    headers = []
     for path in paths:
         try:
-            dataset = pydicom.dcmread(path, force=True)
+            dataset = pydicom.dcmread(path, force=True, defer_size="256 KB")
         except Exception as error:
             raise read_failure(path, error) from error
+        check_dicom_size(dataset, path, limits)
+        headers.append((path, dataset))
+    check_series_size(headers, limits)
+    return headers
+
+
+def load_series(paths: list[str], overlay_min_area_px: int = 50, limits: LimitsConfig | None = None) -> DicomSeries:
+    """Read, sort by position along the slice normal, decode and rescale the files of one series.
+
+    Declared sizes (per file and summed over the series) are checked against ``limits`` before any
+    pixel data is decoded.
+    """
+    datasets = []
+    for path, dataset in read_series_headers(paths, limits or LimitsConfig()):
         datasets.extend(enhanced_frames(path, dataset) if is_enhanced_multiframe(dataset) else [(path, dataset)])
     first_path, first = datasets[0]
     orientation = first.get("ImageOrientationPatient")

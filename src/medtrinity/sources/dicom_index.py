@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medtrinity.records import stable_id
+from medtrinity.sources.layout import data_files, remembered
 from medtrinity.sources.safety import safe_glob, walk_files
 
 ANNOTATION_MODALITIES = ("SEG", "RTSTRUCT")
@@ -46,8 +47,11 @@ def looks_like_dicom(path: Path) -> bool:
 
 def holds_dicom(path: Path) -> bool:
     """Whether a file is DICOM, or a folder tree holds a DICOM file (stops at the first; 132 bytes read per file)."""
-    candidates = [path] if path.is_file() else walk_files(path) if path.is_dir() else []
-    return any(not p.name.lower().endswith(LABEL_VOLUME_SUFFIXES) and looks_like_dicom(p) for p in candidates)
+    def probe() -> bool:
+        candidates = [path] if path.is_file() else data_files(path) if path.is_dir() else []
+        return any(not p.name.lower().endswith(LABEL_VOLUME_SUFFIXES) and looks_like_dicom(p) for p in candidates)
+
+    return remembered(("dicom", path), probe)
 
 
 def dicom_files_under(pattern: str) -> list[Path]:

@@ -157,7 +157,8 @@ class DicomSeriesReader(Reader):
             for path in files:
                 yield from flat.read(path)
             return
-        series = load_series(files, self.options.overlay_min_area_px)
+        limits = self.config.limits
+        series = load_series(files, self.options.overlay_min_area_px, limits)
         canvas = LabelCanvas(series.data.shape)
         configured = self.label_names()
         threshold = self.options.fractional_threshold
@@ -166,7 +167,7 @@ class DicomSeriesReader(Reader):
             if uid not in header.referenced_series:
                 continue
             if header.modality == "SEG":
-                paint_seg(header.path, series, canvas, configured, threshold)
+                paint_seg(header.path, series, canvas, configured, threshold, limits)
             else:
                 paint_rtstruct(header.path, series, canvas, rt_names)
         for number, mask in series.overlays.items():
@@ -178,7 +179,7 @@ class DicomSeriesReader(Reader):
             grid, names, coded_findings = canvas.render()
             labels = reorient_to_lps(grid, directions)
         elif self._label_volume():
-            labels = load_label_volume_lps(self.source.labels)
+            labels = load_label_volume_lps(self.source.labels, limits)
             if labels.shape != data.shape:
                 raise SampleError("mask_shape_mismatch", f"{self.source.labels}: label volume shape {labels.shape} "
                                   f"differs from the series shape {data.shape} (both in LPS order)")

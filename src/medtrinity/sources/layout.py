@@ -16,8 +16,11 @@ import csv
 import gzip
 import io
 import itertools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from medtrinity.io.images import IMAGE_SUFFIXES
 
@@ -31,6 +34,7 @@ LABEL_WORDS = ("label", "labels", "mask", "masks", "seg", "segmentation", "gt", 
 MAX_FILES = 20000  # a folder listing stops here: recognising a layout never needs more
 HEAD_BYTES = 65536  # how much of a JSON or XML file a probe reads
 TABLE_HEAD_ROWS = 1000  # how many rows of a table a probe reads
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -52,8 +56,37 @@ def has_suffix(path: Path, suffixes: tuple[str, ...]) -> bool:
     return path.name.lower().endswith(suffixes)
 
 
+_LISTINGS: dict[tuple, Any] | None = None
+
+
+@contextmanager
+def listings_shared() -> Iterator[None]:
+    """Within this block each folder is listed (and each probe run) once: ``inspect`` asks many readers about
+    the same folder, and their ``looks_like`` list it. Outside it nothing is kept, so nothing goes stale."""
+    global _LISTINGS
+    outer = _LISTINGS
+    _LISTINGS = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _LISTINGS = outer
+
+
+def remembered(key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, kept under ``key`` while :func:`listings_shared` is open (computed afresh outside it)."""
+    if _LISTINGS is None:
+        return compute()
+    if key not in _LISTINGS:
+        _LISTINGS[key] = compute()
+    return _LISTINGS[key]
+
+
 def data_files(folder: Path, recursive: bool = True) -> list[Path]:
     """The visible files of a folder (its whole tree by default), sorted, at most :data:`MAX_FILES`."""
+    return list(remembered(("files", folder, recursive), lambda: _list_files(folder, recursive)))
+
+
+def _list_files(folder: Path, recursive: bool) -> list[Path]:
     iterator = folder.rglob("*") if recursive else folder.iterdir()
     found = []
     for path in iterator:
@@ -120,6 +153,10 @@ class MaskPairing:
 
 def images_with_mask_folder(folder: Path) -> MaskPairing | None:
     """Images in ``folder`` (or its ``images/``) and a subfolder named like masks (``masks/``, ``labels/``, ...)."""
+    return remembered(("mask folder", folder), lambda: _images_with_mask_folder(folder))
+
+
+def _images_with_mask_folder(folder: Path) -> MaskPairing | None:
     images_folder = folder / "images" if (folder / "images").is_dir() else folder
     images = image_files(data_files(images_folder, recursive=False))
     if not images:

@@ -143,8 +143,11 @@ class NiftiReader(Reader):
                     f"{label_path}: label shape {label_data.shape} differs from image shape {data.shape}",
                 )
             whole = label_data if label_data.dtype.kind in "iub" else np.rint(label_data)
-            labels_zyx = to_lps_zyx(whole, label_affine)[0].astype(np.int32, copy=False)
-            if labels_zyx.size and int(labels_zyx.min()) >= 0:  # one counting pass serves the check and the slicing
+            # 8- and 16-bit labels keep their stored type in the volume (each emitted slice becomes int32)
+            small = whole.dtype.kind in "iu" and whole.dtype.itemsize <= 2
+            labels_zyx = to_lps_zyx(whole if small else whole.astype(np.int32), label_affine)[0]
+            if labels_zyx.size and (labels_zyx.dtype.kind == "u" or int(labels_zyx.min()) >= 0):
+                # one counting pass serves the value check, the slice policy and the 3D figures
                 label_counts = label_counts_per_slice(labels_zyx, self.config.slicing.plane)
                 present: list[int] | np.ndarray = np.flatnonzero(label_counts.sum(axis=0)).tolist()
             else:
@@ -159,6 +162,7 @@ class NiftiReader(Reader):
             metadata={"format": "nifti"},
             label_counts=label_counts,
             slice_dtype=np.float32,
+            label_slice_dtype=np.int32,
         )
         yield from volume_samples(
             volume,

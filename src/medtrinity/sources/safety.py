@@ -288,3 +288,17 @@ def check_label_values(values: list[int] | np.ndarray, names: dict[int, str], wh
     if unknown:
         raise SampleError("unknown_label", f"{where}: label value(s) {unknown} are not in the label map "
                                            f"({origin}: {sorted(names)}); add them to label_names or fix the mask")
+
+
+def check_one_class(mask: np.ndarray, where: str) -> None:
+    """Refuse a per-class mask file holding several foreground values: it is a label map whose values no
+    name covers, and reading it as one class would merge them (0 and one foreground value are expected)."""
+    values = present_label_values(mask)
+    negative = [int(v) for v in values if v < 0]
+    if negative:
+        raise SampleError("bad_label", f"{where}: negative mask value(s) {negative}; mask values must be >= 0")
+    foreground = [int(v) for v in values if v != 0]
+    if len(foreground) > 1:
+        raise SampleError("unknown_label", f"{where}: a per-class mask holds {len(foreground)} label values "
+                          f"{foreground[:10]}; each mask file must be 0 plus one foreground value (use the "
+                          "image_masks reader with label_names for a mask of several labels)")

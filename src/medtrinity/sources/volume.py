@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 
 from medtrinity.config import RunConfig, SourceConfig
@@ -32,8 +33,9 @@ class Volume:
     # voxels of each label value in each slice of the run's plane ([slice, value]) when the reader already
     # counted them (its label-value check): the slice policy and the 3D figures reuse that one pass
     label_counts: np.ndarray | None = None
-    # each emitted slice is cast to this type (e.g. float32) instead of the whole volume up front
+    # each emitted slice (pixels; labels) is cast to this type instead of the whole volume up front
     slice_dtype: Any = None
+    label_slice_dtype: Any = None
 
 
 # plane -> (patient direction of +column, patient direction of +row)
@@ -122,6 +124,12 @@ def label_counts_per_slice(labels: np.ndarray, plane: str) -> np.ndarray:
     if labels.size and int(labels.min()) < 0:
         raise ValueError(f"label values must be non-negative, found {int(labels.min())}")
     counts = np.zeros((count, top + 1), dtype=np.int64)
+    if labels.dtype == np.uint8 and labels.size // max(count, 1) < 1 << 24:  # OpenCV's histogram: float32 counts
+        for index in range(count):
+            plane_values = np.ascontiguousarray(plane_slice(labels, plane, index)).reshape(-1, 1)
+            histogram = cv2.calcHist([plane_values], [0], None, [top + 1], [0, top + 1])
+            counts[index] = histogram.ravel().astype(np.int64)
+        return counts
     for index in range(count):
         counts[index] = np.bincount(plane_slice(labels, plane, index).ravel(), minlength=top + 1)
     return counts
@@ -265,7 +273,7 @@ def volume_samples(
             slice_index=index,
             patient_orientation=PLANE_ORIENTATION[plane],
             intensity_unit=volume.intensity_unit,
-            label_map=None if labels2d is None else np.ascontiguousarray(labels2d),
+            label_map=None if labels2d is None else np.ascontiguousarray(labels2d, dtype=volume.label_slice_dtype),
             label_names=label_names,
             finding_labels=findings,
             metadata=metadata,

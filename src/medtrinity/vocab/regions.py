@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Two regions contradict each other when they are not listed as neighbours here (an upper-abdominal
 # slice shows lung bases, so chest and abdomen do not contradict; brain and abdomen do).
@@ -43,7 +44,8 @@ _REGION_PATTERNS = {
 }
 
 
-def regions_of(text: str) -> set[str]:
-    """The body regions whose words occur in ``text`` (lower-cased whole words)."""
+@lru_cache(maxsize=4096)
+def regions_of(text: str) -> frozenset[str]:
+    """The body regions whose words occur in ``text`` (lower-cased whole words; cached, the verifier asks often)."""
     lowered = text.lower()
-    return {region for region, pattern in _REGION_PATTERNS.items() if pattern.search(lowered)}
+    return frozenset(region for region, pattern in _REGION_PATTERNS.items() if pattern.search(lowered))

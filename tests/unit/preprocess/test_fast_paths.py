@@ -101,10 +101,13 @@ def _volume(seed: int, with_counts: bool) -> Volume:
     labels = np.zeros(data.shape, np.int32)
     labels[3:7, 10:20, 5:25] = 2
     labels[5:9, 22:30, 30:40] = 7
-    counts = label_counts_per_slice(labels, "axial") if with_counts else None
-    return Volume(data=data if with_counts else data.astype(np.float32), spacing_xyz_mm=(0.8, 0.8, 2.5),
-                  labels=labels, intensity_unit="HU", label_counts=counts,
-                  slice_dtype=np.float32 if with_counts else None)
+    if not with_counts:  # the plain way: whole volumes converted up front, counts made by volume_samples
+        return Volume(data=data.astype(np.float32), spacing_xyz_mm=(0.8, 0.8, 2.5), labels=labels,
+                      intensity_unit="HU")
+    stored = labels.astype(np.uint8)  # the reader's way: stored types kept, counted once, slices cast
+    return Volume(data=data, spacing_xyz_mm=(0.8, 0.8, 2.5), labels=stored, intensity_unit="HU",
+                  label_counts=label_counts_per_slice(stored, "axial"), slice_dtype=np.float32,
+                  label_slice_dtype=np.int32)
 
 
 def test_reader_counts_and_per_slice_cast_give_the_same_samples():
@@ -121,6 +124,7 @@ def test_reader_counts_and_per_slice_cast_give_the_same_samples():
     assert len(plain) >= 6
     for a, b in zip(plain, counted, strict=True):
         assert a.pixels.dtype == b.pixels.dtype == np.float32
+        assert a.label_map.dtype == b.label_map.dtype == np.int32
         assert np.array_equal(a.pixels, b.pixels)
         assert np.array_equal(a.label_map, b.label_map)
         assert a.volume_stats == b.volume_stats
@@ -134,3 +138,14 @@ def test_label_counts_for_another_plane_are_refused():
     with pytest.raises(ValueError, match="label counts for 12 slices"):
         list(volume_samples(volume, source=config.sources[0], config=config, case_key="c", source_file="x",
                             label_names={2: "liver", 7: "lesion"}, modality="ct", body_part="abdomen"))
+
+
+def test_uint8_label_counts_equal_the_integer_counts_in_every_plane():
+    rng = np.random.default_rng(16)
+    for _ in range(60):
+        shape = tuple(int(v) for v in rng.integers(1, 30, 3))
+        labels = rng.integers(0, int(rng.integers(1, 256)), shape).astype(np.uint8)
+        for plane in ("axial", "coronal", "sagittal"):
+            fast, plain = label_counts_per_slice(labels, plane), label_counts_per_slice(labels.astype(np.int32), plane)
+            assert fast.shape == plain.shape
+            assert np.array_equal(fast, plain)

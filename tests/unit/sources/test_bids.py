@@ -68,3 +68,70 @@ def test_bids_mask_named_only_by_a_number_is_reported_unknown(tmp_path):
     config, findings = build_config([root])
     unknown = [f for f in findings[0].facts if f[1] == "labels" and f[3].startswith("unknown")]
     assert unknown and config["sources"][0]["reader"] == "bids"
+
+
+def _bids_reader(root, **limits):
+    config = parse_config({"sources": [{"name": "b", "reader": "bids", "path": str(root)}],
+                           "slicing": {"without_roi_fraction": 1.0}, "limits": limits})
+    return make_reader(config.sources[0], config)
+
+
+def _read_error(reader, item):
+    import pytest
+
+    from medtrinity.records import SampleError
+
+    with pytest.raises(SampleError) as caught:
+        list(reader.read(item))
+    return caught.value
+
+
+def test_a_dseg_value_its_tsv_does_not_name_is_a_reject(tmp_path):
+    root = _spine_dataset(tmp_path / "ds")
+    labels = root / "derivatives" / "labels" / "sub-02" / "anat"
+    lesion = np.zeros((20, 16, 5), np.uint8)
+    lesion[9:11, 7:9, 2:4] = 2
+    lesion[2:4, 2:4, 1] = 9  # the .tsv names 1 and 2 only
+    _nii(labels / "sub-02_T2w_dseg.nii.gz", lesion)
+    reader = _bids_reader(root)
+    items = [item for item in reader.list_items() if item.endswith("_T2w.nii.gz")]
+    assert list(reader.read(items[0]))  # sub-01 is untouched
+    error = _read_error(reader, items[1])
+    assert error.code == "unknown_label" and "[9]" in error.message and "sub-02_T2w_dseg.nii.gz" in error.message
+    lesion[2:4, 2:4, 1] = 0
+    _nii(labels / "sub-02_T2w_dseg.nii.gz", (lesion.astype(np.int16) - 3 * (lesion == 0)).astype(np.int16))
+    assert _read_error(reader, items[1]).code == "bad_label"
+
+
+def test_a_derivative_linked_from_outside_the_dataset_is_refused(tmp_path):
+    import os
+
+    root = _spine_dataset(tmp_path / "ds")
+    outside = tmp_path / "elsewhere" / "secret_seg.nii.gz"
+    _nii(outside, np.ones((20, 16, 5), np.uint8))
+    os.symlink(outside, root / "derivatives" / "labels" / "sub-02" / "anat" / "sub-02_T2w_label-lesion_seg.nii.gz")
+    reader = _bids_reader(root)
+    items = [item for item in reader.list_items() if item.endswith("_T2w.nii.gz")]
+    error = _read_error(reader, items[1])
+    assert error.code == "path_escape" and "secret_seg.nii.gz" in error.message
+
+
+def test_volume_caps_apply_to_bids_images_before_reading(tmp_path):
+    root = _spine_dataset(tmp_path / "ds")
+    reader = _bids_reader(root, max_voxels_per_volume=20 * 16 * 5 - 1)
+    error = _read_error(reader, reader.list_items()[0])
+    assert error.code == "too_large" and "20 x 16 x 5" in error.message and "sub-01" in error.message
+
+
+def test_same_named_images_in_two_folders_get_different_ids_and_a_link_loop_is_not_followed(tmp_path):
+    import os
+
+    root = _spine_dataset(tmp_path / "ds")
+    image = nib.load(root / "sub-01" / "anat" / "sub-01_T2w.nii.gz")
+    _nii(root / "sub-01" / "ses-2" / "anat" / "sub-01_T2w.nii.gz", np.asarray(image.dataobj)[::-1].copy())
+    os.symlink("..", root / "sub-01" / "ses-2" / "anat" / "loop")  # would cycle if followed
+    reader = _bids_reader(root)
+    items = [item for item in reader.list_items() if item.endswith("sub-01_T2w.nii.gz")]
+    assert len(items) == 2
+    ids = [{s.id for s in reader.read(item)} for item in items]
+    assert ids[0] and ids[1] and not ids[0] & ids[1]

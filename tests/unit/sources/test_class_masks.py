@@ -45,3 +45,43 @@ def test_mask_of_another_size_is_a_reject(tmp_path, make):
     with pytest.raises(SampleError) as error:
         list(reader.read(reader.list_items()[0]))
     assert error.value.code == "mask_shape_mismatch" and "x.png" in error.value.message
+
+
+def _two_class_folder(tmp_path):
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    cv2.imwrite(str(tmp_path / "images" / "x.png"), np.full((32, 32), 90, np.uint8))
+    liver = np.zeros((32, 32), np.uint8)
+    liver[4:12, 4:12] = 255
+    cv2.imwrite(str(tmp_path / "masks" / "x_liver_000.png"), liver)
+    cv2.imwrite(str(tmp_path / "masks" / "x_spleen_000.png"), np.roll(liver, 16, axis=1))
+    return tmp_path
+
+
+def test_a_class_the_label_map_does_not_name_is_a_reject_naming_the_file(tmp_path, make):
+    folder = _two_class_folder(tmp_path)
+    reader = make("image_class_masks", folder / "images", labels=str(folder / "masks"),
+                  label_names={1: "liver"})
+    with pytest.raises(SampleError) as error:
+        list(reader.read(reader.list_items()[0]))
+    assert error.value.code == "unknown_label" and "x_spleen_000.png" in error.value.message
+    assert "'spleen'" in error.value.message
+    named = make("image_class_masks", folder / "images", labels=str(folder / "masks"),
+                 label_names={1: "liver", 2: "spleen"})
+    [sample] = list(named.read(named.list_items()[0]))
+    assert sorted(sample.label_names.values()) == ["liver", "spleen"]
+    [unnamed] = list(make("image_class_masks", folder / "images", labels=str(folder / "masks")).read(
+        named.list_items()[0]))  # without a label map the file names are the vocabulary
+    assert sorted(unnamed.label_names.values()) == ["liver", "spleen"]
+
+
+def test_a_class_mask_holding_several_values_is_a_reject_not_one_merged_class(tmp_path, make):
+    folder = _two_class_folder(tmp_path)
+    several = np.zeros((32, 32), np.uint8)
+    several[4:12, 4:12], several[20:28, 20:28] = 1, 99  # a label map saved under a class name
+    cv2.imwrite(str(folder / "masks" / "x_spleen_000.png"), several)
+    reader = make("image_class_masks", folder / "images", labels=str(folder / "masks"))
+    with pytest.raises(SampleError) as error:
+        list(reader.read(reader.list_items()[0]))
+    assert error.value.code == "unknown_label" and "x_spleen_000.png" in error.value.message
+    assert "[1, 99]" in error.value.message

@@ -79,3 +79,39 @@ def test_voc_size_mismatch_is_a_reject(tmp_path, make):
     with pytest.raises(SampleError) as error:
         list(reader.read(reader.list_items()[0]))
     assert error.value.code == "mask_shape_mismatch" and "d.xml" in error.value.message
+
+
+def test_yolo_same_named_images_in_two_splits_keep_their_own_boxes(tmp_path, make):
+    """Ultralytics layout: images/<split>/x.png <-> labels/<split>/x.txt; a stem-only lookup would give both
+    images one file's boxes (issue 15: names from the full relative path)."""
+    root = tmp_path / "ds"
+    for split, line in (("train", "0 0.25 0.25 0.2 0.2"), ("val", "0 0.75 0.75 0.2 0.2")):
+        _image(root / "images" / split / "x.png")
+        (root / "labels" / split).mkdir(parents=True)
+        (root / "labels" / split / "x.txt").write_text(line + "\n")
+    (root / "classes.txt").write_text("polyp\n")
+    reader = make("yolo", root / "images" / "*" / "*.png")
+    samples = {s.source_file.split("/")[-2]: s for item in reader.list_items() for s in reader.read(item)}
+    assert samples["train"].input_boxes[0][1][0] < 40 < samples["val"].input_boxes[0][1][0]
+    assert samples["train"].id != samples["val"].id
+    explicit = make("yolo", root / "images" / "*" / "*.png", labels=str(root / "labels"))
+    val = next(item for item in explicit.list_items() if "/val/" in item)
+    assert next(iter(explicit.read(val))).input_boxes[0][1][0] > 40
+
+
+def test_yolo_label_file_that_is_binary_or_linked_from_outside_is_a_reject(tmp_path, make):
+    import os
+
+    _image(tmp_path / "images" / "a.png")
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "a.txt").write_bytes(b"\xff\xfe\x00binary")
+    reader = make("yolo", tmp_path / "images", label_names={0: "polyp"})
+    with pytest.raises(SampleError) as caught:
+        list(reader.read(reader.list_items()[0]))
+    assert caught.value.code == "bad_box" and "a.txt" in caught.value.message
+    (tmp_path / "labels" / "a.txt").unlink()
+    (tmp_path / "elsewhere.txt").write_text("0 0.5 0.5 0.2 0.2\n")
+    os.symlink(tmp_path / "elsewhere.txt", tmp_path / "labels" / "a.txt")
+    with pytest.raises(SampleError) as caught:
+        list(reader.read(reader.list_items()[0]))
+    assert caught.value.code == "path_escape"

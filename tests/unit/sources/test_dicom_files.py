@@ -61,3 +61,40 @@ def test_direction_letters_follow_dicom_patient_axes():
     assert direction_letter(np.array([-1.0, 0, 0])) == "R"
     assert direction_letter(np.array([0, 0.2, -0.9])) == "I"
     assert direction_letter(np.array([0, 0.9, 0.1])) == "P"
+
+
+def _box_table_folder(tmp_path, bad_row: str, columns=("image_id", "class_name", "x_min", "y_min", "x_max", "y_max")):
+    import pydicom
+
+    (tmp_path / "train").mkdir()
+    for index, stem in enumerate(("a1", "b2")):
+        dataset = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+        dataset.SOPInstanceUID = f"{dataset.SOPInstanceUID}.{index}"
+        dataset.save_as(tmp_path / "train" / f"{stem}.dicom")
+    (tmp_path / "train.csv").write_text("image_id,class_name,class_id,rad_id,x_min,y_min,x_max,y_max\n"
+                                        "a1,Nodule/Mass,8,R9,5.0,5.0,30.0,30.0\n" + bad_row, encoding="utf-8")
+    config = parse_config({"sources": [{"name": "v", "reader": "dicom_files", "path": str(tmp_path / "train"),
+                                        "options": {"boxes": str(tmp_path / "train.csv"),
+                                                    "box_columns": list(columns)}}]})
+    return make_reader(config.sources[0], config)
+
+
+def test_a_malformed_box_row_rejects_only_its_own_image(tmp_path):
+    """VinDr-CXR style train.csv: one row with unreadable coordinates is that image's reject naming the line;
+    the other image keeps its box (before, the whole table failed and every image was lost)."""
+    reader = _box_table_folder(tmp_path, "b2,Nodule/Mass,8,R9,five,5.0,30.0,30.0\n")
+    first, second = reader.list_items()
+    [sample] = list(reader.read(first))
+    [(_, box)] = sample.input_boxes
+    assert box == (5.0, 5.0, 30.0, 30.0)
+    with pytest.raises(SampleError) as caught:
+        list(reader.read(second))
+    assert caught.value.code == "bad_box" and "b2.dicom" in caught.value.message
+    assert "train.csv line 3" in caught.value.message
+
+
+def test_box_columns_missing_from_the_table_are_named(tmp_path):
+    reader = _box_table_folder(tmp_path, "", ("image_id", "class_name", "x0", "y_min", "x_max", "y_max"))
+    with pytest.raises(SampleError) as caught:
+        list(reader.read(reader.list_items()[0]))
+    assert caught.value.code == "bad_box_table" and "['x0']" in caught.value.message

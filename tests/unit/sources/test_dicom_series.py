@@ -225,3 +225,67 @@ def test_label_volume_values_missing_from_the_label_map_are_a_reject(shared_data
         _read_all(reader)
     assert caught.value.code == "unknown_label" and f"[{int(liver)}]" in caught.value.message
     assert "example_seg_dicom.nii.gz" in caught.value.message
+
+
+def _capped_reader(path, **limits):
+    config = parse_config({"sources": [{"name": "s", "reader": "dicom_series", "path": str(path)}],
+                           "slicing": {"without_roi_fraction": 1.0}, "limits": limits})
+    return make_reader(config.sources[0], config)
+
+
+def test_a_slice_declaring_huge_rows_and_columns_is_too_large_before_decoding(tmp_path, monkeypatch):
+    """One file of the series declares 60000 x 60000: refused from its header, no pixel data decoded."""
+    files = write_ct_series(tmp_path / "ct")
+    dataset = pydicom.dcmread(files[2])
+    dataset.Rows, dataset.Columns = 60000, 60000  # the pixel data stays 64 x 64: only the header lies
+    dataset.save_as(files[2])
+    decoded = []
+    monkeypatch.setattr(pydicom.dataset.Dataset, "pixel_array",
+                        property(lambda self: decoded.append(1) or pytest.fail("pixel data decoded")))
+    reader = _reader(tmp_path / "ct")
+    [item] = reader.list_items()
+    with pytest.raises(SampleError) as caught:
+        _read_all(reader)
+    assert caught.value.code == "too_large" and not decoded
+    assert files[2].name in caught.value.message and "60000 x 60000" in caught.value.message
+    assert "limits.max_pixels_per_image" in caught.value.message
+
+
+def test_a_series_of_ordinary_slices_over_the_volume_cap_is_too_large(tmp_path):
+    write_ct_series(tmp_path / "ct", synthetic_ct((6, 64, 64)))
+    with pytest.raises(SampleError) as caught:
+        _read_all(_capped_reader(tmp_path / "ct", max_voxels_per_volume=5 * 64 * 64))
+    message = caught.value.message
+    assert caught.value.code == "too_large" and "6 x 64 x 64" in message and "series of 6 file(s)" in message
+    assert "limits.max_voxels_per_volume" in message
+    with pytest.raises(SampleError) as caught:  # the float32 bytes of the decoded volume
+        _read_all(_capped_reader(tmp_path / "ct", max_array_bytes=6 * 64 * 64 * 4 - 1))
+    assert caught.value.code == "too_large" and "limits.max_array_bytes" in caught.value.message
+    assert len(_read_all(_capped_reader(tmp_path / "ct", max_voxels_per_volume=6 * 64 * 64))) == 6
+
+
+def test_a_multiframe_file_declaring_huge_number_of_frames_is_too_large(tmp_path):
+    from medtrinity.synthetic_dicom import write_enhanced_ct
+
+    (tmp_path / "enhanced").mkdir()
+    path = write_enhanced_ct(tmp_path / "enhanced" / "volume.dcm", synthetic_ct((6, 48, 40)))
+    dataset = pydicom.dcmread(path)
+    dataset.NumberOfFrames = 400000  # 400000 x 48 x 40 declared, six frames stored
+    dataset.save_as(path)
+    with pytest.raises(SampleError) as caught:
+        _read_all(_reader(tmp_path / "enhanced"))
+    assert caught.value.code == "too_large" and "400000 x 48 x 40" in caught.value.message
+    assert "volume.dcm" in caught.value.message
+
+
+def test_a_seg_declaring_more_segments_than_the_byte_cap_allows_is_too_large():
+    from medtrinity.config import LimitsConfig
+    from medtrinity.sources.dicom_annotations import check_seg_size
+
+    dataset = pydicom.Dataset()
+    dataset.Rows, dataset.Columns, dataset.NumberOfFrames = 512, 512, 10
+    dataset.SegmentSequence = [pydicom.Dataset() for _ in range(300)]
+    with pytest.raises(SampleError) as caught:  # 300 masks on a 512 x 512 x 600 grid: 188 GB of float32
+        check_seg_size(dataset, "seg.dcm", (600, 512, 512), LimitsConfig())
+    assert caught.value.code == "too_large" and "600 x 512 x 512 x 300" in caught.value.message
+    check_seg_size(dataset, "seg.dcm", (60, 64, 64), LimitsConfig())  # the same SEG on a small grid passes

@@ -27,17 +27,19 @@ def _lexicon() -> re.Pattern:
 
 
 def _known(facts: SampleFacts) -> list[str]:
-    names = [name.lower() for name in [*facts.labels, facts.body_part] if name]
-    return names
+    """The sample's label and body-part names, lower case and singular (made once per sample)."""
+    return [_SINGULAR.sub("", name.lower()) for name in [*facts.labels, facts.body_part] if name]
+
+
+@lru_cache(maxsize=4096)
+def _singular_word(term: str) -> re.Pattern:
+    return re.compile(rf"(?<![a-z]){re.escape(_SINGULAR.sub('', term))}(?![a-z])")
 
 
 def _supported(term: str, known: list[str]) -> bool:
-    singular = _SINGULAR.sub("", term)
-    for name in known:
-        plain = _SINGULAR.sub("", name)
-        if re.search(rf"(?<![a-z]){re.escape(singular)}(?![a-z])", plain):
-            return True  # "kidney" in "left kidney"; "liver" in "liver lesion"
-    return False
+    pattern = _singular_word(term)
+    # "kidney" in "left kidney"; "liver" in "liver lesion"
+    return any(pattern.search(name) for name in known)
 
 
 def check_anatomy(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:

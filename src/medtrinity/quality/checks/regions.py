@@ -8,6 +8,7 @@ is judged piece by piece (a size given to the wrong piece is caught).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions
 from medtrinity.quality.facts import RegionFacts
@@ -81,7 +82,9 @@ def size_supported(kind: str, values: list[float], roi: RegionFacts, options: Ve
     return close(values[0], float(measured), tolerance, 0.5)
 
 
-def position_claims(text: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=4096)
+def position_claims(text: str) -> tuple[tuple[str, str], ...]:
+    """(vertical, horizontal) image-position claims of a text; cached: a clause is tested against every ROI."""
     found = []
     for match in POSITION.finditer(text):
         vertical = _VERTICAL.get(match.group(1) or "", "")
@@ -92,9 +95,21 @@ def position_claims(text: str) -> list[tuple[str, str]]:
         vertical, horizontal = _VERTICAL.get(match.group(1) or "", ""), match.group(2) or ""
         if vertical or horizontal:
             found.append((vertical, horizontal))
-    return found
+    return tuple(found)
 
 
+@lru_cache(maxsize=4096)
+def size_claims(clause: str) -> tuple[tuple[str, tuple[float, ...]], ...]:
+    """(kind, values in the kind's unit) of each size a clause states; cached like :func:`position_claims`."""
+    found = []
+    for match in SIZE.finditer(clause):
+        kind, factor = unit_kind(match.group(3))
+        values = [float(match.group(1)) * factor] + ([float(match.group(2)) * factor] if match.group(2) else [])
+        found.append((kind, tuple(values)))
+    return tuple(found)
+
+
+@lru_cache(maxsize=1024)
 def measured_position(region: str) -> tuple[str, str]:
     words = region.split()
     vertical = next((w for w in words if w in {"upper", "lower"}), "")
@@ -108,10 +123,8 @@ _SIDE_CLAIM = re.compile(r"(?:patient's|patient’s)\s+(left|right)|(left|right)
 
 def fits(clause: str, roi: RegionFacts, options: VerifyOptions, sides: bool = False) -> bool:
     """Whether the sizes and image positions (and with ``sides`` the patient sides) of a clause fit this ROI."""
-    for match in SIZE.finditer(clause):
-        kind, factor = unit_kind(match.group(3))
-        values = [float(match.group(1)) * factor] + ([float(match.group(2)) * factor] if match.group(2) else [])
-        if size_supported(kind, values, roi, options) is False:
+    for kind, values in size_claims(clause):
+        if size_supported(kind, list(values), roi, options) is False:
             return False
     measured_v, measured_h = measured_position(roi.region)
     for vertical, horizontal in position_claims(clause):
