@@ -200,13 +200,13 @@ def measure_roi(
 
 
 def _place_in_anatomy(roi: ROI, sample: Sample, window: Window, settings: GroundingConfig, region: Region) -> None:
-    anatomy_names = {name for name in sample.label_names.values() if name not in sample.finding_labels}
-    if not anatomy_names:
-        return
+    if all(name in sample.finding_labels for name in sample.label_names.values()):
+        return  # no anatomy label to place the region in or beside
     exclude = set(sample.finding_labels) | {roi.label}
-    close_ring = measure.ring(window.mask, 2)
-    shares = _share_by_label(window.label_map, close_ring, sample.label_names, exclude)
-    if roi.kind == "lesion" and shares:
+    # only a lesion has a containing organ: an organ ROI skips the close ring
+    shares = _share_by_label(window.label_map, measure.ring(window.mask, 2), sample.label_names,
+                             exclude) if roi.kind == "lesion" else {}
+    if shares:
         organ, share = max(sorted(shares.items()), key=lambda item: item[1])
         if share >= 0.5:
             roi.containing_organ = organ
