@@ -9,10 +9,13 @@ duplicate finding is off (``duplicates: keep``): its seen-hash set grows by ~100
 
 ``--mode writer`` measures the writer path alone, fast enough for 1M rows: 256 real rows made by
 the pipeline once, then streamed N times over (fresh ids) through ``RunFolder.stream_part``.
+``--mode metadata`` shows why streaming used to grow: resident MB an open ``ParquetWriter`` gains
+per row group written, whatever the group holds (``--sizes`` are group counts there).
 Every ``--progress`` seconds the child prints elapsed time, samples so far and resident memory to
 stderr, so a run stopped early still says how far it got. Prints figures; asserts nothing.
 
 Run: PYTHONPATH=src python benchmarks/memory_flat.py [--sizes 1000 10000 100000 1000000] [--mode writer]
+     PYTHONPATH=src python benchmarks/memory_flat.py --mode metadata --sizes 400 1600 --rows-per-group 1
 """
 
 from __future__ import annotations
@@ -152,17 +155,53 @@ def write_one(samples: int) -> dict:
         return _figures(samples, samples, time.perf_counter() - started, Path(folder) / "run")
 
 
+def writer_metadata(groups: int, rows_per_group: int) -> dict:
+    """The cause of the old growth: resident MB an open ParquetWriter gains over ``groups`` row groups of
+    ``rows_per_group`` rows (one repeated real table), while open and after close."""
+    _register_reader()
+    import pyarrow.parquet as pq
+
+    from medtrinity.io.parquet import _writer_options
+    from medtrinity.runner import run_pipeline
+    from medtrinity.schema import TRIPLET_SCHEMA
+
+    with tempfile.TemporaryDirectory(prefix="mt-memory-") as folder:
+        run_pipeline(_config(256), Path(folder) / "seed")
+        table = pq.read_table(Path(folder) / "seed" / "triplets" / "part-00000.parquet").slice(0, rows_per_group)
+        table = table.cast(TRIPLET_SCHEMA)
+        before = _rss_mb()
+        writer = pq.ParquetWriter(Path(folder) / "out.parquet", TRIPLET_SCHEMA, **_writer_options(TRIPLET_SCHEMA))
+        for _ in range(groups):
+            writer.write_table(table, row_group_size=rows_per_group)
+        open_mb = _rss_mb() - before
+        writer.close()
+        return {"groups": groups, "rows_per_group": rows_per_group, "grown_open_mb": round(open_mb, 1),
+                "grown_after_close_mb": round(_rss_mb() - before, 1),
+                "kb_per_group_open": round(open_mb * 1024 / groups, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
-    parser.add_argument("--mode", choices=["pipeline", "writer"], default="pipeline")
+    parser.add_argument("--mode", choices=["pipeline", "writer", "metadata"], default="pipeline",
+                        help="metadata: --sizes are row-group counts, --rows-per-group rows each, one open writer")
+    parser.add_argument("--rows-per-group", type=int, default=1)
     parser.add_argument("--progress", type=float, default=0, help="print progress to stderr every N seconds")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one size in this process
     args = parser.parse_args()
     if args.one:
         if args.progress:
             _report_progress(args.progress)
-        print(json.dumps((write_one if args.mode == "writer" else run_one)(args.one)))
+        if args.mode == "metadata":
+            print(json.dumps(writer_metadata(args.one, args.rows_per_group)))
+        else:
+            print(json.dumps((write_one if args.mode == "writer" else run_one)(args.one)))
+        return
+    if args.mode == "metadata":
+        for groups in args.sizes:
+            done = subprocess.run([sys.executable, __file__, "--one", str(groups), "--mode", "metadata",
+                                   "--rows-per-group", str(args.rows_per_group)], stdout=subprocess.PIPE, text=True)
+            print(done.stdout.strip().splitlines()[-1] if done.returncode == 0 else f"{groups}: failed", flush=True)
         return
     print(f"mode: {args.mode}")
     print(f"{'samples':>9}{'triplets':>10}{'peak RSS MB':>13}{'seconds':>10}{'samples/s':>11}{'bytes/row':>11}"
