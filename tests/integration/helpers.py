@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import cv2
@@ -29,6 +30,20 @@ def write_image_mask_folder(folder: Path, count: int, *, bad: bool = True) -> Pa
         cv2.imwrite(str(masks / "zz_mismatch.png"), np.zeros((40, 50), dtype=np.uint8))
         cv2.imwrite(str(images / "zz_blank.png"), np.full((50, 50), 7, dtype=np.uint8))
         cv2.imwrite(str(masks / "zz_blank.png"), np.zeros((50, 50), dtype=np.uint8))
+    return folder
+
+
+def write_folder_with_copies(folder: Path) -> Path:
+    """Nine images with masks plus an exact copy of the first and a re-saved (noisy) copy of the fifth, named to
+    sort last so the copies land in the last shard."""
+    write_image_mask_folder(folder, 9, bad=False)
+    images, masks = folder / "images", folder / "masks"
+    shutil.copyfile(images / "img_000.png", images / "zz_copy_of_000.png")
+    shutil.copyfile(masks / "img_000.png", masks / "zz_copy_of_000.png")
+    original = cv2.imread(str(images / "img_004.png"), cv2.IMREAD_UNCHANGED).astype(int)
+    noise = np.random.default_rng(2).integers(-2, 3, original.shape)
+    cv2.imwrite(str(images / "zz_resaved_004.png"), np.clip(original + noise, 0, 255).astype(np.uint8))
+    shutil.copyfile(masks / "img_004.png", masks / "zz_resaved_004.png")
     return folder
 
 

@@ -4,10 +4,6 @@ pass, the manifest, verify and the exports see the same rows as with one file pe
 from __future__ import annotations
 
 import json
-import shutil
-
-import cv2
-import numpy as np
 
 from medtrinity.config import load_config
 from medtrinity.io import parquet as parquet_io
@@ -15,18 +11,11 @@ from medtrinity.run_folder import RunFolder, read_parquet_folder
 from medtrinity.runner import run_pipeline
 from medtrinity.verify_run import verify_folder
 
-from .helpers import image_mask_source, write_config, write_image_mask_folder
+from .helpers import image_mask_source, write_config, write_folder_with_copies
 
 
 def _collection(tmp_path):
-    folder = write_image_mask_folder(tmp_path / "xray", 9, bad=False)
-    images, masks = folder / "images", folder / "masks"
-    shutil.copyfile(images / "img_000.png", images / "zz_copy_of_000.png")  # exact copy, last shard
-    shutil.copyfile(masks / "img_000.png", masks / "zz_copy_of_000.png")
-    original = cv2.imread(str(images / "img_004.png"), cv2.IMREAD_UNCHANGED).astype(int)
-    noise = np.random.default_rng(2).integers(-2, 3, original.shape)
-    cv2.imwrite(str(images / "zz_resaved_004.png"), np.clip(original + noise, 0, 255).astype(np.uint8))
-    shutil.copyfile(masks / "img_004.png", masks / "zz_resaved_004.png")
+    folder = write_folder_with_copies(tmp_path / "xray")
     return load_config(write_config(tmp_path / "run.yaml", [image_mask_source(folder, 6)]))
 
 

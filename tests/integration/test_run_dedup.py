@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 
-import cv2
 import numpy as np
 import pytest
 
@@ -15,7 +14,7 @@ from medtrinity.export.run_dedup import deduplicate_run, find_duplicates
 from medtrinity.run_folder import RunFolder, read_parquet_folder
 from medtrinity.runner import run_pipeline, run_status
 
-from .helpers import image_mask_source, write_config, write_image_mask_folder
+from .helpers import image_mask_source, write_config, write_folder_with_copies, write_image_mask_folder
 
 
 def _entry(entry_id, part, digest, phash, slice_index=-1):
@@ -55,14 +54,7 @@ def test_banded_index_finds_what_brute_force_finds():
 
 
 def _collection_with_copies(tmp_path):
-    folder = write_image_mask_folder(tmp_path / "xray", 9, bad=False)
-    images, masks = folder / "images", folder / "masks"
-    shutil.copyfile(images / "img_000.png", images / "zz_copy_of_000.png")    # exact copy, last shard
-    shutil.copyfile(masks / "img_000.png", masks / "zz_copy_of_000.png")
-    original = cv2.imread(str(images / "img_004.png"), cv2.IMREAD_UNCHANGED).astype(int)
-    noise = np.random.default_rng(2).integers(-2, 3, original.shape)
-    cv2.imwrite(str(images / "zz_resaved_004.png"), np.clip(original + noise, 0, 255).astype(np.uint8))  # near copy
-    shutil.copyfile(masks / "img_004.png", masks / "zz_resaved_004.png")
+    folder = write_folder_with_copies(tmp_path / "xray")
     return load_config(write_config(tmp_path / "run.yaml", [image_mask_source(folder, 3)]))
 
 
