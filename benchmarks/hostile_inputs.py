@@ -28,7 +28,7 @@ def run_child(root: Path, case: str, timeout_s: float, memory_bytes: int) -> tup
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
-    process = subprocess.Popen([sys.executable, "-m", "medtrinity.hostile_check", str(root), case],
+    process = subprocess.Popen([sys.executable, "-m", "medtrinity.hostile.check", str(root), case],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=limit)
     deadline = time.monotonic() + timeout_s
     while True:
@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="build the corpus here and keep it")
     parser.add_argument("cases", nargs="*", help="only these cases")
     args = parser.parse_args()
-    from medtrinity.hostile_corpus import build_corpus
+    from medtrinity.hostile.corpus import build_corpus
 
     with tempfile.TemporaryDirectory() as scratch:
         root = args.keep or Path(scratch) / "corpus"

@@ -41,7 +41,7 @@ def test_mutated_real_files_are_rejects_or_samples(tmp_path):
 
 @pytest.mark.slow
 def test_every_hostile_input_is_a_clean_reject_and_good_files_survive(tmp_path):
-    result = _child(["-m", "medtrinity.hostile_check", str(tmp_path / "corpus")], timeout_s=300)
+    result = _child(["-m", "medtrinity.hostile.check", str(tmp_path / "corpus")], timeout_s=300)
     assert result.returncode == 0, result.stderr[-3000:]
     outcomes = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert len(outcomes) >= 65

@@ -30,7 +30,7 @@ RANKS: dict[str, int] = {
     "pipeline": 30,
     "executors": 31, "export": 31,
     "runner": 32, "remote_run": 33, "verify_run": 32, "inspect": 32, "demo": 32, "evaluation": 32,
-    "config_check": 15, "run_lock": 2, "hostile": 0, "hostile_late": 1, "hostile_corpus": 2, "hostile_check": 33,
+    "config_check": 15, "run_lock": 2, "hostile": 33,
     "report": 33, "viewer": 33,
     "progress": 40,
     "cli": 50, "__main__": 51, "__init__": 0,

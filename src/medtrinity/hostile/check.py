@@ -13,8 +13,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from medtrinity.hostile import HostileCase
-from medtrinity.hostile_corpus import build_corpus
+from medtrinity.hostile.corpus import build_corpus
+from medtrinity.hostile.writers import HostileCase
 
 GENERIC_CODES = {"read_error", "stage_error"}  # a library's exception passed through: nobody can act on it
 
@@ -76,7 +76,7 @@ def run_case(case: HostileCase) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    """``python -m medtrinity.hostile_check ROOT [CASE ...]``: build the corpus, print one JSON line per case."""
+    """``python -m medtrinity.hostile.check ROOT [CASE ...]``: build the corpus, print one JSON line per case."""
     root = Path(argv[0])
     wanted = set(argv[1:])
     for case in build_corpus(root):

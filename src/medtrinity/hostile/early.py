@@ -1,113 +1,33 @@
-"""A corpus of hostile inputs (corrupt, truncated, declared-huge, escaping, looping) built on demand.
-
-Every case is one source folder holding good files and one hostile thing; ``expect`` says what a
-correct pipeline does with it: ``reject`` (the hostile file becomes a reject whose reason names it,
-every good file still becomes samples) or ``once`` (every good file read exactly once, no hang).
-Tests and ``benchmarks/hostile_inputs.py`` build the same corpus, so both measure the same thing.
-Files are tiny on disk; the memory bombs only declare huge sizes in their headers.
-"""
+"""The early hostile cases: images, HDF5, npz, NIfTI, detection sets, links, DICOM files and slides."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import struct
-import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-
-@dataclass
-class HostileCase:
-    """One source with one hostile input beside good ones."""
-
-    name: str
-    family: str
-    source: dict
-    hostile: str  # text the reject reason must contain (the hostile file's name), or "" for ``once`` cases
-    expect: str = "reject"  # "reject" | "once"
-    good: int = 1  # how many good files must come out as samples
-    settings: dict = field(default_factory=dict)  # run settings beside the source (e.g. lower ``limits``)
-
-
-def _good_image(seed: int = 0, size: int = 64) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    image = rng.normal(100, 20, (size, size)).clip(0, 255).astype(np.uint8)
-    cv2.circle(image, (size // 2, size // 2), size // 5, 220, -1)
-    return image
-
-
-def _good_mask(size: int = 64) -> np.ndarray:
-    mask = np.zeros((size, size), dtype=np.uint8)
-    cv2.circle(mask, (size // 2, size // 2), size // 5, 1, -1)
-    return mask
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-
-def zero_png(width: int, height: int, *, bit_depth: int = 8, colour_type: int = 0) -> bytes:
-    """A valid PNG of zeros of any declared size, compressed row by row (a few MB for gigapixels)."""
-    channels = {0: 1, 2: 3}[colour_type]
-    row = bytes(1 + width * channels * bit_depth // 8)
-    compressor = zlib.compressobj(9)
-    block = row * max(1, (1 << 22) // len(row))
-    rows_per_block = len(block) // len(row)
-    parts = []
-    for start in range(0, height, rows_per_block):
-        count = min(rows_per_block, height - start)
-        parts.append(compressor.compress(block if count == rows_per_block else row * count))
-    parts.append(compressor.flush())
-    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", b"".join(parts))
-            + _png_chunk(b"IEND", b""))
-
-
-def declared_tiff(width: int, height: int) -> bytes:
-    """A little-endian TIFF whose header declares ``width`` x ``height`` 8-bit grey in one strip of 16 bytes."""
-    entries = [(256, 4, 1, width), (257, 4, 1, height), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
-               (273, 4, 1, 0), (277, 3, 1, 1), (278, 4, 1, height), (279, 4, 1, 16)]
-    ifd_offset = 8
-    data_offset = ifd_offset + 2 + 12 * len(entries) + 4
-    entries = [(tag, kind, count, data_offset if tag == 273 else value) for tag, kind, count, value in entries]
-    body = struct.pack("<H", len(entries))
-    for tag, kind, count, value in entries:
-        body += struct.pack("<HHII", tag, kind, count, value) if kind == 4 else struct.pack("<HHIHH", tag, kind,
-                                                                                               count, value, 0)
-    return b"II*\x00" + struct.pack("<I", ifd_offset) + body + struct.pack("<I", 0) + bytes(16)
-
-
-def zeros_npz(path: Path, shape: tuple[int, ...], dtype: str = "uint8") -> None:
-    """An .npz whose ``train_images`` is a huge array of zeros, streamed so building it needs no memory."""
-    header = io.BytesIO()
-    np.lib.format.write_array_header_1_0(header, {"descr": np.dtype(dtype).str, "fortran_order": False,
-                                                  "shape": shape})
-    total = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("train_images.npy", "w", force_zip64=True) as member:
-            member.write(header.getvalue())
-            block = bytes(1 << 22)
-            for start in range(0, total, len(block)):
-                member.write(block[: min(len(block), total - start)])
-        buffer = io.BytesIO()
-        np.save(buffer, np.zeros((shape[0], 1), dtype=np.int64))
-        archive.writestr("train_labels.npy", buffer.getvalue())
+from medtrinity.hostile.writers import (
+    HostileCase,
+    declared_tiff,
+    good_image,
+    good_mask,
+    zero_png,
+    zeros_npz,
+)
 
 
 def _write_good_pngs(folder: Path, masks: Path | None = None, count: int = 1) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for index in range(count):
-        cv2.imwrite(str(folder / f"good{index}.png"), _good_image(index))
+        cv2.imwrite(str(folder / f"good{index}.png"), good_image(index))
         if masks is not None:
             masks.mkdir(parents=True, exist_ok=True)
-            cv2.imwrite(str(masks / f"good{index}.png"), _good_mask())
+            cv2.imwrite(str(masks / f"good{index}.png"), good_mask())
 
 
 def _image_case(root: Path, name: str, write_bad: Callable[[Path], str], *, masks: bool = True,
@@ -126,7 +46,7 @@ def _bytes_writer(file_name: str, data: bytes, mask: bool = False) -> Callable[[
     def write(images: Path) -> str:
         (images / file_name).write_bytes(data)
         if mask:
-            cv2.imwrite(str(images.parent / "masks" / f"{Path(file_name).stem}.png"), _good_mask())
+            cv2.imwrite(str(images.parent / "masks" / f"{Path(file_name).stem}.png"), good_mask())
         return file_name
     return write
 
@@ -140,9 +60,9 @@ def _encoded(image: np.ndarray, suffix: str) -> bytes:
 
 def image_cases(root: Path) -> list[HostileCase]:
     """2D image files read by the PNG/JPEG/TIFF readers."""
-    png = _encoded(_good_image(7), ".png")
-    jpeg = _encoded(cv2.cvtColor(_good_image(8, 256), cv2.COLOR_GRAY2BGR) + 0, ".jpg")
-    rgb = np.dstack([_good_image(9, 256), _good_image(10, 256), _good_image(11, 256)])
+    png = _encoded(good_image(7), ".png")
+    jpeg = _encoded(cv2.cvtColor(good_image(8, 256), cv2.COLOR_GRAY2BGR) + 0, ".jpg")
+    rgb = np.dstack([good_image(9, 256), good_image(10, 256), good_image(11, 256)])
     jpeg_rgb = _encoded(rgb, ".jpg")
     return [
         _image_case(root, "png_zero_byte", _bytes_writer("bad.png", b"", mask=True)),
@@ -163,16 +83,11 @@ def image_cases(root: Path) -> list[HostileCase]:
 
 
 def _unknown_label_mask(images: Path) -> str:
-    cv2.imwrite(str(images / "bad.png"), _good_image(3))
-    mask = _good_mask()
+    cv2.imwrite(str(images / "bad.png"), good_image(3))
+    mask = good_mask()
     mask[:8, :8] = 99
     cv2.imwrite(str(images.parent / "masks" / "bad.png"), mask)
     return "bad.png"
-
-
-def _with_label_names(case: HostileCase, names: dict[int, str]) -> HostileCase:
-    case.source["label_names"] = names
-    return case
 
 
 def hdf5_cases(root: Path) -> list[HostileCase]:
@@ -185,8 +100,8 @@ def hdf5_cases(root: Path) -> list[HostileCase]:
         folder = root / name
         folder.mkdir(parents=True, exist_ok=True)
         with h5py.File(folder / "good.h5", "w") as handle:
-            handle["images"] = np.stack([_good_image(i, 48) / 255.0 for i in range(2)])[:, None].astype(np.float32)
-            handle["labels"] = np.stack([_good_mask(48)] * 2)[:, None].astype(np.uint8)
+            handle["images"] = np.stack([good_image(i, 48) / 255.0 for i in range(2)])[:, None].astype(np.float32)
+            handle["labels"] = np.stack([good_mask(48)] * 2)[:, None].astype(np.uint8)
         return folder
 
     for name, build in (
@@ -227,7 +142,7 @@ def hdf5_cases(root: Path) -> list[HostileCase]:
 def _npz_folder(root: Path, name: str) -> Path:
     folder = root / name
     folder.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(folder / "good.npz", train_images=np.stack([_good_image(i, 28) for i in range(2)]),
+    np.savez_compressed(folder / "good.npz", train_images=np.stack([good_image(i, 28) for i in range(2)]),
                         train_labels=np.array([[0], [1]], dtype=np.int64))
     return folder
 
@@ -250,7 +165,7 @@ def npz_cases(root: Path) -> list[HostileCase]:
     def arrays(**values) -> Callable[[Path], None]:
         return lambda path: np.savez(path, **values)
 
-    image = np.stack([_good_image(5, 28)] * 2)
+    image = np.stack([good_image(5, 28)] * 2)
     case("npz_zero_byte", lambda path: path.write_bytes(b""))
     case("npz_random_bytes", lambda path: path.write_bytes(b"PK\x03\x04" + os.urandom(2048)))
     case("npz_truncated", truncated)
@@ -323,7 +238,7 @@ def _coco_folder(root: Path, name: str, bad_image: dict | None, annotations: lis
     images = folder / "images"
     _write_good_pngs(images)
     outside = root / "outside_secret.png"
-    cv2.imwrite(str(outside), _good_image(99))
+    cv2.imwrite(str(outside), good_image(99))
     entries = [{"id": 1, "file_name": "good0.png", "width": 64, "height": 64}]
     notes = [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [20, 20, 20, 20]}]
     if bad_image is not None:
@@ -359,7 +274,7 @@ def detection_cases(root: Path) -> list[HostileCase]:
     folder = root / "voc_path_escape"
     (folder / "JPEGImages").mkdir(parents=True, exist_ok=True)
     (folder / "Annotations").mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(folder / "JPEGImages" / "good0.png"), _good_image(1))
+    cv2.imwrite(str(folder / "JPEGImages" / "good0.png"), good_image(1))
     for stem, filename in (("good0", "good0.png"), ("bad", "../../outside_secret.png")):
         (folder / "Annotations" / f"{stem}.xml").write_text(
             f"<annotation><filename>{filename}</filename><size><width>64</width><height>64</height></size>"
@@ -370,7 +285,7 @@ def detection_cases(root: Path) -> list[HostileCase]:
     for name, line in (("yolo_negative_class", "-3 0.5 0.5 0.2 0.2"), ("yolo_unknown_class", "42 0.5 0.5 0.2 0.2")):
         folder = root / name
         _write_good_pngs(folder / "images")
-        cv2.imwrite(str(folder / "images" / "bad.png"), _good_image(4))
+        cv2.imwrite(str(folder / "images" / "bad.png"), good_image(4))
         (folder / "labels").mkdir(parents=True, exist_ok=True)
         (folder / "labels" / "good0.txt").write_text("0 0.5 0.5 0.3 0.3\n", encoding="utf-8")
         (folder / "labels" / "bad.txt").write_text(line + "\n", encoding="utf-8")

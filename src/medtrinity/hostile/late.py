@@ -1,6 +1,6 @@
 """Hostile cases for the readers added late (DICOM series, npy, per-class masks, BIDS, VinDr-style box tables).
 
-Same contract as :mod:`medtrinity.hostile`: each case is one source with good files and one hostile thing;
+Same contract as :mod:`medtrinity.hostile.early`: each case is one source with good files and one hostile thing;
 the hostile file must become a reject naming it while every good file still becomes samples.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from medtrinity.hostile import HostileCase, _good_image, _good_mask
+from medtrinity.hostile.writers import HostileCase, good_image, good_mask
 
 
 def dicom_series_cases(root: Path) -> list[HostileCase]:
@@ -70,14 +70,14 @@ def npy_cases(root: Path) -> list[HostileCase]:
         folder = root / name
         (folder / "good").mkdir(parents=True, exist_ok=True)
         (folder / "bad").mkdir(parents=True, exist_ok=True)
-        np.save(folder / "good" / "good_images.npy", np.stack([_good_image(i, 32) for i in range(2)]))
+        np.save(folder / "good" / "good_images.npy", np.stack([good_image(i, 32) for i in range(2)]))
         write(folder / "bad" / "bad_images.npy")
         cases.append(HostileCase(name, "npy", {"name": name, "reader": "npy", "path": str(folder / "*" / "*.npy")},
                                  "bad_images.npy", good=2))
 
     def truncated(path: Path) -> None:
         buffer = io.BytesIO()
-        np.save(buffer, np.stack([_good_image(3, 32)] * 2))
+        np.save(buffer, np.stack([good_image(3, 32)] * 2))
         path.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
 
     case("npy_zero_byte", lambda path: path.write_bytes(b""))
@@ -91,8 +91,8 @@ def npy_cases(root: Path) -> list[HostileCase]:
     # masks: one file shared by the images of a single array; the bad case is a mask value nobody named
     folder = root / "npy_unknown_mask_value"
     folder.mkdir(parents=True, exist_ok=True)
-    np.save(folder / "good_images.npy", np.stack([_good_image(i, 32) for i in range(2)]))
-    masks = np.stack([_good_mask(32), _good_mask(32) * 99])
+    np.save(folder / "good_images.npy", np.stack([good_image(i, 32) for i in range(2)]))
+    masks = np.stack([good_mask(32), good_mask(32) * 99])
     np.save(folder / "bad_masks.npy", masks)
     cases.append(HostileCase(folder.name, "npy", {"name": folder.name, "reader": "npy",
                                                   "path": str(folder / "good_images.npy"),
@@ -109,12 +109,12 @@ def class_mask_cases(root: Path) -> list[HostileCase]:
         (folder / "images").mkdir(parents=True, exist_ok=True)
         (folder / "masks").mkdir(parents=True, exist_ok=True)
         for stem in ("good0", "bad"):
-            cv2.imwrite(str(folder / "images" / f"{stem}.png"), _good_image(len(stem)))
-        cv2.imwrite(str(folder / "masks" / "good0_liver_000.png"), _good_mask() * 255)
+            cv2.imwrite(str(folder / "images" / f"{stem}.png"), good_image(len(stem)))
+        cv2.imwrite(str(folder / "masks" / "good0_liver_000.png"), good_mask() * 255)
         if write == "unknown":
-            cv2.imwrite(str(folder / "masks" / "bad_tumour_000.png"), _good_mask() * 255)
+            cv2.imwrite(str(folder / "masks" / "bad_tumour_000.png"), good_mask() * 255)
         else:
-            several = _good_mask()
+            several = good_mask()
             several[:8, :8] = 7
             cv2.imwrite(str(folder / "masks" / "bad_liver_000.png"), several)
         cases.append(HostileCase(name, "class_masks", {"name": name, "reader": "image_class_masks",

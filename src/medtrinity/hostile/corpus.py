@@ -1,13 +1,14 @@
-"""The whole hostile corpus: the early cases (:mod:`medtrinity.hostile`) and those of the readers added late
-(:mod:`medtrinity.hostile_late`), written once under a folder and read back from its ``cases.json``."""
+"""The whole hostile corpus: the early cases (:mod:`medtrinity.hostile.early`) and those of the readers added late
+(:mod:`medtrinity.hostile.late`), written once under a folder and read back from its ``cases.json``."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from medtrinity.hostile import EARLY_BUILDERS, HostileCase, _with_label_names
-from medtrinity.hostile_late import LATE_BUILDERS
+from medtrinity.hostile.early import EARLY_BUILDERS
+from medtrinity.hostile.late import LATE_BUILDERS
+from medtrinity.hostile.writers import HostileCase, with_label_names
 
 CASES_FILE = "cases.json"
 
@@ -23,6 +24,6 @@ def build_corpus(root: Path) -> list[HostileCase]:
         cases += build(root)
     for case in cases:
         if case.name == "mask_unknown_label":
-            _with_label_names(case, {1: "nodule"})
+            with_label_names(case, {1: "nodule"})
     (root / CASES_FILE).write_text(json.dumps([vars(case) for case in cases], indent=1), encoding="utf-8")
     return cases
