@@ -1,8 +1,9 @@
-"""s3:// inputs and outputs against a real S3 API server (moto's server, a subprocess on 127.0.0.1).
+"""s3:// and gs:// inputs and outputs against real object-store API servers, subprocesses on 127.0.0.1.
 
-The server speaks the S3 REST protocol; s3fs / botocore talk to it over HTTP exactly as to AWS
-(endpoint from ``AWS_ENDPOINT_URL_S3``). gs:// goes through the same fsspec layer (gcsfs) but no
-GCS server runs here, so it is not tested.
+S3: moto's server speaks the S3 REST protocol; s3fs / botocore talk to it over HTTP exactly as to
+AWS (endpoint from ``AWS_ENDPOINT_URL_S3``). GCS: ``gcp-storage-emulator`` speaks the GCS JSON API;
+gcsfs talks to it over HTTP as to Google (endpoint from ``STORAGE_EMULATOR_HOST``, no credentials).
+Each test that takes ``store`` runs once per scheme; the Ray cluster test runs on S3 only (slow).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -29,9 +32,6 @@ from medtrinity.runner import run_pipeline
 
 from .helpers import image_mask_source, write_config, write_image_mask_folder
 
-pytest.importorskip("s3fs", reason="s3:// needs the remote extra (s3fs)")
-pytest.importorskip("moto.server", reason="the S3 test server needs moto[server] (dev extra)")
-
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -39,13 +39,11 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint(tmp_path_factory):
-    port = _free_port()
-    log = tmp_path_factory.mktemp("moto") / "server.log"
+@contextmanager
+def _server(command: list[str], port: int, log: Path):
+    """Run a test server subprocess until it accepts connections on ``port``; stop it by PID afterwards."""
     with open(log, "w") as handle:
-        server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                                  stdout=handle, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -54,7 +52,7 @@ def s3_endpoint(tmp_path_factory):
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto server did not start: {log.read_text()}") from None
+                    raise RuntimeError(f"{command[2]} did not start: {log.read_text()}") from None
                 time.sleep(0.2)
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -62,48 +60,88 @@ def s3_endpoint(tmp_path_factory):
         server.wait(timeout=30)
 
 
-@pytest.fixture
-def s3(s3_endpoint, tmp_path, monkeypatch):
-    """An S3 filesystem on the test server, with a fresh cache root for mirrored inputs."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": s3_endpoint,
-                        "MEDTRINITY_REMOTE_CACHE": str(tmp_path / "cache")}.items():
-        monkeypatch.setenv(name, value)
+@pytest.fixture(scope="module")
+def s3_endpoint(tmp_path_factory):
+    pytest.importorskip("s3fs", reason="s3:// needs the remote extra (s3fs)")
+    pytest.importorskip("moto.server", reason="the S3 test server needs moto[server] (dev extra)")
+    port = _free_port()
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    with _server(command, port, tmp_path_factory.mktemp("moto") / "server.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def gcs_endpoint(tmp_path_factory):
+    pytest.importorskip("gcsfs", reason="gs:// needs the gcs extra (gcsfs)")
+    pytest.importorskip("gcp_storage_emulator", reason="the GCS test server needs gcp-storage-emulator (dev extra)")
+    port = _free_port()
+    command = [sys.executable, "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1", "--port", str(port),
+               "--in-memory"]
+    with _server(command, port, tmp_path_factory.mktemp("gcs-emulator") / "server.log") as url:
+        yield url
+
+
+class Store(NamedTuple):
+    """An object-store filesystem on a test server and the URL scheme that reaches it."""
+
+    scheme: str
+    fs: object
+
+    def url(self, key: str) -> str:
+        return f"{self.scheme}://{key}"
+
+
+@pytest.fixture(params=["s3", "gs"])
+def store(request, tmp_path, monkeypatch):
+    """A filesystem on the scheme's test server, with a fresh cache root for mirrored inputs."""
+    monkeypatch.setenv("MEDTRINITY_REMOTE_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(remote, "_STAGED", {})
-    fs, _ = remote.filesystem("s3://anything")
+    if request.param == "s3":
+        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                            "AWS_DEFAULT_REGION": "us-east-1",
+                            "AWS_ENDPOINT_URL_S3": request.getfixturevalue("s3_endpoint")}.items():
+            monkeypatch.setenv(name, value)
+    else:
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", request.getfixturevalue("gcs_endpoint"))
+    fs, _ = remote.filesystem(f"{request.param}://anything")
     fs.invalidate_cache()
-    return fs
+    return Store(request.param, fs)
+
+
+def _key(url: str) -> str:
+    return url.split("://", 1)[1]
 
 
 def _upload(fs, local: Path, url: str) -> None:
     for path in sorted(local.rglob("*")):
         if path.is_file():
-            fs.put_file(str(path), f"{url.removeprefix('s3://')}/{path.relative_to(local)}")
+            fs.put_file(str(path), f"{_key(url)}/{path.relative_to(local)}")
 
 
-def _collection(tmp_path, fs, bucket: str) -> tuple[dict, dict]:
-    """The same image + mask collection as a local source and as an s3:// source."""
+def _collection(tmp_path, store: Store, bucket: str) -> tuple[dict, dict]:
+    """The same image + mask collection as a local source and as a source in the store."""
     folder = write_image_mask_folder(tmp_path / "xray", 7, bad=True)
-    fs.mkdir(bucket)
-    _upload(fs, folder, f"s3://{bucket}/datasets/xray")
+    store.fs.mkdir(bucket)
+    _upload(store.fs, folder, store.url(f"{bucket}/datasets/xray"))
     local = image_mask_source(folder, 3)
-    url = {**local, "path": f"s3://{bucket}/datasets/xray/images", "labels": f"s3://{bucket}/datasets/xray/masks"}
+    url = {**local, "path": store.url(f"{bucket}/datasets/xray/images"),
+           "labels": store.url(f"{bucket}/datasets/xray/masks")}
     return local, url
 
 
-def test_mirroring_fetches_only_what_changed(s3, tmp_path):
-    s3.mkdir("mirror")
-    s3.pipe_file("mirror/set/a.txt", b"one")
-    s3.pipe_file("mirror/set/sub/b.txt", b"two")
+def test_mirroring_fetches_only_what_changed(store, tmp_path):
+    store.fs.mkdir("mirror")
+    store.fs.pipe_file("mirror/set/a.txt", b"one")
+    store.fs.pipe_file("mirror/set/sub/b.txt", b"two")
     target = tmp_path / "local"
-    assert remote.mirror_down("s3://mirror/set", target) == 2
+    assert remote.mirror_down(store.url("mirror/set"), target) == 2
     assert (target / "sub" / "b.txt").read_bytes() == b"two"
-    assert remote.mirror_down("s3://mirror/set", target) == 0  # same sizes and ETags: nothing fetched
-    s3.pipe_file("mirror/set/a.txt", b"ONE!")
-    s3.invalidate_cache()
-    assert remote.mirror_down("s3://mirror/set", target) == 1 and (target / "a.txt").read_bytes() == b"ONE!"
-    with pytest.raises(FileNotFoundError, match="s3://mirror/none"):
-        remote.mirror_down("s3://mirror/none", tmp_path / "none")
+    assert remote.mirror_down(store.url("mirror/set"), target) == 0  # same sizes and ETags: nothing fetched
+    store.fs.pipe_file("mirror/set/a.txt", b"ONE!")
+    store.fs.invalidate_cache()
+    assert remote.mirror_down(store.url("mirror/set"), target) == 1 and (target / "a.txt").read_bytes() == b"ONE!"
+    with pytest.raises(FileNotFoundError, match=store.url("mirror/none")):
+        remote.mirror_down(store.url("mirror/none"), tmp_path / "none")
 
 
 def test_url_helpers():
@@ -115,51 +153,52 @@ def test_url_helpers():
         remote.local_path_for("s3://b/../etc", Path("/c"))
 
 
-def test_s3_inputs_give_the_rows_of_the_same_files_read_locally(s3, tmp_path):
-    local, url = _collection(tmp_path, s3, "inputs")
+def test_remote_inputs_give_the_rows_of_the_same_files_read_locally(store, tmp_path):
+    local, url = _collection(tmp_path, store, "inputs")
     local_config = load_config(write_config(tmp_path / "local.yaml", [local]))
-    s3_config = load_config(write_config(tmp_path / "s3.yaml", [url]))
-    check_config(s3_config)  # the URLs exist in the store
+    remote_config = load_config(write_config(tmp_path / "remote.yaml", [url]))
+    check_config(remote_config)  # the URLs exist in the store
     local_run = run_pipeline(local_config, tmp_path / "from-local")
-    s3_run = run_pipeline(s3_config, tmp_path / "from-s3", workers=2)  # each worker process mirrors for itself
-    assert s3_run.triplets == local_run.triplets == 7 and s3_run.rejects == local_run.rejects == 3
-    ours, theirs = read_parquet_folder(tmp_path / "from-s3" / "triplets"), read_parquet_folder(
+    remote_run = run_pipeline(remote_config, tmp_path / "from-store", workers=2)  # each worker mirrors for itself
+    assert remote_run.triplets == local_run.triplets == 7 and remote_run.rejects == local_run.rejects == 3
+    ours, theirs = read_parquet_folder(tmp_path / "from-store" / "triplets"), read_parquet_folder(
         tmp_path / "from-local" / "triplets")
     assert ours.column("id").to_pylist() == theirs.column("id").to_pylist()  # ids from keys relative to the root
     assert ours.drop_columns(["config_hash"]).equals(theirs.drop_columns(["config_hash"]))
-    rejects = read_parquet_folder(tmp_path / "from-s3" / "rejects").to_pylist()
+    rejects = read_parquet_folder(tmp_path / "from-store" / "rejects").to_pylist()
     assert sorted(row["source_file"] for row in rejects) == [  # named by their URLs, not the local mirror
-        f"s3://inputs/datasets/xray/images/zz_{name}.png" for name in ("blank", "corrupt", "mismatch")]
-    assert all("cache" not in row["reason"] and "s3://inputs/datasets/xray/" in row["reason"] for row in rejects)
-    mirrored = Path(os.environ["MEDTRINITY_REMOTE_CACHE"]) / "s3" / "inputs" / "datasets" / "xray" / "images"
+        store.url(f"inputs/datasets/xray/images/zz_{name}.png") for name in ("blank", "corrupt", "mismatch")]
+    assert all("cache" not in row["reason"] and store.url("inputs/datasets/xray/") in row["reason"] for row in rejects)
+    mirrored = Path(os.environ["MEDTRINITY_REMOTE_CACHE"]) / store.scheme / "inputs" / "datasets" / "xray" / "images"
     assert len(list(mirrored.glob("*.png"))) == 10
 
 
-def test_a_missing_bucket_or_prefix_is_a_config_error_naming_the_url(s3, tmp_path):
-    _, url = _collection(tmp_path, s3, "present")
-    missing = {**url, "path": "s3://present/datasets/nothing-here"}
-    with pytest.raises(ConfigError, match="s3://present/datasets/nothing-here does not exist"):
+def test_a_missing_bucket_or_prefix_is_a_config_error_naming_the_url(store, tmp_path):
+    _, url = _collection(tmp_path, store, "present")
+    missing = {**url, "path": store.url("present/datasets/nothing-here")}
+    with pytest.raises(ConfigError, match=f"{store.url('present/datasets/nothing-here')} does not exist"):
         check_config(load_config(write_config(tmp_path / "bad.yaml", [missing])))
 
 
 def _objects(fs, url: str) -> dict[str, bytes]:
-    root = url.removeprefix("s3://")
+    root = _key(url)
     fs.invalidate_cache()
     return {name[len(root) + 1:]: fs.cat_file(name) for name in fs.find(root)}
 
 
-def test_an_s3_output_holds_the_run_and_resumes_from_another_machine(s3, tmp_path):
+def test_a_remote_output_holds_the_run_and_resumes_from_another_machine(store, tmp_path):
     from medtrinity.remote_run import run_to_url
 
-    local, url = _collection(tmp_path, s3, "sources")
-    s3.mkdir("runs")
-    config = load_config(write_config(tmp_path / "s3.yaml", [url]))
+    local, url = _collection(tmp_path, store, "sources")
+    store.fs.mkdir("runs")
+    config = load_config(write_config(tmp_path / "remote.yaml", [url]))
     pushed: list[int] = []
-    summary = run_to_url(config, "s3://runs/first", work_dir=tmp_path / "machine-a",
-                         on_shard_done=lambda outcome: pushed.append(len(_objects(s3, "s3://runs/first"))))
+    run_url = store.url("runs/first")
+    summary = run_to_url(config, run_url, work_dir=tmp_path / "machine-a",
+                         on_shard_done=lambda outcome: pushed.append(len(_objects(store.fs, run_url))))
     assert summary.triplets == 7 and summary.shards_total == 4
     assert pushed == sorted(pushed) and pushed[0] >= 2  # each shard's part and marker went up as it finished
-    stored = _objects(s3, "s3://runs/first")
+    stored = _objects(store.fs, store.url("runs/first"))
     manifest = json.loads(stored["manifest.json"])
     for entry in manifest["files"]:  # every listed file is in the store, byte for byte
         assert hashlib.sha256(stored[entry["path"]]).hexdigest() == entry["sha256"], entry["path"]
@@ -171,21 +210,21 @@ def test_an_s3_output_holds_the_run_and_resumes_from_another_machine(s3, tmp_pat
         read_parquet_folder(tmp_path / "plain" / "triplets").drop_columns(["config_hash"]))
     assert local_run.triplets == 7
 
-    again = run_to_url(config, "s3://runs/first", work_dir=tmp_path / "machine-b")  # nothing local: pulls
+    again = run_to_url(config, store.url("runs/first"), work_dir=tmp_path / "machine-b")  # nothing local: pulls
     assert (again.shards_run, again.shards_skipped) == (0, 4)
-    after = _objects(s3, "s3://runs/first")
+    after = _objects(store.fs, store.url("runs/first"))
     rewritten = {"stats.json", "manifest.json"}  # the resumed run's timing: stats and its checksum change
     assert {name: data for name, data in after.items() if name not in rewritten} == {
         name: data for name, data in stored.items() if name not in rewritten}
     assert json.loads(after["stats.json"])["triplets"] == 7
 
 
-def test_a_run_killed_after_two_shards_resumes_on_another_machine_from_the_bucket(s3, tmp_path):
+def test_a_run_killed_after_two_shards_resumes_on_another_machine_from_the_bucket(store, tmp_path):
     from medtrinity.remote_run import run_to_url
 
-    _, url = _collection(tmp_path, s3, "killed-in")
-    s3.mkdir("killed-out")
-    config = load_config(write_config(tmp_path / "s3.yaml", [url]))
+    _, url = _collection(tmp_path, store, "killed-in")
+    store.fs.mkdir("killed-out")
+    config = load_config(write_config(tmp_path / "remote.yaml", [url]))
     done: list[int] = []
 
     def die_after_two(outcome) -> None:
@@ -194,31 +233,31 @@ def test_a_run_killed_after_two_shards_resumes_on_another_machine_from_the_bucke
             raise KeyboardInterrupt("machine A lost")
 
     with pytest.raises(KeyboardInterrupt):
-        run_to_url(config, "s3://killed-out/run", work_dir=tmp_path / "a", on_shard_done=die_after_two)
-    stored = _objects(s3, "s3://killed-out/run")
+        run_to_url(config, store.url("killed-out/run"), work_dir=tmp_path / "a", on_shard_done=die_after_two)
+    stored = _objects(store.fs, store.url("killed-out/run"))
     assert sorted(name for name in stored if name.startswith("_shards/")) == [
         f"_shards/part-{index:05d}.done.json" for index in sorted(done)]  # the two finished shards, pushed
     assert "manifest.json" not in stored
-    resumed = run_to_url(config, "s3://killed-out/run", work_dir=tmp_path / "b")
+    resumed = run_to_url(config, store.url("killed-out/run"), work_dir=tmp_path / "b")
     assert (resumed.shards_skipped, resumed.shards_run) == (2, 2) and resumed.complete
     assert resumed.triplets == 7 and resumed.rejects == 3
-    final = _objects(s3, "s3://killed-out/run")
+    final = _objects(store.fs, store.url("killed-out/run"))
     manifest = json.loads(final["manifest.json"])
     assert all(hashlib.sha256(final[entry["path"]]).hexdigest() == entry["sha256"] for entry in manifest["files"])
     assert len(read_parquet_folder(tmp_path / "b" / "triplets")) == 7
 
 
-def test_the_cli_runs_into_an_s3_prefix(s3, tmp_path):
-    _, url = _collection(tmp_path, s3, "cli-in")
-    s3.mkdir("cli-out")
-    config = write_config(tmp_path / "s3.yaml", [url])
+def test_the_cli_runs_into_a_bucket_prefix(store, tmp_path):
+    _, url = _collection(tmp_path, store, "cli-in")
+    store.fs.mkdir("cli-out")
+    config = write_config(tmp_path / "remote.yaml", [url])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    done = subprocess.run([sys.executable, "-m", "medtrinity", "run", str(config), "--out", "s3://cli-out/run",
+    done = subprocess.run([sys.executable, "-m", "medtrinity", "run", str(config), "--out", store.url("cli-out/run"),
                            "--work-dir", str(tmp_path / "work"), "-q"], capture_output=True, text=True, env=env,
                           timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "7 triplets and 3 rejects in s3://cli-out/run" in done.stdout
-    stored = _objects(s3, "s3://cli-out/run")
+    assert f"7 triplets and 3 rejects in {store.url('cli-out/run')}" in done.stdout
+    stored = _objects(store.fs, store.url("cli-out/run"))
     assert {"manifest.json", "stats.json", "triplets/part-00000.parquet"} <= set(stored)
     assert json.loads(stored["stats.json"])["triplets"] == 7
 
@@ -226,7 +265,8 @@ def test_the_cli_runs_into_an_s3_prefix(s3, tmp_path):
 @pytest.mark.ray
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_a_ray_cluster_reads_s3_inputs_and_writes_an_s3_output(s3, tmp_path, monkeypatch):
+@pytest.mark.parametrize("store", ["s3"], indirect=True)  # one scheme: the cluster is the slow part
+def test_a_ray_cluster_reads_s3_inputs_and_writes_an_s3_output(store, tmp_path, monkeypatch):
     """A head and two worker nodes on 127.0.0.1 (``ray.cluster_utils.Cluster``): workers make their readers,
     which mirror the s3:// inputs (on one machine all nodes share the cache folder, so the driver's
     planning already filled it); the run folder goes to s3:// shard by shard; rows equal a local run."""
@@ -238,10 +278,10 @@ def test_a_ray_cluster_reads_s3_inputs_and_writes_an_s3_output(s3, tmp_path, mon
 
     from medtrinity.remote_run import run_to_url
 
-    local, url = _collection(tmp_path, s3, "ray-in")
-    s3.mkdir("ray-out")
+    local, url = _collection(tmp_path, store, "ray-in")
+    store.fs.mkdir("ray-out")
     plain = run_pipeline(load_config(write_config(tmp_path / "local.yaml", [local])), tmp_path / "plain")
-    config = load_config(write_config(tmp_path / "s3.yaml", [url]))
+    config = load_config(write_config(tmp_path / "remote.yaml", [url]))
     temp_dir = tempfile.mkdtemp(prefix="mts-")  # short: Ray's socket paths must stay under 107 bytes
     os.makedirs(os.path.join(temp_dir, "ray"))
     monkeypatch.setenv("RAY_TMPDIR", temp_dir)
@@ -252,7 +292,7 @@ def test_a_ray_cluster_reads_s3_inputs_and_writes_an_s3_output(s3, tmp_path, mon
             cluster.add_node(num_cpus=1, temp_dir=temp_dir)
         cluster.wait_for_nodes()
         nodes: list[str] = []
-        summary = run_to_url(config, "s3://ray-out/run", executor="ray", ray_address=cluster.address,
+        summary = run_to_url(config, store.url("ray-out/run"), executor="ray", ray_address=cluster.address,
                              work_dir=tmp_path / "work", on_shard_done=lambda outcome: nodes.append(outcome.node))
     finally:
         import ray
@@ -262,7 +302,7 @@ def test_a_ray_cluster_reads_s3_inputs_and_writes_an_s3_output(s3, tmp_path, mon
         shutil.rmtree(temp_dir, ignore_errors=True)
     assert summary.complete and summary.triplets == plain.triplets == 7
     assert len(set(nodes)) == 2  # shards ran on both worker nodes
-    stored = _objects(s3, "s3://ray-out/run")
+    stored = _objects(store.fs, store.url("ray-out/run"))
     manifest = json.loads(stored["manifest.json"])
     assert all(hashlib.sha256(stored[entry["path"]]).hexdigest() == entry["sha256"] for entry in manifest["files"])
     assert read_parquet_folder(tmp_path / "work" / "triplets").drop_columns(["config_hash"]).equals(
