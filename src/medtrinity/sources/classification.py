@@ -29,7 +29,7 @@ from medtrinity.sources.layout import (
     table_names_images,
     visible_folders,
 )
-from medtrinity.sources.safety import safe_glob
+from medtrinity.sources.safety import check_unambiguous_key, safe_glob, shared_keys
 from medtrinity.vocab.labels import is_no_finding
 
 
@@ -217,11 +217,20 @@ class CsvLabelsReader(Reader):
         values = [options.rename.get(value, value) for value in values]
         return [value for value in values if (value and not is_no_finding(value)) or options.keep_no_finding]
 
+    def _shared_keys(self) -> dict[str, list[str]]:
+        """Keys two or more of the source's images match (computed once per reader, from the same listing)."""
+        if not hasattr(self, "_shared"):
+            self._shared = shared_keys(self.list_items(), self._key)
+        return self._shared
+
     def read(self, item: str) -> Iterator[Sample]:
         name = Path(item).name
-        row = self._table().get(self._key(item))
+        key = self._key(item)
+        row = self._table().get(key)
         if row is None:
             raise SampleError("missing_row", f"{item}: no row for this image in {self.source.labels}")
+        check_unambiguous_key(item, key, self._shared_keys(), str(self.source.labels),
+                              "set options.key_parts so the table's image names include the folders")
         pixels = read_image(item, self.config.limits)
         options = self.options
         spacing = None

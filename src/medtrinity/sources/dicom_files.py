@@ -24,7 +24,7 @@ from medtrinity.sources.common2d import boxes_label_map, check_box
 from medtrinity.sources.dicom_index import holds_dicom
 from medtrinity.sources.dicom_privacy import body_part_term, check_burned_in
 from medtrinity.sources.layout import LayoutMatch
-from medtrinity.sources.safety import check_pixels
+from medtrinity.sources.safety import check_pixels, check_unambiguous_key, shared_keys
 from medtrinity.vocab.labels import is_finding, readable_label
 from medtrinity.vocab.modalities import DICOM_MODALITY
 
@@ -231,8 +231,14 @@ class DicomFilesReader(Reader):
         from medtrinity.sources.classification import usable_boxes
 
         rename = self.options.rename
-        found = usable_boxes(self._box_index.get(Path(item).name) or self._box_index.get(Path(item).stem) or [],
-                             item)
+        key = Path(item).name if Path(item).name in self._box_index else Path(item).stem
+        entries = self._box_index.get(key) or []
+        if entries:
+            if not hasattr(self, "_shared"):  # file names two listed files share: their rows fit neither for sure
+                self._shared = shared_keys(self.list_items(), lambda path: Path(path).stem)
+            check_unambiguous_key(item, Path(item).stem, self._shared, str(table),
+                                  "give the files unique names (the table names images by file name only)")
+        found = usable_boxes(entries, item)
         return [(rename.get(label, label), box) for label, box in found]
 
     def _overlays(self, dataset, shape: tuple[int, ...], item: str) -> tuple[np.ndarray | None, dict[int, str]]:

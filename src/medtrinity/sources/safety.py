@@ -247,6 +247,25 @@ def unique_files(paths: list[str]) -> list[str]:
     return kept
 
 
+def shared_keys(paths: list[str], key: Callable[[str], str]) -> dict[str, list[str]]:
+    """Table keys that more than one listed file maps to (key -> those files): a table keyed by file name
+    cannot say which of two same-named images in different folders a row describes."""
+    by_key: dict[str, list[str]] = {}
+    for path in paths:
+        by_key.setdefault(key(path), []).append(path)
+    return {name: files for name, files in by_key.items() if len(files) > 1}
+
+
+def check_unambiguous_key(item: str, key: str, shared: dict[str, list[str]], table: str, what_to_do: str) -> None:
+    """Reject ``item`` (``ambiguous_row``) when another listed file has the same table key, so neither image is
+    given the other's labels or boxes."""
+    files = shared.get(key)
+    if files:
+        others = [f for f in files if f != item]
+        raise SampleError("ambiguous_row", f"{item}: the row {key!r} of {table} also matches {len(others)} other "
+                                           f"file(s), e.g. {others[0]}; {what_to_do}")
+
+
 # ---------------------------------------------------------------- data types and labels
 
 

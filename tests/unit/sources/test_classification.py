@@ -69,6 +69,35 @@ def test_one_hot_label_columns(tmp_path, make):
     assert sample.image_labels == ["effusion", "mass"]
 
 
+def test_same_named_images_in_two_folders_are_not_given_one_row(tmp_path, make):
+    """A table keyed by file name cannot tell site_a/x.png from site_b/x.png: both are rejects naming the other
+    (before, both silently took the row's labels); a unique name keeps its row; with ``key_parts: 2`` the
+    table names the folders and each image gets its own row."""
+    for folder, value in (("site_a", 40), ("site_b", 200)):
+        (tmp_path / folder).mkdir()
+        cv2.imwrite(str(tmp_path / folder / "x.png"), np.full((16, 16), value, np.uint8))
+    cv2.imwrite(str(tmp_path / "site_b" / "y.png"), np.full((16, 16), 90, np.uint8))
+    (tmp_path / "t.csv").write_text("filename,label\nx.png,effusion\ny.png,nodule\n")
+    every_png = str(tmp_path / "**" / "*.png")
+    reader = make("csv_labels", every_png, labels=str(tmp_path / "t.csv"), options={"label_column": "label"})
+    items = sorted(reader.list_items())
+    assert [Path(item).relative_to(tmp_path).as_posix() for item in items] == [
+        "site_a/x.png", "site_b/x.png", "site_b/y.png"]
+    for item, other in ((items[0], items[1]), (items[1], items[0])):
+        with pytest.raises(SampleError) as caught:
+            list(reader.read(item))
+        assert caught.value.code == "ambiguous_row" and item in caught.value.message
+        assert other in caught.value.message and "key_parts" in caught.value.message
+    [sample] = list(reader.read(items[2]))
+    assert sample.image_labels == ["nodule"]
+    (tmp_path / "t2.csv").write_text("filename,label\nsite_a/x.png,effusion\nsite_b/x.png,nodule\n")
+    by_folder = make("csv_labels", every_png, labels=str(tmp_path / "t2.csv"),
+                     options={"label_column": "label", "key_parts": 2})
+    labels = {Path(item).parent.name: next(iter(by_folder.read(item))).image_labels
+              for item in by_folder.list_items()}
+    assert labels == {"site_a": ["effusion"], "site_b": ["nodule"]}
+
+
 def test_image_folder_classes_are_folder_names(tmp_path, make):
     for label in ("Benign_Keratosis", "melanoma"):
         (tmp_path / label).mkdir()

@@ -98,3 +98,28 @@ def test_box_columns_missing_from_the_table_are_named(tmp_path):
     with pytest.raises(SampleError) as caught:
         list(reader.read(reader.list_items()[0]))
     assert caught.value.code == "bad_box_table" and "['x0']" in caught.value.message
+
+
+def test_same_named_files_in_two_folders_get_no_boxes_by_name(tmp_path):
+    """A box table keyed by file name (VinDr-CXR's image_id) cannot say which of two a1.dicom files a row is for:
+    both are ``ambiguous_row`` rejects naming the other file; a file whose name is unique keeps its box."""
+    import shutil
+
+    _box_table_folder(tmp_path, "b2,Nodule/Mass,8,R9,1.0,1.0,9.0,9.0\n")
+    (tmp_path / "train" / "again").mkdir()
+    shutil.copy(tmp_path / "train" / "a1.dicom", tmp_path / "train" / "again" / "a1.dicom")
+    config = parse_config({"sources": [{"name": "v", "reader": "dicom_files",
+                                        "path": str(tmp_path / "train" / "**" / "*.dicom"),
+                                        "options": {"boxes": str(tmp_path / "train.csv"),
+                                                    "box_columns": ["image_id", "class_name", "x_min", "y_min",
+                                                                    "x_max", "y_max"]}}]})
+    reader = make_reader(config.sources[0], config)
+    items = sorted(reader.list_items())
+    twins = [item for item in items if item.endswith("a1.dicom")]
+    assert len(twins) == 2
+    for item in twins:
+        with pytest.raises(SampleError) as caught:
+            list(reader.read(item))
+        assert caught.value.code == "ambiguous_row" and next(t for t in twins if t != item) in caught.value.message
+    [sample] = list(reader.read(next(item for item in items if item.endswith("b2.dicom"))))
+    assert sample.input_boxes and sample.input_boxes[0][1] == (1.0, 1.0, 9.0, 9.0)
