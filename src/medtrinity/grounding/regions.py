@@ -56,11 +56,7 @@ def label_extents(label_map: np.ndarray) -> dict[int, LabelExtent]:
     size = top + 1
     if size * max(height, width) > 1 << 22:  # large label values (instance ids): only the labelled pixels
         return _sparse_label_extents(label_map)
-    values = label_map.astype(np.int64, copy=False)
-    by_row = np.bincount((values + (np.arange(height, dtype=np.int64) * size)[:, None]).ravel(),
-                         minlength=height * size).reshape(height, size)
-    by_column = np.bincount((values + (np.arange(width, dtype=np.int64) * size)[None, :]).ravel(),
-                            minlength=width * size).reshape(width, size)
+    by_row, by_column = _row_and_column_counts(label_map, size)
     areas = by_row.sum(axis=0)
     # integer products (exact, and no BLAS threads): the sums as the float64 values the centroids divide
     sums_y = (np.arange(height, dtype=np.int64) @ by_row).astype(np.float64)
@@ -74,6 +70,25 @@ def label_extents(label_map: np.ndarray) -> dict[int, LabelExtent]:
                            float(sums_y[value]))
         for value in (np.flatnonzero(areas[1:]) + 1).tolist()
     }
+
+
+def _row_and_column_counts(label_map: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel counts per (row, value) and per (column, value) of a map whose values are below ``size``.
+
+    The (position, value) keys are 16-bit when they fit (an 8-bit map of a few hundred rows and
+    columns, as every CT slice): half the memory traffic of 64-bit keys, the same counts.
+    """
+    height, width = label_map.shape
+    if label_map.dtype == np.uint8 and max(height, width) * size <= 1 << 16:
+        key_type = np.uint16
+    else:
+        key_type = np.int64
+        label_map = label_map.astype(np.int64, copy=False)
+    by_row = np.bincount((label_map + (np.arange(height, dtype=key_type) * key_type(size))[:, None]).ravel(),
+                         minlength=height * size).reshape(height, size)
+    by_column = np.bincount((label_map + (np.arange(width, dtype=key_type) * key_type(size))[None, :]).ravel(),
+                            minlength=width * size).reshape(width, size)
+    return by_row, by_column
 
 
 def _sparse_label_extents(label_map: np.ndarray) -> dict[int, LabelExtent]:

@@ -9,6 +9,7 @@ edited by hand or imported from elsewhere. Fields the grounding stage may add la
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from medtrinity.records import Sample
@@ -106,9 +107,12 @@ class SampleFacts:
     knowledge_sentences: tuple[str, ...] = field(default=())
     image_area_px: int = 0
 
-    @property
-    def labels(self) -> list[str]:
-        """Every anatomy or finding name known for the sample (ROIs, context, neighbours, organs)."""
+    @cached_property
+    def labels(self) -> tuple[str, ...]:
+        """Every anatomy or finding name known for the sample (ROIs, context, neighbours, organs).
+
+        Built once per sample (the facts are frozen): every check's clauses read it.
+        """
         names = {roi.label for roi in self.rois} | set(self.context_labels) | set(self.image_labels)
         for roi in self.rois:
             names.update(roi.neighbours)
@@ -116,7 +120,7 @@ class SampleFacts:
                 names.add(roi.containing_organ)
             if roi.organ_part:
                 names.add(roi.organ_part)
-        return sorted(name for name in names if name)
+        return tuple(sorted(name for name in names if name))
 
     @classmethod
     def from_sample(cls, sample: Sample) -> SampleFacts:

@@ -29,6 +29,7 @@ _WORD = re.compile(r"[a-z0-9]+(?:[.'-][a-z0-9]+)*")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 SKETCHES = ("unigrams", "bigrams", "sentences", "skeletons")
+_SEEN_LIMIT = 20_000  # items a sketch remembers having added
 
 
 def _hash64(text: str) -> int:
@@ -40,8 +41,15 @@ class Sketch:
 
     def __init__(self, registers: np.ndarray | None = None):
         self.registers = np.zeros(REGISTERS, dtype=np.uint8) if registers is None else registers
+        self._seen: set[str] = set()  # items already added: adding one again never changes a register
 
     def add(self, item: str) -> None:
+        seen = self._seen
+        if item in seen:  # templated text repeats its words and phrases: skip the hash, same registers
+            return
+        if len(seen) >= _SEEN_LIMIT:  # bounded memory: forgetting only costs a repeated (idempotent) add
+            seen.clear()
+        seen.add(item)
         value = _hash64(item)
         index = value >> _REST_BITS
         rank = _REST_BITS - (value & ((1 << _REST_BITS) - 1)).bit_length() + 1

@@ -66,10 +66,16 @@ def mentions(text: str, phrase: str) -> bool:
     return phrase in text and word_pattern(phrase).search(text) is not None
 
 
+@lru_cache(maxsize=4096)
+def _longest_first(phrases: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(phrase, its lower case) longest first, non-empty only: sorted once per set of names, not per clause."""
+    return tuple((phrase, phrase.lower()) for phrase in sorted(phrases, key=len, reverse=True) if phrase)
+
+
 def strip_phrases(text: str, phrases) -> str:
     """``text`` with every phrase (and its plural) replaced by a mark, longest first."""
-    for phrase in sorted(phrases, key=len, reverse=True):
-        if phrase and phrase.lower() in text:
+    for phrase, lowered in _longest_first(tuple(phrases)):
+        if lowered in text:
             text = plural_pattern(phrase).sub(" # ", text)
     return text
 

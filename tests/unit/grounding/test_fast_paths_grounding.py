@@ -1,0 +1,126 @@
+"""The third CT speed pass's shortcuts give exactly what the plain computation gives.
+
+``label_extents`` counts 8-bit label maps with 16-bit (position, value) keys; the text statistics'
+sketches skip items they have already added. Each is compared with the plain computation it
+replaces, on random inputs built to hit the edges and on the real TotalSegmentator label map.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from medtrinity.grounding.regions import label_extents
+from medtrinity.quality import textstats
+from medtrinity.quality.textstats import ShardTextStats, Sketch
+
+
+def _plain_extents(label_map: np.ndarray) -> dict[int, tuple]:
+    """Per value, from its own pixel list: (box, area, sum of x, sum of y)."""
+    found = {}
+    for value in np.unique(label_map).tolist():
+        if value == 0:
+            continue
+        ys, xs = np.nonzero(label_map == value)
+        box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+        found[value] = (box, int(xs.size), float(xs.sum()), float(ys.sum()))
+    return found
+
+
+def _as_tuples(extents) -> dict[int, tuple]:
+    return {value: (e.box, e.area_px, e.sum_x, e.sum_y) for value, e in extents.items()}
+
+
+def _random_label_maps(count: int):
+    rng = np.random.default_rng(14)
+    for number in range(count):
+        height, width = (int(v) for v in rng.integers(1, 600, 2))
+        top = int(rng.choice([1, 2, 41, 117, 255]))
+        sparse = rng.random((height, width)) < rng.uniform(0.0, 1.0)
+        values = rng.integers(0, top + 1, (height, width))
+        if number % 5 == 0:  # blocks of one value, as organs are
+            values = np.kron(rng.integers(0, top + 1, (height // 16 + 1, width // 16 + 1)),
+                             np.ones((16, 16), dtype=np.int64))[:height, :width]
+        yield np.where(sparse, values, 0).astype(np.uint8)
+
+
+def test_uint8_label_extents_equal_the_plain_count_to_the_bit():
+    checked = 0
+    for label_map in _random_label_maps(120):
+        fast = _as_tuples(label_extents(label_map))
+        assert fast == _plain_extents(label_map)
+        assert fast == _as_tuples(label_extents(label_map.astype(np.int32)))  # the 64-bit key path
+        checked += bool(fast)
+    assert checked > 100
+    wide = np.zeros((3, 300), dtype=np.uint8)  # 300 columns x 256 values exceed 16 bits: the 64-bit keys
+    wide[1, 299], wide[2, 0] = 255, 7
+    assert _as_tuples(label_extents(wide)) == _plain_extents(wide)
+
+
+def test_label_extents_on_the_real_totalsegmentator_map(shared_data):
+    nib = pytest.importorskip("nibabel")
+    seg = np.asarray(nib.load(shared_data / "totalsegmentator" / "example_seg.nii.gz").dataobj).astype(np.uint8)
+    checked = 0
+    for index in range(seg.shape[2]):
+        label_map = np.ascontiguousarray(seg[:, :, index].T)
+        fast = _as_tuples(label_extents(label_map))
+        assert fast == _plain_extents(label_map)
+        checked += len(fast)
+    assert checked > 100
+
+
+def _plain_registers(items) -> np.ndarray:
+    """HyperLogLog registers with every item hashed, repeats included (no memory of what was added)."""
+    registers = np.zeros(textstats.REGISTERS, dtype=np.uint8)
+    for item in items:
+        value = textstats._hash64(item)
+        index = value >> textstats._REST_BITS
+        rank = textstats._REST_BITS - (value & ((1 << textstats._REST_BITS) - 1)).bit_length() + 1
+        registers[index] = max(registers[index], rank)
+    return registers
+
+
+def test_sketch_that_skips_repeats_has_the_plain_registers(monkeypatch):
+    monkeypatch.setattr(textstats, "_SEEN_LIMIT", 50)  # forgetting happens often: still exact
+    rng = np.random.default_rng(3)
+    items = [f"w{int(v)}" for v in rng.integers(0, 400, 5000)]
+    sketch = Sketch()
+    for item in items:
+        sketch.add(item)
+    assert len(sketch._seen) <= 50
+    assert np.array_equal(sketch.registers, _plain_registers(items))
+
+
+def test_shard_text_statistics_unchanged_by_the_memory():
+    texts = [f"The liver is {n % 7} mm wide. The spleen lies left of the liver." for n in range(200)]
+    stats = ShardTextStats()
+    for text in texts:
+        stats.add(text)
+    words = [w for t in texts for w in textstats._WORD.findall(t.lower())]
+    assert np.array_equal(stats.sketches["unigrams"].registers, _plain_registers(words))
+    sentences = [s for t in texts for s in textstats._SENTENCE.split(t.strip()) if s]
+    assert np.array_equal(stats.sketches["sentences"].registers, _plain_registers(sentences))
+
+
+def _plain_strip_phrases(text: str, phrases) -> str:
+    """The phrase stripping as first written (sorted and lower-cased on every call)."""
+    from medtrinity.quality.checks.base import plural_pattern
+
+    for phrase in sorted(phrases, key=len, reverse=True):
+        if phrase and phrase.lower() in text:
+            text = plural_pattern(phrase).sub(" # ", text)
+    return text
+
+
+def test_phrase_stripping_with_its_sorted_names_cached_equals_the_plain_one():
+    from medtrinity.quality.checks.base import strip_phrases
+
+    names = ["liver", "Liver", "left kidney", "kidney", "", "colon", "sigmoid colon", "aorta", "IVC", "spleens"]
+    texts = ["the left kidneys lie beside the liver and the kidney.", "a liver lesion near the sigmoid colon",
+             "ivc and aorta; colons", "nothing named here", "the spleen and spleens"]
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        chosen = [names[int(i)] for i in rng.integers(0, len(names), int(rng.integers(0, 6)))]
+        for text in texts:
+            assert strip_phrases(text, chosen) == _plain_strip_phrases(text, chosen)
+            assert strip_phrases(text, tuple(chosen)) == _plain_strip_phrases(text, chosen)
