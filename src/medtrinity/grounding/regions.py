@@ -140,6 +140,17 @@ def label_components(binary: np.ndarray, min_area_px: int) -> tuple[np.ndarray, 
     return labels, stats, kept
 
 
+def count_components(binary: np.ndarray, min_area_px: int) -> int:
+    """How many 8-connected pieces of at least ``min_area_px`` pixels a mask has: the count
+    :func:`label_components` gives, without OpenCV's per-piece statistics (several times slower
+    than the labelling itself); the areas come from one count over the labels."""
+    count, labels = cv2.connectedComponents(binary.astype(np.uint8), connectivity=8)
+    if count <= 2:  # no piece, or one: its area is the mask's
+        return 0 if count < 2 else int(np.count_nonzero(binary) >= min_area_px)
+    areas = np.bincount(labels.ravel(), minlength=count)[1:]
+    return int(np.count_nonzero(areas >= min_area_px))
+
+
 def component_regions(label_map: np.ndarray, extent: LabelExtent, min_area_px: int,
                       components: tuple[np.ndarray, np.ndarray, list[int]] | None = None) -> list[Region]:
     """The 8-connected pieces of a label of at least ``min_area_px`` pixels, found inside the label's box.

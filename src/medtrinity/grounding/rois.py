@@ -19,6 +19,7 @@ from medtrinity.grounding.regions import (
     Region,
     box_slices,
     component_regions,
+    count_components,
     label_components,
     label_extents,
     whole_region,
@@ -248,11 +249,12 @@ def _measure_pieces(roi: ROI, sample: Sample, extent: LabelExtent, settings: Gro
     A colon in three segments is not one 236 mm structure: its extent across the gaps is no size
     of anything. The side is the largest piece's, or '' when the pieces lie on both sides.
     """
-    components = label_components(mask, settings.min_area_px)  # ``mask``: the label's pixels in its box
-    roi.pieces = max(1, len(components[2]))
-    if len(components[2]) < 2:  # one piece: the whole label's measures stand
+    count = count_components(mask, settings.min_area_px)  # ``mask``: the label's pixels in its box
+    roi.pieces = max(1, count)
+    if count < 2:  # one piece: the whole label's measures stand
         return
-    pieces = component_regions(sample.label_map, extent, settings.min_area_px, components)
+    pieces = component_regions(sample.label_map, extent, settings.min_area_px,
+                               label_components(mask, settings.min_area_px))
     largest = max(pieces, key=lambda piece: piece.area_px)
     _measure_shape(roi, largest.mask, sample.spacing_mm)
     width, column_letter = sample.pixels.shape[1], sample.patient_orientation[0]

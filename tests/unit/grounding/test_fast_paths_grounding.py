@@ -124,3 +124,35 @@ def test_phrase_stripping_with_its_sorted_names_cached_equals_the_plain_one():
         for text in texts:
             assert strip_phrases(text, chosen) == _plain_strip_phrases(text, chosen)
             assert strip_phrases(text, tuple(chosen)) == _plain_strip_phrases(text, chosen)
+
+
+def _random_masks(count: int):
+    rng = np.random.default_rng(8)
+    for number in range(count):
+        height, width = (int(v) for v in rng.integers(1, 200, 2))
+        kind = number % 3
+        if kind == 0:  # speckle: many small pieces
+            yield rng.random((height, width)) < rng.uniform(0.0, 0.6)
+        elif kind == 1:  # blobs: a few large pieces and gaps
+            small = rng.random((height // 12 + 1, width // 12 + 1)) < 0.4
+            yield np.kron(small, np.ones((12, 12), dtype=bool))[:height, :width]
+        else:
+            yield np.zeros((height, width), dtype=bool) if number % 2 else np.ones((height, width), dtype=bool)
+
+
+def test_piece_count_without_statistics_equals_the_statistics_count(shared_data):
+    from medtrinity.grounding.regions import count_components, label_components
+
+    masks = list(_random_masks(300))
+    nib = pytest.importorskip("nibabel")
+    seg = np.asarray(nib.load(shared_data / "totalsegmentator" / "example_seg.nii.gz").dataobj)
+    for index in range(0, seg.shape[2], 3):
+        label_map = seg[:, :, index]
+        masks += [label_map == value for value in np.unique(label_map)[1:].tolist()]
+    several = 0
+    for mask in masks:
+        for min_area in (1, 3, 20, 400):
+            count = count_components(mask, min_area)
+            assert count == len(label_components(mask, min_area)[2])
+            several += count > 1
+    assert several > 50
