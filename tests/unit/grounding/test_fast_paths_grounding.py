@@ -52,6 +52,13 @@ def test_uint8_label_extents_equal_the_plain_count_to_the_bit():
         assert fast == _as_tuples(label_extents(label_map.astype(np.int32)))  # the 64-bit key path
         checked += bool(fast)
     assert checked > 100
+    rng = np.random.default_rng(2)
+    for _ in range(200):  # labels away from the edges: the count runs inside their box, shifted back
+        label_map = np.zeros(tuple(int(v) for v in rng.integers(1, 90, 2)), dtype=np.uint8)
+        for value in rng.integers(1, 40, int(rng.integers(1, 4))).tolist():
+            y, x = (int(rng.integers(0, n)) for n in label_map.shape)
+            label_map[y:y + int(rng.integers(1, 9)), x:x + int(rng.integers(1, 9))] = value
+        assert _as_tuples(label_extents(label_map)) == _plain_extents(label_map)
     wide = np.zeros((3, 300), dtype=np.uint8)  # 300 columns x 256 values exceed 16 bits: the 64-bit keys
     wide[1, 299], wide[2, 0] = 255, 7
     assert _as_tuples(label_extents(wide)) == _plain_extents(wide)
