@@ -144,6 +144,18 @@ def test_mirroring_fetches_only_what_changed(store, tmp_path):
         remote.mirror_down(store.url("mirror/none"), tmp_path / "none")
 
 
+@pytest.mark.parametrize("store", ["gs"], indirect=True)
+def test_gcs_urls_of_either_spelling_reach_the_emulator(store, tmp_path):
+    """``gs://`` and ``gcs://`` name the same bucket; with ``STORAGE_EMULATOR_HOST`` no credentials are looked up."""
+    fs, key = remote.filesystem("gcs://spelling/set/a.txt")
+    assert key == "spelling/set/a.txt" and fs.credentials.method == "anon"
+    fs.mkdir("spelling")
+    fs.pipe_file("spelling/set/a.txt", b"one")
+    assert remote.mirror_down("gcs://spelling/set", tmp_path / "alias") == 1
+    assert (tmp_path / "alias" / "a.txt").read_bytes() == b"one"
+    assert remote.remote_exists("gs://spelling/set/*.txt") and not remote.remote_exists("gs://spelling/none")
+
+
 def test_url_helpers():
     assert remote.is_remote("s3://b/k") and remote.is_remote("gs://b/k") and not remote.is_remote("/data/s3://x")
     assert remote.glob_root("s3://b/ds/img_*.png") == "s3://b/ds"
