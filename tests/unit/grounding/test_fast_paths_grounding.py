@@ -163,3 +163,20 @@ def test_piece_count_without_statistics_equals_the_statistics_count(shared_data)
             assert count == len(label_components(mask, min_area)[2])
             several += count > 1
     assert several > 50
+
+
+def test_anatomy_support_with_a_substring_pretest_equals_the_plain_search():
+    import re
+
+    from medtrinity.quality.checks.anatomy import _SINGULAR, _supported
+
+    terms = ["kidney", "kidneys", "left kidney", "right kidneys", "liver", "colon", "sigmoid colon", "vertebrae",
+             "lung", "lungs", "aorta", "heart", "s", "portal vein", "veins"]
+    names = ["left kidney", "kidney_left", "liver lesion", "colon", "sigmoid colon", "vertebra", "lunge", "lung",
+             "aortae", "superior mesenteric vein", "", "abdomen", "kidneyx", "xkidney"]
+    rng = np.random.default_rng(9)
+    for _ in range(400):
+        known = [names[int(i)] for i in rng.integers(0, len(names), int(rng.integers(0, 5)))]
+        for term in terms:
+            pattern = re.compile(rf"(?<![a-z]){re.escape(_SINGULAR.sub('', term))}(?![a-z])")
+            assert _supported(term, known) == any(pattern.search(name) for name in known)

@@ -32,14 +32,16 @@ def _known(facts: SampleFacts) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
-def _singular_word(term: str) -> re.Pattern:
-    return re.compile(rf"(?<![a-z]){re.escape(_SINGULAR.sub('', term))}(?![a-z])")
+def _singular_word(term: str) -> tuple[str, re.Pattern]:
+    """The term's singular form and the pattern of it as a whole word (the pattern needs the form in the name)."""
+    singular = _SINGULAR.sub("", term)
+    return singular, re.compile(rf"(?<![a-z]){re.escape(singular)}(?![a-z])")
 
 
 def _supported(term: str, known: list[str]) -> bool:
-    pattern = _singular_word(term)
+    singular, pattern = _singular_word(term)
     # "kidney" in "left kidney"; "liver" in "liver lesion"
-    return any(pattern.search(name) for name in known)
+    return any(singular in name and pattern.search(name) for name in known)
 
 
 def check_anatomy(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:

@@ -29,10 +29,13 @@ def check_counts(facts: SampleFacts, sentences: list[ClaimSentence], options: Ve
         same = sum(1 for other in facts.rois if other.label == roi.label)
         measured[roi.label.lower()] = max(measured.get(roi.label.lower(), 0), roi.count_same_label, same)
     lesions = sum(1 for roi in facts.rois if roi.kind == "lesion")
+    longest_first = sorted(measured, key=len, reverse=True)
     for sentence in claims(sentences):
         text = re.sub(r"\s+", " ", sentence.text)
         found: list[tuple[str, str]] = []
-        for label in sorted(measured, key=len, reverse=True):
+        for label in longest_first:
+            if label not in text:  # both patterns name the label: no match, nothing to strip
+                continue
             noun = re.escape(label)
             patterns = (
                 rf"(?<![a-z0-9.]){_COUNT_WORD}{_COUNT_FILLER}{noun}(?:s|es)?(?![a-z])",
