@@ -97,6 +97,12 @@ def _list_files(folder: Path, recursive: bool) -> list[Path]:
     return sorted(found)
 
 
+def any_file_with_suffix(path: Path, suffixes: tuple[str, ...], score: int, why: str) -> LayoutMatch | None:
+    """A match when ``path`` is, or its tree holds, a file ending with one of ``suffixes`` (volume readers)."""
+    files = [path] if path.is_file() else data_files(path)
+    return LayoutMatch(score, why) if any(has_suffix(p, suffixes) for p in files) else None
+
+
 def image_files(paths: list[Path]) -> list[Path]:
     """The 2D image files (PNG, JPEG, TIFF, BMP) among ``paths``."""
     return [p for p in paths if has_suffix(p, IMAGE_SUFFIXES)]

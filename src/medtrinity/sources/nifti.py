@@ -16,7 +16,7 @@ from medtrinity.config import LimitsConfig
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import PluginOptions
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure, strip_suffix
-from medtrinity.sources.layout import LayoutMatch, data_files, has_suffix
+from medtrinity.sources.layout import LayoutMatch, any_file_with_suffix
 from medtrinity.sources.safety import check_dtype, check_label_values, check_pixels
 from medtrinity.sources.volume import Volume, label_counts_per_slice, volume_samples
 
@@ -98,9 +98,7 @@ class NiftiReader(Reader):
     @classmethod
     def looks_like(cls, path: Path) -> LayoutMatch | None:
         """A NIfTI volume, or a folder tree holding one."""
-        files = [path] if path.is_file() else data_files(path)
-        return LayoutMatch(cls.inspect_priority, "NIfTI volumes") if any(
-            has_suffix(p, NIFTI_SUFFIXES) for p in files) else None
+        return any_file_with_suffix(path, NIFTI_SUFFIXES, cls.inspect_priority, "NIfTI volumes")
 
     def list_items(self) -> list[str]:
         items = expand_paths(self.source.path, NIFTI_SUFFIXES)

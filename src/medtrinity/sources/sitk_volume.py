@@ -11,7 +11,7 @@ from medtrinity.config import LimitsConfig
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import require_dependency
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure, strip_suffix
-from medtrinity.sources.layout import LayoutMatch, data_files, has_suffix
+from medtrinity.sources.layout import LayoutMatch, any_file_with_suffix
 from medtrinity.sources.nifti import TaggedVolumeOptions
 from medtrinity.sources.safety import check_label_values, check_pixels
 from medtrinity.sources.volume import Volume, volume_samples
@@ -70,9 +70,7 @@ class ItkVolumeReader(Reader):
     @classmethod
     def looks_like(cls, path: Path) -> LayoutMatch | None:
         """An NRRD or MetaImage volume, or a folder tree holding one."""
-        files = [path] if path.is_file() else data_files(path)
-        return LayoutMatch(cls.inspect_priority, "NRRD / MetaImage volumes") if any(
-            has_suffix(p, ITK_SUFFIXES) for p in files) else None
+        return any_file_with_suffix(path, ITK_SUFFIXES, cls.inspect_priority, "NRRD / MetaImage volumes")
 
     def list_items(self) -> list[str]:
         items = expand_paths(self.source.path, ITK_SUFFIXES)
