@@ -138,3 +138,24 @@ def test_the_auto_expert_table_uses_valid_options():
     config = parse_config({"sources": [{"name": "s", "reader": "phantom", "path": "p"}],
                            "grounding": {"experts": "auto"}})
     assert config.grounding.experts == "auto"
+
+
+@pytest.mark.parametrize("name, needs", [("field_of_view", "a 2D image"), ("nuclei", "a 2D image"),
+                                         ("cellpose", "a 2D image"), ("stardist", "a 2D image"),
+                                         ("chest_xray", "a 2D radiograph"), ("skin_lesion", "an RGB image"),
+                                         ("fundus", "an RGB photograph")])
+def test_image_experts_refuse_what_is_not_a_2d_image(name, needs):
+    """A volume-shaped or missing image is an ``expert_input`` reject naming the expert, what it needs and the
+    shape it got (one shared check, :meth:`ExpertModel.input_image`); the RGB experts also refuse grey images."""
+    from medtrinity.records import SampleError
+
+    expert = make_expert(name)
+    bad_inputs = [np.zeros((4, 8, 8, 3), np.uint8), None]
+    if needs.startswith("an RGB"):
+        bad_inputs.append(np.zeros((8, 8), np.uint8))
+    for image in bad_inputs:
+        with pytest.raises(SampleError) as caught:
+            expert.segment(_sample("xray", image))
+        shape = None if image is None else image.shape
+        assert caught.value.code == "expert_input"
+        assert caught.value.message == f"{name} needs {needs}, got shape {shape}"

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from medtrinity.records import Sample
+from medtrinity.records import Sample, SampleError
 from medtrinity.registry import PluginOptions, Registry, registry, validate_options
 
 EXPERTS: Registry[type[ExpertModel]] = registry("experts")
@@ -57,6 +57,14 @@ class ExpertModel(ABC):
         self, sample: Sample, prompt: str | None = None, box: tuple[float, float, float, float] | None = None
     ) -> list[ExpertMask]:
         """Masks found in ``sample`` (on ``sample.image``'s grid); an empty list when nothing is found."""
+
+    def input_image(self, sample: Sample, what: str = "a 2D image", *, rgb: bool = False) -> np.ndarray:
+        """The image an expert works on (the display image, else the pixels); a grey or RGB 2D image (RGB only
+        with ``rgb``), else an ``expert_input`` reject naming the expert, what it needs and the shape it got."""
+        image = sample.image if sample.image is not None else sample.pixels
+        if image is None or image.ndim not in ((3,) if rgb else (2, 3)):
+            raise SampleError("expert_input", f"{self.name} needs {what}, got shape {getattr(image, 'shape', None)}")
+        return image
 
 
 def make_expert(name: str, options: dict[str, Any] | None = None) -> ExpertModel:

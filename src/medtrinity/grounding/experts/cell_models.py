@@ -39,9 +39,7 @@ class _InstanceModelExpert(ExpertModel):
         """The model's instance label image (0 = background, 1..N = one nucleus each) on the image grid."""
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:
-        image = sample.image if sample.image is not None else sample.pixels
-        if image is None or image.ndim not in (2, 3):
-            raise SampleError("expert_input", f"{self.name} needs a 2D image, got {getattr(image, 'shape', None)}")
+        image = self.input_image(sample)
         labels = np.asarray(self.instances(image))
         if labels.shape != image.shape[:2]:
             raise SampleError("expert_output", f"{self.name} returned labels of shape {labels.shape} for an "

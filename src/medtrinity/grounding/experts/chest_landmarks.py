@@ -80,9 +80,7 @@ class ChestLandmarkExpert(ExpertModel):
         return points * np.array([width / size, height / size], np.float32)
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:
-        image = sample.image if sample.image is not None else sample.pixels
-        if image is None or image.ndim not in (2, 3):
-            raise SampleError("expert_input", f"chexmask needs a 2D radiograph, got {getattr(image, 'shape', None)}")
+        image = self.input_image(sample, "a 2D radiograph")
         points = self.landmarks(image.astype(np.uint8) if image.dtype != np.uint8 else image)
         groups = {label: tuple(span) for label, span in (self.options.landmarks or CHEXMASK_LANDMARKS).items()}
         if max(end for _start, end in groups.values()) > len(points):

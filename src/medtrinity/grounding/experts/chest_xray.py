@@ -17,7 +17,7 @@ import numpy as np
 
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.grounding.experts.ct_anatomy import fill_holes
-from medtrinity.records import Sample, SampleError
+from medtrinity.records import Sample
 from medtrinity.registry import NoOptions
 
 WORK_SIZE_PX = 256
@@ -227,10 +227,7 @@ class ChestXrayExpert(ExpertModel):
     version = "1"
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:
-        image = sample.image if sample.image is not None else sample.pixels
-        if image is None or image.ndim not in (2, 3):
-            shape = getattr(image, "shape", None)
-            raise SampleError("expert_input", f"chest_xray needs a 2D radiograph, got shape {shape}")
+        image = self.input_image(sample, "a 2D radiograph")
         view = str(sample.metadata.get("view_position") or sample.metadata.get("ViewPosition") or "").lower()
         if view in {"lateral", "ll", "rl", "lat"}:
             return []

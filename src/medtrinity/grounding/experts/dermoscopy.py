@@ -20,7 +20,7 @@ import numpy as np
 from medtrinity.grounding import measure
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.grounding.experts.ct_anatomy import fill_holes
-from medtrinity.records import Sample, SampleError
+from medtrinity.records import Sample
 from medtrinity.registry import PluginOptions
 
 # reference RGB values of the dermoscopic colours (ABCD rule, Stolz et al. 1994)
@@ -133,9 +133,7 @@ class SkinLesionExpert(ExpertModel):
     version = "1"
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:
-        image = sample.image if sample.image is not None else sample.pixels
-        if image is None or image.ndim != 3:
-            raise SampleError("expert_input", f"skin_lesion needs an RGB image, got {getattr(image, 'shape', None)}")
+        image = self.input_image(sample, "an RGB image", rgb=True)
         mask = lesion_mask(image)
         share = float(mask.mean())
         if share == 0.0:

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel, make_expert
 from medtrinity.grounding.experts.ct_anatomy import fill_holes
-from medtrinity.records import Sample, SampleError
+from medtrinity.records import Sample
 from medtrinity.registry import PluginOptions
 
 
@@ -61,9 +61,7 @@ class FieldOfViewExpert(ExpertModel):
         self._model = make_expert(spec["name"], spec.get("options")) if spec else None
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:
-        image = sample.image if sample.image is not None else sample.pixels
-        if image is None or image.ndim not in (2, 3):
-            raise SampleError("expert_input", f"field_of_view needs a 2D image, got {getattr(image, 'shape', None)}")
+        image = self.input_image(sample)
         view = field_of_view(image, self.options.min_level)
         share = float(view.mean())
         if share == 0.0:

@@ -23,7 +23,7 @@ import numpy as np
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
 from medtrinity.grounding.experts.ct_anatomy import fill_holes
 from medtrinity.grounding.experts.field_of_view import field_of_view
-from medtrinity.records import Sample, SampleError
+from medtrinity.records import Sample
 from medtrinity.registry import PluginOptions
 
 WORK_SIZE_PX = 512
@@ -154,9 +154,7 @@ class FundusExpert(ExpertModel):
     version = "1"
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:
-        image = sample.image if sample.image is not None else sample.pixels
-        if image is None or image.ndim != 3:
-            raise SampleError("expert_input", f"fundus needs an RGB photograph, got {getattr(image, 'shape', None)}")
+        image = self.input_image(sample, "an RGB photograph", rgb=True)
         height, width = image.shape[:2]
         scale = WORK_SIZE_PX / max(height, width)
         small = cv2.resize(image[:, :, :3].astype(np.uint8), (round(width * scale), round(height * scale)),

@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import Field
 
 from medtrinity.grounding.experts import EXPERTS, ExpertMask, ExpertModel
-from medtrinity.records import Sample, SampleError
+from medtrinity.records import Sample
 from medtrinity.registry import PluginOptions
 
 # Ruifrok & Johnston (2001) optical density vectors of haematoxylin, eosin and DAB (rows, RGB)
@@ -153,9 +153,7 @@ class NucleiExpert(ExpertModel):
     version = "1"
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:
-        image = sample.image if sample.image is not None else sample.pixels
-        if image is None or image.ndim not in (2, 3):
-            raise SampleError("expert_input", f"nuclei needs a 2D image, got shape {getattr(image, 'shape', None)}")
+        image = self.input_image(sample)
         tissue, labels = find_nuclei(image, self.options)
         if not tissue.any():
             return []
