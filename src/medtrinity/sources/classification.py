@@ -29,7 +29,7 @@ from medtrinity.sources.layout import (
     table_names_images,
     visible_folders,
 )
-from medtrinity.sources.safety import check_unambiguous_key, safe_glob, shared_keys
+from medtrinity.sources.safety import reject_shared_keys, safe_glob
 from medtrinity.vocab.labels import is_no_finding
 
 
@@ -173,7 +173,14 @@ class CsvLabelsReader(Reader):
     def list_items(self) -> list[str]:
         images = expand_paths(self.source.path, IMAGE_SUFFIXES)
         table = self._table()
-        return [path for path in images if self._key(path) in table]
+        listed = reject_shared_keys([path for path in images if self._key(path) in table], self._key,
+                                    str(self.source.labels),
+                                    "set options.key_parts so the table's image names include the folders")
+        if self._boxes:  # boxes are looked up by the bare file name
+            listed = reject_shared_keys(listed, lambda path: Path(path).name, str(self.options.boxes),
+                                        "give the images unique file names (the box table names images only)",
+                                        has_row=lambda path: Path(path).name in self._boxes)
+        return listed
 
     def _key(self, path: str) -> str:
         """How an image and a table row are matched: the file name, or its last ``key_parts`` path parts
@@ -217,20 +224,11 @@ class CsvLabelsReader(Reader):
         values = [options.rename.get(value, value) for value in values]
         return [value for value in values if (value and not is_no_finding(value)) or options.keep_no_finding]
 
-    def _shared_keys(self) -> dict[str, list[str]]:
-        """Keys two or more of the source's images match (computed once per reader, from the same listing)."""
-        if not hasattr(self, "_shared"):
-            self._shared = shared_keys(self.list_items(), self._key)
-        return self._shared
-
     def read(self, item: str) -> Iterator[Sample]:
         name = Path(item).name
-        key = self._key(item)
-        row = self._table().get(key)
+        row = self._table().get(self._key(item))
         if row is None:
             raise SampleError("missing_row", f"{item}: no row for this image in {self.source.labels}")
-        check_unambiguous_key(item, key, self._shared_keys(), str(self.source.labels),
-                              "set options.key_parts so the table's image names include the folders")
         pixels = read_image(item, self.config.limits)
         options = self.options
         spacing = None

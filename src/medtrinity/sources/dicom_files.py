@@ -24,7 +24,7 @@ from medtrinity.sources.common2d import boxes_label_map, check_box
 from medtrinity.sources.dicom_index import holds_dicom
 from medtrinity.sources.dicom_privacy import body_part_term, check_burned_in
 from medtrinity.sources.layout import LayoutMatch
-from medtrinity.sources.safety import check_pixels, check_unambiguous_key, shared_keys
+from medtrinity.sources.safety import check_pixels, reject_shared_keys
 from medtrinity.vocab.labels import is_finding, readable_label
 from medtrinity.vocab.modalities import DICOM_MODALITY
 
@@ -169,7 +169,16 @@ class DicomFilesReader(Reader):
         return LayoutMatch(cls.inspect_priority, "DICOM files") if holds_dicom(path) else None
 
     def list_items(self) -> list[str]:
-        return expand_paths(self.source.path, (".dcm", ".dicom", ""))
+        paths = expand_paths(self.source.path, (".dcm", ".dicom", ""))
+        if not self.options.boxes:
+            return paths
+        try:
+            index = self._box_table()
+        except SampleError:  # a table that cannot be used: each image's read says so (bad_box_table)
+            return paths
+        return reject_shared_keys(paths, lambda path: Path(path).stem, str(self.options.boxes),
+                                  "give the files unique names (the table names images by file name only)",
+                                  has_row=lambda path: bool(index.get(Path(path).name) or index.get(Path(path).stem)))
 
     def read(self, item: str) -> Iterator[Sample]:
         pydicom = require_dependency(self, "pydicom")
@@ -219,26 +228,24 @@ class DicomFilesReader(Reader):
             source_file=item,
         )
 
-    def _boxes_for(self, item: str) -> list[tuple[str, tuple[float, float, float, float]]]:
-        table = self.options.boxes
-        if not table:
-            return []
+    def _box_table(self) -> dict:
+        """The box table (``options.boxes``) by image name, read once per reader."""
         if not hasattr(self, "_box_index"):
             from medtrinity.sources.classification import parse_box_rows
             from medtrinity.sources.common2d import read_table
 
-            self._box_index = parse_box_rows(read_table(str(table)), self.options, str(table))
+            table = str(self.options.boxes)
+            self._box_index = parse_box_rows(read_table(table), self.options, table)
+        return self._box_index
+
+    def _boxes_for(self, item: str) -> list[tuple[str, tuple[float, float, float, float]]]:
+        if not self.options.boxes:
+            return []
         from medtrinity.sources.classification import usable_boxes
 
+        index = self._box_table()
         rename = self.options.rename
-        key = Path(item).name if Path(item).name in self._box_index else Path(item).stem
-        entries = self._box_index.get(key) or []
-        if entries:
-            if not hasattr(self, "_shared"):  # file names two listed files share: their rows fit neither for sure
-                self._shared = shared_keys(self.list_items(), lambda path: Path(path).stem)
-            check_unambiguous_key(item, Path(item).stem, self._shared, str(table),
-                                  "give the files unique names (the table names images by file name only)")
-        found = usable_boxes(entries, item)
+        found = usable_boxes(index.get(Path(item).name) or index.get(Path(item).stem) or [], item)
         return [(rename.get(label, label), box) for label, box in found]
 
     def _overlays(self, dataset, shape: tuple[int, ...], item: str) -> tuple[np.ndarray | None, dict[int, str]]:

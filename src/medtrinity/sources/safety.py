@@ -247,23 +247,24 @@ def unique_files(paths: list[str]) -> list[str]:
     return kept
 
 
-def shared_keys(paths: list[str], key: Callable[[str], str]) -> dict[str, list[str]]:
-    """Table keys that more than one listed file maps to (key -> those files): a table keyed by file name
-    cannot say which of two same-named images in different folders a row describes."""
+def reject_shared_keys(paths: list[str], key: Callable[[str], str], table: str, what_to_do: str,
+                       has_row: Callable[[str], bool] = lambda path: True) -> list[str]:
+    """``paths`` with every file whose table key another listed file shares (and that has a row, ``has_row``)
+    replaced by an ``ambiguous_row`` reject item naming the other file: a table keyed by file name cannot say
+    which of ``site_a/x.png`` and ``site_b/x.png`` a row describes. Decided once, at planning."""
     by_key: dict[str, list[str]] = {}
     for path in paths:
-        by_key.setdefault(key(path), []).append(path)
-    return {name: files for name, files in by_key.items() if len(files) > 1}
-
-
-def check_unambiguous_key(item: str, key: str, shared: dict[str, list[str]], table: str, what_to_do: str) -> None:
-    """Reject ``item`` (``ambiguous_row``) when another listed file has the same table key, so neither image is
-    given the other's labels or boxes."""
-    files = shared.get(key)
-    if files:
-        others = [f for f in files if f != item]
-        raise SampleError("ambiguous_row", f"{item}: the row {key!r} of {table} also matches {len(others)} other "
-                                           f"file(s), e.g. {others[0]}; {what_to_do}")
+        if not is_reject_item(path):
+            by_key.setdefault(key(path), []).append(path)
+    listed = []
+    for path in paths:
+        twins = [] if is_reject_item(path) else [other for other in by_key[key(path)] if other != path]
+        if twins and has_row(path):
+            listed.append(reject_item(path, "ambiguous_row", f"{path}: the row {key(path)!r} of {table} also "
+                                      f"matches {len(twins)} other file(s), e.g. {twins[0]}; {what_to_do}"))
+        else:
+            listed.append(path)
+    return listed
 
 
 # ---------------------------------------------------------------- data types and labels

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from medtrinity.records import SampleError
+from medtrinity.sources.safety import is_reject_item, reject_item_path
 
 NIH_OPTIONS = {"label_column": "Finding Labels", "separator": "|", "case_column": "Patient ID",
                "metadata_columns": {"View Position": "ViewPosition", "Patient Age": "PatientAge"},
@@ -80,19 +81,22 @@ def test_same_named_images_in_two_folders_are_not_given_one_row(tmp_path, make):
     (tmp_path / "t.csv").write_text("filename,label\nx.png,effusion\ny.png,nodule\n")
     every_png = str(tmp_path / "**" / "*.png")
     reader = make("csv_labels", every_png, labels=str(tmp_path / "t.csv"), options={"label_column": "label"})
-    items = sorted(reader.list_items())
-    assert [Path(item).relative_to(tmp_path).as_posix() for item in items] == [
+    items = reader.list_items()  # decided at planning: the twins are listed as reject items
+    paths = [reject_item_path(item) for item in items]
+    assert [Path(path).relative_to(tmp_path).as_posix() for path in paths] == [
         "site_a/x.png", "site_b/x.png", "site_b/y.png"]
-    for item, other in ((items[0], items[1]), (items[1], items[0])):
+    assert [is_reject_item(item) for item in items] == [True, True, False]
+    for item, path, other in ((items[0], paths[0], paths[1]), (items[1], paths[1], paths[0])):
         with pytest.raises(SampleError) as caught:
             list(reader.read(item))
-        assert caught.value.code == "ambiguous_row" and item in caught.value.message
+        assert caught.value.code == "ambiguous_row" and path in caught.value.message
         assert other in caught.value.message and "key_parts" in caught.value.message
     [sample] = list(reader.read(items[2]))
     assert sample.image_labels == ["nodule"]
     (tmp_path / "t2.csv").write_text("filename,label\nsite_a/x.png,effusion\nsite_b/x.png,nodule\n")
     by_folder = make("csv_labels", every_png, labels=str(tmp_path / "t2.csv"),
                      options={"label_column": "label", "key_parts": 2})
+    assert not any(is_reject_item(item) for item in by_folder.list_items())
     labels = {Path(item).parent.name: next(iter(by_folder.read(item))).image_labels
               for item in by_folder.list_items()}
     assert labels == {"site_a": ["effusion"], "site_b": ["nodule"]}
