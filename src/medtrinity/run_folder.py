@@ -269,11 +269,20 @@ class RunFolder:
         return self.manifest_path.exists()
 
     def write_manifest(self, pipeline_version: str, config_hash: str) -> Path:
-        """List every output file with size and sha256; written last, after all shards completed."""
-        entries = [
-            {"path": str(path.relative_to(self.root)), "bytes": path.stat().st_size, "sha256": file_sha256(path)}
-            for path in self.output_files()
-        ]
+        """List every output file with size and sha256; written last, after all shards completed.
+
+        A file its shard marker recorded (settled, same size) takes the recorded checksum instead of being
+        hashed again, so a run hashes each part once; a file changed since its shard recorded it therefore
+        shows as changed in the manifest's own check rather than being blessed.
+        """
+        recorded = {name: record for marker in self.completed_shards().values()
+                    for name, record in (marker.get(FILES_KEY) or {}).items() if record and "before" not in record}
+        entries = []
+        for path in self.output_files():
+            name, size = path.relative_to(self.root).as_posix(), path.stat().st_size
+            record = recorded.get(name)
+            digest = record["sha256"] if record and record["bytes"] == size else file_sha256(path)
+            entries.append({"path": name, "bytes": size, "sha256": digest})
         write_json_atomic(self.manifest_path,
                           {"pipeline_version": pipeline_version, "config_hash": config_hash, "files": entries})
         return self.manifest_path

@@ -89,3 +89,25 @@ def test_start_over_clears_every_output_of_an_earlier_run(tmp_path):
     folder.start_over({"config_hash": "new", "shards": []})
     assert sorted(path.name for path in tmp_path.iterdir()) == ["_plan.json"]
     assert folder.read_plan() == {"config_hash": "new", "shards": []}
+
+
+def test_manifest_takes_the_checksums_shards_recorded_and_does_not_bless_a_later_change(tmp_path, monkeypatch):
+    """Parts are hashed once, when their shard commits; the manifest reuses those records (same size), so a part
+    changed between the commit and the manifest shows as changed instead of being listed with its new checksum."""
+    from medtrinity import run_folder
+
+    folder = RunFolder(tmp_path)
+    folder.commit_shard(0, [_triplet("a")], [_reject("c", "x")], _result(0, 1, 1, "x"))
+    folder.commit_shard(1, [_triplet("b")], [], _result(1, 1, 0))
+    folder.refresh_stats(2)
+    part = folder.part_path(1)
+    data = bytearray(part.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, other bytes
+    part.write_bytes(bytes(data))
+    hashed = []
+    real_sha256 = run_folder.file_sha256
+    monkeypatch.setattr(run_folder, "file_sha256", lambda path: hashed.append(path.name) or real_sha256(path))
+    folder.write_manifest("0.1", "h")
+    assert hashed == ["stats.json"]  # the three parquet files came from their markers
+    monkeypatch.undo()
+    assert folder.check_manifest() == ["triplets/part-00001.parquet: size or checksum differs from the manifest"]
