@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions
+from medtrinity.quality.checks.shortcuts import sample_memo
 from medtrinity.quality.facts import RegionFacts
 
 SIZE = re.compile(
@@ -142,9 +143,16 @@ _CLAUSE = re.compile(r"\s*(?:;|:|,\s*and\s|\band\b|\(|\))\s*")
 
 
 def clauses(sentence: ClaimSentence, options: VerifyOptions) -> list[tuple[str, list[RegionFacts]]]:
-    """A sentence about several ROIs split into clauses, each narrowed to the ROIs its size or position fits."""
+    """A sentence about several ROIs split into clauses, each narrowed to the ROIs its size or position fits.
+
+    Made once per sentence and options: the side, intensity and texture checks all read them.
+    """
     if len(sentence.subjects) <= 1:
         return [(sentence.text, sentence.subjects)]
+    return sample_memo(sentence.memo, ("clauses", options), lambda: _clauses(sentence, options))
+
+
+def _clauses(sentence: ClaimSentence, options: VerifyOptions) -> list[tuple[str, list[RegionFacts]]]:
     found = []
     for clause in _CLAUSE.split(sentence.text):
         if not clause.strip():
