@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from medtrinity.quality.checks.shortcuts import sample_memo
+from medtrinity.quality.checks.shortcuts import sample_memo, text_cache
 from medtrinity.quality.facts import RegionFacts, SampleFacts
 from medtrinity.records import QCIssue
 
@@ -130,21 +130,27 @@ def _by_ordinal(sentence: str, subjects: list[RegionFacts]) -> list[RegionFacts]
     return list(mentioned.values()) if len(mentioned) == 1 else subjects
 
 
+@text_cache()
+def named_subjects(raw: str, labels: tuple[str, ...]) -> tuple[str, frozenset[str], bool]:
+    """(the sentence in lower case, the labels it names, whether it speaks of a lesion-like noun or "it")."""
+    sentence = raw.lower()
+    rest, named_labels = sentence, set()
+    for label in labels:
+        if label in rest and plural_pattern(label).search(rest):
+            named_labels.add(label)
+            rest = strip_phrases(rest, [label])
+    return sentence, frozenset(named_labels), _GENERIC_SUBJECT.search(rest) is not None
+
+
 def analyse(text: str, facts: SampleFacts) -> list[ClaimSentence]:
     """Split ``text`` into sentences and find the ROIs each speaks of."""
-    labels = sorted({roi.label.lower() for roi in facts.rois if roi.label}, key=len, reverse=True)
+    labels = tuple(sorted({roi.label.lower() for roi in facts.rois if roi.label}, key=len, reverse=True))
     previous: list[RegionFacts] = []
     analysed = []
     for raw, knowledge in claim_sentences(text, facts):
-        sentence = raw.lower()
-        rest, named_labels = sentence, set()
-        for label in labels:
-            if label in rest and plural_pattern(label).search(rest):
-                named_labels.add(label)
-                rest = strip_phrases(rest, [label])
+        sentence, named_labels, generic = named_subjects(raw, labels)
         subjects = [roi for roi in facts.rois if roi.label.lower() in named_labels]
         subjects = _by_ordinal(sentence, subjects)
-        generic = _GENERIC_SUBJECT.search(rest) is not None
         if not subjects and previous and generic:
             subjects = previous
         named = bool(subjects) or len(facts.rois) == 1
