@@ -1,8 +1,9 @@
-"""The third CT speed pass's shortcuts give exactly what the plain computation gives.
+"""The CT speed passes' shortcuts give exactly what the plain computation gives.
 
-``label_extents`` counts 8-bit label maps with 16-bit (position, value) keys; the text statistics'
-sketches skip items they have already added. Each is compared with the plain computation it
-replaces, on random inputs built to hit the edges and on the real TotalSegmentator label map.
+``label_extents`` runs one compiled loop over the map (numba), maps with huge values go through
+their labelled pixels; the text statistics' sketches skip items they have already added. Each is
+compared with the plain computation it replaces, on random inputs built to hit the edges and on
+the real TotalSegmentator label map.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def test_uint8_label_extents_equal_the_plain_count_to_the_bit():
     for label_map in _random_label_maps(120):
         fast = _as_tuples(label_extents(label_map))
         assert fast == _plain_extents(label_map)
-        assert fast == _as_tuples(label_extents(label_map.astype(np.int32)))  # the 64-bit key path
+        for dtype in (np.int32, np.uint16, np.int64):  # the loop compiled for each integer type
+            assert fast == _as_tuples(label_extents(label_map.astype(dtype)))
         checked += bool(fast)
     assert checked > 100
     rng = np.random.default_rng(2)
@@ -59,9 +61,14 @@ def test_uint8_label_extents_equal_the_plain_count_to_the_bit():
             y, x = (int(rng.integers(0, n)) for n in label_map.shape)
             label_map[y:y + int(rng.integers(1, 9)), x:x + int(rng.integers(1, 9))] = value
         assert _as_tuples(label_extents(label_map)) == _plain_extents(label_map)
-    wide = np.zeros((3, 300), dtype=np.uint8)  # 300 columns x 256 values exceed 16 bits: the 64-bit keys
-    wide[1, 299], wide[2, 0] = 255, 7
+    wide = np.zeros((3, 300), dtype=np.uint8)  # labels on the first and last columns and rows
+    wide[1, 299], wide[2, 0], wide[0, 150] = 255, 7, 7
     assert _as_tuples(label_extents(wide)) == _plain_extents(wide)
+    instances = np.zeros((40, 50), dtype=np.int64)  # instance ids too large for a table: the labelled pixels
+    instances[3:9, 4:20], instances[30, 49], instances[0, 0] = (1 << 31) + 5, 1 << 20, 3
+    assert _as_tuples(label_extents(instances)) == _plain_extents(instances)
+    assert _as_tuples(label_extents(wide.astype(bool))) == _plain_extents(wide.astype(bool).astype(np.uint8))
+    assert _as_tuples(label_extents(wide.astype(np.float32) + 0.5)) == _plain_extents(wide)  # truncated
 
 
 def test_label_extents_on_the_real_totalsegmentator_map(shared_data):
