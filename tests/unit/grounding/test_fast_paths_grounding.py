@@ -187,3 +187,29 @@ def test_anatomy_support_with_a_substring_pretest_equals_the_plain_search():
         for term in terms:
             pattern = re.compile(rf"(?<![a-z]){re.escape(_SINGULAR.sub('', term))}(?![a-z])")
             assert _supported(term, known) == any(pattern.search(name) for name in known)
+
+
+def test_ring_label_shares_and_finding_lookup_equal_the_plain_numpy_ones():
+    """The ring as a 0/1 dilation compared with its mask, label counts from OpenCV's histogram and the
+    8-bit finding look-up table give what the plain numpy expressions give, on random windows."""
+    import cv2
+
+    from medtrinity.grounding import measure, rois
+
+    rng = np.random.default_rng(5)
+    for _ in range(150):
+        shape = tuple(int(v) for v in rng.integers(1, 70, 2))
+        mask = rng.random(shape) < rng.uniform(0.0, 0.6)
+        for width in (1, 2, 5, 9):
+            disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1, 2 * width + 1))
+            plain = (cv2.dilate(mask.astype(np.uint8), disc) > 0) & ~mask
+            assert np.array_equal(measure.ring(mask, width), plain)
+            assert np.array_equal(measure.ring(mask[:, ::-1], width), plain[:, ::-1])  # not contiguous: a copy
+        label_map = rng.integers(0, int(rng.choice([3, 42, 256])), shape).astype(np.uint8)[:, ::-1]  # a view
+        counts, total = rois._label_counts(label_map, mask)
+        plain_counts = np.bincount(label_map[mask].astype(np.int64), minlength=256)
+        assert total == int(mask.sum()) and np.array_equal(counts, plain_counts)
+        wide_counts, wide_total = rois._label_counts(label_map.astype(np.int32), mask)  # the numpy path
+        assert wide_total == total and np.array_equal(wide_counts, plain_counts[:wide_counts.size])
+        values = tuple(int(v) for v in rng.integers(0, 300, int(rng.integers(1, 5))))
+        assert np.array_equal(rois._is_one_of(label_map, values), np.isin(label_map, values))
