@@ -28,7 +28,7 @@ class Outline:
 
 def trace_outline(mask: np.ndarray) -> Outline:
     """Outer contours and convex hull of a binary region (one ``findContours``, one ``convexHull``)."""
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    contours, _ = cv2.findContours(as_uint8(mask), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     centres = np.concatenate([contour.reshape(-1, 2) for contour in contours]).astype(np.float32)
     hull = cv2.convexHull(centres).reshape(-1, 2).astype(np.float64)
     return Outline(tuple(contours), hull)
@@ -183,7 +183,7 @@ def shape_metrics(mask: np.ndarray, outline: Outline | None = None) -> tuple[flo
     solidity = min(1.0, area / hull_area) if hull_area > 0 else 1.0
     if area < 3:
         return circularity, solidity, 0.0
-    moments = cv2.moments(mask.astype(np.uint8), binaryImage=True)  # central moments: the covariance, unscaled
+    moments = cv2.moments(as_uint8(mask), binaryImage=True)  # central moments: the covariance, unscaled
     eigen = np.sort(np.linalg.eigvalsh(np.array([[moments["mu20"], moments["mu11"]],
                                                  [moments["mu11"], moments["mu02"]]])))
     eccentricity = float(np.sqrt(max(0.0, 1.0 - eigen[0] / eigen[1]))) if eigen[1] > 0 else 0.0

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from medtrinity.grounding import kernels
+from medtrinity.grounding.measure import as_uint8
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def whole_region(label_map: np.ndarray, extent: LabelExtent, with_mask: bool = T
 def label_components(binary: np.ndarray, min_area_px: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """8-connected pieces of a mask: (component image, OpenCV's stats, the numbers of pieces of at least
     ``min_area_px`` pixels). A caller that only needs the count stops here."""
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(binary.astype(np.uint8), connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(as_uint8(binary), connectivity=8)
     kept = (np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= min_area_px) + 1).tolist()
     return labels, stats, kept
 
@@ -122,7 +123,7 @@ def count_components(binary: np.ndarray, min_area_px: int) -> int:
     """How many 8-connected pieces of at least ``min_area_px`` pixels a mask has: the count
     :func:`label_components` gives, without OpenCV's per-piece statistics (several times slower
     than the labelling itself); the areas come from one count over the labels."""
-    count, labels = cv2.connectedComponents(binary.astype(np.uint8), connectivity=8)
+    count, labels = cv2.connectedComponents(as_uint8(binary), connectivity=8)
     if count <= 2:  # no piece, or one: its area is the mask's
         return 0 if count < 2 else int(np.count_nonzero(binary) >= min_area_px)
     areas = np.bincount(labels.ravel(), minlength=count)[1:]
