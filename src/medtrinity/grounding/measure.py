@@ -5,7 +5,8 @@ Pure functions over arrays, so each can be checked against a phantom with known 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -22,19 +23,29 @@ class Outline:
 
     contours: tuple[np.ndarray, ...]
     hull_px: np.ndarray  # convex hull of the boundary pixel centres, (x, y) float64
+    chords: dict = field(default_factory=dict, compare=False)  # spacing -> _longest_chord, computed once
 
 
 def trace_outline(mask: np.ndarray) -> Outline:
     """Outer contours and convex hull of a binary region (one ``findContours``, one ``convexHull``)."""
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    contours, _ = cv2.findContours(as_uint8(mask), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     centres = np.concatenate([contour.reshape(-1, 2) for contour in contours]).astype(np.float32)
     hull = cv2.convexHull(centres).reshape(-1, 2).astype(np.float64)
     return Outline(tuple(contours), hull)
 
 
 def _longest_chord(outline: Outline, spacing: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """(length in mm, vector between its ends in mm, hull in mm) of the longest chord of the hull."""
-    hull_mm = outline.hull_px * spacing
+    """(length in mm, vector between its ends in mm, hull in mm) of the longest chord of the hull.
+
+    Both diameters need it: it is kept on the outline, per pixel spacing, and computed once.
+    """
+    key = tuple(spacing.tolist())
+    if key not in outline.chords:
+        outline.chords[key] = _chord_of_hull(outline.hull_px * spacing)
+    return outline.chords[key]
+
+
+def _chord_of_hull(hull_mm: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     differences = hull_mm[:, None, :] - hull_mm[None, :, :]
     distances = np.sqrt((differences**2).sum(axis=2))
     first, second = np.unravel_index(int(np.argmax(distances)), distances.shape)
@@ -88,11 +99,22 @@ def patient_side(
     return _SIDE_WORD[letter]
 
 
+@lru_cache(maxsize=64)
+def _disc(width_px: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width_px + 1, 2 * width_px + 1))
+
+
+def as_uint8(mask: np.ndarray) -> np.ndarray:
+    """A boolean mask as 0/1 uint8 for OpenCV: a view of the same bytes when it is contiguous, else a copy."""
+    if mask.dtype == np.bool_ and mask.flags.c_contiguous:
+        return mask.view(np.uint8)
+    return (np.asarray(mask) != 0).astype(np.uint8)
+
+
 def ring(mask: np.ndarray, width_px: int) -> np.ndarray:
-    """The band of pixels within ``width_px`` outside a region."""
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width_px + 1, 2 * width_px + 1))
-    grown = cv2.dilate(mask.astype(np.uint8), kernel)
-    return (grown > 0) & ~mask.astype(bool)
+    """The band of pixels within ``width_px`` outside a region (0/1 mask grown by a disc, minus the mask)."""
+    mask_u8 = as_uint8(mask)
+    return cv2.dilate(mask_u8, _disc(width_px)) > mask_u8
 
 
 _GENERIC_WORDS = GENERIC_INTENSITY_WORDS
@@ -161,7 +183,7 @@ def shape_metrics(mask: np.ndarray, outline: Outline | None = None) -> tuple[flo
     solidity = min(1.0, area / hull_area) if hull_area > 0 else 1.0
     if area < 3:
         return circularity, solidity, 0.0
-    moments = cv2.moments(mask.astype(np.uint8), binaryImage=True)  # central moments: the covariance, unscaled
+    moments = cv2.moments(as_uint8(mask), binaryImage=True)  # central moments: the covariance, unscaled
     eigen = np.sort(np.linalg.eigvalsh(np.array([[moments["mu20"], moments["mu11"]],
                                                  [moments["mu11"], moments["mu02"]]])))
     eccentricity = float(np.sqrt(max(0.0, 1.0 - eigen[0] / eigen[1]))) if eigen[1] > 0 else 0.0

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from medtrinity.grounding import kernels
+from medtrinity.grounding.measure import as_uint8
+
 
 @dataclass(frozen=True)
 class Region:
@@ -37,74 +40,44 @@ class LabelExtent:
 def label_extents(label_map: np.ndarray) -> dict[int, LabelExtent]:
     """Every non-zero label value's box, pixel count and coordinate sums, from one pass over the map.
 
-    Two counts over the map (inside the box of its labelled pixels), per (row, value) and per
-    (column, value), give each value's area, coordinate sums and the rows and columns it occupies,
-    hence its box; no per-label pass, no list of labelled pixels.
+    One compiled loop over the pixels (:func:`kernels.label_extents_loop`) for maps whose values
+    index a small table; maps with large values (instance ids) go through the labelled pixels only.
     """
     if label_map.ndim != 2:
         raise ValueError(f"label map must be 2D, got shape {label_map.shape}")
     if label_map.size == 0:
         return {}
-    if label_map.dtype.kind not in "iub":  # float maps (some experts): truncated to their integer values
-        label_map = label_map.astype(np.int64)
-    height, width = label_map.shape
+    if label_map.dtype.kind not in "iu":  # float maps (some experts): truncated to their integer values
+        label_map = label_map.astype(np.uint8 if label_map.dtype.kind == "b" else np.int64)
     top = int(label_map.max())
     if top == 0:
         return {}
     if int(label_map.min()) < 0:
         raise ValueError(f"label values must be non-negative, found {int(label_map.min())}")
-    size = top + 1
-    if size * max(height, width) > 1 << 22:  # large label values (instance ids): only the labelled pixels
+    if top >= 1 << 20:  # a table per value would be larger than the map's labelled pixels
         return _sparse_label_extents(label_map)
-    # counted inside the box of all labelled pixels (a CT slice's labels fill a fraction of it),
-    # every position then shifted back by the box's corner
-    rows = np.flatnonzero(label_map.any(axis=1))
-    first_y = int(rows[0])
-    columns = np.flatnonzero(label_map[first_y:int(rows[-1]) + 1].any(axis=0))
-    first_x = int(columns[0])
-    label_map = label_map[first_y:int(rows[-1]) + 1, first_x:int(columns[-1]) + 1]
-    height, width = label_map.shape
-    by_row, by_column = _row_and_column_counts(label_map, size)
-    areas = by_row.sum(axis=0)
-    # integer products (exact, and no BLAS threads): the sums as the float64 values the centroids divide
-    sums_y = (np.arange(first_y, first_y + height, dtype=np.int64) @ by_row).astype(np.float64)
-    sums_x = (np.arange(first_x, first_x + width, dtype=np.int64) @ by_column).astype(np.float64)
-    in_row, in_column = by_row > 0, by_column > 0
-    low_y, high_y = in_row.argmax(axis=0) + first_y, first_y + height - 1 - in_row[::-1].argmax(axis=0)
-    low_x, high_x = in_column.argmax(axis=0) + first_x, first_x + width - 1 - in_column[::-1].argmax(axis=0)
+    counts, sums_x, sums_y, low_x, low_y, high_x, high_y = kernels.label_extents_loop(
+        np.ascontiguousarray(label_map), top + 1)
     return {
         value: LabelExtent(value, (int(low_x[value]), int(low_y[value]), int(high_x[value]) + 1,
-                                   int(high_y[value]) + 1), int(areas[value]), float(sums_x[value]),
+                                   int(high_y[value]) + 1), int(counts[value]), float(sums_x[value]),
                            float(sums_y[value]))
-        for value in (np.flatnonzero(areas[1:]) + 1).tolist()
+        for value in (np.flatnonzero(counts[1:]) + 1).tolist()
     }
 
 
-def _row_and_column_counts(label_map: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel counts per (row, value) and per (column, value) of a map whose values are below ``size``.
-
-    The (position, value) keys are 16-bit when they fit (a few hundred rows and columns and label
-    values, as every CT slice): a quarter of the memory traffic of 64-bit keys, the same counts.
-    ``label_map`` holds integers in 0..size-1 (the caller checked), so the 16-bit cast is exact.
-    """
-    height, width = label_map.shape
-    key_type = np.uint16 if max(height, width) * size <= 1 << 16 else np.int64
-    label_map = label_map.astype(key_type, copy=False)
-    by_row = np.bincount((label_map + (np.arange(height, dtype=key_type) * key_type(size))[:, None]).ravel(),
-                         minlength=height * size).reshape(height, size)
-    by_column = np.bincount((label_map + (np.arange(width, dtype=key_type) * key_type(size))[None, :]).ravel(),
-                            minlength=width * size).reshape(width, size)
-    return by_row, by_column
-
-
 def _sparse_label_extents(label_map: np.ndarray) -> dict[int, LabelExtent]:
-    """:func:`label_extents` for maps with large label values: per-value extremes of the labelled pixels."""
+    """:func:`label_extents` for maps with large label values: per-value extremes of the labelled pixels.
+
+    Written with numpy alone: the tests also use it as the reference for the compiled loop.
+    """
     flat = label_map.ravel()
     where = np.flatnonzero(flat)
-    values = flat[where].astype(np.int64)
+    # the values present, numbered 0..n-1: tables of n entries, never one entry per possible value
+    present, values = np.unique(flat[where], return_inverse=True)
     width = label_map.shape[1]
     rows, columns = np.divmod(where, width)
-    size = int(values.max()) + 1
+    size = present.size
     areas = np.bincount(values, minlength=size)
     sums_x = np.bincount(values, weights=columns, minlength=size)
     sums_y = np.bincount(values, weights=rows, minlength=size)
@@ -115,10 +88,10 @@ def _sparse_label_extents(label_map: np.ndarray) -> dict[int, LabelExtent]:
     np.minimum.at(low_y, values, rows)
     np.maximum.at(high_y, values, rows)
     return {
-        value: LabelExtent(value, (int(low_x[value]), int(low_y[value]), int(high_x[value]) + 1,
-                                   int(high_y[value]) + 1), int(areas[value]), float(sums_x[value]),
-                           float(sums_y[value]))
-        for value in np.flatnonzero(areas).tolist()
+        int(value): LabelExtent(int(value), (int(low_x[index]), int(low_y[index]), int(high_x[index]) + 1,
+                                             int(high_y[index]) + 1), int(areas[index]), float(sums_x[index]),
+                                float(sums_y[index]))
+        for index, value in enumerate(present.tolist())
     }
 
 
@@ -141,7 +114,7 @@ def whole_region(label_map: np.ndarray, extent: LabelExtent, with_mask: bool = T
 def label_components(binary: np.ndarray, min_area_px: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """8-connected pieces of a mask: (component image, OpenCV's stats, the numbers of pieces of at least
     ``min_area_px`` pixels). A caller that only needs the count stops here."""
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(binary.astype(np.uint8), connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(as_uint8(binary), connectivity=8)
     kept = (np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= min_area_px) + 1).tolist()
     return labels, stats, kept
 
@@ -150,7 +123,7 @@ def count_components(binary: np.ndarray, min_area_px: int) -> int:
     """How many 8-connected pieces of at least ``min_area_px`` pixels a mask has: the count
     :func:`label_components` gives, without OpenCV's per-piece statistics (several times slower
     than the labelling itself); the areas come from one count over the labels."""
-    count, labels = cv2.connectedComponents(binary.astype(np.uint8), connectivity=8)
+    count, labels = cv2.connectedComponents(as_uint8(binary), connectivity=8)
     if count <= 2:  # no piece, or one: its area is the mask's
         return 0 if count < 2 else int(np.count_nonzero(binary) >= min_area_px)
     areas = np.bincount(labels.ravel(), minlength=count)[1:]

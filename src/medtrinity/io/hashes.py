@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import hashlib
 
+import blake3
 import cv2
 import numpy as np
 
 
 def content_digest(pixels: np.ndarray) -> str:
-    """Digest of the raw pixel values, shape and type: equal digests are exact copies."""
-    digest = hashlib.sha256(f"{pixels.shape}{pixels.dtype}".encode())
-    digest.update(np.ascontiguousarray(pixels).tobytes())
+    """Digest of the raw pixel values, shape and type: equal digests are exact copies.
+
+    BLAKE3 (cryptographic, 256-bit like SHA-256) hashes a 512x512 float32 slice in ~0.1 ms where
+    SHA-256 takes ~0.5 ms; the digest lives in the shard's duplicate filter only, never in an output.
+    """
+    digest = blake3.blake3(f"{pixels.shape}{pixels.dtype}".encode())
+    digest.update(np.ascontiguousarray(pixels).reshape(-1).view(np.uint8))
     return digest.hexdigest()
 
 

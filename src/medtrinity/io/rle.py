@@ -22,44 +22,11 @@ def _run_lengths(mask: np.ndarray) -> list[int]:
     return runs
 
 
-def _window_run_lengths(window: np.ndarray, origin_yx: tuple[int, int], frame_hw: tuple[int, int]) -> list[int]:
-    """Column-major run lengths of a frame that is empty outside ``window`` (placed at ``origin_yx``).
-
-    Equal to ``_run_lengths`` of the whole frame, at the cost of the window only.
-    """
-    height, width = frame_hw
-    y0, x0 = origin_yx
-    padded = np.zeros((window.shape[0] + 2, window.shape[1]), dtype=np.int8)
-    padded[1:-1] = window
-    steps = np.diff(padded, axis=0).T  # [column, row]: +1 where a run starts, -1 one past where it ends
-    columns, rows = np.nonzero(steps)
-    bounds = (columns + x0).astype(np.int64) * height + rows + y0  # frame positions, in column-major order
-    if bounds.size > 1:  # a run that leaves a column's bottom and goes on at the next column's top is one run
-        joined = np.flatnonzero(bounds[1:-1:2] == bounds[2::2])
-        if joined.size:
-            bounds = np.delete(bounds, np.concatenate([2 * joined + 1, 2 * joined + 2]))
-    total = height * width
-    if bounds.size and bounds[-1] == total:
-        bounds = bounds[:-1]
-    return np.diff(np.concatenate(([0], bounds, [total]))).tolist()
-
-
-def _counts_to_string(counts: list[int]) -> str:
+def _counts_to_string(counts) -> str:
     """COCO's packing: each count (a difference to the count two back, from the fourth on) in 5-bit chunks."""
-    if not counts:
-        return ""
-    values = np.asarray(counts, dtype=np.int64)
-    values[3:] = values[3:] - np.asarray(counts[1:-2], dtype=np.int64)
-    chunks: list[np.ndarray] = []
-    alive = np.ones(values.size, dtype=bool)
-    while alive.any():
-        chunk = values & 0x1F
-        values = values >> 5
-        more = np.where(chunk & 0x10, values != -1, values != 0) & alive
-        chunks.append(np.where(alive, (chunk | np.where(more, 0x20, 0)) + 48, 0))
-        alive = more
-    table = np.stack(chunks, axis=1).astype(np.uint8)  # one row per count, its chunks then zeros
-    return table[table != 0].tobytes().decode("ascii")
+    from medtrinity.io.rle_kernels import coco_string_bytes  # compiled on first use; decoding never needs it
+
+    return coco_string_bytes(np.asarray(counts, dtype=np.int64)).tobytes().decode("ascii")
 
 
 def _string_to_counts(text: str) -> list[int]:
@@ -104,7 +71,10 @@ def encode_window(window: np.ndarray, origin_yx: tuple[int, int], frame_hw: tupl
     y0, x0 = origin_yx
     if y0 < 0 or x0 < 0 or y0 + window.shape[0] > frame_hw[0] or x0 + window.shape[1] > frame_hw[1]:
         raise ValueError(f"window {window.shape} at {origin_yx} does not fit a {frame_hw} frame")
-    counts = _window_run_lengths(np.asarray(window, dtype=bool), (y0, x0), frame_hw)
+    from medtrinity.io.rle_kernels import window_run_lengths_loop
+
+    counts = window_run_lengths_loop(np.ascontiguousarray(window, dtype=bool), y0, x0, int(frame_hw[0]),
+                                     int(frame_hw[1]))
     return {"size": [int(frame_hw[0]), int(frame_hw[1])], "counts": _counts_to_string(counts)}
 
 

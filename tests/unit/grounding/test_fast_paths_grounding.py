@@ -1,8 +1,9 @@
-"""The third CT speed pass's shortcuts give exactly what the plain computation gives.
+"""The CT speed passes' shortcuts give exactly what the plain computation gives.
 
-``label_extents`` counts 8-bit label maps with 16-bit (position, value) keys; the text statistics'
-sketches skip items they have already added. Each is compared with the plain computation it
-replaces, on random inputs built to hit the edges and on the real TotalSegmentator label map.
+``label_extents`` runs one compiled loop over the map (numba), maps with huge values go through
+their labelled pixels; the text statistics' sketches skip items they have already added. Each is
+compared with the plain computation it replaces, on random inputs built to hit the edges and on
+the real TotalSegmentator label map.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def test_uint8_label_extents_equal_the_plain_count_to_the_bit():
     for label_map in _random_label_maps(120):
         fast = _as_tuples(label_extents(label_map))
         assert fast == _plain_extents(label_map)
-        assert fast == _as_tuples(label_extents(label_map.astype(np.int32)))  # the 64-bit key path
+        for dtype in (np.int32, np.uint16, np.int64):  # the loop compiled for each integer type
+            assert fast == _as_tuples(label_extents(label_map.astype(dtype)))
         checked += bool(fast)
     assert checked > 100
     rng = np.random.default_rng(2)
@@ -59,9 +61,14 @@ def test_uint8_label_extents_equal_the_plain_count_to_the_bit():
             y, x = (int(rng.integers(0, n)) for n in label_map.shape)
             label_map[y:y + int(rng.integers(1, 9)), x:x + int(rng.integers(1, 9))] = value
         assert _as_tuples(label_extents(label_map)) == _plain_extents(label_map)
-    wide = np.zeros((3, 300), dtype=np.uint8)  # 300 columns x 256 values exceed 16 bits: the 64-bit keys
-    wide[1, 299], wide[2, 0] = 255, 7
+    wide = np.zeros((3, 300), dtype=np.uint8)  # labels on the first and last columns and rows
+    wide[1, 299], wide[2, 0], wide[0, 150] = 255, 7, 7
     assert _as_tuples(label_extents(wide)) == _plain_extents(wide)
+    instances = np.zeros((40, 50), dtype=np.int64)  # instance ids too large for a table: the labelled pixels
+    instances[3:9, 4:20], instances[30, 49], instances[0, 0] = (1 << 31) + 5, 1 << 20, 3
+    assert _as_tuples(label_extents(instances)) == _plain_extents(instances)
+    assert _as_tuples(label_extents(wide.astype(bool))) == _plain_extents(wide.astype(bool).astype(np.uint8))
+    assert _as_tuples(label_extents(wide.astype(np.float32) + 0.5)) == _plain_extents(wide)  # truncated
 
 
 def test_label_extents_on_the_real_totalsegmentator_map(shared_data):
@@ -180,3 +187,29 @@ def test_anatomy_support_with_a_substring_pretest_equals_the_plain_search():
         for term in terms:
             pattern = re.compile(rf"(?<![a-z]){re.escape(_SINGULAR.sub('', term))}(?![a-z])")
             assert _supported(term, known) == any(pattern.search(name) for name in known)
+
+
+def test_ring_label_shares_and_finding_lookup_equal_the_plain_numpy_ones():
+    """The ring as a 0/1 dilation compared with its mask, label counts from OpenCV's histogram and the
+    8-bit finding look-up table give what the plain numpy expressions give, on random windows."""
+    import cv2
+
+    from medtrinity.grounding import measure, rois
+
+    rng = np.random.default_rng(5)
+    for _ in range(150):
+        shape = tuple(int(v) for v in rng.integers(1, 70, 2))
+        mask = rng.random(shape) < rng.uniform(0.0, 0.6)
+        for width in (1, 2, 5, 9):
+            disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1, 2 * width + 1))
+            plain = (cv2.dilate(mask.astype(np.uint8), disc) > 0) & ~mask
+            assert np.array_equal(measure.ring(mask, width), plain)
+            assert np.array_equal(measure.ring(mask[:, ::-1], width), plain[:, ::-1])  # not contiguous: a copy
+        label_map = rng.integers(0, int(rng.choice([3, 42, 256])), shape).astype(np.uint8)[:, ::-1]  # a view
+        counts, total = rois._label_counts(label_map, mask)
+        plain_counts = np.bincount(label_map[mask].astype(np.int64), minlength=256)
+        assert total == int(mask.sum()) and np.array_equal(counts, plain_counts)
+        wide_counts, wide_total = rois._label_counts(label_map.astype(np.int32), mask)  # the numpy path
+        assert wide_total == total and np.array_equal(wide_counts, plain_counts[:wide_counts.size])
+        values = tuple(int(v) for v in rng.integers(0, 300, int(rng.integers(1, 5))))
+        assert np.array_equal(rois._is_one_of(label_map, values), np.isin(label_map, values))

@@ -46,3 +46,18 @@ def test_window_encoding_equals_the_whole_frame_encoding():
         assert encode_window(window, (y0, x0), (height, width)) == encode_mask(frame)
     with pytest.raises(ValueError, match="does not fit"):
         encode_window(np.ones((3, 3), dtype=bool), (2, 0), (4, 4))
+
+
+def test_window_encoding_of_alternating_pixels_every_column_and_row():
+    """The most runs a window can hold (a run change at every pixel, a run open at each column's end)."""
+    from medtrinity.io.rle import encode_window
+
+    for height, width in [(1, 1), (1, 7), (7, 1), (9, 6), (64, 33)]:
+        checker = (np.add.outer(np.arange(height), np.arange(width)) % 2 == 0)
+        for window in (checker, ~checker, np.ones((height, width), dtype=bool)):
+            frame = np.zeros((height + 3, width + 2), dtype=bool)
+            frame[2:2 + height, 1:1 + width] = window
+            assert encode_window(window, (2, 1), frame.shape) == encode_mask(frame)
+            full = encode_window(window, (0, 0), window.shape)
+            assert full == encode_mask(window)
+            assert np.array_equal(decode_mask(full), window)

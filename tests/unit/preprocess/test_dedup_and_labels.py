@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from medtrinity.config import PreprocessConfig, parse_config
-from medtrinity.io.hashes import hamming, perceptual_hash
+from medtrinity.io.hashes import content_digest, hamming, perceptual_hash
 from medtrinity.pipeline import build_stages
 from medtrinity.preprocess.display import preprocess_sample
 from medtrinity.records import Sample, SampleError
@@ -62,6 +62,21 @@ def test_duplicates_are_rejected_with_counted_reasons(tmp_path, mode, expected):
                 codes.append(error.code)
                 assert item in error.message and "earlier in the same shard" in error.message
     assert codes == expected
+
+
+def test_content_digest_matches_exact_copies_only():
+    """Equal for copies (whatever the memory layout), different for one changed value, shape or type."""
+    rng = np.random.default_rng(3)
+    image = rng.normal(0, 100, (64, 48)).astype(np.float32)
+    assert content_digest(image) == content_digest(image.copy())
+    assert content_digest(image.T) == content_digest(np.ascontiguousarray(image.T))  # layout is not content
+    changed = image.copy()
+    changed[10, 10] = np.nextafter(changed[10, 10], np.float32(np.inf))  # one bit of one pixel
+    assert content_digest(changed) != content_digest(image)
+    assert content_digest(image.reshape(48, 64)) != content_digest(image)  # same bytes, other shape
+    assert content_digest(image.view(np.int32)) != content_digest(image)  # same bytes, other type
+    assert len({content_digest(np.zeros(shape, dtype)) for shape in [(0, 3), (3, 0), (2, 2)]
+                for dtype in (np.uint8, bool)}) == 6  # empty and boolean images digest too
 
 
 def test_blank_image_is_a_reject():

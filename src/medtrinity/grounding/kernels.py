@@ -1,0 +1,44 @@
+"""Compiled per-pixel loops of grounding (numba): one pass over a slice where numpy needs several.
+
+Each kernel is the plain loop a reader would write to check the numpy version; numba compiles it
+on first use and caches the machine code beside this module, so later processes load it (~ms).
+Everything here is exact integer work: the results are the ones the numpy versions give, and the
+tests in ``tests/unit/grounding/test_fast_paths_grounding.py`` compare them on random and real maps.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, nogil=True)
+def label_extents_loop(label_map, size):  # pragma: no cover - compiled; tested through its callers
+    """Per label value below ``size``: pixel count, sums of x and of y, and the inclusive box (x0, y0, x1, y1).
+
+    One pass over the map. Values absent from the map keep count 0 (their box is meaningless).
+    """
+    height, width = label_map.shape
+    counts = np.zeros(size, np.int64)
+    sums_x = np.zeros(size, np.int64)
+    sums_y = np.zeros(size, np.int64)
+    low_x = np.full(size, width, np.int64)
+    low_y = np.full(size, height, np.int64)
+    high_x = np.full(size, -1, np.int64)
+    high_y = np.full(size, -1, np.int64)
+    for y in range(height):
+        row = label_map[y]
+        for x in range(width):
+            value = row[x]
+            if value != 0:
+                counts[value] += 1
+                sums_x[value] += x
+                sums_y[value] += y
+                if x < low_x[value]:
+                    low_x[value] = x
+                if x > high_x[value]:
+                    high_x[value] = x
+                if y < low_y[value]:
+                    low_y[value] = y
+                high_y[value] = y  # rows come in order: the last row seen is the lowest
+    return counts, sums_x, sums_y, low_x, low_y, high_x, high_y
