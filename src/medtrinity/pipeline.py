@@ -19,6 +19,7 @@ import cv2
 import medtrinity
 from medtrinity.config import RunConfig
 from medtrinity.io.png import encode_png
+from medtrinity.quality.checks.shortcuts import clear_caches
 from medtrinity.quality.textstats import ShardTextStats
 from medtrinity.records import Reject, Sample, SampleError, stable_id
 from medtrinity.run_folder import MARKER_FOLDER, RunFolder
@@ -154,6 +155,7 @@ def process_shard(spec: ShardSpec, config: RunConfig, out_dir: Path | None = Non
     model backend generates in batches), so a batch stage sees many samples at once; rows and
     rejects keep the order of a one-by-one run.
     """
+    clear_caches()  # the verifier's text caches: each shard's cost independent of what ran before in the process
     context = StageContext(cache_dir=RunFolder(out_dir).cache_dir if out_dir is not None else None)
     stages = build_stages(config, context)
     reader = make_reader(config.source(spec.source), config)

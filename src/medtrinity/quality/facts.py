@@ -122,6 +122,11 @@ class SampleFacts:
                 names.add(roi.organ_part)
         return tuple(sorted(name for name in names if name))
 
+    @cached_property
+    def memo(self) -> dict:
+        """The checks' per-sample memo table (:func:`medtrinity.quality.checks.shortcuts.sample_memo`)."""
+        return {}
+
     @classmethod
     def from_sample(cls, sample: Sample) -> SampleFacts:
         rois = []

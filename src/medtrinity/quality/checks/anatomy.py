@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
 from medtrinity.quality.checks.regions import POSITION
+from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo, text_cache
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
 from medtrinity.vocab.report_terms import anatomy_terms
@@ -44,20 +45,42 @@ def _supported(term: str, known: list[str]) -> bool:
     return any(singular in name and pattern.search(name) for name in known)
 
 
+_HEMISPHERE = re.compile(r"(?:left|right)\s+cerebral\s+hemisphere")
+# every match of POSITION ends in "of the image" (frame, picture, field of view, slice): without such a
+# phrase POSITION.sub changes nothing; the hemisphere phrase needs the word itself
+_POSITION_HINT = re.compile(r"of\s+the\s+(?:image|frame|picture|field of view|slice)")
+_HEMISPHERE_HINT = literals("hemisphere")
+
+
+@text_cache()
+def anatomy_terms_in(text: str) -> tuple[str, ...]:
+    """The lexicon's anatomical names in a sentence, image positions and cerebral hemispheres left out."""
+    if may_match(_POSITION_HINT, text):
+        text = POSITION.sub(" ", text)
+    if may_match(_HEMISPHERE_HINT, text):
+        text = _HEMISPHERE.sub(" ", text)
+    return tuple(match.group(1) for match in _lexicon().finditer(text))
+
+
+def _verdict(term: str, known: list[str]) -> QCIssue | None:
+    """The issue a named term raises against the sample's names (None: supported)."""
+    if _supported(term, known):
+        return None
+    if term.startswith(("left ", "right ")):
+        side, rest = term.split(" ", 1)
+        other = ("right " if side == "left" else "left ") + rest
+        if _supported(other, known):
+            return QCIssue("side_mismatch", f"text names the {term}; the label is the {other}")
+    return QCIssue("organ_unsupported", f"text names the {term}, which no label or measurement names")
+
+
 def check_anatomy(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
     """Each anatomical name must be backed by a label (and its side by the label's side)."""
-    known = _known(facts)
+    memo = facts.memo
+    known = sample_memo(memo, "anatomy_known", lambda: _known(facts))
     for sentence in claims(sentences):
-        text = POSITION.sub(" ", sentence.text)
-        text = re.sub(r"(?:left|right)\s+cerebral\s+hemisphere", " ", text)
-        for match in _lexicon().finditer(text):
-            term = match.group(1)
-            if _supported(term, known):
-                continue
-            if term.startswith(("left ", "right ")):
-                side, rest = term.split(" ", 1)
-                other = ("right " if side == "left" else "left ") + rest
-                if _supported(other, known):
-                    return [QCIssue("side_mismatch", f"text names the {term}; the label is the {other}")]
-            return [QCIssue("organ_unsupported", f"text names the {term}, which no label or measurement names")]
+        for term in anatomy_terms_in(sentence.text):
+            issue = sample_memo(memo, ("anatomy", term), lambda term=term: _verdict(term, known))
+            if issue is not None:
+                return [issue]
     return []

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, strip_phrases
+from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, strip_labels
 from medtrinity.quality.checks.regions import clauses
+from medtrinity.quality.checks.shortcuts import literals, may_match
 from medtrinity.quality.facts import RegionFacts, SampleFacts
 from medtrinity.records import QCIssue
 from medtrinity.vocab.modalities import INTENSITY_WORDS
@@ -23,6 +25,14 @@ _LOW_WORDS = re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, _LOW)) + r")(
 _HIGH_WORDS = re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, _HIGH)) + r")(?![a-z])")
 
 
+_IMAGE_PART = re.compile(r"(?:lower|higher)\s+(?:part|portion|half|third|corner)")
+# Pre-filter: a claimed direction is one of the words above in the clause as written (stripping names
+# puts in marks, never letters; removing "lower part" could join the words around it, so "lower" and
+# "higher" also let a clause through).
+_INTENSITY_HINT = literals(*_LOW, *_HIGH, "lower", "higher")
+
+
+@lru_cache(maxsize=256)
 def _direction(word: str) -> str:
     for words in (*INTENSITY_WORDS.values(), ("darker", "of similar brightness", "brighter")):
         if word == words[0]:
@@ -44,10 +54,10 @@ def check_intensity(facts: SampleFacts, sentences: list[ClaimSentence], options:
 
 def _intensity_issue(facts: SampleFacts, clause: str, candidates: list[RegionFacts]) -> QCIssue | None:
     directions = [_direction(roi.intensity_word) for roi in candidates]
-    if not candidates or not all(directions):
+    if not candidates or not all(directions) or not may_match(_INTENSITY_HINT, clause):
         return None
-    text = strip_phrases(clause, facts.labels)
-    text = re.sub(r"(?:lower|higher)\s+(?:part|portion|half|third|corner)", " ", text)
+    text = strip_labels(facts, clause)
+    text = _IMAGE_PART.sub(" ", text)
     said = {claimed: words.search(text) for claimed, words in (("low", _LOW_WORDS), ("high", _HIGH_WORDS))}
     strong = {claimed: found for claimed, found in said.items() if found and found.group(0) not in _WEAK}
     if strong:  # the modality's own words decide; "darker", "higher than" may describe the surroundings
@@ -65,6 +75,7 @@ def _intensity_issue(facts: SampleFacts, clause: str, candidates: list[RegionFac
 
 _HETEROGENEOUS = re.compile(r"(?<![a-z])(heterogeneous|heterogeneously|inhomogeneous|non-homogeneous|mottled)(?![a-z])")
 _HOMOGENEOUS = re.compile(r"(?<![a-z-])(homogeneous|homogeneously|uniform)(?![a-z])")
+_TEXTURE_HINT = literals("homogeneous", "heterogeneous", "mottled", "uniform")  # each texture word holds one
 
 
 def check_texture(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
@@ -78,9 +89,9 @@ def check_texture(facts: SampleFacts, sentences: list[ClaimSentence], options: V
 
 
 def _texture_issue(facts: SampleFacts, clause: str, candidates: list[RegionFacts]) -> QCIssue | None:
-    if not candidates or any(not roi.texture for roi in candidates):
+    if not candidates or any(not roi.texture for roi in candidates) or not may_match(_TEXTURE_HINT, clause):
         return None
-    text = strip_phrases(clause, facts.labels)
+    text = strip_labels(facts, clause)
     measured = {roi.texture for roi in candidates}
     claims = []
     if _HETEROGENEOUS.search(text):

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
+from medtrinity.quality.checks.shortcuts import sample_memo, text_cache
 from medtrinity.quality.facts import RegionFacts, SampleFacts
 from medtrinity.records import QCIssue
 
@@ -40,6 +41,7 @@ class ClaimSentence:
     named: bool  # the subjects were named in this sentence or inherited from the previous one (not "all ROIs")
     has_subject: bool = True  # False: the sentence names no ROI and no lesion-like noun (then only global checks)
     knowledge: bool = False  # quotes retrieved knowledge ([P1] mark or passage-only evidence)
+    memo: dict = field(default_factory=dict, repr=False, compare=False)  # what the checks derive from it, once
 
 
 Check = Callable[[SampleFacts, list[ClaimSentence], VerifyOptions], list[QCIssue]]
@@ -67,17 +69,23 @@ def mentions(text: str, phrase: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _longest_first(phrases: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """(phrase, its lower case) longest first, non-empty only: sorted once per set of names, not per clause."""
-    return tuple((phrase, phrase.lower()) for phrase in sorted(phrases, key=len, reverse=True) if phrase)
+def _longest_first(phrases: tuple[str, ...]) -> tuple[tuple[str, re.Pattern], ...]:
+    """(lower case, plural pattern) of each phrase, longest first, non-empty only: once per set of names."""
+    return tuple((phrase.lower(), plural_pattern(phrase)) for phrase in sorted(phrases, key=len, reverse=True)
+                 if phrase)
 
 
 def strip_phrases(text: str, phrases) -> str:
     """``text`` with every phrase (and its plural) replaced by a mark, longest first."""
-    for phrase, lowered in _longest_first(tuple(phrases)):
+    for lowered, pattern in _longest_first(tuple(phrases)):
         if lowered in text:
-            text = plural_pattern(phrase).sub(" # ", text)
+            text = pattern.sub(" # ", text)
     return text
+
+
+def strip_labels(facts: SampleFacts, text: str) -> str:
+    """``strip_phrases(text, facts.labels)``, once per sample and text (several checks strip the same clause)."""
+    return sample_memo(facts.memo, ("strip_labels", text), lambda: strip_phrases(text, facts.labels))
 
 
 def claim_sentences(text: str, facts: SampleFacts) -> list[tuple[str, bool]]:
@@ -122,21 +130,27 @@ def _by_ordinal(sentence: str, subjects: list[RegionFacts]) -> list[RegionFacts]
     return list(mentioned.values()) if len(mentioned) == 1 else subjects
 
 
+@text_cache()
+def named_subjects(raw: str, labels: tuple[str, ...]) -> tuple[str, frozenset[str], bool]:
+    """(the sentence in lower case, the labels it names, whether it speaks of a lesion-like noun or "it")."""
+    sentence = raw.lower()
+    rest, named_labels = sentence, set()
+    for label in labels:
+        if label in rest and plural_pattern(label).search(rest):
+            named_labels.add(label)
+            rest = strip_phrases(rest, [label])
+    return sentence, frozenset(named_labels), _GENERIC_SUBJECT.search(rest) is not None
+
+
 def analyse(text: str, facts: SampleFacts) -> list[ClaimSentence]:
     """Split ``text`` into sentences and find the ROIs each speaks of."""
-    labels = sorted({roi.label.lower() for roi in facts.rois if roi.label}, key=len, reverse=True)
+    labels = tuple(sorted({roi.label.lower() for roi in facts.rois if roi.label}, key=len, reverse=True))
     previous: list[RegionFacts] = []
     analysed = []
     for raw, knowledge in claim_sentences(text, facts):
-        sentence = raw.lower()
-        rest, named_labels = sentence, set()
-        for label in labels:
-            if label in rest and plural_pattern(label).search(rest):
-                named_labels.add(label)
-                rest = strip_phrases(rest, [label])
+        sentence, named_labels, generic = named_subjects(raw, labels)
         subjects = [roi for roi in facts.rois if roi.label.lower() in named_labels]
         subjects = _by_ordinal(sentence, subjects)
-        generic = _GENERIC_SUBJECT.search(rest) is not None
         if not subjects and previous and generic:
             subjects = previous
         named = bool(subjects) or len(facts.rois) == 1

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, strip_phrases
+from medtrinity.quality.checks.shortcuts import may_match, text_cache
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
 from medtrinity.vocab.words import NUMBER_WORDS
@@ -22,6 +24,47 @@ def _claimed_count(word: str) -> tuple[int, bool]:
     return (int(word), False) if word.isdigit() else (NUMBER_WORDS[word], False)
 
 
+_WHITESPACE = re.compile(r"\s+")
+_LESION_COUNT = re.compile(rf"(?<![a-z0-9.]){_COUNT_WORD}{_COUNT_FILLER}(?:lesions|findings|regions of "
+                           rf"interest)(?![a-z])")
+# Pre-filter: every count claim holds a digit or a count word; collapsing spaces and stripping names
+# put in spaces and marks only, so none appears that the sentence did not have.
+_COUNT_HINT = re.compile(r"\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|single|solitary|"
+                         r"multiple|several|numerous")
+
+
+@lru_cache(maxsize=1024)
+def _label_count_patterns(label: str) -> tuple[re.Pattern, re.Pattern]:
+    """'two livers' and 'three separate regions of the liver' for one (lower-case) label."""
+    noun = re.escape(label)
+    return (
+        re.compile(rf"(?<![a-z0-9.]){_COUNT_WORD}{_COUNT_FILLER}{noun}(?:s|es)?(?![a-z])"),
+        re.compile(rf"(?<![a-z0-9.]){_COUNT_WORD}{_COUNT_FILLER}(?:regions?|areas?|foci|components?|parts?)\s+of\s+"
+                   rf"(?:the\s+)?{noun}(?![a-z])"),
+    )
+
+
+@text_cache()
+def count_claims(text: str, labels: tuple[str, ...], lesions: bool) -> tuple[tuple[str, str], ...]:
+    """(label, count word) of each count a sentence states of a label (longest label first, each then stripped
+    so that a shorter one inside it is not counted again), and ("", word) of lesion counts when ``lesions``."""
+    if not may_match(_COUNT_HINT, text):
+        return ()
+    text = _WHITESPACE.sub(" ", text)
+    found: list[tuple[str, str]] = []
+    for label in labels:
+        if label not in text:  # both patterns name the label: no match, nothing to strip
+            continue
+        for pattern in _label_count_patterns(label):
+            for match in pattern.finditer(text):
+                found.append((label, match.group(1)))
+        text = strip_phrases(text, [label])
+    if lesions:
+        for match in _LESION_COUNT.finditer(text):
+            found.append(("", match.group(1)))
+    return tuple(found)
+
+
 def check_counts(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
     """'Two nodules', 'a single lesion', '3 separate regions of X' must match the number of ROIs of that label."""
     measured: dict[str, int] = {}
@@ -29,28 +72,9 @@ def check_counts(facts: SampleFacts, sentences: list[ClaimSentence], options: Ve
         same = sum(1 for other in facts.rois if other.label == roi.label)
         measured[roi.label.lower()] = max(measured.get(roi.label.lower(), 0), roi.count_same_label, same)
     lesions = sum(1 for roi in facts.rois if roi.kind == "lesion")
-    longest_first = sorted(measured, key=len, reverse=True)
+    longest_first = tuple(sorted(measured, key=len, reverse=True))
     for sentence in claims(sentences):
-        text = re.sub(r"\s+", " ", sentence.text)
-        found: list[tuple[str, str]] = []
-        for label in longest_first:
-            if label not in text:  # both patterns name the label: no match, nothing to strip
-                continue
-            noun = re.escape(label)
-            patterns = (
-                rf"(?<![a-z0-9.]){_COUNT_WORD}{_COUNT_FILLER}{noun}(?:s|es)?(?![a-z])",
-                rf"(?<![a-z0-9.]){_COUNT_WORD}{_COUNT_FILLER}(?:regions?|areas?|foci|components?|parts?)\s+of\s+"
-                rf"(?:the\s+)?{noun}(?![a-z])",
-            )
-            for pattern in patterns:
-                for match in re.finditer(pattern, text):
-                    found.append((label, match.group(1)))
-            text = strip_phrases(text, [label])
-        if lesions:
-            for match in re.finditer(rf"(?<![a-z0-9.]){_COUNT_WORD}{_COUNT_FILLER}(?:lesions|findings|regions of "
-                                     rf"interest)(?![a-z])", text):
-                found.append(("", match.group(1)))
-        for label, word in found:
+        for label, word in count_claims(sentence.text, longest_first, bool(lesions)):
             count, at_least = _claimed_count(word)
             truth = measured[label] if label else lesions
             if (at_least and truth < count) or (not at_least and truth != count):

@@ -6,6 +6,7 @@ import re
 from functools import lru_cache
 
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions
+from medtrinity.quality.checks.shortcuts import sample_memo, text_cache
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
 from medtrinity.vocab.report_terms import DIAGNOSIS_TERMS
@@ -27,13 +28,24 @@ def _pattern() -> re.Pattern:
     return re.compile(r"(?<![a-z])(" + "|".join(re.escape(term) for term in terms) + r")(?:s|es)?(?![a-z])")
 
 
+@text_cache()
+def diagnosis_terms_in(text: str) -> tuple[str, ...]:
+    """The disease words of a sentence, spelt the one way (tumour -> tumor, metastases -> metastasis)."""
+    return tuple(match.group(1) for match in _pattern().finditer(_canonical(text)))
+
+
+def _labelled(term: str, facts: SampleFacts) -> bool:
+    """Whether one of the sample's labels names the disease word (once per sample and word)."""
+    labels = sample_memo(facts.memo, "diagnosis_labels",
+                         lambda: " | ".join(_canonical(label) for label in facts.labels))
+    return re.search(rf"(?<![a-z]){re.escape(term)}", labels) is not None
+
+
 def check_diagnosis(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
     """A diagnosis word in any sentence must occur in one of the sample's labels."""
-    labels = " | ".join(_canonical(label) for label in facts.labels)
     for sentence in sentences:
-        for match in _pattern().finditer(_canonical(sentence.text)):
-            term = match.group(1)
-            if re.search(rf"(?<![a-z]){re.escape(term)}", labels):
+        for term in diagnosis_terms_in(sentence.text):
+            if sample_memo(facts.memo, ("diagnosis", term), lambda term=term: _labelled(term, facts)):
                 continue
             return [QCIssue("diagnosis_unsupported", f"text names {term!r}, which no label of this image names")]
     return []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, strip_phrases
+from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, strip_labels, strip_phrases
 from medtrinity.quality.checks.regions import (
     OPPOSITE,
     POSITION,
@@ -13,6 +13,7 @@ from medtrinity.quality.checks.regions import (
     measured_position,
     position_claims,
 )
+from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo
 from medtrinity.quality.facts import RegionFacts, SampleFacts
 from medtrinity.records import QCIssue
 
@@ -71,12 +72,33 @@ def check_position(facts: SampleFacts, sentences: list[ClaimSentence], options: 
     return []
 
 
-def _side_claims(sentence: str, facts: SampleFacts) -> set[str]:
-    text = POSITION.sub(" # ", sentence)
-    text = POSITION_BEFORE.sub(" # ", text)
-    text = _ANATOMICAL_SIDES.sub(" # ", text)
-    text = strip_phrases(text, facts.labels)
-    return set(re.findall(r"(?<![a-z])(left|right)(?![a-z])", text))
+_SIDE_WORD = re.compile(r"(?<![a-z])(left|right)(?![a-z])")
+# Pre-filters, each a literal every match must contain: a side word ("left"/"right"; the marks the
+# substitutions put in never make one); POSITION's "of the image" (frame, picture, field of view,
+# slice); POSITION_BEFORE's "image" or "frame"; an anatomical side's "lobe", "ventricle" or "atrium".
+_SIDE_HINT = literals("left", "right")
+_POSITION_HINT = re.compile(r"of\s+the\s+(?:image|frame|picture|field of view|slice)")
+_POSITION_BEFORE_HINT = literals("image", "frame")
+_ANATOMICAL_SIDES_HINT = literals("lobe", "ventricle", "atrium")
+
+
+def _side_claims(sentence: str, facts: SampleFacts) -> tuple[str, ...]:
+    """The patient sides a text claims (sorted), image positions, sided organ parts and label names left out."""
+    if not may_match(_SIDE_HINT, sentence):
+        return ()
+    return sample_memo(facts.memo, ("side_claims", sentence), lambda: _find_side_claims(sentence, facts))
+
+
+def _find_side_claims(sentence: str, facts: SampleFacts) -> tuple[str, ...]:
+    text = sentence
+    if may_match(_POSITION_HINT, text):
+        text = POSITION.sub(" # ", text)
+    if may_match(_POSITION_BEFORE_HINT, text):
+        text = POSITION_BEFORE.sub(" # ", text)
+    if may_match(_ANATOMICAL_SIDES_HINT, text):
+        text = _ANATOMICAL_SIDES.sub(" # ", text)
+    text = strip_labels(facts, text)
+    return tuple(sorted(set(_SIDE_WORD.findall(text))))
 
 
 def check_sides(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
@@ -92,7 +114,7 @@ def check_sides(facts: SampleFacts, sentences: list[ClaimSentence], options: Ver
 def _side_issue(facts: SampleFacts, text: str, candidates: list[RegionFacts]) -> QCIssue | None:
     if not candidates or any(roi.patient_side not in {"left", "right"} for roi in candidates):
         return None
-    for side in sorted(_side_claims(text, facts)):
+    for side in _side_claims(text, facts):
         if all(roi.patient_side != side for roi in candidates):
             roi = candidates[0]
             return QCIssue("side_mismatch", f"text puts the {roi.label} on the patient's {side}; "

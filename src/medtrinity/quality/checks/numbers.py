@@ -11,6 +11,7 @@ import re
 
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
 from medtrinity.quality.checks.regions import close
+from medtrinity.quality.checks.shortcuts import literals, may_match, text_cache
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
 
@@ -26,16 +27,41 @@ _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)")
 _SLICES = re.compile(r"(\d+)\s*(?:slices|sections)(?![a-z])")
 
 
+_DIGIT = literals(*"0123456789")
+
+
+@text_cache()
+def bare_number(text: str) -> str | None:
+    """The first digit-written number of a sentence with no unit after it and not part of a name, or None."""
+    if not may_match(_DIGIT, text):
+        return None
+    for match in _NUMBER.finditer(text):
+        after = text[match.end():]
+        if _UNIT_AFTER.match(after) or _PART_OF_NAME.match(after):
+            continue
+        return match.group(1)
+    return None
+
+
 def check_units(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
     """Every digit-written number is followed by a unit (or is part of a name such as L2 or 10th)."""
     for sentence in claims(sentences):
-        for match in _NUMBER.finditer(sentence.text):
-            after = sentence.text[match.end():]
-            if _UNIT_AFTER.match(after) or _PART_OF_NAME.match(after):
-                continue
-            return [QCIssue("number_without_unit", f"text states the number {match.group(1)!r} without a unit "
+        number = bare_number(sentence.text)
+        if number is not None:
+            return [QCIssue("number_without_unit", f"text states the number {number!r} without a unit "
                                                    f"in {sentence.text[:80]!r}")]
     return []
+
+
+@text_cache()
+def stated_numbers(text: str) -> tuple[tuple[tuple[float, str], ...], tuple[tuple[float, str], ...],
+                                       tuple[tuple[int, str], ...]]:
+    """(value, stated text) of each HU value, each percentage and each slice count a sentence states."""
+    if not may_match(_DIGIT, text):
+        return (), (), ()
+    return (tuple((float(match.group(1)), match.group(0)) for match in _HU.finditer(text)),
+            tuple((float(match.group(1)), match.group(0)) for match in _PERCENT.finditer(text)),
+            tuple((int(match.group(1)), match.group(0)) for match in _SLICES.finditer(text)))
 
 
 def _hu_values(facts: SampleFacts) -> list[float]:
@@ -66,19 +92,20 @@ def check_measured_numbers(facts: SampleFacts, sentences: list[ClaimSentence], o
     ratios = [100.0 * ratio for roi in facts.rois if (ratio := roi.measurement("cardiothoracic_ratio")) is not None]
     slices = {roi.slices_spanned for roi in facts.rois if roi.slices_spanned}
     for sentence in claims(sentences):
-        for match in _HU.finditer(sentence.text):
-            value = float(match.group(1))
+        hu_stated, percents, slice_counts = stated_numbers(sentence.text)
+        for value, stated in hu_stated:
             if not any(close(value, known, 0.1, options.hu_tolerance) for known in hu):
                 measured = "nothing was measured in HU" if not hu else "no measured HU value is close"
-                return [QCIssue("number_unsupported", f"text states {match.group(0)!r}; {measured}")]
+                return [QCIssue("number_unsupported", f"text states {stated!r}; {measured}")]
+        if not percents and not slice_counts:
+            continue
         # a cardiothoracic ratio is checked against the measured ratio only, not against any share of the image
         known = ratios if "cardiothoracic" in sentence.text.lower() else shares
-        for match in _PERCENT.finditer(sentence.text):
-            value = float(match.group(1))
+        for value, stated in percents:
             if not any(close(value, share, options.percent_tolerance, 1.0) for share in known):
-                return [QCIssue("number_unsupported", f"text states {match.group(0)!r}; no measured share is close")]
-        for match in _SLICES.finditer(sentence.text):
-            if int(match.group(1)) not in slices:
-                return [QCIssue("number_unsupported", f"text states {match.group(0)!r}; measured slice spans: "
+                return [QCIssue("number_unsupported", f"text states {stated!r}; no measured share is close")]
+        for count, stated in slice_counts:
+            if count not in slices:
+                return [QCIssue("number_unsupported", f"text states {stated!r}; measured slice spans: "
                                                       f"{sorted(slices) or 'none'}")]
     return []

@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions
+from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo
 from medtrinity.quality.facts import RegionFacts
 
 SIZE = re.compile(
@@ -30,6 +31,9 @@ POSITION = re.compile(
     r"of\s+the\s+(?:image|frame|picture|field of view|slice)"
 )
 POSITION_BEFORE = re.compile(r"(?:image|frame)(?:'s)?\s+(upper|lower|top|bottom)?[\s-]*(left|right)?")
+# pre-filters: a position claim names the image (frame, picture, field of view, slice); a size starts with a digit
+_IMAGE_WORD = literals("image", "frame", "picture", "field of view", "slice")
+_DIGIT = literals(*"0123456789")
 _VERTICAL = {"upper": "upper", "top": "upper", "lower": "lower", "bottom": "lower"}
 OPPOSITE = {"upper": "lower", "lower": "upper", "left": "right", "right": "left"}
 
@@ -85,6 +89,8 @@ def size_supported(kind: str, values: list[float], roi: RegionFacts, options: Ve
 @lru_cache(maxsize=4096)
 def position_claims(text: str) -> tuple[tuple[str, str], ...]:
     """(vertical, horizontal) image-position claims of a text; cached: a clause is tested against every ROI."""
+    if not may_match(_IMAGE_WORD, text):
+        return ()
     found = []
     for match in POSITION.finditer(text):
         vertical = _VERTICAL.get(match.group(1) or "", "")
@@ -101,6 +107,8 @@ def position_claims(text: str) -> tuple[tuple[str, str], ...]:
 @lru_cache(maxsize=4096)
 def size_claims(clause: str) -> tuple[tuple[str, tuple[float, ...]], ...]:
     """(kind, values in the kind's unit) of each size a clause states; cached like :func:`position_claims`."""
+    if not may_match(_DIGIT, clause):
+        return ()
     found = []
     for match in SIZE.finditer(clause):
         kind, factor = unit_kind(match.group(3))
@@ -142,9 +150,16 @@ _CLAUSE = re.compile(r"\s*(?:;|:|,\s*and\s|\band\b|\(|\))\s*")
 
 
 def clauses(sentence: ClaimSentence, options: VerifyOptions) -> list[tuple[str, list[RegionFacts]]]:
-    """A sentence about several ROIs split into clauses, each narrowed to the ROIs its size or position fits."""
+    """A sentence about several ROIs split into clauses, each narrowed to the ROIs its size or position fits.
+
+    Made once per sentence and options: the side, intensity and texture checks all read them.
+    """
     if len(sentence.subjects) <= 1:
         return [(sentence.text, sentence.subjects)]
+    return sample_memo(sentence.memo, ("clauses", options), lambda: _clauses(sentence, options))
+
+
+def _clauses(sentence: ClaimSentence, options: VerifyOptions) -> list[tuple[str, list[RegionFacts]]]:
     found = []
     for clause in _CLAUSE.split(sentence.text):
         if not clause.strip():

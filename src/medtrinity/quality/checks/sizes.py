@@ -10,27 +10,44 @@ from __future__ import annotations
 
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, ordinal_mentions
 from medtrinity.quality.checks.regions import SIZE, is_acquisition, narrowed, size_supported, unit_kind
+from medtrinity.quality.checks.shortcuts import literals, may_match, text_cache
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
+
+_DIGIT = literals(*"0123456789")
+
+
+@text_cache()
+def stated_sizes(text: str) -> tuple[tuple[int, str, str, tuple[float, ...]], ...]:
+    """(start, stated text, kind, values in the kind's unit) of each region size a sentence states (sizes of the
+    acquisition, such as slice thickness, left out)."""
+    if not may_match(_DIGIT, text):  # every size starts with a digit
+        return ()
+    found = []
+    for match in SIZE.finditer(text):
+        if is_acquisition(text, match):
+            continue  # slice thickness, pixel spacing ...: about the acquisition, not a region
+        kind, factor = unit_kind(match.group(3))
+        values = [float(match.group(1)) * factor]
+        if match.group(2):
+            values.append(float(match.group(2)) * factor)
+        found.append((match.start(), match.group(0), kind, tuple(values)))
+    return tuple(found)
 
 
 def check_sizes(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
     """Stated sizes against the measured sizes of the ROI(s) the sentence speaks of."""
     for sentence in claims(sentences):
+        sizes = stated_sizes(sentence.text)
+        if not sizes:
+            continue
         default = narrowed(sentence, options, ignore_sizes=True) if sentence.has_subject else sentence.subjects
         ordinals = ordinal_mentions(sentence.text, sentence.subjects)
-        for match in SIZE.finditer(sentence.text):
-            before = [roi for position, roi in ordinals if position < match.start()]
+        for start, stated, kind, values in sizes:
+            before = [roi for position, roi in ordinals if position < start]
             candidates = [before[-1]] if before else default  # "the second lesion ... 35 mm": that piece
-            if is_acquisition(sentence.text, match):
-                continue  # slice thickness, pixel spacing ...: about the acquisition, not a region
-            kind, factor = unit_kind(match.group(3))
-            values = [float(match.group(1)) * factor]
-            if match.group(2):
-                values.append(float(match.group(2)) * factor)
-            verdicts = [size_supported(kind, values, roi, options) for roi in candidates]
+            verdicts = [size_supported(kind, list(values), roi, options) for roi in candidates]
             judged = [v for v in verdicts if v is not None]
-            stated = match.group(0)
             if not judged:
                 if kind in {"diameter", "area", "volume"}:
                     unit = {"diameter": "mm", "area": "mm2", "volume": "ml"}[kind]

@@ -1,0 +1,86 @@
+"""Exact shortcuts the checks share: text-keyed caches, per-sample memo tables and pre-filters.
+
+A CT run verifies tens of sentences per slice, most of them repeated word for word from slice to
+slice, against the same two dozen label names; parsing each sentence again and again was most of
+the verifier's time. Three kinds of shortcut remove that work without changing any verdict:
+
+- :func:`text_cache`: a pure function of a sentence's text (the sizes, numbers or organ words it
+  states) is computed once per distinct text (bounded LRU);
+- :func:`sample_memo`: a function of the text *and* of the sample (the text with the sample's label
+  names stripped) is computed once per sample, in a table that lives on the sample's facts;
+- :func:`may_match`: a pattern search is skipped when a cheap search for a literal every match must
+  contain finds nothing (each use says why the literal is necessary).
+
+:func:`plain` turns all three off (no cache, no memo, every pre-filter answers "maybe"), so the
+tests run the verifier both ways on thousands of real, mutated and random texts and compare.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache, wraps
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_enabled = True
+_caches: list[Any] = []
+
+
+def text_cache(maxsize: int = 8192) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """``functools.lru_cache`` for pure functions of text (and other hashable values), off in :func:`plain`."""
+
+    def decorate(function: Callable[..., T]) -> Callable[..., T]:
+        cached = lru_cache(maxsize=maxsize)(function)
+        _caches.append(cached)
+
+        @wraps(function)
+        def call(*args: Hashable) -> T:
+            return cached(*args) if _enabled else function(*args)
+
+        call.plain = function  # type: ignore[attr-defined]
+        return call
+
+    return decorate
+
+
+def sample_memo(table: dict, key: Hashable, compute: Callable[[], T]) -> T:
+    """``table[key]``, computed by ``compute()`` the first time; ``table`` belongs to one sample's facts."""
+    if not _enabled:
+        return compute()
+    try:
+        return table[key]
+    except KeyError:
+        value = table[key] = compute()
+        return value
+
+
+def may_match(hint: re.Pattern, text: str) -> bool:
+    """False only when ``hint`` (a literal every match of the guarded pattern contains) is not in ``text``."""
+    return not _enabled or hint.search(text) is not None
+
+
+def literals(*words: str) -> re.Pattern:
+    """One compiled alternation of literal words (no word boundaries): the hint of a pre-filter."""
+    return re.compile("|".join(re.escape(word) for word in sorted(set(words), key=len, reverse=True)))
+
+
+def clear_caches() -> None:
+    """Empty every text cache (a shard starts from nothing, so its cost does not depend on earlier shards)."""
+    for cache in _caches:
+        cache.cache_clear()
+
+
+@contextmanager
+def plain() -> Iterator[None]:
+    """Within the block every shortcut is off: the checks compute everything from scratch (for tests)."""
+    global _enabled
+    previous = _enabled
+    _enabled = False
+    try:
+        yield
+    finally:
+        _enabled = previous
+        clear_caches()
