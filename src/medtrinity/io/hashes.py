@@ -31,7 +31,9 @@ def uint8_percentiles(image: np.ndarray, percents: list[float]) -> np.ndarray:
     if image.dtype != np.uint8 or image.size == 0:
         raise ValueError(f"uint8_percentiles needs a non-empty uint8 image, got {image.dtype} of shape {image.shape}")
     if 4096 <= image.size < 1 << 24:  # OpenCV's histogram counts in float32: exact below 2**24 pixels
-        counts = cv2.calcHist([np.ascontiguousarray(image).reshape(-1, 1)], [0], None, [256], [0, 256])
+        # a 2D image as it is (counting a one-pixel-wide column costs ~25% more per pixel)
+        flat = image if image.ndim == 2 and image.flags.c_contiguous else np.ascontiguousarray(image).reshape(-1, 1)
+        counts = cv2.calcHist([flat], [0], None, [256], [0, 256])
         counts = counts.ravel().astype(np.int64)
     else:
         counts = np.bincount(image.ravel(), minlength=256)
@@ -73,7 +75,8 @@ def perceptual_hash(pixels: np.ndarray) -> int:
     thumbnail = cv2.resize(scaled, (32, 32), interpolation=cv2.INTER_AREA)
     block = cv2.dct(thumbnail)[:8, :8].ravel()
     bits = block[1:] > np.median(block[1:])  # the DC term only says how bright the image is
-    return int("".join("1" if bit else "0" for bit in bits), 2)
+    # the 63 bits, first one most significant, read as one integer (a leading 0 bit fills 8 bytes)
+    return int.from_bytes(np.packbits(np.concatenate(([False], bits))).tobytes(), "big")
 
 
 def hamming(a: int, b: int) -> int:

@@ -25,6 +25,7 @@ import numpy as np
 PRECISION = 12
 REGISTERS = 1 << PRECISION
 _REST_BITS = 64 - PRECISION
+_REST_MASK = (1 << _REST_BITS) - 1
 _WORD = re.compile(r"[a-z0-9]+(?:[.'-][a-z0-9]+)*")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -55,6 +56,23 @@ class Sketch:
         rank = _REST_BITS - (value & ((1 << _REST_BITS) - 1)).bit_length() + 1
         if rank > self.registers[index]:
             self.registers[index] = rank
+
+    def add_all(self, items: Iterable[str]) -> None:
+        """``add`` each item (registers take the maximum, so the order and any repeats change nothing)."""
+        seen = self._seen
+        fresh = set(items).difference(seen)
+        if not fresh:
+            return
+        if len(seen) + len(fresh) > _SEEN_LIMIT:  # bounded memory, as in add
+            seen.clear()
+        seen.update(fresh)
+        registers = self.registers
+        for item in fresh:
+            value = _hash64(item)
+            index = value >> _REST_BITS
+            rank = _REST_BITS - (value & _REST_MASK).bit_length() + 1
+            if rank > registers[index]:
+                registers[index] = rank
 
     def merge(self, other: Sketch) -> Sketch:
         return Sketch(np.maximum(self.registers, other.registers))
@@ -91,15 +109,12 @@ class ShardTextStats:
         words = _WORD.findall(text.lower())
         counts["words"] += len(words)
         counts["bigrams"] += max(0, len(words) - 1)
-        for word in words:
-            sketches["unigrams"].add(word)
-        for first, second in zip(words, words[1:], strict=False):
-            sketches["bigrams"].add(f"{first} {second}")
-        for sentence in _SENTENCE.split(text.strip()):
-            if sentence:
-                counts["sentences"] += 1
-                sketches["sentences"].add(sentence)
-                sketches["skeletons"].add(_NUMBER.sub("#", sentence))
+        sketches["unigrams"].add_all(words)
+        sketches["bigrams"].add_all([f"{first} {second}" for first, second in zip(words, words[1:], strict=False)])
+        sentences = [sentence for sentence in _SENTENCE.split(text.strip()) if sentence]
+        counts["sentences"] += len(sentences)
+        sketches["sentences"].add_all(sentences)
+        sketches["skeletons"].add_all([_NUMBER.sub("#", sentence) for sentence in sentences])
 
     def to_dict(self) -> dict:
         sketches = {name: sketch.dumps() for name, sketch in self.sketches.items()}

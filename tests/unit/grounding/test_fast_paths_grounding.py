@@ -105,6 +105,17 @@ def test_sketch_that_skips_repeats_has_the_plain_registers(monkeypatch):
     assert np.array_equal(sketch.registers, _plain_registers(items))
 
 
+def test_sketch_adding_many_at_once_has_the_plain_registers(monkeypatch):
+    monkeypatch.setattr(textstats, "_SEEN_LIMIT", 50)
+    rng = np.random.default_rng(4)
+    items = [f"w{int(v)}" for v in rng.integers(0, 300, 4000)]
+    sketch = Sketch()
+    for start in range(0, len(items), 37):
+        sketch.add_all(items[start:start + 37])
+    assert len(sketch._seen) <= 50 + 37
+    assert np.array_equal(sketch.registers, _plain_registers(items))
+
+
 def test_shard_text_statistics_unchanged_by_the_memory():
     texts = [f"The liver is {n % 7} mm wide. The spleen lies left of the liver." for n in range(200)]
     stats = ShardTextStats()

@@ -56,6 +56,17 @@ def test_histogram_percentiles_equal_numpy_to_the_bit():
         assert np.array_equal(fast, plain), (image.shape, fast, plain)
 
 
+def test_histogram_percentiles_of_views_equal_numpy_to_the_bit():
+    """A contiguous 2D image is counted as it is, any other (cropped, flipped, 3D) through a flat copy."""
+    percents = [1, 50, 99]
+    for image in _random_uint8_images(200):
+        if image.shape[0] < 3 or image.shape[1] < 3:
+            continue
+        for view in (image[1:, 1:], image[::-1], image[:, ::2], image[1:], image[:, :, None]):
+            fast = uint8_percentiles(view, percents)
+            assert np.array_equal(fast, np.percentile(view.astype(np.float32), percents)), view.shape
+
+
 def test_histogram_percentiles_refuse_other_types():
     with pytest.raises(ValueError, match="float32"):
         uint8_percentiles(np.zeros((4, 4), np.float32), [1])

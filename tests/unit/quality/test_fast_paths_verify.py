@@ -167,3 +167,32 @@ def test_edge_texts_agree(cases, text):
     fast = (_issues(text, _fresh(facts)), _parses(text, _fresh(facts)))
     with shortcuts.plain():
         assert (_issues(text, _fresh(facts)), _parses(text, _fresh(facts))) == fast
+
+
+def _random_words(rng: random.Random, alphabet: str, count: int) -> list[str]:
+    return sorted({"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5))) for _ in range(count)},
+                  key=len, reverse=True)
+
+
+def test_prefix_tree_alternation_matches_like_the_longest_first_alternation(cases):
+    import re
+
+    from medtrinity.quality.checks.shortcuts import trie_alternation
+    from medtrinity.vocab.report_terms import anatomy_terms
+
+    rng = random.Random(7)
+    lexicon = sorted({term.lower() for term in anatomy_terms()}, key=len, reverse=True)
+    tests = [(lexicon, [text.lower() for text, _ in cases[::2]])]
+    for _ in range(300):  # small alphabets: words that are prefixes of one another, lookaheads that fail
+        words = _random_words(rng, "ab c-", rng.randint(1, 12))
+        texts = ["".join(rng.choice("ab c-.x") for _ in range(rng.randint(0, 40))) for _ in range(20)]
+        tests.append((words, texts))
+    compared = 0
+    for words, texts in tests:
+        plain = re.compile(r"(?<![a-z0-9])(" + "|".join(map(re.escape, words)) + r")(?:s|es)?(?![a-z])")
+        tree = re.compile(r"(?<![a-z0-9])(" + trie_alternation(words) + r")(?:s|es)?(?![a-z])")
+        for text in texts:
+            found = [(match.span(), match.group(1)) for match in tree.finditer(text)]
+            assert found == [(match.span(), match.group(1)) for match in plain.finditer(text)], (words, text)
+            compared += bool(found)
+    assert compared > 1000

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
 from medtrinity.quality.checks.regions import POSITION
-from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo, text_cache
+from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo, text_cache, trie_alternation
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
 from medtrinity.vocab.report_terms import anatomy_terms
@@ -23,8 +23,9 @@ _SINGULAR = re.compile(r"(?<=[a-z])(?:es|s)\b")
 
 @lru_cache(maxsize=1)
 def _lexicon() -> re.Pattern:
+    """Every anatomical name as a whole word, the longest that fits at each place (as a prefix tree: faster)."""
     terms = sorted({term.lower() for term in anatomy_terms()}, key=len, reverse=True)
-    return re.compile(r"(?<![a-z0-9])(" + "|".join(re.escape(term) for term in terms) + r")(?![a-z])")
+    return re.compile(r"(?<![a-z0-9])(" + trie_alternation(terms) + r")(?![a-z])")
 
 
 def _known(facts: SampleFacts) -> list[str]:

@@ -26,10 +26,10 @@ _HIGH_WORDS = re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, _HIGH)) + r"
 
 
 _IMAGE_PART = re.compile(r"(?:lower|higher)\s+(?:part|portion|half|third|corner)")
-# Pre-filter: a claimed direction is one of the words above in the clause as written (stripping names
-# puts in marks, never letters; removing "lower part" could join the words around it, so "lower" and
+# Pre-filters: a claimed direction is one of its words in the clause as written (stripping names puts
+# in marks, never letters; removing "lower part" could join the words around it, so "lower" and
 # "higher" also let a clause through).
-_INTENSITY_HINT = literals(*_LOW, *_HIGH, "lower", "higher")
+_INTENSITY_HINTS = {"low": literals(*_LOW, "lower", "higher"), "high": literals(*_HIGH, "lower", "higher")}
 
 
 @lru_cache(maxsize=256)
@@ -54,7 +54,10 @@ def check_intensity(facts: SampleFacts, sentences: list[ClaimSentence], options:
 
 def _intensity_issue(facts: SampleFacts, clause: str, candidates: list[RegionFacts]) -> QCIssue | None:
     directions = [_direction(roi.intensity_word) for roi in candidates]
-    if not candidates or not all(directions) or not may_match(_INTENSITY_HINT, clause):
+    if not candidates or not all(directions):
+        return None
+    # only a word of a direction no candidate was measured in can make an issue: without one, none
+    if not any(may_match(hint, clause) for direction, hint in _INTENSITY_HINTS.items() if direction not in directions):
         return None
     text = strip_labels(facts, clause)
     text = _IMAGE_PART.sub(" ", text)
@@ -75,7 +78,9 @@ def _intensity_issue(facts: SampleFacts, clause: str, candidates: list[RegionFac
 
 _HETEROGENEOUS = re.compile(r"(?<![a-z])(heterogeneous|heterogeneously|inhomogeneous|non-homogeneous|mottled)(?![a-z])")
 _HOMOGENEOUS = re.compile(r"(?<![a-z-])(homogeneous|homogeneously|uniform)(?![a-z])")
-_TEXTURE_HINT = literals("homogeneous", "heterogeneous", "mottled", "uniform")  # each texture word holds one
+# each word of a texture holds one of its hints (the marks stripping and removal put in are no letters)
+_TEXTURE_HINTS = {"heterogeneous": literals("heterogeneous", "inhomogeneous", "non-homogeneous", "mottled"),
+                  "homogeneous": literals("homogeneous", "uniform")}
 
 
 def check_texture(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
@@ -89,10 +94,13 @@ def check_texture(facts: SampleFacts, sentences: list[ClaimSentence], options: V
 
 
 def _texture_issue(facts: SampleFacts, clause: str, candidates: list[RegionFacts]) -> QCIssue | None:
-    if not candidates or any(not roi.texture for roi in candidates) or not may_match(_TEXTURE_HINT, clause):
+    if not candidates or any(not roi.texture for roi in candidates):
+        return None
+    measured = {roi.texture for roi in candidates}
+    # only a word of a texture not measured can make an issue: without one, none
+    if not any(may_match(hint, clause) for texture, hint in _TEXTURE_HINTS.items() if texture not in measured):
         return None
     text = strip_labels(facts, clause)
-    measured = {roi.texture for roi in candidates}
     claims = []
     if _HETEROGENEOUS.search(text):
         claims.append(("heterogeneous", _HETEROGENEOUS.search(text).group(1)))

@@ -27,10 +27,20 @@ def _claimed_count(word: str) -> tuple[int, bool]:
 _WHITESPACE = re.compile(r"\s+")
 _LESION_COUNT = re.compile(rf"(?<![a-z0-9.]){_COUNT_WORD}{_COUNT_FILLER}(?:lesions|findings|regions of "
                            rf"interest)(?![a-z])")
-# Pre-filter: every count claim holds a digit or a count word; collapsing spaces and stripping names
-# put in spaces and marks only, so none appears that the sentence did not have.
-_COUNT_HINT = re.compile(r"\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|single|solitary|"
-                         r"multiple|several|numerous")
+_NOUNS = r"lesions|findings|regions of interest|(?:regions?|areas?|foci|components?|parts?)\s+of\s+(?:the\s+)?"
+
+
+@lru_cache(maxsize=256)
+def _count_hint(labels: tuple[str, ...]) -> re.Pattern:
+    """Pre-filter: what every count claim of these labels (or of lesions) contains, in the spaced text.
+
+    A claim is a count word, the filler and a noun, with nothing between them that stripping a name
+    puts in (its marks are no words); only the text before it can change, so a digit (which may follow
+    a stripped name) is taken whatever precedes it. No match: no claim.
+    """
+    names = "|".join(re.escape(label) for label in labels)
+    nouns = f"{_NOUNS}(?:{names})|{names}" if labels else _NOUNS
+    return re.compile(rf"(?:(?<![a-z0-9.]){_COUNT_WORD}|\d){_COUNT_FILLER}(?:{nouns})")
 
 
 @lru_cache(maxsize=1024)
@@ -48,9 +58,9 @@ def _label_count_patterns(label: str) -> tuple[re.Pattern, re.Pattern]:
 def count_claims(text: str, labels: tuple[str, ...], lesions: bool) -> tuple[tuple[str, str], ...]:
     """(label, count word) of each count a sentence states of a label (longest label first, each then stripped
     so that a shorter one inside it is not counted again), and ("", word) of lesion counts when ``lesions``."""
-    if not may_match(_COUNT_HINT, text):
-        return ()
     text = _WHITESPACE.sub(" ", text)
+    if not may_match(_count_hint(labels), text):
+        return ()
     found: list[tuple[str, str]] = []
     for label in labels:
         if label not in text:  # both patterns name the label: no match, nothing to strip

@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions
-from medtrinity.quality.checks.shortcuts import sample_memo, text_cache
+from medtrinity.quality.checks.shortcuts import sample_memo, text_cache, trie_alternation
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
 from medtrinity.vocab.report_terms import DIAGNOSIS_TERMS
@@ -25,7 +25,7 @@ def _canonical(text: str) -> str:
 @lru_cache(maxsize=1)
 def _pattern() -> re.Pattern:
     terms = sorted({_canonical(term) for term in DIAGNOSIS_TERMS}, key=len, reverse=True)
-    return re.compile(r"(?<![a-z])(" + "|".join(re.escape(term) for term in terms) + r")(?:s|es)?(?![a-z])")
+    return re.compile(r"(?<![a-z])(" + trie_alternation(terms) + r")(?:s|es)?(?![a-z])")  # longest first, as a tree
 
 
 @text_cache()

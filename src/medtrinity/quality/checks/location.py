@@ -77,6 +77,7 @@ _SIDE_WORD = re.compile(r"(?<![a-z])(left|right)(?![a-z])")
 # substitutions put in never make one); POSITION's "of the image" (frame, picture, field of view,
 # slice); POSITION_BEFORE's "image" or "frame"; an anatomical side's "lobe", "ventricle" or "atrium".
 _SIDE_HINT = literals("left", "right")
+_ONE_SIDE_HINTS = {"left": literals("left"), "right": literals("right")}
 _POSITION_HINT = re.compile(r"of\s+the\s+(?:image|frame|picture|field of view|slice)")
 _POSITION_BEFORE_HINT = literals("image", "frame")
 _ANATOMICAL_SIDES_HINT = literals("lobe", "ventricle", "atrium")
@@ -113,6 +114,10 @@ def check_sides(facts: SampleFacts, sentences: list[ClaimSentence], options: Ver
 
 def _side_issue(facts: SampleFacts, text: str, candidates: list[RegionFacts]) -> QCIssue | None:
     if not candidates or any(roi.patient_side not in {"left", "right"} for roi in candidates):
+        return None
+    measured = {roi.patient_side for roi in candidates}
+    # only a claim of a side no candidate has makes an issue: without that word in the text, none
+    if not any(may_match(hint, text) for side, hint in _ONE_SIDE_HINTS.items() if side not in measured):
         return None
     for side in _side_claims(text, facts):
         if all(roi.patient_side != side for roi in candidates):

@@ -73,6 +73,33 @@ def clear_caches() -> None:
         cache.cache_clear()
 
 
+def trie_alternation(words) -> str:
+    """A regex alternation matching what ``"|".join(words sorted longest first)`` matches, as a prefix tree.
+
+    At one position the words that match are prefixes of one another, so they lie on one path of the
+    tree; the tree tries the deeper (longer) word first and backs off to shorter ones, exactly the
+    order of the longest-first alternation, but tests one character per level instead of every word
+    (a lexicon of hundreds of names: several times faster per sentence).
+    """
+    tree: dict = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a word ends here
+    return _tree_pattern(tree)
+
+
+def _tree_pattern(node: dict) -> str:
+    branches = [re.escape(char) + _tree_pattern(child) for char, child in sorted(node.items()) if char]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if "" in node:  # a word may also end here: try the longer ones first, then stop
+        return (body if len(branches) == 1 and len(branches[0]) == 1 else "(?:" + body + ")") + "?"
+    return body
+
+
 @contextmanager
 def plain() -> Iterator[None]:
     """Within the block every shortcut is off: the checks compute everything from scratch (for tests)."""
