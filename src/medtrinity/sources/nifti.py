@@ -9,6 +9,7 @@ from typing import Literal
 
 import nibabel as nib
 import numpy as np
+from isal import igzip
 from nibabel.orientations import apply_orientation, axcodes2ornt, io_orientation, ornt_transform
 from pydantic import Field
 
@@ -25,7 +26,7 @@ _LPS = axcodes2ornt(("L", "P", "S"))
 
 
 def to_lps_zyx(data: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, tuple[float, float, float]]:
-    """Reorient a voxel array to LPS and return it as ``[z, y, x]`` with (x, y, z) spacing in mm."""
+    """Reorient a voxel array to LPS as ``[z, y, x]`` (a view of ``data``), with (x, y, z) spacing in mm."""
     if data.ndim == 4 and data.shape[3] == 1:
         data = data[..., 0]
     if data.ndim != 3:
@@ -36,7 +37,9 @@ def to_lps_zyx(data: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, tuple[
     spacing = [0.0, 0.0, 0.0]
     for source_axis, (target_axis, _flip) in enumerate(transform):
         spacing[int(target_axis)] = float(zooms[source_axis])
-    return np.ascontiguousarray(np.transpose(reoriented, (2, 1, 0))), (spacing[0], spacing[1], spacing[2])
+    # a view (axes swapped, flips as negative strides), not a copy of the volume: each emitted slice is
+    # copied anyway when it is cast to the sample's type
+    return np.transpose(reoriented, (2, 1, 0)), (spacing[0], spacing[1], spacing[2])
 
 
 def load_nifti(path: str, limits: LimitsConfig | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -53,12 +56,22 @@ def load_nifti(path: str, limits: LimitsConfig | None = None) -> tuple[np.ndarra
     out_itemsize = max(dtype.itemsize, 4)  # scaled data become float32
     check_pixels(path, shape or (0,), out_itemsize, limits or LimitsConfig(), volume=len(shape) >= 3)
     try:
-        data = np.asarray(image.dataobj)
-        if np.issubdtype(data.dtype, np.floating) or image.dataobj.slope != 1 or image.dataobj.inter != 0:
-            data = np.asarray(image.get_fdata(dtype=np.float32))
-        return data, image.affine
+        if not str(path).endswith(".gz"):
+            return _voxels(image), image.affine
+        # the header above came through Python's gzip; the voxels stream through ISA-L's (same bytes, ~2x faster)
+        with igzip.open(path, "rb") as stream:
+            holder = nib.FileHolder(filename=str(path), fileobj=stream)
+            return _voxels(type(image).from_file_map({"image": holder, "header": holder})), image.affine
     except Exception as error:  # nibabel raises many types for corrupt files
         raise read_failure(path, error) from error
+
+
+def _voxels(image) -> np.ndarray:
+    """An image's voxels as stored, or as float32 when they are floats or scaled."""
+    data = np.asarray(image.dataobj)
+    if np.issubdtype(data.dtype, np.floating) or image.dataobj.slope != 1 or image.dataobj.inter != 0:
+        data = np.asarray(image.get_fdata(dtype=np.float32))
+    return data
 
 
 class TaggedVolumeOptions(PluginOptions):
@@ -143,7 +156,8 @@ class NiftiReader(Reader):
             whole = label_data if label_data.dtype.kind in "iub" else np.rint(label_data)
             # 8- and 16-bit labels keep their stored type in the volume (each emitted slice becomes int32)
             small = whole.dtype.kind in "iu" and whole.dtype.itemsize <= 2
-            labels_zyx = to_lps_zyx(whole if small else whole.astype(np.int32), label_affine)[0]
+            # one contiguous copy of the labels: the per-slice counts and the 3D figures pass over it several times
+            labels_zyx = np.ascontiguousarray(to_lps_zyx(whole if small else whole.astype(np.int32), label_affine)[0])
             if labels_zyx.size and (labels_zyx.dtype.kind == "u" or int(labels_zyx.min()) >= 0):
                 # one counting pass serves the value check, the slice policy and the 3D figures
                 label_counts = label_counts_per_slice(labels_zyx, self.config.slicing.plane)
