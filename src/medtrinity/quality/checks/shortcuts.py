@@ -62,6 +62,11 @@ def may_match(hint: re.Pattern, text: str) -> bool:
     return not _enabled or hint.search(text) is not None
 
 
+def shortcuts_on() -> bool:
+    """Whether the shortcuts are on (off only inside :func:`plain`): for a pre-filter that is not one search."""
+    return _enabled
+
+
 def literals(*words: str) -> re.Pattern:
     """One compiled alternation of literal words (no word boundaries): the hint of a pre-filter."""
     return re.compile("|".join(re.escape(word) for word in sorted(set(words), key=len, reverse=True)))
