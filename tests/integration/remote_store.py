@@ -96,6 +96,11 @@ def store(request, tmp_path, monkeypatch):
             monkeypatch.setenv(name, value)
     else:
         monkeypatch.setenv("STORAGE_EMULATOR_HOST", request.getfixturevalue("gcs_endpoint"))
+    import fsspec
+
+    # filesystems are cached per constructor arguments, not per endpoint: one made for another module's
+    # server (now stopped) would be handed out again
+    fsspec.get_filesystem_class(request.param).clear_instance_cache()
     fs, _ = remote.filesystem(f"{request.param}://anything")
     fs.invalidate_cache()
     return Store(request.param, fs)
