@@ -51,7 +51,7 @@ def shared_raw(data: Path) -> dict:
     return raw
 
 
-def audit(name: str, raw: dict, out: Path, show: int) -> dict:
+def audit(name: str, raw: dict, out: Path, show: int, missed: int = 0) -> dict:
     from medtrinity.config import parse_config
     from medtrinity.quality.checks import ISSUE_CODES
     from medtrinity.quality.placeholders import placeholder_problems
@@ -86,7 +86,7 @@ def audit(name: str, raw: dict, out: Path, show: int) -> dict:
         print(f"  words per row, {section:<11} {words[section] / max(1, len(rows)):.1f}")
     background = sum(1 for row in rows if row.get("description_background"))
     print(f"rows with background knowledge {background} (never in the text)")
-    mutation_report(rows)
+    mutation_report(rows, missed)
     by_source: dict[str, list[dict]] = {}
     for row in rows:
         by_source.setdefault(row["source"], []).append(row)
@@ -96,7 +96,7 @@ def audit(name: str, raw: dict, out: Path, show: int) -> dict:
     return {"rows": len(rows), "failures": dict(failures), **stats}
 
 
-def mutation_report(rows: list[dict]) -> dict:
+def mutation_report(rows: list[dict], missed: int = 0) -> dict:
     """Plant every mutation type in every row with content (facts read back from the written row)."""
     from medtrinity.quality.facts import SampleFacts
     from medtrinity.quality.mutations import run_mutation_set
@@ -110,23 +110,26 @@ def mutation_report(rows: list[dict]) -> dict:
     for name, counts in report["types"].items():
         rate = f"{100 * counts['caught'] / counts['planted']:.1f}%" if counts["planted"] else "-"
         print(f"  {name:<18} {counts['caught']:>4}/{counts['planted']:<4} {rate}")
+        for case in counts["missed"][:missed]:
+            print(f"    missed in {case['case']} (issues: {', '.join(case['codes']) or 'none'}): {case['text']}")
     return report
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--show", type=int, default=0, help="descriptions to print per source")
+    parser.add_argument("--missed", type=int, default=0, help="planted mistakes let through to print per type")
     args = parser.parse_args()
     from medtrinity.datapaths import shared_data_dir
 
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        audit("demo", demo_raw(root / "demo"), root / "demo-out", args.show)
+        audit("demo", demo_raw(root / "demo"), root / "demo-out", args.show, args.missed)
         data = shared_data_dir()
         if data is None:
             print("shared data folder not found: set MEDTRINITY_DATA", file=sys.stderr)
             return
-        audit("shared data", shared_raw(data), root / "shared-out", args.show)
+        audit("shared data", shared_raw(data), root / "shared-out", args.show, args.missed)
 
 
 if __name__ == "__main__":

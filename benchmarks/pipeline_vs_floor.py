@@ -211,7 +211,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sets (for a check that it runs)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--sets", nargs="+", default=["ct512x120x41", "ct512x60x41", "ct384x80x5", "cxr1024"])
+    all_sets = ["ct512x120x41", "ct512x60x41", "ct384x80x5", "cxr1024"]
+    parser.add_argument("--sets", nargs="+", default=all_sets, choices=all_sets)
     parser.add_argument("--volumes", type=int, default=4, help="volumes per CT set (one shard each)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each measurement; the fastest is kept")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")

@@ -27,14 +27,14 @@ def uint8_percentiles(image: np.ndarray, percents: list[float]) -> np.ndarray:
     256-bin histogram gives those order statistics without partitioning the pixels (a 512x512 slice:
     ~0.1 ms instead of ~3 ms). The interpolation repeats numpy's own arithmetic (float64, the
     ``t >= 0.5`` branch from the upper end), and a test compares the two on random and real images.
+    The counts come from a compiled loop (:mod:`medtrinity.io.histogram_kernels`, ~0.07 ms a slice).
     """
     if image.dtype != np.uint8 or image.size == 0:
         raise ValueError(f"uint8_percentiles needs a non-empty uint8 image, got {image.dtype} of shape {image.shape}")
-    if 4096 <= image.size < 1 << 24:  # OpenCV's histogram counts in float32: exact below 2**24 pixels
-        # a 2D image as it is (counting a one-pixel-wide column costs ~25% more per pixel)
-        flat = image if image.ndim == 2 and image.flags.c_contiguous else np.ascontiguousarray(image).reshape(-1, 1)
-        counts = cv2.calcHist([flat], [0], None, [256], [0, 256])
-        counts = counts.ravel().astype(np.int64)
+    if image.size >= 4096 and image.size < 1 << 32:  # a uint32 sub-count per quarter of the pixels cannot overflow
+        from medtrinity.io.histogram_kernels import uint8_histogram
+
+        counts = uint8_histogram(np.ascontiguousarray(image).reshape(-1))
     else:
         counts = np.bincount(image.ravel(), minlength=256)
     ends = np.cumsum(counts)  # order statistic k (0-based) is the first value whose cumulative count exceeds k

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from medtrinity.quality.checks.anatomy import _supported
+from medtrinity.quality.checks.anatomy import _known, _supported
 from medtrinity.quality.checks.diagnosis import _canonical
 from medtrinity.quality.facts import SampleFacts
 
@@ -58,7 +58,7 @@ def _append(text: str, sentence: str, seed: int) -> str:
 
 def unlabelled_organ(text: str, facts: SampleFacts, seed: int) -> str | None:
     """'The spleen appears unremarkable.' for an organ no label names."""
-    known = [name.lower() for name in [*facts.labels, facts.body_part] if name]
+    known = _known(facts)  # singular forms, as the check compares them ("pancreas" -> "pancrea")
     organ = next((o for o in _ORGANS_BY_REGION[_region(facts)] if not _supported(o, known)), None)
     if organ is None:
         return None

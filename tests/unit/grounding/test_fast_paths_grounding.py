@@ -263,3 +263,6 @@ def test_ring_label_shares_and_finding_lookup_equal_the_plain_numpy_ones():
         assert wide_total == total and np.array_equal(wide_counts, plain_counts[:wide_counts.size])
         values = tuple(int(v) for v in rng.integers(0, 300, int(rng.integers(1, 5))))
         assert np.array_equal(rois._is_one_of(label_map, values), np.isin(label_map, values))
+        signed = rng.integers(-3, 310, shape).astype(np.int32)  # negative and beyond-the-table values
+        for chosen in (values, (0, *values), (int(signed.max()),)):
+            assert np.array_equal(rois._is_one_of(signed, chosen), np.isin(signed, chosen))

@@ -67,6 +67,20 @@ def test_histogram_percentiles_of_views_equal_numpy_to_the_bit():
             assert np.array_equal(fast, np.percentile(view.astype(np.float32), percents)), view.shape
 
 
+def test_compiled_histogram_equals_bincount():
+    from medtrinity.io.histogram_kernels import uint8_histogram
+
+    rng = np.random.default_rng(21)
+    for size in [0, 1, 3, 4, 5, 7, 4096, 4099, 262144, 262147]:
+        values = rng.integers(0, 256, size).astype(np.uint8)
+        if size > 8:
+            values[: size // 2] = 7  # a flat run: one value counted by every sub-histogram
+        assert np.array_equal(uint8_histogram(values), np.bincount(values, minlength=256)), size
+    for image in _random_uint8_images(60):
+        flat = image.reshape(-1)
+        assert np.array_equal(uint8_histogram(flat), np.bincount(flat, minlength=256))
+
+
 def test_histogram_percentiles_refuse_other_types():
     with pytest.raises(ValueError, match="float32"):
         uint8_percentiles(np.zeros((4, 4), np.float32), [1])

@@ -108,3 +108,18 @@ def test_an_expert_body_outline_alone_is_no_content():
     organ = SampleFacts(modality="mri", body_part="brain", rois=(RegionFacts(0, "brain", "organ"),),
                         context_labels=("brain",))
     assert verify_text(organ, "Axial MRI of the brain. The brain is labelled.").issues == []
+
+
+def test_planted_unlabelled_organ_is_never_one_the_sample_labels():
+    """The planted organ must really be unlabelled: 'pancreas' (singular form 'pancrea' in the check's
+    comparison) was planted as unlabelled in rows that label the pancreas, and counted as missed."""
+    from dataclasses import replace
+
+    from medtrinity.quality.model_mistakes import unlabelled_organ
+
+    labelled = replace(ABDOMEN, context_labels=(*ABDOMEN.context_labels, "spleen", "pancreas"))
+    for seed in range(4):
+        planted = unlabelled_organ(GOOD_ABDOMEN, labelled, seed)
+        assert planted is not None and "pancreas" not in planted and "gallbladder" in planted
+        assert "organ_unsupported" in {issue.code for issue in verify_text(labelled, planted).issues}
+    assert "pancreas" in unlabelled_organ(GOOD_ABDOMEN, replace(labelled, context_labels=("liver", "spleen")), 0)

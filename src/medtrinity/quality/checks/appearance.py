@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, strip_labels
 from medtrinity.quality.checks.regions import clauses
-from medtrinity.quality.checks.shortcuts import literals, may_match
+from medtrinity.quality.checks.shortcuts import literals, shortcuts_on
 from medtrinity.quality.facts import RegionFacts, SampleFacts
 from medtrinity.records import QCIssue
 from medtrinity.vocab.modalities import INTENSITY_WORDS
@@ -57,7 +57,8 @@ def _intensity_issue(facts: SampleFacts, clause: str, candidates: list[RegionFac
     if not candidates or not all(directions):
         return None
     # only a word of a direction no candidate was measured in can make an issue: without one, none
-    if not any(may_match(hint, clause) for direction, hint in _INTENSITY_HINTS.items() if direction not in directions):
+    if shortcuts_on() and not any(hint.search(clause) for direction, hint in _INTENSITY_HINTS.items()
+                                  if direction not in directions):
         return None
     text = strip_labels(facts, clause)
     text = _IMAGE_PART.sub(" ", text)
@@ -98,7 +99,8 @@ def _texture_issue(facts: SampleFacts, clause: str, candidates: list[RegionFacts
         return None
     measured = {roi.texture for roi in candidates}
     # only a word of a texture not measured can make an issue: without one, none
-    if not any(may_match(hint, clause) for texture, hint in _TEXTURE_HINTS.items() if texture not in measured):
+    if shortcuts_on() and not any(hint.search(clause) for texture, hint in _TEXTURE_HINTS.items()
+                                  if texture not in measured):
         return None
     text = strip_labels(facts, clause)
     claims = []

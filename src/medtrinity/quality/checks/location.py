@@ -13,7 +13,7 @@ from medtrinity.quality.checks.regions import (
     measured_position,
     position_claims,
 )
-from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo
+from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo, shortcuts_on
 from medtrinity.quality.facts import RegionFacts, SampleFacts
 from medtrinity.records import QCIssue
 
@@ -117,7 +117,7 @@ def _side_issue(facts: SampleFacts, text: str, candidates: list[RegionFacts]) ->
         return None
     measured = {roi.patient_side for roi in candidates}
     # only a claim of a side no candidate has makes an issue: without that word in the text, none
-    if not any(may_match(hint, text) for side, hint in _ONE_SIDE_HINTS.items() if side not in measured):
+    if shortcuts_on() and not any(hint.search(text) for side, hint in _ONE_SIDE_HINTS.items() if side not in measured):
         return None
     for side in _side_claims(text, facts):
         if all(roi.patient_side != side for roi in candidates):

@@ -29,8 +29,12 @@ _enabled = True
 _caches: list[Any] = []
 
 
-def text_cache(maxsize: int = 8192) -> Callable[[Callable[..., T]], Callable[..., T]]:
-    """``functools.lru_cache`` for pure functions of text (and other hashable values), off in :func:`plain`."""
+def text_cache(maxsize: int = 4096) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """``functools.lru_cache`` for pure functions of text (and other hashable values), off in :func:`plain`.
+
+    Bounded: 4096 sentences per parse (a shard of a few hundred slices repeats within that), a few
+    MB per cache at most, emptied when a shard starts (:func:`clear_caches`).
+    """
 
     def decorate(function: Callable[..., T]) -> Callable[..., T]:
         cached = lru_cache(maxsize=maxsize)(function)
@@ -60,6 +64,11 @@ def sample_memo(table: dict, key: Hashable, compute: Callable[[], T]) -> T:
 def may_match(hint: re.Pattern, text: str) -> bool:
     """False only when ``hint`` (a literal every match of the guarded pattern contains) is not in ``text``."""
     return not _enabled or hint.search(text) is not None
+
+
+def shortcuts_on() -> bool:
+    """Whether the shortcuts are on (off only inside :func:`plain`): for a pre-filter that is not one search."""
+    return _enabled
 
 
 def literals(*words: str) -> re.Pattern:
