@@ -202,15 +202,24 @@ def _run_locked(config: RunConfig, out_dir: Path, executor: str, workers: int, r
 def run_status(out_dir: Path) -> dict:
     """What a folder's run has done and left: shards done, left, failed; counts; reject reasons."""
     folder = RunFolder(out_dir)
-    plan = folder.read_plan()
-    if plan is None:
+    if folder.read_plan() is None:
         raise FileNotFoundError(f"{out_dir} holds no medtrinity run (no {PLAN_NAME})")
+    # every listed file against its size and sha256 in the manifest: changed, missing or unlisted parts;
+    # before the manifest exists (a killed or running run), every shard's files against its marker
+    integrity = folder.check_manifest() if folder.has_manifest() else folder.check_markers()
+    return status_report(folder, str(out_dir), integrity, folder.lock_owner())
+
+
+def status_report(folder: RunFolder, where: str, integrity: list[str], running: dict | None) -> dict:
+    """The status of the run whose plan, markers and journals ``folder`` holds, reported as ``where``
+    (a folder, or the object-store URL those files came from); ``integrity`` lists files found changed."""
+    plan = folder.read_plan()
     results = folder.completed_shards()
     shards = plan["shards"]
     left = [s for s in shards if s["index"] not in results]
     counts = collect_stats(folder, len(shards))
     return {
-        "out_dir": str(out_dir),
+        "out_dir": where,
         "config_hash": plan["config_hash"],
         "shards_total": len(shards),
         "shards_done": len(results),
@@ -221,8 +230,6 @@ def run_status(out_dir: Path) -> dict:
         "rejects": counts["rejects"],
         "reject_reasons": counts["reject_reasons"],
         "manifest": folder.has_manifest(),
-        # every listed file against its size and sha256 in the manifest: changed, missing or unlisted parts;
-        # before the manifest exists (a killed or running run), every shard's files against its marker
-        "integrity": folder.check_manifest() if folder.has_manifest() else folder.check_markers(),
-        "running": folder.lock_owner(),
+        "integrity": integrity,
+        "running": running,
     }

@@ -37,7 +37,8 @@ class VerifyReport:
     mode: str = "flag"
 
 
-def _settings(folder: RunFolder) -> tuple[str, VerifyOptions]:
+def verify_settings(folder: RunFolder) -> tuple[str, VerifyOptions]:
+    """The run's ``on_contradiction`` mode and verifier tolerances, from its resolved config."""
     path = folder.config_path
     if not path.exists():
         return "flag", VerifyOptions()
@@ -97,36 +98,12 @@ def _verify_checked(folder: RunFolder, parts: list[Path], on_contradiction: str 
     if accepted and not dry_run:
         folder.record_files(accepted)
     written: list[str] = []
-    mode, options = _settings(folder)
-    mode = on_contradiction or mode
-    if mode not in {"flag", "reject"}:
-        raise ValueError(f"on_contradiction must be flag or reject, not {mode!r}")
+    mode, options = verify_settings(folder)
+    mode = check_mode(on_contradiction or mode)
     report = VerifyReport(mode=mode)
     journal = folder.read_journal("verify")
     for part in parts:
-        rows = folder.read_part(part)
-        kept: list[dict] = []
-        moved: list[dict] = []
-        changed = False
-        for row in rows:
-            qc = verify_row(row, mode, options)
-            issues = [{"code": issue.code, "message": issue.message} for issue in qc.issues]
-            report.rows += 1
-            report.statuses[qc.status] = report.statuses.get(qc.status, 0) + 1
-            for issue in qc.issues:
-                report.issues[issue.code] = report.issues.get(issue.code, 0) + 1
-            if qc.status != "pass":
-                report.problems.append({"id": row["id"], "source": row["source"], "part": part.name,
-                                        "status": qc.status, "issues": issues})
-            if row.get("qc_status") != qc.status or list(row.get("qc_issues") or []) != issues:
-                row["qc_status"], row["qc_issues"] = qc.status, issues
-                report.changed += 1
-                changed = True
-            if qc.status == "reject":
-                moved.append(_reject_row(row, issues))
-            else:
-                kept.append(row)
-        report.moved_to_rejects += len(moved)
+        kept, moved, changed = check_part_rows(folder.read_part(part), part.name, mode, options, report)
         if (changed or moved) and not dry_run:
             index = part_index(part)
             if moved:
@@ -151,3 +128,42 @@ def _verify_checked(folder: RunFolder, parts: list[Path], on_contradiction: str 
         if folder.has_manifest():  # only what verify itself just wrote (or was told to accept) gets new checksums
             folder.update_manifest([*report.files_rewritten, *written, *accepted, STATS_NAME])
     return report
+
+
+def check_mode(mode: str) -> str:
+    """``mode`` if it is a verify mode (flag or reject), else a ValueError naming it."""
+    if mode not in {"flag", "reject"}:
+        raise ValueError(f"on_contradiction must be flag or reject, not {mode!r}")
+    return mode
+
+
+def check_part_rows(rows: list[dict], part_name: str, mode: str, options: VerifyOptions,
+                    report: VerifyReport) -> tuple[list[dict], list[dict], bool]:
+    """Verify every row of one part, counting into ``report``; rows get their new ``qc_status``/``qc_issues``.
+
+    Returns the rows that stay, the reject rows of those that fail in ``reject`` mode, and whether any row's
+    QC fields changed.
+    """
+    kept: list[dict] = []
+    moved: list[dict] = []
+    changed = False
+    for row in rows:
+        qc = verify_row(row, mode, options)
+        issues = [{"code": issue.code, "message": issue.message} for issue in qc.issues]
+        report.rows += 1
+        report.statuses[qc.status] = report.statuses.get(qc.status, 0) + 1
+        for issue in qc.issues:
+            report.issues[issue.code] = report.issues.get(issue.code, 0) + 1
+        if qc.status != "pass":
+            report.problems.append({"id": row["id"], "source": row["source"], "part": part_name,
+                                    "status": qc.status, "issues": issues})
+        if row.get("qc_status") != qc.status or list(row.get("qc_issues") or []) != issues:
+            row["qc_status"], row["qc_issues"] = qc.status, issues
+            report.changed += 1
+            changed = True
+        if qc.status == "reject":
+            moved.append(_reject_row(row, issues))
+        else:
+            kept.append(row)
+    report.moved_to_rejects += len(moved)
+    return kept, moved, changed

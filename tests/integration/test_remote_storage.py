@@ -12,15 +12,10 @@ import hashlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
 
 import pytest
 
@@ -30,103 +25,8 @@ from medtrinity.io import remote
 from medtrinity.run_folder import read_parquet_folder
 from medtrinity.runner import run_pipeline
 
-from .helpers import image_mask_source, write_config, write_image_mask_folder
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def _server(command: list[str], port: int, log: Path):
-    """Run a test server subprocess until it accepts connections on ``port``; stop it by PID afterwards."""
-    with open(log, "w") as handle:
-        server = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{command[2]} did not start: {log.read_text()}") from None
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        os.kill(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint(tmp_path_factory):
-    pytest.importorskip("s3fs", reason="s3:// needs the remote extra (s3fs)")
-    pytest.importorskip("moto.server", reason="the S3 test server needs moto[server] (dev extra)")
-    port = _free_port()
-    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
-    with _server(command, port, tmp_path_factory.mktemp("moto") / "server.log") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def gcs_endpoint(tmp_path_factory):
-    pytest.importorskip("gcsfs", reason="gs:// needs the gcs extra (gcsfs)")
-    pytest.importorskip("gcp_storage_emulator", reason="the GCS test server needs gcp-storage-emulator (dev extra)")
-    port = _free_port()
-    command = [sys.executable, "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1", "--port", str(port),
-               "--in-memory"]
-    with _server(command, port, tmp_path_factory.mktemp("gcs-emulator") / "server.log") as url:
-        yield url
-
-
-class Store(NamedTuple):
-    """An object-store filesystem on a test server and the URL scheme that reaches it."""
-
-    scheme: str
-    fs: object
-
-    def url(self, key: str) -> str:
-        return f"{self.scheme}://{key}"
-
-
-@pytest.fixture(params=["s3", "gs"])
-def store(request, tmp_path, monkeypatch):
-    """A filesystem on the scheme's test server, with a fresh cache root for mirrored inputs."""
-    monkeypatch.setenv("MEDTRINITY_REMOTE_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(remote, "_STAGED", {})
-    if request.param == "s3":
-        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_DEFAULT_REGION": "us-east-1",
-                            "AWS_ENDPOINT_URL_S3": request.getfixturevalue("s3_endpoint")}.items():
-            monkeypatch.setenv(name, value)
-    else:
-        monkeypatch.setenv("STORAGE_EMULATOR_HOST", request.getfixturevalue("gcs_endpoint"))
-    fs, _ = remote.filesystem(f"{request.param}://anything")
-    fs.invalidate_cache()
-    return Store(request.param, fs)
-
-
-def _key(url: str) -> str:
-    return url.split("://", 1)[1]
-
-
-def _upload(fs, local: Path, url: str) -> None:
-    for path in sorted(local.rglob("*")):
-        if path.is_file():
-            fs.put_file(str(path), f"{_key(url)}/{path.relative_to(local)}")
-
-
-def _collection(tmp_path, store: Store, bucket: str) -> tuple[dict, dict]:
-    """The same image + mask collection as a local source and as a source in the store."""
-    folder = write_image_mask_folder(tmp_path / "xray", 7, bad=True)
-    store.fs.mkdir(bucket)
-    _upload(store.fs, folder, store.url(f"{bucket}/datasets/xray"))
-    local = image_mask_source(folder, 3)
-    url = {**local, "path": store.url(f"{bucket}/datasets/xray/images"),
-           "labels": store.url(f"{bucket}/datasets/xray/masks")}
-    return local, url
+from .helpers import write_config
+from .remote_store import collection, objects
 
 
 def test_mirroring_fetches_only_what_changed(store, tmp_path):
@@ -166,7 +66,7 @@ def test_url_helpers():
 
 
 def test_remote_inputs_give_the_rows_of_the_same_files_read_locally(store, tmp_path):
-    local, url = _collection(tmp_path, store, "inputs")
+    local, url = collection(tmp_path, store, "inputs")
     local_config = load_config(write_config(tmp_path / "local.yaml", [local]))
     remote_config = load_config(write_config(tmp_path / "remote.yaml", [url]))
     check_config(remote_config)  # the URLs exist in the store
@@ -186,31 +86,25 @@ def test_remote_inputs_give_the_rows_of_the_same_files_read_locally(store, tmp_p
 
 
 def test_a_missing_bucket_or_prefix_is_a_config_error_naming_the_url(store, tmp_path):
-    _, url = _collection(tmp_path, store, "present")
+    _, url = collection(tmp_path, store, "present")
     missing = {**url, "path": store.url("present/datasets/nothing-here")}
     with pytest.raises(ConfigError, match=f"{store.url('present/datasets/nothing-here')} does not exist"):
         check_config(load_config(write_config(tmp_path / "bad.yaml", [missing])))
 
 
-def _objects(fs, url: str) -> dict[str, bytes]:
-    root = _key(url)
-    fs.invalidate_cache()
-    return {name[len(root) + 1:]: fs.cat_file(name) for name in fs.find(root)}
-
-
 def test_a_remote_output_holds_the_run_and_resumes_from_another_machine(store, tmp_path):
     from medtrinity.remote_run import run_to_url
 
-    local, url = _collection(tmp_path, store, "sources")
+    local, url = collection(tmp_path, store, "sources")
     store.fs.mkdir("runs")
     config = load_config(write_config(tmp_path / "remote.yaml", [url]))
     pushed: list[int] = []
     run_url = store.url("runs/first")
     summary = run_to_url(config, run_url, work_dir=tmp_path / "machine-a",
-                         on_shard_done=lambda outcome: pushed.append(len(_objects(store.fs, run_url))))
+                         on_shard_done=lambda outcome: pushed.append(len(objects(store.fs, run_url))))
     assert summary.triplets == 7 and summary.shards_total == 4
     assert pushed == sorted(pushed) and pushed[0] >= 2  # each shard's part and marker went up as it finished
-    stored = _objects(store.fs, store.url("runs/first"))
+    stored = objects(store.fs, store.url("runs/first"))
     manifest = json.loads(stored["manifest.json"])
     for entry in manifest["files"]:  # every listed file is in the store, byte for byte
         assert hashlib.sha256(stored[entry["path"]]).hexdigest() == entry["sha256"], entry["path"]
@@ -224,7 +118,7 @@ def test_a_remote_output_holds_the_run_and_resumes_from_another_machine(store, t
 
     again = run_to_url(config, store.url("runs/first"), work_dir=tmp_path / "machine-b")  # nothing local: pulls
     assert (again.shards_run, again.shards_skipped) == (0, 4)
-    after = _objects(store.fs, store.url("runs/first"))
+    after = objects(store.fs, store.url("runs/first"))
     rewritten = {"stats.json", "manifest.json"}  # the resumed run's timing: stats and its checksum change
     assert {name: data for name, data in after.items() if name not in rewritten} == {
         name: data for name, data in stored.items() if name not in rewritten}
@@ -234,7 +128,7 @@ def test_a_remote_output_holds_the_run_and_resumes_from_another_machine(store, t
 def test_a_run_killed_after_two_shards_resumes_on_another_machine_from_the_bucket(store, tmp_path):
     from medtrinity.remote_run import run_to_url
 
-    _, url = _collection(tmp_path, store, "killed-in")
+    _, url = collection(tmp_path, store, "killed-in")
     store.fs.mkdir("killed-out")
     config = load_config(write_config(tmp_path / "remote.yaml", [url]))
     done: list[int] = []
@@ -246,21 +140,21 @@ def test_a_run_killed_after_two_shards_resumes_on_another_machine_from_the_bucke
 
     with pytest.raises(KeyboardInterrupt):
         run_to_url(config, store.url("killed-out/run"), work_dir=tmp_path / "a", on_shard_done=die_after_two)
-    stored = _objects(store.fs, store.url("killed-out/run"))
+    stored = objects(store.fs, store.url("killed-out/run"))
     assert sorted(name for name in stored if name.startswith("_shards/")) == [
         f"_shards/part-{index:05d}.done.json" for index in sorted(done)]  # the two finished shards, pushed
     assert "manifest.json" not in stored
     resumed = run_to_url(config, store.url("killed-out/run"), work_dir=tmp_path / "b")
     assert (resumed.shards_skipped, resumed.shards_run) == (2, 2) and resumed.complete
     assert resumed.triplets == 7 and resumed.rejects == 3
-    final = _objects(store.fs, store.url("killed-out/run"))
+    final = objects(store.fs, store.url("killed-out/run"))
     manifest = json.loads(final["manifest.json"])
     assert all(hashlib.sha256(final[entry["path"]]).hexdigest() == entry["sha256"] for entry in manifest["files"])
     assert len(read_parquet_folder(tmp_path / "b" / "triplets")) == 7
 
 
 def test_the_cli_runs_into_a_bucket_prefix(store, tmp_path):
-    _, url = _collection(tmp_path, store, "cli-in")
+    _, url = collection(tmp_path, store, "cli-in")
     store.fs.mkdir("cli-out")
     config = write_config(tmp_path / "remote.yaml", [url])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
@@ -269,7 +163,7 @@ def test_the_cli_runs_into_a_bucket_prefix(store, tmp_path):
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert f"7 triplets and 3 rejects in {store.url('cli-out/run')}" in done.stdout
-    stored = _objects(store.fs, store.url("cli-out/run"))
+    stored = objects(store.fs, store.url("cli-out/run"))
     assert {"manifest.json", "stats.json", "triplets/part-00000.parquet"} <= set(stored)
     assert json.loads(stored["stats.json"])["triplets"] == 7
 
@@ -290,7 +184,7 @@ def test_a_ray_cluster_reads_s3_inputs_and_writes_an_s3_output(store, tmp_path, 
 
     from medtrinity.remote_run import run_to_url
 
-    local, url = _collection(tmp_path, store, "ray-in")
+    local, url = collection(tmp_path, store, "ray-in")
     store.fs.mkdir("ray-out")
     plain = run_pipeline(load_config(write_config(tmp_path / "local.yaml", [local])), tmp_path / "plain")
     config = load_config(write_config(tmp_path / "remote.yaml", [url]))
@@ -314,7 +208,7 @@ def test_a_ray_cluster_reads_s3_inputs_and_writes_an_s3_output(store, tmp_path, 
         shutil.rmtree(temp_dir, ignore_errors=True)
     assert summary.complete and summary.triplets == plain.triplets == 7
     assert len(set(nodes)) == 2  # shards ran on both worker nodes
-    stored = _objects(store.fs, store.url("ray-out/run"))
+    stored = objects(store.fs, store.url("ray-out/run"))
     manifest = json.loads(stored["manifest.json"])
     assert all(hashlib.sha256(stored[entry["path"]]).hexdigest() == entry["sha256"] for entry in manifest["files"])
     assert read_parquet_folder(tmp_path / "work" / "triplets").drop_columns(["config_hash"]).equals(

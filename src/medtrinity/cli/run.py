@@ -134,31 +134,43 @@ def demo(
 
 
 @app.command()
-def status(out: Path = typer.Argument(..., help="A run's output folder.")) -> None:
-    """Tell what a run has done, what is left and what failed."""
+def status(out: str = typer.Argument(..., help="A run's output folder, or its s3:// / gs:// prefix.")) -> None:
+    """Tell what a run has done, what is left and what failed (a folder, or a prefix in an object store)."""
+    remote = is_remote(out)
     try:
-        info = run_status(out)
-    except FileNotFoundError as error:
-        errors.print(f"[red]error:[/red] {error}")
+        if remote:  # read from the store: plan, markers and journals; parts only listed, never downloaded
+            from medtrinity.remote_status import remote_run_status
+
+            info = remote_run_status(out)
+        else:
+            info = run_status(Path(out))
+    except (FileNotFoundError, ConnectionError, ImportError, ValueError) as error:
+        errors.print(f"error: {error}", markup=False, highlight=False)
         raise typer.Exit(2) from error
     state = "complete" if info["shards_left"] == 0 else "incomplete"
     console.print(f"{info['out_dir']}: {state}, {info['shards_done']}/{info['shards_total']} shards done, "
-                  f"{info['shards_left']} left, {len(info['failed'])} failed")
+                  f"{info['shards_left']} left, {len(info['failed'])} failed", markup=False, highlight=False)
     manifest = "written" if info["manifest"] else "not written"
     console.print(f"{info['triplets']} triplets, {info['rejects']} rejects; manifest {manifest}")
     for code, count in info["reject_reasons"].items():
         console.print(f"  reject reason {code}: {count}")
     for index, error in info["failed"].items():
-        console.print(f"  [red]failed shard {index}:[/red] {error}")
+        console.print(f"  [red]failed shard {index}:[/red] {escape(str(error))}")
     for shard in info["left"][:20]:
         console.print(f"  left: shard {shard['index']} of source {shard['source']} ({shard['items']} items)")
+    if len(info["left"]) > 20:
+        console.print(f"  ... and {len(info['left']) - 20} more shards left")
     if info["running"]:
         owner = info["running"]
         console.print(f"  running now: pid {owner.get('pid')} on {owner.get('host')}", highlight=False)
+    if remote:
+        console.print(f"  checked in the store: presence and size of the run's files ({info['objects']} objects); "
+                      f"checksums: medtrinity verify {info['out_dir']}", markup=False, highlight=False)
     for problem in info["integrity"]:
         errors.print(f"changed: {problem}", markup=False, highlight=False)
     if info["integrity"]:
         against = "the manifest" if info["manifest"] else "what their shards recorded (no manifest yet)"
-        errors.print(f"error: {len(info['integrity'])} output file(s) differ from {against}; the folder was "
+        where = "the prefix" if remote else "the folder"
+        errors.print(f"error: {len(info['integrity'])} output file(s) differ from {against}; {where} was "
                      "modified after the run wrote it", markup=False)
         raise typer.Exit(1)
