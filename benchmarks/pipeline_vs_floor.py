@@ -5,10 +5,13 @@ Inputs are built from the shared TotalSegmentator example (CT 122x101x30 at 3 mm
 chest X-ray set made from the two NIH ChestX-ray14 images (flipped and shifted copies, one box
 each). The floor is the work every sample must do, measured in the same process right before
 the runs: decode the file, window or scale, resize to the stored size, PNG-encode each emitted
-slice. Everything runs with OpenCV single-threaded (one core per worker, as the shard runner does).
-The machine may be shared: each measurement is repeated (``--repeats``) and the best (fastest)
-one is reported, with the load average. Worker scaling is the best 2-worker rate over the best
-1-worker rate. Prints figures; asserts nothing.
+slice, with the pipeline's own I/O functions (so a faster decoder or encoder lowers the floor too).
+Beside it, the same work done with plain tools (nibabel's own read, OpenCV's PNG encoder): what a
+plain script pays, a fixed reference when the pipeline's I/O gets faster. Everything runs with
+OpenCV single-threaded (one core per worker, as the shard runner does). The machine may be shared:
+each measurement is repeated (``--repeats``) and the best (fastest) one is reported, with the load
+average. Worker scaling is the best 2-worker rate over the best 1-worker rate. Prints figures;
+asserts nothing.
 
 Run: PYTHONPATH=src python benchmarks/pipeline_vs_floor.py [--quick] [--workers 1 2] [--repeats 3]
 """
@@ -108,38 +111,57 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def timed_floor(floor, source: dict, config) -> tuple[int, float, float]:
+def timed_floor(floor, source: dict, config, plain: bool = False) -> tuple[int, float, float]:
     """(samples, wall seconds, CPU seconds) of one floor measurement."""
     cpu = cpu_seconds()
-    count, seconds = floor(source, config)
+    count, seconds = floor(source, config, plain)
     return count, seconds, cpu_seconds() - cpu
 
 
-def floor_volume_ms(source: dict, config) -> tuple[int, float]:
-    """(slices, seconds): read each volume, then window, resize and PNG-encode the slices the policy picks."""
+def _plain_nifti(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """nibabel's own read (Python's gzip), as a plain script does it."""
+    image = nib.load(path)
+    return np.asarray(image.dataobj), image.affine
+
+
+def _plain_png(image: np.ndarray) -> bytes:
+    """OpenCV's PNG encoder with its default setting."""
+    return cv2.imencode(".png", image)[1].tobytes()
+
+
+def floor_volume_ms(source: dict, config, plain: bool = False) -> tuple[int, float]:
+    """(slices, seconds): read each volume, then window, resize and PNG-encode the slices the policy picks.
+
+    ``plain``: with nibabel's own read, a contiguous copy of each reoriented volume and OpenCV's PNG
+    encoder (what a plain script pays) instead of the pipeline's own I/O functions.
+    """
+    load, encode = (_plain_nifti, _plain_png) if plain else (load_nifti, encode_png)
     center, width = ct_window_for(config.preprocess.ct_window, source["body_part"])
     slices, started = 0, time.perf_counter()
     for path in sorted(Path(source["path"]).glob("*.nii.gz")):
-        data, affine = load_nifti(str(path))
-        label_data, label_affine = load_nifti(str(Path(source["labels"]) / path.name))
+        data, affine = load(str(path))
+        label_data, label_affine = load(str(Path(source["labels"]) / path.name))
         volume, _ = to_lps_zyx(data, affine)
         labels, _ = to_lps_zyx(label_data, label_affine)
+        if plain:
+            volume, labels = np.ascontiguousarray(volume), np.ascontiguousarray(labels)
         has_roi = np.any(labels != 0, axis=(1, 2))
         for index in select_slices(has_roi, config.slicing.without_roi_fraction, None, path.name):
             image = apply_window(volume[index], center, width)
             scale = fit_scale(image.shape[0], image.shape[1], config.preprocess.max_size_px)
-            encode_png(resize_image(image, scale) if scale != 1.0 else image)
+            encode(resize_image(image, scale) if scale != 1.0 else image)
             slices += 1
     return slices, time.perf_counter() - started
 
 
-def floor_images_ms(source: dict, config) -> tuple[int, float]:
-    """(images, seconds): decode each image, scale to 8 bits, resize, PNG-encode."""
+def floor_images_ms(source: dict, config, plain: bool = False) -> tuple[int, float]:
+    """(images, seconds): decode each image, scale to 8 bits, resize, PNG-encode (``plain``: OpenCV's encoder)."""
+    encode = _plain_png if plain else encode_png
     count, started = 0, time.perf_counter()
     for path in sorted(Path(source["path"]).glob("*.png")):
         image = percentile_scale(cv2.imread(str(path), cv2.IMREAD_UNCHANGED), *config.preprocess.percentiles)
         scale = fit_scale(image.shape[0], image.shape[1], config.preprocess.max_size_px)
-        encode_png(resize_image(image, scale) if scale != 1.0 else image)
+        encode(resize_image(image, scale) if scale != 1.0 else image)
         count += 1
     return count, time.perf_counter() - started
 
@@ -163,10 +185,13 @@ def report(name: str, source: dict, workers_list: list[int], folder: Path, repea
     count = floors[0][0]
     floor_ms = 1000.0 * min(f[1] for f in floors) / max(count, 1)
     floor_cpu_ms = 1000.0 * min(f[2] for f in floors) / max(count, 1)
+    plain_ms = 1000.0 * min(timed_floor(floor, source, config, True)[1] for _ in range(repeats)) / max(count, 1)
     print(f"\n## {name}: floor {floor_ms:.1f} ms/sample wall, {floor_cpu_ms:.1f} ms CPU, over {count} samples "
-          f"(decode, window, resize, PNG; best of {repeats})")
-    result = {"floor_ms": round(floor_ms, 2), "floor_cpu_ms": round(floor_cpu_ms, 2), "samples": count,
-              "repeats": repeats, "load_average": round(os.getloadavg()[0], 2), "runs": {}}
+          f"(decode, window, resize, PNG; best of {repeats}); with plain tools (nibabel's own read, OpenCV's PNG "
+          f"encoder) {plain_ms:.1f} ms")
+    result = {"floor_ms": round(floor_ms, 2), "floor_cpu_ms": round(floor_cpu_ms, 2),
+              "plain_floor_ms": round(plain_ms, 2), "samples": count, "repeats": repeats,
+              "load_average": round(os.getloadavg()[0], 2), "runs": {}}
     for workers in workers_list:
         runs = [run_set(source, workers, folder / f"out-{name}-{workers}") for _ in range(repeats)]
         seconds, stats, samples, _ = min(runs, key=lambda run: run[0])
@@ -179,11 +204,13 @@ def report(name: str, source: dict, workers_list: list[int], folder: Path, repea
         result["runs"][workers] = {"wall_s": round(seconds, 2), "samples_per_s": round(rate, 2),
                                    "stage_ms": {k: round(v, 2) for k, v in per_stage.items()},
                                    "total_ms": round(total, 2), "ratio_to_floor": round(total / floor_ms, 2),
+                                   "ratio_to_plain_floor": round(total / plain_ms, 2),
                                    "bytes_per_row": round(stats["parquet_bytes"] / max(stats["triplets"], 1)),
                                    "cpu_ms": round(cpu_ms, 2), "cpu_ratio_to_floor": round(cpu_ms / floor_cpu_ms, 2)}
         print(f"{workers} worker(s): {samples} samples ({stats['triplets']} triplets) in {seconds:.1f} s = "
               f"{rate:.1f} samples/s wall, {stats['parquet_bytes'] / max(stats['triplets'], 1) / 1024:.0f} KiB/row; "
-              f"stages {total:.1f} ms/sample = {total / floor_ms:.2f}x floor; whole run {cpu_ms:.1f} ms CPU/sample "
+              f"stages {total:.1f} ms/sample = {total / floor_ms:.2f}x floor ({total / plain_ms:.2f}x the plain-tools "
+              f"floor); whole run {cpu_ms:.1f} ms CPU/sample "
               f"= {cpu_ms / floor_cpu_ms:.2f}x the floor's CPU")
         if workers == workers_list[0]:
             print(f"  {'stage':<12}{'ms/sample':>10}{'x floor':>9}")

@@ -153,3 +153,25 @@ def test_coronal_and_sagittal_slices_put_superior_up(phantom_nifti, phantom, pla
     lesion_value = next(v for v, n in sample.label_names.items() if n == lesion.label)
     assert sample.label_map[row, column] == lesion_value
     assert sample.label_map[row, column - 1] == lesion_value or sample.label_map[row, column + 1] == lesion_value
+
+
+def test_gzip_voxels_through_isal_equal_nibabels_own_read(tmp_path):
+    """The voxels of a .nii.gz stream through ISA-L's gzip: multi-member files (as some writers make),
+    NIfTI-2 and scaled data give what nibabel's own reader gives."""
+    from medtrinity.sources.nifti import load_nifti
+
+    volume = (np.arange(40 * 30 * 20) % 1000).reshape(40, 30, 20).astype(np.int16)
+    nib.save(nib.Nifti1Image(volume, np.eye(4)), tmp_path / "plain.nii")
+    raw = (tmp_path / "plain.nii").read_bytes()
+    with open(tmp_path / "multi.nii.gz", "wb") as handle:  # three gzip members, cut inside header and voxels
+        for part in (raw[:200], raw[200:5001], raw[5001:]):
+            handle.write(gzip.compress(part))
+    assert np.array_equal(load_nifti(str(tmp_path / "multi.nii.gz"))[0], volume)
+    nib.save(nib.Nifti2Image(volume, np.eye(4)), tmp_path / "two.nii.gz")
+    assert np.array_equal(load_nifti(str(tmp_path / "two.nii.gz"))[0], volume)
+    scaled = nib.Nifti1Image(volume, np.eye(4))
+    scaled.header.set_slope_inter(0.5, -10)
+    nib.save(scaled, tmp_path / "scaled.nii.gz")
+    data = load_nifti(str(tmp_path / "scaled.nii.gz"))[0]
+    assert data.dtype == np.float32
+    assert np.array_equal(data, nib.load(tmp_path / "scaled.nii.gz").get_fdata(dtype=np.float32))
