@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 import cv2
@@ -97,27 +98,51 @@ def _stage_reject(stage: str, sample: Sample, error: Exception, counter: StageSt
 
 
 def _run_stage(stage: Stage, chunk: list[tuple[int, Sample]], counter: StageStats,
-               rejects: list[tuple[tuple[int, int], Reject]], context: StageContext) -> list[tuple[int, Sample]]:
-    """One stage over numbered samples (one by one, or as one batch); the rejected ones leave the list."""
+               rejects: list[tuple[tuple[int, int], Reject]], context: StageContext,
+               batch_group: int = 1) -> list[tuple[int, Sample]]:
+    """One stage over numbered samples; the rejected ones leave the list.
+
+    A stage with ``run_batch`` takes the samples of each run of ``batch_group`` sample numbers as one
+    batch (the batches a shard made when it went ``batch_group`` samples at a time); any other stage,
+    a batch of one, and every stage when ``batch_group`` is 1 take them one by one.
+    """
+    if stage.run_batch is None or batch_group <= 1:
+        return _run_each(stage, chunk, counter, rejects, context)
     survivors: list[tuple[int, Sample]] = []
-    if stage.run_batch is not None and len(chunk) > 1:
-        counter.samples_in += len(chunk)
-        started = time.perf_counter()
-        try:
-            results = stage.run_batch([sample for _, sample in chunk])
-        except ImportError:  # a missing dependency is the installation's fault, not the samples'
-            raise
-        except Exception as error:
-            results = [error] * len(chunk)
-        finally:
-            counter.seconds += time.perf_counter() - started
-        for (seq, sample), result in zip(chunk, results, strict=True):
-            if isinstance(result, Exception):
-                rejects.append(((seq, 0), _stage_reject(stage.name, sample, result, counter, context)))
-                continue
-            counter.samples_out += 1
-            survivors.append((seq, result))
-        return survivors
+    for _, grouped in groupby(chunk, key=lambda numbered: numbered[0] // batch_group):
+        group = list(grouped)
+        if len(group) > 1:
+            survivors.extend(_run_as_batch(stage, group, counter, rejects, context))
+        else:
+            survivors.extend(_run_each(stage, group, counter, rejects, context))
+    return survivors
+
+
+def _run_as_batch(stage: Stage, batch: list[tuple[int, Sample]], counter: StageStats,
+                  rejects: list[tuple[tuple[int, int], Reject]], context: StageContext) -> list[tuple[int, Sample]]:
+    survivors: list[tuple[int, Sample]] = []
+    counter.samples_in += len(batch)
+    started = time.perf_counter()
+    try:
+        results = stage.run_batch([sample for _, sample in batch])
+    except ImportError:  # a missing dependency is the installation's fault, not the samples'
+        raise
+    except Exception as error:
+        results = [error] * len(batch)
+    finally:
+        counter.seconds += time.perf_counter() - started
+    for (seq, sample), result in zip(batch, results, strict=True):
+        if isinstance(result, Exception):
+            rejects.append(((seq, 0), _stage_reject(stage.name, sample, result, counter, context)))
+            continue
+        counter.samples_out += 1
+        survivors.append((seq, result))
+    return survivors
+
+
+def _run_each(stage: Stage, chunk: list[tuple[int, Sample]], counter: StageStats,
+              rejects: list[tuple[tuple[int, int], Reject]], context: StageContext) -> list[tuple[int, Sample]]:
+    survivors: list[tuple[int, Sample]] = []
     for seq, sample in chunk:
         counter.samples_in += 1
         started = time.perf_counter()
@@ -134,6 +159,11 @@ def _run_stage(stage: Stage, chunk: list[tuple[int, Sample]], counter: StageStat
     return survivors
 
 
+def _pixel_bytes(sample: Sample) -> int:
+    """Bytes of a read sample's arrays (its pixels and label map)."""
+    return sum(getattr(array, "nbytes", 0) for array in (sample.pixels, sample.label_map))
+
+
 @dataclass
 class ShardOutput:
     """One shard processed in memory: triplet rows, reject rows, per-stage stats and the first tracebacks."""
@@ -144,6 +174,16 @@ class ShardOutput:
     tracebacks: dict[str, str]
 
 
+# Samples a shard takes through each stage before the next stage runs. One at a time, every stage's
+# Python code and tables went cold behind the next slice's numpy work (the verifier cost ~1.7x what
+# it costs in a loop of its own); 16 at a time, a 512x512 CT slice costs ~10% less CPU in all (whole
+# run 9.6 -> 8.6 ms: verify 0.77 -> 0.53, generate 0.15 -> 0.09, read 2.2 -> 2.0) for 16 samples held
+# at once (~1 MB of arrays each).
+SAMPLES_PER_CHUNK = 16
+# ... unless their pixel arrays pass this many bytes first (large images: a chunk stays ~this size)
+CHUNK_PIXEL_BYTES = 64 * 2**20
+
+
 def process_shard(spec: ShardSpec, config: RunConfig, out_dir: Path | None = None,
                   on_row: Callable[[dict], None] | None = None) -> ShardOutput:
     """Run every stage over one shard: triplet rows, reject rows and per-stage stats.
@@ -151,8 +191,9 @@ def process_shard(spec: ShardSpec, config: RunConfig, out_dir: Path | None = Non
     With ``on_row`` each triplet row is handed over as soon as it is made and not kept (the
     shard runner streams them to Parquet); without it the rows come back in ``rows``.
 
-    Samples go through the stages in chunks of the largest stage ``batch_size`` (1 unless a
-    model backend generates in batches), so a batch stage sees many samples at once; rows and
+    Samples go through the stages in chunks of at least :data:`SAMPLES_PER_CHUNK`, so each stage's
+    code stays hot across the chunk. A model backend that generates in batches (``batch_size`` > 1)
+    gets the samples of each run of the largest ``batch_size`` read numbers as one batch; rows and
     rejects keep the order of a one-by-one run.
     """
     clear_caches()  # the verifier's text caches: each shard's cost independent of what ran before in the process
@@ -164,8 +205,10 @@ def process_shard(spec: ShardSpec, config: RunConfig, out_dir: Path | None = Non
     rejects: list[tuple[tuple[int, int], Reject]] = []  # (sample number, -1 read / 0 stage): one-by-one order
     rows: list[dict] = []
     version, config_hash = medtrinity.__version__, config.config_hash()
-    chunk_size = max(stage.batch_size for stage in stages)
+    batch_group = max(stage.batch_size for stage in stages)
+    chunk_size = batch_group * -(-SAMPLES_PER_CHUNK // batch_group)  # whole batches, at least the chunk
     chunk: list[tuple[int, Sample]] = []
+    chunk_bytes = 0
 
     def flush() -> None:
         alive = list(chunk)
@@ -173,7 +216,7 @@ def process_shard(spec: ShardSpec, config: RunConfig, out_dir: Path | None = Non
         for stage in stages:
             if not alive:
                 return
-            alive = _run_stage(stage, alive, stage_stats[stage.name], rejects, context)
+            alive = _run_stage(stage, alive, stage_stats[stage.name], rejects, context, batch_group)
         for _, sample in alive:
             started = time.perf_counter()
             stage_stats["write"].samples_in += 1
@@ -186,8 +229,11 @@ def process_shard(spec: ShardSpec, config: RunConfig, out_dir: Path | None = Non
         rejects.extend(((seq, -1), reject) for reject in read_rejects)
         read_rejects.clear()
         chunk.append((seq, sample))
-        if len(chunk) >= chunk_size:
+        chunk_bytes += _pixel_bytes(sample)
+        # a chunk ends with whole batches (a batch stage's batches do not depend on the chunk)
+        if len(chunk) >= chunk_size or (chunk_bytes >= CHUNK_PIXEL_BYTES and (seq + 1) % batch_group == 0):
             flush()
+            chunk_bytes = 0
     flush()
     rejects.extend(((seq + 1, -1), reject) for reject in read_rejects)
     rejects.sort(key=lambda keyed: keyed[0])
