@@ -37,9 +37,18 @@ def uint8_percentiles(image: np.ndarray, percents: list[float]) -> np.ndarray:
         counts = uint8_histogram(np.ascontiguousarray(image).reshape(-1))
     else:
         counts = np.bincount(image.ravel(), minlength=256)
-    ends = np.cumsum(counts)  # order statistic k (0-based) is the first value whose cumulative count exceeds k
-    last = image.size - 1
-    virtual = (image.size - 1) * np.true_divide(np.asarray(percents, dtype=np.float64), 100)
+    return percentiles_from_counts(counts, image.size, percents)
+
+
+def percentiles_from_counts(counts: np.ndarray, size: int, percents: list[float]) -> np.ndarray:
+    """``np.percentile`` (linear method) of ``size`` integer values given as counts per value, to the last bit.
+
+    Order statistic k (0-based) is the first value whose cumulative count exceeds k; the interpolation
+    repeats numpy's own arithmetic (float64, the ``t >= 0.5`` branch from the upper end).
+    """
+    ends = np.cumsum(counts)
+    last = size - 1
+    virtual = (size - 1) * np.true_divide(np.asarray(percents, dtype=np.float64), 100)
     below = np.floor(virtual).astype(np.intp)
     above = np.minimum(below + 1, last)
     below = np.minimum(below, last)
