@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from medtrinity.io.remote_read import list_objects, read_objects
+from medtrinity.io.remote_read import list_objects, open_store, read_object, read_objects
 from medtrinity.run_folder import (
     CHANGED,
     CONFIG_NAME,
@@ -108,12 +108,14 @@ def stored_run(url: str) -> Iterator[StoredRun]:
     A prefix without a run plan is a FileNotFoundError naming the URL; an unreachable store a
     :class:`~medtrinity.io.remote_read.StoreUnreachableError`.
     """
-    fs, root, sizes = list_objects(url)
-    if PLAN_NAME not in sizes:
-        found = f"{len(sizes)} objects, none of them {PLAN_NAME}" if sizes else "no objects"
-        raise FileNotFoundError(f"{url} holds no medtrinity run ({found} under this prefix)")
-    small = sorted(name for name in sizes if _is_small(name))
-    contents = read_objects(url, fs, root, small)
+    fs, root = open_store(url)
+    try:  # the first request, with a deadline: a dead endpoint fails here within the timeout
+        plan = read_object(url, fs, f"{root}/{PLAN_NAME}")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{url} holds no medtrinity run (no {PLAN_NAME} under this prefix)") from None
+    sizes = list_objects(url, fs, root)
+    small = sorted(name for name in sizes if _is_small(name) and name != PLAN_NAME)
+    contents = {PLAN_NAME: plan, **read_objects(url, fs, root, small)}
     with tempfile.TemporaryDirectory(prefix="medtrinity-remote-run-") as temporary:
         for name, data in contents.items():
             target = Path(temporary) / name

@@ -139,14 +139,18 @@ def test_an_object_changed_or_deleted_after_the_run_is_named(store, tmp_path):
 
     edited = _edit_description(store, f"{root}/triplets/part-00000.parquet", "Chest radiograph.", "Chest MRI.")
     store.fs.rm_file(f"{root}/rejects/part-00002.parquet")
+    store.fs.pipe_file(f"{root}/triplets/part-00099.parquet", original)  # an object the run never wrote
     store.fs.invalidate_cache()
     status = _medtrinity("status", run_url)
     assert status.returncode == 1
+    assert "changed: triplets/part-00099.parquet: present but not in the manifest" in status.stderr
     assert "changed: triplets/part-00000.parquet: size or checksum differs from the manifest" in status.stderr
     assert "changed: rejects/part-00002.parquet: listed in the manifest but missing" in status.stderr
     verify = _medtrinity("verify", run_url)
     assert verify.returncode == 1 and "rejects/part-00002.parquet: listed in the manifest but missing" in verify.stderr
+    assert "triplets/part-00099.parquet: present but not in the manifest" in verify.stderr
     assert "triplets/part-00001.parquet" not in verify.stderr  # restored: matches again
+    store.fs.rm_file(f"{root}/triplets/part-00099.parquet")
 
     restored = (tmp_path / "work" / "rejects" / "part-00002.parquet").read_bytes()
     store.fs.pipe_file(f"{root}/rejects/part-00002.parquet", restored)

@@ -35,20 +35,25 @@ def is_remote(path: object) -> bool:
     return isinstance(path, str) and path.split("://", 1)[0] in INSTALL and "://" in path
 
 
-def filesystem(url: str):
-    """The fsspec filesystem for ``url`` and the path inside it; a clear error naming the install command."""
+def filesystem(url: str, request_timeout_s: float | None = None):
+    """The fsspec filesystem for ``url`` and the path inside it; a clear error naming the install command.
+
+    ``request_timeout_s`` bounds each HTTP request of gcsfs (which otherwise waits without limit); s3fs
+    bounds its requests already (5 s to connect, 15 s per read, a few retries).
+    """
     scheme = url.split("://", 1)[0]
+    options = {"requests_timeout": request_timeout_s} if request_timeout_s and scheme in ("gs", "gcs") else {}
     try:
         if scheme in ("gs", "gcs") and os.environ.get("STORAGE_EMULATOR_HOST"):
-            return _emulated_gcs(url)
+            return _emulated_gcs(url, **options)
         import fsspec.core
 
-        return fsspec.core.url_to_fs(url)
+        return fsspec.core.url_to_fs(url, **options)
     except ImportError as error:
         raise ImportError(f"{url}: reading {scheme}:// needs {INSTALL.get(scheme, 'an fsspec backend')}") from error
 
 
-def _emulated_gcs(url: str):
+def _emulated_gcs(url: str, **options):
     """gcsfs against a GCS emulator (``STORAGE_EMULATOR_HOST``): no credentials, JSON API only.
 
     An emulator checks no tokens, and it has no gRPC control plane, so gcsfs's default class (which
@@ -57,7 +62,7 @@ def _emulated_gcs(url: str):
     """
     from gcsfs.core import GCSFileSystem
 
-    fs = GCSFileSystem(token="anon")
+    fs = GCSFileSystem(token="anon", **options)
     return fs, fs._strip_protocol(url)
 
 

@@ -1,10 +1,11 @@
 """Reading an object-store prefix without a local copy: one listing, small objects in one batch, large ones
-streamed in ranges. Every request has a deadline, so an unreachable or silent endpoint is an error naming the
-URL within seconds rather than a hang.
+streamed in ranges. An unreachable or silent endpoint is an error naming the URL within seconds, not a hang.
 
-The deadline is ``MEDTRINITY_REMOTE_TIMEOUT_S`` seconds per call (default 30): a listing, one batch of small
-objects, or one range of a streamed object. It is passed to fsspec's sync layer, which cancels the request's
-coroutine (retries included) when it expires.
+``MEDTRINITY_REMOTE_TIMEOUT_S`` (default 30) is the deadline of a single request: the first read of a
+command (a probe: one small object) and each 8 MiB range of a streamed object get it as a deadline on the
+whole call, retries included (fsspec's sync layer cancels the request when it expires). Listings and batch
+reads run as many requests as the prefix needs, so they get no overall deadline; each of their requests
+is bounded by the client instead (s3fs: 5 s to connect, 15 s per read; gcsfs: this timeout per request).
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ def remote_timeout_s() -> float:
     return value
 
 
-def store_call(url: str, method: Callable, *args, **kwargs):
-    """``method(*args, **kwargs)`` of an fsspec async filesystem within the deadline; failures name ``url``.
+def store_call(url: str, method: Callable, *args, deadline: bool = True, **kwargs):
+    """``method(*args, **kwargs)`` of an fsspec async filesystem, within the timeout if ``deadline``; failures
+    name ``url``.
 
     A missing bucket or object stays a FileNotFoundError; a timeout or any other failure of the store
     (refused connection, DNS, credentials, HTTP errors) becomes a :class:`StoreUnreachableError`.
@@ -48,7 +50,7 @@ def store_call(url: str, method: Callable, *args, **kwargs):
 
     timeout = remote_timeout_s()
     try:
-        return method(*args, timeout=timeout, **kwargs)
+        return method(*args, timeout=timeout if deadline else None, **kwargs)
     except FileNotFoundError:
         raise
     except (FSTimeoutError, TimeoutError) as error:
@@ -58,29 +60,34 @@ def store_call(url: str, method: Callable, *args, **kwargs):
         raise StoreUnreachableError(f"{url}: cannot read the object store: {type(error).__name__}: {error}") from error
 
 
-def list_objects(url: str) -> tuple[object, str, dict[str, int]]:
-    """The filesystem, the key prefix and ``{relative name: size in bytes}`` of every object under ``url``.
-
-    A missing bucket reads as an empty prefix.
-    """
-    fs, root = filesystem(url)
-    root = root.rstrip("/")
+def open_store(url: str) -> tuple[object, str]:
+    """The filesystem for ``url`` (requests bounded by the timeout) and the key prefix inside it."""
+    fs, root = filesystem(url, request_timeout_s=remote_timeout_s())
     fs.invalidate_cache()
+    return fs, root.rstrip("/")
+
+
+def read_object(url: str, fs, key: str) -> bytes:
+    """One small object, within the deadline (a command's first request: it tells a dead endpoint fast)."""
+    return store_call(url, fs.cat_file, key)
+
+
+def list_objects(url: str, fs, root: str) -> dict[str, int]:
+    """``{relative name: size in bytes}`` of every object under ``root``; a missing bucket reads as empty."""
     try:
-        found = store_call(url, fs.find, root, detail=True)
+        found = store_call(url, fs.find, root, detail=True, deadline=False)
     except FileNotFoundError:
         found = {}
     prefix = root + "/"
-    sizes = {name[len(prefix):]: int(info.get("size") or 0) for name, info in found.items()
-             if name.startswith(prefix) and info.get("type") != "directory"}
-    return fs, root, sizes
+    return {name[len(prefix):]: int(info.get("size") or 0) for name, info in found.items()
+            if name.startswith(prefix) and info.get("type") != "directory"}
 
 
 def read_objects(url: str, fs, root: str, names: list[str]) -> dict[str, bytes]:
     """The bytes of the objects ``names`` (relative to ``root``), fetched concurrently in one call."""
     if not names:
         return {}
-    fetched = store_call(url, fs.cat, [f"{root}/{name}" for name in names])
+    fetched = store_call(url, fs.cat, [f"{root}/{name}" for name in names], deadline=False)
     return {name: fetched[f"{root}/{name}"] for name in names}
 
 
