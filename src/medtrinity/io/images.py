@@ -11,7 +11,8 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
 
 def _imread(path: str) -> np.ndarray | None:
-    """OpenCV's reading, with Pillow for GIF (DRIVE and STARE keep their masks as GIF; OpenCV cannot read them)."""
+    """OpenCV's reading, with Pillow for GIF (DRIVE and STARE keep their masks as GIF; OpenCV cannot read them)
+    and a faster decoder for plain 8-bit PNGs (the same array)."""
     if path.lower().endswith(".gif"):
         try:
             from PIL import Image
@@ -22,7 +23,27 @@ def _imread(path: str) -> np.ndarray | None:
             return array if array.ndim == 2 else cv2.cvtColor(array, cv2.COLOR_RGB2BGR)
         except Exception:  # noqa: BLE001 - reported by the caller as an unreadable file
             return None
+    if path.lower().endswith(".png"):
+        pixels = _plain_png(path)
+        if pixels is not None:
+            return pixels
     return cv2.imread(path, cv2.IMREAD_UNCHANGED)
+
+
+# what the fast PNG path may declare before it leaves the file to OpenCV (readers check their own limits first)
+_PLAIN_PNG_MAX_PIXELS = 1 << 28
+
+
+def _plain_png(path: str) -> np.ndarray | None:
+    """An 8-bit grey or RGB PNG decoded by :func:`png_read.decode_plain_png` (~2x faster), else None."""
+    from medtrinity.io.png_read import decode_plain_png
+
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    return decode_plain_png(data, _PLAIN_PNG_MAX_PIXELS)
 
 
 def read_image(path: str) -> np.ndarray:

@@ -1,0 +1,82 @@
+"""Fast decoding of the plainest PNGs: 8-bit grey or RGB, not interlaced, no colour management.
+
+Most of a PNG's decoding time is inflating its image data: ISA-L (``isal``) inflates ~2.5x faster
+than the zlib inside OpenCV, and the compiled scanline loop (:mod:`medtrinity.io.png_kernels`)
+undoes the row filters. A 1024x1024 radiograph: ~3 ms instead of ~5.6 ms. Anything else (16-bit,
+palette, alpha, interlacing, transparency, gamma or colour profiles, a bad CRC, truncated or
+unexpected data) answers None, and the caller reads the file with OpenCV as before, which also
+words every error. The result is what ``cv2.imread(path, cv2.IMREAD_UNCHANGED)`` returns.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+from isal import isal_zlib
+
+_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_CHANNELS = {0: 1, 2: 3}  # colour type -> channels (grey, RGB)
+# ancillary chunks that do not change the pixels OpenCV returns; any other chunk means OpenCV reads the file
+_HARMLESS = {b"pHYs", b"tEXt", b"zTXt", b"iTXt", b"tIME"}
+
+
+def _image_data(data: bytes) -> tuple[tuple[int, int, int], bytes] | None:
+    """((height, width, channels), concatenated IDAT bytes) of a plain PNG, or None for anything else."""
+    if not data.startswith(_SIGNATURE):
+        return None
+    position, header, parts = len(_SIGNATURE), None, []
+    while position + 12 <= len(data):
+        (length,) = struct.unpack_from(">I", data, position)
+        tag = data[position + 4:position + 8]
+        end = position + 8 + length
+        if end + 4 > len(data):
+            return None
+        body = data[position + 8:end]
+        (crc,) = struct.unpack_from(">I", data, end)
+        if isal_zlib.crc32(body, isal_zlib.crc32(tag)) != crc:
+            return None
+        if tag == b"IHDR":
+            if header is not None or length != 13:
+                return None
+            width, height, depth, colour, compression, method, interlace = struct.unpack(">IIBBBBB", body)
+            if depth != 8 or colour not in _CHANNELS or compression or method or interlace or not width or not height:
+                return None
+            header = (height, width, _CHANNELS[colour])
+        elif tag == b"IDAT" and header is not None:
+            parts.append(body)
+        elif tag == b"IEND":
+            return (header, b"".join(parts)) if header is not None and parts else None
+        elif tag not in _HARMLESS:
+            return None
+        position = end + 4
+    return None
+
+
+def decode_plain_png(data: bytes, max_pixels: int) -> np.ndarray | None:
+    """The pixels of a plain PNG (grey: H x W; RGB: H x W x 3 in OpenCV's BGR order), or None.
+
+    ``max_pixels`` bounds what the header may declare before anything is inflated (the caller's
+    size limit has usually been checked already; this keeps a lying header from inflating far).
+    """
+    found = _image_data(data)
+    if found is None:
+        return None
+    (height, width, channels), compressed = found
+    if height * width > max_pixels:
+        return None
+    stride = width * channels
+    try:
+        lines = isal_zlib.decompress(compressed, bufsize=height * (stride + 1))
+    except Exception:  # noqa: BLE001 - a corrupt stream: OpenCV reads (and words) it
+        return None
+    if len(lines) != height * (stride + 1):
+        return None
+    from medtrinity.io.png_kernels import unfilter_rows  # compiled on first use
+
+    rows = unfilter_rows(np.frombuffer(lines, dtype=np.uint8), height, stride, channels)
+    if rows.size == 0:
+        return None
+    if channels == 1:
+        return rows
+    return np.ascontiguousarray(rows.reshape(height, width, 3)[:, :, ::-1])  # RGB in the file, BGR as OpenCV

@@ -1,0 +1,120 @@
+"""Plain 8-bit PNGs decoded by ISA-L and the compiled scanline loop give what OpenCV (libpng) gives.
+
+Files written by OpenCV at every compression level, by Pillow, by this project's encoder and by
+hand with each of the five row filters (random rows, so every branch of each filter is taken); every
+other kind of PNG (16-bit, palette, alpha, transparency, gamma, bad CRC, truncation) is left to
+OpenCV, and reading it gives exactly OpenCV's answer.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from medtrinity.io.images import _imread, _plain_png
+from medtrinity.io.png import encode_png
+
+
+def _opencv(path) -> np.ndarray | None:
+    return cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+
+
+def _same(a, b) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and a.dtype == b.dtype
+                                         and np.array_equal(a, b))
+
+
+def _chunk(tag: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+
+
+def _filtered(image: np.ndarray, kinds: list[int]) -> bytes:
+    """Scanlines of an 8-bit image with the given filter type on each row (the PNG specification's forward filters)."""
+    rows = image.reshape(image.shape[0], -1).astype(np.int32)
+    bpp = 1 if image.ndim == 2 else image.shape[2]
+    lines = []
+    for y, kind in enumerate(kinds):
+        row, up = rows[y], rows[y - 1] if y else np.zeros_like(rows[0])
+        left = np.concatenate([np.zeros(bpp, np.int32), row[:-bpp]])
+        corner = np.concatenate([np.zeros(bpp, np.int32), up[:-bpp]])
+        if kind == 4:
+            estimate = left + up - corner
+            pa, pb, pc = np.abs(estimate - left), np.abs(estimate - up), np.abs(estimate - corner)
+            predictor = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, up, corner))
+        else:
+            predictor = [np.zeros_like(row), left, up, (left + up) // 2][kind]
+        lines.append(bytes([kind]) + ((row - predictor) % 256).astype(np.uint8).tobytes())
+    return b"".join(lines)
+
+
+def _png(image: np.ndarray, lines: bytes, extra: bytes = b"") -> bytes:
+    colour = 0 if image.ndim == 2 else 2
+    header = struct.pack(">IIBBBBB", image.shape[1], image.shape[0], 8, colour, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + extra + _chunk(b"IDAT", zlib.compress(lines, 6))
+            + _chunk(b"IEND", b""))
+
+
+def test_plain_pngs_from_every_writer_decode_as_opencv_decodes_them(tmp_path):
+    rng = np.random.default_rng(4)
+    images = [rng.integers(0, 256, (37, 53), dtype=np.uint8), rng.integers(0, 256, (29, 31, 3), dtype=np.uint8),
+              np.add.outer(np.arange(64), np.arange(48)).astype(np.uint8), np.zeros((1, 1), np.uint8)]
+    written = 0
+    for number, image in enumerate(images):
+        bgr = image if image.ndim == 2 else image[:, :, ::-1]
+        for level in range(10):
+            path = tmp_path / f"cv{number}_{level}.png"
+            cv2.imwrite(str(path), bgr, [cv2.IMWRITE_PNG_COMPRESSION, level])
+            written += 1
+            assert _plain_png(str(path)) is not None and _same(_imread(str(path)), _opencv(path))
+        path = tmp_path / f"pil{number}.png"
+        Image.fromarray(image).save(path, optimize=True)
+        (tmp_path / f"ours{number}.png").write_bytes(encode_png(image))
+        for kind in range(5):  # every row one filter type; then every type mixed over the rows
+            (tmp_path / f"f{number}_{kind}.png").write_bytes(_png(image, _filtered(image, [kind] * image.shape[0])))
+        mixed = [int(k) for k in rng.integers(0, 5, image.shape[0])]
+        (tmp_path / f"mixed{number}.png").write_bytes(_png(image, _filtered(image, mixed)))
+    for path in sorted(tmp_path.glob("*.png")):
+        assert _plain_png(str(path)) is not None, path.name
+        assert _same(_imread(str(path)), _opencv(path)), path.name
+        written += 1
+    assert written > 60
+
+
+def test_other_pngs_are_left_to_opencv_with_its_exact_answer(tmp_path):
+    rng = np.random.default_rng(8)
+    grey = rng.integers(0, 256, (20, 30), dtype=np.uint8)
+    gamma = _chunk(b"gAMA", struct.pack(">I", 45455))
+    cases = {
+        "deep.png": lambda p: cv2.imwrite(str(p), (grey.astype(np.uint16) * 257)),
+        "rgba.png": lambda p: cv2.imwrite(str(p), rng.integers(0, 256, (20, 30, 4), dtype=np.uint8)),
+        "palette.png": lambda p: Image.fromarray(grey).convert("P").save(p),
+        "grey_alpha.png": lambda p: Image.fromarray(grey).convert("LA").save(p),
+        "transparent.png": lambda p: Image.fromarray(grey).save(p, transparency=7),
+        "gamma.png": lambda p: p.write_bytes(_png(grey, _filtered(grey, [1] * 20), gamma)),
+    }
+    for name, write in cases.items():
+        path = tmp_path / name
+        write(path)
+        assert _plain_png(str(path)) is None, name
+        assert _same(_imread(str(path)), _opencv(path)), name
+    good = encode_png(grey)
+    bad_crc = bytearray(good)
+    bad_crc[-20] ^= 0x01  # inside the image data: the chunk's CRC no longer matches
+    broken = {"bad_crc.png": bytes(bad_crc), "truncated.png": good[:len(good) // 2], "empty.png": b"",
+              "not_png.png": b"GIF89a" + bytes(40)}
+    for name, data in broken.items():
+        (tmp_path / name).write_bytes(data)
+        assert _plain_png(str(tmp_path / name)) is None, name
+        assert _same(_imread(str(tmp_path / name)), _opencv(tmp_path / name)), name
+    assert _plain_png(str(tmp_path / "missing.png")) is None and _imread(str(tmp_path / "missing.png")) is None
+
+
+def test_real_radiographs_decode_as_opencv_decodes_them(shared_data):
+    paths = sorted((shared_data / "nih_cxr14").glob("*.png")) + sorted((shared_data / "sam_med2d").rglob("*.png"))[:20]
+    assert len(paths) >= 4
+    for path in paths:
+        assert _same(_imread(str(path)), _opencv(path)), path.name
