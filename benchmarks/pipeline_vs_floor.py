@@ -6,7 +6,7 @@ chest X-ray set made from the two NIH ChestX-ray14 images (flipped and shifted c
 each). The floor is the work every sample must do, measured in the same process right before
 the runs: decode the file, window or scale, resize to the stored size, PNG-encode each emitted
 slice, with the pipeline's own I/O functions (so a faster decoder or encoder lowers the floor too).
-Beside it, the same work done with plain tools (nibabel's own read, OpenCV's PNG encoder): what a
+Beside it, the same work done with plain tools (nibabel's own read, OpenCV's PNG codec): what a
 plain script pays, a fixed reference when the pipeline's I/O gets faster. Everything runs with
 OpenCV single-threaded (one core per worker, as the shard runner does). The machine may be shared:
 each measurement is repeated (``--repeats``) and the best (fastest) one is reported, with the load
@@ -32,6 +32,7 @@ import nibabel as nib
 import numpy as np
 
 from medtrinity.config import parse_config
+from medtrinity.io.images import read_image
 from medtrinity.io.png import encode_png
 from medtrinity.preprocess.resize import fit_scale, resize_image
 from medtrinity.preprocess.windowing import apply_window, ct_window_for, percentile_scale
@@ -155,11 +156,13 @@ def floor_volume_ms(source: dict, config, plain: bool = False) -> tuple[int, flo
 
 
 def floor_images_ms(source: dict, config, plain: bool = False) -> tuple[int, float]:
-    """(images, seconds): decode each image, scale to 8 bits, resize, PNG-encode (``plain``: OpenCV's encoder)."""
+    """(images, seconds): decode each image, scale to 8 bits, resize, PNG-encode (``plain``: OpenCV's decoder
+    and encoder)."""
     encode = _plain_png if plain else encode_png
+    decode = (lambda path: cv2.imread(path, cv2.IMREAD_UNCHANGED)) if plain else read_image
     count, started = 0, time.perf_counter()
     for path in sorted(Path(source["path"]).glob("*.png")):
-        image = percentile_scale(cv2.imread(str(path), cv2.IMREAD_UNCHANGED), *config.preprocess.percentiles)
+        image = percentile_scale(decode(str(path)), *config.preprocess.percentiles)
         scale = fit_scale(image.shape[0], image.shape[1], config.preprocess.max_size_px)
         encode(resize_image(image, scale) if scale != 1.0 else image)
         count += 1
@@ -188,7 +191,7 @@ def report(name: str, source: dict, workers_list: list[int], folder: Path, repea
     plain_ms = 1000.0 * min(timed_floor(floor, source, config, True)[1] for _ in range(repeats)) / max(count, 1)
     print(f"\n## {name}: floor {floor_ms:.1f} ms/sample wall, {floor_cpu_ms:.1f} ms CPU, over {count} samples "
           f"(decode, window, resize, PNG; best of {repeats}); with plain tools (nibabel's own read, OpenCV's PNG "
-          f"encoder) {plain_ms:.1f} ms")
+          f"codec) {plain_ms:.1f} ms")
     result = {"floor_ms": round(floor_ms, 2), "floor_cpu_ms": round(floor_cpu_ms, 2),
               "plain_floor_ms": round(plain_ms, 2), "samples": count, "repeats": repeats,
               "load_average": round(os.getloadavg()[0], 2), "runs": {}}
