@@ -66,11 +66,13 @@ def decode_plain_png(data: bytes, max_pixels: int) -> np.ndarray | None:
     if height * width > max_pixels:
         return None
     stride = width * channels
-    try:
-        lines = isal_zlib.decompress(compressed, bufsize=height * (stride + 1))
+    expected = height * (stride + 1)
+    try:  # never more than the header's image plus one byte: a stream that inflates further is not plain
+        inflater = isal_zlib.decompressobj()
+        lines = inflater.decompress(compressed, expected + 1)
     except Exception:  # noqa: BLE001 - a corrupt stream: OpenCV reads (and words) it
         return None
-    if len(lines) != height * (stride + 1):
+    if len(lines) != expected or not inflater.eof:
         return None
     from medtrinity.io.png_kernels import unfilter_rows  # compiled on first use
 

@@ -104,8 +104,11 @@ def test_other_pngs_are_left_to_opencv_with_its_exact_answer(tmp_path):
     good = encode_png(grey)
     bad_crc = bytearray(good)
     bad_crc[-20] ^= 0x01  # inside the image data: the chunk's CRC no longer matches
+    # image data that inflate to far more than the header's 20 x 30 (a bomb) or to less
+    bomb = _png(grey, bytes(50_000_000))
+    short = _png(grey, _filtered(grey, [0] * 19))
     broken = {"bad_crc.png": bytes(bad_crc), "truncated.png": good[:len(good) // 2], "empty.png": b"",
-              "not_png.png": b"GIF89a" + bytes(40)}
+              "not_png.png": b"GIF89a" + bytes(40), "bomb.png": bomb, "short.png": short}
     for name, data in broken.items():
         (tmp_path / name).write_bytes(data)
         assert _plain_png(str(tmp_path / name)) is None, name
