@@ -31,13 +31,17 @@ def uint8_percentiles(image: np.ndarray, percents: list[float]) -> np.ndarray:
     """
     if image.dtype != np.uint8 or image.size == 0:
         raise ValueError(f"uint8_percentiles needs a non-empty uint8 image, got {image.dtype} of shape {image.shape}")
+    return percentiles_from_counts(uint8_counts(image), image.size, percents)
+
+
+def uint8_counts(image: np.ndarray) -> np.ndarray:
+    """How many pixels of a uint8 image hold each value 0..255 (int64), by the compiled loop on images large
+    enough to pay for the call."""
     if image.size >= 4096 and image.size < 1 << 32:  # a uint32 sub-count per quarter of the pixels cannot overflow
         from medtrinity.io.histogram_kernels import uint8_histogram
 
-        counts = uint8_histogram(np.ascontiguousarray(image).reshape(-1))
-    else:
-        counts = np.bincount(image.ravel(), minlength=256)
-    return percentiles_from_counts(counts, image.size, percents)
+        return uint8_histogram(np.ascontiguousarray(image).reshape(-1))
+    return np.bincount(image.ravel(), minlength=256)
 
 
 def percentiles_from_counts(counts: np.ndarray, size: int, percents: list[float]) -> np.ndarray:

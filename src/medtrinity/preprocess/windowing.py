@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from medtrinity.io.hashes import percentiles_from_counts, uint8_percentiles
+from medtrinity.io.hashes import percentiles_from_counts, uint8_counts
 
 # (center_hu, width_hu) of the usual radiology display windows.
 CT_WINDOWS_HU: dict[str, tuple[float, float]] = {
@@ -74,18 +74,14 @@ def percentile_scale(pixels: np.ndarray, low_pct: float = 1.0, high_pct: float =
 def _integer_percentile_scale(pixels: np.ndarray, low_pct: float, high_pct: float) -> np.ndarray:
     """:func:`percentile_scale` of an 8- or 16-bit image, to the last bit: percentiles from a histogram and the
     scaling as a table over every possible value (a 1024x1024 radiograph: ~1 ms instead of ~12 ms)."""
-    if pixels.dtype == np.uint8:
-        counts = None
-        low, high = uint8_percentiles(pixels, [low_pct, high_pct])
-    else:
-        counts = np.bincount(pixels.ravel(), minlength=1 << 16)
-        low, high = percentiles_from_counts(counts, pixels.size, [low_pct, high_pct])
+    counts = uint8_counts(pixels) if pixels.dtype == np.uint8 else np.bincount(pixels.ravel(), minlength=1 << 16)
+    low, high = percentiles_from_counts(counts, pixels.size, [low_pct, high_pct])
     if high <= low:
-        present = np.flatnonzero(counts if counts is not None else np.bincount(pixels.ravel(), minlength=256))
+        present = np.flatnonzero(counts)
         low, high = float(np.float32(present[0])), float(np.float32(present[-1]))
     if high <= low:
         return np.zeros(pixels.shape, dtype=np.uint8)
-    values = np.arange(256 if pixels.dtype == np.uint8 else 1 << 16, dtype=np.float32)
+    values = np.arange(counts.size, dtype=np.float32)  # every value the type can hold
     table = np.clip(np.rint(np.nan_to_num((values - low) * (255.0 / (high - low)), nan=0.0)), 0, 255).astype(np.uint8)
     if pixels.dtype == np.uint8:
         return cv2.LUT(np.ascontiguousarray(pixels), table)
