@@ -20,6 +20,7 @@ from medtrinity.grounding.regions import (
     Region,
     box_slices,
     component_regions,
+    connected_pieces,
     count_components,
     label_components,
     label_extents,
@@ -275,12 +276,13 @@ def _measure_pieces(roi: ROI, sample: Sample, extent: LabelExtent, settings: Gro
     A colon in three segments is not one 236 mm structure: its extent across the gaps is no size
     of anything. The side is the largest piece's, or '' when the pieces lie on both sides.
     """
-    count = count_components(mask, settings.min_area_px)  # ``mask``: the label's pixels in its box
+    labelled = connected_pieces(mask)  # ``mask``: the label's pixels in its box, labelled once for both uses
+    count = count_components(mask, settings.min_area_px, labelled)
     roi.pieces = max(1, count)
     if count < 2:  # one piece: the whole label's measures stand
         return
     pieces = component_regions(sample.label_map, extent, settings.min_area_px,
-                               label_components(mask, settings.min_area_px))
+                               label_components(mask, settings.min_area_px, labelled))
     largest = max(pieces, key=lambda piece: piece.area_px)
     _measure_shape(roi, largest.mask, sample.spacing_mm)
     width, column_letter = sample.pixels.shape[1], sample.patient_orientation[0]
