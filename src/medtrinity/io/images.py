@@ -12,7 +12,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
 def _imread(path: str) -> np.ndarray | None:
     """OpenCV's reading, with Pillow for GIF (DRIVE and STARE keep their masks as GIF; OpenCV cannot read them)
-    and a faster decoder for plain 8-bit PNGs (the same array)."""
+    and a faster decoder for plain 8-bit PNGs (the same array as OpenCV's)."""
     if path.lower().endswith(".gif"):
         try:
             from PIL import Image
@@ -24,9 +24,7 @@ def _imread(path: str) -> np.ndarray | None:
         except Exception:  # noqa: BLE001 - reported by the caller as an unreadable file
             return None
     if path.lower().endswith(".png"):
-        pixels = _plain_png(path)
-        if pixels is not None:
-            return pixels
+        return _read_png(path)
     return cv2.imread(path, cv2.IMREAD_UNCHANGED)
 
 
@@ -34,8 +32,9 @@ def _imread(path: str) -> np.ndarray | None:
 _PLAIN_PNG_MAX_PIXELS = 1 << 28
 
 
-def _plain_png(path: str) -> np.ndarray | None:
-    """An 8-bit grey or RGB PNG decoded by :func:`png_read.decode_plain_png` (~2x faster), else None."""
+def _read_png(path: str) -> np.ndarray | None:
+    """A PNG read once: a plain 8-bit grey or RGB one decoded by :func:`png_read.decode_plain_png` (~2x
+    faster), any other decoded by OpenCV from the same bytes (what ``cv2.imread`` gives); None if unreadable."""
     from medtrinity.io.png_read import decode_plain_png
 
     try:
@@ -43,7 +42,10 @@ def _plain_png(path: str) -> np.ndarray | None:
             data = handle.read()
     except OSError:
         return None
-    return decode_plain_png(data, _PLAIN_PNG_MAX_PIXELS)
+    pixels = decode_plain_png(data, _PLAIN_PNG_MAX_PIXELS)
+    if pixels is None and data:
+        pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    return pixels
 
 
 def read_image(path: str) -> np.ndarray:

@@ -17,13 +17,18 @@ from isal import isal_zlib
 
 from medtrinity.records import SampleError
 
-_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOUR_TYPE = {1: 0, 3: 2}  # channels -> PNG colour type (grey, RGB)
 _FILTER_UP = 2
 
 
+def chunk_crc(tag: bytes, data: bytes) -> int:
+    """The CRC-32 a PNG chunk carries: over its type and its data (shared by the writer and the reader)."""
+    return isal_zlib.crc32(data, isal_zlib.crc32(tag))
+
+
 def _chunk(tag: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", isal_zlib.crc32(data, isal_zlib.crc32(tag)))
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", chunk_crc(tag, data))
 
 
 def _up_filtered_rows(image: np.ndarray) -> bytes:
@@ -41,7 +46,7 @@ def _encode_8bit(image: np.ndarray) -> bytes:
     channels = 1 if image.ndim == 2 else image.shape[2]
     header = struct.pack(">IIBBBBB", width, height, 8, _COLOUR_TYPE[channels], 0, 0, 0)
     data = isal_zlib.compress(_up_filtered_rows(np.ascontiguousarray(image)), 1)
-    return _SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
+    return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
 
 
 def encode_png(image: np.ndarray) -> bytes:

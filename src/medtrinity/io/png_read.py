@@ -15,7 +15,8 @@ import struct
 import numpy as np
 from isal import isal_zlib
 
-_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from medtrinity.io.png import PNG_SIGNATURE, chunk_crc
+
 _CHANNELS = {0: 1, 2: 3}  # colour type -> channels (grey, RGB)
 # ancillary chunks that do not change the pixels OpenCV returns; any other chunk means OpenCV reads the file
 _HARMLESS = {b"pHYs", b"tEXt", b"zTXt", b"iTXt", b"tIME"}
@@ -23,9 +24,9 @@ _HARMLESS = {b"pHYs", b"tEXt", b"zTXt", b"iTXt", b"tIME"}
 
 def _image_data(data: bytes) -> tuple[tuple[int, int, int], bytes] | None:
     """((height, width, channels), concatenated IDAT bytes) of a plain PNG, or None for anything else."""
-    if not data.startswith(_SIGNATURE):
+    if not data.startswith(PNG_SIGNATURE):
         return None
-    position, header, parts = len(_SIGNATURE), None, []
+    position, header, parts = len(PNG_SIGNATURE), None, []
     while position + 12 <= len(data):
         (length,) = struct.unpack_from(">I", data, position)
         tag = data[position + 4:position + 8]
@@ -34,7 +35,7 @@ def _image_data(data: bytes) -> tuple[tuple[int, int, int], bytes] | None:
             return None
         body = data[position + 8:end]
         (crc,) = struct.unpack_from(">I", data, end)
-        if isal_zlib.crc32(body, isal_zlib.crc32(tag)) != crc:
+        if chunk_crc(tag, body) != crc:
             return None
         if tag == b"IHDR":
             if header is not None or length != 13:

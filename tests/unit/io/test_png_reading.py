@@ -15,8 +15,18 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from medtrinity.io.images import _imread, _plain_png
+from medtrinity.io.images import _imread
 from medtrinity.io.png import encode_png
+from medtrinity.io.png_read import decode_plain_png
+
+
+def _plain_png(path) -> np.ndarray | None:
+    """What the fast path makes of a file (None: the file is left to OpenCV)."""
+    try:
+        data = open(path, "rb").read()
+    except OSError:
+        return None
+    return decode_plain_png(data, 1 << 28)
 
 
 def _opencv(path) -> np.ndarray | None:
