@@ -67,11 +67,14 @@ def load_nifti(path: str, limits: LimitsConfig | None = None) -> tuple[np.ndarra
 
 
 def _voxels(image) -> np.ndarray:
-    """An image's voxels as stored, or as float32 when they are floats or scaled."""
-    data = np.asarray(image.dataobj)
-    if np.issubdtype(data.dtype, np.floating) or image.dataobj.slope != 1 or image.dataobj.inter != 0:
-        data = np.asarray(image.get_fdata(dtype=np.float32))
-    return data
+    """An image's voxels as stored, or as float32 when they are floats or scaled.
+
+    Which of the two is decided from the header, so the voxels are read (and inflated) once.
+    """
+    proxy = image.dataobj
+    if np.issubdtype(image.get_data_dtype(), np.floating) or proxy.slope != 1 or proxy.inter != 0:
+        return np.asarray(image.get_fdata(dtype=np.float32))
+    return np.asarray(proxy)
 
 
 class TaggedVolumeOptions(PluginOptions):
