@@ -61,3 +61,18 @@ def image_mask_source(folder: Path, files_per_shard: int = 4) -> dict:
 
 def phantom_source(cases: int = 1) -> dict:
     return {"name": "phantom_ct", "reader": "phantom", "path": "phantom", "options": {"cases": cases}}
+
+
+
+class LostAfter:
+    """An ``on_shard_done`` callback that stops the run like a lost machine once ``shards`` shards are done;
+    ``done`` lists the shards that finished."""
+
+    def __init__(self, shards: int):
+        self.shards = shards
+        self.done: list[int] = []
+
+    def __call__(self, outcome) -> None:
+        self.done.append(outcome.index)
+        if len(self.done) == self.shards:
+            raise KeyboardInterrupt(f"machine lost after {self.shards} shards")

@@ -21,7 +21,7 @@ from medtrinity.remote_run import run_to_url
 from medtrinity.remote_status import remote_run_status
 from medtrinity.runner import run_status
 
-from .helpers import write_config
+from .helpers import LostAfter, write_config
 from .remote_store import collection, key_of, objects
 
 
@@ -90,21 +90,15 @@ def test_status_and_verify_of_a_complete_run_read_from_the_bucket(store, tmp_pat
 
 
 def test_status_of_a_killed_run_lists_what_is_left_and_verify_checks_the_markers(store, tmp_path):
-    done: list[int] = []
-
-    def die_after_two(outcome) -> None:
-        done.append(outcome.index)
-        if len(done) == 2:
-            raise KeyboardInterrupt("machine lost")
-
+    lost = LostAfter(2)
     with pytest.raises(KeyboardInterrupt):
-        _run(store, tmp_path, "killed", on_shard_done=die_after_two)
+        _run(store, tmp_path, "killed", on_shard_done=lost)
     run_url = store.url("killed-out/run")
     status = _medtrinity("status", run_url)
     assert status.returncode == 0, status.stderr
     assert f"{run_url}: incomplete, 2/4 shards done, 2 left, 0 failed" in status.stdout
     assert "manifest not written" in status.stdout
-    left = sorted(set(range(4)) - set(done))
+    left = sorted(set(range(4)) - set(lost.done))
     items = {0: 3, 1: 3, 2: 3, 3: 1}  # 10 inputs, 3 files per shard
     for index in left:
         assert f"left: shard {index} of source synthetic_xray ({items[index]} items)" in status.stdout
@@ -113,11 +107,11 @@ def test_status_of_a_killed_run_lists_what_is_left_and_verify_checks_the_markers
     expected_rows = remote_run_status(run_url)["triplets"]
     assert verify.stdout.startswith(f"{expected_rows} rows verified (flag mode)")
 
-    part = f"triplets/part-{done[0]:05d}.parquet"
+    part = f"triplets/part-{lost.done[0]:05d}.parquet"
     store.fs.rm_file(f"{key_of(run_url)}/{part}")
     store.fs.invalidate_cache()
     gone = _medtrinity("status", run_url)
-    assert gone.returncode == 1 and f"{part}: recorded by shard {done[0]} but missing" in gone.stderr
+    assert gone.returncode == 1 and f"{part}: recorded by shard {lost.done[0]} but missing" in gone.stderr
     assert "no manifest yet" in gone.stderr
 
 

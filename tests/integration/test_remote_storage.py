@@ -25,7 +25,7 @@ from medtrinity.io import remote
 from medtrinity.run_folder import read_parquet_folder
 from medtrinity.runner import run_pipeline
 
-from .helpers import write_config
+from .helpers import LostAfter, write_config
 from .remote_store import collection, objects
 
 
@@ -131,18 +131,12 @@ def test_a_run_killed_after_two_shards_resumes_on_another_machine_from_the_bucke
     _, url = collection(tmp_path, store, "killed-in")
     store.fs.mkdir("killed-out")
     config = load_config(write_config(tmp_path / "remote.yaml", [url]))
-    done: list[int] = []
-
-    def die_after_two(outcome) -> None:
-        done.append(outcome.index)
-        if len(done) == 2:
-            raise KeyboardInterrupt("machine A lost")
-
+    lost = LostAfter(2)
     with pytest.raises(KeyboardInterrupt):
-        run_to_url(config, store.url("killed-out/run"), work_dir=tmp_path / "a", on_shard_done=die_after_two)
+        run_to_url(config, store.url("killed-out/run"), work_dir=tmp_path / "a", on_shard_done=lost)
     stored = objects(store.fs, store.url("killed-out/run"))
     assert sorted(name for name in stored if name.startswith("_shards/")) == [
-        f"_shards/part-{index:05d}.done.json" for index in sorted(done)]  # the two finished shards, pushed
+        f"_shards/part-{index:05d}.done.json" for index in sorted(lost.done)]  # the two finished shards, pushed
     assert "manifest.json" not in stored
     resumed = run_to_url(config, store.url("killed-out/run"), work_dir=tmp_path / "b")
     assert (resumed.shards_skipped, resumed.shards_run) == (2, 2) and resumed.complete
