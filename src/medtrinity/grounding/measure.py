@@ -21,17 +21,36 @@ _SIDE_WORD = {"L": "left", "R": "right"}
 class Outline:
     """A region's boundary, traced once and shared by every shape measure of that region."""
 
-    contours: tuple[np.ndarray, ...]
+    contours: tuple[np.ndarray, ...]  # the outermost contours (what ``RETR_EXTERNAL`` gives)
     hull_px: np.ndarray  # convex hull of the boundary pixel centres, (x, y) float64
     chords: dict = field(default_factory=dict, compare=False)  # spacing -> _longest_chord, computed once
+    pieces: int = 1  # 8-connected pieces: outer borders at any depth (a piece inside another's hole counts)
 
 
 def trace_outline(mask: np.ndarray) -> Outline:
-    """Outer contours and convex hull of a binary region (one ``findContours``, one ``convexHull``)."""
-    contours, _ = cv2.findContours(as_uint8(mask), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    centres = np.concatenate([contour.reshape(-1, 2) for contour in contours]).astype(np.float32)
+    """Outer contours, convex hull and piece count of a binary region (one ``findContours``, one ``convexHull``).
+
+    The contour tree (same cost as the outermost contours alone) also counts the 8-connected pieces:
+    each piece has one outer border, at an even depth of the tree (holes at odd depths).
+    """
+    contours, hierarchy = cv2.findContours(as_uint8(mask), cv2.RETR_TREE, cv2.CHAIN_APPROX_NONE)
+    depths = contour_depths(hierarchy[0][:, 3]) if hierarchy is not None else np.zeros(0, dtype=np.int64)
+    outermost = tuple(contour for contour, depth in zip(contours, depths.tolist(), strict=True) if depth == 0)
+    centres = np.concatenate([contour.reshape(-1, 2) for contour in outermost]).astype(np.float32)
     hull = cv2.convexHull(centres).reshape(-1, 2).astype(np.float64)
-    return Outline(tuple(contours), hull)
+    return Outline(outermost, hull, pieces=int(np.count_nonzero(depths % 2 == 0)))
+
+
+def contour_depths(parents: np.ndarray) -> np.ndarray:
+    """Depth of each contour in OpenCV's contour tree from its parent column (-1: outermost)."""
+    depths = np.zeros(parents.size, dtype=np.int64)
+    if (parents < 0).all():  # no hole: every contour is outermost
+        return depths
+    for index, parent in enumerate(parents.tolist()):
+        while parent >= 0:  # parents come before their children in OpenCV's list, but follow the chain anyway
+            depths[index] += 1
+            parent = int(parents[parent])
+    return depths
 
 
 def _longest_chord(outline: Outline, spacing: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
