@@ -303,3 +303,14 @@ def test_outline_piece_count_and_contours_equal_opencvs_labelling_and_outermost_
         with_holes += len(cv2.findContours(mask.view(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)[0]) > len(
             external)
     assert with_holes > 100  # the trees really had holes (and islands in them) to walk
+
+
+@pytest.mark.parametrize("width_px", [1, 2, 3, 5, 6, 9, 14])
+def test_growing_by_disc_rectangles_equals_opencvs_disc_dilation(width_px):
+    import cv2
+
+    from medtrinity.grounding.measure import _disc, grow
+
+    for mask in _random_masks(300):
+        mask_u8 = mask.view(np.uint8)
+        assert np.array_equal(grow(mask_u8, width_px), cv2.dilate(mask_u8, _disc(width_px)))
