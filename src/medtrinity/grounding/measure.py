@@ -21,17 +21,36 @@ _SIDE_WORD = {"L": "left", "R": "right"}
 class Outline:
     """A region's boundary, traced once and shared by every shape measure of that region."""
 
-    contours: tuple[np.ndarray, ...]
+    contours: tuple[np.ndarray, ...]  # the outermost contours (what ``RETR_EXTERNAL`` gives)
     hull_px: np.ndarray  # convex hull of the boundary pixel centres, (x, y) float64
     chords: dict = field(default_factory=dict, compare=False)  # spacing -> _longest_chord, computed once
+    pieces: int = 1  # 8-connected pieces: outer borders at any depth (a piece inside another's hole counts)
 
 
 def trace_outline(mask: np.ndarray) -> Outline:
-    """Outer contours and convex hull of a binary region (one ``findContours``, one ``convexHull``)."""
-    contours, _ = cv2.findContours(as_uint8(mask), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    centres = np.concatenate([contour.reshape(-1, 2) for contour in contours]).astype(np.float32)
+    """Outer contours, convex hull and piece count of a binary region (one ``findContours``, one ``convexHull``).
+
+    The contour tree (same cost as the outermost contours alone) also counts the 8-connected pieces:
+    each piece has one outer border, at an even depth of the tree (holes at odd depths).
+    """
+    contours, hierarchy = cv2.findContours(as_uint8(mask), cv2.RETR_TREE, cv2.CHAIN_APPROX_NONE)
+    depths = contour_depths(hierarchy[0][:, 3]) if hierarchy is not None else np.zeros(0, dtype=np.int64)
+    outermost = tuple(contour for contour, depth in zip(contours, depths.tolist(), strict=True) if depth == 0)
+    centres = np.concatenate([contour.reshape(-1, 2) for contour in outermost]).astype(np.float32)
     hull = cv2.convexHull(centres).reshape(-1, 2).astype(np.float64)
-    return Outline(tuple(contours), hull)
+    return Outline(outermost, hull, pieces=int(np.count_nonzero(depths % 2 == 0)))
+
+
+def contour_depths(parents: np.ndarray) -> np.ndarray:
+    """Depth of each contour in OpenCV's contour tree from its parent column (-1: outermost)."""
+    depths = np.zeros(parents.size, dtype=np.int64)
+    if (parents < 0).all():  # no hole: every contour is outermost
+        return depths
+    for index, parent in enumerate(parents.tolist()):
+        while parent >= 0:  # parents come before their children in OpenCV's list, but follow the chain anyway
+            depths[index] += 1
+            parent = int(parents[parent])
+    return depths
 
 
 def _longest_chord(outline: Outline, spacing: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -111,10 +130,36 @@ def as_uint8(mask: np.ndarray) -> np.ndarray:
     return (np.asarray(mask) != 0).astype(np.uint8)
 
 
+@lru_cache(maxsize=64)
+def _disc_as_rectangles(width_px: int) -> tuple[np.ndarray, ...]:
+    """The disc of :func:`_disc` as a union of centred rectangles, one per distinct row half-width.
+
+    The disc is convex, so the rows at least ``w`` wide form one band around the centre: the disc is
+    the union of the rectangles (2w + 1 wide, as tall as that band), and growing a mask by a union is
+    the pixel-wise maximum of growing it by each part. OpenCV grows by a rectangle in two 1D passes.
+    """
+    half_widths = [int(np.count_nonzero(row)) // 2 for row in _disc(width_px)]
+    rectangles = []
+    for half in sorted(set(half_widths)):
+        reach = max(abs(row - width_px) for row, other in enumerate(half_widths) if other >= half)
+        rectangles.append(cv2.getStructuringElement(cv2.MORPH_RECT, (2 * half + 1, 2 * reach + 1)))
+    return tuple(rectangles)
+
+
+def grow(mask_u8: np.ndarray, width_px: int) -> np.ndarray:
+    """``cv2.dilate(mask_u8, _disc(width_px))``, pixel for pixel, as the maximum of a few rectangle dilations
+    (~15% faster than OpenCV's pass per disc point on organ-sized windows)."""
+    grown = None
+    for rectangle in _disc_as_rectangles(width_px):
+        part = cv2.dilate(mask_u8, rectangle)
+        grown = part if grown is None else cv2.max(grown, part, dst=grown)
+    return grown
+
+
 def ring(mask: np.ndarray, width_px: int) -> np.ndarray:
     """The band of pixels within ``width_px`` outside a region (0/1 mask grown by a disc, minus the mask)."""
     mask_u8 = as_uint8(mask)
-    return cv2.dilate(mask_u8, _disc(width_px)) > mask_u8
+    return grow(mask_u8, width_px) > mask_u8
 
 
 _GENERIC_WORDS = GENERIC_INTENSITY_WORDS
@@ -212,11 +257,11 @@ def margin_sharpness(pixels: np.ndarray, mask: np.ndarray, exclude: np.ndarray |
     the step between the core (more than 3 pixels inside) and the far surround (3 to 6 pixels
     outside). None when the region is too small for a core or the overall contrast is nil.
     """
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
-    core = cv2.erode(mask.astype(np.uint8), kernel) > 0
+    mask_u8 = as_uint8(mask)
+    core = cv2.erode(mask_u8, _disc(3)) > 0
     if not core.any():
         return None
-    inner_band = mask & ~(cv2.erode(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))) > 0)
+    inner_band = mask & ~(cv2.erode(mask_u8, _disc(2)) > 0)
     outer_band = ring(mask, 2)
     far = ring(mask, 6) & ~ring(mask, 3)
     if exclude is not None:
@@ -271,7 +316,7 @@ def body_center_xy(pixels: np.ndarray, intensity_unit: str) -> tuple[float, floa
     The body is the largest outer outline (one contour trace, far cheaper than labelling components).
     """
     if intensity_unit == "HU" and pixels.ndim == 2:
-        body = (pixels > -500).astype(np.uint8)
+        body = (pixels > -500).view(np.uint8)  # the comparison's 0/1 bytes, not a second array
         contours, _ = cv2.findContours(body, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         if contours:
             largest = max(contours, key=lambda contour: (cv2.contourArea(contour), len(contour)))

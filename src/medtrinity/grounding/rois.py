@@ -111,8 +111,8 @@ def crop_window(sample: Sample, region: Region, findings: tuple[int, ...], pad_p
                   cut(sample.lesion_components), (top, left))
 
 
-def _measure_shape(roi: ROI, mask: np.ndarray, spacing_mm) -> None:
-    outline = measure.trace_outline(mask)  # traced once for the three shape measures
+def _measure_shape(roi: ROI, mask: np.ndarray, spacing_mm) -> measure.Outline:
+    outline = measure.trace_outline(mask)  # traced once for the three shape measures and the piece count
     diameter = measure.largest_diameter_mm(mask, spacing_mm, outline)
     roi.largest_diameter_mm = None if diameter is None else round(diameter, 2)
     perpendicular = measure.perpendicular_diameter_mm(mask, spacing_mm, outline)
@@ -122,6 +122,7 @@ def _measure_shape(roi: ROI, mask: np.ndarray, spacing_mm) -> None:
     circularity, solidity, eccentricity = measure.shape_metrics(mask, outline)
     roi.circularity, roi.solidity, roi.eccentricity = round(circularity, 3), round(solidity, 3), round(eccentricity, 3)
     roi.shape = measure.shape_word(solidity, eccentricity)
+    return outline
 
 
 def _measure_intensity(roi: ROI, sample: Sample, window: Window, settings: GroundingConfig) -> None:
@@ -190,6 +191,12 @@ def measure_roi(
     The measures run on a window around the region (the rings they draw fit inside it), so the
     cost follows the region's size, not the image's; the mask is run-length encoded from it too.
     """
+    return _measure_roi(sample, region, label, kind, settings, body_center_xy, findings)[0]
+
+
+def _measure_roi(sample: Sample, region: Region, label: str, kind: str, settings: GroundingConfig,
+                 body_center_xy: tuple[float, float], findings: tuple[int, ...]) -> tuple[ROI, measure.Outline]:
+    """:func:`measure_roi` and the region's traced outline (its piece count serves :func:`_measure_pieces`)."""
     height, width = sample.pixels.shape[:2]
     pad = max(settings.surround_ring_px, 6, _reach_px(sample, settings)) + 2
     window = crop_window(sample, region, findings, pad)
@@ -208,7 +215,7 @@ def measure_roi(
         confidence=sample.label_confidence.get(label),
         measurements=dict(sample.label_measurements.get(label, {})),
     )
-    _measure_shape(roi, window.mask, sample.spacing_mm)
+    outline = _measure_shape(roi, window.mask, sample.spacing_mm)
     roi.patient_side = measure.patient_side(centroid[0], body_center_xy[0], width, sample.patient_orientation[0])
     roi.patient_direction = measure.patient_directions(
         centroid, body_center_xy, (height, width), sample.patient_orientation
@@ -224,7 +231,7 @@ def measure_roi(
         roi.volume_ml = stats["volume_ml"]
         roi.slices_spanned = int(stats["slices"])
         roi.largest_slice_index = int(stats["largest_slice"])
-    return roi
+    return roi, outline
 
 
 def _place_in_anatomy(roi: ROI, sample: Sample, window: Window, settings: GroundingConfig, region: Region) -> None:
@@ -270,12 +277,16 @@ def locate_roi(sample: Sample, region: Region, label: str, kind: str,
 
 
 def _measure_pieces(roi: ROI, sample: Sample, extent: LabelExtent, settings: GroundingConfig,
-                    center_xy: tuple[float, float], mask: np.ndarray) -> None:
+                    center_xy: tuple[float, float], mask: np.ndarray, outline: measure.Outline) -> None:
     """An organ label in several pieces: diameters and side of the largest piece, the count in ``pieces``.
 
     A colon in three segments is not one 236 mm structure: its extent across the gaps is no size
     of anything. The side is the largest piece's, or '' when the pieces lie on both sides.
+    ``outline``: the label's traced outline; when it shows one piece, the mask is not labelled at all.
     """
+    if outline.pieces < 2:  # one piece (or none): the whole label's measures stand
+        roi.pieces = 1
+        return
     labelled = connected_pieces(mask)  # ``mask``: the label's pixels in its box, labelled once for both uses
     count = count_components(mask, settings.min_area_px, labelled)
     roi.pieces = max(1, count)
@@ -309,10 +320,12 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
     if sample.label_map is None:
         return sample
     center_xy = measure.body_center_xy(sample.pixels, sample.intensity_unit)
-    finding_label_values = finding_values(sample)
+    extents = label_extents(sample.label_map)
+    # only finding labels present in this slice can lie in a ROI's rings (none: no finding table per window)
+    finding_label_values = tuple(value for value in finding_values(sample) if value in extents)
     lesions: list[tuple[str, list[Region]]] = []
     organ_extents: list[tuple[str, LabelExtent]] = []
-    for value, extent in sorted(label_extents(sample.label_map).items()):
+    for value, extent in sorted(extents.items()):
         label = sample.label_names.get(value, f"label {value}")
         if label in sample.finding_labels:
             lesions.append((label, component_regions(sample.label_map, extent, settings.min_area_px)))
@@ -331,8 +344,9 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
     for rank, (label, extent) in enumerate(organ_extents):
         region = whole_region(sample.label_map, extent, with_mask=rank < described)
         if rank < described:
-            roi = measure_roi(sample, region, label, _kind(sample, label), settings, center_xy, finding_label_values)
-            _measure_pieces(roi, sample, extent, settings, center_xy, region.mask)
+            roi, outline = _measure_roi(sample, region, label, _kind(sample, label), settings, center_xy,
+                                        finding_label_values)
+            _measure_pieces(roi, sample, extent, settings, center_xy, region.mask, outline)
         else:
             roi = locate_roi(sample, region, label, _kind(sample, label), center_xy)
         roi.label_value = extent.value

@@ -77,6 +77,12 @@ def _voxels(image) -> np.ndarray:
     return np.asarray(proxy)
 
 
+def _slice_type(stored: np.dtype, wider: type) -> type:
+    """The type each emitted slice is given: 8- and 16-bit integers stay as stored (each of their values is the
+    same in float32 or int32, and a half or a quarter of the bytes pass through each stage), others ``wider``."""
+    return stored.type if stored.kind in "iu" and stored.itemsize <= 2 else wider
+
+
 class TaggedVolumeOptions(PluginOptions):
     """Options of the ``nifti`` and ``sitk`` readers: name tags that pair image and label files."""
 
@@ -170,14 +176,14 @@ class NiftiReader(Reader):
             check_label_values(present, self.label_names(), label_path, origin="label_names/label_map")
         modality = self.source.modality or "other"
         volume = Volume(
-            data=data_zyx,  # each emitted slice becomes float32, not the whole volume
+            data=data_zyx,  # each emitted slice is cast on its own, not the whole volume
             spacing_xyz_mm=spacing,
             labels=labels_zyx,
             intensity_unit="HU" if modality == "ct" else "",
             metadata={"format": "nifti"},
             label_counts=label_counts,
-            slice_dtype=np.float32,
-            label_slice_dtype=np.int32,
+            slice_dtype=_slice_type(data_zyx.dtype, np.float32),
+            label_slice_dtype=None if labels_zyx is None else _slice_type(labels_zyx.dtype, np.int32),
         )
         yield from volume_samples(
             volume,

@@ -266,3 +266,51 @@ def test_ring_label_shares_and_finding_lookup_equal_the_plain_numpy_ones():
         signed = rng.integers(-3, 310, shape).astype(np.int32)  # negative and beyond-the-table values
         for chosen in (values, (0, *values), (int(signed.max()),)):
             assert np.array_equal(rois._is_one_of(signed, chosen), np.isin(signed, chosen))
+
+
+def _random_masks(count: int):
+    """Noise, blobs with holes and islands inside holes, of all sizes from 1 pixel, touching the borders."""
+    import cv2
+
+    rng = np.random.default_rng(5)
+    for number in range(count):
+        height, width = (int(v) for v in rng.integers(1, 48, 2))
+        mask = rng.random((height, width)) < rng.uniform(0.05, 0.95)
+        if number % 3 == 0:  # blobby: dilated noise leaves holes and islands in them
+            mask = cv2.dilate(mask.view(np.uint8), np.ones((2, 2), np.uint8)).astype(bool)
+        yield np.ascontiguousarray(mask)
+    ring = np.zeros((20, 20), dtype=bool)  # a ring with an island in its hole: two pieces, one outermost contour
+    ring[2:18, 2:18], ring[5:15, 5:15], ring[9:11, 9:11] = True, False, True
+    yield ring
+
+
+def test_outline_piece_count_and_contours_equal_opencvs_labelling_and_outermost_trace():
+    """The contour tree's outer borders count the 8-connected pieces OpenCV's labelling finds, and its outermost
+    contours are exactly those ``RETR_EXTERNAL`` traces (same points, same order)."""
+    import cv2
+
+    from medtrinity.grounding.measure import trace_outline
+
+    with_holes = 0
+    for mask in _random_masks(1500):
+        if not mask.any():
+            continue
+        outline = trace_outline(mask)
+        assert outline.pieces == cv2.connectedComponents(mask.view(np.uint8), connectivity=8)[0] - 1
+        external, _ = cv2.findContours(mask.view(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        assert len(outline.contours) == len(external)
+        assert all(np.array_equal(a, b) for a, b in zip(outline.contours, external, strict=True))
+        with_holes += len(cv2.findContours(mask.view(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)[0]) > len(
+            external)
+    assert with_holes > 100  # the trees really had holes (and islands in them) to walk
+
+
+@pytest.mark.parametrize("width_px", [1, 2, 3, 5, 6, 9, 14])
+def test_growing_by_disc_rectangles_equals_opencvs_disc_dilation(width_px):
+    import cv2
+
+    from medtrinity.grounding.measure import _disc, grow
+
+    for mask in _random_masks(300):
+        mask_u8 = mask.view(np.uint8)
+        assert np.array_equal(grow(mask_u8, width_px), cv2.dilate(mask_u8, _disc(width_px)))

@@ -175,3 +175,44 @@ def test_gzip_voxels_through_isal_equal_nibabels_own_read(tmp_path):
     data = load_nifti(str(tmp_path / "scaled.nii.gz"))[0]
     assert data.dtype == np.float32
     assert np.array_equal(data, nib.load(tmp_path / "scaled.nii.gz").get_fdata(dtype=np.float32))
+
+
+def test_small_integer_slices_keep_their_type_and_measure_like_float32(shared_data):
+    """int16 CT voxels and uint8 labels reach the stages as stored (a half and a quarter of the bytes of float32
+    and int32); preprocessing and every ROI fact equal those of the same slices cast to float32 / int32."""
+    import copy
+    import dataclasses
+
+    from medtrinity.grounding.rois import ground_sample
+    from medtrinity.preprocess.display import preprocess_sample
+
+    folder = shared_data / "totalsegmentator"
+    reader = _reader(folder / "example_ct_sm.nii.gz", folder / "example_seg.nii.gz",
+                     label_map=str(folder / "label_map_total.json"))
+    settings = reader.config
+    compared = 0
+    for sample in reader.read(str(folder / "example_ct_sm.nii.gz")):
+        assert sample.pixels.dtype == np.int16 and sample.label_map.dtype == np.uint8
+        wide = copy.copy(sample)
+        wide.pixels, wide.label_map = sample.pixels.astype(np.float32), sample.label_map.astype(np.int32)
+        for one in (sample, wide):
+            ground_sample(preprocess_sample(one, settings.preprocess), settings.grounding)
+        assert np.array_equal(sample.image, wide.image)
+        for attribute in ("rois", "context_rois"):
+            facts = [[dataclasses.asdict(roi) for roi in getattr(one, attribute)] for one in (sample, wide)]
+            assert facts[0] == facts[1], attribute
+        compared += len(sample.rois)
+    assert compared > 20
+
+
+def test_scaled_or_wide_voxels_become_float32_slices(tmp_path, phantom_nifti):
+    image_path, label_path = phantom_nifti
+    image = nib.load(image_path)
+    scaled = nib.Nifti1Image(np.asarray(image.dataobj).astype(np.int16), image.affine)
+    scaled.header.set_slope_inter(2.0, -1024)
+    nib.save(scaled, tmp_path / "scaled.nii.gz")
+    wide = nib.Nifti1Image(np.asarray(image.dataobj).astype(np.int32), image.affine)
+    nib.save(wide, tmp_path / "wide.nii.gz")
+    for name in ("scaled.nii.gz", "wide.nii.gz"):
+        sample = next(iter(_reader(tmp_path / name, label_path).read(str(tmp_path / name))))
+        assert sample.pixels.dtype == np.float32, name
