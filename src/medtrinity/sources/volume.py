@@ -38,6 +38,13 @@ class Volume:
     label_slice_dtype: Any = None
 
 
+def slice_type(stored: np.dtype, wider: type) -> type:
+    """The type each emitted slice is given: 8- and 16-bit integers stay as stored (each of their values is the
+    same in float32 or int32, and a half or a quarter of the bytes pass through each stage), others ``wider``
+    (float32 for voxels, int32 for labels)."""
+    return stored.type if stored.kind in "iu" and stored.itemsize <= 2 else wider
+
+
 # plane -> (patient direction of +column, patient direction of +row)
 PLANE_ORIENTATION: dict[str, tuple[str, str]] = {
     "axial": ("L", "P"),
