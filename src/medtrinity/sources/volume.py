@@ -254,8 +254,9 @@ def volume_samples(
     findings = frozenset(name for name in label_names.values() if is_finding(name, source.findings))
     components, component_stats = None, {}
     if volume.labels is not None:
-        finding_values = sorted(value for value, name in label_names.items() if name in findings)
-        if finding_values:
+        finding_values = sorted(value for value, name in label_names.items() if name in findings
+                                and (counts is None or (value < counts.shape[1] and counts[:, value].any())))
+        if finding_values:  # finding labels the counts show absent are not searched for in the volume
             components, component_stats = finding_components(
                 volume.labels, finding_values, volume.spacing_xyz_mm, plane
             )
