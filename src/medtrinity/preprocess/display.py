@@ -5,8 +5,23 @@ from __future__ import annotations
 import numpy as np
 
 from medtrinity.config import PreprocessConfig
-from medtrinity.preprocess.resize import fit_scale, resize_image, resize_labels, resize_physical
-from medtrinity.preprocess.windowing import apply_window, ct_window_for, percentile_scale
+from medtrinity.io.hashes import percentiles_from_counts
+from medtrinity.preprocess.resize import (
+    display_and_physical,
+    fit_scale,
+    resize_image,
+    resize_labels,
+    resize_physical,
+    scaled_shape,
+)
+from medtrinity.preprocess.windowing import (
+    apply_table,
+    apply_window,
+    ct_window_for,
+    percentile_scale,
+    percentile_table,
+    pixel_counts,
+)
 from medtrinity.records import Sample, SampleError
 
 
@@ -42,25 +57,63 @@ def _may_be_blank(pixels: np.ndarray) -> bool:
     return int(np.count_nonzero(flat == values[top])) >= last - first
 
 
+def _reject_flat(pixels: np.ndarray, counts: np.ndarray | None, where: str) -> None:
+    """A ``constant_image`` or ``blank_image`` reject (at least 99.8% of the pixels one value), from the
+    histogram when there is one (the same order statistics as ``np.percentile``, without sorting)."""
+    if counts is not None:
+        constant = np.count_nonzero(counts) == 1
+    else:
+        constant = pixels.min() == pixels.max()
+    if constant:
+        raise SampleError("constant_image", f"{where}: every pixel has the value {pixels.flat[0]}")
+    if counts is not None:
+        low, high = percentiles_from_counts(counts, pixels.size, [0.1, 99.9])
+    elif _may_be_blank(pixels):
+        low, high = np.percentile(pixels, [0.1, 99.9])
+    else:
+        return
+    if low == high:
+        raise SampleError("blank_image", f"{where}: at least 99.8% of the pixels have the value {low}")
+
+
 def preprocess_sample(sample: Sample, settings: PreprocessConfig) -> Sample:
-    """Check the pixels, make the display image and resize image, physical array, labels and spacing together."""
+    """Check the pixels, make the display image and resize image, physical array, labels and spacing together.
+
+    8- and 16-bit images are counted once (:func:`pixel_counts`): the counts give the constant and
+    blank tests and the percentile table; a grey one then becomes its display image and its resized
+    physical array in one pass when it shrinks by whole blocks (:func:`display_and_physical`).
+    """
     pixels = sample.pixels
     if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] != 3) or min(pixels.shape[:2]) < 2:
         raise SampleError("wrong_dimensions", f"{sample.source_file}: image shape {pixels.shape} is not 2D grey or RGB")
     if np.issubdtype(pixels.dtype, np.floating) and not np.all(np.isfinite(pixels)):
         raise SampleError("non_finite_pixels", f"{sample.source_file}: image contains NaN or infinite values")
-    if settings.reject_constant_images and pixels.min() == pixels.max():
-        raise SampleError("constant_image", f"{sample.source_file}: every pixel has the value {pixels.flat[0]}")
-    if settings.reject_constant_images and _may_be_blank(pixels):
-        low, high = np.percentile(pixels, [0.1, 99.9])
-        if low == high:
-            raise SampleError("blank_image", f"{sample.source_file}: at least 99.8% of the pixels have the value {low}")
-    image = display_image(sample, settings)
-    scale = fit_scale(image.shape[0], image.shape[1], settings.max_size_px)
+    counts = pixel_counts(pixels)
+    if settings.reject_constant_images:
+        _reject_flat(pixels, counts, sample.source_file)
+    scale = fit_scale(pixels.shape[0], pixels.shape[1], settings.max_size_px)
+    windowed = sample.intensity_unit == "HU" and pixels.ndim == 2
+    if counts is not None and pixels.ndim == 2 and not windowed:
+        table = percentile_table(counts, pixels.size, *settings.percentiles)
+        if scale == 1.0:
+            image, physical = apply_table(pixels, table), pixels
+        else:
+            image, physical = display_and_physical(pixels, table, scaled_shape(pixels.shape, scale))
+    else:
+        image = display_image(sample, settings)
+        if scale != 1.0:
+            image = resize_image(image, scale)
+            if pixels.ndim == 2:
+                physical = resize_physical(pixels, image.shape[:2])
+            elif image.ndim == 3 and pixels.dtype == np.uint8:
+                physical = image  # an RGB image is its own display image: resized once
+            else:
+                physical = resize_image(pixels, scale)
+        else:
+            physical = pixels
     if scale != 1.0:
-        image = resize_image(image, scale)
         shape = image.shape[:2]
-        sample.pixels = resize_physical(pixels, shape) if pixels.ndim == 2 else resize_image(pixels, scale)
+        sample.pixels = physical
         if sample.label_map is not None:
             sample.label_map = resize_labels(sample.label_map, shape)
         if sample.input_boxes:
