@@ -42,3 +42,30 @@ def label_extents_loop(label_map, size):  # pragma: no cover - compiled; tested 
                     low_y[value] = y
                 high_y[value] = y  # rows come in order: the last row seen is the lowest
     return counts, sums_x, sums_y, low_x, low_y, high_x, high_y
+
+
+@numba.njit(cache=True, nogil=True)
+def binary_moments_loop(mask):  # pragma: no cover - compiled; tested through its caller
+    """Raw moments m00, m10, m01, m20, m11, m02 of a 0/1 mask (x: column, y: row), as exact integers.
+
+    Each row's count, sum of x and sum of x squared first, then weighted by the row: one pass.
+    """
+    height, width = mask.shape
+    m00 = m10 = m01 = m20 = m11 = m02 = 0
+    for y in range(height):
+        row = mask[y]
+        count = 0
+        sum_x = 0
+        sum_xx = 0
+        for x in range(width):
+            if row[x]:
+                count += 1
+                sum_x += x
+                sum_xx += x * x
+        m00 += count
+        m10 += sum_x
+        m01 += y * count
+        m20 += sum_xx
+        m11 += y * sum_x
+        m02 += y * y * count
+    return m00, m10, m01, m20, m11, m02

@@ -11,6 +11,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from medtrinity.grounding import kernels
 from medtrinity.vocab.modalities import GENERIC_INTENSITY_WORDS, INTENSITY_WORDS  # noqa: F401  (re-exported)
 
 _OPPOSITE = {"L": "R", "R": "L", "A": "P", "P": "A", "S": "I", "I": "S"}
@@ -228,11 +229,29 @@ def shape_metrics(mask: np.ndarray, outline: Outline | None = None) -> tuple[flo
     solidity = min(1.0, area / hull_area) if hull_area > 0 else 1.0
     if area < 3:
         return circularity, solidity, 0.0
-    moments = cv2.moments(as_uint8(mask), binaryImage=True)  # central moments: the covariance, unscaled
-    eigen = np.sort(np.linalg.eigvalsh(np.array([[moments["mu20"], moments["mu11"]],
-                                                 [moments["mu11"], moments["mu02"]]])))
+    mu20, mu11, mu02 = second_central_moments(mask)  # the covariance, unscaled
+    eigen = np.sort(np.linalg.eigvalsh(np.array([[mu20, mu11], [mu11, mu02]])))
     eccentricity = float(np.sqrt(max(0.0, 1.0 - eigen[0] / eigen[1]))) if eigen[1] > 0 else 0.0
     return float(circularity), float(solidity), eccentricity
+
+
+def second_central_moments(mask: np.ndarray) -> tuple[float, float, float]:
+    """(mu20, mu11, mu02) of a binary mask: ``cv2.moments(mask, binaryImage=True)``'s values, to the last bit.
+
+    The raw moments come from one compiled pass as exact integers (~10x faster than OpenCV's tiles),
+    then OpenCV's own double arithmetic makes them central. Masks so large that a sum could pass 2**53
+    (where OpenCV's doubles stop being exact) go to OpenCV.
+    """
+    height, width = mask.shape
+    if height * width * max(height, width) ** 2 >= 1 << 53:
+        moments = cv2.moments(as_uint8(mask), binaryImage=True)
+        return moments["mu20"], moments["mu11"], moments["mu02"]
+    m00, m10, m01, m20, m11, m02 = (float(value) for value in kernels.binary_moments_loop(as_uint8(mask)))
+    if m00 == 0.0:
+        return 0.0, 0.0, 0.0
+    inverse = 1.0 / m00  # as OpenCV: the centre is m10 times the inverse, not m10 / m00
+    centre_x, centre_y = m10 * inverse, m01 * inverse
+    return m20 - m10 * centre_x, m11 - m10 * centre_y, m02 - m01 * centre_y
 
 
 def shape_word(solidity: float, eccentricity: float) -> str:

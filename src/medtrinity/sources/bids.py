@@ -27,7 +27,7 @@ from medtrinity.sources.label_names import is_placeholder_name, report_label
 from medtrinity.sources.layout import LayoutMatch
 from medtrinity.sources.nifti import NIFTI_SUFFIXES, load_nifti, to_lps_zyx
 from medtrinity.sources.safety import check_label_values, present_label_values, resolve_inside, walk_files
-from medtrinity.sources.volume import Volume, volume_samples
+from medtrinity.sources.volume import Volume, slice_type, volume_samples
 
 DATATYPE_MODALITY = {"anat": "mri", "dwi": "mri", "func": "mri", "perf": "mri", "fmap": "mri", "ct": "ct",
                      "pet": "pet", "micr": "microscopy"}
@@ -158,7 +158,8 @@ class BidsReader(Reader):
         modality = self.source.modality or DATATYPE_MODALITY.get(datatype, "other")
         suffix = stem.rsplit("_", 1)[-1]
         facts = bids_acquisition_facts(suffix, _sidecar(image)) if modality == "mri" else {}
-        volume = Volume(data=data_zyx.astype(np.float32), spacing_xyz_mm=spacing, labels=labels,
+        volume = Volume(data=data_zyx, spacing_xyz_mm=spacing, labels=labels,
+                        slice_dtype=slice_type(data_zyx.dtype, np.float32),
                         intensity_unit="HU" if modality == "ct" else "", metadata={"format": "bids", **facts})
         subject = next((part for part in image.relative_to(root).parts if part.startswith("sub-")), stem)
         key = self.item_key(item)  # the path under the dataset root: same-named files in two folders differ

@@ -19,7 +19,7 @@ from medtrinity.registry import PluginOptions
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure, strip_suffix
 from medtrinity.sources.layout import LayoutMatch, any_file_with_suffix
 from medtrinity.sources.safety import check_dtype, check_label_values, check_pixels
-from medtrinity.sources.volume import Volume, label_counts_per_slice, volume_samples
+from medtrinity.sources.volume import Volume, label_counts_per_slice, slice_type, volume_samples
 
 NIFTI_SUFFIXES = (".nii.gz", ".nii")
 _LPS = axcodes2ornt(("L", "P", "S"))
@@ -75,12 +75,6 @@ def _voxels(image) -> np.ndarray:
     if np.issubdtype(image.get_data_dtype(), np.floating) or proxy.slope != 1 or proxy.inter != 0:
         return np.asarray(image.get_fdata(dtype=np.float32))
     return np.asarray(proxy)
-
-
-def _slice_type(stored: np.dtype, wider: type) -> type:
-    """The type each emitted slice is given: 8- and 16-bit integers stay as stored (each of their values is the
-    same in float32 or int32, and a half or a quarter of the bytes pass through each stage), others ``wider``."""
-    return stored.type if stored.kind in "iu" and stored.itemsize <= 2 else wider
 
 
 class TaggedVolumeOptions(PluginOptions):
@@ -182,8 +176,8 @@ class NiftiReader(Reader):
             intensity_unit="HU" if modality == "ct" else "",
             metadata={"format": "nifti"},
             label_counts=label_counts,
-            slice_dtype=_slice_type(data_zyx.dtype, np.float32),
-            label_slice_dtype=None if labels_zyx is None else _slice_type(labels_zyx.dtype, np.int32),
+            slice_dtype=slice_type(data_zyx.dtype, np.float32),
+            label_slice_dtype=None if labels_zyx is None else slice_type(labels_zyx.dtype, np.int32),
         )
         yield from volume_samples(
             volume,

@@ -25,7 +25,7 @@ from medtrinity.sources.common2d import sample_2d
 from medtrinity.sources.image_files import read_image, read_mask
 from medtrinity.sources.layout import LayoutMatch
 from medtrinity.sources.safety import check_label_values
-from medtrinity.sources.volume import Volume, volume_samples
+from medtrinity.sources.volume import Volume, slice_type, volume_samples
 from medtrinity.vocab.labels import readable_label
 from medtrinity.vocab.modalities import modality_from_channel_name
 
@@ -165,7 +165,8 @@ class NnunetReader(Reader):
                 raise SampleError("mask_shape_mismatch", f"{label_path}: label shape {labels.shape} differs from "
                                   f"image shape {data.shape}")
             check_label_values(labels, names, str(label_path), origin="dataset.json labels")
-        volume = Volume(data=data.astype(np.float32), spacing_xyz_mm=spacing, labels=labels,
+        volume = Volume(data=data, spacing_xyz_mm=spacing, labels=labels,
+                        slice_dtype=slice_type(data.dtype, np.float32),
                         intensity_unit="HU" if modality == "ct" else "",
                         metadata={"format": "nnunet" if match else "msd"})
         yield from volume_samples(volume, source=self.source, config=self.config, case_key=case, source_file=item,

@@ -14,7 +14,7 @@ from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure,
 from medtrinity.sources.layout import LayoutMatch, any_file_with_suffix
 from medtrinity.sources.nifti import TaggedVolumeOptions
 from medtrinity.sources.safety import check_label_values, check_pixels
-from medtrinity.sources.volume import Volume, volume_samples
+from medtrinity.sources.volume import Volume, slice_type, volume_samples
 
 ITK_SUFFIXES = (".nrrd", ".nhdr", ".mha", ".mhd")
 
@@ -107,7 +107,8 @@ class ItkVolumeReader(Reader):
                                origin="label_names/label_map/Slicer segment names")
         modality = self.source.modality or "other"
         volume = Volume(
-            data=data.astype(np.float32),
+            data=data,  # each emitted slice is cast on its own (small integers stay as stored)
+            slice_dtype=slice_type(data.dtype, np.float32),
             spacing_xyz_mm=spacing,
             labels=labels,
             intensity_unit="HU" if modality == "ct" else "",

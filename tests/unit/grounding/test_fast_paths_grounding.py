@@ -314,3 +314,24 @@ def test_growing_by_disc_rectangles_equals_opencvs_disc_dilation(width_px):
     for mask in _random_masks(300):
         mask_u8 = mask.view(np.uint8)
         assert np.array_equal(grow(mask_u8, width_px), cv2.dilate(mask_u8, _disc(width_px)))
+
+
+def test_second_central_moments_equal_opencvs_to_the_bit(shared_data):
+    import cv2
+
+    from medtrinity.grounding.measure import second_central_moments
+
+    def opencv(mask):
+        moments = cv2.moments(mask.view(np.uint8), binaryImage=True)
+        return moments["mu20"], moments["mu11"], moments["mu02"]
+
+    masks = list(_random_masks(800))
+    rng = np.random.default_rng(7)
+    masks += [np.ascontiguousarray(rng.random((int(h), int(w))) < 0.5) for h, w in rng.integers(100, 700, (20, 2))]
+    import nibabel as nib  # every label of a real TotalSegmentator slice, in its box and in the whole slice
+
+    labels = np.asarray(nib.load(shared_data / "totalsegmentator" / "example_seg.nii.gz").dataobj)[:, :, 15]
+    masks += [labels == value for value in np.unique(labels)[1:]]
+    for mask in masks:
+        if mask.any():
+            assert second_central_moments(mask) == opencv(mask)

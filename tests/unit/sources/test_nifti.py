@@ -216,3 +216,25 @@ def test_scaled_or_wide_voxels_become_float32_slices(tmp_path, phantom_nifti):
     for name in ("scaled.nii.gz", "wide.nii.gz"):
         sample = next(iter(_reader(tmp_path / name, label_path).read(str(tmp_path / name))))
         assert sample.pixels.dtype == np.float32, name
+
+
+def test_finding_labels_absent_from_the_volume_get_no_component_volume(shared_data, tmp_path):
+    """TotalSegmentator's map names renal cysts (findings); the example has none: no 3D component search and no
+    id volume is made for them, while a planted cyst gets its component and 3D figures."""
+    folder = shared_data / "totalsegmentator"
+    names = str(folder / "label_map_total.json")
+    reader = _reader(folder / "example_ct_sm.nii.gz", folder / "example_seg.nii.gz", label_map=names)
+    samples = list(reader.read(str(folder / "example_ct_sm.nii.gz")))
+    assert {"left renal cyst", "right renal cyst"} <= set(samples[0].finding_labels)
+    assert all(sample.lesion_components is None and not sample.component_stats for sample in samples)
+
+    image = nib.load(folder / "example_seg.nii.gz")
+    labels = np.asarray(image.dataobj).copy()
+    cyst = next(value for value, name in samples[0].label_names.items() if name == "left renal cyst")
+    labels[60:63, 50:53, 14:16] = cyst
+    seg = tmp_path / "seg.nii.gz"
+    nib.save(nib.Nifti1Image(labels, image.affine, image.header), seg)
+    with_cyst = list(_reader(folder / "example_ct_sm.nii.gz", seg, label_map=names).read(
+        str(folder / "example_ct_sm.nii.gz")))
+    crossed = [one for one in with_cyst if one.lesion_components is not None and one.lesion_components.any()]
+    assert len(crossed) == 2 and all(len(one.component_stats) == 1 for one in crossed)

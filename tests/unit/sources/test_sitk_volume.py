@@ -24,6 +24,11 @@ def test_brain_lesion_volume_matches_the_label_volume(shared_data):
     assert stats["slices"] == len(samples)  # every sample is a slice the lesion crosses
     assert sum(int((s.label_map == 1).sum()) for s in samples) == voxels
     assert all(s.spacing_mm == pytest.approx((0.78125, 0.78125)) for s in samples)
+    # 16-bit voxels reach the stages as stored, each slice the stored values (no float32 copy of the volume)
+    stored = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "brain1_image.nrrd")))
+    assert all(s.pixels.dtype == np.int16 for s in samples)
+    assert sorted(float(s.pixels.sum()) for s in samples) == sorted(
+        float(stored[s.slice_index].astype(np.int64).sum()) for s in samples)
 
 
 def test_pyradiomics_pairs_by_name_tag(shared_data):
