@@ -27,26 +27,30 @@ def chunk_crc(tag: bytes, data: bytes) -> int:
     return isal_zlib.crc32(data, isal_zlib.crc32(tag))
 
 
-def _chunk(tag: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", chunk_crc(tag, data))
+def _chunk_parts(tag: bytes, data: bytes) -> tuple[bytes, bytes, bytes, bytes]:
+    """A chunk as its four pieces (length, type, data, CRC), to be joined once with the file's other pieces."""
+    return struct.pack(">I", len(data)), tag, data, struct.pack(">I", chunk_crc(tag, data))
 
 
-def _up_filtered_rows(image: np.ndarray) -> bytes:
+def _up_filtered_rows(image: np.ndarray) -> np.ndarray:
     """The PNG scanlines of an 8-bit image: each row its filter byte (Up) then its bytes minus the row above."""
     rows = image.reshape(image.shape[0], -1)
     lines = np.empty((rows.shape[0], rows.shape[1] + 1), dtype=np.uint8)
     lines[:, 0] = _FILTER_UP
     lines[0, 1:] = rows[0]  # the row above the first is zeros
     np.subtract(rows[1:], rows[:-1], out=lines[1:, 1:])  # modulo 256, as the filter is defined
-    return lines.tobytes()
+    return lines
 
 
 def _encode_8bit(image: np.ndarray) -> bytes:
+    """Signature, IHDR, one IDAT and IEND; the scanlines are compressed from the array's memory (no copy to
+    bytes) and the file is joined once (not chunk by chunk): the same bytes with two copies fewer."""
     height, width = image.shape[:2]
     channels = 1 if image.ndim == 2 else image.shape[2]
     header = struct.pack(">IIBBBBB", width, height, 8, _COLOUR_TYPE[channels], 0, 0, 0)
-    data = isal_zlib.compress(_up_filtered_rows(np.ascontiguousarray(image)), 1)
-    return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
+    data = isal_zlib.compress(_up_filtered_rows(np.ascontiguousarray(image)).data, 1)
+    return b"".join((PNG_SIGNATURE, *_chunk_parts(b"IHDR", header), *_chunk_parts(b"IDAT", data),
+                     *_chunk_parts(b"IEND", b"")))
 
 
 def encode_png(image: np.ndarray) -> bytes:

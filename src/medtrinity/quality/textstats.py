@@ -19,6 +19,7 @@ import hashlib
 import re
 import zlib
 from collections.abc import Iterable
+from functools import lru_cache
 
 import numpy as np
 
@@ -101,24 +102,47 @@ class ShardTextStats:
         self.sketches = {name: Sketch() for name in SKETCHES}
 
     def add(self, text: str) -> None:
+        """Count one description and add its words, bigrams, sentences and skeletons to the sketches.
+
+        Words never cross a sentence break (whitespace), so the text's words are its sentences' words in
+        order, and each distinct sentence is parsed once (:func:`_sentence_parts`); only the bigram across
+        each break is made here. A test compares this with parsing the whole text every time.
+        """
         if not text:
             return
         counts, sketches = self.counts, self.sketches
         counts["descriptions"] += 1
         counts["chars"] += len(text)
-        words = _WORD.findall(text.lower())
+        sentences = [sentence for sentence in _SENTENCE.split(text.strip()) if sentence]
+        words: list[str] = []
+        bigrams: list[str] = []
+        skeletons = []
+        for sentence in sentences:
+            own_words, own_bigrams, skeleton = _sentence_parts(sentence)
+            if words and own_words:
+                bigrams.append(f"{words[-1]} {own_words[0]}")
+            words.extend(own_words)
+            bigrams.extend(own_bigrams)
+            skeletons.append(skeleton)
         counts["words"] += len(words)
         counts["bigrams"] += max(0, len(words) - 1)
         sketches["unigrams"].add_all(words)
-        sketches["bigrams"].add_all([f"{first} {second}" for first, second in zip(words, words[1:], strict=False)])
-        sentences = [sentence for sentence in _SENTENCE.split(text.strip()) if sentence]
+        sketches["bigrams"].add_all(bigrams)
         counts["sentences"] += len(sentences)
         sketches["sentences"].add_all(sentences)
-        sketches["skeletons"].add_all([_NUMBER.sub("#", sentence) for sentence in sentences])
+        sketches["skeletons"].add_all(skeletons)
 
     def to_dict(self) -> dict:
         sketches = {name: sketch.dumps() for name, sketch in self.sketches.items()}
         return {"counts": dict(self.counts), "sketches": sketches}
+
+
+@lru_cache(maxsize=4096)
+def _sentence_parts(sentence: str) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """A sentence's words (lower case), the bigrams within it, and its skeleton (numbers as ``#``)."""
+    words = tuple(_WORD.findall(sentence.lower()))
+    bigrams = tuple(f"{first} {second}" for first, second in zip(words, words[1:], strict=False))
+    return words, bigrams, _NUMBER.sub("#", sentence)
 
 
 def shard_text_stats(texts: Iterable[str]) -> dict:

@@ -49,3 +49,31 @@ def test_background_varies_across_rows_and_stays_out_of_the_text():
         assert all(item["text"] not in description.text for item in description.background)
         assert "metastasis" not in description.text.lower()
     assert firsts == {"a", "e"}
+
+
+def test_modality_words_found_as_by_one_search_per_word():
+    """The per-modality alternation, cached per text, names the same modalities as one search per claim word:
+    on every built-in knowledge passage, each of its sentences, and random texts built from claim words."""
+    import random
+
+    from medtrinity.generation.background import _SENTENCES, _modalities_named, _modalities_named_plain
+    from medtrinity.knowledge.builtin import builtin_documents
+    from medtrinity.vocab.modalities import MODALITY_CLAIMS
+
+    texts = []
+    for document in builtin_documents():
+        texts.append(document.text)
+        texts.extend(_SENTENCES.split(document.text))
+    words = [phrase for phrases in MODALITY_CLAIMS.values() for phrase in phrases]
+    pieces = [*words, *(word.upper() for word in words), "a", "x", "-", " ", ".", "s", "ct", "mri", "h&e", "pet-"]
+    generator = random.Random(14)
+    for _ in range(3000):
+        texts.append("".join(generator.choice(pieces) for _ in range(generator.randint(0, 8))))
+    assert len(texts) > 3500
+    named_any = 0
+    for text in texts:
+        expected = _modalities_named_plain(text)
+        assert _modalities_named(text) == expected, text
+        assert _modalities_named(text) == expected, text  # again, from the cache
+        named_any += bool(expected)
+    assert named_any > 1000  # the comparison saw many texts that do name a modality

@@ -56,3 +56,49 @@ def test_judge_scores_are_read_on_either_scale(reply, expected):
 def test_bad_judge_replies_are_errors(reply):
     with pytest.raises(ReplyError):
         parse_scores(reply)
+
+
+def _plain_add(stats, text: str) -> None:
+    """``ShardTextStats.add`` the plain way: the whole text's words and bigrams parsed every time."""
+    from medtrinity.quality.textstats import _NUMBER, _SENTENCE, _WORD
+
+    if not text:
+        return
+    stats.counts["descriptions"] += 1
+    stats.counts["chars"] += len(text)
+    words = _WORD.findall(text.lower())
+    stats.counts["words"] += len(words)
+    stats.counts["bigrams"] += max(0, len(words) - 1)
+    stats.sketches["unigrams"].add_all(words)
+    stats.sketches["bigrams"].add_all([f"{first} {second}" for first, second in zip(words, words[1:], strict=False)])
+    sentences = [sentence for sentence in _SENTENCE.split(text.strip()) if sentence]
+    stats.counts["sentences"] += len(sentences)
+    stats.sketches["sentences"].add_all(sentences)
+    stats.sketches["skeletons"].add_all([_NUMBER.sub("#", sentence) for sentence in sentences])
+
+
+def test_sentence_by_sentence_parsing_equals_parsing_the_whole_text():
+    """Words and bigrams gathered from each (cached) sentence equal the whole text's, on knowledge texts and on
+    random texts of awkward characters (breaks of every kind, apostrophes, hyphens, decimals, Unicode cases)."""
+    import random
+
+    import numpy as np
+
+    from medtrinity.knowledge.builtin import builtin_documents
+    from medtrinity.quality.textstats import ShardTextStats
+
+    texts = [document.text for document in builtin_documents()]
+    pieces = ["a", "B", "z9", "7", "3.5", "it's", "x-ray", ".", "!", "?", ";", " ", "  ", "\n", "\t", "\xa0",
+              "'", "-", "\u212a", "\u0130", "\u03a3", "é", "mm.", "Left", "#", ""]
+    generator = random.Random(7)
+    texts += ["".join(generator.choice(pieces) for _ in range(generator.randint(0, 40))) for _ in range(2000)]
+    texts += [texts[0], texts[0] + " " + texts[1], ""]
+    fast, plain = ShardTextStats(), ShardTextStats()
+    for text in texts:
+        fast.add(text)
+        _plain_add(plain, text)
+        assert fast.counts == plain.counts, text
+    assert fast.counts["words"] > 10_000
+    for name in fast.sketches:
+        assert np.array_equal(fast.sketches[name].registers, plain.sketches[name].registers), name
+    assert fast.to_dict() == plain.to_dict()
