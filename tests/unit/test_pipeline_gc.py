@@ -40,9 +40,9 @@ def test_frozen_only_inside_the_block_and_young_cycles_freed_before():
     assert gc.get_freeze_count() == 0
 
 
-def test_old_cycles_are_freed_once_enough_rows_went_through(monkeypatch):
-    monkeypatch.setattr(pipeline, "ROWS_PER_FULL_COLLECTION", 100)
-    monkeypatch.setattr(pipeline, "_rows_since_full_collection", [0])
+def test_old_cycles_are_freed_once_enough_samples_went_through(monkeypatch):
+    monkeypatch.setattr(pipeline, "SAMPLES_PER_FULL_COLLECTION", 100)
+    monkeypatch.setattr(pipeline, "_samples_since_full_collection", [0])
     node = _Node()
     old = weakref.ref(node)
     gc.collect(1)  # 'node' survives the young collections into the oldest generation ...
@@ -50,11 +50,11 @@ def test_old_cycles_are_freed_once_enough_rows_went_through(monkeypatch):
     with older_objects_frozen(lambda: 60):
         gc.collect()
         assert old() is not None  # frozen: not scanned inside the block
-    assert old() is not None  # 60 rows: no full collection yet
+    assert old() is not None  # 60 samples: no full collection yet
     with older_objects_frozen(lambda: 60):
         pass
-    assert old() is None  # 120 >= 100 rows: a full collection after the block freed it
-    assert pipeline._rows_since_full_collection == [0]
+    assert old() is None  # 120 >= 100 samples: a full collection after the block freed it
+    assert pipeline._samples_since_full_collection == [0]
 
 
 def test_a_callers_frozen_objects_stay_frozen():
@@ -71,11 +71,15 @@ def test_a_callers_frozen_objects_stay_frozen():
 def test_shard_files_are_byte_identical_with_and_without_the_freeze(tmp_path, monkeypatch):
     sources = demo_sources(tmp_path / "inputs", shared_data_dir())
     config = parse_config({"sources": sources, "preprocess": {"duplicates": "exact"}})
-    spec = plan_shards(config)[0]
-    run_shard(spec, config, tmp_path / "frozen")
+    spec = plan_shards(config)[1]  # a shard with rows and rejects
+    monkeypatch.setattr(pipeline, "_samples_since_full_collection", [0])
+    result = run_shard(spec, config, tmp_path / "frozen")
+    assert result["triplets"] > 0 and result["rejects"] > 0
+    # rows and rejects both count towards the next full collection
+    assert pipeline._samples_since_full_collection == [result["triplets"] + result["rejects"]]
 
     class _Plain:
-        def __init__(self, rows):
+        def __init__(self, samples):
             pass
 
         def __enter__(self):
