@@ -43,29 +43,39 @@ def test_frozen_only_inside_the_block_and_young_cycles_freed_before():
 def test_old_cycles_are_freed_once_enough_samples_went_through(monkeypatch):
     monkeypatch.setattr(pipeline, "SAMPLES_PER_FULL_COLLECTION", 100)
     monkeypatch.setattr(pipeline, "_samples_since_full_collection", [0])
-    node = _Node()
-    old = weakref.ref(node)
-    gc.collect(1)  # 'node' survives the young collections into the oldest generation ...
-    del node  # ... and only then becomes garbage: the freeze below keeps it
-    with older_objects_frozen(lambda: 60):
-        gc.collect()
-        assert old() is not None  # frozen: not scanned inside the block
-    assert old() is not None  # 60 samples: no full collection yet
-    with older_objects_frozen(lambda: 60):
-        pass
-    assert old() is None  # 120 >= 100 samples: a full collection after the block freed it
-    assert pipeline._samples_since_full_collection == [0]
+    gc.disable()  # no automatic collection: only the block's own collections run
+    try:
+        node = _Node()
+        old = weakref.ref(node)
+        gc.collect(1)  # 'node' survives the young collections into the oldest generation ...
+        del node  # ... and only then becomes garbage: the freeze below keeps it
+        with older_objects_frozen(lambda: 60):
+            gc.collect()
+            assert old() is not None  # frozen: not scanned inside the block
+        assert old() is not None  # 60 samples: no full collection yet
+        with older_objects_frozen(lambda: 60):
+            pass
+        assert old() is None  # 120 >= 100 samples: a full collection after the block freed it
+        assert pipeline._samples_since_full_collection == [0]
+    finally:
+        gc.enable()
 
 
 def test_a_callers_frozen_objects_stay_frozen():
+    """With objects frozen by the caller, the block neither collects, freezes nor unfreezes anything (the
+    frozen count itself may fall: frozen objects are still freed by reference counting)."""
+    gc.disable()  # no automatic collection: only the block could free the cycle below
     gc.freeze()
     try:
-        frozen = gc.get_freeze_count()
+        young = _cycle()
         with older_objects_frozen(lambda: 0):
-            assert gc.get_freeze_count() == frozen
-        assert gc.get_freeze_count() == frozen
+            assert gc.get_freeze_count() > 0
+        assert young() is not None  # not collected: the block left the caller's setting alone
+        assert gc.get_freeze_count() > 0  # and did not unfreeze the caller's objects
     finally:
         gc.unfreeze()
+        gc.enable()
+        gc.collect()
 
 
 def test_shard_files_are_byte_identical_with_and_without_the_freeze(tmp_path, monkeypatch):
