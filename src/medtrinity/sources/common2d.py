@@ -85,13 +85,21 @@ def check_box(box: Box, shape_hw: tuple[int, ...], where: str) -> Box:
     return (max(0.0, x0), max(0.0, y0), min(float(width), x1), min(float(height), y1))
 
 
+def label_map_type(largest_value: int) -> type:
+    """The smallest type for a label map painted here: uint8 up to 255 labels (a quarter of int32's bytes,
+    which preprocessing reads again to resize it), int32 beyond."""
+    return np.uint8 if largest_value <= 255 else np.int32
+
+
 def boxes_label_map(shape_hw: tuple[int, ...], boxes: list[tuple[str, Box]],
                     label_map: np.ndarray | None = None, names: dict[int, str] | None = None
                     ) -> tuple[np.ndarray, dict[int, str]]:
-    """Paint each box as a filled rectangle with its label's own value (largest first, so small boxes stay whole)."""
+    """Paint each box as a filled rectangle with its label's own value (largest first, so small boxes stay whole).
+
+    Without a ``label_map`` to paint on, the map is uint8 when the values fit (:func:`label_map_type`)."""
     names = dict(names or {})
-    result = np.zeros(shape_hw[:2], dtype=np.int32) if label_map is None else label_map.astype(np.int32, copy=True)
     value_of = {readable_label(name): value for value, name in names.items()}
+    painted = []
     for label, (x0, y0, x1, y1) in sorted(boxes, key=lambda b: -(b[1][2] - b[1][0]) * (b[1][3] - b[1][1])):
         name = readable_label(label)
         if name not in value_of:
@@ -99,14 +107,22 @@ def boxes_label_map(shape_hw: tuple[int, ...], boxes: list[tuple[str, Box]],
             names[value_of[name]] = name
         c0, r0 = int(np.floor(x0 + 1e-6)), int(np.floor(y0 + 1e-6))  # tolerate float noise at pixel edges
         c1, r1 = max(c0 + 1, int(np.ceil(x1 - 1e-6))), max(r0 + 1, int(np.ceil(y1 - 1e-6)))
-        result[r0:r1, c0:c1] = value_of[name]
+        painted.append((r0, r1, c0, c1, value_of[name]))
+    if label_map is None:
+        result = np.zeros(shape_hw[:2], dtype=label_map_type(max([0, *names])))
+    else:
+        result = label_map.astype(np.int32, copy=True)
+    for r0, r1, c0, c1, value in painted:
+        result[r0:r1, c0:c1] = value
     return result, names
 
 
 def masks_label_map(masks: list[tuple[str, np.ndarray]], shape_hw: tuple[int, ...], where: str
                     ) -> tuple[np.ndarray, dict[int, str]]:
-    """Binary masks named by label -> one label map; same label = same value; largest painted first."""
-    label_map = np.zeros(shape_hw[:2], dtype=np.int32)
+    """Binary masks named by label -> one label map; same label = same value; largest painted first
+    (uint8 when the values fit: :func:`label_map_type`)."""
+    label_count = len({readable_label(label) for label, _ in masks})
+    label_map = np.zeros(shape_hw[:2], dtype=label_map_type(label_count))
     names: dict[int, str] = {}
     value_of: dict[str, int] = {}
     for label, mask in masks:
