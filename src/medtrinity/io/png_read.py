@@ -46,13 +46,14 @@ def _image_data(data: bytes) -> tuple[tuple[int, int, int], bytes] | None:
         return None
     position, header, parts = len(PNG_SIGNATURE), None, []
     seen: set[bytes] = set()
+    view = memoryview(data)  # chunk bodies as views: the image data is copied once, when joined
     while position + 12 <= len(data):
         (length,) = struct.unpack_from(">I", data, position)
         tag = data[position + 4:position + 8]
         end = position + 8 + length
         if end + 4 > len(data):
             return None
-        body = data[position + 8:end]
+        body = view[position + 8:end]
         (crc,) = struct.unpack_from(">I", data, end)
         if chunk_crc(tag, body) != crc:
             return None
