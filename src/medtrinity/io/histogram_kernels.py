@@ -1,10 +1,13 @@
-"""Compiled 8-bit histogram (numba): the counts of a display image's 256 values in one pass.
+"""Compiled histograms (numba): the counts of an 8- or 16-bit image's values in one pass, and 16-bit lookups.
 
-Used by :func:`medtrinity.io.hashes.uint8_percentiles` (the perceptual hash of every written row).
-Four sub-histograms take turns so that runs of equal neighbouring values (flat backgrounds) do not
-make each increment wait on the previous one: about 0.07 ms for a 512x512 slice against 0.15 ms for
-OpenCV's ``calcHist``. Exact integer counts; ``tests/unit/preprocess/test_fast_paths.py`` compares
-them with ``np.bincount`` and the percentiles with ``np.percentile``.
+Used by :func:`medtrinity.io.hashes.uint8_percentiles` (the perceptual hash of every written row)
+and by preprocessing's :func:`medtrinity.preprocess.windowing.pixel_counts` (one histogram per
+image for the flat-image tests and the percentile table, applied to 16-bit images by
+:func:`uint16_lookup`). Four sub-histograms take turns so that runs of equal neighbouring values
+(flat backgrounds) do not make each increment wait on the previous one: about 0.07 ms for a
+512x512 slice against 0.15 ms for OpenCV's ``calcHist``. Exact integer counts;
+``tests/unit/preprocess/test_fast_paths.py`` and ``tests/unit/preprocess/test_area_resize.py``
+compare them with ``np.bincount`` and the percentiles with ``np.percentile``.
 """
 
 from __future__ import annotations
@@ -31,3 +34,33 @@ def uint8_histogram(values):  # pragma: no cover - compiled
         for value in range(256):
             counts[value] += parts[part, value]
     return counts
+
+
+@numba.njit(cache=True, nogil=True)
+def uint16_histogram(values):  # pragma: no cover - compiled
+    """Counts (int64) of each value 0..65535 in a flat uint16 array: four sub-histograms as above
+    (1 MB together, in cache), ~1.3 ms for 5 Mpixels where ``np.bincount`` takes ~9 ms."""
+    parts = np.zeros((4, 65536), np.uint32)
+    size = values.size
+    end = size - size % 4
+    for start in range(0, end, 4):
+        parts[0, values[start]] += 1
+        parts[1, values[start + 1]] += 1
+        parts[2, values[start + 2]] += 1
+        parts[3, values[start + 3]] += 1
+    for start in range(end, size):
+        parts[0, values[start]] += 1
+    counts = np.empty(65536, np.int64)
+    for value in range(65536):
+        counts[value] = (np.int64(parts[0, value]) + np.int64(parts[1, value]) + np.int64(parts[2, value])
+                         + np.int64(parts[3, value]))
+    return counts
+
+
+@numba.njit(cache=True, nogil=True)
+def uint16_lookup(values, table):  # pragma: no cover - compiled
+    """``table[values]`` of a flat uint16 array through a 65,536-entry uint8 table (~5x numpy's indexing)."""
+    out = np.empty(values.size, np.uint8)
+    for index in range(values.size):
+        out[index] = table[values[index]]
+    return out

@@ -7,6 +7,8 @@ import sys
 import cv2
 import numpy as np
 
+from medtrinity.preprocess.windowing import apply_table
+
 # label types OpenCV's nearest-neighbour resize takes as they are (others go through int32)
 _NEAREST_TYPES = (np.uint8, np.int8, np.uint16, np.int16, np.int32)
 
@@ -77,7 +79,7 @@ def display_and_physical(pixels: np.ndarray, table: np.ndarray, out_hw: tuple[in
     factors = block_factors(pixels.shape, out_hw)
     largest = 255 if pixels.dtype == np.uint8 else 65535
     if factors is None or factors[0] * factors[1] * largest >= 1 << 24 or pixels.dtype not in (np.uint8, np.uint16):
-        display = table[pixels] if pixels.dtype != np.uint8 else cv2.LUT(np.ascontiguousarray(pixels), table)
+        display = apply_table(pixels, table)
         height, width = out_hw
         return (cv2.resize(display, (width, height), interpolation=cv2.INTER_AREA),
                 resize_physical(pixels, out_hw))

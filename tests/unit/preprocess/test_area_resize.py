@@ -213,3 +213,21 @@ def test_integer_windowing_equals_numpy_on_every_value():
             fast = apply_window(pixels, center, width)
             assert fast.dtype == np.uint8 and np.array_equal(fast, _plain_window(pixels, center, width)), \
                 (pixels.dtype, center, width)
+
+
+def test_counts_and_tables_of_16_bit_images_equal_numpy():
+    """The compiled 16-bit histogram and lookup against np.bincount and numpy indexing: noise, flat runs, the
+    extreme values, views and colour images, below and above the size where the compiled loops take over."""
+    from medtrinity.preprocess.windowing import apply_table
+
+    rng = np.random.default_rng(16)
+    images = [rng.integers(0, 65536, (70, 90)).astype(np.uint16), np.zeros((100, 100), np.uint16),
+              np.full((64, 65), 65535, np.uint16), np.where(rng.random((300, 200)) < 0.8, 0, 4095).astype(np.uint16),
+              rng.integers(0, 4096, (11, 13)).astype(np.uint16), rng.integers(0, 65536, (40, 50, 3)).astype(np.uint16)]
+    images.append(images[0][::-1, ::3])
+    for image in images:
+        counts = pixel_counts(image)
+        assert counts.dtype == np.int64 and np.array_equal(counts, np.bincount(image.ravel(), minlength=65536))
+        table = rng.integers(0, 256, 65536).astype(np.uint8)
+        looked_up = apply_table(image, table)
+        assert looked_up.shape == image.shape and np.array_equal(looked_up, table[image])
