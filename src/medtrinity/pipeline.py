@@ -263,13 +263,14 @@ def one_opencv_thread() -> Iterator[None]:
         cv2.setNumThreads(previous)
 
 
-# Rows that may go through frozen blocks between two full collections of the whole process (see below)
-ROWS_PER_FULL_COLLECTION = 4096
-_rows_since_full_collection = [0]
+# Samples (rows and rejects) that may go through frozen blocks between two full collections of the whole
+# process (see below)
+SAMPLES_PER_FULL_COLLECTION = 4096
+_samples_since_full_collection = [0]
 
 
 @contextmanager
-def older_objects_frozen(rows: Callable[[], int]) -> Iterator[None]:
+def older_objects_frozen(samples: Callable[[], int]) -> Iterator[None]:
     """Keep the objects that exist when the block starts out of the garbage collector's scans until it ends.
 
     A shard allocates many short-lived containers (rows, ROI dicts, parsed sentences), so Python's
@@ -277,8 +278,8 @@ def older_objects_frozen(rows: Callable[[], int]) -> Iterator[None]:
     (modules, vocabularies, Arrow and numpy internals: ~200k objects, ~90 ms). Frozen
     (:func:`gc.freeze`), those are skipped and a full collection walks the shard's own objects only.
     Young garbage is collected before the freeze (a young collection, ~1 ms); garbage cycles among
-    older objects wait for a full collection, made after the block once ``rows()`` rows in all went
-    through frozen blocks since the last one (~90 ms per :data:`ROWS_PER_FULL_COLLECTION` rows), so
+    older objects wait for a full collection, made after the block once ``samples()`` samples in all
+    went through frozen blocks since the last one (~90 ms per :data:`SAMPLES_PER_FULL_COLLECTION`), so
     they never pile up. A caller that froze objects itself keeps its own setting.
     """
     if gc.get_freeze_count():  # someone else manages frozen objects: leave them alone
@@ -290,9 +291,9 @@ def older_objects_frozen(rows: Callable[[], int]) -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
-        _rows_since_full_collection[0] += rows()
-        if _rows_since_full_collection[0] >= ROWS_PER_FULL_COLLECTION:
-            _rows_since_full_collection[0] = 0
+        _samples_since_full_collection[0] += samples()
+        if _samples_since_full_collection[0] >= SAMPLES_PER_FULL_COLLECTION:
+            _samples_since_full_collection[0] = 0
             gc.collect()
 
 
@@ -308,6 +309,7 @@ def run_shard(spec: ShardSpec, config: RunConfig, out_dir: Path) -> dict:
     folder = RunFolder(out_dir)
     texts = ShardTextStats()
     written = [0]
+    handled = [0]  # rows and rejects
 
     def produce(sink: Callable[[dict], None]) -> ShardOutput:
         def on_row(row: dict) -> None:
@@ -315,9 +317,11 @@ def run_shard(spec: ShardSpec, config: RunConfig, out_dir: Path) -> dict:
             texts.add(row["description_text"])
             written[0] += 1
 
-        return process_shard(spec, config, out_dir, on_row)
+        shard_output = process_shard(spec, config, out_dir, on_row)
+        handled[0] = written[0] + len(shard_output.reject_rows)
+        return shard_output
 
-    with one_opencv_thread(), older_objects_frozen(lambda: written[0]):
+    with one_opencv_thread(), older_objects_frozen(lambda: handled[0]):
         output = folder.stream_part(spec.index, produce)
     reject_rows, stage_stats = output.reject_rows, output.stages
     result = {

@@ -40,42 +40,56 @@ def test_frozen_only_inside_the_block_and_young_cycles_freed_before():
     assert gc.get_freeze_count() == 0
 
 
-def test_old_cycles_are_freed_once_enough_rows_went_through(monkeypatch):
-    monkeypatch.setattr(pipeline, "ROWS_PER_FULL_COLLECTION", 100)
-    monkeypatch.setattr(pipeline, "_rows_since_full_collection", [0])
-    node = _Node()
-    old = weakref.ref(node)
-    gc.collect(1)  # 'node' survives the young collections into the oldest generation ...
-    del node  # ... and only then becomes garbage: the freeze below keeps it
-    with older_objects_frozen(lambda: 60):
-        gc.collect()
-        assert old() is not None  # frozen: not scanned inside the block
-    assert old() is not None  # 60 rows: no full collection yet
-    with older_objects_frozen(lambda: 60):
-        pass
-    assert old() is None  # 120 >= 100 rows: a full collection after the block freed it
-    assert pipeline._rows_since_full_collection == [0]
+def test_old_cycles_are_freed_once_enough_samples_went_through(monkeypatch):
+    monkeypatch.setattr(pipeline, "SAMPLES_PER_FULL_COLLECTION", 100)
+    monkeypatch.setattr(pipeline, "_samples_since_full_collection", [0])
+    gc.disable()  # no automatic collection: only the block's own collections run
+    try:
+        node = _Node()
+        old = weakref.ref(node)
+        gc.collect(1)  # 'node' survives the young collections into the oldest generation ...
+        del node  # ... and only then becomes garbage: the freeze below keeps it
+        with older_objects_frozen(lambda: 60):
+            gc.collect()
+            assert old() is not None  # frozen: not scanned inside the block
+        assert old() is not None  # 60 samples: no full collection yet
+        with older_objects_frozen(lambda: 60):
+            pass
+        assert old() is None  # 120 >= 100 samples: a full collection after the block freed it
+        assert pipeline._samples_since_full_collection == [0]
+    finally:
+        gc.enable()
 
 
 def test_a_callers_frozen_objects_stay_frozen():
+    """With objects frozen by the caller, the block neither collects, freezes nor unfreezes anything (the
+    frozen count itself may fall: frozen objects are still freed by reference counting)."""
+    gc.disable()  # no automatic collection: only the block could free the cycle below
     gc.freeze()
     try:
-        frozen = gc.get_freeze_count()
+        young = _cycle()
         with older_objects_frozen(lambda: 0):
-            assert gc.get_freeze_count() == frozen
-        assert gc.get_freeze_count() == frozen
+            assert gc.get_freeze_count() > 0
+        assert young() is not None  # not collected: the block left the caller's setting alone
+        assert gc.get_freeze_count() > 0  # and did not unfreeze the caller's objects
     finally:
         gc.unfreeze()
+        gc.enable()
+        gc.collect()
 
 
 def test_shard_files_are_byte_identical_with_and_without_the_freeze(tmp_path, monkeypatch):
     sources = demo_sources(tmp_path / "inputs", shared_data_dir())
     config = parse_config({"sources": sources, "preprocess": {"duplicates": "exact"}})
-    spec = plan_shards(config)[0]
-    run_shard(spec, config, tmp_path / "frozen")
+    spec = plan_shards(config)[1]  # a shard with rows and rejects
+    monkeypatch.setattr(pipeline, "_samples_since_full_collection", [0])
+    result = run_shard(spec, config, tmp_path / "frozen")
+    assert result["triplets"] > 0 and result["rejects"] > 0
+    # rows and rejects both count towards the next full collection
+    assert pipeline._samples_since_full_collection == [result["triplets"] + result["rejects"]]
 
     class _Plain:
-        def __init__(self, rows):
+        def __init__(self, samples):
             pass
 
         def __enter__(self):

@@ -6,6 +6,11 @@ undoes the row filters. A 1024x1024 radiograph: ~3 ms instead of ~5.6 ms. Anythi
 palette, alpha, interlacing, transparency, gamma or colour profiles, a bad CRC, truncated or
 unexpected data) answers None, and the caller reads the file with OpenCV as before, which also
 words every error. The result is what ``cv2.imread(path, cv2.IMREAD_UNCHANGED)`` returns.
+
+A gamma (``gAMA``) or background (``bKGD``) chunk, as ImageMagick writes them, does not change the
+pixels OpenCV returns (it applies neither): such files take the fast path when libpng would read the
+chunk without a warning (once each, before the image data, the right length, a background within
+8 bits); otherwise OpenCV reads them, and its warning makes the file a reject as before.
 """
 
 from __future__ import annotations
@@ -20,6 +25,19 @@ from medtrinity.io.png import PNG_SIGNATURE, chunk_crc
 _CHANNELS = {0: 1, 2: 3}  # colour type -> channels (grey, RGB)
 # ancillary chunks that do not change the pixels OpenCV returns; any other chunk means OpenCV reads the file
 _HARMLESS = {b"pHYs", b"tEXt", b"zTXt", b"iTXt", b"tIME"}
+# chunks OpenCV reads but does not apply (gamma, background colour): harmless when libpng takes them quietly
+_COLOUR_HINTS = {b"gAMA", b"bKGD"}
+
+
+def _quiet_colour_chunk(tag: bytes, body: bytes, channels: int, seen: set[bytes], parts: list[bytes]) -> bool:
+    """Whether libpng reads this gAMA or bKGD chunk without a warning (which OpenCV's path turns into a reject)."""
+    if tag in seen or parts:  # "duplicate", "out of place"
+        return False
+    seen.add(tag)
+    if tag == b"gAMA":
+        return len(body) == 4
+    # bKGD of an 8-bit grey or RGB image: one 16-bit sample per channel, each below 256 ("invalid gray level/color")
+    return len(body) == 2 * channels and all(body[index] == 0 for index in range(0, len(body), 2))
 
 
 def _image_data(data: bytes) -> tuple[tuple[int, int, int], bytes] | None:
@@ -27,6 +45,7 @@ def _image_data(data: bytes) -> tuple[tuple[int, int, int], bytes] | None:
     if not data.startswith(PNG_SIGNATURE):
         return None
     position, header, parts = len(PNG_SIGNATURE), None, []
+    seen: set[bytes] = set()
     while position + 12 <= len(data):
         (length,) = struct.unpack_from(">I", data, position)
         tag = data[position + 4:position + 8]
@@ -48,6 +67,9 @@ def _image_data(data: bytes) -> tuple[tuple[int, int, int], bytes] | None:
             parts.append(body)
         elif tag == b"IEND":
             return (header, b"".join(parts)) if header is not None and parts else None
+        elif tag in _COLOUR_HINTS and header is not None:
+            if not _quiet_colour_chunk(tag, body, header[2], seen, parts):
+                return None
         elif tag not in _HARMLESS:
             return None
         position = end + 4

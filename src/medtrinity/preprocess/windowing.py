@@ -7,6 +7,9 @@ import numpy as np
 
 from medtrinity.io.hashes import percentiles_from_counts, uint8_counts
 
+# integer types whose every value float32 holds exactly (int32 up to 2**24 is exact, beyond rounds as numpy's cast)
+_WINDOW_KERNEL_TYPES = (np.int16, np.uint16, np.uint8, np.int8, np.int32)
+
 # (center_hu, width_hu) of the usual radiology display windows.
 CT_WINDOWS_HU: dict[str, tuple[float, float]] = {
     "abdomen": (40.0, 400.0),
@@ -43,8 +46,16 @@ def ct_window_for(setting: str | tuple[float, float], body_part: str) -> tuple[f
 
 
 def apply_window(pixels_hu: np.ndarray, center_hu: float, width_hu: float) -> np.ndarray:
-    """Map HU to 0..255 linearly inside [center - width/2, center + width/2], clipped outside."""
+    """Map HU to 0..255 linearly inside [center - width/2, center + width/2], clipped outside.
+
+    Integer slices (NIfTI CT as int16) go through one compiled pass with the same float32 arithmetic
+    (:mod:`medtrinity.preprocess.window_kernels`); floats through numpy as written here.
+    """
     low = center_hu - width_hu / 2.0
+    if pixels_hu.ndim == 2 and pixels_hu.dtype in _WINDOW_KERNEL_TYPES:
+        from medtrinity.preprocess.window_kernels import window_integers  # compiled on first use
+
+        return window_integers(pixels_hu, low, 255.0 / width_hu)
     scaled = (pixels_hu.astype(np.float32) - low) * (255.0 / width_hu)
     return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
 

@@ -13,6 +13,7 @@ import zlib
 
 import cv2
 import numpy as np
+import pytest
 from PIL import Image
 
 from medtrinity.io.images import _imread
@@ -104,7 +105,8 @@ def test_other_pngs_are_left_to_opencv_with_its_exact_answer(tmp_path):
         "palette.png": lambda p: Image.fromarray(grey).convert("P").save(p),
         "grey_alpha.png": lambda p: Image.fromarray(grey).convert("LA").save(p),
         "transparent.png": lambda p: Image.fromarray(grey).save(p, transparency=7),
-        "gamma.png": lambda p: p.write_bytes(_png(grey, _filtered(grey, [1] * 20), gamma)),
+        "gamma_twice.png": lambda p: p.write_bytes(_png(grey, _filtered(grey, [1] * 20), gamma + gamma)),
+        "srgb.png": lambda p: p.write_bytes(_png(grey, _filtered(grey, [1] * 20), _chunk(b"sRGB", b"\x00"))),
     }
     for name, write in cases.items():
         path = tmp_path / name
@@ -131,3 +133,62 @@ def test_real_radiographs_decode_as_opencv_decodes_them(shared_data):
     assert len(paths) >= 4
     for path in paths:
         assert _same(_imread(str(path)), _opencv(path)), path.name
+
+
+def _with_chunks(image: np.ndarray, before: bytes, after: bytes = b"") -> bytes:
+    """An 8-bit grey or RGB PNG with extra chunks before and after its image data."""
+    colour = 0 if image.ndim == 2 else 2
+    header = struct.pack(">IIBBBBB", image.shape[1], image.shape[0], 8, colour, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + before
+            + _chunk(b"IDAT", zlib.compress(_filtered(image, [4] * image.shape[0]))) + after + _chunk(b"IEND", b""))
+
+
+def test_gamma_and_background_chunks_take_the_fast_path_only_where_libpng_reads_them_quietly(tmp_path):
+    """ImageMagick writes gAMA and bKGD; OpenCV applies neither, so the pixels are the stored ones. Where libpng
+    would warn (duplicate, after the image data, wrong length, a background beyond 8 bits) the file still goes
+    to OpenCV, and the reader turns its warning into the same reject as before."""
+    from medtrinity.records import SampleError
+    from medtrinity.sources.image_files import read_image
+
+    rng = np.random.default_rng(12)
+    grey, rgb = rng.integers(0, 256, (21, 33), dtype=np.uint8), rng.integers(0, 256, (17, 19, 3), dtype=np.uint8)
+    gamma = _chunk(b"gAMA", struct.pack(">I", 45455))
+    quiet = {
+        "grey_gamma": (grey, gamma, b""), "grey_gamma_0": (grey, _chunk(b"gAMA", bytes(4)), b""),
+        "grey_bkgd": (grey, _chunk(b"bKGD", struct.pack(">H", 255)), b""),
+        "grey_both": (grey, gamma + _chunk(b"bKGD", struct.pack(">H", 7)), b""),
+        "grey_bkgd_then_gamma": (grey, _chunk(b"bKGD", struct.pack(">H", 0)) + gamma, b""),
+        "rgb_both": (rgb, gamma + _chunk(b"bKGD", struct.pack(">HHH", 1, 2, 255)), b""),
+    }
+    warned = {
+        "gamma_short": (grey, _chunk(b"gAMA", b"\x00\x01"), b""),
+        "gamma_twice": (grey, gamma + gamma, b""),
+        "gamma_after_data": (grey, b"", gamma),
+        "bkgd_grey_300": (grey, _chunk(b"bKGD", struct.pack(">H", 300)), b""),
+        "bkgd_grey_long": (grey, _chunk(b"bKGD", struct.pack(">HHH", 1, 2, 3)), b""),
+        "bkgd_rgb_256": (rgb, _chunk(b"bKGD", struct.pack(">HHH", 1, 256, 3)), b""),
+        "bkgd_rgb_short": (rgb, _chunk(b"bKGD", struct.pack(">H", 1)), b""),
+        "bkgd_twice": (grey, _chunk(b"bKGD", struct.pack(">H", 7)) * 2, b""),
+        "bkgd_after_data": (grey, b"", _chunk(b"bKGD", struct.pack(">H", 7))),
+    }
+    for name, (image, before, after) in {**quiet, **warned}.items():
+        path = tmp_path / f"{name}.png"
+        path.write_bytes(_with_chunks(image, before, after))
+        expected = image if image.ndim == 2 else image[:, :, ::-1]  # OpenCV's BGR
+        assert _same(_opencv(path), expected), name  # OpenCV applies neither chunk
+        assert (_plain_png(str(path)) is not None) == (name in quiet), name
+        assert _same(_imread(str(path)), _opencv(path)), name
+        if name in quiet:
+            assert _same(read_image(str(path)), image), name
+        else:
+            with pytest.raises(SampleError, match="libpng warning"):
+                read_image(str(path))
+
+
+def test_shared_radiographs_with_gamma_and_background_take_the_fast_path(shared_data):
+    """The shared NIH CXR14 files carry gAMA, bKGD, tEXt and tIME chunks (as ImageMagick writes them)."""
+    paths = sorted((shared_data / "nih_cxr14").glob("*.png"))
+    assert paths
+    for path in paths:
+        fast = _plain_png(str(path))
+        assert fast is not None and _same(fast, _opencv(path)), path.name

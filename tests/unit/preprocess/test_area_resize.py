@@ -186,3 +186,30 @@ def test_preprocess_of_real_radiographs_equals_the_plain_computation(shared_data
         assert np.array_equal(out.image, image) and np.array_equal(out.pixels, physical)
         plain_labels = cv2.resize(labels, (512, 512), interpolation=cv2.INTER_NEAREST)
         assert out.label_map.dtype == np.int32 and np.array_equal(out.label_map, plain_labels)
+
+
+def _plain_window(pixels, center_hu, width_hu):
+    low = center_hu - width_hu / 2.0
+    scaled = (pixels.astype(np.float32) - low) * (255.0 / width_hu)
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+WINDOWS = [(40.0, 400.0), (50.0, 350.0), (60.0, 160.0), (40.0, 80.0), (-600.0, 1500.0), (400.0, 1800.0),
+           (0.3, 0.7), (-1000.5, 3.3), (1e5, 7.0), (12.25, 255.0)]
+
+
+def test_integer_windowing_equals_numpy_on_every_value():
+    """Every int16, uint16, uint8 and int8 value (so every slice of those types) and random int32 slices."""
+    rng = np.random.default_rng(3)
+    slices = [np.arange(-32768, 32768, dtype=np.int32).astype(np.int16).reshape(256, 256),
+              np.arange(65536, dtype=np.int32).astype(np.uint16).reshape(256, 256),
+              np.arange(256, dtype=np.int32).astype(np.uint8).reshape(16, 16),
+              np.arange(-128, 128, dtype=np.int32).astype(np.int8).reshape(16, 16),
+              rng.integers(-2**31, 2**31, (64, 64)).astype(np.int32),
+              rng.integers(-3000, 3000, (1, 7)).astype(np.int32),
+              np.arange(-32768, 32768, dtype=np.int32).astype(np.int16).reshape(256, 256)[::-1, ::2]]
+    for pixels in slices:
+        for center, width in WINDOWS:
+            fast = apply_window(pixels, center, width)
+            assert fast.dtype == np.uint8 and np.array_equal(fast, _plain_window(pixels, center, width)), \
+                (pixels.dtype, center, width)
