@@ -104,10 +104,7 @@ def per_sample(name: str, config, folder: Path, limit: int, repeats: int) -> Non
             stats.add(row["description_text"])
 
     def parquet() -> None:
-        def produce(sink):
-            for row in rows:
-                sink(row)
-        stream_rows(folder / "part.parquet", TRIPLET_SCHEMA, produce)
+        _stream_part(folder / "part.parquet", rows)
 
     figures = {
         "generate": best_ms(generate, repeats),
@@ -128,14 +125,19 @@ def per_sample(name: str, config, folder: Path, limit: int, repeats: int) -> Non
         print(f"  {label:<38} {milliseconds / count:7.3f}")
 
 
+def _stream_part(path: Path, rows: list[dict]) -> None:
+    """Write ``rows`` as a triplets part the way a shard streams them."""
+    def produce(sink):
+        for row in rows:
+            sink(row)
+    stream_rows(path, TRIPLET_SCHEMA, produce)
+
+
 def per_shard(folder: Path, rows: list[dict], repeats: int) -> None:
     reject = [{"sample_id": "a", "source": "s", "source_file": "f", "stage": "read", "code": "c", "reason": "r"}]
 
     def one_row_part() -> None:
-        def produce(sink):
-            for row in rows:
-                sink(row)
-        stream_rows(folder / "small.parquet", TRIPLET_SCHEMA, produce)
+        _stream_part(folder / "small.parquet", rows)
 
     figures = {
         "triplets file, one row": best_ms(one_row_part, repeats),

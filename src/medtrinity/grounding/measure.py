@@ -163,6 +163,30 @@ def ring(mask: np.ndarray, width_px: int) -> np.ndarray:
     return grow(mask_u8, width_px) > mask_u8
 
 
+class Rings:
+    """The rings of one region, each width grown once: a lesion's measures ask for the same widths several times
+    (2 px: the containing organ and the margin; the surround and the neighbour reach are often equal)."""
+
+    def __init__(self, mask: np.ndarray) -> None:
+        self.mask_u8 = as_uint8(mask)
+        self._grown: dict[int, np.ndarray] = {}
+
+    def grown(self, width_px: int) -> np.ndarray:
+        """The 0/1 mask grown by the disc of ``width_px`` (:func:`grow`), computed on first use."""
+        if width_px not in self._grown:
+            self._grown[width_px] = grow(self.mask_u8, width_px)
+        return self._grown[width_px]
+
+    def ring(self, width_px: int) -> np.ndarray:
+        """:func:`ring` of the region."""
+        return self.grown(width_px) > self.mask_u8
+
+    def band(self, inner_px: int, outer_px: int) -> np.ndarray:
+        """``ring(outer_px) & ~ring(inner_px)``: the region lies inside both grown masks, so it is the outer
+        grown mask minus the inner one."""
+        return self.grown(outer_px) > self.grown(inner_px)
+
+
 _GENERIC_WORDS = GENERIC_INTENSITY_WORDS
 
 
@@ -269,7 +293,8 @@ def shape_word(solidity: float, eccentricity: float) -> str:
     return "oval" if eccentricity >= 0.6 else "round"
 
 
-def margin_sharpness(pixels: np.ndarray, mask: np.ndarray, exclude: np.ndarray | None = None) -> float | None:
+def margin_sharpness(pixels: np.ndarray, mask: np.ndarray, exclude: np.ndarray | None = None,
+                     rings: Rings | None = None) -> float | None:
     """How much of the lesion-to-surround contrast happens right at the border (about 1 sharp, lower blurred).
 
     Ratio of the step between the 2-pixel bands just inside and just outside the border to
@@ -281,8 +306,9 @@ def margin_sharpness(pixels: np.ndarray, mask: np.ndarray, exclude: np.ndarray |
     if not core.any():
         return None
     inner_band = mask & ~(cv2.erode(mask_u8, _disc(2)) > 0)
-    outer_band = ring(mask, 2)
-    far = ring(mask, 6) & ~ring(mask, 3)
+    rings = rings or Rings(mask)
+    outer_band = rings.ring(2)
+    far = rings.band(3, 6)
     if exclude is not None:
         outer_band &= ~exclude
         far &= ~exclude

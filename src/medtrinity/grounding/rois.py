@@ -87,6 +87,7 @@ class Window:
     findings: np.ndarray | None
     components: np.ndarray | None
     origin_yx: tuple[int, int]
+    rings: measure.Rings  # the mask's rings, each width grown once for every measure that asks
 
 
 def crop_window(sample: Sample, region: Region, findings: tuple[int, ...], pad_px: int) -> Window:
@@ -108,7 +109,7 @@ def crop_window(sample: Sample, region: Region, findings: tuple[int, ...], pad_p
     label_window = cut(sample.label_map)
     finding_mask = None if label_window is None or not findings else _is_one_of(label_window, findings)
     return Window(mask, sample.pixels[rows, columns], label_window, finding_mask,
-                  cut(sample.lesion_components), (top, left))
+                  cut(sample.lesion_components), (top, left), measure.Rings(mask))
 
 
 def _measure_shape(roi: ROI, mask: np.ndarray, spacing_mm) -> measure.Outline:
@@ -127,7 +128,7 @@ def _measure_shape(roi: ROI, mask: np.ndarray, spacing_mm) -> measure.Outline:
 
 def _measure_intensity(roi: ROI, sample: Sample, window: Window, settings: GroundingConfig) -> None:
     mask = window.mask
-    surround = measure.ring(mask, settings.surround_ring_px)
+    surround = window.rings.ring(settings.surround_ring_px)
     if window.findings is not None:
         surround &= ~window.findings
     colour = window.pixels.ndim == 3
@@ -152,7 +153,7 @@ def _measure_intensity(roi: ROI, sample: Sample, window: Window, settings: Groun
         )
     if roi.kind == "lesion":
         other_findings = None if window.findings is None else window.findings & ~mask
-        sharpness = measure.margin_sharpness(pixels, mask, exclude=other_findings)
+        sharpness = measure.margin_sharpness(pixels, mask, exclude=other_findings, rings=window.rings)
         roi.margin_sharpness = None if sharpness is None else round(sharpness, 3)
         roi.margin = measure.margin_word(sharpness, settings.margin_sharpness_limit)
 
@@ -239,7 +240,7 @@ def _place_in_anatomy(roi: ROI, sample: Sample, window: Window, settings: Ground
         return  # no anatomy label to place the region in or beside
     exclude = set(sample.finding_labels) | {roi.label}
     # only a lesion has a containing organ: an organ ROI skips the close ring
-    shares = _share_by_label(window.label_map, measure.ring(window.mask, 2), sample.label_names,
+    shares = _share_by_label(window.label_map, window.rings.ring(2), sample.label_names,
                              exclude) if roi.kind == "lesion" else {}
     if shares:
         organ, share = max(sorted(shares.items()), key=lambda item: item[1])
@@ -249,7 +250,7 @@ def _place_in_anatomy(roi: ROI, sample: Sample, window: Window, settings: Ground
             organ_mask = np.isin(sample.label_map, values)
             organ_mask[box_slices(region.box)] |= region.mask
             roi.organ_part = organ_part(sample, organ, organ_mask, roi.centroid_xy)
-    near = _share_by_label(window.label_map, measure.ring(window.mask, _reach_px(sample, settings)),
+    near = _share_by_label(window.label_map, window.rings.ring(_reach_px(sample, settings)),
                            sample.label_names, exclude)
     roi.neighbours = sorted(name for name, share in near.items() if share >= 0.02 and name != roi.containing_organ)
 

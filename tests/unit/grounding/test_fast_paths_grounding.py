@@ -335,3 +335,15 @@ def test_second_central_moments_equal_opencvs_to_the_bit(shared_data):
     for mask in masks:
         if mask.any():
             assert second_central_moments(mask) == opencv(mask)
+
+
+def test_rings_grown_once_equal_the_plain_rings():
+    """A region's rings from its cached grown masks, and the band between two widths, equal the plain ones."""
+    from medtrinity.grounding.measure import Rings, ring
+
+    for mask in _random_masks(200):
+        rings = Rings(mask)
+        for width in (2, 3, 5, 2, 6, 5):  # repeated widths come from the cache
+            assert np.array_equal(rings.ring(width), ring(mask, width))
+        assert np.array_equal(rings.band(3, 6), ring(mask, 6) & ~ring(mask, 3))
+        assert not np.shares_memory(rings.ring(2), rings.ring(2))  # callers may edit a ring in place
