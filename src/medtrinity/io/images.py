@@ -56,7 +56,13 @@ def read_image(path: str) -> np.ndarray:
     if image.ndim == 3:
         if image.shape[2] == 4:
             image = image[:, :, :3]
-        if np.array_equal(image[:, :, 0], image[:, :, 1]) and np.array_equal(image[:, :, 1], image[:, :, 2]):
+        if image.shape[2] == 3 and image.size >= 4096:  # one compiled pass that stops at the first colour row
+            from medtrinity.io.channel_kernels import grey_plane
+
+            grey, plane = grey_plane(image)
+            if grey:
+                return plane
+        elif np.array_equal(image[:, :, 0], image[:, :, 1]) and np.array_equal(image[:, :, 1], image[:, :, 2]):
             return np.ascontiguousarray(image[:, :, 0])
         return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
     return image
