@@ -12,7 +12,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
 def _imread(path: str) -> np.ndarray | None:
     """OpenCV's reading, with Pillow for GIF (DRIVE and STARE keep their masks as GIF; OpenCV cannot read them)
-    and a faster decoder for plain 8-bit PNGs (the same array as OpenCV's)."""
+    and a faster decoder for plain 8- and 16-bit PNGs (the same array as OpenCV's)."""
     if path.lower().endswith(".gif"):
         try:
             from PIL import Image
@@ -33,7 +33,7 @@ _PLAIN_PNG_MAX_PIXELS = 1 << 28
 
 
 def _read_png(path: str) -> np.ndarray | None:
-    """A PNG read once: a plain 8-bit grey or RGB one decoded by :func:`png_read.decode_plain_png` (~2x
+    """A PNG read once: a plain 8- or 16-bit grey or RGB one decoded by :func:`png_read.decode_plain_png` (~2x
     faster), any other decoded by OpenCV from the same bytes (what ``cv2.imread`` gives); None if unreadable."""
     from medtrinity.io.png_read import decode_plain_png
 

@@ -44,9 +44,11 @@ def _chunk(tag: bytes, body: bytes) -> bytes:
 
 
 def _filtered(image: np.ndarray, kinds: list[int]) -> bytes:
-    """Scanlines of an 8-bit image with the given filter type on each row (the PNG specification's forward filters)."""
-    rows = image.reshape(image.shape[0], -1).astype(np.int32)
-    bpp = 1 if image.ndim == 2 else image.shape[2]
+    """Scanlines of an 8- or 16-bit image (16-bit samples big-endian, as PNG stores them) with the given filter
+    type on each row (the PNG specification's forward filters, over bytes)."""
+    sample_bytes = image.dtype.itemsize
+    rows = image.astype(image.dtype.newbyteorder(">")).view(np.uint8).reshape(image.shape[0], -1).astype(np.int32)
+    bpp = (1 if image.ndim == 2 else image.shape[2]) * sample_bytes
     lines = []
     for y, kind in enumerate(kinds):
         row, up = rows[y], rows[y - 1] if y else np.zeros_like(rows[0])
@@ -64,7 +66,7 @@ def _filtered(image: np.ndarray, kinds: list[int]) -> bytes:
 
 def _png(image: np.ndarray, lines: bytes, extra: bytes = b"") -> bytes:
     colour = 0 if image.ndim == 2 else 2
-    header = struct.pack(">IIBBBBB", image.shape[1], image.shape[0], 8, colour, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", image.shape[1], image.shape[0], 8 * image.dtype.itemsize, colour, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + extra + _chunk(b"IDAT", zlib.compress(lines, 6))
             + _chunk(b"IEND", b""))
 
@@ -72,7 +74,9 @@ def _png(image: np.ndarray, lines: bytes, extra: bytes = b"") -> bytes:
 def test_plain_pngs_from_every_writer_decode_as_opencv_decodes_them(tmp_path):
     rng = np.random.default_rng(4)
     images = [rng.integers(0, 256, (37, 53), dtype=np.uint8), rng.integers(0, 256, (29, 31, 3), dtype=np.uint8),
-              np.add.outer(np.arange(64), np.arange(48)).astype(np.uint8), np.zeros((1, 1), np.uint8)]
+              np.add.outer(np.arange(64), np.arange(48)).astype(np.uint8), np.zeros((1, 1), np.uint8),
+              rng.integers(0, 65536, (23, 41), dtype=np.uint16), rng.integers(0, 65536, (19, 17, 3), dtype=np.uint16),
+              (np.add.outer(np.arange(40), np.arange(36)) * 37).astype(np.uint16)]
     written = 0
     for number, image in enumerate(images):
         bgr = image if image.ndim == 2 else image[:, :, ::-1]
@@ -81,8 +85,8 @@ def test_plain_pngs_from_every_writer_decode_as_opencv_decodes_them(tmp_path):
             cv2.imwrite(str(path), bgr, [cv2.IMWRITE_PNG_COMPRESSION, level])
             written += 1
             assert _plain_png(str(path)) is not None and _same(_imread(str(path)), _opencv(path))
-        path = tmp_path / f"pil{number}.png"
-        Image.fromarray(image).save(path, optimize=True)
+        if image.ndim == 2:  # Pillow writes 16-bit grey ("I;16") too, not 16-bit colour
+            Image.fromarray(image).save(tmp_path / f"pil{number}.png", optimize=True)
         (tmp_path / f"ours{number}.png").write_bytes(encode_png(image))
         for kind in range(5):  # every row one filter type; then every type mixed over the rows
             (tmp_path / f"f{number}_{kind}.png").write_bytes(_png(image, _filtered(image, [kind] * image.shape[0])))
@@ -100,7 +104,9 @@ def test_other_pngs_are_left_to_opencv_with_its_exact_answer(tmp_path):
     grey = rng.integers(0, 256, (20, 30), dtype=np.uint8)
     gamma = _chunk(b"gAMA", struct.pack(">I", 45455))
     cases = {
-        "deep.png": lambda p: cv2.imwrite(str(p), (grey.astype(np.uint16) * 257)),
+        "deep_alpha.png": lambda p: cv2.imwrite(str(p), rng.integers(0, 65536, (20, 30, 4), dtype=np.uint16)),
+        "significant_bits.png": lambda p: p.write_bytes(_png(grey, _filtered(grey, [1] * 20),
+                                                             _chunk(b"sBIT", b"\x05"))),
         "rgba.png": lambda p: cv2.imwrite(str(p), rng.integers(0, 256, (20, 30, 4), dtype=np.uint8)),
         "palette.png": lambda p: Image.fromarray(grey).convert("P").save(p),
         "grey_alpha.png": lambda p: Image.fromarray(grey).convert("LA").save(p),
@@ -136,9 +142,9 @@ def test_real_radiographs_decode_as_opencv_decodes_them(shared_data):
 
 
 def _with_chunks(image: np.ndarray, before: bytes, after: bytes = b"") -> bytes:
-    """An 8-bit grey or RGB PNG with extra chunks before and after its image data."""
+    """An 8- or 16-bit grey or RGB PNG with extra chunks before and after its image data."""
     colour = 0 if image.ndim == 2 else 2
-    header = struct.pack(">IIBBBBB", image.shape[1], image.shape[0], 8, colour, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", image.shape[1], image.shape[0], 8 * image.dtype.itemsize, colour, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + before
             + _chunk(b"IDAT", zlib.compress(_filtered(image, [4] * image.shape[0]))) + after + _chunk(b"IEND", b""))
 
@@ -148,10 +154,11 @@ def test_gamma_and_background_chunks_take_the_fast_path_only_where_libpng_reads_
     would warn (duplicate, after the image data, wrong length, a background beyond 8 bits) the file still goes
     to OpenCV, and the reader turns its warning into the same reject as before."""
     from medtrinity.records import SampleError
-    from medtrinity.sources.image_files import read_image
+    from medtrinity.sources.image_files import decoder_messages, read_image
 
     rng = np.random.default_rng(12)
     grey, rgb = rng.integers(0, 256, (21, 33), dtype=np.uint8), rng.integers(0, 256, (17, 19, 3), dtype=np.uint8)
+    deep = rng.integers(0, 65536, (15, 22), dtype=np.uint16)
     gamma = _chunk(b"gAMA", struct.pack(">I", 45455))
     quiet = {
         "grey_gamma": (grey, gamma, b""), "grey_gamma_0": (grey, _chunk(b"gAMA", bytes(4)), b""),
@@ -159,6 +166,7 @@ def test_gamma_and_background_chunks_take_the_fast_path_only_where_libpng_reads_
         "grey_both": (grey, gamma + _chunk(b"bKGD", struct.pack(">H", 7)), b""),
         "grey_bkgd_then_gamma": (grey, _chunk(b"bKGD", struct.pack(">H", 0)) + gamma, b""),
         "rgb_both": (rgb, gamma + _chunk(b"bKGD", struct.pack(">HHH", 1, 2, 255)), b""),
+        "deep_bkgd_300": (deep, gamma + _chunk(b"bKGD", struct.pack(">H", 300)), b""),  # 16-bit: any value
     }
     warned = {
         "gamma_short": (grey, _chunk(b"gAMA", b"\x00\x01"), b""),
@@ -170,12 +178,15 @@ def test_gamma_and_background_chunks_take_the_fast_path_only_where_libpng_reads_
         "bkgd_rgb_short": (rgb, _chunk(b"bKGD", struct.pack(">H", 1)), b""),
         "bkgd_twice": (grey, _chunk(b"bKGD", struct.pack(">H", 7)) * 2, b""),
         "bkgd_after_data": (grey, b"", _chunk(b"bKGD", struct.pack(">H", 7))),
+        "deep_bkgd_short": (deep, _chunk(b"bKGD", b"\x01"), b""),
     }
     for name, (image, before, after) in {**quiet, **warned}.items():
         path = tmp_path / f"{name}.png"
         path.write_bytes(_with_chunks(image, before, after))
         expected = image if image.ndim == 2 else image[:, :, ::-1]  # OpenCV's BGR
-        assert _same(_opencv(path), expected), name  # OpenCV applies neither chunk
+        with decoder_messages() as messages:
+            assert _same(_opencv(path), expected), name  # OpenCV applies neither chunk
+        assert (messages() == []) == (name in quiet), (name, messages())  # libpng warns exactly where expected
         assert (_plain_png(str(path)) is not None) == (name in quiet), name
         assert _same(_imread(str(path)), _opencv(path)), name
         if name in quiet:
