@@ -75,10 +75,33 @@ def read_mask(path: str) -> np.ndarray:
         raise SampleError("unreadable_file", f"{path}: not a readable mask image")
     if mask.ndim == 3:
         mask = mask[:, :, 0]
-    values = np.unique(mask)
+    values = present_values(mask)
     if values.size <= 2 and values.max(initial=0) == 255:
         mask = (mask > 0).astype(np.uint8)
     return mask.astype(np.int32)
+
+
+def present_values(array: np.ndarray) -> np.ndarray:
+    """The distinct values of an array, sorted, in its own type: ``np.unique(array)``, from a histogram when they
+    are small non-negative integers (a 1024x1024 mask: ~0.2 ms for 8 bits, ~1.3 ms for int32, instead of a
+    5-11 ms sort)."""
+    if array.size and array.dtype in (np.uint8, np.uint16):
+        if array.dtype == np.uint8:
+            from medtrinity.io.hashes import uint8_counts
+
+            counts = uint8_counts(array)
+        elif 4096 <= array.size < 1 << 32:
+            from medtrinity.io.histogram_kernels import uint16_histogram
+
+            counts = uint16_histogram(np.ascontiguousarray(array).reshape(-1))
+        else:
+            counts = np.bincount(array.ravel(), minlength=1 << 16)
+        return np.flatnonzero(counts).astype(array.dtype)
+    if array.size and array.dtype in (np.int8, np.int16, np.int32, np.int64, np.uint32):
+        low, high = int(array.min()), int(array.max())
+        if low >= 0 and high < 1 << 16:
+            return np.flatnonzero(np.bincount(array.ravel(), minlength=high + 1)).astype(array.dtype)
+    return np.unique(array)
 
 
 def read_mask_raw(path: str) -> np.ndarray:

@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from medtrinity.io.images import IMAGE_SUFFIXES
+from medtrinity.io.images import IMAGE_SUFFIXES, present_values
 from medtrinity.preprocess.deid import case_id
 from medtrinity.records import Sample, SampleError, stable_id
 from medtrinity.sources.base import READERS, Image2DOptions, Reader, expand_paths
@@ -100,7 +100,7 @@ class ImageMasksReader(Reader):
                 )
         names = self.label_names()
         if label_map is not None:
-            values = np.unique(label_map).tolist()
+            values = present_values(label_map).tolist()
             check_label_values(values, names, str(mask_path), origin="label_names/label_map")
             for value in sorted(set(values) - set(names) - {0}):  # no label map given: generic names
                 names[value] = f"region {value}"

@@ -1,4 +1,5 @@
-"""Colour files holding a grey image become one channel exactly as the plain numpy test made them."""
+"""Reader shortcuts equal the plain numpy computations: grey-in-colour files become one channel as the numpy
+test made them, and the distinct values of masks come out as np.unique gives them."""
 
 from __future__ import annotations
 
@@ -39,3 +40,25 @@ def test_grey_and_colour_files_read_as_the_plain_test_reads_them(tmp_path):
         expected = _plain(stored)
         assert read.dtype == expected.dtype and read.shape == expected.shape and np.array_equal(read, expected), name
         assert read.flags.c_contiguous, name
+
+
+def test_present_values_equal_numpy_unique():
+    """The histogram route to the distinct values of a mask or label map gives np.unique's array: same values,
+    same order, same type, for every integer type, negatives and large values (np.unique's route), empty arrays."""
+    from medtrinity.io.images import present_values
+
+    rng = np.random.default_rng(9)
+    arrays = [np.zeros((0, 4), np.uint8), np.zeros((3, 3), np.int32), np.full((70, 70), 255, np.uint8),
+              rng.random((30, 30)) < 0.5, rng.normal(0, 1, (10, 10)).astype(np.float32)]
+    for dtype, top in [(np.uint8, 256), (np.uint16, 65536), (np.int8, 128), (np.int16, 32768), (np.int32, 70000),
+                       (np.int64, 5), (np.uint32, 65536)]:
+        for shape in [(5, 7), (100, 90), (40, 50, 3)]:
+            arrays.append(rng.integers(0, top, shape).astype(dtype))
+            sparse = np.zeros(shape, dtype)
+            sparse.flat[:: max(1, sparse.size // 3)] = top - 1
+            arrays.append(sparse)
+        if np.issubdtype(dtype, np.signedinteger):
+            arrays.append(rng.integers(-3, 4, (60, 60)).astype(dtype))
+    for array in arrays:
+        fast, plain = present_values(array), np.unique(array)
+        assert fast.dtype == plain.dtype and np.array_equal(fast, plain), (array.dtype, array.shape)
