@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import Field
 
+from medtrinity.io.images import present_values
 from medtrinity.records import Sample, SampleError
 from medtrinity.registry import require_dependency
 from medtrinity.sources.array_safety import (
@@ -138,7 +139,7 @@ class Hdf5Reader(Reader):
         names = self.label_names()
         if label_map is not None:
             check_label_values(label_map, names, where, origin="label_names")
-            for value in np.unique(label_map[label_map > 0]).tolist():
+            for value in [value for value in present_values(label_map).tolist() if value > 0]:
                 names.setdefault(int(value), f"region {value}")
         yield sample_2d(self, key=f"{self.item_key(path)}::{index}", pixels=pixels, source_file=where,
                         case_key=f"{self.item_key(path)}-{index}",
