@@ -69,6 +69,8 @@ def _unit_scaled(pixels: np.ndarray) -> np.ndarray:
         low, high = uint8_percentiles(pixels, [1, 99])
         table = np.clip((np.arange(256, dtype=np.float32) - low) / max(float(high - low), 1e-6), 0, 1)
         return cv2.LUT(np.ascontiguousarray(pixels), table.astype(np.float32))
+    if pixels.ndim == 3 and pixels.dtype == np.uint8 and pixels.shape[2] == 3 and pixels.size:
+        return _rgb_unit_scaled(pixels)
     values = pixels.astype(np.float32)
     if values.ndim == 3:
         values = values.mean(axis=2)
@@ -78,6 +80,28 @@ def _unit_scaled(pixels: np.ndarray) -> np.ndarray:
     low, high = np.percentile(finite, [1, 99])
     scaled = np.clip((np.nan_to_num(values, nan=float(low)) - low) / max(float(high - low), 1e-6), 0, 1)
     return scaled.astype(np.float32)
+
+
+def _grey_of_channel_sums() -> np.ndarray:
+    """float32 grey value of each channel sum 0..765 as ``pixels.astype(np.float32).mean(axis=2)`` computes it
+    (computed by that very call on pixels with those sums: a float32 sum of three integers is exact)."""
+    sums = np.arange(766)
+    triples = np.stack([np.minimum(sums, 255), np.clip(sums - 255, 0, 255), np.clip(sums - 510, 0, 255)], axis=1)
+    return triples.astype(np.uint8)[:, None, :].astype(np.float32).mean(axis=2)[:, 0]
+
+
+def _rgb_unit_scaled(pixels: np.ndarray) -> np.ndarray:
+    """:func:`_unit_scaled` of an RGB uint8 image to the bit, ~3x faster: each pixel's grey value depends on its
+    channel sum only (766 possible), so one compiled pass gives the sums and their counts; the percentiles come
+    from ``np.percentile`` over the same values in sorted order (the same order statistics), and the scaling is
+    the plain expression applied once per possible sum."""
+    from medtrinity.io.channel_kernels import channel_sums  # compiled on first use
+
+    sums, counts = channel_sums(np.ascontiguousarray(pixels))
+    grey = _grey_of_channel_sums()
+    low, high = np.percentile(np.repeat(grey, counts), [1, 99])
+    table = np.clip((grey - low) / max(float(high - low), 1e-6), 0, 1).astype(np.float32)
+    return table[sums]
 
 
 def perceptual_hash(pixels: np.ndarray) -> int:

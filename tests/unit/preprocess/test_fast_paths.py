@@ -196,3 +196,42 @@ def test_integer_percentile_scaling_equals_the_float_computation_to_the_bit(shar
             # the same values as float32 take the plain path: np.percentile over the pixels, float arithmetic
             plain = percentile_scale(image.astype(np.float32), low, high)
             assert np.array_equal(percentile_scale(image, low, high), plain)
+
+
+def _plain_unit_scaled_rgb(pixels: np.ndarray) -> np.ndarray:
+    """The hash's input for a colour image as first written: float32 copy, channel mean, np.percentile."""
+    values = pixels.astype(np.float32).mean(axis=2)
+    low, high = np.percentile(values[np.isfinite(values)], [1, 99])
+    return np.clip((np.nan_to_num(values, nan=float(low)) - low) / max(float(high - low), 1e-6), 0, 1).astype(
+        np.float32)
+
+
+def test_colour_hash_input_equals_the_plain_computation_to_the_bit(shared_data):
+    """Colour images reach the hash through their channel sums (one compiled pass, a table per sum): the same
+    float32 image as the channel mean and np.percentile, on random, flat, two-colour, grey-in-colour, tiny and
+    real colour images, and so the same hash."""
+    from medtrinity.io.hashes import _unit_scaled
+
+    rng = np.random.default_rng(41)
+    images = [np.zeros((1, 1, 3), np.uint8), np.full((9, 7, 3), 200, np.uint8),
+              np.dstack([rng.integers(0, 256, (40, 30), dtype=np.uint8)] * 3)]
+    for _ in range(60):
+        shape = (int(rng.integers(1, 120)), int(rng.integers(1, 120)), 3)
+        kind = int(rng.integers(0, 3))
+        if kind == 0:
+            images.append(rng.integers(0, 256, shape, dtype=np.uint8))
+        elif kind == 1:
+            images.append(np.where(rng.random(shape[:2])[:, :, None] < 0.3, [10, 200, 30], [250, 250, 250])
+                          .astype(np.uint8))
+        else:
+            images.append(np.clip(rng.normal(rng.uniform(0, 255), 25, shape), 0, 255).astype(np.uint8))
+    for path in sorted((shared_data / "sam_med2d").rglob("*.png"))[:8] + sorted((shared_data / "fundus").glob("*")):
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is not None:
+            images.append(image)
+    for image in images:
+        assert np.array_equal(_unit_scaled(image), _plain_unit_scaled_rgb(image)), image.shape
+        thumbnail = cv2.resize(_plain_unit_scaled_rgb(image), (32, 32), interpolation=cv2.INTER_AREA)
+        block = cv2.dct(thumbnail)[:8, :8].ravel()
+        bits = block[1:] > np.median(block[1:])
+        assert perceptual_hash(image) == int("".join("1" if bit else "0" for bit in bits), 2), image.shape
