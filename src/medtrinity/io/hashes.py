@@ -71,6 +71,8 @@ def _unit_scaled(pixels: np.ndarray) -> np.ndarray:
         return cv2.LUT(np.ascontiguousarray(pixels), table.astype(np.float32))
     if pixels.ndim == 3 and pixels.dtype == np.uint8 and pixels.shape[2] == 3 and pixels.size:
         return _rgb_unit_scaled(pixels)
+    if pixels.ndim == 2 and pixels.dtype == np.uint16 and pixels.size:
+        return _uint16_unit_scaled(pixels)
     values = pixels.astype(np.float32)
     if values.ndim == 3:
         values = values.mean(axis=2)
@@ -80,6 +82,22 @@ def _unit_scaled(pixels: np.ndarray) -> np.ndarray:
     low, high = np.percentile(finite, [1, 99])
     scaled = np.clip((np.nan_to_num(values, nan=float(low)) - low) / max(float(high - low), 1e-6), 0, 1)
     return scaled.astype(np.float32)
+
+
+def _uint16_unit_scaled(pixels: np.ndarray) -> np.ndarray:
+    """:func:`_unit_scaled` of a 16-bit grey image (a raw radiograph, hashed for near-duplicates) to the bit: the
+    percentiles from its histogram (the same order statistics and arithmetic as ``np.percentile`` over the
+    float32 values), the plain scaling once per possible value (2500x2048: ~80 -> ~10 ms for the hash)."""
+    if 4096 <= pixels.size < 1 << 32:
+        from medtrinity.io.histogram_kernels import uint16_histogram
+
+        counts = uint16_histogram(np.ascontiguousarray(pixels).reshape(-1))
+    else:
+        counts = np.bincount(pixels.ravel(), minlength=1 << 16)
+    low, high = percentiles_from_counts(counts, pixels.size, [1, 99])
+    values = np.arange(1 << 16, dtype=np.float32)
+    table = np.clip((values - low) / max(float(high - low), 1e-6), 0, 1).astype(np.float32)
+    return table[pixels]
 
 
 def _grey_of_channel_sums() -> np.ndarray:

@@ -235,3 +235,28 @@ def test_colour_hash_input_equals_the_plain_computation_to_the_bit(shared_data):
         block = cv2.dct(thumbnail)[:8, :8].ravel()
         bits = block[1:] > np.median(block[1:])
         assert perceptual_hash(image) == int("".join("1" if bit else "0" for bit in bits), 2), image.shape
+
+
+def test_16_bit_hash_input_equals_the_plain_computation_to_the_bit(shared_data):
+    """Raw 16-bit radiographs (hashed for near-duplicates) reach the hash through their histogram: the same
+    float32 input as np.percentile over the float32 copy, and the same hash."""
+    from medtrinity.io.hashes import _unit_scaled
+
+    def plain(pixels):
+        values = pixels.astype(np.float32)
+        low, high = np.percentile(values[np.isfinite(values)], [1, 99])
+        return np.clip((np.nan_to_num(values, nan=float(low)) - low) / max(float(high - low), 1e-6), 0, 1).astype(
+            np.float32)
+
+    rng = np.random.default_rng(43)
+    images = [np.zeros((1, 1), np.uint16), np.full((70, 70), 65535, np.uint16),
+              np.where(rng.random((80, 90)) < 0.995, 7, 60000).astype(np.uint16)]
+    for _ in range(40):
+        shape = (int(rng.integers(1, 150)), int(rng.integers(1, 150)))
+        top = int(rng.choice([255, 4095, 65535]))
+        images.append(np.clip(rng.normal(rng.uniform(0, top), top / 6, shape), 0, top).astype(np.uint16))
+    for path in sorted((shared_data / "nih_cxr14").glob("*.png")):
+        images.append(cv2.imread(str(path), cv2.IMREAD_UNCHANGED).astype(np.uint16) * 16 + 5)
+    for image in images:
+        assert np.array_equal(_unit_scaled(image), plain(image)), image.shape
+        assert perceptual_hash(image) == _plain_perceptual_hash(image), image.shape
