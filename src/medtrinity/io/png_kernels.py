@@ -12,6 +12,19 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _paeth(left, above, corner):  # pragma: no cover - compiled
+    """PNG's Paeth predictor: of left, above and upper-left, the one nearest to left + above - upper-left
+    (ties in that order)."""
+    estimate = left + above - corner
+    to_left, to_up, to_corner = abs(estimate - left), abs(estimate - above), abs(estimate - corner)
+    if to_left <= to_up and to_left <= to_corner:
+        return left
+    if to_up <= to_corner:
+        return above
+    return corner
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _grey_row(kind, raw, row, up, stride):  # pragma: no cover - compiled
     """One grey (one byte a pixel) row; the left and corner bytes ride in registers, not re-read from the
     row just written (a store-to-load wait per byte: Sub ran at half the speed). False for a bad type."""
@@ -30,15 +43,7 @@ def _grey_row(kind, raw, row, up, stride):  # pragma: no cover - compiled
         corner = np.int32(0)
         for x in range(stride):
             above = np.int32(up[x])
-            estimate = left + above - corner
-            to_left, to_up, to_corner = abs(estimate - left), abs(estimate - above), abs(estimate - corner)
-            if to_left <= to_up and to_left <= to_corner:
-                best = left
-            elif to_up <= to_corner:
-                best = above
-            else:
-                best = corner
-            left = (np.int32(raw[x]) + best) & 0xFF
+            left = (np.int32(raw[x]) + _paeth(left, above, corner)) & 0xFF
             row[x] = left
             corner = above
     else:
@@ -79,17 +84,8 @@ def unfilter_rows(lines, height, stride, bpp):  # pragma: no cover - compiled; t
         elif kind == 4:
             for x in range(stride):
                 left = np.int32(row[x - bpp]) if x >= bpp else np.int32(0)
-                above = np.int32(up[x])
                 corner = np.int32(up[x - bpp]) if x >= bpp else np.int32(0)
-                estimate = left + above - corner
-                to_left, to_up, to_corner = abs(estimate - left), abs(estimate - above), abs(estimate - corner)
-                if to_left <= to_up and to_left <= to_corner:
-                    best = left
-                elif to_up <= to_corner:
-                    best = above
-                else:
-                    best = corner
-                row[x] = (np.int32(raw[x]) + best) & 0xFF
+                row[x] = (np.int32(raw[x]) + _paeth(left, np.int32(up[x]), corner)) & 0xFF
         else:
             return np.empty((0, 0), np.uint8)
     return out
