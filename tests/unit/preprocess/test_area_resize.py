@@ -231,3 +231,28 @@ def test_counts_and_tables_of_16_bit_images_equal_numpy():
         table = rng.integers(0, 256, 65536).astype(np.uint8)
         looked_up = apply_table(image, table)
         assert looked_up.shape == image.shape and np.array_equal(looked_up, table[image])
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int32, np.bool_])
+def test_label_shrink_by_whole_steps_equals_opencvs_nearest(dtype):
+    """Shrinking by whole factors takes every k-th row and column, as OpenCV's nearest-neighbour resize picks them;
+    factors whose double-precision index OpenCV computes off by one (1 / (1 / k) < k) go to OpenCV."""
+    from medtrinity.preprocess.resize import _whole_steps
+
+    rng = np.random.default_rng(11)
+    sliced = 0
+    for factor_y, factor_x in [(2, 2), (4, 4), (2, 3), (1, 7), (49, 3), (69, 1), *rng.integers(1, 70, (30, 2))]:
+        out_hw = tuple(int(v) for v in rng.integers(1, 40, 2))
+        shape = (out_hw[0] * int(factor_y), out_hw[1] * int(factor_x))
+        labels = rng.integers(0, 2 if dtype == np.bool_ else 200, shape).astype(dtype)
+        plain = cv2.resize(labels.astype(np.int32), out_hw[::-1], interpolation=cv2.INTER_NEAREST).astype(dtype)
+        fast = resize_labels(labels, out_hw)
+        assert fast.dtype == labels.dtype and fast.flags.c_contiguous and np.array_equal(fast, plain)
+        sliced += bool(_whole_steps(shape[0], out_hw[0]) and _whole_steps(shape[1], out_hw[1]))
+    assert sliced > 10
+    # the check itself: OpenCV's index for i is floor(i * (1 / (n / (n * k)))), which must equal k * i
+    for target in range(1, 600):
+        for step in (2, 3, 49):
+            inverse = 1.0 / (target / (target * step))
+            expected = all(int(np.floor(i * inverse)) == i * step for i in range(target))
+            assert bool(_whole_steps(target * step, target)) == expected
