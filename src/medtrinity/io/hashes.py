@@ -44,6 +44,23 @@ def uint8_counts(image: np.ndarray) -> np.ndarray:
     return np.bincount(image.ravel(), minlength=256)
 
 
+def pixel_counts(pixels: np.ndarray) -> np.ndarray | None:
+    """How many pixels hold each value of an 8- or 16-bit image (256 or 65,536 int64 counts), None for other
+    types or an empty image. Preprocessing counts each image once with it (the flat-image tests and the
+    percentile table), the hash of a 16-bit image and ``present_values`` use the same counts."""
+    if not pixels.size:
+        return None
+    if pixels.dtype == np.uint8:
+        return uint8_counts(pixels)
+    if pixels.dtype == np.uint16:
+        if 4096 <= pixels.size < 1 << 32:  # a uint32 sub-count per quarter of the pixels cannot overflow
+            from medtrinity.io.histogram_kernels import uint16_histogram
+
+            return uint16_histogram(np.ascontiguousarray(pixels).reshape(-1))
+        return np.bincount(pixels.ravel(), minlength=1 << 16)
+    return None
+
+
 def percentiles_from_counts(counts: np.ndarray, size: int, percents: list[float]) -> np.ndarray:
     """``np.percentile`` (linear method) of ``size`` integer values given as counts per value, to the last bit.
 
@@ -88,13 +105,7 @@ def _uint16_unit_scaled(pixels: np.ndarray) -> np.ndarray:
     """:func:`_unit_scaled` of a 16-bit grey image (a raw radiograph, hashed for near-duplicates) to the bit: the
     percentiles from its histogram (the same order statistics and arithmetic as ``np.percentile`` over the
     float32 values), the plain scaling once per possible value (2500x2048: ~80 -> ~10 ms for the hash)."""
-    if 4096 <= pixels.size < 1 << 32:
-        from medtrinity.io.histogram_kernels import uint16_histogram
-
-        counts = uint16_histogram(np.ascontiguousarray(pixels).reshape(-1))
-    else:
-        counts = np.bincount(pixels.ravel(), minlength=1 << 16)
-    low, high = percentiles_from_counts(counts, pixels.size, [1, 99])
+    low, high = percentiles_from_counts(pixel_counts(pixels), pixels.size, [1, 99])
     values = np.arange(1 << 16, dtype=np.float32)
     table = np.clip((values - low) / max(float(high - low), 1e-6), 0, 1).astype(np.float32)
     return table[pixels]

@@ -1,7 +1,7 @@
 """Compiled histograms (numba): the counts of an 8- or 16-bit image's values in one pass, and 16-bit lookups.
 
 Used by :func:`medtrinity.io.hashes.uint8_percentiles` (the perceptual hash of every written row)
-and by preprocessing's :func:`medtrinity.preprocess.windowing.pixel_counts` (one histogram per
+and by :func:`medtrinity.io.hashes.pixel_counts` (one histogram per
 image for the flat-image tests and the percentile table, applied to 16-bit images by
 :func:`uint16_lookup`). Four sub-histograms take turns so that runs of equal neighbouring values
 (flat backgrounds) do not make each increment wait on the previous one: about 0.07 ms for a

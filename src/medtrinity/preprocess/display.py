@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from medtrinity.config import PreprocessConfig
-from medtrinity.io.hashes import percentiles_from_counts
+from medtrinity.io.hashes import percentiles_from_counts, pixel_counts
 from medtrinity.preprocess.resize import (
     display_and_physical,
     fit_scale,
@@ -20,7 +20,6 @@ from medtrinity.preprocess.windowing import (
     ct_window_for,
     percentile_scale,
     percentile_table,
-    pixel_counts,
 )
 from medtrinity.records import Sample, SampleError
 

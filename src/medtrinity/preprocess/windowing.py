@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from medtrinity.io.hashes import percentiles_from_counts, uint8_counts
+from medtrinity.io.hashes import percentiles_from_counts, pixel_counts
 
 # integer types whose every value float32 holds exactly (int32 up to 2**24 is exact, beyond rounds as numpy's cast)
 _WINDOW_KERNEL_TYPES = (np.int16, np.uint16, np.uint8, np.int8, np.int32)
@@ -81,24 +81,6 @@ def percentile_scale(pixels: np.ndarray, low_pct: float = 1.0, high_pct: float =
         return np.zeros(pixels.shape, dtype=np.uint8)
     scaled = (values - low) * (255.0 / (high - low))
     return np.clip(np.rint(np.nan_to_num(scaled, nan=0.0)), 0, 255).astype(np.uint8)
-
-
-def pixel_counts(pixels: np.ndarray) -> np.ndarray | None:
-    """How many pixels hold each value of an 8- or 16-bit image (256 or 65,536 counts), None for other types.
-
-    One histogram answers the constant-image test, the blank-image percentiles and the percentile
-    scaling of :func:`percentile_table`, so preprocessing counts each image once."""
-    if not pixels.size:
-        return None
-    if pixels.dtype == np.uint8:
-        return uint8_counts(pixels)
-    if pixels.dtype == np.uint16:
-        if 4096 <= pixels.size < 1 << 32:  # a uint32 sub-count per quarter of the pixels cannot overflow
-            from medtrinity.io.histogram_kernels import uint16_histogram
-
-            return uint16_histogram(np.ascontiguousarray(pixels).reshape(-1))
-        return np.bincount(pixels.ravel(), minlength=1 << 16)
-    return None
 
 
 def percentile_table(counts: np.ndarray, size: int, low_pct: float, high_pct: float) -> np.ndarray:

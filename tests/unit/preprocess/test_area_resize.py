@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 
 from medtrinity.config import PreprocessConfig
+from medtrinity.io.hashes import pixel_counts
 from medtrinity.preprocess.display import preprocess_sample
 from medtrinity.preprocess.resize import block_factors, display_and_physical, resize_labels
-from medtrinity.preprocess.windowing import apply_window, percentile_table, pixel_counts
+from medtrinity.preprocess.windowing import apply_window, percentile_table
 from medtrinity.records import Sample, SampleError
 
 
