@@ -111,35 +111,15 @@ def whole_region(label_map: np.ndarray, extent: LabelExtent, with_mask: bool = T
     return Region(extent.value, extent.box, extent.area_px, centroid, mask)
 
 
-def connected_pieces(binary: np.ndarray) -> tuple[int, np.ndarray]:
-    """OpenCV's 8-connected labelling of a mask: (number of labels including the background, label image).
-
-    :func:`count_components` and :func:`label_components` take it from the caller that needs both,
-    so a mask is labelled once.
-    """
-    return cv2.connectedComponents(as_uint8(binary), connectivity=8)
-
-
-def label_components(binary: np.ndarray, min_area_px: int, pieces: tuple[int, np.ndarray] | None = None
-                     ) -> tuple[np.ndarray, tuple[np.ndarray, ...], list[int]]:
+def label_components(binary: np.ndarray, min_area_px: int) -> tuple[np.ndarray, tuple[np.ndarray, ...], list[int]]:
     """8-connected pieces of a mask: (component image, per-piece table, the numbers of pieces of at least
-    ``min_area_px`` pixels). The table is :func:`kernels.label_extents_loop` over the component image
+    ``min_area_px`` pixels). The table is :func:`kernels.label_extents_loop` over OpenCV's component image
     (areas, coordinate sums, inclusive boxes): one compiled pass instead of OpenCV's statistics, which
-    cost several times the labelling itself. ``pieces``: :func:`connected_pieces` of ``binary``."""
-    count, labels = pieces if pieces is not None else connected_pieces(binary)
+    cost several times the labelling itself."""
+    count, labels = cv2.connectedComponents(as_uint8(binary), connectivity=8)
     table = kernels.label_extents_loop(labels, count)
     kept = (np.flatnonzero(table[0][1:] >= min_area_px) + 1).tolist()
     return labels, table, kept
-
-
-def count_components(binary: np.ndarray, min_area_px: int, pieces: tuple[int, np.ndarray] | None = None) -> int:
-    """How many 8-connected pieces of at least ``min_area_px`` pixels a mask has: the count
-    :func:`label_components` gives, without its table when the mask is in one piece."""
-    count, labels = pieces if pieces is not None else connected_pieces(binary)
-    if count <= 2:  # no piece, or one: its area is the mask's
-        return 0 if count < 2 else int(np.count_nonzero(binary) >= min_area_px)
-    areas = np.bincount(labels.ravel(), minlength=count)[1:]
-    return int(np.count_nonzero(areas >= min_area_px))
 
 
 def component_regions(label_map: np.ndarray, extent: LabelExtent, min_area_px: int,

@@ -20,8 +20,6 @@ from medtrinity.grounding.regions import (
     Region,
     box_slices,
     component_regions,
-    connected_pieces,
-    count_components,
     label_components,
     label_extents,
     whole_region,
@@ -288,13 +286,12 @@ def _measure_pieces(roi: ROI, sample: Sample, extent: LabelExtent, settings: Gro
     if outline.pieces < 2:  # one piece (or none): the whole label's measures stand
         roi.pieces = 1
         return
-    labelled = connected_pieces(mask)  # ``mask``: the label's pixels in its box, labelled once for both uses
-    count = count_components(mask, settings.min_area_px, labelled)
+    components = label_components(mask, settings.min_area_px)  # ``mask``: the label's pixels in its box
+    count = len(components[2])  # the pieces of at least min_area_px
     roi.pieces = max(1, count)
-    if count < 2:  # one piece: the whole label's measures stand
+    if count < 2:  # one piece large enough: the whole label's measures stand
         return
-    pieces = component_regions(sample.label_map, extent, settings.min_area_px,
-                               label_components(mask, settings.min_area_px, labelled))
+    pieces = component_regions(sample.label_map, extent, settings.min_area_px, components)
     largest = max(pieces, key=lambda piece: piece.area_px)
     _measure_shape(roi, largest.mask, sample.spacing_mm)
     width, column_letter = sample.pixels.shape[1], sample.patient_orientation[0]

@@ -157,7 +157,7 @@ class NiftiReader(Reader):
                     f"{label_path}: label shape {label_data.shape} differs from image shape {data.shape}",
                 )
             whole = label_data if label_data.dtype.kind in "iub" else np.rint(label_data)
-            # 8- and 16-bit labels keep their stored type in the volume (each emitted slice becomes int32)
+            # 8- and 16-bit labels keep their stored type in the volume and in each emitted slice (slice_type)
             small = whole.dtype.kind in "iu" and whole.dtype.itemsize <= 2
             # one contiguous copy of the labels: the per-slice counts and the 3D figures pass over it several times
             labels_zyx = np.ascontiguousarray(to_lps_zyx(whole if small else whole.astype(np.int32), label_affine)[0])
