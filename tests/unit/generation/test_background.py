@@ -51,12 +51,23 @@ def test_background_varies_across_rows_and_stays_out_of_the_text():
     assert firsts == {"a", "e"}
 
 
+def _modalities_named_plain(text: str) -> set[str]:
+    """The modalities whose claim words ``text`` names: one search per word (the plain computation)."""
+    import re
+
+    from medtrinity.vocab.modalities import MODALITY_CLAIMS
+
+    lowered = f" {text.lower()} "
+    return {modality for modality, phrases in MODALITY_CLAIMS.items()
+            if any(re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", lowered) for phrase in phrases)}
+
+
 def test_modality_words_found_as_by_one_search_per_word():
     """The per-modality alternation, cached per text, names the same modalities as one search per claim word:
     on every built-in knowledge passage, each of its sentences, and random texts built from claim words."""
     import random
 
-    from medtrinity.generation.background import _SENTENCES, _modalities_named, _modalities_named_plain
+    from medtrinity.generation.background import _SENTENCES, _modalities_named
     from medtrinity.knowledge.builtin import builtin_documents
     from medtrinity.vocab.modalities import MODALITY_CLAIMS
 
