@@ -8,11 +8,12 @@ tests in ``tests/unit/grounding/test_fast_paths_grounding.py`` compare them on r
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from medtrinity.compiled import compiled
 
-@numba.njit(cache=True, nogil=True)
+
+@compiled()
 def label_extents_loop(label_map, size):  # pragma: no cover - compiled; tested through its callers
     """Per label value below ``size``: pixel count, sums of x and of y, and the inclusive box (x0, y0, x1, y1).
 
@@ -44,7 +45,7 @@ def label_extents_loop(label_map, size):  # pragma: no cover - compiled; tested 
     return counts, sums_x, sums_y, low_x, low_y, high_x, high_y
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled()
 def binary_moments_loop(mask):  # pragma: no cover - compiled; tested through its caller
     """Raw moments m00, m10, m01, m20, m11, m02 of a 0/1 mask (x: column, y: row), as exact integers.
 

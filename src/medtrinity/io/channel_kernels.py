@@ -11,11 +11,12 @@ perceptual hash of a colour image its input through the channel sums (see :mod:`
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from medtrinity.compiled import compiled
 
-@numba.njit(cache=True, nogil=True)
+
+@compiled()
 def grey_plane(image):  # pragma: no cover - compiled
     """(True, the shared plane) when every pixel of an H x W x 3 image has equal channels, else (False, empty).
 
@@ -35,7 +36,7 @@ def grey_plane(image):  # pragma: no cover - compiled
     return True, plane
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled()
 def channel_sums(image):  # pragma: no cover - compiled
     """(H x W uint16 sums of the three channels of a uint8 image, counts of each sum 0..765): exact integers."""
     height, width, _ = image.shape

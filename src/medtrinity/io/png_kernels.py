@@ -7,11 +7,12 @@ result with OpenCV's (libpng's) decoding of images written with every filter.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from medtrinity.compiled import compiled
 
-@numba.njit(cache=True, nogil=True, inline="always")
+
+@compiled(inline="always")
 def _paeth(left, above, corner):  # pragma: no cover - compiled
     """PNG's Paeth predictor: of left, above and upper-left, the one nearest to left + above - upper-left
     (ties in that order)."""
@@ -24,7 +25,7 @@ def _paeth(left, above, corner):  # pragma: no cover - compiled
     return corner
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@compiled(inline="always")
 def _grey_row(kind, raw, row, up, stride):  # pragma: no cover - compiled
     """One grey (one byte a pixel) row; the left and corner bytes ride in registers, not re-read from the
     row just written (a store-to-load wait per byte: Sub ran at half the speed). False for a bad type."""
@@ -51,7 +52,7 @@ def _grey_row(kind, raw, row, up, stride):  # pragma: no cover - compiled
     return True
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled()
 def unfilter_rows(lines, height, stride, bpp):  # pragma: no cover - compiled; tested through its caller
     """The image bytes (height x stride) of inflated PNG scanlines (each a filter byte, then stride bytes),
     or an empty array when a filter byte is not 0-4 or the data are short. One loop per filter type, so

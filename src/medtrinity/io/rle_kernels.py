@@ -8,11 +8,12 @@ pycocotools and with whole-frame encoding.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from medtrinity.compiled import compiled
 
-@numba.njit(cache=True, nogil=True)
+
+@compiled()
 def window_run_lengths_loop(window, top, left, height, width):  # pragma: no cover - compiled
     """COCO run lengths (column-major, starting with zeros) of a ``height`` x ``width`` frame that is
     ``window`` (bool) at (``top``, ``left``) and empty elsewhere, visiting the window's pixels only."""
@@ -46,7 +47,7 @@ def window_run_lengths_loop(window, top, left, height, width):  # pragma: no cov
     return runs
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled()
 def coco_string_bytes(counts):  # pragma: no cover - compiled
     """COCO's compressed-RLE packing of run lengths as ASCII bytes: each count (from the fourth on, its
     difference to the count two back) in 5-bit chunks, 0x20 marking that more chunks follow, plus 48."""

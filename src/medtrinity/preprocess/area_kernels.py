@@ -14,11 +14,12 @@ test_area_resize.py`` compares the results with ``cv2.resize`` bit for bit.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from medtrinity.compiled import compiled
 
-@numba.njit(cache=True, nogil=True, boundscheck=False)
+
+@compiled(boundscheck=False)
 def halved_display_and_mean(pixels, table):  # pragma: no cover - compiled
     """:func:`area_display_and_mean` for 2x2 blocks, the common case (1024 -> 512), in one tight loop."""
     out_height, out_width = pixels.shape[0] // 2, pixels.shape[1] // 2
@@ -36,7 +37,7 @@ def halved_display_and_mean(pixels, table):  # pragma: no cover - compiled
     return display, mean
 
 
-@numba.njit(cache=True, nogil=True, boundscheck=False)
+@compiled(boundscheck=False)
 def area_display_and_mean(pixels, table, factor_y, factor_x):  # pragma: no cover - compiled
     """(display uint8, mean float32) of a 2D integer image shrunk by whole factors: the display image is
     ``table[pixels]`` averaged over each block as OpenCV averages uint8, the mean the float32 block mean

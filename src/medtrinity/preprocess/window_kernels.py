@@ -10,11 +10,12 @@ int16, uint16 and uint8 value and on random int32 slices.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from medtrinity.compiled import compiled
 
-@numba.njit(cache=True, nogil=True)
+
+@compiled()
 def window_integers(pixels, low, scale):  # pragma: no cover - compiled
     """uint8 display image of a 2D integer slice: clip(rint((float32(p) - low) * scale), 0, 255)."""
     height, width = pixels.shape
