@@ -21,6 +21,7 @@ PACKAGE_ROOT = Path(medtrinity.__file__).parent
 # rank of each top-level module or package; an import must go to a strictly lower rank (or stay inside)
 RANKS: dict[str, int] = {
     "vocab": 0, "datapaths": 0, "phantom": 0, "synthetic_dicom": 0, "synthetic_dcmqi": 0, "allocator": 0,
+    "compiled": 0,
     "records": 1, "registry": 1,
     "io": 2, "stats": 2, "config": 2,
     "schema": 3, "recipes": 3,
