@@ -13,8 +13,8 @@ file lock. This module takes one: an exclusive ``flock`` on ``<index>.lock`` whi
 entry, a shared one while it loads, so an index and the data files it names always change together.
 A save also writes the data file before the index that names it: numba writes the index first, so a
 process killed between the two (``kill -9`` of a run) left an entry naming whatever an older file of
-that number held. Where the cache folder cannot hold a lock file, or on systems without ``fcntl``,
-the saves are unlocked.
+that number held. Where the cache folder cannot hold a lock file, its file system refuses locks, or
+the system has no ``fcntl``, the saves run unlocked (still data first).
 """
 
 from __future__ import annotations
@@ -48,7 +48,10 @@ def _index_locked(index_path: str, exclusive: bool) -> Iterator[None]:
         yield
         return
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        except OSError:  # a file system without locks (some network mounts: ENOLCK): unlocked, as numba is
+            pass
         yield
     finally:
         os.close(descriptor)  # closing releases the lock; a killed process releases it too

@@ -171,3 +171,17 @@ def test_lock_wraps_numba_once():
     assert compiled.lock_numba_cache() is True
     assert compiled.caching.IndexDataCacheFile.save is save
     assert not hasattr(save.unlocked, "unlocked")
+
+
+def test_a_file_system_refusing_locks_still_saves_and_loads(tmp_path, monkeypatch):
+    """flock failing (ENOLCK on some network mounts) must not fail the compile: the save runs unlocked."""
+
+    def refuse(descriptor, operation):
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr(compiled.fcntl, "flock", refuse)
+    index = tmp_path / "kernel.nbi"
+    with compiled._index_locked(str(index), exclusive=True):
+        index.write_bytes(b"written while unlocked")
+    assert index.read_bytes() == b"written while unlocked"
+    assert (tmp_path / ("kernel.nbi" + compiled.LOCK_SUFFIX)).exists()
