@@ -165,17 +165,33 @@ def ring(mask: np.ndarray, width_px: int) -> np.ndarray:
 
 class Rings:
     """The rings of one region, each width grown once: a lesion's measures ask for the same widths several times
-    (2 px: the containing organ and the margin; the surround and the neighbour reach are often equal)."""
+    (2 px: the containing organ and the margin; the surround and the neighbour reach are often equal).
 
-    def __init__(self, mask: np.ndarray) -> None:
+    ``rectangle`` (rows ``top:bottom``, columns ``left:right`` of the mask) says the region is exactly that
+    filled rectangle (a box annotation): growing and shrinking it by a disc then gives rectangles that are
+    painted instead of filtered (:func:`grown_rectangle`, :func:`shrunk_rectangle`; pixel for pixel the same).
+    """
+
+    def __init__(self, mask: np.ndarray, rectangle: tuple[int, int, int, int] | None = None) -> None:
         self.mask_u8 = as_uint8(mask)
+        self.rectangle = rectangle
         self._grown: dict[int, np.ndarray] = {}
 
     def grown(self, width_px: int) -> np.ndarray:
         """The 0/1 mask grown by the disc of ``width_px`` (:func:`grow`), computed on first use."""
         if width_px not in self._grown:
-            self._grown[width_px] = grow(self.mask_u8, width_px)
+            if self.rectangle is None:
+                self._grown[width_px] = grow(self.mask_u8, width_px)
+            else:
+                self._grown[width_px] = grown_rectangle(self.mask_u8.shape, self.rectangle, width_px)
         return self._grown[width_px]
+
+    def shrunk(self, width_px: int) -> np.ndarray:
+        """The region eroded by the disc of ``width_px`` as OpenCV erodes it (outside the array counts as
+        inside the region), as a boolean mask."""
+        if self.rectangle is None:
+            return cv2.erode(self.mask_u8, _disc(width_px)) > 0
+        return shrunk_rectangle(self.mask_u8.shape, self.rectangle, width_px)
 
     def ring(self, width_px: int) -> np.ndarray:
         """:func:`ring` of the region."""
@@ -185,6 +201,32 @@ class Rings:
         """``ring(outer_px) & ~ring(inner_px)``: the region lies inside both grown masks, so it is the outer
         grown mask minus the inner one."""
         return self.grown(outer_px) > self.grown(inner_px)
+
+
+def grown_rectangle(shape: tuple[int, ...], rectangle: tuple[int, int, int, int], width_px: int) -> np.ndarray:
+    """:func:`grow` of a filled rectangle (``top, bottom, left, right``, ends exclusive) in a 0/1 array of
+    ``shape``: a rectangle grown by a centred rectangle is the rectangle widened by its half sizes (clipped
+    to the array, as OpenCV ignores pixels outside), and the disc is a union of such rectangles."""
+    top, bottom, left, right = rectangle
+    grown = np.zeros(shape[:2], np.uint8)
+    for part in _disc_as_rectangles(width_px):
+        reach, half = part.shape[0] // 2, part.shape[1] // 2
+        grown[max(0, top - reach):bottom + reach, max(0, left - half):right + half] = 1
+    return grown
+
+
+def shrunk_rectangle(shape: tuple[int, ...], rectangle: tuple[int, int, int, int], width_px: int) -> np.ndarray:
+    """``cv2.erode(rectangle, disc(width_px)) > 0`` for a filled rectangle: a pixel stays when the disc
+    around it fits inside, which for a rectangle means its row and column reach (``width_px`` each) fit;
+    a side on the array's edge does not shrink (OpenCV counts outside pixels as inside when eroding)."""
+    height, width = shape[:2]
+    top, bottom, left, right = rectangle
+    shrunk = np.zeros((height, width), bool)
+    rows = (top if top == 0 else top + width_px, bottom if bottom == height else bottom - width_px)
+    columns = (left if left == 0 else left + width_px, right if right == width else right - width_px)
+    if rows[0] < rows[1] and columns[0] < columns[1]:
+        shrunk[rows[0]:rows[1], columns[0]:columns[1]] = True
+    return shrunk
 
 
 _GENERIC_WORDS = GENERIC_INTENSITY_WORDS
@@ -300,13 +342,13 @@ def margin_sharpness(pixels: np.ndarray, mask: np.ndarray, exclude: np.ndarray |
     Ratio of the step between the 2-pixel bands just inside and just outside the border to
     the step between the core (more than 3 pixels inside) and the far surround (3 to 6 pixels
     outside). None when the region is too small for a core or the overall contrast is nil.
+    ``rings``: the :class:`Rings` of this same ``mask``, when the caller has them.
     """
-    mask_u8 = as_uint8(mask)
-    core = cv2.erode(mask_u8, _disc(3)) > 0
+    rings = rings or Rings(mask)
+    core = rings.shrunk(3)
     if not core.any():
         return None
-    inner_band = mask & ~(cv2.erode(mask_u8, _disc(2)) > 0)
-    rings = rings or Rings(mask)
+    inner_band = mask & ~rings.shrunk(2)
     outer_band = rings.ring(2)
     far = rings.band(3, 6)
     if exclude is not None:

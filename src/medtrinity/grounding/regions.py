@@ -128,7 +128,17 @@ def component_regions(label_map: np.ndarray, extent: LabelExtent, min_area_px: i
 
     ``components``: :func:`label_components` of the label's mask in its box, when the caller has it.
     """
-    x0, y0, _, _ = extent.box
+    x0, y0, x1, y1 = extent.box
+    width, height = x1 - x0, y1 - y0
+    if components is None and extent.area_px == width * height:  # the label fills its box (a box annotation)
+        if extent.area_px < min_area_px:
+            return []
+        # one piece, the box: the same centroid arithmetic as below, from the exact coordinate sums of a rectangle
+        area = int(extent.area_px)
+        mean_x = float(height * width * (width - 1) // 2) / area
+        mean_y = float(width * height * (height - 1) // 2) / area
+        return [Region(extent.value, extent.box, area, (round(mean_x + x0, 2), round(mean_y + y0, 2)),
+                       np.ones((height, width), dtype=bool))]
     if components is None:
         components = label_components(label_map[box_slices(extent.box)] == extent.value, min_area_px)
     labels, (areas, sums_x, sums_y, low_x, low_y, high_x, high_y), kept = components

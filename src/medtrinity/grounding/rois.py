@@ -106,8 +106,10 @@ def crop_window(sample: Sample, region: Region, findings: tuple[int, ...], pad_p
 
     label_window = cut(sample.label_map)
     finding_mask = None if label_window is None or not findings else _is_one_of(label_window, findings)
+    filled = region.area_px == (x1 - x0) * (y1 - y0)  # the region fills its box: a box annotation
+    rings = measure.Rings(mask, (y0 - top, y1 - top, x0 - left, x1 - left) if filled else None)
     return Window(mask, sample.pixels[rows, columns], label_window, finding_mask,
-                  cut(sample.lesion_components), (top, left), measure.Rings(mask))
+                  cut(sample.lesion_components), (top, left), rings)
 
 
 def _measure_shape(roi: ROI, mask: np.ndarray, spacing_mm) -> measure.Outline:

@@ -350,3 +350,63 @@ def test_rings_grown_once_equal_the_plain_rings():
             assert np.array_equal(rings.ring(width), ring(mask, width))
         assert np.array_equal(rings.band(3, 6), ring(mask, 6) & ~ring(mask, 3))
         assert not np.shares_memory(rings.ring(2), rings.ring(2))  # callers may edit a ring in place
+
+
+def test_a_filled_rectangles_rings_and_erosions_equal_opencvs():
+    """Box regions: rings painted as rectangles and the rectangle shrunk by the disc equal OpenCV's dilation
+    and erosion of the same mask, pixel for pixel, for rectangles inside the window and on each of its edges
+    (where OpenCV's erosion counts outside pixels as inside)."""
+    import cv2
+
+    from medtrinity.grounding.measure import Rings, _disc, grow, ring
+
+    rng = np.random.default_rng(11)
+    on_an_edge = 0
+    for _ in range(400):
+        height, width = (int(v) for v in rng.integers(1, 60, 2))
+        top, bottom = sorted(int(v) for v in rng.integers(0, height + 1, 2))
+        left, right = sorted(int(v) for v in rng.integers(0, width + 1, 2))
+        if rng.random() < 0.3:  # push to the window's edges
+            top, left = 0, 0
+        if rng.random() < 0.3:
+            bottom, right = height, width
+        if bottom <= top or right <= left:
+            continue
+        mask = np.zeros((height, width), bool)
+        mask[top:bottom, left:right] = True
+        on_an_edge += top == 0 or left == 0 or bottom == height or right == width
+        rings = Rings(mask, (top, bottom, left, right))
+        plain = Rings(mask)
+        for width_px in (1, 2, 3, 5, 6, 9):
+            assert np.array_equal(rings.grown(width_px), cv2.dilate(mask.view(np.uint8), _disc(width_px)))
+            assert np.array_equal(rings.grown(width_px), grow(mask.view(np.uint8), width_px))
+            assert np.array_equal(rings.ring(width_px), ring(mask, width_px))
+            assert np.array_equal(rings.shrunk(width_px), cv2.erode(mask.view(np.uint8), _disc(width_px)) > 0)
+            assert np.array_equal(rings.shrunk(width_px), plain.shrunk(width_px))
+        assert np.array_equal(rings.band(3, 6), plain.band(3, 6))
+    assert on_an_edge > 100
+
+
+def test_a_label_filling_its_box_is_one_piece_as_the_labelling_finds_it():
+    """The shortcut for box labels (one piece, the box) gives the regions OpenCV's labelling gives: box,
+    area, centroid to the bit and mask, and nothing under the minimum area."""
+    from medtrinity.grounding.regions import component_regions, label_components, label_extents
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        label_map = np.zeros(tuple(int(v) for v in rng.integers(5, 80, 2)), np.uint8)
+        height, width = label_map.shape
+        y0, x0 = int(rng.integers(0, height)), int(rng.integers(0, width))
+        y1, x1 = int(rng.integers(y0 + 1, height + 1)), int(rng.integers(x0 + 1, width + 1))
+        label_map[y0:y1, x0:x1] = 3
+        extent = label_extents(label_map)[3]
+        for min_area_px in (1, 4, 30):
+            binary = label_map[y0:y1, x0:x1] == 3
+            shortcut = component_regions(label_map, extent, min_area_px)
+            labelled = component_regions(label_map, extent, min_area_px, label_components(binary, min_area_px))
+            assert len(shortcut) == len(labelled) == (1 if extent.area_px >= min_area_px else 0)
+            for fast, plain in zip(shortcut, labelled, strict=True):
+                assert (fast.value, fast.box, fast.area_px, fast.centroid_xy) == (
+                    plain.value, plain.box, plain.area_px, plain.centroid_xy)
+                assert type(fast.area_px) is type(plain.area_px)
+                assert np.array_equal(fast.mask, plain.mask)
