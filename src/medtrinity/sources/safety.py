@@ -111,10 +111,16 @@ def _bmp_header(head: bytes) -> tuple[tuple[int, ...], int] | None:
     return (abs(height), abs(width), 3), 1
 
 
-def image_header_shape(path: str) -> tuple[tuple[int, ...], int] | None:
-    """Declared (H, W, C) and bytes per sample of a PNG, BMP, JPEG or TIFF, read without decoding pixels."""
+def _file_head(path: str) -> bytes:
+    """The first 32 bytes of a file (its format's magic number and, for PNG and BMP, the size)."""
     with open(path, "rb") as handle:
-        head = handle.read(32)
+        return handle.read(32)
+
+
+def image_header_shape(path: str, head: bytes | None = None) -> tuple[tuple[int, ...], int] | None:
+    """Declared (H, W, C) and bytes per sample of a PNG, BMP, JPEG or TIFF, read without decoding pixels
+    (``head``: the file's first 32 bytes, when the caller has read them)."""
+    head = _file_head(path) if head is None else head
     for parse in (_png_header, _bmp_header):
         found = parse(head)
         if found is not None:
@@ -136,7 +142,8 @@ def image_header_shape(path: str) -> tuple[tuple[int, ...], int] | None:
 def check_image_file(path: str, limits: LimitsConfig) -> None:
     """Refuse an image file whose header declares more than the caps, and a JPEG whose data is truncated."""
     try:
-        found = image_header_shape(path)
+        head = _file_head(path)
+        found = image_header_shape(path, head)
     except OSError as error:
         if type(error).__name__ == "DecompressionBombError":
             raise SampleError("too_large", f"{path}: {error}; raise limits.max_pixels_per_image "
@@ -147,7 +154,7 @@ def check_image_file(path: str, limits: LimitsConfig) -> None:
     if found is not None:
         shape, itemsize = found
         check_pixels(path, shape, itemsize, limits)
-        if Path(path).suffix.lower() in (".jpg", ".jpeg") or open(path, "rb").read(2) == b"\xff\xd8":
+        if Path(path).suffix.lower() in (".jpg", ".jpeg") or head[:2] == b"\xff\xd8":
             check_jpeg_complete(path)
 
 
