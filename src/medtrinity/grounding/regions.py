@@ -56,8 +56,10 @@ def label_extents(label_map: np.ndarray) -> dict[int, LabelExtent]:
         raise ValueError(f"label values must be non-negative, found {int(label_map.min())}")
     if top >= 1 << 20:  # a table per value would be larger than the map's labelled pixels
         return _sparse_label_extents(label_map)
-    counts, sums_x, sums_y, low_x, low_y, high_x, high_y = kernels.label_extents_loop(
-        np.ascontiguousarray(label_map), top + 1)
+    label_map = np.ascontiguousarray(label_map)
+    by_words = label_map.dtype == np.uint8 and label_map.shape[1] % 8 == 0  # zero runs skipped 8 pixels at a time
+    extents_loop = kernels.uint8_label_extents_loop if by_words else kernels.label_extents_loop
+    counts, sums_x, sums_y, low_x, low_y, high_x, high_y = extents_loop(label_map, top + 1)
     return {
         value: LabelExtent(value, (int(low_x[value]), int(low_y[value]), int(high_x[value]) + 1,
                                    int(high_y[value]) + 1), int(counts[value]), float(sums_x[value]),
