@@ -68,3 +68,17 @@ def area_display_and_mean(pixels, table, factor_y, factor_x):  # pragma: no cove
             else:
                 display[y, x] = np.uint8(np.rint(np.float32(table_sums[x]) * scale))
     return display, mean
+
+
+@compiled()
+def every_kth(values, step_y, step_x):  # pragma: no cover - compiled
+    """``values[::step_y, ::step_x]`` as a new C-contiguous array (the nearest-neighbour shrink of a label map
+    by whole factors): numpy copies a doubly strided view element by element, ~5x slower."""
+    height = (values.shape[0] + step_y - 1) // step_y
+    width = (values.shape[1] + step_x - 1) // step_x
+    out = np.empty((height, width), values.dtype)
+    for y in range(height):
+        source, target = values[y * step_y], out[y]
+        for x in range(width):
+            target[x] = source[x * step_x]
+    return out

@@ -53,7 +53,9 @@ def resize_labels(label_map: np.ndarray, shape_hw: tuple[int, int]) -> np.ndarra
     height, width = shape_hw
     steps = _whole_steps(label_map.shape[0], height), _whole_steps(label_map.shape[1], width)
     if steps[0] and steps[1]:  # every k-th row and column: OpenCV's nearest pick, without its index tables
-        return np.ascontiguousarray(label_map[::steps[0], ::steps[1]])
+        from medtrinity.preprocess.area_kernels import every_kth  # compiled on first use
+
+        return every_kth(label_map, steps[0], steps[1])
     if label_map.dtype in _NEAREST_TYPES:  # no int32 copy on the way in or out: nearest copies values as they are
         return cv2.resize(label_map, (width, height), interpolation=cv2.INTER_NEAREST)
     resized = cv2.resize(label_map.astype(np.int32), (width, height), interpolation=cv2.INTER_NEAREST)
