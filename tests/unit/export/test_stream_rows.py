@@ -94,3 +94,24 @@ def test_run_folder_lists_a_shards_continuations_and_names_them_apart_from_other
     assert continuation_path(folder.part_path(2), 1) == folder.shard_parts(2)[1]
     with pytest.raises(ValueError, match="not a part file name"):
         part_index(tmp_path / "part-abc.parquet")
+
+
+@pytest.mark.parametrize("streamed", [True, False])
+def test_png_bytes_get_no_statistics_dictionary_or_codec_and_the_other_columns_do(tmp_path, streamed):
+    """Min/max statistics of PNG bytes cost a comparison of every row's bytes and store whole PNGs in the
+    footer; nothing filters on them. The other columns keep statistics (what DuckDB prunes row groups by)."""
+    path = tmp_path / "part.parquet"
+    if streamed:
+        stream_rows(path, SCHEMA, lambda sink: [sink(row) for row in _rows(25)], SMALL)
+    else:
+        write_rows(path, _rows(25), SCHEMA)
+    metadata = pq.ParquetFile(path).metadata
+    for group in range(metadata.num_row_groups):
+        columns = {metadata.row_group(group).column(i).path_in_schema: metadata.row_group(group).column(i)
+                   for i in range(metadata.num_columns)}
+        assert columns["image_png"].statistics is None
+        assert columns["image_png"].compression == "UNCOMPRESSED"
+        assert not columns["image_png"].has_dictionary_page
+        assert columns["n"].statistics is not None and columns["n"].statistics.has_min_max
+        assert columns["sample_id"].statistics is not None and columns["sample_id"].compression == "ZSTD"
+    assert pq.read_table(path).to_pylist() == _rows(25)
