@@ -102,8 +102,10 @@ def mutation_report(rows: list[dict], missed: int = 0) -> dict:
     from medtrinity.quality.mutations import run_mutation_set
     from medtrinity.quality.verify import verify_text
 
+    # rows whose facts are themselves flagged (no content; a mask off its image) are no clean originals
+    facts_flags = {"no_content", "attenuation_implausible"}
     cases = [(row["id"], row["description_text"], SampleFacts.from_row(row)) for row in rows
-             if not any(issue["code"] == "no_content" for issue in row["qc_issues"])]
+             if not any(issue["code"] in facts_flags for issue in row["qc_issues"])]
     report = run_mutation_set(cases, verify_text)
     print(f"mutation set on these rows: {report['originals']} originals, {len(report['false_alarms'])} false "
           f"alarms, {report['caught']}/{report['planted']} caught ({100 * report['catch_rate']:.1f}%)")

@@ -19,6 +19,7 @@ appearance         intensity_mismatch hypo- for hyper- (and "lower than" for "hi
 appearance         texture_mismatch   homogeneous for heterogeneous
 diagnosis          diagnosis_unsupported a disease no label names (also in quoted knowledge)
 content            no_content         nothing grounded: no ROI, no label, no measured organ
+attenuation        attenuation_implausible a CT structure's mean impossible for its tissue (a mask off its image)
 ================== ================== ==========================================================
 """
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 from medtrinity.quality.checks.anatomy import check_anatomy
 from medtrinity.quality.checks.appearance import check_intensity, check_texture
+from medtrinity.quality.checks.attenuation import check_attenuation
 from medtrinity.quality.checks.base import Check, ClaimSentence, VerifyOptions, analyse
 from medtrinity.quality.checks.content import check_content, has_content
 from medtrinity.quality.checks.counts import check_counts
@@ -51,12 +53,14 @@ CHECKS: dict[str, Check] = {
     "intensity": check_intensity,
     "texture": check_texture,
     "diagnosis": check_diagnosis,
+    "attenuation": check_attenuation,
 }
 
 ISSUE_CODES: tuple[str, ...] = (
     "no_content", "modality_mismatch", "body_part_mismatch", "organ_mismatch", "organ_unsupported", "side_mismatch",
     "position_mismatch", "size_mismatch", "size_unsupported", "number_without_unit", "number_unsupported",
-    "count_mismatch", "intensity_mismatch", "texture_mismatch", "diagnosis_unsupported", "no_description",
+    "count_mismatch", "intensity_mismatch", "texture_mismatch", "diagnosis_unsupported", "attenuation_implausible",
+    "no_description",
 )
 
 __all__ = ["CHECKS", "ISSUE_CODES", "Check", "ClaimSentence", "VerifyOptions", "analyse", "has_content"]
