@@ -13,6 +13,38 @@ import numpy as np
 from medtrinity.compiled import compiled
 
 
+@compiled(inline="always")
+def _empty_table(size, height, width):  # pragma: no cover - compiled
+    """One row per label value: count, sum of x, sum of y, lowest x, lowest y, highest x, highest y (a value's
+    seven numbers side by side in memory); absent values keep count 0."""
+    table = np.empty((size, 7), np.int64)
+    for value in range(size):
+        table[value, 0] = 0
+        table[value, 1] = 0
+        table[value, 2] = 0
+        table[value, 3] = width
+        table[value, 4] = height
+        table[value, 5] = -1
+        table[value, 6] = -1
+    return table
+
+
+@compiled(inline="always")
+def _count_pixel(table, value, x, y):  # pragma: no cover - compiled
+    """Add pixel (x, y) of label ``value``; rows come in order, so the last row seen is the lowest."""
+    entry = table[value]
+    entry[0] += 1
+    entry[1] += x
+    entry[2] += y
+    if x < entry[3]:
+        entry[3] = x
+    if x > entry[5]:
+        entry[5] = x
+    if y < entry[4]:
+        entry[4] = y
+    entry[6] = y
+
+
 @compiled()
 def label_extents_loop(label_map, size):  # pragma: no cover - compiled; tested through its callers
     """Per label value below ``size``: pixel count, sums of x and of y, and the inclusive box (x0, y0, x1, y1).
@@ -20,49 +52,23 @@ def label_extents_loop(label_map, size):  # pragma: no cover - compiled; tested 
     One pass over the map. Values absent from the map keep count 0 (their box is meaningless).
     """
     height, width = label_map.shape
-    counts = np.zeros(size, np.int64)
-    sums_x = np.zeros(size, np.int64)
-    sums_y = np.zeros(size, np.int64)
-    low_x = np.full(size, width, np.int64)
-    low_y = np.full(size, height, np.int64)
-    high_x = np.full(size, -1, np.int64)
-    high_y = np.full(size, -1, np.int64)
+    table = _empty_table(size, height, width)
     for y in range(height):
         row = label_map[y]
         for x in range(width):
             value = row[x]
             if value != 0:
-                counts[value] += 1
-                sums_x[value] += x
-                sums_y[value] += y
-                if x < low_x[value]:
-                    low_x[value] = x
-                if x > high_x[value]:
-                    high_x[value] = x
-                if y < low_y[value]:
-                    low_y[value] = y
-                high_y[value] = y  # rows come in order: the last row seen is the lowest
-    return counts, sums_x, sums_y, low_x, low_y, high_x, high_y
+                _count_pixel(table, value, x, y)
+    return table[:, 0], table[:, 1], table[:, 2], table[:, 3], table[:, 4], table[:, 5], table[:, 6]
 
 
 @compiled()
 def uint8_label_extents_loop(label_map, size):  # pragma: no cover - compiled; tested through its callers
     """:func:`label_extents_loop` of a C-contiguous uint8 map whose width is a multiple of 8, reading each row
     8 pixels at a time as one 64-bit word and skipping the all-zero words (the background of a box or
-    lesion map: most of it).
-
-    The per-pixel update repeats the loop above on purpose: as a shared ``inline`` helper, numba counts
-    references of the seven arrays on every pixel (~10x slower), and one kernel for both (words of any
-    width, one pixel a word otherwise) made odd-width and int32 maps 1.4-2x slower.
-    """
+    lesion map: most of it)."""
     height, width = label_map.shape
-    counts = np.zeros(size, np.int64)
-    sums_x = np.zeros(size, np.int64)
-    sums_y = np.zeros(size, np.int64)
-    low_x = np.full(size, width, np.int64)
-    low_y = np.full(size, height, np.int64)
-    high_x = np.full(size, -1, np.int64)
-    high_y = np.full(size, -1, np.int64)
+    table = _empty_table(size, height, width)
     words = label_map.reshape(-1).view(np.uint64)
     per_row = width // 8
     for y in range(height):
@@ -73,17 +79,8 @@ def uint8_label_extents_loop(label_map, size):  # pragma: no cover - compiled; t
             for x in range(word * 8, word * 8 + 8):
                 value = row[x]
                 if value != 0:
-                    counts[value] += 1
-                    sums_x[value] += x
-                    sums_y[value] += y
-                    if x < low_x[value]:
-                        low_x[value] = x
-                    if x > high_x[value]:
-                        high_x[value] = x
-                    if y < low_y[value]:
-                        low_y[value] = y
-                    high_y[value] = y
-    return counts, sums_x, sums_y, low_x, low_y, high_x, high_y
+                    _count_pixel(table, value, x, y)
+    return table[:, 0], table[:, 1], table[:, 2], table[:, 3], table[:, 4], table[:, 5], table[:, 6]
 
 
 @compiled()
