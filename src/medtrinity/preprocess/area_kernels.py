@@ -1,4 +1,5 @@
-"""Compiled whole-factor area downscaling (numba): OpenCV's ``INTER_AREA`` block means in one pass.
+"""Compiled whole-factor downscaling (numba): OpenCV's ``INTER_AREA`` block means in one pass, and the
+nearest-neighbour shrink of label maps (:func:`every_kth`).
 
 When an image shrinks by whole factors (a 1024x1024 radiograph to 512x512: 2x2 blocks), OpenCV
 averages each block (its "area fast" path). Two arrays come from the same stored pixels in
