@@ -108,3 +108,156 @@ def binary_moments_loop(mask):  # pragma: no cover - compiled; tested through it
         m11 += y * sum_x
         m02 += y * y * count
     return m00, m10, m01, m20, m11, m02
+
+
+@compiled(inline="always")
+def _block_sum(values, start, count):  # pragma: no cover - compiled
+    """numpy's pairwise summation of at most 128 values: a plain loop under 8, else eight running sums."""
+    if count < 8:
+        total = 0.0
+        for index in range(start, start + count):
+            total += values[index]
+        return total
+    r0, r1, r2, r3 = values[start], values[start + 1], values[start + 2], values[start + 3]
+    r4, r5, r6, r7 = values[start + 4], values[start + 5], values[start + 6], values[start + 7]
+    index = 8
+    whole = count - count % 8
+    while index < whole:
+        at = start + index
+        r0 += values[at]
+        r1 += values[at + 1]
+        r2 += values[at + 2]
+        r3 += values[at + 3]
+        r4 += values[at + 4]
+        r5 += values[at + 5]
+        r6 += values[at + 6]
+        r7 += values[at + 7]
+        index += 8
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while index < count:
+        total += values[start + index]
+        index += 1
+    return total
+
+
+@compiled()
+def pairwise_sum(values, start, count):  # pragma: no cover - compiled; tested through its callers
+    """``np.add.reduce(values[start:start + count])`` of float64 values to the bit: numpy's pairwise summation
+    (blocks of at most 128 values, :func:`_block_sum`; a longer run is split in halves at a multiple of 8 and
+    their sums added). numpy recurses; numba cannot cache a recursive function, so the halves wait on a stack
+    (each entry: start, count, whether its halves are done) and the finished sums on another."""
+    if count <= 128:
+        return _block_sum(values, start, count)
+    runs = np.empty((192, 3), np.int64)  # a split halves the count: 64 levels cover any array
+    sums = np.empty(192, np.float64)
+    runs[0, 0], runs[0, 1], runs[0, 2] = start, count, 0
+    waiting, done = 1, 0
+    while waiting:
+        waiting -= 1
+        first, length, split = runs[waiting, 0], runs[waiting, 1], runs[waiting, 2]
+        if length <= 128:
+            sums[done] = _block_sum(values, first, length)
+            done += 1
+        elif split:
+            done -= 1
+            sums[done - 1] = sums[done - 1] + sums[done]  # left half's sum + right half's sum
+        else:
+            half = length // 2
+            half -= half % 8
+            runs[waiting, 2] = 1
+            runs[waiting + 1, 0], runs[waiting + 1, 1], runs[waiting + 1, 2] = first + half, length - half, 0
+            runs[waiting + 2, 0], runs[waiting + 2, 1], runs[waiting + 2, 2] = first, half, 0
+            waiting += 3
+    return sums[0]
+
+
+@compiled()
+def region_intensity_loop(pixels, mask, grown, findings):  # pragma: no cover - compiled; tested through callers
+    """One pass over a window of integer pixels: the region's pixel count and exact sum, the sum of its squared
+    deviations from the mean (float64, numpy's pairwise order, as ``np.var`` sums them), and the count and exact
+    sum of the surround (``grown`` and outside the region; ``findings``, when it has the window's shape, left out).
+    """
+    height, width = mask.shape
+    skip_findings = findings.shape[0] == height and findings.shape[1] == width
+    inside = np.empty(height * width, np.float64)
+    count = 0
+    total = 0
+    around_count = 0
+    around_total = 0
+    for y in range(height):
+        for x in range(width):
+            value = np.int64(pixels[y, x])
+            if mask[y, x]:
+                inside[count] = value
+                count += 1
+                total += value
+            elif grown[y, x] and not (skip_findings and findings[y, x]):
+                around_count += 1
+                around_total += value
+    squares = 0.0
+    if count:
+        mean = total / count
+        for index in range(count):
+            deviation = inside[index] - mean
+            inside[index] = deviation * deviation
+        squares = pairwise_sum(inside, 0, count)
+    return count, total, squares, around_count, around_total
+
+
+@compiled()
+def ring_label_counts_loop(label_map, mask, grown):  # pragma: no cover - compiled; tested through its callers
+    """Pixels per value of a uint8 label window in the ring: ``grown`` and not ``mask`` (256 int64 counts)."""
+    counts = np.zeros(256, np.int64)
+    height, width = mask.shape
+    for y in range(height):
+        for x in range(width):
+            if grown[y, x] and not mask[y, x]:
+                counts[label_map[y, x]] += 1
+    return counts
+
+
+@compiled()
+def grow_bit_rows_loop(words, half_widths):  # pragma: no cover - compiled; tested through its callers
+    """A bit-packed 0/1 mask (row-major, 64 pixels a word, pixel x at bit x % 64 of word x // 64) grown by several
+    discs at once; ``half_widths[i, k]``: how far row ``k`` above and below the centre of disc ``i`` reaches
+    sideways (-1: not at all). Returns each disc's grown mask, packed the same way.
+
+    A disc is the union of its rows, so a pixel is in the grown mask when, for some row offset ``k``, the mask
+    grown sideways by that row's reach holds a pixel ``k`` rows above or below it. The sideways growths are
+    made once for every reach (each one pixel wider than the last: three shifted words OR-ed, 64 pixels at a
+    time) and shared by all discs. Bits past the last column may be set; the caller never reads them, and they
+    grow nothing back into the mask's columns (a pixel reaches a column sooner directly than through them).
+    """
+    height, count = words.shape
+    discs, offsets = half_widths.shape
+    widest = 0
+    for disc in range(discs):
+        for offset in range(offsets):
+            widest = max(widest, half_widths[disc, offset])
+    one, top_bit = np.uint64(1), np.uint64(63)
+    sideways = np.empty((widest + 1, height, count), np.uint64)
+    sideways[0] = words
+    for reach in range(1, widest + 1):
+        narrower, wider = sideways[reach - 1], sideways[reach]
+        for y in range(height):
+            carry = np.uint64(0)  # the top bit of the word to the left
+            for column in range(count):
+                word = narrower[y, column]
+                right = narrower[y, column + 1] if column + 1 < count else np.uint64(0)
+                wider[y, column] = word | (word << one) | carry | (word >> one) | (right << top_bit)
+                carry = word >> top_bit
+    grown = np.zeros((discs, height, count), np.uint64)
+    for disc in range(discs):
+        target = grown[disc]
+        for offset in range(offsets):
+            reach = half_widths[disc, offset]
+            if reach < 0:
+                continue
+            source = sideways[reach]
+            for y in range(height):
+                for above in range(2 if offset else 1):
+                    row = y - offset if above else y + offset
+                    if 0 <= row < height:
+                        for column in range(count):
+                            target[y, column] |= source[row, column]
+    return grown

@@ -5,6 +5,7 @@ Pure functions over arrays, so each can be checked against a phantom with known 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -137,7 +138,7 @@ def _disc_as_rectangles(width_px: int) -> tuple[np.ndarray, ...]:
 
     The disc is convex, so the rows at least ``w`` wide form one band around the centre: the disc is
     the union of the rectangles (2w + 1 wide, as tall as that band), and growing a mask by a union is
-    the pixel-wise maximum of growing it by each part. OpenCV grows by a rectangle in two 1D passes.
+    the pixel-wise maximum of growing it by each part (:func:`grown_rectangle` paints them).
     """
     half_widths = [int(np.count_nonzero(row)) // 2 for row in _disc(width_px)]
     rectangles = []
@@ -147,14 +148,39 @@ def _disc_as_rectangles(width_px: int) -> tuple[np.ndarray, ...]:
     return tuple(rectangles)
 
 
+@lru_cache(maxsize=64)
+def _disc_row_reaches(widths_px: tuple[int, ...]) -> np.ndarray:
+    """Per disc of :func:`_disc` (one per width), how far its row ``k`` above and below the centre reaches
+    sideways (-1 past the disc): the table :func:`kernels.grow_bit_rows_loop` grows by."""
+    table = np.full((len(widths_px), max(widths_px) + 1), -1, dtype=np.int64)
+    for index, width_px in enumerate(widths_px):
+        for offset, row in enumerate(_disc(width_px)[width_px:]):
+            table[index, offset] = int(np.count_nonzero(row)) // 2
+    return table
+
+
+_LITTLE_ENDIAN = sys.byteorder == "little"  # a uint64 view of packed bytes puts pixel x at bit x % 64
+
+
+def grow_by_discs(mask_u8: np.ndarray, widths_px: tuple[int, ...]) -> dict[int, np.ndarray]:
+    """:func:`grow` of one 0/1 mask by several discs at once (width -> 0/1 uint8 mask, pixel for pixel
+    ``cv2.dilate``'s): the mask packed 64 pixels to a word, grown by shifts and ORs that the discs share
+    (~4x faster than OpenCV's dilations for a region's two rings; tested against ``cv2.dilate``)."""
+    widths = tuple(sorted(set(widths_px)))
+    height, width = mask_u8.shape
+    if not _LITTLE_ENDIAN or not mask_u8.size or min(widths) < 1:
+        return {width_px: cv2.dilate(mask_u8, _disc(width_px)) for width_px in widths}
+    words = np.zeros((height, (width + 63) // 64 * 8), np.uint8)
+    packed = np.packbits(mask_u8, axis=1, bitorder="little")
+    words[:, :packed.shape[1]] = packed
+    grown = kernels.grow_bit_rows_loop(words.view(np.uint64), _disc_row_reaches(widths))
+    return {width_px: np.unpackbits(grown[index].view(np.uint8), axis=1, count=width, bitorder="little")
+            for index, width_px in enumerate(widths)}
+
+
 def grow(mask_u8: np.ndarray, width_px: int) -> np.ndarray:
-    """``cv2.dilate(mask_u8, _disc(width_px))``, pixel for pixel, as the maximum of a few rectangle dilations
-    (~15% faster than OpenCV's pass per disc point on organ-sized windows)."""
-    grown = None
-    for rectangle in _disc_as_rectangles(width_px):
-        part = cv2.dilate(mask_u8, rectangle)
-        grown = part if grown is None else cv2.max(grown, part, dst=grown)
-    return grown
+    """``cv2.dilate(mask_u8, _disc(width_px))``, pixel for pixel (:func:`grow_by_discs` with one disc)."""
+    return grow_by_discs(mask_u8, (width_px,))[width_px]
 
 
 def ring(mask: np.ndarray, width_px: int) -> np.ndarray:
@@ -172,16 +198,20 @@ class Rings:
     painted instead of filtered (:func:`grown_rectangle`, :func:`shrunk_rectangle`; pixel for pixel the same).
     """
 
-    def __init__(self, mask: np.ndarray, rectangle: tuple[int, int, int, int] | None = None) -> None:
+    def __init__(self, mask: np.ndarray, rectangle: tuple[int, int, int, int] | None = None,
+                 widths_px: tuple[int, ...] = ()) -> None:
         self.mask_u8 = as_uint8(mask)
         self.rectangle = rectangle
+        self.widths_px = widths_px  # the widths the measures will ask for: grown together on the first ask
         self._grown: dict[int, np.ndarray] = {}
 
     def grown(self, width_px: int) -> np.ndarray:
-        """The 0/1 mask grown by the disc of ``width_px`` (:func:`grow`), computed on first use."""
+        """The 0/1 mask grown by the disc of ``width_px`` (:func:`grow`), computed on first use (with every
+        width of ``widths_px`` not grown yet: :func:`grow_by_discs` shares the work between them)."""
         if width_px not in self._grown:
             if self.rectangle is None:
-                self._grown[width_px] = grow(self.mask_u8, width_px)
+                wanted = {width_px, *self.widths_px} - self._grown.keys()
+                self._grown.update(grow_by_discs(self.mask_u8, tuple(wanted)))
             else:
                 self._grown[width_px] = grown_rectangle(self.mask_u8.shape, self.rectangle, width_px)
         return self._grown[width_px]

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from medtrinity.config import GroundingConfig
-from medtrinity.grounding import measure
+from medtrinity.grounding import kernels, measure
 from medtrinity.grounding.anatomy import organ_part
 from medtrinity.grounding.regions import (
     LabelExtent,
@@ -41,7 +41,20 @@ def _label_counts(label_map: np.ndarray, where: np.ndarray) -> tuple[np.ndarray,
 def _share_by_label(
     label_map: np.ndarray, where: np.ndarray, names: dict[int, str], exclude: set[str]
 ) -> dict[str, float]:
-    counts, total = _label_counts(label_map, where)
+    return _shares_of_counts(*_label_counts(label_map, where), names, exclude)
+
+
+def _ring_shares(window: Window, width_px: int, names: dict[int, str], exclude: set[str]) -> dict[str, float]:
+    """:func:`_share_by_label` over the region's ring of ``width_px``: an 8-bit label window is counted in one
+    compiled pass over the grown mask (no ring mask, no copy), other maps through the ring mask."""
+    if window.label_map.dtype != np.uint8:
+        return _share_by_label(window.label_map, window.rings.ring(width_px), names, exclude)
+    counts = kernels.ring_label_counts_loop(window.label_map, window.rings.mask_u8, window.rings.grown(width_px))
+    return _shares_of_counts(counts, int(counts.sum()), names, exclude)
+
+
+def _shares_of_counts(counts: np.ndarray, total: int, names: dict[int, str], exclude: set[str]) -> dict[str, float]:
+    """Each named label's share of ``total`` pixels from its count (background, unnamed and excluded left out)."""
     if total == 0:
         return {}
     shares: dict[str, float] = {}
@@ -88,8 +101,11 @@ class Window:
     rings: measure.Rings  # the mask's rings, each width grown once for every measure that asks
 
 
-def crop_window(sample: Sample, region: Region, findings: tuple[int, ...], pad_px: int) -> Window:
+def crop_window(sample: Sample, region: Region, findings: tuple[int, ...], pad_px: int,
+                ring_widths_px: tuple[int, ...] = ()) -> Window:
     """The region's box grown by ``pad_px`` (inside the image), with the region's mask placed in it.
+
+    ``ring_widths_px``: the ring widths the measures will draw (grown together on the first one drawn).
 
     ``findings``: the finding label values; the window's finding pixels are found in the window only
     (None when there is no label map or no finding label: nothing to leave out).
@@ -107,7 +123,7 @@ def crop_window(sample: Sample, region: Region, findings: tuple[int, ...], pad_p
     label_window = cut(sample.label_map)
     finding_mask = None if label_window is None or not findings else _is_one_of(label_window, findings)
     filled = region.area_px == (x1 - x0) * (y1 - y0)  # the region fills its box: a box annotation
-    rings = measure.Rings(mask, (y0 - top, y1 - top, x0 - left, x1 - left) if filled else None)
+    rings = measure.Rings(mask, (y0 - top, y1 - top, x0 - left, x1 - left) if filled else None, ring_widths_px)
     return Window(mask, sample.pixels[rows, columns], label_window, finding_mask,
                   cut(sample.lesion_components), (top, left), rings)
 
@@ -126,32 +142,57 @@ def _measure_shape(roi: ROI, mask: np.ndarray, spacing_mm) -> measure.Outline:
     return outline
 
 
-def _measure_intensity(roi: ROI, sample: Sample, window: Window, settings: GroundingConfig) -> None:
-    mask = window.mask
-    surround = window.rings.ring(settings.surround_ring_px)
+_EXACT_SUM_TYPES = (np.uint8, np.int8, np.uint16, np.int16)  # float32 holds every value: the compiled sums agree
+
+
+def _grey_statistics(window: Window, surround_px: int) -> tuple[float, float, float | None]:
+    """(mean, standard deviation, surround mean or None when the surround is empty) of a grey window, as numpy's
+    ``mean``/``std`` of the float32 pixels give them: 8/16-bit integers in one compiled pass (exact sums, the
+    squared deviations summed in numpy's pairwise order), other types through numpy."""
+    pixels = window.pixels
+    if pixels.dtype.type in _EXACT_SUM_TYPES and window.mask.size:
+        findings = window.findings if window.findings is not None else np.zeros((0, 0), bool)
+        count, total, squares, around_count, around_total = kernels.region_intensity_loop(
+            pixels, window.rings.mask_u8, window.rings.grown(surround_px), findings)
+        if count:
+            return total / count, float(np.sqrt(squares / count)), around_total / around_count if around_count else None
+    surround = window.rings.ring(surround_px)
     if window.findings is not None:
         surround &= ~window.findings
+    values = pixels.astype(np.float32)
+    inside, around = values[window.mask].astype(np.float64), values[surround].astype(np.float64)
+    return float(inside.mean()), float(inside.std()), float(around.mean()) if around.size else None
+
+
+def _measure_intensity(roi: ROI, sample: Sample, window: Window, settings: GroundingConfig) -> None:
+    mask = window.mask
     colour = window.pixels.ndim == 3
-    pixels = window.pixels.astype(np.float32)
     if colour:
+        pixels = window.pixels.astype(np.float32)
         roi.colour = measure.colour_word(pixels[mask].mean(axis=0))
         pixels = pixels @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # luminance
-    inside = pixels[mask].astype(np.float64)
-    around = pixels[surround].astype(np.float64)
-    roi.mean_intensity = round(float(inside.mean()), 2)
-    roi.intensity_sd = round(float(inside.std()), 2)
+        surround = window.rings.ring(settings.surround_ring_px)
+        if window.findings is not None:
+            surround &= ~window.findings
+        inside, around = pixels[mask].astype(np.float64), pixels[surround].astype(np.float64)
+        mean, sd, reference = float(inside.mean()), float(inside.std()), float(around.mean()) if around.size else None
+    else:
+        mean, sd, reference = _grey_statistics(window, settings.surround_ring_px)
+    roi.mean_intensity = round(mean, 2)
+    roi.intensity_sd = round(sd, 2)
     roi.texture = measure.texture_word(
         roi.intensity_sd, roi.mean_intensity, sample.intensity_unit,
         settings.heterogeneity_sd_hu, settings.heterogeneity_cv,
     )
-    if around.size:
-        reference = float(around.mean())
+    if reference is not None:
         roi.contrast_to_surround = round(roi.mean_intensity - reference, 2)
         modality = "colour" if colour else sample.modality
         roi.intensity_word = measure.intensity_word(
             modality, roi.contrast_to_surround, reference, sample.intensity_unit, settings.contrast_threshold
         )
     if roi.kind == "lesion":
+        if not colour:
+            pixels = window.pixels.astype(np.float32)
         other_findings = None if window.findings is None else window.findings & ~mask
         sharpness = measure.margin_sharpness(pixels, mask, exclude=other_findings, rings=window.rings)
         roi.margin_sharpness = None if sharpness is None else round(sharpness, 3)
@@ -178,6 +219,17 @@ def _reach_px(sample: Sample, settings: GroundingConfig) -> int:
     return max(2, int(round(settings.neighbour_distance_mm / spacing)))
 
 
+def _ring_widths_px(sample: Sample, kind: str, settings: GroundingConfig, reach_px: int) -> tuple[int, ...]:
+    """The ring widths a region's measures draw: the surround (intensity), the margin's 2, 3 and 6 pixels and
+    the containing organ's 2 (lesions), the neighbour reach (when there is a label map)."""
+    widths = {settings.surround_ring_px}
+    if kind == "lesion":
+        widths |= {2, 3, 6}
+    if sample.label_map is not None:
+        widths.add(reach_px)
+    return tuple(sorted(widths))
+
+
 def measure_roi(
     sample: Sample,
     region: Region,
@@ -199,8 +251,9 @@ def _measure_roi(sample: Sample, region: Region, label: str, kind: str, settings
                  body_center_xy: tuple[float, float], findings: tuple[int, ...]) -> tuple[ROI, measure.Outline]:
     """:func:`measure_roi` and the region's traced outline (its piece count serves :func:`_measure_pieces`)."""
     height, width = sample.pixels.shape[:2]
-    pad = max(settings.surround_ring_px, 6, _reach_px(sample, settings)) + 2
-    window = crop_window(sample, region, findings, pad)
+    reach = _reach_px(sample, settings)
+    pad = max(settings.surround_ring_px, 6, reach) + 2
+    window = crop_window(sample, region, findings, pad, _ring_widths_px(sample, kind, settings, reach))
     centroid = region.centroid_xy
     roi = ROI(
         label=label,
@@ -240,8 +293,7 @@ def _place_in_anatomy(roi: ROI, sample: Sample, window: Window, settings: Ground
         return  # no anatomy label to place the region in or beside
     exclude = set(sample.finding_labels) | {roi.label}
     # only a lesion has a containing organ: an organ ROI skips the close ring
-    shares = _share_by_label(window.label_map, window.rings.ring(2), sample.label_names,
-                             exclude) if roi.kind == "lesion" else {}
+    shares = _ring_shares(window, 2, sample.label_names, exclude) if roi.kind == "lesion" else {}
     if shares:
         organ, share = max(sorted(shares.items()), key=lambda item: item[1])
         if share >= 0.5:
@@ -250,8 +302,7 @@ def _place_in_anatomy(roi: ROI, sample: Sample, window: Window, settings: Ground
             organ_mask = np.isin(sample.label_map, values)
             organ_mask[box_slices(region.box)] |= region.mask
             roi.organ_part = organ_part(sample, organ, organ_mask, roi.centroid_xy)
-    near = _share_by_label(window.label_map, window.rings.ring(_reach_px(sample, settings)),
-                           sample.label_names, exclude)
+    near = _ring_shares(window, _reach_px(sample, settings), sample.label_names, exclude)
     roi.neighbours = sorted(name for name, share in near.items() if share >= 0.02 and name != roi.containing_organ)
 
 

@@ -309,7 +309,7 @@ def test_outline_piece_count_and_contours_equal_opencvs_labelling_and_outermost_
 
 
 @pytest.mark.parametrize("width_px", [1, 2, 3, 5, 6, 9, 14])
-def test_growing_by_disc_rectangles_equals_opencvs_disc_dilation(width_px):
+def test_growing_by_packed_disc_rows_equals_opencvs_disc_dilation(width_px):
     import cv2
 
     from medtrinity.grounding.measure import _disc, grow
@@ -317,6 +317,104 @@ def test_growing_by_disc_rectangles_equals_opencvs_disc_dilation(width_px):
     for mask in _random_masks(300):
         mask_u8 = mask.view(np.uint8)
         assert np.array_equal(grow(mask_u8, width_px), cv2.dilate(mask_u8, _disc(width_px)))
+
+
+def test_growing_by_several_discs_at_once_equals_opencv_across_word_edges():
+    """Several widths share one packed pass: each equals OpenCV's dilation, on masks whose widths straddle the
+    64-pixel words (pixels on a word's first and last bit grow into the next word, none past the last column)."""
+    import cv2
+
+    from medtrinity.grounding.measure import _disc, grow_by_discs
+
+    rng = np.random.default_rng(64)
+    shapes = [(1, 1), (3, 63), (5, 64), (7, 65), (2, 127), (9, 128), (4, 129), (70, 200), (1, 300), (300, 1)]
+    checked = 0
+    for number in range(240):
+        height, width = shapes[number % len(shapes)] if number < 60 else (int(v) for v in rng.integers(1, 260, 2))
+        mask = (rng.random((height, width)) < rng.choice([0.002, 0.02, 0.2, 0.7])).astype(np.uint8)
+        if number % 4 == 0:  # pixels on the word edges and the last column
+            mask[:, [c for c in (0, 63, 64, 127, 128, width - 1) if c < width]] = 1
+        widths = tuple(sorted({int(v) for v in rng.integers(1, 12, int(rng.integers(1, 5)))}))
+        grown = grow_by_discs(mask, widths)
+        assert sorted(grown) == list(widths)
+        for width_px in widths:
+            assert np.array_equal(grown[width_px], cv2.dilate(mask, _disc(width_px))), (height, width, width_px)
+            checked += 1
+    assert checked > 500
+
+
+def test_numba_pairwise_sum_equals_numpys_sum_to_the_bit():
+    """The compiled pairwise summation adds in numpy's order (blocks of 8 running sums, halves split at a
+    multiple of 8): equal to ``np.add.reduce`` on values that make the order show (wide-ranging floats)."""
+    from medtrinity.grounding.kernels import pairwise_sum
+
+    rng = np.random.default_rng(8)
+    lengths = [*range(0, 300), 1000, 1023, 1024, 1025, 8191, 8192, 8193, 65536, 100_003, 262_144]
+    orders_show = 0
+    for length in lengths:
+        values = rng.standard_normal(length) * 10.0 ** rng.integers(-3, 8, length)
+        assert pairwise_sum(values, 0, length) + 0.0 == np.add.reduce(values)
+        padded = np.concatenate([rng.standard_normal(7), values])
+        assert pairwise_sum(padded, 7, length) + 0.0 == np.add.reduce(values)
+        orders_show += length > 8 and float(np.add.reduce(values)) != float(np.cumsum(values)[-1])
+    assert orders_show > 100  # a plain running sum would have failed these
+
+
+def _window(pixels, mask, label_map=None, findings=None, widths=(5,)):
+    from medtrinity.grounding.measure import Rings
+    from medtrinity.grounding.rois import Window
+
+    return Window(mask, pixels, label_map, findings, None, (0, 0), Rings(mask, None, widths))
+
+
+def test_grey_statistics_from_the_compiled_pass_equal_numpys_mean_and_std():
+    """Region mean, standard deviation and surround mean of 8/16-bit windows from one compiled pass equal the
+    plain numpy expressions (float32 pixels, float64 mean/std) to the bit, with and without finding pixels
+    left out; float windows take the numpy path and agree too."""
+    from medtrinity.grounding.measure import ring
+    from medtrinity.grounding.rois import _grey_statistics
+
+    rng = np.random.default_rng(9)
+    kinds = [(np.uint8, 0, 256), (np.int8, -128, 128), (np.uint16, 0, 65536), (np.int16, -32768, 32768),
+             (np.int16, -1024, 3000), (np.float32, -1000, 1000)]
+    for number in range(300):
+        dtype, low, high = kinds[number % len(kinds)]
+        shape = tuple(int(v) for v in rng.integers(1, 90, 2))
+        pixels = rng.integers(low, high, shape).astype(dtype)
+        if dtype == np.float32:
+            pixels += rng.random(shape).astype(np.float32)
+        mask = rng.random(shape) < rng.uniform(0.05, 0.9)
+        if not mask.any():
+            mask[shape[0] // 2, shape[1] // 2] = True
+        findings = (rng.random(shape) < 0.3) & ~mask if number % 2 else None
+        width = int(rng.integers(1, 8))
+        surround = ring(mask, width)
+        if findings is not None:
+            surround &= ~findings
+        values = pixels.astype(np.float32)
+        inside, around = values[mask].astype(np.float64), values[surround].astype(np.float64)
+        plain = (float(inside.mean()), float(inside.std()), float(around.mean()) if around.size else None)
+        assert _grey_statistics(_window(pixels, mask, findings=findings, widths=(width,)), width) == plain
+
+
+def test_ring_label_counts_from_the_grown_mask_equal_the_ring_histogram():
+    """Label shares over a region's ring counted from the grown mask (8-bit maps) equal the shares of the plain
+    ring mask's histogram, for several widths; wider label types go through the ring mask."""
+    from medtrinity.grounding.measure import ring
+    from medtrinity.grounding.rois import _ring_shares, _share_by_label
+
+    rng = np.random.default_rng(10)
+    names = {value: f"organ {value}" for value in range(1, 256)}
+    for _ in range(200):
+        shape = tuple(int(v) for v in rng.integers(1, 80, 2))
+        mask = rng.random(shape) < rng.uniform(0.0, 0.8)
+        label_map = rng.integers(0, int(rng.choice([3, 42, 256])), shape).astype(np.uint8)
+        exclude = {f"organ {int(v)}" for v in rng.integers(1, 40, 3)}
+        for dtype in (np.uint8, np.int32):
+            window = _window(np.zeros(shape, np.int16), mask, label_map.astype(dtype), widths=(2, 6))
+            for width in (2, 6, 3):
+                plain = _share_by_label(label_map, ring(mask, width), names, exclude)
+                assert _ring_shares(window, width, names, exclude) == plain
 
 
 def test_second_central_moments_equal_opencvs_to_the_bit(shared_data):
