@@ -530,3 +530,39 @@ def test_uint8_extents_by_64_bit_words_equal_the_pixel_loop():
         assert _as_tuples(label_extents(label_map)) == _plain_extents(label_map)
         used += 1
     assert used > 100
+
+
+def test_two_by_two_eigenvalues_equal_numpys_lapack_to_the_bit(shared_data):
+    """The closed form LAPACK uses for a 2x2 symmetric matrix (with dsterf's split of a negligible off-diagonal)
+    gives ``np.linalg.eigvalsh``'s values to the bit: on wide-ranging random matrices, off-diagonals near the
+    split threshold, and the second moments of the real TotalSegmentator organs."""
+    nib = pytest.importorskip("nibabel")
+    from medtrinity.grounding.measure import second_central_moments, symmetric_eigenvalues
+
+    def both(a, b, c):
+        plain = np.linalg.eigvalsh(np.array([[a, b], [b, c]]))
+        return symmetric_eigenvalues(a, b, c), (float(plain[0]), float(plain[1]))
+
+    rng = np.random.default_rng(22)
+    for number in range(30_000):
+        a, c = (rng.standard_normal(2) * 10.0 ** rng.integers(-4, 12, 2)).tolist()
+        if number % 3 == 0:  # an off-diagonal around dsterf's split threshold
+            b = float(rng.standard_normal() * 10.0 ** rng.integers(-20, -12) * np.sqrt(abs(a * c)))
+        elif number % 3 == 1:
+            b = float(rng.standard_normal() * 10.0 ** rng.integers(-4, 12))
+        else:  # integer moments of pixel sets, equal diagonals, zero off-diagonal
+            a, c = (float(v) for v in rng.integers(0, 10**9, 2))
+            b = float(rng.choice([0, int(rng.integers(-10**8, 10**8))]))
+            a = c if number % 9 == 2 else a
+        fast, plain = both(a, b, c)
+        assert fast == plain, (a, b, c)
+    seg = np.asarray(nib.load(shared_data / "totalsegmentator" / "example_seg.nii.gz").dataobj)
+    checked = 0
+    for index in range(seg.shape[2]):
+        for value in np.unique(seg[:, :, index])[1:].tolist():
+            mask = np.ascontiguousarray(seg[:, :, index] == value)
+            if mask.sum() >= 3:
+                fast, plain = both(*second_central_moments(mask))
+                assert fast == plain
+                checked += 1
+    assert checked > 300
