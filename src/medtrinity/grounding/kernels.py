@@ -206,13 +206,15 @@ def region_intensity_loop(pixels, mask, grown, findings):  # pragma: no cover - 
 
 @compiled()
 def ring_label_counts_loop(label_map, mask, grown):  # pragma: no cover - compiled; tested through its callers
-    """Pixels per value of a uint8 label window in the ring: ``grown`` and not ``mask`` (256 int64 counts)."""
+    """Pixels per value of a uint8 label window in the ring: ``grown`` and not ``mask`` (256 int64 counts; both
+    0/1 bytes, so a ring pixel is one where ``grown`` exceeds ``mask``: no branch on each byte)."""
     counts = np.zeros(256, np.int64)
     height, width = mask.shape
     for y in range(height):
+        grown_row, mask_row, label_row = grown[y], mask[y], label_map[y]
         for x in range(width):
-            if grown[y, x] and not mask[y, x]:
-                counts[label_map[y, x]] += 1
+            if grown_row[x] > mask_row[x]:
+                counts[label_row[x]] += 1
     return counts
 
 

@@ -39,7 +39,7 @@ def trace_outline(mask: np.ndarray) -> Outline:
     contours, hierarchy = cv2.findContours(as_uint8(mask), cv2.RETR_TREE, cv2.CHAIN_APPROX_NONE)
     depths = contour_depths(hierarchy[0][:, 3]) if hierarchy is not None else np.zeros(0, dtype=np.int64)
     outermost = tuple(contour for contour, depth in zip(contours, depths.tolist(), strict=True) if depth == 0)
-    centres = np.concatenate([contour.reshape(-1, 2) for contour in outermost]).astype(np.float32)
+    centres = np.concatenate([contour.reshape(-1, 2) for contour in outermost])  # int32: exact orientation tests
     hull = cv2.convexHull(centres).reshape(-1, 2).astype(np.float64)
     return Outline(outermost, hull, pieces=int(np.count_nonzero(depths % 2 == 0)))
 

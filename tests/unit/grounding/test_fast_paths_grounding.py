@@ -289,7 +289,8 @@ def _random_masks(count: int):
 
 def test_outline_piece_count_and_contours_equal_opencvs_labelling_and_outermost_trace():
     """The contour tree's outer borders count the 8-connected pieces OpenCV's labelling finds, and its outermost
-    contours are exactly those ``RETR_EXTERNAL`` traces (same points, same order)."""
+    contours are exactly those ``RETR_EXTERNAL`` traces (same points, same order); the hull taken from their
+    integer points is the one OpenCV gives for the same points as floats (same vertices, same order)."""
     import cv2
 
     from medtrinity.grounding.measure import trace_outline
@@ -303,6 +304,8 @@ def test_outline_piece_count_and_contours_equal_opencvs_labelling_and_outermost_
         external, _ = cv2.findContours(mask.view(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         assert len(outline.contours) == len(external)
         assert all(np.array_equal(a, b) for a, b in zip(outline.contours, external, strict=True))
+        centres = np.concatenate([contour.reshape(-1, 2) for contour in external]).astype(np.float32)
+        assert np.array_equal(outline.hull_px, cv2.convexHull(centres).reshape(-1, 2))  # the hull of float points
         with_holes += len(cv2.findContours(mask.view(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)[0]) > len(
             external)
     assert with_holes > 100  # the trees really had holes (and islands in them) to walk
