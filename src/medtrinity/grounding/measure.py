@@ -134,25 +134,10 @@ def as_uint8(mask: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def _disc_as_rectangles(width_px: int) -> tuple[np.ndarray, ...]:
-    """The disc of :func:`_disc` as a union of centred rectangles, one per distinct row half-width.
-
-    The disc is convex, so the rows at least ``w`` wide form one band around the centre: the disc is
-    the union of the rectangles (2w + 1 wide, as tall as that band), and growing a mask by a union is
-    the pixel-wise maximum of growing it by each part (:func:`grown_rectangle` paints them).
-    """
-    half_widths = [int(np.count_nonzero(row)) // 2 for row in _disc(width_px)]
-    rectangles = []
-    for half in sorted(set(half_widths)):
-        reach = max(abs(row - width_px) for row, other in enumerate(half_widths) if other >= half)
-        rectangles.append(cv2.getStructuringElement(cv2.MORPH_RECT, (2 * half + 1, 2 * reach + 1)))
-    return tuple(rectangles)
-
-
-@lru_cache(maxsize=64)
 def _disc_row_reaches(widths_px: tuple[int, ...]) -> np.ndarray:
     """Per disc of :func:`_disc` (one per width), how far its row ``k`` above and below the centre reaches
-    sideways (-1 past the disc): the table :func:`kernels.grow_bit_rows_loop` grows by."""
+    sideways (-1 past the disc): the table :func:`kernels.grow_bit_rows_loop` grows by and
+    :func:`grown_rectangle` paints from."""
     table = np.full((len(widths_px), max(widths_px) + 1), -1, dtype=np.int64)
     for index, width_px in enumerate(widths_px):
         for offset, row in enumerate(_disc(width_px)[width_px:]):
@@ -236,13 +221,13 @@ class Rings:
 
 def grown_rectangle(shape: tuple[int, ...], rectangle: tuple[int, int, int, int], width_px: int) -> np.ndarray:
     """:func:`grow` of a filled rectangle (``top, bottom, left, right``, ends exclusive) in a 0/1 array of
-    ``shape``: a rectangle grown by a centred rectangle is the rectangle widened by its half sizes (clipped
-    to the array, as OpenCV ignores pixels outside), and the disc is a union of such rectangles."""
+    ``shape``: the disc is the union of its rows, and the rectangle grown by the rows ``k`` above and below
+    the centre (reaching ``h`` sideways) is the rectangle widened by ``k`` and ``h`` (clipped to the array, as
+    OpenCV ignores pixels outside)."""
     top, bottom, left, right = rectangle
     grown = np.zeros(shape[:2], np.uint8)
-    for part in _disc_as_rectangles(width_px):
-        reach, half = part.shape[0] // 2, part.shape[1] // 2
-        grown[max(0, top - reach):bottom + reach, max(0, left - half):right + half] = 1
+    for offset, reach in enumerate(_disc_row_reaches((width_px,))[0].tolist()):
+        grown[max(0, top - offset):bottom + offset, max(0, left - reach):right + reach] = 1
     return grown
 
 
@@ -392,6 +377,11 @@ def shape_word(solidity: float, eccentricity: float) -> str:
     return "oval" if eccentricity >= 0.6 else "round"
 
 
+MARGIN_BAND_PX = 2  # the bands just inside and just outside the border
+MARGIN_CORE_PX, MARGIN_FAR_PX = 3, 6  # the core lies deeper than 3 px inside; the far surround 3 to 6 px outside
+MARGIN_RING_WIDTHS_PX = (MARGIN_BAND_PX, MARGIN_CORE_PX, MARGIN_FAR_PX)  # the rings :func:`margin_sharpness` grows
+
+
 def margin_sharpness(pixels: np.ndarray, mask: np.ndarray, exclude: np.ndarray | None = None,
                      rings: Rings | None = None) -> float | None:
     """How much of the lesion-to-surround contrast happens right at the border (about 1 sharp, lower blurred).
@@ -402,12 +392,12 @@ def margin_sharpness(pixels: np.ndarray, mask: np.ndarray, exclude: np.ndarray |
     ``rings``: the :class:`Rings` of this same ``mask``, when the caller has them.
     """
     rings = rings or Rings(mask)
-    core = rings.shrunk(3)
+    core = rings.shrunk(MARGIN_CORE_PX)
     if not core.any():
         return None
-    inner_band = mask & ~rings.shrunk(2)
-    outer_band = rings.ring(2)
-    far = rings.band(3, 6)
+    inner_band = mask & ~rings.shrunk(MARGIN_BAND_PX)
+    outer_band = rings.ring(MARGIN_BAND_PX)
+    far = rings.band(MARGIN_CORE_PX, MARGIN_FAR_PX)
     if exclude is not None:
         outer_band &= ~exclude
         far &= ~exclude

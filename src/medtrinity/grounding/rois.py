@@ -145,10 +145,19 @@ def _measure_shape(roi: ROI, mask: np.ndarray, spacing_mm) -> measure.Outline:
 _EXACT_SUM_TYPES = (np.uint8, np.int8, np.uint16, np.int16)  # float32 holds every value: the compiled sums agree
 
 
+def _region_statistics(values: np.ndarray, window: Window, surround_px: int) -> tuple[float, float, float | None]:
+    """(mean, standard deviation, surround mean or None when the surround is empty) of ``values`` (the window's
+    grey or luminance values) in the region and in its surround ring, finding pixels left out of the ring."""
+    surround = window.rings.ring(surround_px)
+    if window.findings is not None:
+        surround &= ~window.findings
+    inside, around = values[window.mask].astype(np.float64), values[surround].astype(np.float64)
+    return float(inside.mean()), float(inside.std()), float(around.mean()) if around.size else None
+
+
 def _grey_statistics(window: Window, surround_px: int) -> tuple[float, float, float | None]:
-    """(mean, standard deviation, surround mean or None when the surround is empty) of a grey window, as numpy's
-    ``mean``/``std`` of the float32 pixels give them: 8/16-bit integers in one compiled pass (exact sums, the
-    squared deviations summed in numpy's pairwise order), other types through numpy."""
+    """:func:`_region_statistics` of a grey window's float32 pixels: 8/16-bit integers in one compiled pass
+    (exact sums, the squared deviations summed in numpy's pairwise order: the same values), others through numpy."""
     pixels = window.pixels
     if pixels.dtype.type in _EXACT_SUM_TYPES and window.mask.size:
         findings = window.findings if window.findings is not None else np.zeros((0, 0), bool)
@@ -156,12 +165,7 @@ def _grey_statistics(window: Window, surround_px: int) -> tuple[float, float, fl
             pixels, window.rings.mask_u8, window.rings.grown(surround_px), findings)
         if count:
             return total / count, float(np.sqrt(squares / count)), around_total / around_count if around_count else None
-    surround = window.rings.ring(surround_px)
-    if window.findings is not None:
-        surround &= ~window.findings
-    values = pixels.astype(np.float32)
-    inside, around = values[window.mask].astype(np.float64), values[surround].astype(np.float64)
-    return float(inside.mean()), float(inside.std()), float(around.mean()) if around.size else None
+    return _region_statistics(pixels.astype(np.float32), window, surround_px)
 
 
 def _measure_intensity(roi: ROI, sample: Sample, window: Window, settings: GroundingConfig) -> None:
@@ -171,11 +175,7 @@ def _measure_intensity(roi: ROI, sample: Sample, window: Window, settings: Groun
         pixels = window.pixels.astype(np.float32)
         roi.colour = measure.colour_word(pixels[mask].mean(axis=0))
         pixels = pixels @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # luminance
-        surround = window.rings.ring(settings.surround_ring_px)
-        if window.findings is not None:
-            surround &= ~window.findings
-        inside, around = pixels[mask].astype(np.float64), pixels[surround].astype(np.float64)
-        mean, sd, reference = float(inside.mean()), float(inside.std()), float(around.mean()) if around.size else None
+        mean, sd, reference = _region_statistics(pixels, window, settings.surround_ring_px)
     else:
         mean, sd, reference = _grey_statistics(window, settings.surround_ring_px)
     roi.mean_intensity = round(mean, 2)
@@ -219,12 +219,15 @@ def _reach_px(sample: Sample, settings: GroundingConfig) -> int:
     return max(2, int(round(settings.neighbour_distance_mm / spacing)))
 
 
+_CONTAINING_RING_PX = 2  # a lesion's containing organ: the labels just outside its border
+
+
 def _ring_widths_px(sample: Sample, kind: str, settings: GroundingConfig, reach_px: int) -> tuple[int, ...]:
-    """The ring widths a region's measures draw: the surround (intensity), the margin's 2, 3 and 6 pixels and
-    the containing organ's 2 (lesions), the neighbour reach (when there is a label map)."""
+    """The ring widths a region's measures draw: the surround (intensity), the margin's rings and the
+    containing organ's ring (lesions), the neighbour reach (when there is a label map)."""
     widths = {settings.surround_ring_px}
     if kind == "lesion":
-        widths |= {2, 3, 6}
+        widths |= {*measure.MARGIN_RING_WIDTHS_PX, _CONTAINING_RING_PX}
     if sample.label_map is not None:
         widths.add(reach_px)
     return tuple(sorted(widths))
@@ -293,7 +296,7 @@ def _place_in_anatomy(roi: ROI, sample: Sample, window: Window, settings: Ground
         return  # no anatomy label to place the region in or beside
     exclude = set(sample.finding_labels) | {roi.label}
     # only a lesion has a containing organ: an organ ROI skips the close ring
-    shares = _ring_shares(window, 2, sample.label_names, exclude) if roi.kind == "lesion" else {}
+    shares = _ring_shares(window, _CONTAINING_RING_PX, sample.label_names, exclude) if roi.kind == "lesion" else {}
     if shares:
         organ, share = max(sorted(shares.items()), key=lambda item: item[1])
         if share >= 0.5:
