@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
@@ -18,8 +19,9 @@ from .helpers import image_mask_source, write_config, write_folder_with_copies, 
 
 
 def _entry(entry_id, part, digest, phash, slice_index=-1):
-    return {"id": entry_id, "part": part, "image_sha256": digest, "image_phash": f"{phash:016x}",
-            "slice_index": slice_index}
+    """A row's keys as the run writes them: a 64-hex sha256 (of ``digest``) and a 16-hex perceptual hash."""
+    return {"id": entry_id, "part": part, "image_sha256": hashlib.sha256(digest.encode()).hexdigest(),
+            "image_phash": f"{phash:016x}", "slice_index": slice_index}
 
 
 def test_find_duplicates_compares_across_parts_only():
@@ -89,19 +91,23 @@ def test_a_killed_pass_resumes_to_the_clean_result(tmp_path, monkeypatch):
     shutil.copytree(base, killed)
     deduplicate_run(clean, 4)
 
-    real_write_rows = run_folder.write_rows
+    real_writers = {"write_rows": run_folder.write_rows, "write_table_rows": run_folder.write_table_rows}
     calls = {"n": 0}
 
-    def dying_write_rows(path, rows, schema):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt("killed between two parts")
-        real_write_rows(path, rows, schema)
+    def dying(name):
+        def write(path, rows_or_table, *schema):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise KeyboardInterrupt("killed between the first written file and the second")
+            real_writers[name](path, rows_or_table, *schema)
+        return write
 
-    monkeypatch.setattr(run_folder, "write_rows", dying_write_rows)
+    for name in real_writers:
+        monkeypatch.setattr(run_folder, name, dying(name))
     with pytest.raises(KeyboardInterrupt):
         deduplicate_run(killed, 4)
-    monkeypatch.setattr(run_folder, "write_rows", real_write_rows)
+    for name, writer in real_writers.items():
+        monkeypatch.setattr(run_folder, name, writer)
     deduplicate_run(killed, 4)
     for folder in ("triplets", "rejects"):
         names = sorted(path.name for path in (clean / folder).glob("*.parquet"))

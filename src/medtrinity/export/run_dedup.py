@@ -13,73 +13,142 @@ go the same way with the reason ``evaluation_overlap``.
 It is resumable and idempotent: decisions go first to ``_dedup.json`` (atomically), then each
 affected part is rewritten without the removed rows; a killed pass, run again, merges the journal
 with what it finds and converges to the same files a clean run writes.
+
+The driver runs this pass alone after all shards, so its memory must not grow by much per row:
+the hash columns are held as flat arrays (:class:`~medtrinity.export.run_keys.RunKeys`, ~170 bytes
+a row at its peak, where a dict per row took ~1.1 KB: 4 GiB instead of 26 GiB for 25M rows), ids
+are read back only for the rows removed, and parts are filtered and rewritten in Arrow.
 """
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
+import numpy as np
+
+from medtrinity.export.run_keys import RunKeys
 from medtrinity.io.hashes import hamming
 from medtrinity.run_folder import RunFolder, part_index
 
-_KEY_COLUMNS = ["id", "source", "image_sha256", "image_phash", "slice_index"]
+
+def _band_edges(count: int) -> list[int]:
+    return [round(64 * index / count) for index in range(count + 1)]
 
 
 def _bands(code: int, count: int) -> list[tuple[int, int]]:
     """Split 64 bits into ``count`` bands: two hashes within count - 1 bits agree on at least one band."""
-    edges = [round(64 * index / count) for index in range(count + 1)]
+    edges = _band_edges(count)
     return [(band, (code >> edges[band]) & ((1 << (edges[band + 1] - edges[band])) - 1)) for band in range(count)]
 
 
-def find_evaluation_overlap(
-    entries: list[dict], evaluation: list[tuple[int, str]], near_bits: int
-) -> dict[str, tuple[str, str]]:
-    """id -> ("evaluation_overlap", evaluation file name) for rows within ``near_bits`` of an evaluation image."""
+def _band_values(codes: np.ndarray, count: int) -> list[np.ndarray]:
+    """Each band of every code (uint64), as :func:`_bands` splits one code."""
+    edges = _band_edges(count)
+    values = []
+    for low, high in pairwise(edges):
+        shifted = codes >> np.uint64(low)
+        values.append(shifted if high - low == 64 else shifted & np.uint64((1 << (high - low)) - 1))
+    return values
+
+
+def exact_copy_firsts(keys: RunKeys) -> np.ndarray:
+    """Per row: the row of the first copy of its PNG (same digest) when that copy is in another shard, else -1.
+
+    Only rows whose digest's first 8 bytes recur are sorted on all 32 bytes, so the pass costs one
+    sort of a uint64 column however large the run.
+    """
+    firsts = np.full(len(keys), -1, dtype=np.int64)
+    if len(keys) < 2:
+        return firsts
+    order = np.argsort(keys.digest[:, 0], kind="stable")
+    lead = keys.digest[order, 0]
+    tie = lead[1:] == lead[:-1]
+    recurring = np.zeros(len(keys), dtype=bool)
+    recurring[1:] |= tie
+    recurring[:-1] |= tie
+    rows = np.sort(order[recurring])
+    if rows.size == 0:
+        return firsts
+    digests = keys.digest[rows]
+    grouped = np.lexsort((rows, digests[:, 3], digests[:, 2], digests[:, 1], digests[:, 0]))
+    rows, digests = rows[grouped], digests[grouped]
+    starts = np.ones(len(rows), dtype=bool)
+    starts[1:] = (digests[1:] != digests[:-1]).any(axis=1)
+    first = rows[np.maximum.accumulate(np.where(starts, np.arange(len(rows)), 0))]
+    copy = (rows != first) & (keys.part[rows] != keys.part[first])
+    firsts[rows[copy]] = first[copy]
+    return firsts
+
+
+def near_copy_firsts(keys: RunKeys, near_bits: int, excluded: np.ndarray) -> np.ndarray:
+    """Per row: the first earlier kept 2D row of another shard within ``near_bits`` bits, else -1.
+
+    Rows of volumes (``slice_index`` >= 0) and ``excluded`` rows (exact copies) take no part. See
+    :mod:`medtrinity.export.dedup_kernels` for the order of the search.
+    """
+    from medtrinity.export.dedup_kernels import first_near_matches_loop
+
+    firsts = np.full(len(keys), -1, dtype=np.int64)
+    rows = np.flatnonzero((keys.slice_index < 0) & ~excluded)
+    if rows.size == 0:
+        return firsts
+    codes = keys.phash[rows]
+    buckets = np.stack([np.unique(values, return_inverse=True)[1].reshape(-1).astype(np.int32)
+                        for values in _band_values(codes, near_bits + 1)])
+    matches = first_near_matches_loop(codes, keys.part[rows], buckets, near_bits)
+    matched = matches >= 0
+    firsts[rows[matched]] = rows[matches[matched]]
+    return firsts
+
+
+def copy_decisions(keys: RunKeys, near_bits: int | None) -> dict[int, tuple[str, int]]:
+    """row -> (code, row of the kept first copy) for every row that repeats one in an earlier shard.
+
+    Only copies in *different* shards count: within a shard the dedup stage already compared the
+    raw pixels (so two slices of one volume that window to the same picture stay). Near-duplicates
+    are looked for among 2D inputs only (``slice_index < 0``).
+    """
+    exact = exact_copy_firsts(keys)
+    decisions = {int(row): ("duplicate_image", int(exact[row])) for row in np.flatnonzero(exact >= 0)}
+    if near_bits is not None:
+        near = near_copy_firsts(keys, near_bits, exact >= 0)
+        decisions.update({int(row): ("near_duplicate", int(near[row])) for row in np.flatnonzero(near >= 0)})
+    return decisions
+
+
+def evaluation_decisions(keys: RunKeys, evaluation: list[tuple[int, str]], near_bits: int) -> dict[int, str]:
+    """row -> evaluation file name for rows within ``near_bits`` of an evaluation image (the first that is)."""
+    count = near_bits + 1
     buckets: dict[tuple[int, int], list[tuple[int, str]]] = {}
     for code, name in evaluation:
-        for key in _bands(code, near_bits + 1):
+        for key in _bands(code, count):
             buckets.setdefault(key, []).append((code, name))
+    evaluation_codes = np.array([code for code, _ in evaluation], dtype=np.uint64)
+    candidate = np.zeros(len(keys), dtype=bool)
+    for ours, theirs in zip(_band_values(keys.phash, count), _band_values(evaluation_codes, count), strict=True):
+        candidate |= np.isin(ours, theirs)
     found = {}
-    for entry in entries:
-        code = int(entry["image_phash"], 16)
-        match = next((name for key in _bands(code, near_bits + 1) for other, name in buckets.get(key, [])
+    for row in np.flatnonzero(candidate).tolist():
+        code = int(keys.phash[row])
+        match = next((name for key in _bands(code, count) for other, name in buckets.get(key, [])
                       if hamming(code, other) <= near_bits), None)
         if match is not None:
-            found[entry["id"]] = ("evaluation_overlap", match)
+            found[row] = match
     return found
 
 
 def find_duplicates(entries: list[dict], near_bits: int | None) -> dict[str, tuple[str, str]]:
-    """id -> (code, id of the kept first copy) for every entry that repeats an earlier one.
+    """id -> (code, id of the kept first copy) for entries given as dicts, in output order.
 
-    ``entries`` are dicts with ``id``, ``part``, ``image_sha256``, ``image_phash`` (hex) and
-    ``slice_index``, in output order. Only copies in *different* parts count: within a shard the
-    dedup stage already compared the raw pixels (so two slices of one volume that window to the
-    same picture stay). Near-duplicates are looked for among 2D inputs only (``slice_index < 0``).
+    Each entry has ``id``, ``part``, ``image_sha256`` (64 hex characters), ``image_phash`` (16) and
+    ``slice_index``: the :func:`copy_decisions` of small inputs written out by hand.
     """
-    first_by_digest: dict[str, tuple[str, int]] = {}
-    buckets: dict[tuple[int, int], list[tuple[int, str, int]]] = {}
-    found: dict[str, tuple[str, str]] = {}
-    for entry in entries:
-        first_id, first_part = first_by_digest.setdefault(entry["image_sha256"], (entry["id"], entry["part"]))
-        if first_part != entry["part"]:
-            found[entry["id"]] = ("duplicate_image", first_id)
-            continue
-        if near_bits is None or entry["slice_index"] >= 0:
-            continue
-        code = int(entry["image_phash"], 16)
-        keys = _bands(code, near_bits + 1)
-        match = next(
-            (other_id for key in keys for other, other_id, other_part in buckets.get(key, [])
-             if other_part != entry["part"] and hamming(code, other) <= near_bits),
-            None,
-        )
-        if match is not None:
-            found[entry["id"]] = ("near_duplicate", match)
-            continue
-        for key in keys:
-            buckets.setdefault(key, []).append((code, entry["id"], entry["part"]))
-    return found
+    keys = RunKeys.from_columns([entry["part"] for entry in entries], [entry["image_sha256"] for entry in entries],
+                                [entry["image_phash"] for entry in entries],
+                                [entry["slice_index"] for entry in entries])
+    return {entries[row]["id"]: (code, entries[first]["id"])
+            for row, (code, first) in copy_decisions(keys, near_bits).items()}
 
 
 def deduplicate_run(
@@ -93,23 +162,19 @@ def deduplicate_run(
     """
     folder = RunFolder(out_dir)
     journal = folder.read_journal("dedup")
-    entries: list[dict] = []
-    rows_seen: dict[int, int] = {}  # position counts on through a shard's continuation files
-    for part in folder.triplet_parts():
-        index = part_index(part)
-        start = rows_seen.get(index, 0)
-        for position, row in enumerate(folder.read_part(part, columns=_KEY_COLUMNS), start):
-            entries.append({**row, "part": index, "position": position})
-            rows_seen[index] = position + 1
-    by_id = {entry["id"]: entry for entry in entries}
-    decisions = find_duplicates(entries, near_bits) if duplicates else {}
+    keys = RunKeys.read(folder.triplet_parts(), part_index)
+    decisions: dict[int, tuple[str, int | str]] = dict(copy_decisions(keys, near_bits)) if duplicates else {}
     if evaluation:
-        decisions.update(find_evaluation_overlap(entries, evaluation, evaluation_bits))
-    for entry_id, (code, first) in decisions.items():
+        decisions.update({row: ("evaluation_overlap", name)
+                          for row, name in evaluation_decisions(keys, evaluation, evaluation_bits).items()})
+    named = keys.lookup([*decisions, *(first for _, first in decisions.values() if isinstance(first, int))],
+                        ["id", "source"])
+    for row, (code, first) in decisions.items():
+        entry_id = named[row]["id"]
         if entry_id not in journal:
-            entry = by_id[entry_id]
-            journal[entry_id] = {"code": code, "first": first, "part": entry["part"],
-                                 "position": entry["position"], "source": entry["source"]}
+            journal[entry_id] = {"code": code, "first": named[first]["id"] if isinstance(first, int) else first,
+                                 "part": int(keys.part[row]), "position": int(keys.position[row]),
+                                 "source": named[row]["source"]}
     folder.write_journal("dedup", journal)
     by_part: dict[int, list[tuple[str, dict]]] = {}
     for entry_id, record in journal.items():
@@ -117,8 +182,7 @@ def deduplicate_run(
     for index, removed in sorted(by_part.items()):
         ids = {entry_id for entry_id, _ in removed}
         for part in folder.shard_parts(index):  # a large shard's rows continue in part-N_001 ...
-            if ids & {row["id"] for row in folder.read_part(part, columns=["id"])}:
-                folder.rewrite_part(part, [row for row in folder.read_part(part) if row["id"] not in ids])
+            folder.drop_rows(part, ids)
         removed.sort(key=lambda item: item[1]["position"])
         rows = [
             {"sample_id": entry_id, "source": record["source"], "source_file": "", "stage": "dedup",

@@ -69,9 +69,14 @@ def rows_per_group(table: pa.Table, limits: StreamLimits | None = None) -> int:
 
 def write_rows(path: Path, rows: list[dict], schema: pa.Schema, limits: StreamLimits | None = None) -> None:
     """Write rows as one Parquet file (atomically), in row groups of about ``limits.row_group_bytes``."""
-    table = pa.Table.from_pylist(rows, schema=schema)
+    write_table_rows(path, pa.Table.from_pylist(rows, schema=schema), limits)
+
+
+def write_table_rows(path: Path, table: pa.Table, limits: StreamLimits | None = None) -> None:
+    """Write an Arrow table as one Parquet file (atomically), grouped and encoded as :func:`write_rows` does."""
+    table = table.combine_chunks()
     write_atomic(path, lambda target: pq.write_table(table, target, row_group_size=rows_per_group(table, limits),
-                                                     **_writer_options(schema)))
+                                                     **_writer_options(table.schema)))
 
 
 class _StreamedFiles:

@@ -1,0 +1,162 @@
+"""Time and memory of the run-wide duplicate pass as the run grows: what the driver pays after the shards.
+
+A run folder of N rows is built straight from Arrow arrays (the real triplet schema; only the
+columns the pass reads carry values, plus a small PNG-sized payload so parts have realistic
+row groups): parts of ``--rows-per-part`` rows, half CT slices (``slice_index`` >= 0: exact
+copies only) and half 2D images (near-duplicates too). Planted: 1% exact copies of a row in an
+earlier part, 1% near copies of a 2D row (1-3 of 64 perceptual-hash bits flipped), and copies
+inside one part (which the pass must keep). Each size runs the pass (``deduplicate_run`` with the
+default 4 bits) in a fresh process: wall seconds, peak resident MB and MB above the process's
+resident size before the pass, rows removed, and the projection to 25M rows. Prints figures;
+asserts nothing.
+
+Run: PYTHONPATH=src python benchmarks/run_dedup_scale.py [--sizes 100000 1000000] [--rows-per-part 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+PROJECTED_ROWS = 25_000_000
+
+
+def _hex(values: np.ndarray, width: int) -> list[str]:
+    """Rows of uint8 bytes as lowercase hex strings of ``width`` characters."""
+    return [row.tobytes().hex()[:width] for row in values]
+
+
+def build(folder: Path, rows: int, rows_per_part: int, seed: int = 7) -> None:
+    """Write ``rows`` synthetic triplet rows as parts of ``rows_per_part`` under ``folder/triplets``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from medtrinity.run_folder import RunFolder
+    from medtrinity.schema import TRIPLET_SCHEMA
+
+    rng = np.random.default_rng(seed)
+    digests = rng.integers(0, 256, size=(rows, 32), dtype=np.uint8)
+    phashes = rng.integers(0, 256, size=(rows, 8), dtype=np.uint8)
+    slice_index = np.where(np.arange(rows) % 2 == 0, np.arange(rows) % 300, -1).astype(np.int32)
+    part_of = np.arange(rows) // rows_per_part
+    # 1% exact copies of a row at least one part earlier
+    later = np.flatnonzero(part_of > 0)
+    copies = rng.choice(later, size=rows // 100, replace=False)
+    for row in copies:
+        source_row = rng.integers(0, part_of[row] * rows_per_part)
+        digests[row], phashes[row] = digests[source_row], phashes[source_row]
+    # 1% near copies of a 2D row in an earlier part (a new digest, 1-3 hash bits flipped)
+    flat = np.flatnonzero((part_of > 0) & (slice_index < 0))
+    for row in rng.choice(flat, size=rows // 100, replace=False):
+        candidates = np.flatnonzero(slice_index[:part_of[row] * rows_per_part] < 0)
+        phashes[row] = phashes[rng.choice(candidates)]
+        for bit in rng.choice(64, size=rng.integers(1, 4), replace=False):
+            phashes[row, bit // 8] ^= np.uint8(1 << (bit % 8))
+    # copies inside one part: kept by the run-wide pass (the shard's own dedup stage judged them)
+    for row in rng.choice(np.flatnonzero(np.arange(rows) % rows_per_part > 0), size=rows // 200, replace=False):
+        digests[row], phashes[row] = digests[row - 1], phashes[row - 1]
+    ids = _hex(rng.integers(0, 256, size=(rows, 8), dtype=np.uint8), 16)
+    sha, phash = _hex(digests, 64), _hex(phashes, 16)
+    payload = b"\x89PNG" + bytes(2000)
+    run = RunFolder(folder)
+    run.triplets_dir.mkdir(parents=True, exist_ok=True)
+    for index, start in enumerate(range(0, rows, rows_per_part)):
+        stop = min(rows, start + rows_per_part)
+        count = stop - start
+        columns = {
+            "id": pa.array(ids[start:stop]), "source": pa.array(["ct" if s >= 0 else "xray"
+                                                                  for s in slice_index[start:stop]]),
+            "image_png": pa.array([payload] * count, pa.binary()),
+            "image_sha256": pa.array(sha[start:stop]), "image_phash": pa.array(phash[start:stop]),
+            "slice_index": pa.array(slice_index[start:stop], pa.int32()),
+        }
+        arrays = [columns.get(field.name, pa.nulls(count, field.type)) for field in TRIPLET_SCHEMA]
+        pq.write_table(pa.Table.from_arrays(arrays, schema=TRIPLET_SCHEMA), run.part_path(index))
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def measure(folder: Path) -> dict:
+    """In this process: the decisions alone (keys read, copies found, ids looked up), then the whole pass.
+
+    Seconds of each, resident MB before, peak resident MB after the decisions and after the pass,
+    rows removed, and the bytes of the part files the pass rewrote.
+    """
+    from medtrinity.export.run_dedup import copy_decisions, deduplicate_run
+    from medtrinity.export.run_keys import RunKeys
+    from medtrinity.run_folder import RunFolder, part_index
+
+    run = RunFolder(folder)
+    before_mb = _rss_mb()
+    started = time.perf_counter()
+    keys = RunKeys.read(run.triplet_parts(), part_index)
+    decisions = copy_decisions(keys, 4)
+    keys.lookup([*decisions, *(first for _, first in decisions.values())], ["id", "source"])
+    decide_s = time.perf_counter() - started
+    decide_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    del keys, decisions
+    sizes = {path: path.stat().st_mtime_ns for path in run.triplet_parts()}
+    started = time.perf_counter()
+    counts = deduplicate_run(folder, 4)
+    seconds = time.perf_counter() - started
+    rewritten = sum(path.stat().st_size for path, stamp in sizes.items() if path.stat().st_mtime_ns != stamp)
+    return {"decide_s": decide_s, "seconds": seconds, "before_mb": before_mb, "decide_peak_mb": decide_peak_mb,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "removed": counts["removed"],
+            "rewritten_mb": rewritten / 2**20}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--rows-per-part", type=int, default=1000)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        action, folder = args.child
+        if action == "build":
+            build(Path(folder), int(os.environ["ROWS"]), args.rows_per_part)
+        else:
+            print(json.dumps(measure(Path(folder))))
+        return
+    print(f"run-wide duplicate pass, parts of {args.rows_per_part} rows, half CT slices, half 2D images; "
+          f"decide = read the hash columns, find the copies, look up their ids; pass = decide + rewrite parts")
+    print(f"{'rows':>10} {'parts':>6} {'decide s':>9} {'pass s':>7} {'MB before':>10} {'peak decide':>12} "
+          f"{'peak pass':>10} {'removed':>8} {'rewritten MB':>13} {'rewrite MB/s':>13}")
+    figures = []
+    for rows in args.sizes:
+        with tempfile.TemporaryDirectory(prefix="dedup-scale-") as temporary:
+            folder = Path(temporary) / "run"
+            command = [sys.executable, __file__, "--rows-per-part", str(args.rows_per_part), "--child"]
+            subprocess.run([*command, "build", str(folder)], check=True, env={**os.environ, "ROWS": str(rows)})
+            result = json.loads(subprocess.run([*command, "pass", str(folder)], check=True, capture_output=True,
+                                               text=True).stdout.strip().splitlines()[-1])
+        rewrite_s = result["seconds"] - result["decide_s"]
+        figures.append((rows, result))
+        print(f"{rows:>10} {-(-rows // args.rows_per_part):>6} {result['decide_s']:>9.1f} {result['seconds']:>7.1f} "
+              f"{result['before_mb']:>10.0f} {result['decide_peak_mb']:>12.0f} {result['peak_mb']:>10.0f} "
+              f"{result['removed']:>8} {result['rewritten_mb']:>13.0f} "
+              f"{result['rewritten_mb'] / max(rewrite_s, 1e-9):>13.0f}", flush=True)
+    if len(figures) >= 2:
+        (small, first), (large, last) = figures[-2], figures[-1]
+        bytes_per_row = (last["decide_peak_mb"] - first["decide_peak_mb"]) * 2**20 / (large - small)
+        seconds_per_row = (last["decide_s"] - first["decide_s"]) / (large - small)
+        print(f"per row between the two largest sizes: {bytes_per_row:.0f} bytes resident, "
+              f"{1e6 * seconds_per_row:.2f} us to decide; for {PROJECTED_ROWS:,} rows: "
+              f"{PROJECTED_ROWS * bytes_per_row / 2**30:.1f} GiB and {PROJECTED_ROWS * seconds_per_row / 60:.1f} min "
+              f"to decide, plus rewriting every part that holds a removed row at the rewrite rate above")
+
+
+if __name__ == "__main__":
+    main()

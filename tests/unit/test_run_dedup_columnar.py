@@ -1,0 +1,177 @@
+"""The run-wide duplicate pass on flat arrays decides exactly what the plain per-row search decides.
+
+The reference below is the search as first written (a dict per row, a dict of lists per band), kept
+here as the specification: first copy of a digest in output order; a copy counts only in another
+shard; near copies among 2D rows only, greedy, band by band and oldest first within a bucket.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from medtrinity.export.run_dedup import _bands, copy_decisions, evaluation_decisions
+from medtrinity.export.run_keys import RunKeys, hex_bytes, phash_codes
+from medtrinity.io.hashes import hamming
+from medtrinity.io.parquet import write_rows
+from medtrinity.run_folder import RunFolder, part_index
+from medtrinity.schema import TRIPLET_SCHEMA
+
+
+def plain_copy_decisions(entries: list[dict], near_bits: int | None) -> dict[int, tuple[str, int]]:
+    """row -> (code, first row): the per-row search the columnar pass replaced."""
+    first_by_digest: dict[str, tuple[int, int]] = {}
+    buckets: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+    found: dict[int, tuple[str, int]] = {}
+    for row, entry in enumerate(entries):
+        first_row, first_part = first_by_digest.setdefault(entry["image_sha256"], (row, entry["part"]))
+        if first_part != entry["part"]:
+            found[row] = ("duplicate_image", first_row)
+            continue
+        if near_bits is None or entry["slice_index"] >= 0:
+            continue
+        code = int(entry["image_phash"], 16)
+        keys = _bands(code, near_bits + 1)
+        match = next((other_row for key in keys for other, other_row, other_part in buckets.get(key, [])
+                      if other_part != entry["part"] and hamming(code, other) <= near_bits), None)
+        if match is not None:
+            found[row] = ("near_duplicate", match)
+            continue
+        for key in keys:
+            buckets.setdefault(key, []).append((code, row, entry["part"]))
+    return found
+
+
+def _sha(seed: int) -> str:
+    return hashlib.sha256(str(seed).encode()).hexdigest()
+
+
+def random_entries(seed: int, rows: int = 3000) -> list[dict]:
+    """Rows in shard order with planted copies: exact (within and across shards), near (1-4 bits), chains of
+    near copies, many rows sharing one hash (a blank image), digests that agree in their first 8 bytes only."""
+    rng = np.random.default_rng(seed)
+    part = np.sort(rng.integers(0, rows // 40, size=rows))
+    codes = [int(value) for value in rng.integers(0, 2**64 - 1, size=rows, dtype=np.uint64, endpoint=True)]
+    digests = [_sha(seed * 100_000 + row) for row in range(rows)]
+    slices = [int(value) for value in np.where(rng.random(rows) < 0.3, rng.integers(0, 200, rows), -1)]
+    for row in range(1, rows):
+        kind = rng.random()
+        earlier = int(rng.integers(0, row))
+        if kind < 0.08:  # exact copy of an earlier row (any shard, the same one included)
+            digests[row], codes[row] = digests[earlier], codes[earlier]
+        elif kind < 0.2:  # near copy of an earlier row, or of the row just before (chains)
+            source = row - 1 if kind < 0.12 else earlier
+            flips = rng.choice(64, size=int(rng.integers(1, 6)), replace=False)
+            codes[row] = codes[source] ^ sum(1 << int(bit) for bit in flips)
+        elif kind < 0.23:  # the same hash as many others (blank images), a new digest
+            codes[row] = 0
+        elif kind < 0.25:  # a digest equal to an earlier one in its first 16 hex characters only
+            digests[row] = digests[earlier][:16] + _sha(-row)[16:]
+    return [{"part": int(part[row]), "image_sha256": digests[row], "image_phash": f"{codes[row]:016x}",
+             "slice_index": slices[row]} for row in range(rows)]
+
+
+def _keys(entries: list[dict]) -> RunKeys:
+    return RunKeys.from_columns([e["part"] for e in entries], [e["image_sha256"] for e in entries],
+                                [e["image_phash"] for e in entries], [e["slice_index"] for e in entries])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("near_bits", [None, 0, 4, 7])
+def test_columnar_decisions_equal_the_plain_search(seed, near_bits):
+    entries = random_entries(seed)
+    expected = plain_copy_decisions(entries, near_bits)
+    assert copy_decisions(_keys(entries), near_bits) == expected
+    codes = {code for code, _ in expected.values()}
+    assert "duplicate_image" in codes and (near_bits is None or "near_duplicate" in codes)
+
+
+def test_digests_equal_in_their_first_bytes_are_not_copies():
+    entries = [{"part": part, "image_sha256": "ab" * 8 + tail * 48, "image_phash": f"{part:016x}", "slice_index": 3}
+               for part, tail in enumerate("0101")]
+    assert plain_copy_decisions(entries, None) == {2: ("duplicate_image", 0), 3: ("duplicate_image", 1)}
+    assert copy_decisions(_keys(entries), None) == {2: ("duplicate_image", 0), 3: ("duplicate_image", 1)}
+
+
+def plain_evaluation(entries: list[dict], evaluation: list[tuple[int, str]], near_bits: int) -> dict[int, str]:
+    found = {}
+    for row, entry in enumerate(entries):
+        code = int(entry["image_phash"], 16)
+        match = next((name for other, name in evaluation if hamming(code, other) <= near_bits), None)
+        if match is not None:
+            found[row] = match
+    return found
+
+
+@pytest.mark.parametrize("near_bits", [0, 4])
+def test_evaluation_overlap_equals_a_brute_force_search(near_bits):
+    entries = random_entries(9)
+    rng = np.random.default_rng(5)
+    evaluation = []
+    for number, row in enumerate(rng.choice(len(entries), size=60, replace=False)):
+        flips = rng.choice(64, size=int(rng.integers(0, 7)), replace=False)
+        code = int(entries[row]["image_phash"], 16) ^ sum(1 << int(bit) for bit in flips)
+        evaluation.append((code, f"e{number}.jpg"))
+    found = evaluation_decisions(_keys(entries), evaluation, near_bits)
+    # the brute force takes the first evaluation image in list order; the banded search the first in the
+    # first band that matches: the same rows are found, and each match is within the distance
+    assert set(found) == set(plain_evaluation(entries, evaluation, near_bits)) and len(found) >= 10
+    names = dict((name, code) for code, name in evaluation)
+    assert all(hamming(int(entries[row]["image_phash"], 16), names[name]) <= near_bits for row, name in found.items())
+
+
+def test_hex_columns_decode_as_int_does_and_bad_values_are_named():
+    values = ["0123456789abcdef", "FEDCBA9876543210", "ffffffffffffffff", "0000000000000000"]
+    assert phash_codes(pa.array(values), "x").tolist() == [int(value, 16) for value in values]
+    sha = _sha(7)
+    assert hex_bytes(pa.chunked_array([[sha], [sha.upper()]]), 64, "x").tobytes() == bytes.fromhex(sha) * 2
+    with pytest.raises(ValueError, match=r"part-00003.parquet column image_phash: row 1 holds '12345g7890abcdef', "
+                                         r"not a hex string"):
+        phash_codes(pa.array(["0" * 16, "12345g7890abcdef"]), "part-00003.parquet column image_phash")
+    with pytest.raises(ValueError, match=r"row 0 holds 'abc', not a 16-character hex string"):
+        phash_codes(pa.array(["abc"]), "here")
+    with pytest.raises(ValueError, match=r"row 2 has no value"):
+        phash_codes(pa.array(["0" * 16, "1" * 16, None]), "here")
+
+
+def _part_rows(start: int, count: int) -> list[dict]:
+    return [{"id": f"row{row:04d}", "source": f"src{row % 3}", "image_sha256": _sha(row),
+             "image_phash": f"{row * 7919:016x}", "slice_index": row % 5 - 1, "image_png": bytes([row % 256]) * 50,
+             "description_text": f"text {row}"} for row in range(start, start + count)]
+
+
+def test_keys_read_from_parts_and_continuations_with_lookup(tmp_path):
+    folder = RunFolder(tmp_path)
+    folder.triplets_dir.mkdir(parents=True)
+    layout = [("part-00000.parquet", 0, 5), ("part-00001.parquet", 5, 4), ("part-00001_001.parquet", 9, 3),
+              ("part-00004.parquet", 12, 6)]
+    for name, start, count in layout:
+        write_rows(folder.triplets_dir / name, _part_rows(start, count), TRIPLET_SCHEMA)
+    keys = RunKeys.read(folder.triplet_parts(), part_index)
+    assert keys.part.tolist() == [0] * 5 + [1] * 7 + [4] * 6
+    assert keys.position.tolist() == [*range(5), *range(7), *range(6)]  # counting on through part-00001_001
+    assert keys.slice_index.tolist() == [row % 5 - 1 for row in range(18)]
+    assert keys.phash.tolist() == [row * 7919 for row in range(18)]
+    assert keys.digest[10].tobytes() == bytes.fromhex(_sha(10))
+    found = keys.lookup([17, 0, 10, 10, 4], ["id", "source"])
+    assert found == {row: {"id": f"row{row:04d}", "source": f"src{row % 3}"} for row in (0, 4, 10, 17)}
+
+
+def test_dropping_rows_writes_the_file_writing_the_kept_rows_writes(tmp_path):
+    folder = RunFolder(tmp_path / "run")
+    folder.triplets_dir.mkdir(parents=True)
+    rows = _part_rows(0, 40)
+    part = folder.part_path(2)
+    write_rows(part, rows, TRIPLET_SCHEMA)
+    assert not folder.drop_rows(part, {"row9999"})  # holds none of them: nothing written
+    drop = {"row0003", "row0017", "row0039"}
+    assert folder.drop_rows(part, drop)
+    reference = tmp_path / "reference.parquet"
+    kept = [row for row in rows if row["id"] not in drop]
+    write_rows(reference, kept, TRIPLET_SCHEMA)
+    assert part.read_bytes() == reference.read_bytes()
+    assert [row["id"] for row in pq.read_table(part, columns=["id"]).to_pylist()] == [row["id"] for row in kept]
