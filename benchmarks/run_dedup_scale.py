@@ -2,7 +2,7 @@
 
 A run folder of N rows is built straight from Arrow arrays (the real triplet schema; only the
 columns the pass reads carry values, plus a small PNG-sized payload so parts have realistic
-row groups): parts of ``--rows-per-part`` rows, half CT slices (``slice_index`` >= 0: exact
+row groups; ``--payload-bytes``): parts of ``--rows-per-part`` rows, half CT slices (``slice_index`` >= 0: exact
 copies only) and half 2D images (near-duplicates too). Planted: 1% exact copies of a row in an
 earlier part, 1% near copies of a 2D row (1-3 of 64 perceptual-hash bits flipped), and copies
 inside one part (which the pass must keep). Each size runs the pass (``deduplicate_run`` with the
@@ -11,6 +11,7 @@ resident size before the pass, rows removed, and the projection to 25M rows. Pri
 asserts nothing.
 
 Run: PYTHONPATH=src python benchmarks/run_dedup_scale.py [--sizes 100000 1000000] [--rows-per-part 1000]
+     PYTHONPATH=src python benchmarks/run_dedup_scale.py --sizes 20000 --payload-bytes 120000  (rewrite rate)
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def _hex(values: np.ndarray, width: int) -> list[str]:
     return [row.tobytes().hex()[:width] for row in values]
 
 
-def build(folder: Path, rows: int, rows_per_part: int, seed: int = 7) -> None:
+def build(folder: Path, rows: int, rows_per_part: int, payload_bytes: int, seed: int = 7) -> None:
     """Write ``rows`` synthetic triplet rows as parts of ``rows_per_part`` under ``folder/triplets``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -66,7 +67,7 @@ def build(folder: Path, rows: int, rows_per_part: int, seed: int = 7) -> None:
         digests[row], phashes[row] = digests[row - 1], phashes[row - 1]
     ids = _hex(rng.integers(0, 256, size=(rows, 8), dtype=np.uint8), 16)
     sha, phash = _hex(digests, 64), _hex(phashes, 16)
-    payload = b"\x89PNG" + bytes(2000)
+    payload = b"\x89PNG" + rng.integers(0, 256, size=payload_bytes, dtype=np.uint8).tobytes()  # incompressible
     run = RunFolder(folder)
     run.triplets_dir.mkdir(parents=True, exist_ok=True)
     for index, start in enumerate(range(0, rows, rows_per_part)):
@@ -121,16 +122,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--rows-per-part", type=int, default=1000)
+    parser.add_argument("--payload-bytes", type=int, default=2000,
+                        help="image bytes a row (a 512x512 CT slice's PNG is ~120,000)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         action, folder = args.child
         if action == "build":
-            build(Path(folder), int(os.environ["ROWS"]), args.rows_per_part)
+            build(Path(folder), int(os.environ["ROWS"]), args.rows_per_part, args.payload_bytes)
         else:
             print(json.dumps(measure(Path(folder))))
         return
-    print(f"run-wide duplicate pass, parts of {args.rows_per_part} rows, half CT slices, half 2D images; "
+    print(f"run-wide duplicate pass, parts of {args.rows_per_part} rows of {args.payload_bytes:,} image bytes, "
+          f"half CT slices, half 2D images; "
           f"decide = read the hash columns, find the copies, look up their ids; pass = decide + rewrite parts")
     print(f"{'rows':>10} {'parts':>6} {'decide s':>9} {'pass s':>7} {'MB before':>10} {'peak decide':>12} "
           f"{'peak pass':>10} {'removed':>8} {'rewritten MB':>13} {'rewrite MB/s':>13}")
@@ -138,7 +142,8 @@ def main() -> None:
     for rows in args.sizes:
         with tempfile.TemporaryDirectory(prefix="dedup-scale-") as temporary:
             folder = Path(temporary) / "run"
-            command = [sys.executable, __file__, "--rows-per-part", str(args.rows_per_part), "--child"]
+            command = [sys.executable, __file__, "--rows-per-part", str(args.rows_per_part),
+                       "--payload-bytes", str(args.payload_bytes), "--child"]
             subprocess.run([*command, "build", str(folder)], check=True, env={**os.environ, "ROWS": str(rows)})
             result = json.loads(subprocess.run([*command, "pass", str(folder)], check=True, capture_output=True,
                                                text=True).stdout.strip().splitlines()[-1])

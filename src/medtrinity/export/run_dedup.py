@@ -22,6 +22,8 @@ are read back only for the rows removed, and parts are filtered and rewritten in
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 
@@ -30,6 +32,9 @@ import numpy as np
 from medtrinity.export.run_keys import RunKeys
 from medtrinity.io.hashes import hamming
 from medtrinity.run_folder import RunFolder, part_index
+
+# parts rewritten at once after the decisions: each holds one part (up to ~5x its file size) in memory
+REWRITE_THREADS = min(4, os.cpu_count() or 1)
 
 
 def _band_edges(count: int) -> list[int]:
@@ -179,18 +184,27 @@ def deduplicate_run(
     by_part: dict[int, list[tuple[str, dict]]] = {}
     for entry_id, record in journal.items():
         by_part.setdefault(record["part"], []).append((entry_id, record))
-    for index, removed in sorted(by_part.items()):
-        ids = {entry_id for entry_id, _ in removed}
-        for part in folder.shard_parts(index):  # a large shard's rows continue in part-N_001 ...
-            folder.drop_rows(part, ids)
-        removed.sort(key=lambda item: item[1]["position"])
-        rows = [
-            {"sample_id": entry_id, "source": record["source"], "source_file": "", "stage": "dedup",
-             "code": record["code"], "reason": _reason(record)}
-            for entry_id, record in removed
-        ]
-        folder.write_removed(index, "dedup", rows)
+    # shards are independent (own files, own marker): rewritten concurrently, Arrow's reads, filters and
+    # writes run outside the GIL; each shard's files are what one thread would write
+    with ThreadPoolExecutor(max_workers=REWRITE_THREADS) as pool:
+        for done in [pool.submit(_remove_from_shard, folder, index, removed)
+                     for index, removed in sorted(by_part.items())]:
+            done.result()
     return folder.removed_counts("dedup")
+
+
+def _remove_from_shard(folder: RunFolder, index: int, removed: list[tuple[str, dict]]) -> None:
+    """Rewrite shard ``index``'s parts without the ``removed`` rows and write them to its dedup rejects."""
+    ids = {entry_id for entry_id, _ in removed}
+    for part in folder.shard_parts(index):  # a large shard's rows continue in part-N_001 ...
+        folder.drop_rows(part, ids)
+    removed = sorted(removed, key=lambda item: item[1]["position"])
+    rows = [
+        {"sample_id": entry_id, "source": record["source"], "source_file": "", "stage": "dedup",
+         "code": record["code"], "reason": _reason(record)}
+        for entry_id, record in removed
+    ]
+    folder.write_removed(index, "dedup", rows)
 
 
 def _reason(record: dict) -> str:
