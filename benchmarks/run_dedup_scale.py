@@ -90,32 +90,39 @@ def _rss_mb() -> float:
 
 
 def measure(folder: Path) -> dict:
-    """In this process: the decisions alone (keys read, copies found, ids looked up), then the whole pass.
+    """In this process: the decisions alone, step by step (keys read, exact copies, near copies, ids looked
+    up), then the whole pass. Seconds of each, resident MB before, peak resident MB after the decisions and
+    after the pass, rows removed, and the bytes of the part files the pass rewrote."""
+    import numpy as np
 
-    Seconds of each, resident MB before, peak resident MB after the decisions and after the pass,
-    rows removed, and the bytes of the part files the pass rewrote.
-    """
-    from medtrinity.export.run_dedup import copy_decisions, deduplicate_run
+    from medtrinity.export.run_dedup import deduplicate_run, exact_copy_firsts, near_copy_firsts
     from medtrinity.export.run_keys import RunKeys
     from medtrinity.run_folder import RunFolder, part_index
 
     run = RunFolder(folder)
     before_mb = _rss_mb()
+    steps = {}
     started = time.perf_counter()
     keys = RunKeys.read(run.triplet_parts(), part_index)
-    decisions = copy_decisions(keys, 4)
-    keys.lookup([*decisions, *(first for _, first in decisions.values())], ["id", "source"])
-    decide_s = time.perf_counter() - started
+    steps["read_s"] = time.perf_counter() - started
+    exact = exact_copy_firsts(keys)
+    steps["exact_s"] = time.perf_counter() - started - sum(steps.values())
+    near = near_copy_firsts(keys, 4, exact >= 0)
+    steps["near_s"] = time.perf_counter() - started - sum(steps.values())
+    named = np.concatenate([np.flatnonzero(exact >= 0), exact[exact >= 0], np.flatnonzero(near >= 0), near[near >= 0]])
+    keys.lookup(named, ["id", "source"])
+    steps["lookup_s"] = time.perf_counter() - started - sum(steps.values())
     decide_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    del keys, decisions
-    sizes = {path: path.stat().st_mtime_ns for path in run.triplet_parts()}
+    flat_rows = int((keys.slice_index < 0).sum())
+    del keys, exact, near, named
+    stamps = {path: path.stat().st_mtime_ns for path in run.triplet_parts()}
     started = time.perf_counter()
     counts = deduplicate_run(folder, 4)
     seconds = time.perf_counter() - started
-    rewritten = sum(path.stat().st_size for path, stamp in sizes.items() if path.stat().st_mtime_ns != stamp)
-    return {"decide_s": decide_s, "seconds": seconds, "before_mb": before_mb, "decide_peak_mb": decide_peak_mb,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "removed": counts["removed"],
-            "rewritten_mb": rewritten / 2**20}
+    rewritten = sum(path.stat().st_size for path, stamp in stamps.items() if path.stat().st_mtime_ns != stamp)
+    return {**steps, "decide_s": sum(steps.values()), "seconds": seconds, "before_mb": before_mb,
+            "decide_peak_mb": decide_peak_mb, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "removed": counts["removed"], "rewritten_mb": rewritten / 2**20, "flat_rows": flat_rows}
 
 
 def main() -> None:
@@ -134,10 +141,11 @@ def main() -> None:
             print(json.dumps(measure(Path(folder))))
         return
     print(f"run-wide duplicate pass, parts of {args.rows_per_part} rows of {args.payload_bytes:,} image bytes, "
-          f"half CT slices, half 2D images; "
-          f"decide = read the hash columns, find the copies, look up their ids; pass = decide + rewrite parts")
-    print(f"{'rows':>10} {'parts':>6} {'decide s':>9} {'pass s':>7} {'MB before':>10} {'peak decide':>12} "
-          f"{'peak pass':>10} {'removed':>8} {'rewritten MB':>13} {'rewrite MB/s':>13}")
+          f"half CT slices, half 2D images; decide = read the hash columns + exact copies + near copies + "
+          f"look up the ids; pass = decide again + rewrite parts")
+    print(f"{'rows':>10} {'parts':>6} {'read s':>7} {'exact s':>8} {'near s':>7} {'lookup s':>9} {'pass s':>7} "
+          f"{'MB before':>10} {'peak decide':>12} {'peak pass':>10} {'removed':>8} {'rewritten MB':>13} "
+          f"{'rewrite MB/s':>13}")
     figures = []
     for rows in args.sizes:
         with tempfile.TemporaryDirectory(prefix="dedup-scale-") as temporary:
@@ -149,18 +157,23 @@ def main() -> None:
                                                text=True).stdout.strip().splitlines()[-1])
         rewrite_s = result["seconds"] - result["decide_s"]
         figures.append((rows, result))
-        print(f"{rows:>10} {-(-rows // args.rows_per_part):>6} {result['decide_s']:>9.1f} {result['seconds']:>7.1f} "
+        print(f"{rows:>10} {-(-rows // args.rows_per_part):>6} {result['read_s']:>7.1f} {result['exact_s']:>8.1f} "
+              f"{result['near_s']:>7.1f} {result['lookup_s']:>9.1f} {result['seconds']:>7.1f} "
               f"{result['before_mb']:>10.0f} {result['decide_peak_mb']:>12.0f} {result['peak_mb']:>10.0f} "
               f"{result['removed']:>8} {result['rewritten_mb']:>13.0f} "
               f"{result['rewritten_mb'] / max(rewrite_s, 1e-9):>13.0f}", flush=True)
     if len(figures) >= 2:
         (small, first), (large, last) = figures[-2], figures[-1]
         bytes_per_row = (last["decide_peak_mb"] - first["decide_peak_mb"]) * 2**20 / (large - small)
-        seconds_per_row = (last["decide_s"] - first["decide_s"]) / (large - small)
-        print(f"per row between the two largest sizes: {bytes_per_row:.0f} bytes resident, "
-              f"{1e6 * seconds_per_row:.2f} us to decide; for {PROJECTED_ROWS:,} rows: "
-              f"{PROJECTED_ROWS * bytes_per_row / 2**30:.1f} GiB and {PROJECTED_ROWS * seconds_per_row / 60:.1f} min "
-              f"to decide, plus rewriting every part that holds a removed row at the rewrite rate above")
+        linear_s = last["read_s"] + last["exact_s"] + last["lookup_s"]
+        scale = PROJECTED_ROWS / large
+        # the near search compares each 2D row with the kept rows of its buckets: it grows with the square
+        print(f"for {PROJECTED_ROWS:,} rows of the same mix, from the largest size: "
+              f"{last['decide_peak_mb'] + (PROJECTED_ROWS - large) * bytes_per_row / 2**20:,.0f} MB resident "
+              f"({bytes_per_row:.0f} bytes a row between the two largest sizes); reading, exact copies and ids "
+              f"{linear_s * scale / 60:.1f} min (linear), near copies {last['near_s'] * scale ** 2 / 60:.1f} min "
+              f"(quadratic in the {last['flat_rows']:,} 2D rows); then every part holding a removed row is "
+              f"rewritten at the rate above")
 
 
 if __name__ == "__main__":
