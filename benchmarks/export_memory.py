@@ -5,7 +5,11 @@ as ordinary triplet parts. Each export runs in a fresh process; its peak residen
 the kernel (``VmHWM`` in ``/proc/self/status``), and the same process's peak with only the imports done
 is printed as the baseline. Flat memory means the large column stays close to the small one.
 
-    python benchmarks/export_memory.py [--rows 1000 20000] [--formats hf webdataset llava coco]
+``vqa-generate`` is ``medtrinity vqa generate`` (rows and questions streamed to the file), ``vqa-in-memory``
+the same with every row and question held first (as it was before it streamed), ``vqa-llava`` is
+``medtrinity vqa export`` generating afresh.
+
+    python benchmarks/export_memory.py [--rows 1000 20000] [--formats hf webdataset llava coco vqa-generate ...]
 """
 
 from __future__ import annotations
@@ -29,9 +33,24 @@ ROWS_PER_PART = 500
 CHILD = """
 import sys
 from pathlib import Path
-from medtrinity.export.formats import export_run
-if sys.argv[1] != "baseline":
-    export_run(Path(sys.argv[2]), sys.argv[1], Path(sys.argv[3]))
+kind, run, out = sys.argv[1], Path(sys.argv[2] or "."), Path(sys.argv[3] or ".")
+if kind in ("vqa-generate", "vqa-in-memory"):
+    from medtrinity.cli.vqa import _write_jsonl
+    from medtrinity.evaluation.questions import generate_questions, iter_questions
+    from medtrinity.evaluation.row_facts import iter_rows, read_rows
+    out.mkdir(parents=True)
+    # vqa-generate: what the CLI does, rows and questions streamed to the file; vqa-in-memory: every row and
+    # every question held first (what the CLI did before it streamed), for comparison
+    streamed = kind == "vqa-generate"
+    _write_jsonl(out / "q.jsonl", iter_questions(iter_rows(run)) if streamed else generate_questions(read_rows(run)))
+elif kind == "vqa-llava":
+    from medtrinity.evaluation.llava_export import export_llava
+    from medtrinity.evaluation.questions import iter_questions
+    from medtrinity.evaluation.row_facts import iter_rows
+    export_llava(run, iter_questions(iter_rows(run)), out)
+elif kind != "baseline":
+    from medtrinity.export.formats import export_run
+    export_run(run, kind, out)
 # VmHWM: this process's own peak resident set (ru_maxrss would include the forking parent's pages)
 print(next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")))
 """
@@ -66,7 +85,8 @@ def peak_rss_mib(arguments: list[str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1000, 20000])
-    parser.add_argument("--formats", nargs="+", default=["hf", "webdataset", "llava", "coco"])
+    parser.add_argument("--formats", nargs="+", default=["hf", "webdataset", "llava", "coco", "vqa-generate",
+                                                         "vqa-in-memory", "vqa-llava"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="export-memory-") as scratch:
         scratch_dir = Path(scratch)

@@ -169,3 +169,41 @@ def test_cli_generate_export_and_score_round_trip(phantom_run, tmp_path):
     summary = json.loads(result.stdout)
     closed = [r for r in records if r["answer_type"] == "CLOSED"]
     assert summary["closed_accuracy"] == pytest.approx(100 * sum(r["answer"] == "yes" for r in closed) / len(closed))
+
+
+def test_streamed_generation_and_export_equal_the_whole_list(phantom_run, tmp_path):
+    """The CLI streams rows and questions; the file and the LLaVA JSON are what the in-memory path writes."""
+    from medtrinity.evaluation.llava_export import export_llava, llava_conversations
+    from medtrinity.evaluation.questions import iter_questions
+    from medtrinity.evaluation.row_facts import iter_rows
+
+    records = generate_questions(read_rows(phantom_run), seed=5)
+    assert list(iter_questions(iter_rows(phantom_run, batch_rows=7), seed=5)) == records
+    records[0]["question"] = "Is the lesion \"hypodense\" — or not?"  # quotes and non-ASCII survive the stream
+    counts = export_llava(phantom_run, iter(records), tmp_path / "llava")
+    conversations = list(llava_conversations(records))
+    text = (tmp_path / "llava" / "vqa_llava.json").read_text(encoding="utf-8")
+    assert text == json.dumps(conversations, ensure_ascii=False, indent=1)
+    assert counts == {"conversations": len(conversations), "turns": len(records), "images": len(conversations)}
+    assert json.dumps([], indent=1) == "[]" and export_llava(phantom_run, [], tmp_path / "none")["images"] == 0
+    assert (tmp_path / "none" / "vqa_llava.json").read_text() == "[]"
+
+
+def test_export_refuses_a_row_whose_questions_come_back_later(phantom_run, tmp_path):
+    from medtrinity.evaluation.llava_export import export_llava
+
+    records = generate_questions(read_rows(phantom_run))
+    rows = list(dict.fromkeys(record["row_id"] for record in records))
+    split = next(row for row in rows if sum(r["row_id"] == row for r in records) >= 2)
+    first = [r for r in records if r["row_id"] == split]
+    second = [r for r in records if r["row_id"] == next(row for row in rows if row != split)]
+    with pytest.raises(ValueError, match=rf"questions of row '{split}' are not together"):
+        export_llava(phantom_run, first[:1] + second + first[1:], tmp_path / "llava")
+    assert not (tmp_path / "llava" / "vqa_llava.json").exists()  # nothing half-written is left as the export
+
+
+def test_generate_on_a_folder_without_parts_fails_before_writing(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "medtrinity", "vqa", "generate", str(tmp_path), "--out",
+                             str(tmp_path / "q.jsonl")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "no triplets/part-*.parquet" in result.stderr
+    assert not (tmp_path / "q.jsonl").exists()

@@ -14,7 +14,7 @@ import pytest
 
 from medtrinity.config import parse_config
 from medtrinity.evaluation.questions import generate_questions
-from medtrinity.evaluation.rephrase import rephrase_records, rephrasing_problem
+from medtrinity.evaluation.rephrase import rephrase_records, rephrase_stream, rephrasing_problem
 from medtrinity.evaluation.row_facts import read_rows
 from medtrinity.runner import run_pipeline
 
@@ -38,6 +38,10 @@ def test_rephrased_questions_keep_their_answers(tmp_path):
         again = [dict(record) for record in template]
         assert rephrase_records(again, "openai", options, cache_root=out) == counts
         assert len(server.requests()) == sent  # answered from the request cache
+        streamed_counts: dict[str, int] = {}  # as vqa generate streams them: a backend batch of 3 at a time
+        streamed = rephrase_stream(iter([dict(record) for record in template]), "openai", options, out,
+                                   streamed_counts, batch_records=3)
+        assert list(streamed) == records and streamed_counts == counts
         questions = tmp_path / "q.jsonl"
         result = subprocess.run([sys.executable, "-m", "medtrinity", "vqa", "generate", str(out), "--out",
                                  str(questions), "--rephrase-backend", "openai", "--rephrase-options",

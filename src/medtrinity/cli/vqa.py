@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import typer
@@ -32,11 +33,28 @@ def _load_options(text: str | None) -> dict:
                          f"({error})") from error
 
 
-def _write_jsonl(path: Path, records: list[dict]) -> None:
+def _write_jsonl(path: Path, records: Iterable[dict]) -> dict[str, int]:
+    """Write records as JSON lines as they come (atomically: the file appears only once all are written);
+    returns the tallies the summary line prints: records, closed, yes, and rows (records of a row adjoin)."""
     from medtrinity.io.atomic import write_atomic
 
-    text = "".join(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n" for record in records)
-    write_atomic(path, lambda target: target.write_text(text, encoding="utf-8"))
+    tally = {"records": 0, "closed": 0, "yes": 0, "rows": 0}
+
+    def write(target: Path) -> None:
+        last_row = None
+        with open(target, "w", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+                tally["records"] += 1
+                if record.get("answer_type") == "CLOSED":
+                    tally["closed"] += 1
+                    tally["yes"] += record.get("answer") == "yes"
+                if record.get("row_id") != last_row:
+                    tally["rows"] += 1
+                    last_row = record.get("row_id")
+
+    write_atomic(path, write)
+    return tally
 
 
 @vqa_app.command()
@@ -53,22 +71,21 @@ def generate(
                                                      "(e.g. base_url, model)."),
 ) -> None:
     """Question-answer pairs from each row's measured facts (not its text), yes/no balanced."""
-    from medtrinity.evaluation.questions import generate_questions
-    from medtrinity.evaluation.rephrase import rephrase_records
-    from medtrinity.evaluation.row_facts import read_rows
+    from medtrinity.evaluation.questions import iter_questions
+    from medtrinity.evaluation.rephrase import rephrase_stream
+    from medtrinity.evaluation.row_facts import iter_rows
 
-    try:
-        records = generate_questions(read_rows(run), seed)
-        counts = None
+    counts: dict[str, int] | None = None
+    try:  # rows stream from the parts to the file a batch at a time: memory does not grow with the run
+        records = iter_questions(iter_rows(run), seed)
         if rephrase_backend:
-            counts = rephrase_records(records, rephrase_backend, _load_options(rephrase_options), cache_root=run)
+            counts = {}
+            records = rephrase_stream(records, rephrase_backend, _load_options(rephrase_options), run, counts)
+        tally = _write_jsonl(out, records)
     except (FileNotFoundError, ValueError) as error:
         _fail(error)
-    _write_jsonl(out, records)
-    closed = [r for r in records if r["answer_type"] == "CLOSED"]
-    yes = sum(r["answer"] == "yes" for r in closed)
-    console.print(f"{len(records)} questions ({len(records) - len(closed)} open, {len(closed)} closed, "
-                  f"{100 * yes / max(len(closed), 1):.1f}% yes) from {len({r['row_id'] for r in records})} rows "
+    console.print(f"{tally['records']} questions ({tally['records'] - tally['closed']} open, {tally['closed']} "
+                  f"closed, {100 * tally['yes'] / max(tally['closed'], 1):.1f}% yes) from {tally['rows']} rows "
                   f"written to {out}", highlight=False)
     if counts is not None:
         console.print("rephrasing: " + ", ".join(f"{k} {v}" for k, v in counts.items()), highlight=False)
@@ -86,13 +103,13 @@ def export_command(
     """The VQA pairs as LLaVA conversations (multi-turn per image) with the images."""
     from medtrinity.evaluation.benchmarks import BenchmarkError, read_jsonl
     from medtrinity.evaluation.llava_export import export_llava
-    from medtrinity.evaluation.questions import generate_questions
-    from medtrinity.evaluation.row_facts import read_rows
+    from medtrinity.evaluation.questions import iter_questions
+    from medtrinity.evaluation.row_facts import iter_rows
 
     if export_format != "llava":
         _fail(ValueError(f"--format {export_format!r}: only 'llava' is supported"))
     try:
-        records = read_jsonl(pairs) if pairs else generate_questions(read_rows(run), seed)
+        records = read_jsonl(pairs) if pairs else iter_questions(iter_rows(run), seed)
         counts = export_llava(run, records, out)
     except (FileNotFoundError, ValueError, BenchmarkError) as error:
         _fail(error)

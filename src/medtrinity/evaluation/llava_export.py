@@ -9,49 +9,73 @@ byte for byte).
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
+import os
+from collections.abc import Iterable, Iterator
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from medtrinity.io.atomic import write_atomic
+from medtrinity.io.atomic import TMP_MARK, write_atomic
 
 IMAGE_TOKEN = "<image>"
 
 
-def llava_conversations(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Group question records by row (in first-seen order) into multi-turn conversations."""
-    by_row: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
-    for record in records:
-        by_row.setdefault(record["row_id"], []).append(record)
-    conversations = []
-    for row_id, questions in by_row.items():
+def llava_conversations(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Group question records by row into multi-turn conversations, as they stream by.
+
+    A row's records must adjoin (``vqa generate`` writes them so); a row whose records come back after
+    another row's is a ValueError naming it, since its conversation was already written.
+    """
+    seen: set[str] = set()
+    for row_id, questions in groupby(records, key=lambda record: record["row_id"]):
+        if row_id in seen:
+            raise ValueError(f"the questions of row {row_id!r} are not together: they come back after another "
+                             f"row's (sort the pairs by row_id, or keep vqa generate's order)")
+        seen.add(row_id)
         turns = []
         for index, record in enumerate(questions):
             prompt = f"{IMAGE_TOKEN}\n{record['question']}" if index == 0 else record["question"]
             turns += [{"from": "human", "value": prompt}, {"from": "gpt", "value": record["answer"]}]
-        conversations.append({"id": row_id, "image": f"images/{row_id}.png", "conversations": turns})
-    return conversations
+        yield {"id": row_id, "image": f"images/{row_id}.png", "conversations": turns}
 
 
-def export_llava(run: Path, records: list[dict[str, Any]], out: Path) -> dict[str, int]:
-    """Write the conversations and the images they name; returns the counts written."""
+def export_llava(run: Path, records: Iterable[dict[str, Any]], out: Path) -> dict[str, int]:
+    """Write the conversations and the images they name; returns the counts written.
+
+    Conversations stream into ``vqa_llava.json`` (the text ``json.dumps(list, indent=1)`` gives) and only
+    their row ids are kept, then the parts are read a batch at a time for the images.
+    """
     import pyarrow.parquet as pq
 
-    conversations = llava_conversations(records)
-    wanted = {conversation["id"] for conversation in conversations}
+    counts = {"conversations": 0, "turns": 0, "images": 0}
+    wanted: set[str] = set()
+
+    def write_conversations(target: Path) -> None:
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write("[")
+            for conversation in llava_conversations(records):
+                text = json.dumps(conversation, ensure_ascii=False, indent=1).replace("\n", "\n ")
+                handle.write(("\n " if not wanted else ",\n ") + text)
+                wanted.add(conversation["id"])
+                counts["conversations"] += 1
+                counts["turns"] += len(conversation["conversations"]) // 2
+            handle.write("\n]" if wanted else "]")
+
+    staged = out / f"vqa_llava.json{TMP_MARK}export"
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(staged, write_conversations)  # moved into place once the images are there
     images = out / "images"
     images.mkdir(parents=True, exist_ok=True)
-    written = 0
     for part in sorted((Path(run) / "triplets").glob("part-*.parquet")):
-        for row in pq.read_table(part, columns=["id", "image_png"]).to_pylist():
-            if row["id"] in wanted:
-                (images / f"{row['id']}.png").write_bytes(row["image_png"])
-                written += 1
+        for batch in pq.ParquetFile(part).iter_batches(columns=["id", "image_png"], batch_size=64):
+            for row in batch.to_pylist():
+                if row["id"] in wanted:
+                    (images / f"{row['id']}.png").write_bytes(row["image_png"])
+                    counts["images"] += 1
     missing = wanted - {path.stem for path in images.glob("*.png")}
     if missing:
+        staged.unlink()
         raise FileNotFoundError(f"{run}: {len(missing)} rows named by the questions are not in triplets/, "
                                 f"first {sorted(missing)[:3]}")
-    text = json.dumps(conversations, ensure_ascii=False, indent=1)
-    write_atomic(out / "vqa_llava.json", lambda target: target.write_text(text, encoding="utf-8"))
-    return {"conversations": len(conversations), "turns": sum(len(c["conversations"]) // 2 for c in conversations),
-            "images": written}
+    os.replace(staged, out / "vqa_llava.json")
+    return counts

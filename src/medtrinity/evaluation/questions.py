@@ -16,7 +16,7 @@ presence questions only positive (the organ list of a row is not exhaustive).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -221,10 +221,13 @@ class QuestionGenerator:
         return records
 
 
+def iter_questions(rows: Iterable[dict[str, Any]], seed: int = 0) -> Iterator[dict[str, Any]]:
+    """Question records row after row, as the rows come; the yes/no balance is kept over all yielded so far."""
+    generator = QuestionGenerator(seed)
+    for row in rows:
+        yield from generator.row_questions(row)
+
+
 def generate_questions(rows: Iterable[dict[str, Any]], seed: int = 0) -> list[dict[str, Any]]:
     """Question records for all rows, in row order; yes/no balanced over the whole list."""
-    generator = QuestionGenerator(seed)
-    records: list[dict[str, Any]] = []
-    for row in rows:
-        records.extend(generator.row_questions(row))
-    return records
+    return list(iter_questions(rows, seed))

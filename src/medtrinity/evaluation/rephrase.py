@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -93,13 +95,44 @@ def _reply_question(reply: str) -> str | None:
 def rephrase_records(records: list[dict[str, Any]], backend_name: str, options: dict[str, Any],
                      cache_root: Path | None = None) -> dict[str, int]:
     """Rephrase the records' questions in place through a model backend; returns counts by outcome."""
+    counts = _zero_counts()
+    _rephrase_batch(_prompt_backend(backend_name, options, cache_root), records, counts)
+    return counts
+
+
+def rephrase_stream(records: Iterable[dict[str, Any]], backend_name: str, options: dict[str, Any],
+                    cache_root: Path | None, counts: dict[str, int], batch_records: int = 256
+                    ) -> Iterator[dict[str, Any]]:
+    """The records, rephrased ``batch_records`` at a time (one backend batch each) as they stream by;
+    ``counts`` (by outcome) is added to as they pass. The backend is made before the first record."""
+    counts.update({key: counts.get(key, 0) for key in _zero_counts()})
+    backend = _prompt_backend(backend_name, options, cache_root)
+    return _rephrased(backend, iter(records), counts, batch_records)
+
+
+def _rephrased(backend, records: Iterator[dict[str, Any]], counts: dict[str, int],
+               batch_records: int) -> Iterator[dict[str, Any]]:
+    while batch := list(islice(records, batch_records)):
+        _rephrase_batch(backend, batch, counts)
+        yield from batch
+
+
+def _zero_counts() -> dict[str, int]:
+    return {"rephrased": 0, "kept_template": 0, "failed_request": 0}
+
+
+def _prompt_backend(backend_name: str, options: dict[str, Any], cache_root: Path | None):
     from medtrinity.generation.backends import make_backend
 
     backend = make_backend(backend_name, options, cache_root=cache_root)
     if not backend.answers_prompts:
         raise ValueError(f"backend {backend_name!r} cannot answer prompts; name a model backend (openai, vllm)")
+    return backend
+
+
+def _rephrase_batch(backend, records: list[dict[str, Any]], counts: dict[str, int]) -> None:
+    """Rephrase ``records`` in place through one backend batch; add each outcome to ``counts``."""
     replies = backend.complete_json_batch([_messages(record) for record in records])
-    counts = {"rephrased": 0, "kept_template": 0, "failed_request": 0}
     for record, reply in zip(records, replies, strict=True):
         if isinstance(reply, Exception):
             record["rephrase"] = {"status": "failed", "reason": str(reply)[:200]}
@@ -114,4 +147,3 @@ def rephrase_records(records: list[dict[str, Any]], backend_name: str, options: 
         else:
             record["rephrase"] = {"status": "kept_template", "reason": problem}
             counts["kept_template"] += 1
-    return counts

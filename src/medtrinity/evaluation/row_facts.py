@@ -8,6 +8,7 @@ ambiguous (side ``midline``, plane ``unknown``, modality ``other``) yields no qu
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,15 +77,24 @@ def row_facts(row: dict[str, Any]) -> RowFacts:
     return facts
 
 
-def read_rows(run: Path) -> list[dict[str, Any]]:
-    """The rows of a run's ``triplets/`` (only the columns questions need), in part order."""
-    import pyarrow.parquet as pq
-
+def iter_rows(run: Path, batch_rows: int = 256) -> Iterator[dict[str, Any]]:
+    """The rows of a run's ``triplets/`` (only the columns questions need), in part order, ``batch_rows`` at a
+    time: memory holds one batch, not the run. A folder without parts is an error now, not at the first row."""
     folder = Path(run) / "triplets"
     files = sorted(folder.glob("part-*.parquet"))
     if not files:
         raise FileNotFoundError(f"{run}: no triplets/part-*.parquet (is this a medtrinity run folder?)")
-    rows: list[dict[str, Any]] = []
+    return _rows_of(files, batch_rows)
+
+
+def _rows_of(files: list[Path], batch_rows: int) -> Iterator[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
     for file in files:
-        rows.extend(pq.read_table(file, columns=ROW_COLUMNS).to_pylist())
-    return rows
+        for batch in pq.ParquetFile(file).iter_batches(columns=ROW_COLUMNS, batch_size=batch_rows):
+            yield from batch.to_pylist()
+
+
+def read_rows(run: Path) -> list[dict[str, Any]]:
+    """Every row of :func:`iter_rows` as a list (small runs, tests)."""
+    return list(iter_rows(run))
