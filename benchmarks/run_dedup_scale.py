@@ -39,8 +39,8 @@ def _hex(values: np.ndarray, width: int) -> list[str]:
 def build(folder: Path, rows: int, rows_per_part: int, payload_bytes: int, seed: int = 7) -> None:
     """Write ``rows`` synthetic triplet rows as parts of ``rows_per_part`` under ``folder/triplets``."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
+    from medtrinity.io.parquet import write_table_rows
     from medtrinity.run_folder import RunFolder
     from medtrinity.schema import TRIPLET_SCHEMA
 
@@ -67,7 +67,8 @@ def build(folder: Path, rows: int, rows_per_part: int, payload_bytes: int, seed:
         digests[row], phashes[row] = digests[row - 1], phashes[row - 1]
     ids = _hex(rng.integers(0, 256, size=(rows, 8), dtype=np.uint8), 16)
     sha, phash = _hex(digests, 64), _hex(phashes, 16)
-    payload = b"\x89PNG" + rng.integers(0, 256, size=payload_bytes, dtype=np.uint8).tobytes()  # incompressible
+    # random bytes (incompressible, as a PNG is), each row's own by its first 8 bytes; written as the run writes
+    payload = b"\x89PNG" + rng.integers(0, 256, size=payload_bytes, dtype=np.uint8).tobytes()
     run = RunFolder(folder)
     run.triplets_dir.mkdir(parents=True, exist_ok=True)
     for index, start in enumerate(range(0, rows, rows_per_part)):
@@ -76,12 +77,12 @@ def build(folder: Path, rows: int, rows_per_part: int, payload_bytes: int, seed:
         columns = {
             "id": pa.array(ids[start:stop]), "source": pa.array(["ct" if s >= 0 else "xray"
                                                                   for s in slice_index[start:stop]]),
-            "image_png": pa.array([payload] * count, pa.binary()),
+            "image_png": pa.array([row.to_bytes(8, "little") + payload for row in range(start, stop)], pa.binary()),
             "image_sha256": pa.array(sha[start:stop]), "image_phash": pa.array(phash[start:stop]),
             "slice_index": pa.array(slice_index[start:stop], pa.int32()),
         }
         arrays = [columns.get(field.name, pa.nulls(count, field.type)) for field in TRIPLET_SCHEMA]
-        pq.write_table(pa.Table.from_arrays(arrays, schema=TRIPLET_SCHEMA), run.part_path(index))
+        write_table_rows(run.part_path(index), pa.Table.from_arrays(arrays, schema=TRIPLET_SCHEMA))
 
 
 def _rss_mb() -> float:

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from medtrinity.io.atomic import remove_temporaries, write_atomic, write_json_atomic
 from medtrinity.io.hashes import file_sha256
-from medtrinity.io.parquet import continuations, stream_rows, write_rows, write_table_rows
+from medtrinity.io.parquet import continuations, stream_rows, write_filtered, write_rows
 from medtrinity.quality.report import qc_summary, text_summary
 from medtrinity.run_integrity import (
     FILES_KEY,
@@ -206,16 +206,17 @@ class RunFolder:
                          lambda target: write_rows(target, rows, TRIPLET_SCHEMA))
 
     def drop_rows(self, path: Path, ids: set[str]) -> bool:
-        """Rewrite a triplet part without the rows whose id is in ``ids`` (as :meth:`rewrite_part` does), in
-        Arrow, never as Python rows; False, and nothing written, when the part holds none of them."""
+        """Rewrite a triplet part without the rows whose id is in ``ids``, a row group at a time (memory holds
+        one group, not the part); False, and nothing written, when the part holds none of them."""
         wanted = pa.array(sorted(ids), pa.string())
         if not pc.any(pc.is_in(pq.read_table(path, columns=["id"])["id"], value_set=wanted)).as_py():
             return False
-        table = pq.read_table(path)
-        kept = pa.Table.from_arrays(table.filter(pc.invert(pc.is_in(table["id"], value_set=wanted))).columns,
-                                    schema=TRIPLET_SCHEMA)
-        replace_recorded(self.root, self.marker_path(part_index(path)), path,
-                         lambda target: write_table_rows(target, kept))
+        def keep(group: pa.Table) -> pa.Array:
+            return pc.invert(pc.is_in(group["id"], value_set=wanted))
+
+        # written and synced to disk under a temporary name, then recorded and moved into place
+        replace_recorded(self.root, self.marker_path(part_index(path)), path, lambda target: write_atomic(
+            target, lambda temporary: write_filtered(temporary, path, TRIPLET_SCHEMA, keep)))
         return True
 
     def write_removed(self, index: int, kind: str, reject_rows: list[dict]) -> Path:

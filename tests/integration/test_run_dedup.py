@@ -91,15 +91,15 @@ def test_a_killed_pass_resumes_to_the_clean_result(tmp_path, monkeypatch):
     shutil.copytree(base, killed)
     deduplicate_run(clean, 4)
 
-    real_writers = {"write_rows": run_folder.write_rows, "write_table_rows": run_folder.write_table_rows}
+    real_writers = {"write_rows": run_folder.write_rows, "write_filtered": run_folder.write_filtered}
     calls = {"n": 0}
 
     def dying(name):
-        def write(path, rows_or_table, *schema):
+        def write(*args):
             calls["n"] += 1
             if calls["n"] == 2:
                 raise KeyboardInterrupt("killed between the first written file and the second")
-            real_writers[name](path, rows_or_table, *schema)
+            real_writers[name](*args)
         return write
 
     for name in real_writers:

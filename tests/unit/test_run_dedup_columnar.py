@@ -17,7 +17,7 @@ import pytest
 from medtrinity.export.run_dedup import _bands, copy_decisions, evaluation_decisions
 from medtrinity.export.run_keys import RunKeys, hex_bytes, phash_codes
 from medtrinity.io.hashes import hamming
-from medtrinity.io.parquet import write_rows
+from medtrinity.io.parquet import StreamLimits, write_rows
 from medtrinity.run_folder import RunFolder, part_index
 from medtrinity.schema import TRIPLET_SCHEMA
 
@@ -161,17 +161,24 @@ def test_keys_read_from_parts_and_continuations_with_lookup(tmp_path):
     assert found == {row: {"id": f"row{row:04d}", "source": f"src{row % 3}"} for row in (0, 4, 10, 17)}
 
 
-def test_dropping_rows_writes_the_file_writing_the_kept_rows_writes(tmp_path):
+def test_dropping_rows_keeps_every_other_row_group_by_group(tmp_path):
     folder = RunFolder(tmp_path / "run")
     folder.triplets_dir.mkdir(parents=True)
     rows = _part_rows(0, 40)
     part = folder.part_path(2)
-    write_rows(part, rows, TRIPLET_SCHEMA)
-    assert not folder.drop_rows(part, {"row9999"})  # holds none of them: nothing written
-    drop = {"row0003", "row0017", "row0039"}
-    assert folder.drop_rows(part, drop)
-    reference = tmp_path / "reference.parquet"
+    write_rows(part, rows, TRIPLET_SCHEMA, StreamLimits(row_group_bytes=1))  # one row a group
+    write_rows(folder.part_path(3), rows, TRIPLET_SCHEMA, StreamLimits(row_group_bytes=4000))  # a few rows a group
+    assert pq.ParquetFile(part).num_row_groups == 40 and pq.ParquetFile(folder.part_path(3)).num_row_groups > 2
+    before = part.read_bytes()
+    assert not folder.drop_rows(part, {"row9999"}) and part.read_bytes() == before  # none of them: not rewritten
+    drop = {"row0003", "row0017", "row0018", "row0039"}
     kept = [row for row in rows if row["id"] not in drop]
-    write_rows(reference, kept, TRIPLET_SCHEMA)
-    assert part.read_bytes() == reference.read_bytes()
-    assert [row["id"] for row in pq.read_table(part, columns=["id"]).to_pylist()] == [row["id"] for row in kept]
+    for path in (part, folder.part_path(3)):
+        groups = pq.ParquetFile(path).num_row_groups
+        assert folder.drop_rows(path, drop)
+        table = pq.read_table(path)
+        assert table.schema.equals(TRIPLET_SCHEMA)
+        assert table.to_pylist() == pa.Table.from_pylist(kept, schema=TRIPLET_SCHEMA).to_pylist()
+        assert pq.ParquetFile(path).num_row_groups <= groups  # a group never grows; emptied groups go
+    assert pq.ParquetFile(part).num_row_groups == 36
+

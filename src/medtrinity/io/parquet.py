@@ -72,6 +72,22 @@ def write_rows(path: Path, rows: list[dict], schema: pa.Schema, limits: StreamLi
     write_table_rows(path, pa.Table.from_pylist(rows, schema=schema), limits)
 
 
+def write_filtered(target: Path, source: Path, schema: pa.Schema, keep: Callable[[pa.Table], pa.Array]) -> None:
+    """Write the rows of ``source`` that ``keep(row_group)`` selects to ``target``, one row group at a time.
+
+    Memory holds one row group (~32 MiB for a streamed part), not the file; each group keeps its rows
+    in order, less the dropped ones, encoded as :func:`write_rows` encodes them. Not atomic: the
+    caller writes to a staging path.
+    """
+    reader = pq.ParquetFile(source)
+    with pq.ParquetWriter(target, schema, **_writer_options(schema)) as writer:
+        for group in range(reader.num_row_groups):
+            table = reader.read_row_group(group)
+            kept = pa.Table.from_arrays(table.filter(keep(table)).columns, schema=schema)
+            if kept.num_rows:
+                writer.write_table(kept, row_group_size=kept.num_rows)
+
+
 def write_table_rows(path: Path, table: pa.Table, limits: StreamLimits | None = None) -> None:
     """Write an Arrow table as one Parquet file (atomically), grouped and encoded as :func:`write_rows` does."""
     table = table.combine_chunks()
