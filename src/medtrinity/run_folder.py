@@ -211,6 +211,7 @@ class RunFolder:
         wanted = pa.array(sorted(ids), pa.string())
         if not pc.any(pc.is_in(pq.read_table(path, columns=["id"])["id"], value_set=wanted)).as_py():
             return False
+
         def keep(group: pa.Table) -> pa.Array:
             return pc.invert(pc.is_in(group["id"], value_set=wanted))
 

@@ -15,9 +15,9 @@ affected part is rewritten without the removed rows; a killed pass, run again, m
 with what it finds and converges to the same files a clean run writes.
 
 The driver runs this pass alone after all shards, so its memory must not grow by much per row:
-the hash columns are held as flat arrays (:class:`~medtrinity.export.run_keys.RunKeys`, ~170 bytes
-a row at its peak, where a dict per row took ~1.1 KB: 4 GiB instead of 26 GiB for 25M rows), ids
-are read back only for the rows removed, and parts are filtered and rewritten in Arrow.
+the hash columns are held as flat arrays (:class:`~medtrinity.export.run_keys.RunKeys`; ~225 bytes
+a row at the pass's peak, where a dict per row took ~1.1 KB: ~5.6 GB instead of ~26 GiB for 25M
+rows), ids are read back only for the rows removed, and parts are rewritten a row group at a time.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from medtrinity.export.run_keys import RunKeys
 from medtrinity.io.hashes import hamming
 from medtrinity.run_folder import RunFolder, part_index
 
-# parts rewritten at once after the decisions: each holds one part (up to ~5x its file size) in memory
+# shards rewritten at once after the decisions; each holds about one row group (~32 MiB) a few times over
 REWRITE_THREADS = min(4, os.cpu_count() or 1)
 
 
