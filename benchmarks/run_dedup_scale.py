@@ -96,7 +96,7 @@ def measure(folder: Path) -> dict:
     after the pass, rows removed, and the bytes of the part files the pass rewrote."""
     import numpy as np
 
-    from medtrinity.export.run_dedup import deduplicate_run, exact_copy_firsts, near_copy_firsts
+    from medtrinity.export.run_dedup import _band_values, deduplicate_run, exact_copy_firsts, near_copy_firsts
     from medtrinity.export.run_keys import RunKeys
     from medtrinity.run_folder import RunFolder, part_index
 
@@ -115,7 +115,11 @@ def measure(folder: Path) -> dict:
     steps["lookup_s"] = time.perf_counter() - started - sum(steps.values())
     decide_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     flat_rows = int((keys.slice_index < 0).sum())
-    del keys, exact, near, named
+    # hash comparisons the near search made: within each band, every kept 2D row against those before it
+    eligible = keys.phash[(keys.slice_index < 0) & (exact < 0) & (near < 0)]
+    comparisons = sum(float((np.unique(values, return_counts=True)[1].astype(float) ** 2 / 2).sum())
+                      for values in _band_values(eligible, 5))
+    del keys, exact, near, named, eligible
     stamps = {path: path.stat().st_mtime_ns for path in run.triplet_parts()}
     started = time.perf_counter()
     counts = deduplicate_run(folder, 4)
@@ -123,7 +127,8 @@ def measure(folder: Path) -> dict:
     rewritten = sum(path.stat().st_size for path, stamp in stamps.items() if path.stat().st_mtime_ns != stamp)
     return {**steps, "decide_s": sum(steps.values()), "seconds": seconds, "before_mb": before_mb,
             "decide_peak_mb": decide_peak_mb, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "removed": counts["removed"], "rewritten_mb": rewritten / 2**20, "flat_rows": flat_rows}
+            "removed": counts["removed"], "rewritten_mb": rewritten / 2**20, "flat_rows": flat_rows,
+            "comparisons": comparisons}
 
 
 def main() -> None:
@@ -177,6 +182,43 @@ def main() -> None:
               f"{linear_s * scale / 60:.1f} min (linear), near copies {last['near_s'] * scale ** 2 / 60:.1f} min "
               f"(quadratic in the {last['flat_rows']:,} 2D rows); then every part holding a removed row is "
               f"rewritten at the rate above")
+        clustering(last["near_s"] / max(last["comparisons"], 1.0))
+
+
+def clustering(seconds_per_comparison: float) -> None:
+    """How much more often real images share a hash band than random hashes do (VQA-RAD, by organ), and
+    what the near search would then cost for large 2D collections of such images."""
+    import cv2
+
+    from medtrinity.datapaths import shared_data_dir
+    from medtrinity.export.run_dedup import _band_values
+    from medtrinity.io.hashes import perceptual_hash
+    from medtrinity.io.images import read_image
+
+    data = shared_data_dir()
+    if data is None:
+        print("(no shared data: real-image clustering not measured)")
+        return
+    vqa = data / "vqa_rad"
+    organs: dict[str, str] = {}
+    for name in ("trainset.json", "testset.json"):
+        organs.update({q["image_name"]: q["image_organ"].strip().lower() for q in json.loads((vqa / name).read_text())})
+    codes: dict[str, list[int]] = {}
+    for name, organ in sorted(organs.items()):
+        image = read_image(str(vqa / "images" / name))
+        grey = cv2.cvtColor(image[:, :, :3], cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+        codes.setdefault(organ, []).append(perceptual_hash(grey))
+    uniform = 1 - (1 - 1 / 2**13) ** 5  # a pair of random hashes sharing one of five ~13-bit bands
+    print(f"near search cost: {1e9 * seconds_per_comparison:.1f} ns a hash comparison (the largest size). "
+          f"Real images share bands more often than random hashes ({uniform:.5f} of pairs):")
+    for organ, values in sorted(codes.items()):
+        bands = _band_values(np.array(values, dtype=np.uint64), 5)
+        pairs = len(values) * (len(values) - 1) / 2
+        sharing = sum(bool(any(band[i] == band[j] for band in bands)) for i in range(len(values)) for j in range(i))
+        rate = sharing / pairs
+        hours = [n * n / 2 * rate * seconds_per_comparison / 3600 for n in (10_000_000, 25_000_000)]
+        print(f"  VQA-RAD {organ} ({len(values)} images): {rate:.4f} of pairs share a band ({rate / uniform:.0f}x); "
+              f"near search for 10M / 25M such images: ~{hours[0]:.1f} / ~{hours[1]:.1f} h")
 
 
 if __name__ == "__main__":

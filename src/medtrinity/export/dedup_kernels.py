@@ -21,7 +21,7 @@ from medtrinity.compiled import compiled
 
 @compiled()
 def _popcount(value):  # pragma: no cover - compiled
-    """Set bits of a uint64 (SWAR)."""
+    """Set bits of a uint64 (SWAR; LLVM's ctpop measured no faster here)."""
     value = value - ((value >> np.uint64(1)) & np.uint64(0x5555555555555555))
     value = (value & np.uint64(0x3333333333333333)) + ((value >> np.uint64(2)) & np.uint64(0x3333333333333333))
     value = (value + (value >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
@@ -56,8 +56,10 @@ def first_near_matches_loop(codes, parts, buckets, bits):  # pragma: no cover - 
         for band in range(bands):
             bucket = buckets[band, row]
             first = start[band, bucket]
+            band_codes = kept_codes[band]
             for slot in range(first, first + filled[band, bucket]):
-                if kept_parts[band, slot] != part and _popcount(kept_codes[band, slot] ^ code) <= limit:
+                # the distance first: it is rarely small, so the shard is read only for real matches
+                if _popcount(band_codes[slot] ^ code) <= limit and kept_parts[band, slot] != part:
                     match = kept_rows[band, slot]
                     break
             if match >= 0:
