@@ -187,9 +187,15 @@ def deduplicate_run(
     # shards are independent (own files, own marker): rewritten concurrently, Arrow's reads, filters and
     # writes run outside the GIL; each shard's files are what one thread would write
     with ThreadPoolExecutor(max_workers=REWRITE_THREADS) as pool:
-        for done in [pool.submit(_remove_from_shard, folder, index, removed)
-                     for index, removed in sorted(by_part.items())]:
-            done.result()
+        futures = [pool.submit(_remove_from_shard, folder, index, removed)
+                   for index, removed in sorted(by_part.items())]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:  # a failed shard or an interrupt: start no other shard (a rerun finishes them)
+            for future in futures:
+                future.cancel()
+            raise
     return folder.removed_counts("dedup")
 
 
