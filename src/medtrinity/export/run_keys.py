@@ -10,6 +10,9 @@ only for the rows a pass names (:meth:`RunKeys.lookup`).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 KEY_COLUMNS = ["image_sha256", "image_phash", "slice_index"]
+READ_THREADS = min(8, os.cpu_count() or 1)  # part files read at once (Arrow reads outside the GIL)
 _HEX_DIGITS = np.full(256, 255, dtype=np.uint8)
 for _digit, _char in enumerate("0123456789abcdef"):
     _HEX_DIGITS[ord(_char)] = _HEX_DIGITS[ord(_char.upper())] = _digit
@@ -56,6 +60,16 @@ def phash_codes(column: pa.ChunkedArray | pa.Array, where: str) -> np.ndarray:
     return hex_bytes(column, 16, where).view(">u8").ravel().astype(np.uint64)
 
 
+def _read_in_order(paths: list[Path], columns: list[str]) -> Iterator[tuple[Path, pa.Table]]:
+    """(path, its ``columns``) for each file in order, read ``READ_THREADS`` at a time (many small parts: their
+    footers dominate); only a few files' tables wait at once, as hex text is ~2.5x its decoded size."""
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        for first in range(0, len(paths), 4 * READ_THREADS):
+            chunk = paths[first:first + 4 * READ_THREADS]
+            yield from zip(chunk, pool.map(lambda path: pq.read_table(path, columns=columns, use_threads=False),
+                                           chunk), strict=True)
+
+
 @dataclass
 class RunKeys:
     """Per triplet row, in output order: shard index, position in the shard, digest, perceptual hash, slice.
@@ -92,8 +106,7 @@ class RunKeys:
         shards, positions, digests, phashes, slices, files = [], [], [], [], [], []
         rows_seen: dict[int, int] = {}
         total = 0
-        for path in parts:
-            table = pq.read_table(path, columns=KEY_COLUMNS)
+        for path, table in _read_in_order(parts, KEY_COLUMNS):
             index, rows = part_index(path), table.num_rows
             start = rows_seen.get(index, 0)
             shards.append(np.full(rows, index, dtype=np.int32))
@@ -112,12 +125,16 @@ class RunKeys:
     def lookup(self, rows: np.ndarray | list[int], columns: list[str]) -> dict[int, dict]:
         """row -> {column: value} for ``rows``, reading only the part files that hold them."""
         wanted = np.unique(np.asarray(rows, dtype=np.int64))
-        found: dict[int, dict] = {}
         starts = np.array([start for _, start in self.files] + [len(self)], dtype=np.int64)
-        for file_number in np.unique(np.searchsorted(starts, wanted, side="right") - 1):
+
+        def read(file_number: int) -> dict[int, dict]:
             path, start = self.files[file_number]
             inside = wanted[(wanted >= start) & (wanted < starts[file_number + 1])]
-            table = pq.read_table(path, columns=columns).take(pa.array(inside - start))
-            values = table.to_pylist()
-            found.update(zip(inside.tolist(), values, strict=True))
+            table = pq.read_table(path, columns=columns, use_threads=False).take(pa.array(inside - start))
+            return dict(zip(inside.tolist(), table.to_pylist(), strict=True))
+
+        found: dict[int, dict] = {}
+        with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+            for values in pool.map(read, np.unique(np.searchsorted(starts, wanted, side="right") - 1).tolist()):
+                found.update(values)
         return found
