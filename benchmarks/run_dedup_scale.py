@@ -96,7 +96,12 @@ def measure(folder: Path) -> dict:
     after the pass, rows removed, and the bytes of the part files the pass rewrote."""
     import numpy as np
 
-    from medtrinity.export.run_dedup import _band_values, deduplicate_run, exact_copy_firsts, near_copy_firsts
+    from medtrinity.export.run_dedup import (
+        _interleaved_band_values,
+        deduplicate_run,
+        exact_copy_firsts,
+        near_copy_firsts,
+    )
     from medtrinity.export.run_keys import RunKeys
     from medtrinity.run_folder import RunFolder, part_index
 
@@ -118,7 +123,7 @@ def measure(folder: Path) -> dict:
     # hash comparisons the near search made: within each band, every kept 2D row against those before it
     eligible = keys.phash[(keys.slice_index < 0) & (exact < 0) & (near < 0)]
     comparisons = sum(float((np.unique(values, return_counts=True)[1].astype(float) ** 2 / 2).sum())
-                      for values in _band_values(eligible, 5))
+                      for values in _interleaved_band_values(eligible, 5))
     del keys, exact, near, named, eligible
     stamps = {path: path.stat().st_mtime_ns for path in run.triplet_parts()}
     started = time.perf_counter()
@@ -186,12 +191,13 @@ def main() -> None:
 
 
 def clustering(seconds_per_comparison: float) -> None:
-    """How much more often real images share a hash band than random hashes do (VQA-RAD, by organ), and
-    what the near search would then cost for large 2D collections of such images."""
+    """How much more often real images share a hash band than random hashes do (VQA-RAD, by organ), with the
+    search's interleaved bands and with runs of neighbouring bits, and what the near search would then cost
+    for large 2D collections of such images."""
     import cv2
 
     from medtrinity.datapaths import shared_data_dir
-    from medtrinity.export.run_dedup import _band_values
+    from medtrinity.export.run_dedup import _band_values, _interleaved_band_values
     from medtrinity.io.hashes import perceptual_hash
     from medtrinity.io.images import read_image
 
@@ -211,15 +217,19 @@ def clustering(seconds_per_comparison: float) -> None:
     uniform = 1 - (1 - 1 / 2**13) ** 5  # a pair of random hashes sharing one of five ~13-bit bands
     print(f"near search cost: {1e9 * seconds_per_comparison:.1f} ns a hash comparison (the largest size). "
           f"Real images share bands more often than random hashes ({uniform:.5f} of pairs):")
-    for organ, values in sorted(codes.items()):
-        bands = _band_values(np.array(values, dtype=np.uint64), 5)
-        pairs = len(values) * (len(values) - 1) / 2
-        sharing = sum(bool(any(band[i] == band[j] for band in bands)) for i in range(len(values)) for j in range(i))
-        rate = sharing / pairs
-        hours = [n * n / 2 * rate * seconds_per_comparison / 3600 for n in (10_000_000, 25_000_000)]
-        print(f"  VQA-RAD {organ} ({len(values)} images): {rate:.4f} of pairs share a band ({rate / uniform:.0f}x); "
-              f"near search for 10M / 25M such images: ~{hours[0]:.1f} / ~{hours[1]:.1f} h")
 
+    def sharing(values: list[int], split) -> float:
+        bands = split(np.array(values, dtype=np.uint64), 5)
+        pairs = len(values) * (len(values) - 1) / 2
+        return sum(bool(any(band[i] == band[j] for band in bands))
+                   for i in range(len(values)) for j in range(i)) / pairs
+
+    for organ, values in sorted(codes.items()):
+        searched, neighbouring = sharing(values, _interleaved_band_values), sharing(values, _band_values)
+        hours = [n * n / 2 * searched * seconds_per_comparison / 3600 for n in (10_000_000, 25_000_000)]
+        print(f"  VQA-RAD {organ} ({len(values)} images): {searched:.4f} of pairs share an interleaved band "
+              f"({searched / uniform:.0f}x random; runs of neighbouring bits {neighbouring:.4f}); near search for "
+              f"10M / 25M such images: ~{hours[0]:.1f} / ~{hours[1]:.1f} h")
 
 if __name__ == "__main__":
     main()

@@ -182,3 +182,17 @@ def test_dropping_rows_keeps_every_other_row_group_by_group(tmp_path):
         assert pq.ParquetFile(path).num_row_groups <= groups  # a group never grows; emptied groups go
     assert pq.ParquetFile(part).num_row_groups == 36
 
+
+
+def test_the_reported_copy_is_the_first_in_band_order_not_the_oldest():
+    """A row near two kept rows names the one sharing the lowest run of neighbouring bits (bits 0-12 before
+    13-25 ...), as the per-row search did, even when the other is older."""
+    query = 0x0123_4567_89AB_CDEF
+    older = query ^ (0b11 << 0) ^ (0b11 << 13)  # differs in bands 0 and 1: agrees first in band 2
+    newer = query ^ (0b11 << 15) ^ (0b11 << 27)  # differs in bands 1 and 2: agrees in band 0
+    entries = [{"part": part, "image_sha256": _sha(part), "image_phash": f"{code:016x}", "slice_index": -1}
+               for part, code in enumerate((older, newer, query))]
+    assert hamming(older, newer) == 8  # too far apart to be copies of each other: both kept
+    expected = {2: ("near_duplicate", 1)}
+    assert plain_copy_decisions(entries, 4) == expected
+    assert copy_decisions(_keys(entries), 4) == expected

@@ -57,6 +57,23 @@ def _band_values(codes: np.ndarray, count: int) -> list[np.ndarray]:
     return values
 
 
+def _band_masks(count: int) -> np.ndarray:
+    """uint64 masks of the bands :func:`_bands` cuts (runs of neighbouring bits), in order."""
+    edges = _band_edges(count)
+    return np.array([((1 << (high - low)) - 1) << low for low, high in pairwise(edges)], dtype=np.uint64)
+
+
+def _interleaved_band_values(codes: np.ndarray, count: int) -> list[np.ndarray]:
+    """Each code's ``count`` interleaved bands (band k: bits k, k + count, ... packed low to high)."""
+    values = []
+    for band in range(count):
+        packed = np.zeros(len(codes), dtype=np.uint64)
+        for position, bit in enumerate(range(band, 64, count)):
+            packed |= ((codes >> np.uint64(bit)) & np.uint64(1)) << np.uint64(position)
+        values.append(packed)
+    return values
+
+
 def exact_copy_firsts(keys: RunKeys) -> np.ndarray:
     """Per row: the row of the first copy of its PNG (same digest) when that copy is in another shard, else -1.
 
@@ -100,8 +117,8 @@ def near_copy_firsts(keys: RunKeys, near_bits: int, excluded: np.ndarray) -> np.
         return firsts
     codes = keys.phash[rows]
     buckets = np.stack([np.unique(values, return_inverse=True)[1].reshape(-1).astype(np.int32)
-                        for values in _band_values(codes, near_bits + 1)])
-    matches = first_near_matches_loop(codes, keys.part[rows], buckets, near_bits)
+                        for values in _interleaved_band_values(codes, near_bits + 1)])
+    matches = first_near_matches_loop(codes, keys.part[rows], buckets, near_bits, _band_masks(near_bits + 1))
     matched = matches >= 0
     firsts[rows[matched]] = rows[matches[matched]]
     return firsts
