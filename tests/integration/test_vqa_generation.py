@@ -199,7 +199,7 @@ def test_export_refuses_a_row_whose_questions_come_back_later(phantom_run, tmp_p
     second = [r for r in records if r["row_id"] == next(row for row in rows if row != split)]
     with pytest.raises(ValueError, match=rf"questions of row '{split}' are not together"):
         export_llava(phantom_run, first[:1] + second + first[1:], tmp_path / "llava")
-    assert not (tmp_path / "llava" / "vqa_llava.json").exists()  # nothing half-written is left as the export
+    assert not list((tmp_path / "llava").glob("vqa_llava.json*"))  # nothing half-written or staged is left
 
 
 def test_generate_on_a_folder_without_parts_fails_before_writing(tmp_path):
@@ -207,3 +207,13 @@ def test_generate_on_a_folder_without_parts_fails_before_writing(tmp_path):
                              str(tmp_path / "q.jsonl")], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "no triplets/part-*.parquet" in result.stderr
     assert not (tmp_path / "q.jsonl").exists()
+
+
+def test_export_naming_a_row_the_run_lacks_fails_and_leaves_no_file(phantom_run, tmp_path):
+    from medtrinity.evaluation.llava_export import export_llava
+
+    records = generate_questions(read_rows(phantom_run))[:3]
+    stranger = {**records[-1], "row_id": "not-in-this-run"}
+    with pytest.raises(FileNotFoundError, match=r"1 rows named by the questions are not in triplets/.*not-in-this-run"):
+        export_llava(phantom_run, [*records, stranger], tmp_path / "llava")
+    assert not list((tmp_path / "llava").glob("vqa_llava.json*"))

@@ -20,13 +20,14 @@ from medtrinity.io.atomic import TMP_MARK, write_atomic
 IMAGE_TOKEN = "<image>"
 
 
-def llava_conversations(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def llava_conversations(records: Iterable[dict[str, Any]], seen: set[str] | None = None) -> Iterator[dict[str, Any]]:
     """Group question records by row into multi-turn conversations, as they stream by.
 
     A row's records must adjoin (``vqa generate`` writes them so); a row whose records come back after
-    another row's is a ValueError naming it, since its conversation was already written.
+    another row's is a ValueError naming it, since its conversation was already written. ``seen``
+    collects the row ids yielded (pass a set to keep them).
     """
-    seen: set[str] = set()
+    seen = set() if seen is None else seen
     for row_id, questions in groupby(records, key=lambda record: record["row_id"]):
         if row_id in seen:
             raise ValueError(f"the questions of row {row_id!r} are not together: they come back after another "
@@ -48,34 +49,35 @@ def export_llava(run: Path, records: Iterable[dict[str, Any]], out: Path) -> dic
     import pyarrow.parquet as pq
 
     counts = {"conversations": 0, "turns": 0, "images": 0}
-    wanted: set[str] = set()
+    wanted: set[str] = set()  # the conversations' row ids, filled as they are written
 
     def write_conversations(target: Path) -> None:
         with open(target, "w", encoding="utf-8") as handle:
             handle.write("[")
-            for conversation in llava_conversations(records):
+            for conversation in llava_conversations(records, wanted):
                 text = json.dumps(conversation, ensure_ascii=False, indent=1).replace("\n", "\n ")
-                handle.write(("\n " if not wanted else ",\n ") + text)
-                wanted.add(conversation["id"])
+                handle.write((",\n " if counts["conversations"] else "\n ") + text)
                 counts["conversations"] += 1
                 counts["turns"] += len(conversation["conversations"]) // 2
-            handle.write("\n]" if wanted else "]")
+            handle.write("\n]" if counts["conversations"] else "]")
 
     staged = out / f"vqa_llava.json{TMP_MARK}export"
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(staged, write_conversations)  # moved into place once the images are there
-    images = out / "images"
-    images.mkdir(parents=True, exist_ok=True)
-    for part in sorted((Path(run) / "triplets").glob("part-*.parquet")):
-        for batch in pq.ParquetFile(part).iter_batches(columns=["id", "image_png"], batch_size=64):
-            for row in batch.to_pylist():
-                if row["id"] in wanted:
-                    (images / f"{row['id']}.png").write_bytes(row["image_png"])
-                    counts["images"] += 1
-    missing = wanted - {path.stem for path in images.glob("*.png")}
-    if missing:
-        staged.unlink()
-        raise FileNotFoundError(f"{run}: {len(missing)} rows named by the questions are not in triplets/, "
-                                f"first {sorted(missing)[:3]}")
-    os.replace(staged, out / "vqa_llava.json")
+    try:
+        images = out / "images"
+        images.mkdir(parents=True, exist_ok=True)
+        for part in sorted((Path(run) / "triplets").glob("part-*.parquet")):
+            for batch in pq.ParquetFile(part).iter_batches(columns=["id", "image_png"], batch_size=64):
+                for row in batch.to_pylist():
+                    if row["id"] in wanted:
+                        (images / f"{row['id']}.png").write_bytes(row["image_png"])
+                        counts["images"] += 1
+        missing = wanted - {path.stem for path in images.glob("*.png")}
+        if missing:
+            raise FileNotFoundError(f"{run}: {len(missing)} rows named by the questions are not in triplets/, "
+                                    f"first {sorted(missing)[:3]}")
+        os.replace(staged, out / "vqa_llava.json")
+    finally:
+        staged.unlink(missing_ok=True)  # a failed export leaves no staged file behind
     return counts

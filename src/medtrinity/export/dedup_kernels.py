@@ -1,9 +1,10 @@
 """Compiled loop of the run-wide near-duplicate search (numba): first match among earlier kept rows.
 
-The search is greedy and in output order: a row is a near copy of the first earlier *kept* row of
-another shard whose perceptual hash differs in at most ``bits`` bits, looked for band by band
-(two hashes that close agree on at least one of ``bits + 1`` bands) and, within a band's bucket,
-oldest first. A row that matches is not kept, so it matches nothing later. Each band's buckets are
+The search is greedy and in output order: a row is a near copy when an earlier *kept* row of another
+shard has a perceptual hash at most ``bits`` bits away (two hashes that close agree on at least one
+of ``bits + 1`` bands, so only rows sharing a band bucket are compared). The copy it names is the
+one the per-row search named: the first band, in the hash cut into runs of neighbouring bits, in
+which they agree, then the oldest. A row that matches is not kept, so it matches nothing later. Each band's buckets are
 laid out one after another in flat arrays (hash, shard and row of each kept row, ~24 bytes a row
 and band), where a dict of lists per band held hundreds of bytes; a bucket is scanned as one
 contiguous run. Buckets still grow with the run (a 13-bit band has 8,192 values), so the search

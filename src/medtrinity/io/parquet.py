@@ -90,7 +90,6 @@ def write_filtered(target: Path, source: Path, schema: pa.Schema, keep: Callable
 
 def write_table_rows(path: Path, table: pa.Table, limits: StreamLimits | None = None) -> None:
     """Write an Arrow table as one Parquet file (atomically), grouped and encoded as :func:`write_rows` does."""
-    table = table.combine_chunks()
     write_atomic(path, lambda target: pq.write_table(table, target, row_group_size=rows_per_group(table, limits),
                                                      **_writer_options(table.schema)))
 
