@@ -96,12 +96,7 @@ def measure(folder: Path) -> dict:
     after the pass, rows removed, and the bytes of the part files the pass rewrote."""
     import numpy as np
 
-    from medtrinity.export.run_dedup import (
-        _interleaved_band_values,
-        deduplicate_run,
-        exact_copy_firsts,
-        near_copy_firsts,
-    )
+    from medtrinity.export.run_dedup import deduplicate_run, exact_copy_firsts, near_copy_firsts
     from medtrinity.export.run_keys import RunKeys
     from medtrinity.run_folder import RunFolder, part_index
 
@@ -120,11 +115,7 @@ def measure(folder: Path) -> dict:
     steps["lookup_s"] = time.perf_counter() - started - sum(steps.values())
     decide_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     flat_rows = int((keys.slice_index < 0).sum())
-    # hash comparisons the near search made: within each band, every kept 2D row against those before it
-    eligible = keys.phash[(keys.slice_index < 0) & (exact < 0) & (near < 0)]
-    comparisons = sum(float((np.unique(values, return_counts=True)[1].astype(float) ** 2 / 2).sum())
-                      for values in _interleaved_band_values(eligible, 5))
-    del keys, exact, near, named, eligible
+    del keys, exact, near, named
     stamps = {path: path.stat().st_mtime_ns for path in run.triplet_parts()}
     started = time.perf_counter()
     counts = deduplicate_run(folder, 4)
@@ -132,8 +123,7 @@ def measure(folder: Path) -> dict:
     rewritten = sum(path.stat().st_size for path, stamp in stamps.items() if path.stat().st_mtime_ns != stamp)
     return {**steps, "decide_s": sum(steps.values()), "seconds": seconds, "before_mb": before_mb,
             "decide_peak_mb": decide_peak_mb, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "removed": counts["removed"], "rewritten_mb": rewritten / 2**20, "flat_rows": flat_rows,
-            "comparisons": comparisons}
+            "removed": counts["removed"], "rewritten_mb": rewritten / 2**20, "flat_rows": flat_rows}
 
 
 def main() -> None:
@@ -142,6 +132,8 @@ def main() -> None:
     parser.add_argument("--rows-per-part", type=int, default=1000)
     parser.add_argument("--payload-bytes", type=int, default=2000,
                         help="image bytes a row (a 512x512 CT slice's PNG is ~120,000)")
+    parser.add_argument("--layout-rows", type=int, default=1_000_000,
+                        help="2D rows for timing each near-search index layout (0: skip)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -167,12 +159,14 @@ def main() -> None:
             result = json.loads(subprocess.run([*command, "pass", str(folder)], check=True, capture_output=True,
                                                text=True).stdout.strip().splitlines()[-1])
         rewrite_s = result["seconds"] - result["decide_s"]
+        # the pass decides again before it rewrites: under ~0.1 s the difference is noise, not a rate
+        rate_text = f"{result['rewritten_mb'] / rewrite_s:.0f}" if rewrite_s > 0.1 else "-"
         figures.append((rows, result))
         print(f"{rows:>10} {-(-rows // args.rows_per_part):>6} {result['read_s']:>7.1f} {result['exact_s']:>8.1f} "
               f"{result['near_s']:>7.1f} {result['lookup_s']:>9.1f} {result['seconds']:>7.1f} "
               f"{result['before_mb']:>10.0f} {result['decide_peak_mb']:>12.0f} {result['peak_mb']:>10.0f} "
               f"{result['removed']:>8} {result['rewritten_mb']:>13.0f} "
-              f"{result['rewritten_mb'] / max(rewrite_s, 1e-9):>13.0f}", flush=True)
+              f"{rate_text:>13}", flush=True)
     if len(figures) >= 2 and figures[-1][0] < 500_000:
         print("(no projection: it needs a largest size of 500,000 rows or more, where fixed costs no longer dominate)")
     elif len(figures) >= 2:
@@ -187,17 +181,64 @@ def main() -> None:
               f"{linear_s * scale / 60:.1f} min (linear), near copies {last['near_s'] * scale ** 2 / 60:.1f} min "
               f"(quadratic in the {last['flat_rows']:,} 2D rows); then every part holding a removed row is "
               f"rewritten at the rate above")
-        clustering(last["near_s"] / max(last["comparisons"], 1.0))
+    if args.layout_rows:
+        layouts(args.layout_rows)
+    clustering()
 
 
-def clustering(seconds_per_comparison: float) -> None:
-    """How much more often real images share a hash band than random hashes do (VQA-RAD, by organ), with the
-    search's interleaved bands and with runs of neighbouring bits, and what the near search would then cost
-    for large 2D collections of such images."""
+def clustered_codes(rng: np.random.Generator, rows: int) -> np.ndarray:
+    """uint64 hashes clustered as radiographs' are: each bit differs from one base hash with its own
+    probability, spread evenly from 0 to 0.5 (as the per-bit rates of VQA-RAD's chest radiographs are)."""
+    base = rng.random(64) < 0.5
+    rates = rng.permutation(np.arange(64) + 0.5) / 128
+    codes = np.empty(rows, dtype=np.uint64)
+    for start in range(0, rows, 250_000):  # a chunk at a time: 64 random floats a row
+        bits = np.where(rng.random((min(rows - start, 250_000), 64)) < rates, ~base, base)
+        codes[start:start + len(bits)] = (bits.astype(np.uint64) << np.arange(64, dtype=np.uint64)).sum(
+            axis=1, dtype=np.uint64)
+    return codes
+
+
+def layouts(rows: int) -> None:
+    """The near search's index layouts on clustered and random hashes: predicted against measured seconds."""
+    from medtrinity.export.dedup_kernels import first_near_matches_loop
+    from medtrinity.export.near_search import build_plan, candidate_layouts, layout_cost, plan_search
+    from medtrinity.export.run_dedup import _band_masks
+
+    print(f"near search index layouts (parts, radius) for {rows:,} 2D rows, 4 bits (shards of 100 rows): "
+          f"predicted by near_search's cost model and measured")
+    rng = np.random.default_rng(2)
+    for kind, codes in (("clustered", clustered_codes(rng, rows)),
+                        ("random", rng.integers(0, 2**63, size=rows, dtype=np.uint64))):
+        parts = (np.arange(rows) // 100).astype(np.int32)
+        started = time.perf_counter()
+        chosen = plan_search(codes, 4)
+        planning_s = time.perf_counter() - started
+        cells = []
+        for layout in candidate_layouts(4):
+            comparisons, predicted = layout_cost(codes, *layout)
+            plan = build_plan(codes, *layout)
+            first_near_matches_loop(codes[:2], parts[:2], plan.buckets[:, :2], plan.sizes, plan.probes,
+                                    plan.probe_counts, 4, _band_masks(5))  # compiled before timing
+            started = time.perf_counter()
+            first_near_matches_loop(codes, parts, plan.buckets, plan.sizes, plan.probes, plan.probe_counts, 4,
+                                    _band_masks(5))
+            measured = time.perf_counter() - started
+            mark = "*" if layout == (chosen.parts, chosen.radius) else ""
+            cells.append(f"{layout}{mark} {comparisons:.2g} comparisons, {predicted:.1f} s predicted / "
+                         f"{measured:.1f} s measured")
+        print(f"  {kind}: " + "; ".join(cells) + f" (* chosen, planning {planning_s:.2f} s)", flush=True)
+
+
+def clustering() -> None:
+    """How much more often real images share a hash bucket than random hashes do (VQA-RAD, by organ), under
+    each index layout, and what the near search would then cost for large 2D collections of such images."""
     import cv2
 
     from medtrinity.datapaths import shared_data_dir
-    from medtrinity.export.run_dedup import _band_values, _interleaved_band_values
+    from medtrinity.export import near_search
+    from medtrinity.export.near_search import interleaved_band_values, layout_counts
+    from medtrinity.export.run_dedup import _band_values
     from medtrinity.io.hashes import perceptual_hash
     from medtrinity.io.images import read_image
 
@@ -215,8 +256,9 @@ def clustering(seconds_per_comparison: float) -> None:
         grey = cv2.cvtColor(image[:, :, :3], cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
         codes.setdefault(organ, []).append(perceptual_hash(grey))
     uniform = 1 - (1 - 1 / 2**13) ** 5  # a pair of random hashes sharing one of five ~13-bit bands
-    print(f"near search cost: {1e9 * seconds_per_comparison:.1f} ns a hash comparison (the largest size). "
-          f"Real images share bands more often than random hashes ({uniform:.5f} of pairs):")
+    print(f"real images share buckets more often than random hashes ({uniform:.5f} of pairs share a band); "
+          f"comparisons a pair (counted once per part it shares) under bands and under 3 parts within 1 bit, "
+          f"and the near search projected with the cost model's figures:")
 
     def sharing(values: list[int], split) -> float:
         bands = split(np.array(values, dtype=np.uint64), 5)
@@ -224,12 +266,26 @@ def clustering(seconds_per_comparison: float) -> None:
         return sum(bool(any(band[i] == band[j] for band in bands))
                    for i in range(len(values)) for j in range(i)) / pairs
 
+    def projected_hours(rate: float, rows: int, parts: int, radius: int, compare_ns: float) -> float:
+        probes = rows * parts * len(near_search._probe_masks(64 // parts, radius))
+        return (rows * rows / 2 * rate * compare_ns + probes * near_search.PROBE_NS) / 1e9 / 3600
+
     for organ, values in sorted(codes.items()):
-        searched, neighbouring = sharing(values, _interleaved_band_values), sharing(values, _band_values)
-        hours = [n * n / 2 * searched * seconds_per_comparison / 3600 for n in (10_000_000, 25_000_000)]
+        array = np.array(values, dtype=np.uint64)
+        pairs = len(values) * (len(values) - 1) / 2
+        banded = layout_counts(array, 5, 0)["comparisons"] * 2 / pairs  # the sample is every row: exact
+        radius = layout_counts(array, 3, 1)["comparisons"] * 2 / pairs
+        neighbouring = sharing(values, _band_values)
+        searched = sharing(values, interleaved_band_values)
+        hours = {rows: (projected_hours(banded, rows, 5, 0, near_search.BANDED_COMPARE_NS),
+                        projected_hours(radius, rows, 3, 1, near_search.SCATTERED_COMPARE_NS))
+                 for rows in (10_000_000, 25_000_000)}
         print(f"  VQA-RAD {organ} ({len(values)} images): {searched:.4f} of pairs share an interleaved band "
-              f"({searched / uniform:.0f}x random; runs of neighbouring bits {neighbouring:.4f}); near search for "
-              f"10M / 25M such images: ~{hours[0]:.1f} / ~{hours[1]:.1f} h")
+              f"({searched / uniform:.0f}x random; runs of neighbouring bits {neighbouring:.4f}); comparisons a "
+              f"pair: bands {banded:.4f}, 3 parts within 1 bit {radius:.4f}; near search for 10M / 25M such "
+              f"images: bands ~{hours[10_000_000][0]:.2f} / ~{hours[25_000_000][0]:.2f} h, 3 parts "
+              f"~{hours[10_000_000][1]:.2f} / ~{hours[25_000_000][1]:.2f} h")
+
 
 if __name__ == "__main__":
     main()

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from medtrinity.export.near_search import build_plan, plan_search
 from medtrinity.export.run_keys import RunKeys
 from medtrinity.io.hashes import hamming
 from medtrinity.run_folder import RunFolder, part_index
@@ -63,17 +64,6 @@ def _band_masks(count: int) -> np.ndarray:
     return np.array([((1 << (high - low)) - 1) << low for low, high in pairwise(edges)], dtype=np.uint64)
 
 
-def _interleaved_band_values(codes: np.ndarray, count: int) -> list[np.ndarray]:
-    """Each code's ``count`` interleaved bands (band k: bits k, k + count, ... packed low to high)."""
-    values = []
-    for band in range(count):
-        packed = np.zeros(len(codes), dtype=np.uint64)
-        for position, bit in enumerate(range(band, 64, count)):
-            packed |= ((codes >> np.uint64(bit)) & np.uint64(1)) << np.uint64(position)
-        values.append(packed)
-    return values
-
-
 def exact_copy_firsts(keys: RunKeys) -> np.ndarray:
     """Per row: the row of the first copy of its PNG (same digest) when that copy is in another shard, else -1.
 
@@ -103,11 +93,13 @@ def exact_copy_firsts(keys: RunKeys) -> np.ndarray:
     return firsts
 
 
-def near_copy_firsts(keys: RunKeys, near_bits: int, excluded: np.ndarray) -> np.ndarray:
+def near_copy_firsts(keys: RunKeys, near_bits: int, excluded: np.ndarray,
+                     layout: tuple[int, int] | None = None) -> np.ndarray:
     """Per row: the first earlier kept 2D row of another shard within ``near_bits`` bits, else -1.
 
     Rows of volumes (``slice_index`` >= 0) and ``excluded`` rows (exact copies) take no part. See
-    :mod:`medtrinity.export.dedup_kernels` for the order of the search.
+    :mod:`medtrinity.export.dedup_kernels` for the order of the search and
+    :mod:`medtrinity.export.near_search` for its index (``layout``: (parts, radius) to force one).
     """
     from medtrinity.export.dedup_kernels import first_near_matches_loop
 
@@ -116,9 +108,9 @@ def near_copy_firsts(keys: RunKeys, near_bits: int, excluded: np.ndarray) -> np.
     if rows.size == 0:
         return firsts
     codes = keys.phash[rows]
-    buckets = np.stack([np.unique(values, return_inverse=True)[1].reshape(-1).astype(np.int32)
-                        for values in _interleaved_band_values(codes, near_bits + 1)])
-    matches = first_near_matches_loop(codes, keys.part[rows], buckets, near_bits, _band_masks(near_bits + 1))
+    plan = build_plan(codes, *layout) if layout else plan_search(codes, near_bits)
+    matches = first_near_matches_loop(codes, keys.part[rows], plan.buckets, plan.sizes, plan.probes,
+                                      plan.probe_counts, near_bits, _band_masks(near_bits + 1))
     matched = matches >= 0
     firsts[rows[matched]] = rows[matches[matched]]
     return firsts
