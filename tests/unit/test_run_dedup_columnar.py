@@ -112,12 +112,14 @@ def clustered_entries(seed: int, rows: int = 2500) -> list[dict]:
              "slice_index": -1} for row in range(rows)]
 
 
-@pytest.mark.parametrize("near_bits", [0, 1, 2, 4, 7])
+@pytest.mark.parametrize(("near_bits", "rows"), [(0, 2500), (1, 2500), (2, 2500), (4, 2500), (7, 2500),
+                                                 (12, 500), (32, 150)])
 @pytest.mark.parametrize("make", [random_entries, clustered_entries])
-def test_every_index_layout_finds_the_plain_search_copies(near_bits, make):
+def test_every_index_layout_finds_the_plain_search_copies(near_bits, rows, make):
     """Bands of exact values, or fewer wider parts looked up within a radius: the same rows and the same
-    named copies as the plain search, whichever layout the cost model would pick."""
-    entries = make(near_bits + 11)
+    named copies as the plain search, whichever layout the cost model would pick (up to the 32 bits the
+    configuration allows)."""
+    entries = make(near_bits + 11, rows=rows)
     expected = {row: first for row, (code, first) in plain_copy_decisions(entries, near_bits).items()
                 if code == "near_duplicate"}
     keys = _keys(entries)
@@ -129,7 +131,7 @@ def test_every_index_layout_finds_the_plain_search_copies(near_bits, make):
     for layout in layouts:
         near = near_copy_firsts(keys, near_bits, excluded, layout=layout)
         assert {int(row): int(near[row]) for row in np.flatnonzero(near >= 0)} == expected, layout
-    assert len(expected) >= 20
+    assert len(expected) >= 5
 
 
 def test_the_expected_comparisons_count_every_pair_sharing_a_probed_bucket():

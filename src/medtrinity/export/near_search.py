@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
+from math import comb
 
 import numpy as np
 
@@ -79,7 +80,7 @@ def candidate_layouts(bits: int) -> list[tuple[int, int]]:
         widths = _part_widths(parts)
         if radius and max(widths) > DIRECT_BITS:
             continue
-        if sum(len(_probe_masks(width, radius)) for width in widths) > MAX_PROBES_A_ROW:
+        if sum(comb(width, flipped) for width in widths for flipped in range(radius + 1)) > MAX_PROBES_A_ROW:
             continue
         layouts.append((parts, radius))
     return layouts
