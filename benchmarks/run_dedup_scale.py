@@ -266,9 +266,13 @@ def clustering() -> None:
         return sum(bool(any(band[i] == band[j] for band in bands))
                    for i in range(len(values)) for j in range(i)) / pairs
 
-    def projected_hours(rate: float, rows: int, parts: int, radius: int, compare_ns: float) -> float:
+    def projected_hours(rate: float, rows: int, parts: int, radius: int) -> float:
+        """The cost model's seconds for ``rows`` such images (every probed bucket non-empty at that size)."""
         probes = rows * parts * len(near_search._probe_masks(64 // parts, radius))
-        return (rows * rows / 2 * rate * compare_ns + probes * near_search.PROBE_NS) / 1e9 / 3600
+        comparisons = rows * rows / 2 * rate
+        long_scans = comparisons >= near_search.LONG_SCAN_ROWS * probes
+        compare_ns = near_search.LONG_SCAN_COMPARE_NS if long_scans else near_search.SHORT_SCAN_COMPARE_NS
+        return (comparisons * compare_ns + probes * (near_search.PROBE_NS + near_search.VISIT_NS)) / 1e9 / 3600
 
     for organ, values in sorted(codes.items()):
         array = np.array(values, dtype=np.uint64)
@@ -277,8 +281,7 @@ def clustering() -> None:
         radius = layout_counts(array, 3, 1)["comparisons"] * 2 / pairs
         neighbouring = sharing(values, _band_values)
         searched = sharing(values, interleaved_band_values)
-        hours = {rows: (projected_hours(banded, rows, 5, 0, near_search.BANDED_COMPARE_NS),
-                        projected_hours(radius, rows, 3, 1, near_search.SCATTERED_COMPARE_NS))
+        hours = {rows: (projected_hours(banded, rows, 5, 0), projected_hours(radius, rows, 3, 1))
                  for rows in (10_000_000, 25_000_000)}
         print(f"  VQA-RAD {organ} ({len(values)} images): {searched:.4f} of pairs share an interleaved band "
               f"({searched / uniform:.0f}x random; runs of neighbouring bits {neighbouring:.4f}); comparisons a "

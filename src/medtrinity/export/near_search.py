@@ -29,12 +29,15 @@ import numpy as np
 DIRECT_BITS = 22
 MAX_PROBES_A_ROW = 2_000
 SAMPLE_ROWS = 4_096
-# fitted to this machine's search loop on 0.3-3M random and clustered hashes (benchmarks/run_dedup_scale.py
-# prints predicted and measured seconds side by side): a bucket looked up, a non-empty one scanned, a
-# directory slot, and a hash compared, in bands (the busy buckets stay in cache) or within a radius
-# (every row reads other buckets: bound by memory bandwidth once the kept hashes outgrow the cache)
+# fitted to this machine's search loop on 0.3-3M random and clustered hashes, within ~20% for every layout
+# chosen (benchmarks/run_dedup_scale.py prints predicted and measured seconds side by side): a bucket
+# looked up, a non-empty one scanned, a directory slot, and a hash compared. Comparisons cost ~0.6 ns
+# where the buckets scanned average 1,000 rows or more (long runs, streamed and vectorised: clustered
+# hashes in bands) or every kept hash fits in cache, and ~2.4 ns otherwise (random hashes past ~300k
+# rows, or parts looked up within a radius past ~600k)
 PROBE_NS, VISIT_NS, SLOT_NS = 20.0, 8.0, 2.0
-BANDED_COMPARE_NS, SCATTERED_COMPARE_NS = 0.6, 2.0
+LONG_SCAN_COMPARE_NS, SHORT_SCAN_COMPARE_NS, LONG_SCAN_ROWS = 0.6, 2.4, 1_000
+CACHE_BYTES = 16 * 2**20
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,9 @@ def layout_counts(codes: np.ndarray, parts: int, radius: int) -> dict[str, float
 def layout_cost(codes: np.ndarray, parts: int, radius: int) -> tuple[float, float]:
     """(expected hash comparisons, expected seconds) of searching ``codes`` with a layout."""
     counts = layout_counts(codes, parts, radius)
-    compare_ns = SCATTERED_COMPARE_NS if radius else BANDED_COMPARE_NS
+    long_scans = counts["comparisons"] >= LONG_SCAN_ROWS * max(counts["visits"], 1.0)
+    cached = parts * len(codes) * 8 <= CACHE_BYTES  # every part's kept hashes
+    compare_ns = LONG_SCAN_COMPARE_NS if long_scans or cached else SHORT_SCAN_COMPARE_NS
     seconds = (counts["probes"] * PROBE_NS + counts["visits"] * VISIT_NS + counts["slots"] * SLOT_NS
                + counts["comparisons"] * compare_ns) / 1e9
     return counts["comparisons"], seconds
