@@ -15,7 +15,7 @@ affected part is rewritten without the removed rows; a killed pass, run again, m
 with what it finds and converges to the same files a clean run writes.
 
 The driver runs this pass alone after all shards, so its memory must not grow by much per row:
-the hash columns are held as flat arrays (:class:`~medtrinity.export.run_keys.RunKeys`; ~180-230
+the hash columns are held as flat arrays (:class:`~medtrinity.export.run_keys.RunKeys`; ~160-230
 bytes a row at the pass's peak, where a dict per row took ~1.1 KB: ~5 GB instead of ~26 GiB for 25M
 rows), ids are read back only for the rows removed, and parts are rewritten a row group at a time.
 """
