@@ -10,8 +10,8 @@ pays off where images cluster: on VQA-RAD chest radiographs 1.2% of pairs share 
 bands, 0.27% have one of three ~21-bit parts within one bit.
 
 Every layout finds every pair within ``bits`` and the match reported does not depend on it, so the
-layout is chosen on cost alone (:func:`plan_search`): lookups a row, bucket directory size, and the
-comparisons the layout would leave, counted on an evenly spaced sample of the rows themselves.
+layout is chosen on cost alone (:func:`plan_search`): lookups a row, buckets scanned, directory size,
+and the comparisons the layout would leave, counted on an evenly spaced sample of the rows themselves.
 Parts always interleave the bits (part k holds bits k, k + m, ...): neighbouring DCT bits of similar
 images agree far more often than interleaved ones.
 """
@@ -24,8 +24,8 @@ from math import comb
 
 import numpy as np
 
-# a part this wide or narrower is looked up by its value directly (2**22 buckets, 16 MiB of int32
-# bounds); wider parts are numbered by np.unique and searched with radius 0 only
+# a part this wide or narrower is looked up by its value directly (2**22 buckets: 32 MiB of int32 bounds,
+# first slot and slots filled); wider parts are numbered by np.unique and searched with radius 0 only
 DIRECT_BITS = 22
 MAX_PROBES_A_ROW = 2_000
 SAMPLE_ROWS = 4_096
