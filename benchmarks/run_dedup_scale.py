@@ -201,7 +201,7 @@ def clustered_codes(rng: np.random.Generator, rows: int) -> np.ndarray:
 
 def layouts(rows: int) -> None:
     """The near search's index layouts on clustered and random hashes: predicted against measured seconds."""
-    from medtrinity.export.dedup_kernels import first_near_matches_loop
+    from medtrinity.export.dedup_kernels import first_near_matches
     from medtrinity.export.near_search import build_plan, candidate_layouts, layout_cost, plan_search
     from medtrinity.export.run_dedup import _band_masks
 
@@ -218,11 +218,9 @@ def layouts(rows: int) -> None:
         for layout in candidate_layouts(4):
             comparisons, predicted = layout_cost(codes, *layout)
             plan = build_plan(codes, *layout)
-            first_near_matches_loop(codes[:2], parts[:2], plan.buckets[:, :2], plan.sizes, plan.probes,
-                                    plan.probe_counts, 4, _band_masks(5))  # compiled before timing
+            first_near_matches(codes[:2], parts[:2], build_plan(codes[:2], *layout), 4, _band_masks(5))  # compiled
             started = time.perf_counter()
-            first_near_matches_loop(codes, parts, plan.buckets, plan.sizes, plan.probes, plan.probe_counts, 4,
-                                    _band_masks(5))
+            first_near_matches(codes, parts, plan, 4, _band_masks(5))
             measured = time.perf_counter() - started
             mark = "*" if layout == (chosen.parts, chosen.radius) else ""
             cells.append(f"{layout}{mark} {comparisons:.2g} comparisons, {predicted:.1f} s predicted / "

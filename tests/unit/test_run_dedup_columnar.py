@@ -134,6 +134,24 @@ def test_every_index_layout_finds_the_plain_search_copies(near_bits, rows, make)
     assert len(expected) >= 5
 
 
+@pytest.mark.parametrize("block_rows", [1, 2, 7, 64, 5000])
+@pytest.mark.parametrize("make", [random_entries, clustered_entries])
+def test_blocks_searched_in_parallel_settle_as_the_one_row_search(block_rows, make):
+    """Rows are searched a block at a time in parallel against the rows kept before the block, then settled in
+    order: the same copies for any block size. The random rows hold many blank images (one hash) per block,
+    more than the short list of in-block candidates, so the fallback scan of the block runs too."""
+    entries = make(21)
+    decisions = plain_copy_decisions(entries, 4)
+    expected = {row: first for row, (code, first) in decisions.items() if code == "near_duplicate"}
+    keys = _keys(entries)
+    excluded = np.zeros(len(keys), dtype=bool)
+    excluded[[row for row, (code, _) in decisions.items() if code == "duplicate_image"]] = True
+    for layout in ((5, 0), (3, 1)):
+        near = near_copy_firsts(keys, 4, excluded, layout=layout, block_rows=block_rows)
+        assert {int(row): int(near[row]) for row in np.flatnonzero(near >= 0)} == expected, layout
+    assert len(expected) >= 50
+
+
 def test_the_expected_comparisons_count_every_pair_sharing_a_probed_bucket():
     """With every row in the sample the estimate is exact: each pair counted once per index part in which
     their values lie within the radius (the comparisons the search makes when all rows are kept)."""
@@ -161,6 +179,42 @@ def test_a_million_clustered_hashes_are_searched_with_fewer_wider_parts():
     spread = rng.integers(0, 2**63, size=1_000_000, dtype=np.uint64)
     assert (plan_search(spread, 4).parts, plan_search(spread, 4).radius) == (5, 0)
     assert (plan_search(clustered[:100_000], 4).parts, plan_search(clustered[:100_000], 4).radius) == (5, 0)
+
+
+def _flip(code: int, *bits: int) -> int:
+    return code ^ sum(1 << bit for bit in bits)
+
+
+def _near_rows(codes: list[int], block_rows: int) -> dict[int, int]:
+    entries = [{"part": row, "image_sha256": _sha(row), "image_phash": f"{code:016x}", "slice_index": -1}
+               for row, code in enumerate(codes)]
+    expected = {row: first for row, (_, first) in plain_copy_decisions(entries, 4).items()}
+    keys = _keys(entries)
+    for layout in ((5, 0), (3, 1)):
+        near = near_copy_firsts(keys, 4, np.zeros(len(keys), dtype=bool), layout=layout, block_rows=block_rows)
+        assert {int(row): int(near[row]) for row in np.flatnonzero(near >= 0)} == expected, layout
+    return expected
+
+
+def test_a_tie_between_blocks_names_the_older_row():
+    """A row near a kept row of an earlier block and one of its own block, agreeing first in the same band,
+    names the older one, as the one-row search does."""
+    query = 0x5DEE_CE66_D1CE_4E5B
+    older, newer = _flip(query, 59, 60, 61), _flip(query, 40, 41, 42)  # 6 bits apart: both kept
+    filler = ~query & (2**64 - 1)
+    assert _near_rows([older, filler, newer, query], block_rows=2) == {3: 0}
+
+
+def test_a_full_short_list_of_removed_rows_falls_back_to_the_block():
+    """Nine removed rows of the block rank before the block's one kept match: the short list (8) holds
+    removed rows only, and the scan of the block finds the kept one."""
+    base = 0x0F1E_2D3C_4B5A_6978
+    removed = [_flip(base, 60)] * 9  # near copies of the first row: removed, each naming it
+    query = _flip(base, 59, 60, 61, 62, 63)  # 4 bits from each removed row (agreeing in band 0), 5 from the first
+    kept = _flip(query, 0, 1, 2, 3)  # 4 bits from the query, agreeing first in band 1; far from the rest
+    fillers = [_flip(~base & (2**64 - 1), bit, bit + 1, bit + 2) for bit in range(0, 50, 5)]
+    found = _near_rows([base, *fillers, *removed, kept, query], block_rows=11)
+    assert found == {**dict.fromkeys(range(11, 20), 0), 21: 20}
 
 
 def test_digests_equal_in_their_first_bytes_are_not_copies():

@@ -94,14 +94,15 @@ def exact_copy_firsts(keys: RunKeys) -> np.ndarray:
 
 
 def near_copy_firsts(keys: RunKeys, near_bits: int, excluded: np.ndarray,
-                     layout: tuple[int, int] | None = None) -> np.ndarray:
+                     layout: tuple[int, int] | None = None, block_rows: int = 1024) -> np.ndarray:
     """Per row: the first earlier kept 2D row of another shard within ``near_bits`` bits, else -1.
 
     Rows of volumes (``slice_index`` >= 0) and ``excluded`` rows (exact copies) take no part. See
     :mod:`medtrinity.export.dedup_kernels` for the order of the search and
-    :mod:`medtrinity.export.near_search` for its index (``layout``: (parts, radius) to force one).
+    :mod:`medtrinity.export.near_search` for its index (``layout``: (parts, radius) to force one);
+    ``block_rows`` rows are searched in parallel at a time (the result does not depend on it).
     """
-    from medtrinity.export.dedup_kernels import first_near_matches_loop
+    from medtrinity.export.dedup_kernels import first_near_matches
 
     firsts = np.full(len(keys), -1, dtype=np.int64)
     rows = np.flatnonzero((keys.slice_index < 0) & ~excluded)
@@ -109,8 +110,7 @@ def near_copy_firsts(keys: RunKeys, near_bits: int, excluded: np.ndarray,
         return firsts
     codes = keys.phash[rows]
     plan = build_plan(codes, *layout) if layout else plan_search(codes, near_bits)
-    matches = first_near_matches_loop(codes, keys.part[rows], plan.buckets, plan.sizes, plan.probes,
-                                      plan.probe_counts, near_bits, _band_masks(near_bits + 1))
+    matches = first_near_matches(codes, keys.part[rows], plan, near_bits, _band_masks(near_bits + 1), block_rows)
     matched = matches >= 0
     firsts[rows[matched]] = rows[matches[matched]]
     return firsts
