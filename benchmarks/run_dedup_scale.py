@@ -200,13 +200,17 @@ def clustered_codes(rng: np.random.Generator, rows: int) -> np.ndarray:
 
 
 def layouts(rows: int) -> None:
-    """The near search's index layouts on clustered and random hashes: predicted against measured seconds."""
+    """The near search's index layouts on clustered and random hashes: predicted against measured seconds on
+    one thread (the cost model's terms), then the chosen layout on every thread numba has."""
+    import numba
+
     from medtrinity.export.dedup_kernels import first_near_matches
     from medtrinity.export.near_search import build_plan, candidate_layouts, layout_cost, plan_search
     from medtrinity.export.run_dedup import _band_masks
 
+    threads = numba.get_num_threads()
     print(f"near search index layouts (parts, radius) for {rows:,} 2D rows, 4 bits (shards of 100 rows): "
-          f"predicted by near_search's cost model and measured")
+          f"predicted by near_search's cost model and measured on 1 thread, then the chosen one on {threads}")
     rng = np.random.default_rng(2)
     for kind, codes in (("clustered", clustered_codes(rng, rows)),
                         ("random", rng.integers(0, 2**63, size=rows, dtype=np.uint64))):
@@ -219,10 +223,16 @@ def layouts(rows: int) -> None:
             comparisons, predicted = layout_cost(codes, *layout)
             plan = build_plan(codes, *layout)
             first_near_matches(codes[:2], parts[:2], build_plan(codes[:2], *layout), 4, _band_masks(5))  # compiled
+            numba.set_num_threads(1)
             started = time.perf_counter()
             first_near_matches(codes, parts, plan, 4, _band_masks(5))
             measured = time.perf_counter() - started
-            mark = "*" if layout == (chosen.parts, chosen.radius) else ""
+            numba.set_num_threads(threads)
+            mark = ""
+            if layout == (chosen.parts, chosen.radius):
+                started = time.perf_counter()
+                first_near_matches(codes, parts, plan, 4, _band_masks(5))
+                mark = f"* ({time.perf_counter() - started:.1f} s on {threads} threads)"
             cells.append(f"{layout}{mark} {comparisons:.2g} comparisons, {predicted:.1f} s predicted / "
                          f"{measured:.1f} s measured")
         print(f"  {kind}: " + "; ".join(cells) + f" (* chosen, planning {planning_s:.2f} s)", flush=True)
