@@ -1,4 +1,4 @@
-"""Compiled loop of the run-wide near-duplicate search (numba): first match among earlier kept rows.
+"""Compiled kernels of the run-wide near-duplicate search (numba): first match among earlier kept rows.
 
 The search is greedy and in output order: a row is a near copy when an earlier *kept* row of another
 shard has a perceptual hash at most ``bits`` bits away. Only rows filed under a bucket the row looks
@@ -9,11 +9,19 @@ they agree, then the oldest. So the report does not depend on the index. A row t
 kept, so it matches nothing later. Each part's buckets are laid out one after another in flat arrays
 (hash, shard and row of each kept row, ~16 bytes a row and part), where a dict of lists per band held
 hundreds of bytes; a bucket is scanned as one contiguous run.
-``tests/unit/test_run_dedup_columnar.py`` compares the loop, under every layout, with the plain
-Python search on random hashes with planted near copies.
+
+Whether a row is kept depends on the rows before it, yet almost all of a row's work is against rows
+decided long before. So rows go in blocks: every row of a block is searched at once, on all threads,
+against the rows kept before the block (which no longer change), and compared with every earlier row of
+its own block; then the block is settled in order, each row taking the better of its earlier-blocks
+match and the best of its block's rows that turned out kept. The driver of a 25M-row run has many
+cores and this pass is its serial tail. ``tests/unit/test_run_dedup_columnar.py`` compares the result,
+under every layout and block size, with the plain Python search.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 from numba import prange
@@ -32,6 +40,9 @@ def _popcount(value):  # pragma: no cover - compiled
 
 # in-block candidates kept per row, best first; a row with more falls back to a scan of its block
 BLOCK_CANDIDATES = 8
+# numba's default threading layer (workqueue) aborts the process when two threads launch parallel
+# kernels at once: one search at a time per process
+_PARALLEL_SEARCH = threading.Lock()
 
 
 @compiled()
@@ -172,10 +183,11 @@ def first_near_matches(codes: np.ndarray, parts: np.ndarray, plan, bits: int, or
     near_rows = np.empty((block_rows, BLOCK_CANDIDATES), np.int64)
     near_ranks = np.empty((block_rows, BLOCK_CANDIDATES), np.int64)
     near_counts = np.empty(block_rows, np.int64)
-    for low in range(0, rows, block_rows):
-        high = min(rows, low + block_rows)
-        search_block(codes, parts, plan.buckets, plan.probes, plan.probe_counts, bits, order_masks, bounds,
-                     kept_codes, kept_parts, kept_rows, low, high, best, near_rows, near_ranks, near_counts)
-        settle_block(codes, parts, plan.buckets, bits, order_masks, bounds, kept_codes, kept_parts, kept_rows,
-                     low, high, best, near_rows, near_ranks, near_counts, matches)
+    with _PARALLEL_SEARCH:
+        for low in range(0, rows, block_rows):
+            high = min(rows, low + block_rows)
+            search_block(codes, parts, plan.buckets, plan.probes, plan.probe_counts, bits, order_masks, bounds,
+                         kept_codes, kept_parts, kept_rows, low, high, best, near_rows, near_ranks, near_counts)
+            settle_block(codes, parts, plan.buckets, bits, order_masks, bounds, kept_codes, kept_parts, kept_rows,
+                         low, high, best, near_rows, near_ranks, near_counts, matches)
     return matches
