@@ -152,6 +152,26 @@ def test_blocks_searched_in_parallel_settle_as_the_one_row_search(block_rows, ma
     assert len(expected) >= 50
 
 
+def test_one_thread_and_every_thread_find_the_same_copies():
+    """The block search on one of numba's threads and on all of them (2 or more where the machine has them)."""
+    import numba
+
+    entries = clustered_entries(23)
+    keys = _keys(entries)
+    excluded = np.zeros(len(keys), dtype=bool)
+    threads = numba.get_num_threads()
+    results = []
+    try:
+        for count in (1, threads):
+            numba.set_num_threads(count)
+            results.append(near_copy_firsts(keys, 4, excluded, layout=(3, 1), block_rows=256))
+    finally:
+        numba.set_num_threads(threads)
+    assert np.array_equal(results[0], results[1]) and (results[0] >= 0).sum() >= 50
+    expected = {row: first for row, (code, first) in plain_copy_decisions(entries, 4).items()}
+    assert {int(row): int(results[1][row]) for row in np.flatnonzero(results[1] >= 0)} == expected
+
+
 def test_the_expected_comparisons_count_every_pair_sharing_a_probed_bucket():
     """With every row in the sample the estimate is exact: each pair counted once per index part in which
     their values lie within the radius (the comparisons the search makes when all rows are kept)."""
