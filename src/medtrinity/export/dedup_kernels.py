@@ -142,7 +142,8 @@ def settle_block(codes, parts, buckets, bits, order_masks, bounds, kept_codes, k
                     match, match_rank = other, rank
                 settled = True
                 break
-        if not settled and near_counts[offset] > BLOCK_CANDIDATES:
+        # (a match agreeing in the first band cannot be beaten: a block's rows are newer)
+        if not settled and near_counts[offset] > BLOCK_CANDIDATES and match_rank > 0:
             code, part = codes[row], parts[row]
             for other in range(low, row):
                 difference = codes[other] ^ code
