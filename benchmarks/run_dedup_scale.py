@@ -279,7 +279,8 @@ def clustering() -> None:
         probes = rows * parts * len(near_search._probe_masks(64 // parts, radius))
         comparisons = rows * rows / 2 * rate
         long_scans = comparisons >= near_search.LONG_SCAN_ROWS * probes
-        compare_ns = near_search.LONG_SCAN_COMPARE_NS if long_scans else near_search.SHORT_SCAN_COMPARE_NS
+        short_ns = near_search.RADIUS_SHORT_SCAN_COMPARE_NS if radius else near_search.SHORT_SCAN_COMPARE_NS
+        compare_ns = near_search.LONG_SCAN_COMPARE_NS if long_scans else short_ns
         return (comparisons * compare_ns + probes * (near_search.PROBE_NS + near_search.VISIT_NS)) / 1e9 / 3600
 
     for organ, values in sorted(codes.items()):

@@ -188,7 +188,7 @@ def test_the_expected_comparisons_count_every_pair_sharing_a_probed_bucket():
 
 def test_a_million_clustered_hashes_are_searched_with_fewer_wider_parts():
     """Where a million hashes cluster, 13-bit bands fill and the cost model takes ~21-bit parts within one bit
-    (over 4x fewer comparisons, ~6 s expected against ~9 s); as many random hashes, or 100,000 clustered ones,
+    (over 4x fewer comparisons, ~5 s expected against ~9 s); as many random hashes, or 100,000 clustered ones,
     keep the bands. Near a million clustered rows the two cost about the same, depending on which bits
     cluster: this base hash is one where the radius clearly wins."""
     rng = np.random.default_rng(2)

@@ -33,10 +33,11 @@ SAMPLE_ROWS = 4_096
 # chosen (benchmarks/run_dedup_scale.py prints predicted and measured seconds side by side): a bucket
 # looked up, a non-empty one scanned, a directory slot, and a hash compared. Comparisons cost ~0.6 ns
 # where the buckets scanned average 1,000 rows or more (long runs, streamed and vectorised: clustered
-# hashes in bands) or every kept hash fits in cache, and ~2.4 ns otherwise (random hashes past ~300k
-# rows, or parts looked up within a radius past ~600k)
+# hashes in bands) or every kept hash fits in cache; otherwise ~2.4 ns in bands (random hashes past
+# ~300k rows) and ~1.6 ns within a radius (clustered hashes past ~600k rows)
 PROBE_NS, VISIT_NS, SLOT_NS = 20.0, 8.0, 2.0
-LONG_SCAN_COMPARE_NS, SHORT_SCAN_COMPARE_NS, LONG_SCAN_ROWS = 0.6, 2.4, 1_000
+LONG_SCAN_COMPARE_NS, SHORT_SCAN_COMPARE_NS, RADIUS_SHORT_SCAN_COMPARE_NS = 0.6, 2.4, 1.6
+LONG_SCAN_ROWS = 1_000
 CACHE_BYTES = 16 * 2**20
 
 
@@ -139,7 +140,8 @@ def layout_cost(codes: np.ndarray, parts: int, radius: int) -> tuple[float, floa
     counts = layout_counts(codes, parts, radius)
     long_scans = counts["comparisons"] >= LONG_SCAN_ROWS * max(counts["visits"], 1.0)
     cached = parts * len(codes) * 8 <= CACHE_BYTES  # every part's kept hashes
-    compare_ns = LONG_SCAN_COMPARE_NS if long_scans or cached else SHORT_SCAN_COMPARE_NS
+    short_ns = RADIUS_SHORT_SCAN_COMPARE_NS if radius else SHORT_SCAN_COMPARE_NS
+    compare_ns = LONG_SCAN_COMPARE_NS if long_scans or cached else short_ns
     seconds = (counts["probes"] * PROBE_NS + counts["visits"] * VISIT_NS + counts["slots"] * SLOT_NS
                + counts["comparisons"] * compare_ns) / 1e9
     return counts["comparisons"], seconds
