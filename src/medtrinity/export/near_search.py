@@ -55,15 +55,18 @@ class SearchPlan:
     expected_seconds: float
 
 
+def interleaved_band(codes: np.ndarray, count: int, band: int) -> np.ndarray:
+    """Band ``band`` of each code cut into ``count`` interleaved bands (bits band, band + count, ... packed
+    low to high), as uint64."""
+    packed = np.zeros(len(codes), dtype=np.uint64)
+    for position, bit in enumerate(range(band, 64, count)):
+        packed |= ((codes >> np.uint64(bit)) & np.uint64(1)) << np.uint64(position)
+    return packed
+
+
 def interleaved_band_values(codes: np.ndarray, count: int) -> list[np.ndarray]:
     """Each code's ``count`` interleaved bands (band k: bits k, k + count, ... packed low to high)."""
-    values = []
-    for band in range(count):
-        packed = np.zeros(len(codes), dtype=np.uint64)
-        for position, bit in enumerate(range(band, 64, count)):
-            packed |= ((codes >> np.uint64(bit)) & np.uint64(1)) << np.uint64(position)
-        values.append(packed)
-    return values
+    return [interleaved_band(codes, count, band) for band in range(count)]
 
 
 def _part_widths(parts: int) -> list[int]:
@@ -114,7 +117,7 @@ def layout_counts(codes: np.ndarray, parts: int, radius: int) -> dict[str, float
 
     Comparisons are the rows sharing a probed bucket, counted for an evenly spaced sample of rows and
     scaled to all pairs (each pair once; removed rows are few, so every row counts as kept). One part
-    at a time, so only one part's buckets are held.
+    at a time, so only one part's values and buckets are held.
     """
     rows = len(codes)
     widths = _part_widths(parts)
@@ -123,8 +126,8 @@ def layout_counts(codes: np.ndarray, parts: int, radius: int) -> dict[str, float
     found = np.zeros(len(sample), dtype=np.float64)
     visited = np.zeros(len(sample), dtype=np.float64)
     slots = 0
-    for part, (width, values) in enumerate(zip(widths, interleaved_band_values(codes, parts), strict=True)):
-        buckets, size = _part_buckets(values, width)
+    for part, width in enumerate(widths):
+        buckets, size = _part_buckets(interleaved_band(codes, parts, part), width)
         slots += size
         counts = np.bincount(buckets, minlength=size)
         looked_up = counts[buckets[sample].astype(np.int64)[:, None] ^ probes[part, :probe_counts[part]][None, :]]
@@ -150,13 +153,13 @@ def layout_cost(codes: np.ndarray, parts: int, radius: int) -> tuple[float, floa
 def build_plan(codes: np.ndarray, parts: int, radius: int, cost: tuple[float, float] | None = None) -> SearchPlan:
     """The layout's buckets and probes for ``codes``, with its expected cost (``cost``, when already known)."""
     widths = _part_widths(parts)
-    pairs = [_part_buckets(values, width)
-             for width, values in zip(widths, interleaved_band_values(codes, parts), strict=True)]
+    buckets = np.empty((parts, len(codes)), dtype=np.int32)  # filled a part at a time: one part's values held
+    sizes = np.empty(parts, dtype=np.int64)
+    for part, width in enumerate(widths):
+        buckets[part], sizes[part] = _part_buckets(interleaved_band(codes, parts, part), width)
     probes, probe_counts = _probes(widths, radius)
     comparisons, seconds = cost or layout_cost(codes, parts, radius)
-    return SearchPlan(parts, radius, np.stack([buckets for buckets, _ in pairs]),
-                      np.array([size for _, size in pairs], dtype=np.int64), probes, probe_counts,
-                      comparisons, seconds)
+    return SearchPlan(parts, radius, buckets, sizes, probes, probe_counts, comparisons, seconds)
 
 
 def plan_search(codes: np.ndarray, bits: int) -> SearchPlan:
