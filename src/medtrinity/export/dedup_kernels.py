@@ -40,8 +40,10 @@ def _popcount(value):  # pragma: no cover - compiled
 
 # in-block candidates kept per row, best first; a row with more falls back to a scan of its block
 BLOCK_CANDIDATES = 8
-# numba's default threading layer (workqueue) aborts the process when two threads launch parallel
-# kernels at once: one search at a time per process
+# numba's threading layers differ in safety: workqueue (the one always present) aborts the process when
+# two threads launch parallel kernels at once, so one search runs at a time per process; GNU OpenMP
+# (chosen where libgomp is found, as on this machine) must not be used by a child forked after a search,
+# which the pipeline never does (its workers are spawned; Ray and subprocesses exec a new program)
 _PARALLEL_SEARCH = threading.Lock()
 
 
