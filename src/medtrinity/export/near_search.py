@@ -29,8 +29,9 @@ import numpy as np
 DIRECT_BITS = 22
 MAX_PROBES_A_ROW = 2_000
 SAMPLE_ROWS = 4_096
-# fitted to this machine's search loop on 0.3-3M random and clustered hashes, within ~20% for every layout
-# chosen (benchmarks/run_dedup_scale.py prints predicted and measured seconds side by side): a bucket
+# fitted to this machine's search loop on one thread, 0.3-3M random and clustered hashes: within ~40% for
+# every layout chosen (benchmarks/run_dedup_scale.py prints predicted and measured seconds side by side;
+# threads divide every term alike, so they do not change the choice): a bucket
 # looked up, a non-empty one scanned, a directory slot, and a hash compared. Comparisons cost ~0.6 ns
 # where the buckets scanned average 1,000 rows or more (long runs, streamed and vectorised: clustered
 # hashes in bands) or every kept hash fits in cache; otherwise ~2.4 ns in bands (random hashes past
