@@ -7,11 +7,15 @@ copies only) and half 2D images (near-duplicates too). Planted: 1% exact copies 
 earlier part, 1% near copies of a 2D row (1-3 of 64 perceptual-hash bits flipped), and copies
 inside one part (which the pass must keep). Each size runs the pass (``deduplicate_run`` with the
 default 4 bits) in a fresh process: wall seconds, peak resident MB and MB above the process's
-resident size before the pass, rows removed, and the projection to 25M rows. Prints figures;
-asserts nothing.
+resident size before the pass, rows removed, and the projection to 25M rows. Then the near
+search alone on ``--layout-rows`` 2D hashes, clustered (as radiographs' are) and random: each index
+layout's predicted and measured seconds on one thread, and the chosen one on all of numba's threads.
+Last, how often real VQA-RAD images share buckets, and the near search projected for 10M and 25M
+such images. Prints figures; asserts nothing.
 
 Run: PYTHONPATH=src python benchmarks/run_dedup_scale.py [--sizes 100000 1000000] [--rows-per-part 1000]
      PYTHONPATH=src python benchmarks/run_dedup_scale.py --sizes 20000 --payload-bytes 120000  (rewrite rate)
+     PYTHONPATH=src python benchmarks/run_dedup_scale.py --sizes 100000 1000000 3000000 --layout-rows 3000000
 """
 
 from __future__ import annotations
