@@ -248,8 +248,7 @@ def clustering() -> None:
     import cv2
 
     from medtrinity.datapaths import shared_data_dir
-    from medtrinity.export import near_search
-    from medtrinity.export.near_search import interleaved_band_values, layout_counts
+    from medtrinity.export.near_search import interleaved_band_values, layout_counts, layout_seconds, probes_a_row
     from medtrinity.export.run_dedup import _band_values
     from medtrinity.io.hashes import perceptual_hash
     from medtrinity.io.images import read_image
@@ -279,13 +278,10 @@ def clustering() -> None:
                    for i in range(len(values)) for j in range(i)) / pairs
 
     def projected_hours(rate: float, rows: int, parts: int, radius: int) -> float:
-        """The cost model's seconds for ``rows`` such images (every probed bucket non-empty at that size)."""
-        probes = rows * parts * len(near_search._probe_masks(64 // parts, radius))
-        comparisons = rows * rows / 2 * rate
-        long_scans = comparisons >= near_search.LONG_SCAN_ROWS * probes
-        short_ns = near_search.RADIUS_SHORT_SCAN_COMPARE_NS if radius else near_search.SHORT_SCAN_COMPARE_NS
-        compare_ns = near_search.LONG_SCAN_COMPARE_NS if long_scans else short_ns
-        return (comparisons * compare_ns + probes * (near_search.PROBE_NS + near_search.VISIT_NS)) / 1e9 / 3600
+        """The cost model's hours for ``rows`` such images (every probed bucket non-empty at that size)."""
+        probes = float(rows * probes_a_row(parts, radius))
+        counts = {"probes": probes, "visits": probes, "comparisons": rows * rows / 2 * rate, "slots": 0.0}
+        return layout_seconds(counts, parts, radius, rows) / 3600
 
     for organ, values in sorted(codes.items()):
         array = np.array(values, dtype=np.uint64)

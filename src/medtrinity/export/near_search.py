@@ -80,15 +80,19 @@ def _probe_masks(width: int, radius: int) -> list[int]:
             for chosen in combinations(range(width), flipped)]
 
 
+def probes_a_row(parts: int, radius: int) -> int:
+    """Buckets a row looks up under a layout: in each part, its own value and every value within ``radius``."""
+    return sum(comb(width, flipped) for width in _part_widths(parts) for flipped in range(radius + 1))
+
+
 def candidate_layouts(bits: int) -> list[tuple[int, int]]:
     """(parts, radius) layouts that keep the guarantee for ``bits`` and stay affordable."""
     layouts = []
     for parts in range(1, bits + 2):
         radius = bits // parts
-        widths = _part_widths(parts)
-        if radius and max(widths) > DIRECT_BITS:
+        if radius and max(_part_widths(parts)) > DIRECT_BITS:
             continue
-        if sum(comb(width, flipped) for width in widths for flipped in range(radius + 1)) > MAX_PROBES_A_ROW:
+        if probes_a_row(parts, radius) > MAX_PROBES_A_ROW:
             continue
         layouts.append((parts, radius))
     return layouts
@@ -142,13 +146,18 @@ def layout_counts(codes: np.ndarray, parts: int, radius: int) -> dict[str, float
 def layout_cost(codes: np.ndarray, parts: int, radius: int) -> tuple[float, float]:
     """(expected hash comparisons, expected seconds) of searching ``codes`` with a layout."""
     counts = layout_counts(codes, parts, radius)
+    return counts["comparisons"], layout_seconds(counts, parts, radius, len(codes))
+
+
+def layout_seconds(counts: dict[str, float], parts: int, radius: int, rows: int) -> float:
+    """The cost model: one thread's seconds for a layout doing ``counts`` (as :func:`layout_counts` gives them)
+    over ``rows`` rows."""
     long_scans = counts["comparisons"] >= LONG_SCAN_ROWS * max(counts["visits"], 1.0)
-    cached = parts * len(codes) * 8 <= CACHE_BYTES  # every part's kept hashes
+    cached = parts * rows * 8 <= CACHE_BYTES  # every part's kept hashes
     short_ns = RADIUS_SHORT_SCAN_COMPARE_NS if radius else SHORT_SCAN_COMPARE_NS
     compare_ns = LONG_SCAN_COMPARE_NS if long_scans or cached else short_ns
-    seconds = (counts["probes"] * PROBE_NS + counts["visits"] * VISIT_NS + counts["slots"] * SLOT_NS
-               + counts["comparisons"] * compare_ns) / 1e9
-    return counts["comparisons"], seconds
+    return (counts["probes"] * PROBE_NS + counts["visits"] * VISIT_NS + counts["slots"] * SLOT_NS
+            + counts["comparisons"] * compare_ns) / 1e9
 
 
 def build_plan(codes: np.ndarray, parts: int, radius: int, cost: tuple[float, float] | None = None) -> SearchPlan:
