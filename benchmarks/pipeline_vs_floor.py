@@ -3,11 +3,15 @@
 Inputs are built from the shared TotalSegmentator example (CT 122x101x30 at 3 mm with its
 41-label mask) resampled to clinical sizes, with seeded noise so that volumes differ, plus a 2D
 chest X-ray set made from the two NIH ChestX-ray14 images (flipped and shifted copies, one box
-each). The floor is the work every sample must do, measured in the same process right before
-the runs: decode the file, window or scale, resize to the stored size, PNG-encode each emitted
-slice, with the pipeline's own I/O functions (so a faster decoder or encoder lowers the floor too).
-Beside it, the same work done with plain tools (nibabel's own read, OpenCV's PNG codec): what a
-plain script pays, a fixed reference when the pipeline's I/O gets faster. Everything runs with
+each). The floor is the work every sample must do (the issue's "decode, measure, encode"), measured
+in the same process right before the runs: decode the file, window or scale, resize to the stored
+size, measure each label of a slice (pixel count, centre and box of every label, in one pass over
+the slice) and PNG-encode each emitted slice, with the pipeline's own functions (so a faster
+decoder, encoder or measuring pass lowers the floor too). The measuring pass is also timed alone
+and the ratio to the floor without it printed, as before session 10. Beside it, the same work done
+with plain tools (nibabel's own read, numpy's bincount and SciPy's find_objects, OpenCV's PNG
+codec): what a plain script pays, a fixed reference when the pipeline gets faster. A radiograph's
+box needs no pass over pixels to be measured, so the X-ray floor has no measuring step. Everything runs with
 OpenCV single-threaded (one core per worker, as the shard runner does). The machine may be shared:
 each measurement is repeated (``--repeats``) and the best (fastest) one is reported, with the load
 average. Worker scaling is the best 2-worker rate over the best 1-worker rate. Prints figures;
@@ -30,9 +34,11 @@ from pathlib import Path
 import cv2
 import nibabel as nib
 import numpy as np
+from scipy.ndimage import find_objects
 
 from medtrinity.allocator import keep_freed_memory
 from medtrinity.config import parse_config
+from medtrinity.grounding.regions import label_extents
 from medtrinity.io.images import read_image
 from medtrinity.io.png import encode_png
 from medtrinity.preprocess.resize import fit_scale, resize_image
@@ -46,6 +52,9 @@ TOTALSEG = DATA / "totalsegmentator"
 CXR = DATA / "nih_cxr14"
 # organs kept for the few-label sets (TotalSegmentator values): spleen, kidneys, liver, stomach
 FEW_LABELS = (1, 2, 3, 5, 6)
+# what the plain-tools floor uses, for images (False) and for volumes (True)
+PLAIN_TOOLS = {False: "OpenCV's decoder and PNG codec",
+               True: "nibabel's own read, numpy/SciPy label measures, OpenCV's PNG codec"}
 
 
 def _resample(volume: np.ndarray, shape: tuple[int, int, int], order: int) -> np.ndarray:
@@ -118,11 +127,12 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def timed_floor(floor, source: dict, config, plain: bool = False) -> tuple[int, float, float]:
-    """(samples, wall seconds, CPU seconds) of one floor measurement."""
+def timed_floor(floor, source: dict, config, plain: bool = False, measure: bool = True
+                ) -> tuple[int, float, float, float]:
+    """(samples, wall seconds, CPU seconds, wall seconds measuring) of one floor measurement."""
     cpu = cpu_seconds()
-    count, seconds = floor(source, config, plain)
-    return count, seconds, cpu_seconds() - cpu
+    count, seconds, measuring = floor(source, config, plain, measure)
+    return count, seconds, cpu_seconds() - cpu, measuring
 
 
 def _plain_nifti(path: str) -> tuple[np.ndarray, np.ndarray]:
@@ -136,13 +146,29 @@ def _plain_png(image: np.ndarray) -> bytes:
     return cv2.imencode(".png", image)[1].tobytes()
 
 
-def floor_volume_ms(source: dict, config, plain: bool = False) -> tuple[int, float]:
-    """(slices, seconds): read each volume, then window, resize and PNG-encode the slices the policy picks.
+def _plain_measure(label_map: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+    """Each label's pixel count, sums of x and of y, and box, as a plain script gets them: numpy's bincount
+    (with the coordinates as weights) and SciPy's find_objects."""
+    flat = label_map.ravel()
+    size = int(flat.max()) + 1
+    rows, columns = np.indices(label_map.shape)
+    counts = np.bincount(flat, minlength=size)
+    sums_x = np.bincount(flat, weights=columns.ravel(), minlength=size)
+    sums_y = np.bincount(flat, weights=rows.ravel(), minlength=size)
+    return counts, sums_x, sums_y, find_objects(label_map)
 
-    ``plain``: with nibabel's own read, a contiguous copy of each reoriented volume and OpenCV's PNG
-    encoder (what a plain script pays) instead of the pipeline's own I/O functions.
+
+def floor_volume_ms(source: dict, config, plain: bool = False, measure: bool = True) -> tuple[int, float, float]:
+    """(slices, seconds, of them measuring): read each volume, then window, resize, measure the labels of and
+    PNG-encode the slices the policy picks.
+
+    ``plain``: with nibabel's own read, a contiguous copy of each reoriented volume, numpy/SciPy label
+    measures and OpenCV's PNG encoder (what a plain script pays) instead of the pipeline's own functions.
+    ``measure``: False leaves the measuring pass out (the floor before session 10).
     """
     load, encode = (_plain_nifti, _plain_png) if plain else (load_nifti, encode_png)
+    measure_labels = _plain_measure if plain else label_extents
+    measuring = 0.0
     center, width = ct_window_for(config.preprocess.ct_window, source["body_part"])
     slices, started = 0, time.perf_counter()
     for path in sorted(Path(source["path"]).glob("*.nii.gz")):
@@ -156,14 +182,19 @@ def floor_volume_ms(source: dict, config, plain: bool = False) -> tuple[int, flo
         for index in select_slices(has_roi, config.slicing.without_roi_fraction, None, path.name):
             image = apply_window(volume[index], center, width)
             scale = fit_scale(image.shape[0], image.shape[1], config.preprocess.max_size_px)
+            if measure:
+                before = time.perf_counter()
+                measure_labels(labels[index])
+                measuring += time.perf_counter() - before
             encode(resize_image(image, scale) if scale != 1.0 else image)
             slices += 1
-    return slices, time.perf_counter() - started
+    return slices, time.perf_counter() - started, measuring
 
 
-def floor_images_ms(source: dict, config, plain: bool = False) -> tuple[int, float]:
-    """(images, seconds): decode each image, scale to 8 bits, resize, PNG-encode (``plain``: OpenCV's decoder
-    and encoder)."""
+def floor_images_ms(source: dict, config, plain: bool = False, measure: bool = True) -> tuple[int, float, float]:
+    """(images, seconds, 0.0): decode each image, scale to 8 bits, resize, PNG-encode (``plain``: OpenCV's
+    decoder and encoder). A box is measured by arithmetic alone: no measuring pass (``measure`` changes
+    nothing)."""
     encode = _plain_png if plain else encode_png
     decode = (lambda path: cv2.imread(path, cv2.IMREAD_UNCHANGED)) if plain else read_image
     count, started = 0, time.perf_counter()
@@ -172,7 +203,7 @@ def floor_images_ms(source: dict, config, plain: bool = False) -> tuple[int, flo
         scale = fit_scale(image.shape[0], image.shape[1], config.preprocess.max_size_px)
         encode(resize_image(image, scale) if scale != 1.0 else image)
         count += 1
-    return count, time.perf_counter() - started
+    return count, time.perf_counter() - started, 0.0
 
 
 def run_set(source: dict, workers: int, out: Path) -> tuple[float, dict, int, float]:
@@ -194,12 +225,21 @@ def report(name: str, source: dict, workers_list: list[int], folder: Path, repea
     count = floors[0][0]
     floor_ms = 1000.0 * min(f[1] for f in floors) / max(count, 1)
     floor_cpu_ms = 1000.0 * min(f[2] for f in floors) / max(count, 1)
-    plain_ms = 1000.0 * min(timed_floor(floor, source, config, True)[1] for _ in range(repeats)) / max(count, 1)
+    measure_ms = 1000.0 * min(f[3] for f in floors) / max(count, 1)
+    io_ms = 1000.0 * min(timed_floor(floor, source, config, measure=False)[1] for _ in range(repeats)) / max(count, 1)
+    plains = [timed_floor(floor, source, config, True) for _ in range(repeats)]
+    plain_ms = 1000.0 * min(f[1] for f in plains) / max(count, 1)
+    plain_measure_ms = 1000.0 * min(f[3] for f in plains) / max(count, 1)
+    steps = "decode, window, resize, measure, PNG" if measure_ms else "decode, scale, resize, PNG"
     print(f"\n## {name}: floor {floor_ms:.1f} ms/sample wall, {floor_cpu_ms:.1f} ms CPU, over {count} samples "
-          f"(decode, window, resize, PNG; best of {repeats}); with plain tools (nibabel's own read, OpenCV's PNG "
-          f"codec) {plain_ms:.1f} ms")
+          f"({steps}; best of {repeats}"
+          + (f"; measuring {measure_ms:.2f} ms, the floor without it {io_ms:.1f} ms" if measure_ms else "") + "); "
+          f"with plain tools ({PLAIN_TOOLS[source['reader'] == 'nifti']}) {plain_ms:.1f} ms"
+          + (f" (measuring {plain_measure_ms:.2f} ms)" if measure_ms else ""))
     result = {"floor_ms": round(floor_ms, 2), "floor_cpu_ms": round(floor_cpu_ms, 2),
-              "plain_floor_ms": round(plain_ms, 2), "samples": count, "repeats": repeats,
+              "measure_ms": round(measure_ms, 3), "floor_without_measure_ms": round(io_ms, 2),
+              "plain_floor_ms": round(plain_ms, 2), "plain_measure_ms": round(plain_measure_ms, 3),
+              "samples": count, "repeats": repeats,
               "load_average": round(os.getloadavg()[0], 2), "runs": {}}
     for workers in workers_list:
         runs = [run_set(source, workers, folder / f"out-{name}-{workers}") for _ in range(repeats)]
@@ -213,13 +253,14 @@ def report(name: str, source: dict, workers_list: list[int], folder: Path, repea
         result["runs"][workers] = {"wall_s": round(seconds, 2), "samples_per_s": round(rate, 2),
                                    "stage_ms": {k: round(v, 2) for k, v in per_stage.items()},
                                    "total_ms": round(total, 2), "ratio_to_floor": round(total / floor_ms, 2),
+                                   "ratio_to_floor_without_measure": round(total / io_ms, 2),
                                    "ratio_to_plain_floor": round(total / plain_ms, 2),
                                    "bytes_per_row": round(stats["parquet_bytes"] / max(stats["triplets"], 1)),
                                    "cpu_ms": round(cpu_ms, 2), "cpu_ratio_to_floor": round(cpu_ms / floor_cpu_ms, 2)}
         print(f"{workers} worker(s): {samples} samples ({stats['triplets']} triplets) in {seconds:.1f} s = "
               f"{rate:.1f} samples/s wall, {stats['parquet_bytes'] / max(stats['triplets'], 1) / 1024:.0f} KiB/row; "
-              f"stages {total:.1f} ms/sample = {total / floor_ms:.2f}x floor ({total / plain_ms:.2f}x the plain-tools "
-              f"floor); whole run {cpu_ms:.1f} ms CPU/sample "
+              f"stages {total:.1f} ms/sample = {total / floor_ms:.2f}x floor ({total / io_ms:.2f}x it without "
+              f"measuring, {total / plain_ms:.2f}x the plain-tools floor); whole run {cpu_ms:.1f} ms CPU/sample "
               f"= {cpu_ms / floor_cpu_ms:.2f}x the floor's CPU")
         if workers == workers_list[0]:
             print(f"  {'stage':<12}{'ms/sample':>10}{'x floor':>9}")
