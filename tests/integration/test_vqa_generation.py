@@ -217,3 +217,30 @@ def test_export_naming_a_row_the_run_lacks_fails_and_leaves_no_file(phantom_run,
     with pytest.raises(FileNotFoundError, match=r"1 rows named by the questions are not in triplets/.*not-in-this-run"):
         export_llava(phantom_run, [*records, stranger], tmp_path / "llava")
     assert not list((tmp_path / "llava").glob("vqa_llava.json*"))
+
+
+def test_vqa_export_guards_its_folder_and_writes_a_manifest_check_reads(phantom_run, tmp_path):
+    """Like `medtrinity export`: a folder holding anything is refused (and left as it was) unless --overwrite,
+    and the export carries a manifest that `medtrinity check` verifies file by file."""
+    command = [sys.executable, "-m", "medtrinity"]
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "notes.txt").write_text("mine")
+    result = subprocess.run([*command, "vqa", "export", str(phantom_run), "--out", str(taken)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "folder exists and is not empty" in result.stderr
+    assert sorted(path.name for path in taken.iterdir()) == ["notes.txt"]
+    result = subprocess.run([*command, "vqa", "export", str(phantom_run), "--out", str(taken), "--overwrite"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert not (taken / "notes.txt").exists() and (taken / "vqa_llava.json").exists()
+    manifest = json.loads((taken / "manifest.json").read_text())
+    conversations = json.loads((taken / "vqa_llava.json").read_text())
+    assert manifest["format"] == "vqa-llava" and manifest["written"]["conversations"] == len(conversations)
+    assert len(manifest["files"]) == len(conversations) + 1  # the JSON and one PNG per conversation
+    result = subprocess.run([*command, "check", str(taken)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "vqa-llava export" in result.stdout, result.stdout + result.stderr
+    changed = next(iter((taken / "images").glob("*.png")))
+    changed.write_bytes(b"not a png")
+    result = subprocess.run([*command, "check", str(taken)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and f"images/{changed.name}: 9 bytes, the manifest says" in result.stderr

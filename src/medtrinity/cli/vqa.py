@@ -99,8 +99,9 @@ def export_command(
     pairs: Path | None = typer.Option(None, "--pairs", help="Use this vqa generate file (e.g. rephrased) instead "
                                                              "of generating afresh."),
     seed: int = typer.Option(0, "--seed", help="Wording seed when generating afresh."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing export folder."),
 ) -> None:
-    """The VQA pairs as LLaVA conversations (multi-turn per image) with the images."""
+    """The VQA pairs as LLaVA conversations (multi-turn per image) with the images and a manifest."""
     from medtrinity.evaluation.benchmarks import BenchmarkError, read_jsonl
     from medtrinity.evaluation.llava_export import export_llava
     from medtrinity.evaluation.questions import iter_questions
@@ -110,8 +111,8 @@ def export_command(
         _fail(ValueError(f"--format {export_format!r}: only 'llava' is supported"))
     try:
         records = read_jsonl(pairs) if pairs else iter_questions(iter_rows(run), seed)
-        counts = export_llava(run, records, out)
-    except (FileNotFoundError, ValueError, BenchmarkError) as error:
+        counts = export_llava(run, records, out, overwrite=overwrite)
+    except (FileNotFoundError, FileExistsError, ValueError, BenchmarkError) as error:
         _fail(error)
     console.print(f"{counts['conversations']} conversations, {counts['turns']} question turns, "
                   f"{counts['images']} images written to {out}", highlight=False)

@@ -3,19 +3,20 @@
 Output (the layout LLaVA and LLaVA-Med fine-tuning read): ``<out>/vqa_llava.json``, a list of
 ``{"id", "image": "images/<row id>.png", "conversations": [{"from": "human", "value": "<image>\\n..."},
 {"from": "gpt", "value": "..."}, ...]}``, and ``<out>/images/<row id>.png`` (the run's clean PNG,
-byte for byte).
+byte for byte), with ``manifest.json`` (every file's size and sha256, ``medtrinity check`` reads it).
+Like ``medtrinity export``, the folder is built aside and moved in whole, and a folder that already
+holds something is refused unless ``overwrite``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Iterator
 from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from medtrinity.io.atomic import TMP_MARK, write_atomic
+from medtrinity.export.staging import StagedExport
 
 IMAGE_TOKEN = "<image>"
 
@@ -40,19 +41,20 @@ def llava_conversations(records: Iterable[dict[str, Any]], seen: set[str] | None
         yield {"id": row_id, "image": f"images/{row_id}.png", "conversations": turns}
 
 
-def export_llava(run: Path, records: Iterable[dict[str, Any]], out: Path) -> dict[str, int]:
-    """Write the conversations and the images they name; returns the counts written.
+def export_llava(run: Path, records: Iterable[dict[str, Any]], out: Path, overwrite: bool = False) -> dict[str, int]:
+    """Write the conversations and the images they name, with a manifest; returns the counts written.
 
     Conversations stream into ``vqa_llava.json`` (the text ``json.dumps(list, indent=1)`` gives) and only
-    their row ids are kept, then the parts are read a batch at a time for the images.
+    their row ids are kept, then the parts are read a batch at a time for the images. Everything is
+    written into a staging folder beside ``out`` and moved in once complete: a failed export leaves
+    ``out`` as it was. ``out`` holding anything is an ``ExportTargetError`` unless ``overwrite``.
     """
     import pyarrow.parquet as pq
 
     counts = {"conversations": 0, "turns": 0, "images": 0}
     wanted: set[str] = set()  # the conversations' row ids, filled as they are written
-
-    def write_conversations(target: Path) -> None:
-        with open(target, "w", encoding="utf-8") as handle:
+    with StagedExport(out, overwrite=overwrite) as staged:
+        with open(staged.root / "vqa_llava.json", "w", encoding="utf-8") as handle:
             handle.write("[")
             for conversation in llava_conversations(records, wanted):
                 text = json.dumps(conversation, ensure_ascii=False, indent=1).replace("\n", "\n ")
@@ -60,13 +62,8 @@ def export_llava(run: Path, records: Iterable[dict[str, Any]], out: Path) -> dic
                 counts["conversations"] += 1
                 counts["turns"] += len(conversation["conversations"]) // 2
             handle.write("\n]" if counts["conversations"] else "]")
-
-    staged = out / f"vqa_llava.json{TMP_MARK}export"
-    out.mkdir(parents=True, exist_ok=True)
-    write_atomic(staged, write_conversations)  # moved into place once the images are there
-    try:
-        images = out / "images"
-        images.mkdir(parents=True, exist_ok=True)
+        images = staged.root / "images"
+        images.mkdir()
         for part in sorted((Path(run) / "triplets").glob("part-*.parquet")):
             for batch in pq.ParquetFile(part).iter_batches(columns=["id", "image_png"], batch_size=64):
                 for row in batch.to_pylist():
@@ -77,7 +74,5 @@ def export_llava(run: Path, records: Iterable[dict[str, Any]], out: Path) -> dic
         if missing:
             raise FileNotFoundError(f"{run}: {len(missing)} rows named by the questions are not in triplets/, "
                                     f"first {sorted(missing)[:3]}")
-        os.replace(staged, out / "vqa_llava.json")
-    finally:
-        staged.unlink(missing_ok=True)  # a failed export leaves no staged file behind
+        staged.finish({"format": "vqa-llava", "written": dict(counts)})
     return counts
