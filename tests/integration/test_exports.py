@@ -205,6 +205,29 @@ def test_filters_and_review_decisions(run_dir, run_rows, tmp_path):
     assert len(rows) == len(expected) > 0 and all(row["modality"] == "xray" for row in rows)
 
 
+def test_export_says_which_filters_left_rows_out_and_warns_when_none_is_left(run_dir, run_rows, tmp_path):
+    """A filter that leaves rows out is counted by name, and one that leaves nothing is a warning naming the
+    licences it did not allow (a user's allow-list that matches none of the run's licences)."""
+    runner = CliRunner()
+    other = [row for row in run_rows.values() if row["modality"] != "xray"]
+    result = runner.invoke(app, ["export", str(run_dir), "--format", "hf", "--out", str(tmp_path / "x"),
+                                 "--modality", "xray"])
+    assert result.exit_code == 0, result.output
+    kept = len(run_rows) - len(other)
+    assert f"{kept} rows kept; left out by the filters: modality {len(other)}" in result.output
+    manifest = json.loads((tmp_path / "x" / "manifest.json").read_text())
+    assert manifest["rows"] == kept and manifest["left_out"] == {"modality": len(other)}
+    result = runner.invoke(app, ["export", str(run_dir), "--format", "llava", "--out", str(tmp_path / "none"),
+                                 "--licence", "WTFPL"])
+    assert result.exit_code == 0, result.output
+    licences = sorted({row["license"] or "not stated" for row in run_rows.values()})
+    assert f"0 rows kept; left out by the filters: licence {len(run_rows)}" in result.output
+    assert all(repr(licence) in result.output for licence in licences)
+    assert "warning: no row of" in result.output and "passed the filters" in result.output
+    everything = runner.invoke(app, ["export", str(run_dir), "--format", "hf", "--out", str(tmp_path / "all")])
+    assert "left out" not in everything.output and "warning" not in everything.output
+
+
 def _jsons(folder: Path):
     import tarfile
 

@@ -44,6 +44,11 @@ def export_command(
         raise typer.Exit(2) from error
     written = ", ".join(f"{key} {value}" for key, value in summary["written"].items())
     console.print(f"{export_format} export written to {out}: {written} ({summary['seconds']} s)", highlight=False)
+    if summary["left_out_text"]:
+        console.print(f"{summary['rows']} rows kept; {summary['left_out_text']}", highlight=False)
+    if not summary["rows"]:
+        errors.print(f"[yellow]warning:[/yellow] no row of {run} passed the filters: the export holds no rows",
+                     markup=True, highlight=False)
 
 
 @app.command(name="check")

@@ -30,12 +30,31 @@ class ExportCounts:
     reviews: Counter = field(default_factory=Counter)
     labels: Counter = field(default_factory=Counter)
     licences: dict[str, str] = field(default_factory=dict)  # source -> licence text
+    dropped: Counter = field(default_factory=Counter)  # rows left out, by the filter that left them out
+    dropped_licences: Counter = field(default_factory=Counter)  # licence texts of the rows --licence left out
+
+    def left_out(self) -> str:
+        """The rows the filters left out, by filter (and the licences --licence did not allow), or ''."""
+        if not self.dropped:
+            return ""
+        parts = [f"{name} {count}" for name, count in sorted(self.dropped.items())]
+        text = f"left out by the filters: {', '.join(parts)}"
+        if self.dropped_licences:
+            seen = "; ".join(f"{licence!r} ({count})" for licence, count in sorted(self.dropped_licences.items()))
+            text += f" (licences not allowed: {seen})"
+        return text
 
 
 def count_export(run_dir: Path, row_filter: RowFilter) -> ExportCounts:
     counts = ExportCounts()
     columns = ["source", "modality", "body_part", "qc_status", "license", "rois"]
-    for row in iter_rows(run_dir, row_filter, columns=columns, batch_rows=1024):
+
+    def count_dropped(name: str, row: dict) -> None:
+        counts.dropped[name] += 1
+        if name == "licence":
+            counts.dropped_licences[row.get("license") or "not stated"] += 1
+
+    for row in iter_rows(run_dir, row_filter, columns=columns, batch_rows=1024, on_drop=count_dropped):
         counts.rows += 1
         counts.sources[row["source"]] += 1
         counts.modalities[row["modality"] or "unknown"] += 1

@@ -46,6 +46,8 @@ def export_run(run_dir: Path, export_format: str, out_dir: Path, row_filter: Row
             write_croissant(root, info, counts)
         summary = {"format": export_format, "pipeline_version": info.pipeline_version,
                    "config_hash": info.config_hash, "filters": row_filter.describe(), "written": written,
+                   "rows": counts.rows, "left_out": dict(sorted(counts.dropped.items())),
                    "seconds": round(time.perf_counter() - started, 3)}
         staged.finish(summary)
+    summary["left_out_text"] = counts.left_out()  # for the command line only, not the manifest
     return summary

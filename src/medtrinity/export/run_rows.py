@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,21 +36,26 @@ class RowFilter:
 
     def keeps(self, row: dict, review: ReviewState | None) -> bool:
         """True when the row passes every filter and no reviewer rejected it."""
+        return self.failed_filter(row, review) is None
+
+    def failed_filter(self, row: dict, review: ReviewState | None) -> str | None:
+        """The first filter the row fails (``review``, ``qc``, ``source``, ``modality`` or ``licence``), None when
+        it is kept: what an export reports when its filters leave rows out."""
         if self.honour_reviews and review is not None and review.status == "rejected":
-            return False
+            return "review"
         if self.qc and row.get("qc_status") not in self.qc:
-            return False
+            return "qc"
         if not self.qc and row.get("qc_status") == "reject":  # marked by `medtrinity verify`; opt in with --qc
-            return False
+            return "qc"
         if self.sources and row.get("source") not in self.sources:
-            return False
+            return "source"
         if self.modalities and row.get("modality") not in self.modalities:
-            return False
+            return "modality"
         if self.licences:
             licence = (row.get("license") or "").lower()
             if not any(allowed.lower() in licence for allowed in self.licences):
-                return False
-        return True
+                return "licence"
+        return None
 
     def describe(self) -> dict:
         return {"qc": list(self.qc), "sources": list(self.sources), "modalities": list(self.modalities),
@@ -129,8 +134,11 @@ def maps_as_dicts(row: dict) -> dict:
 
 
 def iter_rows(run_dir: Path, row_filter: RowFilter, columns: list[str] | None = None,
-              batch_rows: int = BATCH_ROWS) -> Iterator[dict]:
-    """Every kept row of the run as a dict, in part order, reading ``batch_rows`` rows at a time."""
+              batch_rows: int = BATCH_ROWS, on_drop: Callable[[str, dict], None] | None = None) -> Iterator[dict]:
+    """Every kept row of the run as a dict, in part order, reading ``batch_rows`` rows at a time.
+
+    ``on_drop(filter_name, row)`` is called for each row a filter leaves out (see :meth:`RowFilter.failed_filter`).
+    """
     reviews = review_states(run_dir) if row_filter.honour_reviews else {}
     needed = None
     if columns is not None:
@@ -141,8 +149,11 @@ def iter_rows(run_dir: Path, row_filter: RowFilter, columns: list[str] | None = 
         for batch in handle.iter_batches(batch_size=batch_rows, columns=needed):
             for row in batch.to_pylist():
                 review = reviews.get(row["id"])
-                if row_filter.keeps(row, review):
+                failed = row_filter.failed_filter(row, review)
+                if failed is None:
                     yield apply_review(maps_as_dicts(row), review)
+                elif on_drop is not None:
+                    on_drop(failed, row)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
