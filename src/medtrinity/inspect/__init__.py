@@ -26,6 +26,7 @@ from medtrinity.inspect.layouts import (
     fill_folder,
     recognisers,
 )
+from medtrinity.inspect.licences import read_licences
 from medtrinity.recipes import get_recipe, match_recipe
 from medtrinity.registry import registry
 from medtrinity.sources.layout import (
@@ -152,6 +153,7 @@ def build_config(paths: list[Path], recipe: str | None = None) -> tuple[dict[str
         findings = [inspect_path(Path(p), recipe) for p in paths]
     for finding in findings:
         check_facts(finding)
+        read_licences(finding)
     sources: list[dict[str, Any]] = []
     used: set[str] = set()
     for finding in findings:
