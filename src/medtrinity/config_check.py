@@ -62,9 +62,24 @@ def check_source(index: int, source: SourceConfig, readers: list[str]) -> None:
         if not Path(label_map).is_file():
             raise ConfigError(f"{field}.label_map: {source.label_map} does not exist")
         try:
-            load_label_map(label_map)
+            names = load_label_map(label_map)
         except ValueError as error:
             raise ConfigError(f"{field}.label_map: {error}") from error
+        _check_findings_named(field, source.findings, list(names.values()), "the label map")
+    elif source.label_names:
+        _check_findings_named(field, source.findings, list(source.label_names.values()), "label_names")
+
+
+def _check_findings_named(field: str, findings: list[str] | None, names: list[str], where: str) -> None:
+    """Each configured finding must be one of the source's label names (spelling and ``_`` aside): one that
+    names none would leave the lesion it meant described as an organ, without a word said."""
+    from medtrinity.vocab.labels import is_finding, readable_label
+
+    for finding in findings or []:
+        if not any(is_finding(readable_label(name), [finding]) for name in names):
+            shown = ", ".join(sorted({readable_label(name) for name in names})[:12])
+            more = f" ... ({len(set(names))} in all)" if len(set(names)) > 12 else ""
+            raise ConfigError(f"{field}.findings: {finding!r} is not a label of {where} ({shown}{more})")
 
 
 def check_config(config: RunConfig) -> None:

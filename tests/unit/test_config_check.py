@@ -65,3 +65,20 @@ def test_cli_exits_2_with_one_line_before_writing_anything(tmp_path, images):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "generation.backend" in result.stderr and "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_findings_must_name_a_label_of_the_source(images, tmp_path):
+    """The README's own example once named `findings: [liver tumor]` against a label map without it: the tumour
+    would have been described as an organ. A finding that names no label is refused, naming the field and the
+    labels there are; spelling (British/American) and underscores do not count as a difference."""
+    label_map = tmp_path / "labels.json"
+    label_map.write_text('{"1": "liver", "2": "liver_tumour", "3": "spleen"}')
+    for findings in (["liver tumor"], ["Liver_Tumour"], ["liver tumour", "spleen"]):
+        check_config(parse_config({"sources": [_source(images, label_map=str(label_map), findings=findings)]}))
+    with pytest.raises(ConfigError) as error:
+        check_config(parse_config({"sources": [_source(images, label_map=str(label_map), findings=["kidney cyst"])]}))
+    assert "sources[0] (s).findings: 'kidney cyst' is not a label of the label map (liver, liver tumour, spleen)" \
+        in str(error.value)
+    with pytest.raises(ConfigError, match=r"findings: 'lesion' is not a label of label_names \(organ\)"):
+        check_config(parse_config({"sources": [_source(images, label_names={1: "organ"}, findings=["lesion"])]}))
+    check_config(parse_config({"sources": [_source(images, findings=["anything"])]}))  # names come from the files
