@@ -236,7 +236,8 @@ def chexpert(root):
                "Pneumothorax", "Pleural Effusion", "Pleural Other", "Fracture", "Support Devices"]
     rows = []
     for patient, values in (("patient00001", {"Edema": "1.0", "Cardiomegaly": "-1.0"}),
-                            ("patient00002", {"Pleural Effusion": "1.0", "Fracture": "0.0"})):
+                            ("patient00002", {"Pleural Effusion": "1.0", "Fracture": "0.0"}),
+                            ("patient00003", {"Fracture": "1.0"})):
         relative = f"train/{patient}/study1/view1_frontal.jpg"
         png(folder / relative, (48, 48))
         row = {c: "" for c in columns} | {"Path": f"CheXpert-v1.0-small/{relative}", "Sex": "Female", "Age": "68",
