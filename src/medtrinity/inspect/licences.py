@@ -1,16 +1,19 @@
-"""A source's licence from the licence file its dataset ships (``LICENSE``, ``LICENCE.md``, ``COPYING`` ...).
+"""A source's licence from its dataset's own description, else from the licence file it ships.
 
 Exports filter and label rows by licence (``export --licence``, the dataset card), so a source whose
-licence is never stated is left out of every licence-filtered export. Public datasets and the tools
-that ship sample data put a licence file at their root; ``inspect`` reads it, names the licence in the
-short form the card and the filters understand ("CC BY-SA 4.0", "Apache-2.0", "MIT") as a guess to
-check: a repository's LICENSE may cover its code and not the images beside it (TotalSegmentator's
-code is Apache-2.0, its data CC BY 4.0). A file it cannot name, or none at all, becomes a line to
-check too.
+licence is never stated is left out of every licence-filtered export. A BIDS dataset states it in
+``dataset_description.json`` ("License"), a Medical Segmentation Decathlon / nnU-Net folder often in
+``dataset.json`` ("licence"): those are read as stated. Otherwise public datasets and the tools that
+ship sample data put a licence file (``LICENSE``, ``LICENCE.md``, ``COPYING`` ...) at their root;
+``inspect`` reads it and names the licence in the short form the card and the filters understand
+("CC BY-SA 4.0", "Apache-2.0", "MIT"), as a guess to check: a repository's LICENSE may cover its code
+and not the images beside it (TotalSegmentator's code is Apache-2.0, its data CC BY 4.0). A file it
+cannot name, or none at all, becomes a line to check too.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -18,6 +21,8 @@ from medtrinity.inspect.common import Finding
 
 LICENCE_STEMS = ("license", "licence", "copying")
 LICENCE_SUFFIXES = ("", ".txt", ".md", ".rst")
+# dataset descriptions that state a licence: (file name, keys), the standard's spelling first
+DESCRIPTION_FILES = (("dataset_description.json", ("License", "license")), ("dataset.json", ("licence", "license")))
 READ_CHARS = 20_000  # the name and the deciding clauses of every licence below come early in its text
 
 _CC_ZERO = re.compile(r"\bcc0\b|creative commons zero", re.IGNORECASE)
@@ -80,6 +85,27 @@ def licence_files(folder: Path) -> list[Path]:
                   and path.stem.lower() in LICENCE_STEMS and path.suffix.lower() in LICENCE_SUFFIXES)
 
 
+def stated_licence(folder: Path) -> tuple[str, str] | None:
+    """(licence, where it is stated) from a dataset description in ``folder`` (BIDS ``dataset_description.json``,
+    MSD / nnU-Net ``dataset.json``), named in short form when it is a licence the exports know (MSD's
+    "CC-BY-SA 4.0" -> "CC BY-SA 4.0"), else as written ("PDDL"); None when no description states one."""
+    for file_name, keys in DESCRIPTION_FILES:
+        path = folder / file_name
+        if not path.is_file():
+            continue
+        try:
+            description = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, ValueError):
+            continue  # an unreadable description states nothing; the reader reports it when it matters
+        if not isinstance(description, dict):
+            continue
+        for key in keys:
+            value = description.get(key)
+            if isinstance(value, str) and value.strip():
+                return identify_licence(value) or value.strip()[:200], f"{file_name}'s {key!r}"
+    return None
+
+
 def _folders_up_to(start: Path, root: Path) -> list[Path]:
     """``start`` (a folder, or a file's folder) and its parents up to ``root`` inclusive; just ``root``'s
     folder when ``start`` does not lie inside it. Never above what the user pointed at."""
@@ -95,32 +121,43 @@ def _folders_up_to(start: Path, root: Path) -> list[Path]:
 
 
 def read_licences(finding: Finding) -> None:
-    """Fill each source's ``license`` from the nearest licence file between its files and the inspected path,
-    recording where it was read; a source with a licence already (a recipe's) is left as it is."""
+    """Fill each source's ``license`` from the nearest dataset description or licence file between its files and
+    the inspected path, recording how it is known; a source with a licence already (a recipe's) is left as it is."""
     for source in finding.sources:
-        if source.get("license"):
-            continue
-        name = source["name"]
-        start = Path(str(source.get("path", finding.path)))
-        found = next((files for folder in _folders_up_to(start, finding.path)
-                      if (files := licence_files(folder))), [])
-        if not found:
-            finding.todo.append(f"source {name}: no licence stated (no recipe, no LICENSE file): set `license` "
-                                "before publishing; `export --licence` leaves out rows without one")
-            continue
-        licence_file = found[0]
-        try:
-            text = licence_file.read_text(encoding="utf-8", errors="replace")[:READ_CHARS]
-        except OSError as error:
-            finding.todo.append(f"{licence_file}: unreadable ({error}): set `license` of source {name}")
-            continue
-        licence = identify_licence(text)
-        if licence is None:
-            finding.todo.append(f"{licence_file}: a licence file whose licence is not recognised: set `license` "
-                                f"of source {name}")
-            continue
-        source["license"] = licence
-        # guessed, not read: a repository's LICENSE may cover its code and not the images it holds
-        finding.fact(name, "licence", licence, f"guessed from {licence_file.name}")
-        finding.todo.append(f"{licence_file}: licence {licence!r} taken for source {name}: check that it covers "
-                            "the images, not only code")
+        if not source.get("license"):
+            _read_licence(source, finding)
+
+
+def _read_licence(source: dict, finding: Finding) -> None:
+    name = source["name"]
+    for folder in _folders_up_to(Path(str(source.get("path", finding.path))), finding.path):
+        stated = stated_licence(folder)
+        if stated is not None:
+            source["license"], where = stated
+            finding.fact(name, "licence", source["license"], f"read from {where}")
+            return
+        files = licence_files(folder)
+        if files:
+            _guess_from_file(source, files[0], finding)
+            return
+    finding.todo.append(f"source {name}: no licence stated (no recipe, no LICENSE file): set `license` "
+                        "before publishing; `export --licence` leaves out rows without one")
+
+
+def _guess_from_file(source: dict, licence_file: Path, finding: Finding) -> None:
+    name = source["name"]
+    try:
+        text = licence_file.read_text(encoding="utf-8", errors="replace")[:READ_CHARS]
+    except OSError as error:
+        finding.todo.append(f"{licence_file}: unreadable ({error}): set `license` of source {name}")
+        return
+    licence = identify_licence(text)
+    if licence is None:
+        finding.todo.append(f"{licence_file}: a licence file whose licence is not recognised: set `license` "
+                            f"of source {name}")
+        return
+    source["license"] = licence
+    # guessed, not read: a repository's LICENSE may cover its code and not the images it holds
+    finding.fact(name, "licence", licence, f"guessed from {licence_file.name}")
+    finding.todo.append(f"{licence_file}: licence {licence!r} taken for source {name}: check that it covers "
+                        "the images, not only code")

@@ -95,3 +95,69 @@ def test_an_unknown_licence_file_is_reported_and_a_recipe_licence_is_kept(tmp_pa
     config, findings = build_config([nih])
     assert "unrestricted use" in config["sources"][0]["license"]
     assert not [fact for finding in findings for _, fact, _, _ in finding.facts if fact == "licence"]
+
+
+def _nifti(path, data):
+    import nibabel as nib
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nib.save(nib.Nifti1Image(data, np.diag([1.5, 1.5, 3.0, 1.0])), path)
+
+
+def _bids_dataset(root, description):
+    """A BIDS tree as OpenNeuro serves it: dataset_description.json (with its License), a raw T2w per subject and
+    its derivative mask, and a LICENSE file beside the description (as many OpenNeuro datasets carry too)."""
+    import json
+
+    root.mkdir(parents=True)
+    (root / "dataset_description.json").write_text(json.dumps({"Name": "cord", "BIDSVersion": "1.8.0",
+                                                                **description}))
+    (root / "LICENSE").write_text("MIT License\n\nPermission is hereby granted, free of charge, to any person")
+    image = np.random.default_rng(0).normal(300, 30, (20, 16, 5)).clip(0).astype(np.int16)
+    mask = np.zeros((20, 16, 5), np.uint8)
+    mask[8:12, 6:10, :] = 1
+    _nifti(root / "sub-01" / "anat" / "sub-01_T2w.nii.gz", image)
+    _nifti(root / "derivatives" / "labels" / "sub-01" / "anat" / "sub-01_T2w_label-SC_seg.nii.gz", mask)
+    return root
+
+
+@pytest.mark.parametrize("description, expected", [
+    ({"License": "CC0"}, "CC0 1.0"),
+    ({"License": "CC-BY-NC-SA 4.0"}, "CC BY-NC-SA 4.0"),
+    ({"License": "PDDL"}, "PDDL"),  # stated but not one the exports name: kept as written
+])
+def test_a_bids_dataset_description_states_the_licence(tmp_path, description, expected):
+    root = _bids_dataset(tmp_path / "ds000001", description)
+    config, findings = build_config([root])
+    assert [source["reader"] for source in config["sources"]] == ["bids"]
+    assert config["sources"][0]["license"] == expected  # the description, not the LICENSE beside it
+    facts = [how for finding in findings for _, fact, _, how in finding.facts if fact == "licence"]
+    assert facts == ["read from dataset_description.json's 'License'"]
+    assert "taken for source" not in render([root])[0]  # stated, so nothing to check
+
+
+def test_a_bids_dataset_without_a_stated_licence_falls_back_to_its_licence_file(tmp_path):
+    root = _bids_dataset(tmp_path / "ds000002", {})
+    config, findings = build_config([root])
+    assert config["sources"][0]["license"] == "MIT"
+    assert [how for finding in findings for _, fact, _, how in finding.facts if fact == "licence"] == [
+        "guessed from LICENSE"]
+
+
+def test_an_nnunet_dataset_json_licence_is_read(tmp_path):
+    """MSD's dataset.json carries "licence": "CC-BY-SA 4.0"; nnU-Net conversions of it keep the key."""
+    import json
+
+    root = tmp_path / "Dataset321_Nodules"
+    root.mkdir()
+    (root / "dataset.json").write_text(json.dumps({
+        "channel_names": {"0": "CT"}, "labels": {"background": 0, "nodule": 1}, "numTraining": 1,
+        "file_ending": ".nii.gz", "licence": "CC-BY-SA 4.0"}))
+    mask = np.zeros((24, 20, 4), np.uint8)
+    mask[5:9, 5:9, 1:3] = 1
+    _nifti(root / "imagesTr" / "case_001_0000.nii.gz", np.zeros((24, 20, 4), np.int16))
+    _nifti(root / "labelsTr" / "case_001.nii.gz", mask)
+    config, findings = build_config([root])
+    assert [(source["reader"], source["license"]) for source in config["sources"]] == [("nnunet", "CC BY-SA 4.0")]
+    assert [how for finding in findings for _, fact, _, how in finding.facts if fact == "licence"] == [
+        "read from dataset.json's 'licence'"]
