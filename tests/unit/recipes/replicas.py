@@ -223,7 +223,7 @@ def nih_cxr14(root):
         "Image Index,Finding Labels,Follow-up #,Patient ID,Patient Age,Patient Gender,View Position,"
         "OriginalImage[Width,Height],OriginalImagePixelSpacing[x,y]\n"
         "00000001_000.png,Cardiomegaly|Effusion,0,1,57,M,PA,2682,2749,0.143,0.143\n"
-        "00000003_000.png,Hernia,0,3,81,F,AP,2582,2991,0.143,0.143\n")
+        "00000003_000.png,Hernia|Mass,0,3,81,F,AP,2582,2991,0.143,0.143\n")
     (folder / "BBox_List_2017.csv").write_text("Image Index,Finding Label,Bbox [x,y,w,h],,,\n"
                                                "00000001_000.png,Cardiomegaly,300,400,200,150\n")
     return folder

@@ -84,6 +84,11 @@ def test_specific_replica_facts(tmp_path):
     assert sorted(tuple(s.image_labels) for s in chexpert) == [("fracture",), ("pleural effusion",),
                                                                 ("pulmonary edema",)]
     assert len({s.case_id for s in chexpert}) == 3 and len({s.id for s in chexpert}) == 3
+    # NIH's Hernia and Mass are text-mined from reports: no subtype or site is added to them (background
+    # knowledge may still say what a hernia on a chest film usually is, as background)
+    nih = _samples(build_config([BUILDERS["nih_cxr14"](tmp_path / "n")])[0]["sources"][0])
+    assert sorted(tuple(sorted(s.image_labels)) for s in nih) == [("cardiomegaly", "pleural effusion"),
+                                                                   ("hernia", "mass")]
     assert {s.metadata.get("view_position") for s in chexpert} == {"ap"}
     vindr = {s.source_file.rsplit("/", 1)[-1]: s for s in
              _samples(build_config([BUILDERS["vindr_cxr"](tmp_path / "g")])[0]["sources"][0])}
