@@ -50,6 +50,10 @@ def _plain_rle(rle: dict[str, Any] | None) -> dict[str, Any]:
     return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"]}
 
 
+# the origin of a region that is a painted box (an annotation's rectangle), not an outline of what it marks
+BOX_ORIGIN = "box"
+
+
 @dataclass
 class ROI:
     """One region of interest measured from a mask. Coordinates in pixels of the stored image."""

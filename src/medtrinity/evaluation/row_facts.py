@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from medtrinity.records import BOX_ORIGIN
+
 MODALITY_ANSWERS = {"ct": "CT", "mri": "MRI", "xray": "X-ray", "ultrasound": "ultrasound", "pet": "PET",
                     "histopathology": "histopathology", "dermoscopy": "dermoscopy", "endoscopy": "endoscopy",
                     "fundus": "fundus photography", "microscopy": "microscopy"}
@@ -53,7 +55,8 @@ class RowFacts:
 
 
 def _target(index: int, roi: dict[str, Any]) -> Target:
-    diameter = roi.get("largest_diameter_mm")
+    # a region given as a box has its box's sides for diameters: no size is asked of it
+    diameter = None if roi.get("origin") == BOX_ORIGIN else roi.get("largest_diameter_mm")
     return Target(index=index, label=str(roi["label"]), kind=str(roi["kind"]),
                   side=str(roi.get("patient_side") or ""), organ=str(roi.get("containing_organ") or ""),
                   diameter_mm=float(diameter) if diameter is not None and diameter > 0 else None,

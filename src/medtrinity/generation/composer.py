@@ -17,6 +17,8 @@ from medtrinity.generation.backends import BACKENDS, DescriptionBackend
 from medtrinity.generation.background import select_background
 from medtrinity.generation.phrases import (
     axes_mm,
+    box_noun,
+    box_sides,
     dimensions,
     frame_share_percent,
     intensity_phrase,
@@ -162,14 +164,19 @@ def _count_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
     parts, keys = [], []
     for label, (seen, first) in sorted(counts.items()):
         total = max(seen, sample.rois[first].count_same_label)
-        parts.append(f"a single {label}" if total == 1 else f"{number_word(total)} separate {label} regions")
+        if box_noun(sample.rois[first]):
+            parts.append(f"one box labelled {label}" if total == 1 else f"{number_word(total)} boxes labelled {label}")
+        else:
+            parts.append(f"a single {label}" if total == 1 else f"{number_word(total)} separate {label} regions")
         keys.append(f"rois[{first}].count_same_label")
-    if not parts or parts == ["a single " + next(iter(counts))]:
+    if not parts or (len(parts) == 1 and parts[0].startswith(("a single ", "one box "))):
         return []  # one lesion: the sentence that places it says so
     joined = join_words(parts)
-    plural = len(parts) > 1 or not joined.startswith("a single")
-    options = (f"{_cap(joined)} {'are' if plural else 'is'} marked.", f"The image contains {joined}.",
-               f"Marked in this image {'are' if plural else 'is'} {joined}.")
+    plural = len(parts) > 1 or not joined.startswith(("a single", "one box"))
+    boxes = all(box_noun(sample.rois[first]) for _, first in counts.values())
+    marked = "drawn" if boxes else "marked"  # "boxes ... are marked" says it twice
+    options = (f"{_cap(joined)} {'are' if plural else 'is'} {marked}.", f"The image contains {joined}.",
+               f"{_cap(marked)} in this image {'are' if plural else 'is'} {joined}.")
     return [Sentence("roi_analysis", choose.pick("count", options), keys)]
 
 
@@ -183,9 +190,11 @@ def _lesion_sentences(sample: Sample, roi: ROI, key: str, choose: _Chooser, orde
     size, size_keys = size_phrase(roi, pick)
     shape, margin = roi.shape, roi.margin
     adjectives = ", ".join(word for word in (shape, margin) if word)
-    described = f"{adjectives} {roi.label}" if adjectives else roi.label  # "a lobulated, ill-defined lung tumour"
-    noun = f"{article(described)} {described}" if order is None else f"the {ORDINAL_WORDS[order]} {roi.label}"
-    verb = pick("verb", ("lies", "is seen", "is present") if where else ("is seen", "is present", "is marked"))
+    boxed = box_noun(roi)  # a box only: the sentence is about the box ("a box labelled pneumonia")
+    described = boxed or (f"{adjectives} {roi.label}" if adjectives else roi.label)  # "a lobulated, ill-defined ..."
+    noun = f"{article(described)} {described}" if order is None else f"the {ORDINAL_WORDS[order]} {boxed or roi.label}"
+    verb = pick("verb", ("lies", "is seen", "is present") if where else (
+        ("is drawn", "is present") if boxed else ("is seen", "is present", "is marked")))
     clauses = [f"{_cap(noun)} {verb}" + (f" {where}" if where else "")]
     if size:
         clauses.append(size)
@@ -229,6 +238,11 @@ def _organ_roi_sentence(sample: Sample, roi: ROI, key: str, choose: _Chooser) ->
     where, where_keys = location(sample, roi, pick)
     where = f", {where}," if where else ""
     here = "on this radiograph" if sample.modality == "xray" or sample.plane == "projection" else "in this section"
+    sides, box_keys = box_sides(roi)
+    if sides:  # the annotation's box, not the structure's own measured size
+        text = pick("organ", (f"The {roi.label}{where} is marked by a box of {sides} {here}.",
+                              f"{_cap(here)} a box of {sides} marks the {roi.label}{where.rstrip(',')}."))
+        return [Sentence("roi_analysis", text, [f"{key}.{name}" for name in where_keys + box_keys])]
     if roi.pieces > 1:
         text = (f"The {roi.label} appears as {number_word(roi.pieces)} separate pieces {here}; "
                 f"the largest{where} measures {dims.split(' (')[0]}, all pieces together {roi.area_mm2:.0f} mm2."
@@ -328,16 +342,17 @@ def _relation_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
             keys.append(f"{key}.containing_organ")
             if part:
                 keys.append(f"{key}.organ_part")
+        boxed = box_noun(roi)
         if neighbours:
             neighbours = join_words(neighbours[:4])
-            borders, abuts, is_ = (verb(roi.label, *forms) for forms in
+            borders, abuts, is_ = (verb("box" if boxed else roi.label, *forms) for forms in
                                    (("borders", "border"), ("abuts", "abut"), ("is", "are")))
             parts.append(choose.pick(f"{key}.borders", (f"{borders} the {neighbours}", f"{abuts} the {neighbours}",
                                                         f"{is_} adjacent to the {neighbours}")))
             keys.append(f"{key}.neighbours")
         if parts:
-            subject = choose.pick(f"{key}.subject", (f"The {roi.label}", "It")) if sentences == [] and \
-                roi.kind == "lesion" and len(sample.rois) == 1 else f"The {roi.label}"
+            subject = choose.pick(f"{key}.subject", (f"The {boxed or roi.label}", "It")) if sentences == [] and \
+                roi.kind == "lesion" and len(sample.rois) == 1 else f"The {boxed or roi.label}"
             sentences.append(Sentence("relations", f"{subject} {' and '.join(parts)}.", keys))
     return sentences
 

@@ -9,7 +9,7 @@ it is not; raw intensities of MRI, X-ray or normalised images are never printed,
 
 from __future__ import annotations
 
-from medtrinity.records import ROI, Sample
+from medtrinity.records import BOX_ORIGIN, ROI, Sample
 from medtrinity.vocab.words import join_words
 
 _ADVERB = {"anterior": "anteriorly", "posterior": "posteriorly", "superior": "superiorly", "inferior": "inferiorly"}
@@ -96,10 +96,31 @@ def dimensions(roi: ROI) -> tuple[str, list[str]]:
     return dims, keys
 
 
+def box_sides(roi: ROI) -> tuple[str, list[str]]:
+    """'46.0 x 43.3 mm' (a box's sides, stored as its diameters) of a region given as a box, '' otherwise."""
+    if roi.origin != BOX_ORIGIN or roi.largest_diameter_mm is None:
+        return "", []
+    long_text, short_text = axes_mm(roi)
+    if short_text is None:
+        return f"{long_text} mm", ["origin", "largest_diameter_mm"]
+    return f"{long_text} x {short_text} mm", ["origin", "largest_diameter_mm", "perpendicular_diameter_mm"]
+
+
+def box_noun(roi: ROI) -> str:
+    """'box labelled pneumonia' for a region given only as a box, '' otherwise: what such a region's sentences
+    are about. The box is what was drawn, its label a tag; "a pneumonia" or "the cardiomegaly" would be a lesion
+    nobody outlined."""
+    return f"box labelled {roi.label}" if roi.origin == BOX_ORIGIN else ""
+
+
 def size_phrase(roi: ROI, pick) -> tuple[str, list[str]]:
-    """'measuring 35 x 26 mm (area 601 mm2)' or '' when nothing was measured in mm."""
+    """'measuring 35 x 26 mm (area 601 mm2)', the box's 'measuring 46 x 43 mm' for a region given as a box (the
+    sentence's subject is then the box: :func:`box_noun`), or '' when nothing was measured in mm."""
     if roi.largest_diameter_mm is None:
         return "", []
+    sides, keys = box_sides(roi)
+    if sides:  # said of the box (the sentence's subject), never as the finding's own measured size
+        return pick("size", (f"measuring {sides}", f"{sides} in size")), keys
     long_text, short_text = axes_mm(roi)
     keys = ["largest_diameter_mm"]
     if short_text is not None:
@@ -116,8 +137,9 @@ def size_phrase(roi: ROI, pick) -> tuple[str, list[str]]:
 
 
 def frame_share_percent(roi: ROI, sample: Sample) -> int | None:
-    """Whole-percent share of the image a region covers (only stated without a pixel spacing, and from 1%)."""
-    if sample.spacing_mm is not None or sample.image is None:
+    """Whole-percent share of the image a region covers (only stated without a pixel spacing, and from 1%; never
+    of a region given as a box, whose pixels are the box's)."""
+    if sample.spacing_mm is not None or sample.image is None or roi.origin == BOX_ORIGIN:
         return None
     height, width = sample.image.shape[:2]
     share = 100.0 * roi.area_px / max(1, height * width)

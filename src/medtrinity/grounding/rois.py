@@ -25,7 +25,7 @@ from medtrinity.grounding.regions import (
     whole_region,
 )
 from medtrinity.io.rle import encode_window
-from medtrinity.records import ROI, Sample
+from medtrinity.records import BOX_ORIGIN, ROI, Sample
 
 
 def _label_counts(label_map: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, int]:
@@ -288,7 +288,33 @@ def _measure_roi(sample: Sample, region: Region, label: str, kind: str, settings
         roi.volume_ml = stats["volume_ml"]
         roi.slices_spanned = int(stats["slices"])
         roi.largest_slice_index = int(stats["largest_slice"])
+    if roi.origin == BOX_ORIGIN:
+        keep_box_facts(roi, sample.spacing_mm)
     return roi, outline
+
+
+# the largest share of an organ's area a box may cover and still be said to lie in that organ
+BOX_INSIDE_SHARE = 0.5
+
+
+def keep_box_facts(roi: ROI, spacing_mm: tuple[float, float] | None) -> None:
+    """A region that is a painted box, not an outline: keep what a box tells and clear what it cannot.
+
+    Its position, containing organ and neighbours stand (the box's centre and surround). Its shape,
+    margin and diameters would be the rectangle's (a square box reads "round", its diagonal as the
+    largest diameter), its area the box's, and its intensity and texture average the background the
+    box also holds: none of them is a fact of what it marks. The box's two sides become the
+    diameters (a tight box's sides bound the finding's extent from below), longer side first.
+    """
+    roi.shape = roi.margin = roi.texture = roi.intensity_word = roi.colour = ""
+    roi.circularity = roi.solidity = roi.eccentricity = roi.margin_sharpness = None
+    roi.mean_intensity = roi.intensity_sd = roi.contrast_to_surround = None
+    roi.area_mm2 = None
+    roi.largest_diameter_mm = roi.perpendicular_diameter_mm = None
+    if spacing_mm is not None:
+        x0, y0, x1, y1 = roi.bbox_xyxy
+        sides = sorted(((x1 - x0) * float(spacing_mm[0]), (y1 - y0) * float(spacing_mm[1])), reverse=True)
+        roi.largest_diameter_mm, roi.perpendicular_diameter_mm = round(sides[0], 2), round(sides[1], 2)
 
 
 def _place_in_anatomy(roi: ROI, sample: Sample, window: Window, settings: GroundingConfig, region: Region) -> None:
@@ -406,5 +432,19 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
         roi.label_value = extent.value
         organs.append(roi)
     sample.context_rois = organs
+    _uncontain_large_boxes(findings, organs)
     sample.rois = findings if findings else organs[:described]
     return sample
+
+
+def _uncontain_large_boxes(findings: list[ROI], organs: list[ROI]) -> None:
+    """A box is "in" an organ only when it is much smaller than the organ: the ring around a wide box drawn
+    across the chest can lie mostly on the heart, yet the box (an atelectasis band) is not inside the heart.
+    A box over half the organ's area keeps the organ as a neighbour instead."""
+    area_of = {organ.label: organ.area_px for organ in organs}
+    for roi in findings:
+        organ = roi.containing_organ
+        if roi.origin != BOX_ORIGIN or not organ or roi.area_px <= BOX_INSIDE_SHARE * area_of.get(organ, 0):
+            continue
+        roi.containing_organ, roi.organ_part = "", ""
+        roi.neighbours = sorted({*roi.neighbours, organ})

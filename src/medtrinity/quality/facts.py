@@ -45,6 +45,7 @@ class RegionFacts:
     slices_spanned: int | None = None
     pieces: int = 1
     measurements: tuple[tuple[str, float], ...] = ()  # an expert's named facts, e.g. ("cardiothoracic_ratio", 0.46)
+    origin: str = ""  # "box": the region is an annotation's box, whose outline and pixels are not the finding's
 
     def measurement(self, name: str) -> float | None:
         """One named measurement of the region, or None."""
@@ -81,6 +82,7 @@ class RegionFacts:
             slices_spanned=values.get("slices_spanned"),
             pieces=int(get("pieces", 1)),
             measurements=_named_values(values.get("measurements")),
+            origin=str(get("origin", "")),
         )
 
 

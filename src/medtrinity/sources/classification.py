@@ -239,7 +239,8 @@ class CsvLabelsReader(Reader):
                 sx, sy = sx * width / pixels.shape[1], sy * height / pixels.shape[0]
             spacing = (sx, sy)
         boxes = rescale_boxes(usable_boxes(self._boxes.get(name, []), item), options.box_frame, pixels.shape)
-        boxes = [(label, check_box(box, pixels.shape, item)) for label, box in boxes]
+        # the box table names findings as the label table does: the same renames (NIH "Effusion" -> pleural effusion)
+        boxes = [(options.rename.get(label, label), check_box(box, pixels.shape, item)) for label, box in boxes]
         label_map, names = boxes_label_map(pixels.shape, boxes) if boxes else (None, {})
         wanted = options.metadata_columns
         metadata = {key: row[column] for column, key in wanted.items() if column in row}

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from medtrinity.preprocess.deid import allowed_metadata, case_id
-from medtrinity.records import Sample, SampleError, stable_id
+from medtrinity.records import BOX_ORIGIN, Sample, SampleError, stable_id
 from medtrinity.sources.base import Reader
 from medtrinity.vocab.labels import is_finding, readable_label
 
@@ -36,8 +36,14 @@ def sample_2d(
     spacing_mm: tuple[float, float] | None = None,
     metadata: dict | None = None,
     plane: str | None = None,
+    box_labels: Iterable[str] | None = None,
 ) -> Sample:
-    """A 2D Sample with the reader's source settings; names are made readable, findings marked."""
+    """A 2D Sample with the reader's source settings; names are made readable, findings marked.
+
+    ``box_labels``: the labels whose regions in ``label_map`` are painted boxes, not outlines (default: every
+    label of ``boxes``); their origin is ``box``, so grounding states their box and never a shape, margin,
+    texture or intensity the box cannot show.
+    """
     source = reader.source
     names = {int(value): readable_label(name) for value, name in (names or {}).items()}
     labels = [readable_label(label) for label in image_labels]
@@ -65,6 +71,8 @@ def sample_2d(
         finding_labels=frozenset(findings),
         image_labels=list(dict.fromkeys(labels)),
         input_boxes=[(readable_label(label), box) for label, box in boxes or []],
+        label_origins={readable_label(label): BOX_ORIGIN
+                       for label in (box_names if box_labels is None else box_labels)},
         metadata=allowed_metadata(metadata or {}),
         license=source.license,
         source_file=source_file,

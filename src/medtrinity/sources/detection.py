@@ -125,7 +125,7 @@ class CocoReader(Reader):
         if (int(image.get("height", height)), int(image.get("width", width))) != (height, width):
             raise SampleError("mask_shape_mismatch", f"{where}: the JSON says {image.get('width')}x"
                               f"{image.get('height')}, the file is {width}x{height}")
-        masks, boxes = [], []
+        masks, boxes, outlined = [], [], set()
         for annotation in index.by_image.get(item, []):
             category = int(annotation["category_id"])
             if category not in index.categories:
@@ -138,6 +138,7 @@ class CocoReader(Reader):
             segmentation = annotation.get("segmentation")
             if isinstance(segmentation, list) and segmentation:
                 masks.append((label, polygon_mask(pixels.shape, segmentation)))
+                outlined.add(label)
             elif isinstance(segmentation, dict):
                 from medtrinity.io.rle import decode_mask
 
@@ -149,6 +150,7 @@ class CocoReader(Reader):
                     raise SampleError("mask_shape_mismatch",
                                       f"{where}: RLE size {mask.shape}, image {pixels.shape[:2]}")
                 masks.append((label, mask))
+                outlined.add(label)
             elif box is None:
                 raise SampleError("bad_box", f"{where}: annotation {annotation.get('id')} has neither box nor mask")
             else:  # a box without a mask: the mask is the box
@@ -158,7 +160,8 @@ class CocoReader(Reader):
         label_map, names = masks_label_map(masks, pixels.shape, where) if masks else (None, {})
         key = path.relative_to(self._folder.resolve()).as_posix()
         yield sample_2d(self, key=key, pixels=pixels, source_file=str(path), case_key=key.rsplit(".", 1)[0],
-                        label_map=label_map, names=names, boxes=boxes, metadata={"format": "coco"})
+                        label_map=label_map, names=names, boxes=boxes, metadata={"format": "coco"},
+                        box_labels={label for label, _ in boxes} - outlined)  # a label with an outline is no box
 
 
 def yolo_class_names(folder: Path, configured: dict) -> dict[int, str]:

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from medtrinity.config import LimitsConfig
 from medtrinity.preprocess.deid import allowed_metadata, case_id
-from medtrinity.records import Sample, SampleError, stable_id
+from medtrinity.records import BOX_ORIGIN, Sample, SampleError, stable_id
 from medtrinity.registry import PluginOptions, require_dependency
 from medtrinity.sources.acquisition import dicom_acquisition_facts
 from medtrinity.sources.base import READERS, Reader, expand_paths, read_failure
@@ -190,6 +190,7 @@ class DicomFilesReader(Reader):
         check_dicom_size(dataset, item, self.config.limits)
         pixels, unit = physical_pixels(dataset, item)
         label_map, names = self._overlays(dataset, pixels.shape[:2], item)
+        outlined = {readable_label(name) for name in names.values()}  # overlays outline what they mark
         boxes = [(label, check_box(box, pixels.shape, item)) for label, box in self._boxes_for(item)]
         if boxes:
             label_map, names = boxes_label_map(pixels.shape, boxes, label_map, names)
@@ -223,6 +224,7 @@ class DicomFilesReader(Reader):
             label_names=names,
             finding_labels=frozenset(findings),
             input_boxes=[(readable_label(label), box) for label, box in boxes],
+            label_origins={label: BOX_ORIGIN for label in box_names - outlined},
             metadata=allowed_metadata({**metadata, "format": "dicom"}),
             license=self.source.license,
             source_file=item,

@@ -17,6 +17,7 @@ numbers            number_unsupported HU, %, slice counts nothing measured
 counts             count_mismatch     "two nodules", "a single lesion" against the ROIs of that label
 appearance         intensity_mismatch hypo- for hyper- (and "lower than" for "higher than")
 appearance         texture_mismatch   homogeneous for heterogeneous
+appearance         box_appearance     a shape, margin, texture or intensity said of a region given only as a box
 diagnosis          diagnosis_unsupported a disease no label names (also in quoted knowledge)
 content            no_content         nothing grounded: no ROI, no label, no measured organ
 attenuation        attenuation_implausible a CT structure's mean impossible for its tissue (a mask off its image)
@@ -26,7 +27,7 @@ attenuation        attenuation_implausible a CT structure's mean impossible for 
 from __future__ import annotations
 
 from medtrinity.quality.checks.anatomy import check_anatomy
-from medtrinity.quality.checks.appearance import check_intensity, check_texture
+from medtrinity.quality.checks.appearance import check_box_appearance, check_intensity, check_texture
 from medtrinity.quality.checks.attenuation import check_attenuation
 from medtrinity.quality.checks.base import Check, ClaimSentence, VerifyOptions, analyse
 from medtrinity.quality.checks.content import check_content, has_content
@@ -52,6 +53,7 @@ CHECKS: dict[str, Check] = {
     "counts": check_counts,
     "intensity": check_intensity,
     "texture": check_texture,
+    "box_appearance": check_box_appearance,
     "diagnosis": check_diagnosis,
     "attenuation": check_attenuation,
 }
@@ -59,7 +61,8 @@ CHECKS: dict[str, Check] = {
 ISSUE_CODES: tuple[str, ...] = (
     "no_content", "modality_mismatch", "body_part_mismatch", "organ_mismatch", "organ_unsupported", "side_mismatch",
     "position_mismatch", "size_mismatch", "size_unsupported", "number_without_unit", "number_unsupported",
-    "count_mismatch", "intensity_mismatch", "texture_mismatch", "diagnosis_unsupported", "attenuation_implausible",
+    "count_mismatch", "intensity_mismatch", "texture_mismatch", "box_appearance", "diagnosis_unsupported",
+    "attenuation_implausible",
     "no_description",
 )
 

@@ -1,4 +1,5 @@
-"""Appearance: hypo- for hyper- (and "lower than" for "higher than"), homogeneous for heterogeneous."""
+"""Appearance: hypo- for hyper- (and "lower than" for "higher than"), homogeneous for heterogeneous, and any shape,
+margin, texture or intensity said of a region that is only an annotation's box."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims,
 from medtrinity.quality.checks.regions import clauses
 from medtrinity.quality.checks.shortcuts import literals, shortcuts_on
 from medtrinity.quality.facts import RegionFacts, SampleFacts
-from medtrinity.records import QCIssue
+from medtrinity.records import BOX_ORIGIN, QCIssue
 from medtrinity.vocab.modalities import INTENSITY_WORDS
 
 _LOW = ("hypodense", "hypoattenuating", "low attenuation", "low-attenuation", "low density", "hypointense",
@@ -117,3 +118,35 @@ def _texture_issue(facts: SampleFacts, clause: str, candidates: list[RegionFacts
     return None
 
 
+
+
+# what a box cannot show of the finding inside it: its outline, its margins, its texture, its intensity
+_BOX_BLIND = re.compile(
+    r"(?<![a-z-])(round|rounded|oval|ovoid|lobulated|lobular|irregular(?:ly shaped)?|spiculated|elongated|"
+    r"(?:well|ill|poorly|sharply)[- ](?:defined|circumscribed|marginated)|circumscribed|smooth(?:ly)? margin(?:s|ed)?|"
+    r"sharp margins|indistinct|heterogeneous|homogeneous|inhomogeneous|mottled|"
+    + "|".join(map(re.escape, sorted((word for word in (*_LOW, *_HIGH) if word not in _WEAK), key=len, reverse=True)))
+    + r")(?![a-z])")
+_BOX_HINTS = literals("round", "oval", "ovoid", "lobul", "irregular", "spiculated", "elongated", "defined",
+                      "circumscribed", "marginated", "margin", "indistinct", "homogeneous", "heterogeneous", "mottled",
+                      *(word for word in (*_LOW, *_HIGH) if word not in _WEAK))
+
+
+def check_box_appearance(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions
+                         ) -> list[QCIssue]:
+    """A region given as a box (``origin`` box) has no measured shape, margin, texture or intensity: the box is the
+    annotator's rectangle, its pixels hold background too. Any such word said of it alone is unsupported."""
+    if not any(roi.origin == BOX_ORIGIN for roi in facts.rois):
+        return []
+    for sentence in (s for s in claims(sentences) if s.has_subject):
+        for clause, candidates in clauses(sentence, options):
+            if not candidates or any(roi.origin != BOX_ORIGIN for roi in candidates):
+                continue  # a region with an outline may be the one described
+            if shortcuts_on() and not _BOX_HINTS.search(clause):
+                continue
+            found = _BOX_BLIND.search(strip_labels(facts, clause).lower())
+            if found:
+                roi = candidates[0]
+                return [QCIssue("box_appearance", f"text calls the {roi.label} {found.group(1)!r}; it is given only "
+                                                  "as a box, which shows no shape, margin, texture or intensity")]
+    return []
