@@ -4,7 +4,8 @@ Unlike :mod:`medtrinity.quality.mutations` (which changes the composer's own cla
 change text the way a multimodal model does: it names organs nobody labelled ("the spleen is
 unremarkable"), swaps a side inside a list, offers a diagnosis ("most consistent with a
 metastasis"), drops units ("measuring 35 x 26"), states numbers nothing measured ("mean
-attenuation 45 HU" on an MRI) and gives one piece's size to another. Each function has the
+attenuation 45 HU" on an MRI), gives one piece's size to another and describes the shape or texture of
+a finding that is only an annotation's box. Each function has the
 mutation signature ``(text, facts, seed) -> text | None``.
 """
 
@@ -15,6 +16,7 @@ import re
 from medtrinity.quality.checks.anatomy import _known, _supported
 from medtrinity.quality.checks.diagnosis import _canonical
 from medtrinity.quality.facts import SampleFacts
+from medtrinity.records import BOX_ORIGIN
 
 _ORGANS_BY_REGION: dict[str, tuple[str, ...]] = {
     "abdomen": ("spleen", "pancreas", "gallbladder", "stomach", "liver", "right kidney"),
@@ -135,6 +137,20 @@ def size_of_another_piece(text: str, facts: SampleFacts, seed: int) -> str | Non
     return None
 
 
+_BOX_APPEARANCES = ("The {label} is round with well-defined margins.", "The {label} appears heterogeneous.",
+                    "It is an ill-defined, lobulated {label}.", "The {label} is opaque relative to the adjacent lung.")
+
+
+def box_given_a_shape(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A shape, margin, texture or intensity given to a region that is only an annotation's box (a model sees
+    the image, not that nobody outlined the finding)."""
+    boxes = [roi for roi in facts.rois if roi.origin == BOX_ORIGIN]
+    if not boxes:
+        return None
+    label = boxes[seed % len(boxes)].label
+    return _append(text, _BOX_APPEARANCES[seed % len(_BOX_APPEARANCES)].format(label=label), seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -142,6 +158,7 @@ MODEL_MISTAKES = {
     "unit_dropped": unit_dropped,
     "unmeasured_number": unmeasured_number,
     "wrong_piece": size_of_another_piece,
+    "box_shape": box_given_a_shape,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -151,4 +168,5 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "unit_dropped": {"number_without_unit"},
     "unmeasured_number": {"number_unsupported", "size_unsupported"},
     "wrong_piece": {"size_mismatch"},
+    "box_shape": {"box_appearance"},
 }

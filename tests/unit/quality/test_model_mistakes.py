@@ -73,6 +73,30 @@ def test_model_mistakes_are_caught(facts, text, planted, code):
     assert code in {issue.code for issue in issues}, issues
 
 
+CHEST_BOX = SampleFacts(
+    modality="xray", body_part="chest",
+    rois=(RegionFacts(0, "mass", "lesion", largest_diameter_mm=45.9, perpendicular_diameter_mm=43.3,
+                      patient_side="left", containing_organ="left lung", organ_part="middle zone",
+                      neighbours=("heart", "mediastinum"), origin="box"),),
+    context_labels=("left lung", "right lung", "heart", "mediastinum"), image_area_px=512 * 512,
+)
+GOOD_CHEST_BOX = ("Posteroanterior (PA) chest radiograph. A box labelled mass is present on the patient's left side, "
+                  "measuring 45.9 x 43.3 mm. The box labelled mass sits in the middle zone of the left lung and "
+                  "borders the heart and mediastinum.")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_model_describing_a_box_as_an_outline_is_caught(seed):
+    from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, box_given_a_shape
+
+    assert verify_text(CHEST_BOX, GOOD_CHEST_BOX).issues == []
+    planted = box_given_a_shape(GOOD_CHEST_BOX, CHEST_BOX, seed)
+    assert planted != GOOD_CHEST_BOX
+    codes = {issue.code for issue in verify_text(CHEST_BOX, planted, "reject").issues}
+    assert codes & MODEL_MISTAKE_CODES["box_shape"], (planted, codes)
+    assert box_given_a_shape(GOOD_ABDOMEN, ABDOMEN, seed) is None  # an outlined lesion: nothing to plant
+
+
 def test_a_label_that_names_the_diagnosis_allows_it():
     facts = SampleFacts(modality="xray", body_part="chest", image_labels=("cardiomegaly", "pleural effusion"))
     text = "Posteroanterior (PA) chest radiograph. Dataset labels: cardiomegaly and pleural effusion."
