@@ -84,8 +84,9 @@ def test_specific_replica_facts(tmp_path):
     assert sorted(tuple(s.image_labels) for s in chexpert) == [("fracture",), ("pleural effusion",),
                                                                 ("pulmonary edema",)]
     assert len({s.case_id for s in chexpert}) == 3 and len({s.id for s in chexpert}) == 3
-    # NIH's Hernia and Mass are text-mined from reports: no subtype or site is added to them (background
-    # knowledge may still say what a hernia on a chest film usually is, as background)
+    # NIH's Hernia and Mass are text-mined from reports: no subtype or site is added to them (retrieval still
+    # finds the hiatal hernia and lung mass passages, kept in `passages`; a description's background admits
+    # only the label's own entity or broader ones)
     nih = _samples(build_config([BUILDERS["nih_cxr14"](tmp_path / "n")])[0]["sources"][0])
     assert sorted(tuple(sorted(s.image_labels)) for s in nih) == [("cardiomegaly", "pleural effusion"),
                                                                    ("hernia", "mass")]
