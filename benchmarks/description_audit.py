@@ -6,7 +6,8 @@ folder as ``inspect`` configures it, with the placeholders ``run`` refuses fille
 Prints, per run: rows, per-check failures (the verifier's codes), repeated-sentence share
 (1 - distinct sentences / sentences; aim <= 0.3), words per row and per section, how many rows carry
 background knowledge, and the mutation set (planted mistakes, model-like ones included) over the
-written rows. Usage: ``python benchmarks/description_audit.py [--show N]`` (N descriptions per source).
+written rows; then the two NIH radiographs with real NIH boxes (regions given only as a box). Usage:
+``python benchmarks/description_audit.py [--show N]`` (N descriptions per source).
 """
 
 from __future__ import annotations
@@ -47,6 +48,42 @@ def shared_raw(data: Path) -> dict:
             if not source.get(key) or (key == "label_names" and any(
                     str(name).startswith("region ") for name in source[key].values())):
                 source[key] = value  # only what inspect left unknown or as a placeholder
+    raw["knowledge"] = {"kb": "builtin"}
+    return raw
+
+
+# NIH's own layout for the boxed audit: both shared radiographs with boxes taken from the real box list
+NIH_COLUMNS = ("Image Index,Finding Labels,Follow-up #,Patient ID,Patient Age,Patient Gender,View Position,"
+               "OriginalImage[Width,Height],OriginalImagePixelSpacing[x,y]")
+NIH_ORIGINAL_SIZES = {"00000001_000.png": (2682, 2749), "00027426_000.png": (2582, 2991)}
+BOXES_PER_IMAGE = 3
+
+
+def boxed_raw(data: Path, folder: Path) -> dict:
+    """The two NIH radiographs in NIH's layout, each with real boxes of the box list (taken from other images,
+    every ``len // 6``-th row, so their labels and sizes are NIH's own), configured by ``inspect``: the rows of
+    regions given only as a box, which the shared folders do not hold."""
+    import gzip
+    import shutil
+
+    from medtrinity import inspect
+
+    with gzip.open(data / "nih_cxr14" / "BBox_List_2017.csv.gz", "rt") as handle:
+        box_rows = [line.strip().split(",")[:6] for line in handle.readlines()[1:]]
+    step = max(1, len(box_rows) // (BOXES_PER_IMAGE * len(NIH_ORIGINAL_SIZES)))
+    chosen = box_rows[::step]
+    (folder / "images").mkdir(parents=True)
+    table, boxes = [NIH_COLUMNS], ["Image Index,Finding Label,Bbox [x,y,w,h],,,"]
+    for number, (name, (width, height)) in enumerate(sorted(NIH_ORIGINAL_SIZES.items())):
+        shutil.copy(data / "nih_cxr14" / name, folder / "images" / name)
+        rows = chosen[number * BOXES_PER_IMAGE:(number + 1) * BOXES_PER_IMAGE]
+        labels = "|".join(sorted({row[1] for row in rows}))
+        table.append(f"{name},{labels},0,{number + 1},60,F,PA,{width},{height},0.143,0.143")
+        boxes += [",".join([name, *row[1:6]]) for row in rows]
+    (folder / "Data_Entry_2017_v2020.csv").write_text("\n".join(table) + "\n")
+    (folder / "BBox_List_2017.csv").write_text("\n".join(boxes) + "\n")
+    text, _found = inspect.render([folder])
+    raw = yaml.safe_load(text)
     raw["knowledge"] = {"kb": "builtin"}
     return raw
 
@@ -132,6 +169,7 @@ def main() -> None:
             print("shared data folder not found: set MEDTRINITY_DATA", file=sys.stderr)
             return
         audit("shared data", shared_raw(data), root / "shared-out", args.show, args.missed)
+        audit("NIH boxes", boxed_raw(data, root / "nih-boxes"), root / "boxes-out", args.show, args.missed)
 
 
 if __name__ == "__main__":
