@@ -147,7 +147,8 @@ def _read_licence(source: dict, finding: Finding) -> None:
 def _guess_from_file(source: dict, licence_file: Path, finding: Finding) -> None:
     name = source["name"]
     try:
-        text = licence_file.read_text(encoding="utf-8", errors="replace")[:READ_CHARS]
+        with open(licence_file, encoding="utf-8", errors="replace") as handle:
+            text = handle.read(READ_CHARS)  # a licence names itself early; a huge or binary file is not read whole
     except OSError as error:
         finding.todo.append(f"{licence_file}: unreadable ({error}): set `license` of source {name}")
         return

@@ -161,3 +161,14 @@ def test_an_nnunet_dataset_json_licence_is_read(tmp_path):
     assert [(source["reader"], source["license"]) for source in config["sources"]] == [("nnunet", "CC BY-SA 4.0")]
     assert [how for finding in findings for _, fact, _, how in finding.facts if fact == "licence"] == [
         "read from dataset.json's 'licence'"]
+
+
+def test_a_binary_file_named_license_is_reported_not_read_whole(tmp_path):
+    """Bad input: a large binary file under a licence file's name gives a line to check, and only its start is read."""
+    import os
+
+    folder = _png_folder(tmp_path / "scans")
+    (folder / "LICENSE").write_bytes(os.urandom(8 << 20))
+    config, _ = build_config([folder])
+    assert "license" not in config["sources"][0]
+    assert "LICENSE: a licence file whose licence is not recognised" in render([folder])[0]
