@@ -153,3 +153,27 @@ def test_coco_box_only_annotations_are_boxes_and_outlined_ones_are_measured(tmp_
     nodule = by_label["nodule"]
     assert nodule.origin == "provided" and nodule.shape == "round" and nodule.area_mm2 is not None
     assert nodule.largest_diameter_mm == pytest.approx(28.0, abs=1.5)  # a 40 px circle at 0.7 mm
+
+
+def test_a_label_in_two_boxes_takes_the_largest_box_and_no_outline_measure(tmp_path, shared_data):
+    """Two separate boxes of one non-finding label (an organ-kind ROI in two pieces): the larger box's sides,
+    the piece count, and still no shape, area or intensity (the pieces path once measured the box's outline)."""
+    image = cv2.imread(str(shared_data / "nih_cxr14" / "00000001_000.png"), cv2.IMREAD_GRAYSCALE)
+    (tmp_path / "images").mkdir()
+    cv2.imwrite(str(tmp_path / "images" / "a.png"), image)
+    coco = {"images": [{"id": 1, "file_name": "a.png", "width": 512, "height": 512}],
+            "categories": [{"id": 1, "name": "calcification"}],
+            "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [100, 150, 40, 30]},
+                            {"id": 2, "image_id": 1, "category_id": 1, "bbox": [330, 200, 60, 50]}]}
+    (tmp_path / "annotations.json").write_text(json.dumps(coco))
+    config = parse_config({"sources": [{"name": "s", "reader": "coco", "path": str(tmp_path / "annotations.json"),
+                                        "modality": "xray", "body_part": "chest", "findings": []}]})
+    reader = make_reader(config.sources[0], config)
+    [sample] = list(reader.read(reader.list_items()[0]))
+    sample.spacing_mm = (0.7, 0.7)
+    ground_sample(sample, GroundingConfig())
+    [roi] = sample.rois
+    assert (roi.kind, roi.origin, roi.pieces) == ("organ", BOX_ORIGIN, 2)
+    assert (roi.largest_diameter_mm, roi.perpendicular_diameter_mm) == (42.0, 35.0)
+    assert (roi.shape, roi.circularity, roi.area_mm2, roi.intensity_word, roi.mean_intensity) == ("", None, None, "",
+                                                                                                   None)

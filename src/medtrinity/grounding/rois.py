@@ -272,12 +272,17 @@ def _measure_roi(sample: Sample, region: Region, label: str, kind: str, settings
         confidence=sample.label_confidence.get(label),
         measurements=dict(sample.label_measurements.get(label, {})),
     )
-    outline = _measure_shape(roi, window.mask, sample.spacing_mm)
+    boxed = roi.origin == BOX_ORIGIN  # a painted box: none of an outline's measures, only the box's sides
+    if boxed:
+        outline = measure.trace_outline(window.mask)  # the piece count (two boxes of one label) only
+        set_box_sides(roi, region.box, sample.spacing_mm)
+    else:
+        outline = _measure_shape(roi, window.mask, sample.spacing_mm)
     roi.patient_side = measure.patient_side(centroid[0], body_center_xy[0], width, sample.patient_orientation[0])
     roi.patient_direction = measure.patient_directions(
         centroid, body_center_xy, (height, width), sample.patient_orientation
     )
-    if sample.pixels.ndim in (2, 3):
+    if sample.pixels.ndim in (2, 3) and not boxed:
         _measure_intensity(roi, sample, window, settings)
     if sample.label_map is not None:
         _place_in_anatomy(roi, sample, window, settings, region)
@@ -288,8 +293,6 @@ def _measure_roi(sample: Sample, region: Region, label: str, kind: str, settings
         roi.volume_ml = stats["volume_ml"]
         roi.slices_spanned = int(stats["slices"])
         roi.largest_slice_index = int(stats["largest_slice"])
-    if roi.origin == BOX_ORIGIN:
-        keep_box_facts(roi, sample.spacing_mm)
     return roi, outline
 
 
@@ -297,22 +300,19 @@ def _measure_roi(sample: Sample, region: Region, label: str, kind: str, settings
 BOX_INSIDE_SHARE = 0.5
 
 
-def keep_box_facts(roi: ROI, spacing_mm: tuple[float, float] | None) -> None:
-    """A region that is a painted box, not an outline: keep what a box tells and clear what it cannot.
+def set_box_sides(roi: ROI, box: tuple[int, int, int, int], spacing_mm: tuple[float, float] | None) -> None:
+    """The facts of a region that is a painted box, not an outline: the box's two sides as its diameters (a
+    tight box's sides bound the finding's extent from below), longer side first, and no area in mm2.
 
-    Its position, containing organ and neighbours stand (the box's centre and surround). Its shape,
-    margin and diameters would be the rectangle's (a square box reads "round", its diagonal as the
-    largest diameter), its area the box's, and its intensity and texture average the background the
-    box also holds: none of them is a fact of what it marks. The box's two sides become the
-    diameters (a tight box's sides bound the finding's extent from below), longer side first.
+    Its position, containing organ and neighbours are measured as any region's (the box's centre and
+    surround). Its shape, margin, texture and intensity are never measured: they would be the
+    rectangle's (a square box reads "round", its diagonal would be the largest diameter) and the
+    background's the box also holds, no fact of what it marks. Its area is the box's, so none is stored.
     """
-    roi.shape = roi.margin = roi.texture = roi.intensity_word = roi.colour = ""
-    roi.circularity = roi.solidity = roi.eccentricity = roi.margin_sharpness = None
-    roi.mean_intensity = roi.intensity_sd = roi.contrast_to_surround = None
     roi.area_mm2 = None
     roi.largest_diameter_mm = roi.perpendicular_diameter_mm = None
     if spacing_mm is not None:
-        x0, y0, x1, y1 = roi.bbox_xyxy
+        x0, y0, x1, y1 = box
         sides = sorted(((x1 - x0) * float(spacing_mm[0]), (y1 - y0) * float(spacing_mm[1])), reverse=True)
         roi.largest_diameter_mm, roi.perpendicular_diameter_mm = round(sides[0], 2), round(sides[1], 2)
 
@@ -375,7 +375,10 @@ def _measure_pieces(roi: ROI, sample: Sample, extent: LabelExtent, settings: Gro
         return
     pieces = component_regions(sample.label_map, extent, settings.min_area_px, components)
     largest = max(pieces, key=lambda piece: piece.area_px)
-    _measure_shape(roi, largest.mask, sample.spacing_mm)
+    if roi.origin == BOX_ORIGIN:  # several boxes of one label: the largest box's sides
+        set_box_sides(roi, largest.box, sample.spacing_mm)
+    else:
+        _measure_shape(roi, largest.mask, sample.spacing_mm)
     width, column_letter = sample.pixels.shape[1], sample.patient_orientation[0]
     sides = {measure.patient_side(p.centroid_xy[0], center_xy[0], width, column_letter) for p in pieces}
     sides.discard("midline")
