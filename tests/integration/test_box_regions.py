@@ -177,3 +177,17 @@ def test_a_label_in_two_boxes_takes_the_largest_box_and_no_outline_measure(tmp_p
     assert (roi.largest_diameter_mm, roi.perpendicular_diameter_mm) == (42.0, 35.0)
     assert (roi.shape, roi.circularity, roi.area_mm2, roi.intensity_word, roi.mean_intensity) == ("", None, None, "",
                                                                                                    None)
+
+
+def test_a_model_is_told_only_the_box(nih_box_run):
+    """The prompt a description model gets says the region is only a box and gives its sides, nothing else."""
+    from medtrinity.generation.prompt import roi_line
+    from medtrinity.records import ROI
+
+    _, row = nih_box_run
+    values = next(roi for roi in row["rois"] if roi["label"] == "mass")
+    fields = set(ROI.__dataclass_fields__)
+    roi = ROI(**{key: value for key, value in values.items() if key in fields and key != "measurements"})
+    line = roi_line(1, roi)
+    assert "outline: only a box drawn around it" in line and "box: 46.0 mm x 43.3 mm" in line
+    assert not any(word in line for word in ("size:", "shape:", "margin:", "intensity:", "texture:", "mm2"))

@@ -57,22 +57,18 @@ def roi_line(number: int, roi: ROI) -> str:
     if roi.containing_organ:
         where.append(f"within the {organ_part + ' of the ' if organ_part else ''}{roi.containing_organ}")
     facts.append("location: " + ", ".join(w for w in where if w))
-    if roi.origin == BOX_ORIGIN:  # an annotation's box: its sides only; shape, margin, area, intensity unknown
+    if roi.origin == BOX_ORIGIN:  # an annotation's box: its sides; shape, margin, area and intensity are empty
         sides = [s for s in (_number(roi.largest_diameter_mm, "mm"), _number(roi.perpendicular_diameter_mm, "mm"))
                  if s]
         facts.append("outline: only a box drawn around it (its shape, margins, area and intensity are unknown)")
         facts.append("box: " + (" x ".join(sides) if sides else f"{roi.area_px} pixels (no physical spacing)"))
-        if roi.neighbours:
-            facts.append("next to: " + ", ".join(roi.neighbours[:6]))
-        if roi.count_same_label > 1:
-            facts.append(f"one of {roi.count_same_label} regions with this label")
-        return f"{number}. " + "; ".join(facts)
-    size = [s for s in (
-        _number(roi.largest_diameter_mm, "mm largest diameter"),
-        _number(getattr(roi, "perpendicular_diameter_mm", None), "mm perpendicular diameter"),
-        _number(roi.area_mm2, "mm2 area", 0),
-    ) if s]
-    facts.append("size: " + (", ".join(size) if size else f"{roi.area_px} pixels (no physical spacing)"))
+    else:
+        size = [s for s in (
+            _number(roi.largest_diameter_mm, "mm largest diameter"),
+            _number(getattr(roi, "perpendicular_diameter_mm", None), "mm perpendicular diameter"),
+            _number(roi.area_mm2, "mm2 area", 0),
+        ) if s]
+        facts.append("size: " + (", ".join(size) if size else f"{roi.area_px} pixels (no physical spacing)"))
     if getattr(roi, "shape", ""):
         facts.append(f"shape: {roi.shape}")
     if getattr(roi, "margin", ""):
