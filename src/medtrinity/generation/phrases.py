@@ -169,16 +169,23 @@ def intensity_phrase(roi: ROI, modality: str, pick=lambda slot, choices: choices
         return word, keys
     word = pick("intensity", INTENSITY_SYNONYMS.get(word, (word,)))
     phrase = f"{word} {pick('surround', SURROUND_PHRASES)}"
-    percent = relative_contrast_percent(roi)
-    if percent is not None:  # a ratio of two means is unit-free: true on raw MRI and on 0..1 normalised images
+    percent = relative_contrast_percent(roi, modality)
+    if percent is not None:
         phrase += f" (mean {'about ' if percent < 100 else ''}{abs(percent)}% {'above' if percent > 0 else 'below'} it)"
         keys = keys + ["mean_intensity", "contrast_to_surround"]
     return phrase, keys
 
 
-def relative_contrast_percent(roi: ROI) -> int | None:
-    """Whole-percent difference of the region's mean from its surroundings' mean (not for HU, not under 5%)."""
-    if roi.mean_intensity is None or roi.contrast_to_surround is None or roi.intensity_unit == "HU":
+def relative_contrast_percent(roi: ROI, modality: str) -> int | None:
+    """Whole-percent difference of the region's mean from its surroundings' mean (not under 5%).
+
+    Only where a pixel value of 0 means no signal (MRI, radiographs, photographs), so that a ratio of means
+    says something. Never on CT: with HU the difference is stated in HU, and a CT without HU is a window
+    rescaled to 0..1 or 0..255, whose 0 is the window's floor (-1000 HU or -160 HU, the writer's choice), so
+    "193% above it" would measure the window, not the tissue.
+    """
+    if roi.mean_intensity is None or roi.contrast_to_surround is None or roi.intensity_unit == "HU" \
+            or modality == "ct":
         return None
     surround = roi.mean_intensity - roi.contrast_to_surround
     if abs(surround) < 1e-6:

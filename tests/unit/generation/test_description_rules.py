@@ -168,6 +168,31 @@ def test_msd_patches_have_no_millimetres_and_no_central(shared_data):
         text = sample.description.text
         assert " mm" not in text and "central" not in text and "HU" not in text
         assert "standard deviation" not in text and " 0 " not in text
+        # 0..1 is a rescaled window whose 0 is its floor: a ratio of means measures the window, not the tumour
+        assert not re.search(r"% (?:above|below) it", text), text
+
+
+def test_a_ratio_of_means_is_stated_on_mri_and_flagged_on_a_ct_without_hu(shared_data, brain):
+    """MRI signal has a true zero, so "mean 40% above it" is a fact; the same ratio on a 0..1 CT patch is not, and
+    the verifier flags it when another writer states it (the number the composer once wrote on every patch)."""
+    assert any(re.search(r"\d+% (?:above|below) it", s.description.text) for s in brain)
+    samples = _described(_inspected(shared_data, "msd_lung_patches",
+                                    {"modality": "ct", "body_part": "chest", "label_names": {1: "lung tumour"}}),
+                         limit=8)
+    planted = 0
+    for sample in samples:
+        roi = next((roi for roi in sample.rois if roi.contrast_to_surround), None)
+        if roi is None:
+            continue
+        surround = roi.mean_intensity - roi.contrast_to_surround
+        ratio = round(100 * abs(roi.contrast_to_surround) / abs(surround))
+        if ratio < 10:
+            continue
+        text = sample.description.text + f" The lung tumour is hyperdense (mean {ratio}% above it)."
+        codes = [issue.code for issue in verify_text(SampleFacts.from_sample(sample), text).issues]
+        assert "number_unsupported" in codes, (text, codes)
+        planted += 1
+    assert planted >= 3
 
 
 def test_phantom_long_axis_and_hu(make_lesion_slice):

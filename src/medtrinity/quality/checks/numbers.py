@@ -74,9 +74,14 @@ def _hu_values(facts: SampleFacts) -> list[float]:
     return values
 
 
-def _contrast_percent(roi) -> float | None:
-    """How far the region's mean is from its surroundings', in percent of the surroundings (not for HU)."""
-    if roi.mean_intensity is None or roi.contrast_to_surround is None or roi.intensity_unit == "HU":
+def _contrast_percent(roi, modality: str) -> float | None:
+    """How far the region's mean is from its surroundings', in percent of the surroundings.
+
+    None for HU and on any CT: a CT without HU is a rescaled window whose 0 is the window's floor, so a ratio
+    of its means is no fact of the tissue (the composer never states one; see ``relative_contrast_percent``).
+    """
+    if roi.mean_intensity is None or roi.contrast_to_surround is None or roi.intensity_unit == "HU" \
+            or modality == "ct":
         return None
     surround = roi.mean_intensity - roi.contrast_to_surround
     return None if abs(surround) < 1e-6 else 100.0 * roi.contrast_to_surround / abs(surround)
@@ -88,7 +93,7 @@ def check_measured_numbers(facts: SampleFacts, sentences: list[ClaimSentence], o
     hu = _hu_values(facts)
     shares = [100.0 * roi.area_px / facts.image_area_px for roi in facts.rois
               if roi.area_px and facts.image_area_px]
-    shares += [abs(percent) for percent in map(_contrast_percent, facts.rois) if percent is not None]
+    shares += [abs(percent) for roi in facts.rois if (percent := _contrast_percent(roi, facts.modality)) is not None]
     ratios = [100.0 * ratio for roi in facts.rois if (ratio := roi.measurement("cardiothoracic_ratio")) is not None]
     slices = {roi.slices_spanned for roi in facts.rois if roi.slices_spanned}
     for sentence in claims(sentences):
