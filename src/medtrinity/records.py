@@ -79,6 +79,9 @@ class ROI:
     containing_organ: str = ""
     organ_part: str = ""
     neighbours: list[str] = field(default_factory=list)
+    # labelled structures lying wholly inside this region's outline in this image (the optic cup in the optic
+    # disc); not repeated in ``neighbours``. For an organ or structure, ``containing_organ`` is the converse.
+    surrounds: list[str] = field(default_factory=list)
     mean_intensity: float | None = None
     intensity_unit: str = ""
     contrast_to_surround: float | None = None

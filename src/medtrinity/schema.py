@@ -40,6 +40,7 @@ ROI_TYPE = pa.struct(
         ("containing_organ", pa.string()),
         ("organ_part", pa.string()),
         ("neighbours", pa.list_(pa.string())),
+        ("surrounds", pa.list_(pa.string())),
         ("mean_intensity", pa.float64()),
         ("intensity_unit", pa.string()),
         ("contrast_to_surround", pa.float64()),

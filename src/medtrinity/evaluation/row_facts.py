@@ -76,6 +76,7 @@ def row_facts(row: dict[str, Any]) -> RowFacts:
     names = {t.label for t in facts.organs} | {t.organ for t in facts.lesions if t.organ}
     for roi in row.get("rois") or []:
         names.update(roi.get("neighbours") or [])
+        names.update(roi.get("surrounds") or [])
     facts.organ_names = sorted(name for name in names if name)
     return facts
 

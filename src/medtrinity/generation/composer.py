@@ -27,7 +27,7 @@ from medtrinity.generation.phrases import (
 )
 from medtrinity.records import DESCRIPTION_SECTIONS, ROI, Description, Sample, Sentence, stable_id
 from medtrinity.registry import NoOptions
-from medtrinity.vocab.labels import is_no_finding
+from medtrinity.vocab.labels import NOT_ANATOMY, is_no_finding
 from medtrinity.vocab.modalities import modality_name
 from medtrinity.vocab.words import article, join_words, number_word, verb
 
@@ -102,10 +102,6 @@ def _modality_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
 
 
 # ---------------------------------------------------------------------------------------------- organs
-
-
-# expert outlines that frame the image rather than show anatomy: never listed as structures or neighbours
-NOT_ANATOMY: frozenset[str] = frozenset({"field of view", "body", "background"})
 
 
 def _organ_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
@@ -332,7 +328,19 @@ def _relation_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
         neighbours = [name for name in roi.neighbours
                       if frozenset((roi.label, name)) not in stated and name not in NOT_ANATOMY]
         stated.update(frozenset((roi.label, name)) for name in roi.neighbours if name in described)
-        if roi.containing_organ:
+        boxed = box_noun(roi)
+        # "the optic disc surrounds the optic cup", and then not again as "the optic cup lies within the disc"
+        inside = [name for name in roi.surrounds if frozenset((roi.label, name)) not in stated]
+        stated.update(frozenset((roi.label, name)) for name in roi.surrounds)
+        if inside:
+            inside = join_words(inside[:4])
+            surrounds, encloses = (verb(roi.label, *forms) for forms in (("surrounds", "surround"),
+                                                                          ("encloses", "enclose")))
+            parts.append(choose.pick(f"{key}.surrounds", (f"{surrounds} the {inside}", f"{encloses} the {inside}")))
+            keys.append(f"{key}.surrounds")
+        within = frozenset((roi.label, roi.containing_organ))  # two lesions in one organ: each lies within it
+        if roi.containing_organ and (roi.kind == "lesion" or within not in stated):
+            stated.add(within)
             part = roi.organ_part
             place = f"the {part} of the {roi.containing_organ}" if part and roi.containing_organ not in part \
                 else f"the {part or roi.containing_organ}"
@@ -342,7 +350,6 @@ def _relation_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
             keys.append(f"{key}.containing_organ")
             if part:
                 keys.append(f"{key}.organ_part")
-        boxed = box_noun(roi)
         if neighbours:
             neighbours = join_words(neighbours[:4])
             borders, abuts, is_ = (verb("box" if boxed else roi.label, *forms) for forms in

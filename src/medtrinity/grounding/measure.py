@@ -28,6 +28,7 @@ class Outline:
     hull_px: np.ndarray  # convex hull of the boundary pixel centres, (x, y) float64
     chords: dict = field(default_factory=dict, compare=False)  # spacing -> _longest_chord, computed once
     pieces: int = 1  # 8-connected pieces: outer borders at any depth (a piece inside another's hole counts)
+    holes: int = 0  # 4-connected background pieces the region encloses (borders at odd depths)
 
 
 def trace_outline(mask: np.ndarray) -> Outline:
@@ -41,7 +42,8 @@ def trace_outline(mask: np.ndarray) -> Outline:
     outermost = tuple(contour for contour, depth in zip(contours, depths.tolist(), strict=True) if depth == 0)
     centres = np.concatenate([contour.reshape(-1, 2) for contour in outermost])  # int32: exact orientation tests
     hull = cv2.convexHull(centres).reshape(-1, 2).astype(np.float64)
-    return Outline(outermost, hull, pieces=int(np.count_nonzero(depths % 2 == 0)))
+    inner = int(np.count_nonzero(depths % 2))
+    return Outline(outermost, hull, pieces=depths.size - inner, holes=inner)
 
 
 def contour_depths(parents: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ import numpy as np
 from medtrinity.config import GroundingConfig
 from medtrinity.grounding import kernels, measure
 from medtrinity.grounding.anatomy import organ_part
+from medtrinity.grounding.enclosure import LabelBoxes, surrounded_values, surrounding_value
 from medtrinity.grounding.regions import (
     LabelExtent,
     Region,
@@ -26,6 +27,7 @@ from medtrinity.grounding.regions import (
 )
 from medtrinity.io.rle import encode_window
 from medtrinity.records import BOX_ORIGIN, ROI, Sample
+from medtrinity.vocab.labels import NOT_ANATOMY
 
 
 def _label_counts(label_map: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, int]:
@@ -424,12 +426,17 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
     organ_extents.sort(key=lambda item: (_kind(sample, item[0]) != "organ", -item[1].area_px, item[0]))
     described = 0 if findings else settings.max_organ_rois
     organs: list[ROI] = []
+    enclosable: LabelBoxes | None = None
     for rank, (label, extent) in enumerate(organ_extents):
         region = whole_region(sample.label_map, extent, with_mask=rank < described)
         if rank < described:
             roi, outline = _measure_roi(sample, region, label, _kind(sample, label), settings, center_xy,
                                         finding_label_values)
             _measure_pieces(roi, sample, extent, settings, center_xy, region.mask, outline)
+            if enclosable is None:  # once per sample, and only when an organ is described
+                enclosable = LabelBoxes({value: extent for value, extent in extents.items()
+                                         if _is_anatomy(sample, value)})
+            _place_among_enclosures(roi, sample, region, enclosable, outline.holes > 0)
         else:
             roi = locate_roi(sample, region, label, _kind(sample, label), center_xy)
         roi.label_value = extent.value
@@ -438,6 +445,34 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
     _uncontain_large_boxes(findings, organs)
     sample.rois = findings if findings else organs[:described]
     return sample
+
+
+def _is_anatomy(sample: Sample, value: int) -> bool:
+    """Whether a label value names anatomy: not a finding and not an outline framing the image (field of view)."""
+    name = sample.label_names.get(value, f"label {value}")
+    return name not in NOT_ANATOMY and name not in sample.finding_labels
+
+
+def _place_among_enclosures(roi: ROI, sample: Sample, region: Region, labels: LabelBoxes, has_holes: bool) -> None:
+    """An outlined organ's wholly enclosed structures (``surrounds``) and the structure that wholly encloses it
+    (``containing_organ``), taken out of its neighbours: the optic disc surrounds the optic cup, it does not
+    merely border it. ``labels``: the anatomy labels (findings and frame outlines take no part).
+    ``has_holes``: whether the traced outline has a hole (none: nothing lies inside it, and no hole is searched).
+    """
+    if roi.origin == BOX_ORIGIN or roi.label in NOT_ANATOMY:
+        return
+
+    def name(value: int) -> str:
+        return sample.label_names.get(value, f"label {value}")
+
+    if has_holes:
+        inside = surrounded_values(sample.label_map, region.value, region.box, region.mask, labels)
+        roi.surrounds = sorted({name(value) for value in inside} - {roi.label})
+    outer = surrounding_value(sample.label_map, region.value, region.box, labels)
+    if outer is not None and name(outer) != roi.label:
+        roi.containing_organ = name(outer)
+    enclosing = {*roi.surrounds, roi.containing_organ}
+    roi.neighbours = [neighbour for neighbour in roi.neighbours if neighbour not in enclosing]
 
 
 def _uncontain_large_boxes(findings: list[ROI], organs: list[ROI]) -> None:

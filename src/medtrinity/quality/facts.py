@@ -33,6 +33,7 @@ class RegionFacts:
     patient_side: str = ""
     containing_organ: str = ""
     neighbours: tuple[str, ...] = ()
+    surrounds: tuple[str, ...] = ()  # structures wholly inside the region's outline (the optic cup in the disc)
     intensity_word: str = ""
     contrast_to_surround: float | None = None
     texture: str = ""
@@ -70,6 +71,7 @@ class RegionFacts:
             patient_side=str(get("patient_side", "")),
             containing_organ=str(get("containing_organ", "")),
             neighbours=tuple(get("neighbours", ()) or ()),
+            surrounds=tuple(get("surrounds", ()) or ()),
             intensity_word=str(get("intensity_word", "")),
             contrast_to_surround=values.get("contrast_to_surround"),
             texture=str(get("texture", "")),
@@ -118,6 +120,7 @@ class SampleFacts:
         names = {roi.label for roi in self.rois} | set(self.context_labels) | set(self.image_labels)
         for roi in self.rois:
             names.update(roi.neighbours)
+            names.update(roi.surrounds)
             if roi.containing_organ:
                 names.add(roi.containing_organ)
             if roi.organ_part:
@@ -135,6 +138,7 @@ class SampleFacts:
         for index, roi in enumerate(sample.rois):
             values = dict(vars(roi))
             values["neighbours"] = list(roi.neighbours)
+            values["surrounds"] = list(roi.surrounds)
             rois.append(RegionFacts.from_mapping(index, values))
         knowledge = ()
         if sample.description is not None:

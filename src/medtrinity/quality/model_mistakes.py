@@ -4,8 +4,8 @@ Unlike :mod:`medtrinity.quality.mutations` (which changes the composer's own cla
 change text the way a multimodal model does: it names organs nobody labelled ("the spleen is
 unremarkable"), swaps a side inside a list, offers a diagnosis ("most consistent with a
 metastasis"), drops units ("measuring 35 x 26"), states numbers nothing measured ("mean
-attenuation 45 HU" on an MRI), gives one piece's size to another and describes the shape or texture of
-a finding that is only an annotation's box. Each function has the
+attenuation 45 HU" on an MRI), gives one piece's size to another, describes the shape or texture of
+a finding that is only an annotation's box and has one structure surround another it only touches. Each function has the
 mutation signature ``(text, facts, seed) -> text | None``.
 """
 
@@ -151,6 +151,26 @@ def box_given_a_shape(text: str, facts: SampleFacts, seed: int) -> str | None:
     return _append(text, _BOX_APPEARANCES[seed % len(_BOX_APPEARANCES)].format(label=label), seed)
 
 
+_ENCLOSURES = ("The {outer} surrounds the {inner}.", "The {inner} lies within the {outer}.",
+               "The {outer} encases the {inner}.", "The {inner} is enclosed by the {outer}.")
+
+
+def enclosure_not_outlined(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """One described structure said to surround a neighbour, or to lie within it, where the outlines only touch
+    ('the mass encases the aorta', 'the gallbladder lies within the liver')."""
+    pairs = [(roi, name) for roi in facts.rois if roi.origin != BOX_ORIGIN
+             for name in roi.neighbours if name not in roi.surrounds and name != roi.containing_organ]
+    if not pairs:
+        return None
+    roi, neighbour = pairs[seed % len(pairs)]
+    # a lesion "within" a neighbouring organ is the organ check's (which accepts a neighbour): it encases instead
+    frames = _ENCLOSURES[::2] if roi.kind == "lesion" else _ENCLOSURES
+    frame = frames[seed % len(frames)]
+    outer, inner = (neighbour, roi.label) if "{inner} lies" in frame or "{inner} is" in frame else (roi.label,
+                                                                                                     neighbour)
+    return _append(text, frame.format(outer=outer, inner=inner), seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -159,6 +179,7 @@ MODEL_MISTAKES = {
     "unmeasured_number": unmeasured_number,
     "wrong_piece": size_of_another_piece,
     "box_shape": box_given_a_shape,
+    "false_enclosure": enclosure_not_outlined,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -169,4 +190,5 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "unmeasured_number": {"number_unsupported", "size_unsupported"},
     "wrong_piece": {"size_mismatch"},
     "box_shape": {"box_appearance"},
+    "false_enclosure": {"enclosure_unsupported"},
 }

@@ -6,6 +6,10 @@ import re
 
 from medtrinity.vocab.report_terms import report_term
 
+# expert outlines that frame the image rather than show anatomy: never listed as structures, neighbours or
+# as enclosing anything
+NOT_ANATOMY: frozenset[str] = frozenset({"field of view", "body", "background"})
+
 FINDING_WORDS: tuple[str, ...] = (
     "tumor",
     "tumour",

@@ -229,6 +229,9 @@ def test_fundus_structures_agree_in_number_and_frame_outlines_are_not_anatomy(sh
     for text in texts:
         assert "field of view" not in text, text
         assert not re.search(r"retinal vessels (?:is|abuts|borders|measures)\b", text), text
+    # the expert's cup is the disc's brightest part, painted over it: the disc surrounds it, not "borders" it
+    assert any(re.search(r"optic disc (?:surrounds|encloses) the optic cup", text) for text in texts), texts
+    assert not any(re.search(r"(?:borders|abuts|adjacent to) the [a-z ,]*optic cup", text) for text in texts), texts
 
 
 def test_plural_structure_names():

@@ -97,6 +97,67 @@ def test_a_model_describing_a_box_as_an_outline_is_caught(seed):
     assert box_given_a_shape(GOOD_ABDOMEN, ABDOMEN, seed) is None  # an outlined lesion: nothing to plant
 
 
+EYE = SampleFacts(
+    modality="fundus", body_part="eye",
+    rois=(RegionFacts(0, "retinal vessels", "organ", neighbours=("field of view", "optic disc")),
+          RegionFacts(1, "macula", "organ", neighbours=("field of view",)),
+          RegionFacts(2, "optic disc", "organ", neighbours=("field of view", "retinal vessels"),
+                      surrounds=("optic cup",))),
+    context_labels=("retinal vessels", "macula", "optic disc", "optic cup", "field of view"),
+    image_area_px=512 * 512,
+)
+GOOD_EYE = ("A fundus photograph. The retinal vessels, macula, optic disc and optic cup are outlined. The optic disc "
+            "surrounds the optic cup and borders the retinal vessels.")
+
+
+@pytest.mark.parametrize("good", [
+    "", " The optic cup lies within the optic disc.", " The optic cup is seen inside the optic disc.",
+    " The optic disc encloses the optic cup.", " The optic disc is bright. It surrounds the optic cup.",
+    " The optic disc is brighter than the surrounding retinal vessels.",
+    " The macula lies in the centre of the image.",
+])
+def test_enclosure_as_outlined_passes(good):
+    assert verify_text(EYE, GOOD_EYE + good).issues == []
+
+
+@pytest.mark.parametrize("planted", [
+    " The retinal vessels surround the optic disc.", " The optic cup surrounds the optic disc.",
+    " The optic disc lies within the retinal vessels.", " The optic cup is enclosed by the retinal vessels.",
+    " The optic disc completely encircles the retinal vessels and the macula.",
+    " The macula encases the optic cup.", " The optic disc sits inside the macula.",
+])
+def test_an_enclosure_the_outlines_do_not_show_is_caught(planted):
+    codes = [issue.code for issue in verify_text(EYE, GOOD_EYE + planted, "reject").issues]
+    assert codes == ["enclosure_unsupported"], (planted, codes)
+
+
+def test_a_lesion_encasing_a_structure_is_caught_and_lying_in_its_organ_is_not():
+    """A described lesion surrounds nothing measured: encasement of a vessel is the claim a model adds."""
+    abdomen = SampleFacts(modality=ABDOMEN.modality, body_part=ABDOMEN.body_part,
+                          rois=(RegionFacts(**{**vars(ABDOMEN.rois[0]), "neighbours": ("right adrenal gland",)}),),
+                          context_labels=ABDOMEN.context_labels, image_area_px=ABDOMEN.image_area_px)
+    assert verify_text(abdomen, GOOD_ABDOMEN).issues == []
+    codes = [i.code for i in verify_text(abdomen, GOOD_ABDOMEN + " The liver lesion encases the right adrenal gland.",
+                                         "reject").issues]
+    assert codes == ["enclosure_unsupported"], codes
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_model_enclosing_what_only_touches_is_caught(seed):
+    from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, enclosure_not_outlined
+
+    planted = enclosure_not_outlined(GOOD_EYE, EYE, seed)
+    assert planted is not None and planted != GOOD_EYE
+    codes = {issue.code for issue in verify_text(EYE, planted, "reject").issues}
+    assert codes & MODEL_MISTAKE_CODES["false_enclosure"], (planted, codes)
+    lesion = SampleFacts(modality="ct", body_part="abdomen", context_labels=ABDOMEN.context_labels,
+                         rois=(RegionFacts(**{**vars(ABDOMEN.rois[0]), "neighbours": ("left kidney",)}),),
+                         image_area_px=ABDOMEN.image_area_px)
+    planted = enclosure_not_outlined(GOOD_ABDOMEN, lesion, seed)
+    codes = {issue.code for issue in verify_text(lesion, planted, "reject").issues}
+    assert codes & MODEL_MISTAKE_CODES["false_enclosure"], (planted, codes)
+
+
 def test_a_label_that_names_the_diagnosis_allows_it():
     facts = SampleFacts(modality="xray", body_part="chest", image_labels=("cardiomegaly", "pleural effusion"))
     text = "Posteroanterior (PA) chest radiograph. Dataset labels: cardiomegaly and pleural effusion."

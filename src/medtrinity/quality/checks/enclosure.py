@@ -1,0 +1,91 @@
+"""Enclosure: one labelled structure said to surround (encase, encircle, enclose) another, or to lie within it,
+where the outlines say otherwise.
+
+A model that sees a tumour beside the aorta writes "the mass encases the aorta"; one that sees the
+gallbladder in its fossa writes "the gallbladder lies within the liver". Both are claims of whole
+enclosure, and grounding measures exactly that (``surrounds`` of an outlined organ, ``containing_organ`` of an
+organ wholly inside another). A pair is judged only where a described region holds the fact: the outer one
+outlined and described (its ``surrounds``), or the inner one an outlined organ (its ``containing_organ``). A
+described lesion surrounds nothing measured, so any encasement it is given is flagged. "The surrounding
+liver" (an adjective) claims nothing; a lesion "within" an organ is the organ check's.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
+from medtrinity.quality.checks.shortcuts import literals, may_match
+from medtrinity.quality.facts import RegionFacts, SampleFacts
+from medtrinity.records import BOX_ORIGIN, QCIssue
+
+# "A surrounds B": the verb, not "the surrounding tissue"
+_ACTIVE = re.compile(r"(?<![a-z])(?:completely\s+|partly\s+|partially\s+)?(?:surrounds?|encloses?|encircles?|"
+                     r"encases?|envelops?|wraps?\s+around)\s+(?:the\s+)?")
+# "A lies within B", "A is surrounded by B"
+_PASSIVE = re.compile(r"(?<![a-z])(?:(?:lies?|lying|sits?|is|are|located|situated|contained|found|seen)\s+"
+                      r"(?:wholly\s+|entirely\s+|completely\s+)?(?:within|inside)|(?:lies?|sits?|located|situated|"
+                      r"contained)\s+in|(?:surrounded|enclosed|encircled|encased|enveloped)\s+by)\s+(?:the\s+)?")
+_HINTS = literals("surround", "enclos", "encircl", "encas", "envelop", "wrap", "within", "inside", " in ")
+# where the object list of "A surrounds B, C and D" ends
+_OBJECT_END = re.compile(r"[.;:]|\s(?:and|but|while|which|whereas)\s+(?:it\s+|is\s+|are\s+)?(?:borders?|abuts?|"
+                         r"adjacent|lies?|sits?|is|are|measures?|shows?)(?![a-z])")
+
+
+@lru_cache(maxsize=2048)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern:
+    return re.compile(r"(?<![a-z])(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) +
+                      r")(?:s|es)?(?![a-z])")
+
+
+def _claimed_pairs(text: str, names: re.Pattern, subjects: list[RegionFacts]) -> list[tuple[str, str, str]]:
+    """(outer, inner, words) of each enclosure the sentence claims; a subject left unnamed ("It surrounds
+    ...") is the sentence's one subject."""
+    pairs = []
+    for pattern, active in ((_ACTIVE, True), (_PASSIVE, False)):
+        for match in pattern.finditer(text):
+            before = names.findall(text[: match.start()])
+            subject = before[-1] if before else (subjects[0].label.lower() if len(subjects) == 1 else "")
+            rest = text[match.end():]
+            if active:
+                end = _OBJECT_END.search(rest)
+                objects = names.findall(rest[: end.start() if end else len(rest)])
+            else:  # the containing structure is the phrase's head, right after "within (the)"
+                head = names.match(rest)
+                objects = [head.group(1)] if head else []
+            for other in objects:
+                if subject and other != subject:
+                    pairs.append((subject, other, match.group(0).strip()) if active
+                                 else (other, subject, match.group(0).strip()))
+    return pairs
+
+
+def _judged(outer: str, inner: str, described: dict[str, RegionFacts]) -> bool | None:
+    """Whether the measured facts hold ``inner`` wholly inside ``outer``; None where no described region knows."""
+    roi = described.get(outer)
+    if roi is not None and roi.origin != BOX_ORIGIN:
+        return inner in {name.lower() for name in roi.surrounds}
+    roi = described.get(inner)
+    if roi is not None and roi.kind != "lesion" and roi.origin != BOX_ORIGIN:
+        return roi.containing_organ.lower() == outer
+    return None
+
+
+def check_enclosure(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
+    """A structure said to surround another (or to lie within it) must be measured so."""
+    described = {roi.label.lower(): roi for roi in facts.rois}
+    known = tuple(sorted({name.lower() for name in facts.labels}))
+    if not described or not known:
+        return []
+    names = _names_pattern(known)
+    for sentence in claims(sentences):
+        if not may_match(_HINTS, sentence.text):
+            continue
+        for outer, inner, words in _claimed_pairs(sentence.text, names, sentence.subjects):
+            if _judged(outer, inner, described) is False:
+                said = f"the {outer} {words} the {inner}" if words.split()[-1] not in {"within", "inside", "in", "by"} \
+                    else f"the {inner} {words} the {outer}"
+                return [QCIssue("enclosure_unsupported", f"text says {said!r}; the outlines do not show the "
+                                                         f"{inner} wholly inside the {outer}")]
+    return []
