@@ -150,6 +150,13 @@ def test_coco_box_only_annotations_are_boxes_and_outlined_ones_are_measured(tmp_
     band = by_label["atelectasis"]  # over half the heart's area: beside the heart, not in it
     heart = next(roi for roi in sample.context_rois if roi.label == "heart")
     assert band.area_px > 0.5 * heart.area_px and band.containing_organ == "" and "heart" in band.neighbours
+    # a band from one lung to the other: on both sides, not "in the midline" (its centre's side)
+    assert band.patient_side == "both" and by_label["mass"].patient_side == "left"
+    from medtrinity.generation.backends import make_backend
+
+    text = make_backend("composer").describe(sample).text
+    band_sentence = next(s for s in re.split(r"(?<=\.) ", text) if "box labelled atelectasis" in s and "mm" in s)
+    assert "across" in band_sentence and "midline" not in band_sentence.replace("across the midline", ""), text
     nodule = by_label["nodule"]
     assert nodule.origin == "provided" and nodule.shape == "round" and nodule.area_mm2 is not None
     assert nodule.largest_diameter_mm == pytest.approx(28.0, abs=1.5)  # a 40 px circle at 0.7 mm
@@ -171,9 +178,11 @@ def test_a_label_in_two_boxes_takes_the_largest_box_and_no_outline_measure(tmp_p
     reader = make_reader(config.sources[0], config)
     [sample] = list(reader.read(reader.list_items()[0]))
     sample.spacing_mm = (0.7, 0.7)
+    sample.patient_orientation = ("L", "F")  # a frontal radiograph as displayed
     ground_sample(sample, GroundingConfig())
     [roi] = sample.rois
     assert (roi.kind, roi.origin, roi.pieces) == ("organ", BOX_ORIGIN, 2)
+    assert roi.patient_side == "both"  # one box on each side of the chest
     assert (roi.largest_diameter_mm, roi.perpendicular_diameter_mm) == (42.0, 35.0)
     assert (roi.shape, roi.circularity, roi.area_mm2, roi.intensity_word, roi.mean_intensity) == ("", None, None, "",
                                                                                                    None)

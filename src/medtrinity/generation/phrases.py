@@ -57,6 +57,10 @@ def anatomical_location(sample: Sample, roi: ROI, pick) -> tuple[str, list[str]]
     elif side == "midline":
         parts.append(pick("midline", ("at the midline", "in the midline")))
         keys.append("patient_side")
+    elif side == "both":  # a box reaching well across the midline: its finding lies on both sides
+        parts.append("across both cerebral hemispheres" if is_brain(sample, roi) else
+                     pick("both", ("across both sides of the patient's body", "across the midline to both sides")))
+        keys.append("patient_side")
     directions = [_ADVERB[word] for word in roi.patient_direction if word in _ADVERB]
     if directions:
         parts.append(join_words(directions))

@@ -53,6 +53,8 @@ def roi_line(number: int, roi: ROI) -> str:
         where.append(f"patient's {roi.patient_side} side")
     elif roi.patient_side == "midline":
         where.append("near the midline")
+    elif roi.patient_side == "both":
+        where.append("across both sides of the patient's body")
     organ_part = getattr(roi, "organ_part", "")
     if roi.containing_organ:
         where.append(f"within the {organ_part + ' of the ' if organ_part else ''}{roi.containing_organ}")

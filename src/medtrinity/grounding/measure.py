@@ -123,6 +123,23 @@ def patient_side(
     return _SIDE_WORD[letter]
 
 
+def box_patient_side(box: tuple[int, int, int, int], midline_x: float, width_px: int, column_direction: str,
+                     share: float = 0.25, tolerance: float = 0.05) -> str:
+    """A box's side for the patient: 'both' when it reaches out of the midline band (``tolerance`` of the width)
+    to each side, with at least ``share`` of its width on each; else :func:`patient_side` of its centre.
+
+    A tight box spans its finding's extent, so a box from one lung to the other holds a finding on both sides: its
+    centre at the midline would call a bilateral effusion "in the midline", which it is not. A small box astride
+    the midline stays "midline".
+    """
+    x0, _y0, x1, _y1 = box
+    side = patient_side((x0 + x1) / 2, midline_x, width_px, column_direction, tolerance)
+    across = min(midline_x - x0, x1 - midline_x)
+    if side and across >= share * (x1 - x0) and across > tolerance * width_px:
+        return "both"
+    return side
+
+
 @lru_cache(maxsize=64)
 def _disc(width_px: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width_px + 1, 2 * width_px + 1))

@@ -280,7 +280,10 @@ def _measure_roi(sample: Sample, region: Region, label: str, kind: str, settings
         set_box_sides(roi, region.box, sample.spacing_mm)
     else:
         outline = _measure_shape(roi, window.mask, sample.spacing_mm)
-    roi.patient_side = measure.patient_side(centroid[0], body_center_xy[0], width, sample.patient_orientation[0])
+    if boxed:
+        roi.patient_side = measure.box_patient_side(region.box, body_center_xy[0], width, sample.patient_orientation[0])
+    else:
+        roi.patient_side = measure.patient_side(centroid[0], body_center_xy[0], width, sample.patient_orientation[0])
     roi.patient_direction = measure.patient_directions(
         centroid, body_center_xy, (height, width), sample.patient_orientation
     )
@@ -382,10 +385,18 @@ def _measure_pieces(roi: ROI, sample: Sample, extent: LabelExtent, settings: Gro
     else:
         _measure_shape(roi, largest.mask, sample.spacing_mm)
     width, column_letter = sample.pixels.shape[1], sample.patient_orientation[0]
-    sides = {measure.patient_side(p.centroid_xy[0], center_xy[0], width, column_letter) for p in pieces}
+
+    def side(piece: Region) -> str:
+        if roi.origin == BOX_ORIGIN:
+            return measure.box_patient_side(piece.box, center_xy[0], width, column_letter)
+        return measure.patient_side(piece.centroid_xy[0], center_xy[0], width, column_letter)
+
+    sides = {side(piece) for piece in pieces}
     sides.discard("midline")
-    roi.patient_side = "" if len(sides) > 1 else measure.patient_side(
-        largest.centroid_xy[0], center_xy[0], width, column_letter)
+    if len(sides) > 1:  # boxes bound their finding: boxes on both sides hold it on both sides
+        roi.patient_side = "both" if roi.origin == BOX_ORIGIN else ""
+    else:
+        roi.patient_side = side(largest)
 
 
 def _kind(sample: Sample, label: str) -> str:

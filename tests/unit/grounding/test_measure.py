@@ -135,3 +135,15 @@ def test_margin_sharpness_separates_sharp_from_blurred_edges():
 )
 def test_colour_words(rgb, word):
     assert measure.colour_word(np.array(rgb, dtype=float)) == word
+
+
+def test_a_box_reaching_well_across_the_midline_is_on_both_sides():
+    from medtrinity.grounding.measure import box_patient_side
+
+    # columns grow to the patient's left (a radiograph); midline at x = 250 of 500
+    assert box_patient_side((100, 0, 400, 10), 250.0, 500, "L") == "both"
+    assert box_patient_side((180, 0, 400, 10), 250.0, 500, "L") == "both"  # 70 of 220 px (32%) on the right
+    assert box_patient_side((220, 0, 400, 10), 250.0, 500, "L") == "left"  # 30 of 180 px (17%) across
+    assert box_patient_side((240, 0, 262, 10), 250.0, 500, "L") == "midline"  # a small box astride the midline
+    assert box_patient_side((10, 0, 60, 10), 250.0, 500, "L") == "right"
+    assert box_patient_side((100, 0, 400, 10), 250.0, 500, "") == ""  # no orientation: no side at all
