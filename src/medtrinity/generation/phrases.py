@@ -10,6 +10,7 @@ it is not; raw intensities of MRI, X-ray or normalised images are never printed,
 from __future__ import annotations
 
 from medtrinity.records import BOX_ORIGIN, ROI, Sample
+from medtrinity.vocab.modalities import RATIO_SCALE_MODALITIES
 from medtrinity.vocab.words import join_words
 
 _ADVERB = {"anterior": "anteriorly", "posterior": "posteriorly", "superior": "superiorly", "inferior": "inferiorly"}
@@ -183,13 +184,14 @@ def intensity_phrase(roi: ROI, modality: str, pick=lambda slot, choices: choices
 def relative_contrast_percent(roi: ROI, modality: str) -> int | None:
     """Whole-percent difference of the region's mean from its surroundings' mean (not under 5%).
 
-    Only where a pixel value of 0 means no signal (MRI, radiographs, photographs), so that a ratio of means
-    says something. Never on CT: with HU the difference is stated in HU, and a CT without HU is a window
-    rescaled to 0..1 or 0..255, whose 0 is the window's floor (-1000 HU or -160 HU, the writer's choice), so
-    "193% above it" would measure the window, not the tissue.
+    Only where a pixel value of 0 means no signal (MRI, PET, photographs: ``RATIO_SCALE_MODALITIES``), so that
+    a ratio of means says something. Never on CT or radiographs: a CT without HU is a window rescaled to 0..1 or
+    0..255 and a radiograph's PNG a display window, whose 0 is the window's floor (-1000 HU or -160 HU, the
+    writer's choice), so "193% above it" would measure the window, not the tissue. Nor on ultrasound, whose
+    values are log-compressed under the operator's gain.
     """
     if roi.mean_intensity is None or roi.contrast_to_surround is None or roi.intensity_unit == "HU" \
-            or modality == "ct":
+            or modality not in RATIO_SCALE_MODALITIES:
         return None
     surround = roi.mean_intensity - roi.contrast_to_surround
     if abs(surround) < 1e-6:

@@ -20,6 +20,9 @@ class Modality:
     ``dicom_codes``: DICOM (0008,0060) Modality values; ``channel_names``: nnU-Net ``channel_names``
     (lower-case, spaces removed); ``path_words``: words in a file or folder name that suggest it;
     ``intensity_words``: darker / similar / brighter than the surroundings, in the modality's own words.
+    ``zero_is_no_signal``: a pixel value of 0 means no signal (MRI magnitude, PET counts, a photograph's black),
+    so a ratio of two means is a fact of the tissue; not so for a CT or radiograph stored through a display
+    window (0 is the window's floor) nor for log-compressed, gain-dependent ultrasound.
     """
 
     code: str
@@ -31,6 +34,7 @@ class Modality:
     channel_names: tuple[str, ...] = ()
     path_words: tuple[str, ...] = ()
     intensity_words: tuple[str, str, str] | None = None
+    zero_is_no_signal: bool = False
 
 
 GENERIC_INTENSITY_WORDS: tuple[str, str, str] = ("darker", "of similar brightness", "brighter")
@@ -41,7 +45,7 @@ MODALITY_TABLE: tuple[Modality, ...] = (
              ("hypodense", "isodense", "hyperdense")),
     Modality("mri", "MRI", "MRI (magnetic resonance imaging)", "MRI", ("mri", "mr", "magnetic resonance"),
              ("MR",), ("mri", "mr", "t1", "t1w", "t2", "t2w", "flair", "adc", "t1gd", "t1ce", "dwi", "hbv", "pd"),
-             ("mri", "mr"), ("hypointense", "isointense", "hyperintense")),
+             ("mri", "mr"), ("hypointense", "isointense", "hyperintense"), True),
     Modality("xray", "X-ray", "X-ray (radiograph)", "X-ray", ("x-ray", "radiograph", "radiography"),
              ("CR", "DX", "MG", "RF", "XA"), ("xray", "x-ray", "cxr"), ("xray", "x-ray", "cxr", "chest"),
              ("lucent", "of similar opacity", "opaque")),
@@ -50,17 +54,19 @@ MODALITY_TABLE: tuple[Modality, ...] = (
              ("hypoechoic", "isoechoic", "hyperechoic")),
     Modality("pet", "PET", "PET (positron emission tomography)", "PET", ("pet", "positron emission"),
              ("PT", "NM"), ("pet",), ("pet",),
-             ("with reduced uptake", "with similar uptake", "with increased uptake")),
+             ("with reduced uptake", "with similar uptake", "with increased uptake"), True),
     Modality("histopathology", "histopathology", "histopathology (H&E stained tissue)", "histopathology",
-             ("histopathology", "histolog", "h&e"), ("SM",), (), ("histo", "patholog")),
+             ("histopathology", "histolog", "h&e"), ("SM",), (), ("histo", "patholog"),
+             zero_is_no_signal=True),
     Modality("dermoscopy", "dermoscopy", "dermoscopy (skin lesion imaging)", "dermoscopy", ("dermoscop",),
-             ("XC",), (), ("derm", "isic")),
+             ("XC",), (), ("derm", "isic"), zero_is_no_signal=True),
     Modality("endoscopy", "endoscopy", "endoscopy", "endoscopy", ("endoscop", "colonoscop"), ("ES",), (),
-             ("endoscop", "polyp")),
+             ("endoscop", "polyp"), zero_is_no_signal=True),
     Modality("fundus", "fundus photography", "fundus photography (retina)", "fundus", ("fundus",), ("OP",), (),
-             ("fundus", "retina")),
+             ("fundus", "retina"),
+             zero_is_no_signal=True),
     Modality("microscopy", "microscopy", "microscopy (cells and smears)", "microscopy", ("microscop",), (),
-             ("microscopy",), ()),
+             ("microscopy",), (), zero_is_no_signal=True),
     Modality("other", "medical", "", "", channel_names=("rgb",)),
 )
 
@@ -72,6 +78,8 @@ MODALITIES: tuple[str, ...] = tuple(MODALITY_BY_CODE)
 IMAGED_MODALITIES: tuple[str, ...] = tuple(code for code in MODALITIES if code != "other")
 
 MODALITY_NAMES: dict[str, str] = {m.code: m.name for m in MODALITY_TABLE}
+# where a region's mean may be stated as a percentage of its surroundings' mean
+RATIO_SCALE_MODALITIES: frozenset[str] = frozenset(m.code for m in MODALITY_TABLE if m.zero_is_no_signal)
 LONG_MODALITY_NAMES: dict[str, str] = {m.code: m.long_name for m in MODALITY_TABLE if m.code != "other"}
 QUERY_WORDS: dict[str, str] = {m.code: m.query_word for m in MODALITY_TABLE}
 MODALITY_CLAIMS: dict[str, tuple[str, ...]] = {m.code: m.claims for m in MODALITY_TABLE if m.claims}

@@ -267,3 +267,29 @@ def test_chest_xray_states_the_measured_cardiothoracic_ratio_and_a_wrong_one_is_
         assert "number_unsupported" in codes, codes
         checked += 1
     assert checked >= 1
+
+
+@pytest.mark.parametrize(("modality", "stated"), [("mri", True), ("dermoscopy", True), ("fundus", True),
+                                                  ("ct", False), ("xray", False), ("ultrasound", False),
+                                                  ("other", False)])
+def test_a_ratio_of_means_only_where_zero_is_no_signal(modality, stated):
+    """A percentage of the surroundings' mean is a fact only on a ratio scale: MRI magnitude, PET counts, a
+    photograph's light. A radiograph's PNG or a CT without HU is a display window (0 its floor), ultrasound is
+    log-compressed under the operator's gain: there the composer states none and the verifier flags one."""
+    from medtrinity.generation.phrases import intensity_phrase
+    from medtrinity.quality.facts import RegionFacts
+    from medtrinity.records import ROI
+
+    words = {"mri": "hyperintense", "ct": "hyperdense", "xray": "opaque", "ultrasound": "hyperechoic"}
+    roi = ROI(label="nodule", kind="lesion", bbox_xyxy=(0, 0, 10, 10), mask_rle={}, area_px=80, area_mm2=None,
+              centroid_xy=(5.0, 5.0), mean_intensity=150.0, contrast_to_surround=50.0,
+              intensity_word=words.get(modality, "brighter"))
+    phrase, keys = intensity_phrase(roi, modality)
+    assert ("50% above it" in phrase) is stated, phrase
+    assert ("contrast_to_surround" in keys) is stated
+    facts = SampleFacts(modality=modality, body_part="", image_area_px=512 * 512,
+                        rois=(RegionFacts(0, "nodule", "lesion", mean_intensity=150.0, contrast_to_surround=50.0,
+                                          intensity_word=roi.intensity_word, area_px=80),))
+    codes = [issue.code for issue in verify_text(facts, "A nodule is present (mean 50% above its surroundings).")
+             .issues]
+    assert ("number_unsupported" in codes) is not stated, codes

@@ -14,6 +14,7 @@ from medtrinity.quality.checks.regions import close
 from medtrinity.quality.checks.shortcuts import literals, may_match, text_cache
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
+from medtrinity.vocab.modalities import RATIO_SCALE_MODALITIES
 
 _NUMBER = re.compile(r"(?<![a-z0-9.\-])(-?\d+(?:\.\d+)?)")
 _UNIT_AFTER = re.compile(
@@ -77,11 +78,12 @@ def _hu_values(facts: SampleFacts) -> list[float]:
 def _contrast_percent(roi, modality: str) -> float | None:
     """How far the region's mean is from its surroundings', in percent of the surroundings.
 
-    None for HU and on any CT: a CT without HU is a rescaled window whose 0 is the window's floor, so a ratio
-    of its means is no fact of the tissue (the composer never states one; see ``relative_contrast_percent``).
+    None for HU and wherever a pixel value of 0 is not "no signal" (CT, radiographs, ultrasound): there a ratio
+    of means measures the display window, not the tissue (the composer never states one; see
+    ``relative_contrast_percent``).
     """
     if roi.mean_intensity is None or roi.contrast_to_surround is None or roi.intensity_unit == "HU" \
-            or modality == "ct":
+            or modality not in RATIO_SCALE_MODALITIES:
         return None
     surround = roi.mean_intensity - roi.contrast_to_surround
     return None if abs(surround) < 1e-6 else 100.0 * roi.contrast_to_surround / abs(surround)
