@@ -65,5 +65,5 @@ def query_labels(sample: Sample) -> list[str]:
 
 def sample_query(sample: Sample) -> str:
     """Query text from what is known of the sample: modality, body part, labels and their organs."""
-    organs = sorted({roi.containing_organ for roi in sample.rois if roi.containing_organ})
+    organs = sorted({roi.containing_organ for roi in sample.rois if roi.containing_organ and roi.kind == "lesion"})
     return query_for_sample(sample.modality, sample.body_part, query_labels(sample), organs)
