@@ -67,6 +67,26 @@ def test_recipe_recognises_and_reads_its_replica(tmp_path, name):
         assert any(s.finding_labels for s in samples)
 
 
+def test_refuge_cup_is_described_inside_its_disc(tmp_path):
+    """REFUGE stores the cup (0) inside the disc (128) in one BMP: the disc label is a rim around the cup, which
+    the text must call enclosed, not a neighbour the disc borders."""
+    from medtrinity.config import GroundingConfig
+    from medtrinity.generation.backends import make_backend
+    from medtrinity.grounding.rois import ground_sample
+    from medtrinity.quality.verify import verify
+
+    [sample] = _samples(build_config([BUILDERS["refuge"](tmp_path)])[0]["sources"][0])
+    ground_sample(sample, GroundingConfig())
+    rois = {roi.label: roi for roi in sample.rois}
+    assert rois["optic disc"].surrounds == ["optic cup"] and rois["optic cup"].containing_organ == "optic disc"
+    assert "optic cup" not in rois["optic disc"].neighbours
+    sample.description = make_backend("composer").describe(sample)
+    text = sample.description.text
+    assert "surrounds the optic cup" in text or "encloses the optic cup" in text, text
+    assert "borders the optic cup" not in text and "abuts the optic cup" not in text, text
+    assert verify(sample).issues == []
+
+
 def test_specific_replica_facts(tmp_path):
     """Spot checks of what each reader extension must get right on the replicas."""
     kits = _samples(build_config([BUILDERS["kits23"](tmp_path / "a")])[0]["sources"][0], limit=2)
