@@ -103,7 +103,11 @@ class GroundingConfig(_Strict):
     surround_ring_px: int = Field(default=5, ge=1)
     contrast_threshold: float = Field(default=10.0, ge=0.0)
     heterogeneity_cv: float = Field(default=0.15, ge=0.0)
+    # CT texture: the sd of texture_scale_mm box means inside the region (pixel noise averaged out) above
+    # heterogeneity_sd_hu is heterogeneous, below homogeneity_sd_hu homogeneous, between them not stated
     heterogeneity_sd_hu: float = Field(default=20.0, ge=0.0)
+    homogeneity_sd_hu: float = Field(default=10.0, ge=0.0)
+    texture_scale_mm: float = Field(default=3.0, gt=0.0)
     neighbour_distance_mm: float = Field(default=5.0, ge=0.0)
     margin_sharpness_limit: float = Field(default=0.6, ge=0.0)
     # "auto": the offline expert of each sample's modality (grounding/experts/auto.py) where no mask was given

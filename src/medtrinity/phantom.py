@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 SHAPE_ZYX = (40, 256, 256)
@@ -46,7 +47,7 @@ class LesionTruth:
 LESIONS: tuple[LesionTruth, ...] = (
     LesionTruth("liver lesion", (12, 110, 80), 20.0, 45.0, 8.0, "liver", "right", "hypodense", "homogeneous"),
     LesionTruth("liver lesion", (24, 128, 70), 12.5, 185.0, 8.0, "liver", "right", "hyperdense", "homogeneous"),
-    LesionTruth("splenic lesion", (20, 150, 205), 25.0, 55.0, 45.0, "spleen", "left", "hypodense", "heterogeneous"),
+    LesionTruth("splenic lesion", (20, 150, 205), 25.0, 40.0, 35.0, "spleen", "left", "hypodense", "heterogeneous"),
     LesionTruth("liver lesion", (30, 105, 72), 18.0, 50.0, 8.0, "liver", "right", "hypodense", "homogeneous",
                 margin="ill-defined", edge_width_mm=1.5),
 )
@@ -57,6 +58,22 @@ def _ellipsoid(grid_mm, center_mm, semi_axes_mm) -> np.ndarray:
     cz, cy, cx = center_mm
     az, ay, ax = semi_axes_mm
     return ((z - cz) / az) ** 2 + ((y - cy) / ay) ** 2 + ((x - cx) / ax) ** 2 <= 1.0
+
+
+def _lesion_texture(rng: np.random.Generator, lesion: LesionTruth, sphere: np.ndarray) -> np.ndarray:
+    """The HU deviations of a lesion's voxels: pixel noise for a homogeneous one. A heterogeneous one is patches
+    a few millimetres across (noise smoothed in-plane over ~2.5 mm, rescaled to ``noise_sd_hu``), plus pixel
+    noise: regions that differ, which a reader sees as heterogeneous. Fine-grained noise alone would be a noisy
+    image, not a heterogeneous lesion (and the texture measure averages it out)."""
+    if lesion.texture != "heterogeneous":
+        return rng.normal(0.0, lesion.noise_sd_hu, size=int(sphere.sum()))
+    box = tuple(slice(int(index.min()), int(index.max()) + 1) for index in np.nonzero(sphere))
+    sigma_x, sigma_y = 2.5 / SPACING_XYZ_MM[0], 2.5 / SPACING_XYZ_MM[1]
+    field = np.stack([cv2.GaussianBlur(plane, (0, 0), sigmaX=sigma_x, sigmaY=sigma_y, borderType=cv2.BORDER_REFLECT)
+                      for plane in rng.normal(0.0, 1.0, size=sphere[box].shape).astype(np.float32)])
+    patches = field[sphere[box]].astype(np.float64)
+    patches = (patches - patches.mean()) / patches.std() * lesion.noise_sd_hu
+    return patches + rng.normal(0.0, 8.0, size=patches.size)
 
 
 def make_ct_phantom(
@@ -103,8 +120,7 @@ def make_ct_phantom(
             noise = rng.normal(0.0, lesion.noise_sd_hu, size=int(region.sum()))
             hu[region] = (hu[region] * (1 - weight) + (lesion.hu + noise) * weight).astype(np.float32)
         else:
-            noise = rng.normal(0.0, lesion.noise_sd_hu, size=int(sphere.sum()))
-            hu[sphere] = (lesion.hu + noise).astype(np.float32)
+            hu[sphere] = (lesion.hu + _lesion_texture(rng, lesion, sphere)).astype(np.float32)
     return np.round(hu).astype(np.float32), labels, SPACING_XYZ_MM, LESIONS
 
 

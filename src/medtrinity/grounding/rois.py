@@ -182,10 +182,12 @@ def _measure_intensity(roi: ROI, sample: Sample, window: Window, settings: Groun
         mean, sd, reference = _grey_statistics(window, settings.surround_ring_px)
     roi.mean_intensity = round(mean, 2)
     roi.intensity_sd = round(sd, 2)
-    roi.texture = measure.texture_word(
-        roi.intensity_sd, roi.mean_intensity, sample.intensity_unit,
-        settings.heterogeneity_sd_hu, settings.heterogeneity_cv,
-    )
+    if sample.intensity_unit == "HU" and not colour:  # the spread of few-mm means: pixel noise left out
+        box_px = measure.texture_box_px(sample.spacing_mm, settings.texture_scale_mm)
+        spread = measure.local_mean_spread(window.pixels, mask, box_px)
+        roi.texture = measure.hu_texture_word(spread, settings.homogeneity_sd_hu, settings.heterogeneity_sd_hu)
+    else:
+        roi.texture = measure.texture_word(roi.intensity_sd, roi.mean_intensity, settings.heterogeneity_cv)
     if reference is not None:
         roi.contrast_to_surround = round(roi.mean_intensity - reference, 2)
         modality = "colour" if colour else sample.modality

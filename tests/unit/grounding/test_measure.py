@@ -77,11 +77,49 @@ def test_intensity_words_in_each_modality_vocabulary():
     assert measure.intensity_word("fundus", 40, 100, "", 10) == "brighter"
 
 
-def test_texture_word_uses_hu_spread_on_ct_and_relative_spread_elsewhere():
-    assert measure.texture_word(8, 45, "HU", 20, 0.15) == "homogeneous"
-    assert measure.texture_word(45, 45, "HU", 20, 0.15) == "heterogeneous"
-    assert measure.texture_word(10, 200, "", 20, 0.15) == "homogeneous"
-    assert measure.texture_word(60, 200, "", 20, 0.15) == "heterogeneous"
+def test_texture_word_uses_relative_spread_off_ct():
+    assert measure.texture_word(10, 200, 0.15) == "homogeneous"
+    assert measure.texture_word(60, 200, 0.15) == "heterogeneous"
+
+
+def _correlated_noise(rng, shape, sd_hu, grain_px):
+    """CT-like noise: white noise blurred over a few pixels (a reconstruction kernel's grain), rescaled to sd_hu."""
+    import cv2
+
+    field = cv2.GaussianBlur(rng.normal(0, 1, shape).astype(np.float32), (0, 0), grain_px)
+    return field / field.std() * sd_hu
+
+
+def test_ct_texture_is_the_spread_of_few_mm_means_not_of_pixels():
+    """A uniform organ under clinical noise (pixel sd 22 HU, as a 1 mm enhanced liver) is no heterogeneous organ;
+    a lesion with a necrotic centre 60 HU below its rim is, at a pixel sd no larger. The border's partial volume
+    with fat does not count either."""
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[:120, :120]
+    distance = np.hypot(yy - 60, xx - 60)
+    organ = distance < 50
+    box_px = measure.texture_box_px((1.0, 1.0), 3.0)
+    assert box_px == 3 and measure.texture_box_px((0.6, 0.6), 3.0) == 5 and measure.texture_box_px(None, 3.0) == 3
+    assert measure.texture_box_px((3.0, 3.0), 3.0) == 3
+
+    def word(pixels, mask):
+        return measure.hu_texture_word(measure.local_mean_spread(pixels, mask, box_px), 10.0, 20.0)
+
+    noisy = np.where(organ, 90.0, -100.0) + _correlated_noise(rng, organ.shape, 22.0, 0.7)
+    assert noisy[organ].std() > 20  # the old pixel-sd rule called this heterogeneous
+    assert word(noisy, organ) in ("homogeneous", "")  # noise alone is never called heterogeneous
+    quieter = np.where(organ, 90.0, -100.0) + _correlated_noise(rng, organ.shape, 14.0, 0.7)
+    assert word(quieter, organ) == "homogeneous"
+    necrotic = np.where(distance < 30, 30.0, 90.0) + rng.normal(0, 8, organ.shape)
+    necrotic[~organ] = -100.0
+    assert word(necrotic, organ) == "heterogeneous"
+    # partial volume: a ring of pixels half fat on the border of a clean organ
+    bordered = np.where(organ, 90.0, -100.0) + rng.normal(0, 5, organ.shape)
+    bordered[(distance >= 48) & organ] = -5.0
+    assert word(bordered, organ) == "homogeneous"
+    # between the limits nothing is said; a region too small to judge says nothing either
+    assert measure.hu_texture_word(14.0, 10.0, 20.0) == ""
+    assert measure.local_mean_spread(noisy, distance < 1.5, box_px) is None
 
 
 def _polar(size=200):
