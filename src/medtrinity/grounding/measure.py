@@ -298,28 +298,35 @@ def texture_box_px(spacing_mm: tuple[float, float] | None, scale_mm: float) -> i
 
 
 def local_mean_spread(pixels: np.ndarray, mask: np.ndarray, box_px: int, min_core_px: int = 9) -> float | None:
-    """Standard deviation, over the region less its outermost pixel, of the mean of the region's own pixels in the
-    ``box_px`` x ``box_px`` box around each; None when fewer than ``min_core_px`` pixels remain (too small a region
-    to judge its texture).
+    """Standard deviation of the ``box_px`` x ``box_px`` means whose whole box lies in the region less its
+    outermost pixel; None when fewer than ``min_core_px`` such boxes fit (too small a region to judge its texture).
 
     A pixel's spread is mostly noise on a clinical CT (10-25 HU, correlated over a few pixels, higher the
     finer the pixels), so a normal enhanced liver at 1 mm has a pixel sd of 20-22 HU. Box means of a few
     millimetres average the noise away and keep what a reader sees as texture: regions that differ (a
-    necrotic centre against an enhancing rim, gas in the stomach). Only the region's pixels enter a mean,
-    and its outermost pixel is left out, so its border's partial volume with fat or air stays out.
+    necrotic centre against enhancing tissue, gas in the stomach). The border's partial volume with fat or
+    air stays out of every box. One erosion, one box filter and one masked pass (OpenCV), no numpy temporaries.
     """
-    region = cv2.erode(as_uint8(mask), _SQUARE_3, borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    inside = region.view(bool)
-    if np.count_nonzero(inside) < min_core_px:
+    side = box_px + 2  # the box, and the outermost pixel on each side
+    core = cv2.erode(as_uint8(mask), cv2.getStructuringElement(cv2.MORPH_RECT, (side, side)),
+                     borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    count = cv2.countNonZero(core)
+    if count < min_core_px:
         return None
-    weights = region.astype(np.float32)
-    size = (box_px, box_px)
-    sums = cv2.blur(pixels.astype(np.float32) * weights, size, borderType=cv2.BORDER_CONSTANT)
-    counts = cv2.blur(weights, size, borderType=cv2.BORDER_CONSTANT)
-    return float((sums[inside] / counts[inside]).std())
+    values = pixels if pixels.dtype == np.float32 else pixels.astype(np.float32)
+    if count >= _GRID_MIN_BOXES * box_px * box_px:
+        # a large region: the means of the non-overlapping boxes of a grid (an area resize, exact for a whole
+        # factor) are as good a sample as every overlapping box's, at a ninth of the work
+        rows, columns = values.shape[0] // box_px, values.shape[1] // box_px
+        means = cv2.resize(values[: rows * box_px, : columns * box_px], (columns, rows), interpolation=cv2.INTER_AREA)
+        centre = box_px // 2
+        inside = np.ascontiguousarray(core[centre: rows * box_px: box_px, centre: columns * box_px: box_px])
+        return float(cv2.meanStdDev(means, mask=inside)[1][0, 0])
+    means = cv2.blur(values, (box_px, box_px), borderType=cv2.BORDER_REPLICATE)
+    return float(cv2.meanStdDev(means, mask=core)[1][0, 0])
 
 
-_SQUARE_3 = np.ones((3, 3), np.uint8)
+_GRID_MIN_BOXES = 100  # boxes a region's core holds before the grid's boxes alone are measured
 
 
 def hu_texture_word(spread_hu: float | None, homogeneous_below_hu: float, heterogeneous_above_hu: float) -> str:

@@ -185,3 +185,20 @@ def test_a_box_reaching_well_across_the_midline_is_on_both_sides():
     assert box_patient_side((240, 0, 262, 10), 250.0, 500, "L") == "midline"  # a small box astride the midline
     assert box_patient_side((10, 0, 60, 10), 250.0, 500, "L") == "right"
     assert box_patient_side((100, 0, 400, 10), 250.0, 500, "") == ""  # no orientation: no side at all
+
+
+def test_a_large_region_measured_on_a_grid_of_boxes_agrees_with_every_box():
+    """Past 100 boxes the spread is taken over a grid of non-overlapping boxes (a ninth of the work): it must agree
+    with the spread of every overlapping box's mean."""
+    import cv2
+
+    rng = np.random.default_rng(11)
+    yy, xx = np.mgrid[:230, :260]
+    organ = ((yy - 115) / 100) ** 2 + ((xx - 130) / 120) ** 2 < 1
+    for sd_hu, grain_px in ((22.0, 0.7), (30.0, 2.0), (10.0, 0.5)):
+        pixels = (np.where(organ, 90.0, -100.0) + _correlated_noise(rng, organ.shape, sd_hu, grain_px)).astype(
+            np.float32)
+        core = cv2.erode(organ.astype(np.uint8), np.ones((5, 5), np.uint8), borderType=cv2.BORDER_CONSTANT,
+                         borderValue=0)
+        every_box = float(cv2.meanStdDev(cv2.blur(pixels, (3, 3)), mask=core)[1][0, 0])
+        assert measure.local_mean_spread(pixels, organ, 3) == pytest.approx(every_box, rel=0.08)
