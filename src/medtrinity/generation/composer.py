@@ -256,9 +256,15 @@ def _organ_roi_sentence(sample: Sample, roi: ROI, key: str, choose: _Chooser) ->
     ratio = roi.measurements.get("cardiothoracic_ratio")
     if ratio is not None:  # the chest X-ray expert's heart width over thoracic width
         percent = f"{100 * ratio:.0f}%"
-        sentences.append(Sentence("roi_analysis", pick("ctr", (f"The cardiothoracic ratio is about {percent}.",
-                                                               f"The cardiothoracic ratio measures about {percent}.")),
-                                  [f"{key}.measurements"]))
+        if acquisition_facts(sample.metadata).get("view_position") == "ap":
+            # the heart lies far from the detector on an AP film and is magnified: the ratio says less
+            sentences.append(Sentence("roi_analysis", f"On this anteroposterior view, which magnifies the heart, the "
+                                                      f"cardiothoracic ratio measures about {percent}.",
+                                      [f"{key}.measurements", "metadata.view_position"]))
+        else:
+            text = pick("ctr", (f"The cardiothoracic ratio is about {percent}.",
+                                f"The cardiothoracic ratio measures about {percent}."))
+            sentences.append(Sentence("roi_analysis", text, [f"{key}.measurements"]))
     return sentences
 
 
