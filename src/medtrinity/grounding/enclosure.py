@@ -57,9 +57,8 @@ def surrounded_values(label_map: np.ndarray, value: int, box: tuple[int, int, in
     holes = holes_of(mask)
     if not holes.any():
         return []
-    counts = np.bincount(label_map[box_slices(box)][holes].ravel().astype(np.int64),
-                         minlength=max(candidates) + 1)
-    return [other for other in candidates if counts[other] == labels.extents[other].area_px]
+    inside = label_map[box_slices(box)][holes]  # a few candidates: counted one by one (instance ids can be huge)
+    return [other for other in candidates if np.count_nonzero(inside == other) == labels.extents[other].area_px]
 
 
 def surrounding_value(label_map: np.ndarray, value: int, box: tuple[int, int, int, int],

@@ -30,14 +30,27 @@ from medtrinity.records import BOX_ORIGIN, ROI, Sample
 from medtrinity.vocab.labels import NOT_ANATOMY
 
 
-def _label_counts(label_map: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, int]:
-    """(pixel count per label value, pixels counted) of the label map under a boolean mask."""
+def _label_counts(label_map: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """(label values present, their pixel counts, pixels counted) of the label map under a boolean mask.
+
+    A table indexed by value only while the values are small: a map of 32-bit instance ids would make
+    ``bincount`` allocate (and scan) gigabytes for a ring of a few hundred pixels.
+    """
     if label_map.dtype == np.uint8 and where.size < 1 << 24:  # OpenCV's histogram: float32 counts, exact here
         counts = cv2.calcHist([np.ascontiguousarray(label_map)], [0], measure.as_uint8(where), [256], [0, 256])
         counts = counts.ravel().astype(np.int64)
-        return counts, int(counts.sum())
-    values = label_map[where]
-    return np.bincount(values.ravel().astype(np.int64)), values.size
+        present = np.flatnonzero(counts)
+        return present, counts[present], int(counts.sum())
+    values = label_map[where].ravel()
+    if values.size and 0 <= int(values.min()) and int(values.max()) <= _DENSE_LABEL_LIMIT:
+        counts = np.bincount(values.astype(np.int64))
+        present = np.flatnonzero(counts)
+        return present, counts[present], values.size
+    present, counts = np.unique(values, return_counts=True)
+    return present, counts, values.size
+
+
+_DENSE_LABEL_LIMIT = 1 << 16  # the largest label value counted through a table
 
 
 def _share_by_label(
@@ -52,19 +65,22 @@ def _ring_shares(window: Window, width_px: int, names: dict[int, str], exclude: 
     if window.label_map.dtype != np.uint8:
         return _share_by_label(window.label_map, window.rings.ring(width_px), names, exclude)
     counts = kernels.ring_label_counts_loop(window.label_map, window.rings.mask_u8, window.rings.grown(width_px))
-    return _shares_of_counts(counts, int(counts.sum()), names, exclude)
+    present = np.flatnonzero(counts)
+    return _shares_of_counts(present, counts[present], int(counts.sum()), names, exclude)
 
 
-def _shares_of_counts(counts: np.ndarray, total: int, names: dict[int, str], exclude: set[str]) -> dict[str, float]:
-    """Each named label's share of ``total`` pixels from its count (background, unnamed and excluded left out)."""
+def _shares_of_counts(values: np.ndarray, counts: np.ndarray, total: int, names: dict[int, str],
+                      exclude: set[str]) -> dict[str, float]:
+    """Each named label's share of ``total`` pixels from the counts of the ``values`` present (background,
+    unnamed and excluded left out)."""
     if total == 0:
         return {}
     shares: dict[str, float] = {}
-    for value in np.flatnonzero(counts).tolist():
+    for value, count in zip(values.tolist(), counts.tolist(), strict=True):
         name = names.get(value)
-        if value == 0 or name is None or name in exclude:
+        if value == 0 or name is None or name in exclude or count == 0:
             continue
-        shares[name] = counts[value] / total
+        shares[name] = count / total
     return shares
 
 
