@@ -259,11 +259,15 @@ def test_ring_label_shares_and_finding_lookup_equal_the_plain_numpy_ones():
             assert np.array_equal(measure.ring(mask, width), plain)
             assert np.array_equal(measure.ring(mask[:, ::-1], width), plain[:, ::-1])  # not contiguous: a copy
         label_map = rng.integers(0, int(rng.choice([3, 42, 256])), shape).astype(np.uint8)[:, ::-1]  # a view
-        counts, total = rois._label_counts(label_map, mask)
+        present, counts, total = rois._label_counts(label_map, mask)
         plain_counts = np.bincount(label_map[mask].astype(np.int64), minlength=256)
-        assert total == int(mask.sum()) and np.array_equal(counts, plain_counts)
-        wide_counts, wide_total = rois._label_counts(label_map.astype(np.int32), mask)  # the numpy path
-        assert wide_total == total and np.array_equal(wide_counts, plain_counts[:wide_counts.size])
+        plain_present = np.flatnonzero(plain_counts)
+        assert total == int(mask.sum()) and np.array_equal(present, plain_present)
+        assert np.array_equal(counts, plain_counts[plain_present])
+        for wide in (label_map.astype(np.int32), label_map.astype(np.int64) * 1_000_000_007):  # table, then sparse
+            wide_present, wide_counts, wide_total = rois._label_counts(wide, mask)
+            assert wide_total == total and np.array_equal(wide_counts, plain_counts[plain_present])
+            assert np.array_equal(wide_present, plain_present * (1 if wide.dtype == np.int32 else 1_000_000_007))
         values = tuple(int(v) for v in rng.integers(0, 300, int(rng.integers(1, 5))))
         assert np.array_equal(rois._is_one_of(label_map, values), np.isin(label_map, values))
         signed = rng.integers(-3, 310, shape).astype(np.int32)  # negative and beyond-the-table values
