@@ -10,7 +10,7 @@ it is not; raw intensities of MRI, X-ray or normalised images are never printed,
 from __future__ import annotations
 
 from medtrinity.records import BOX_ORIGIN, ROI, Sample
-from medtrinity.vocab.modalities import RATIO_SCALE_MODALITIES
+from medtrinity.vocab.modalities import ratio_of_means_percent
 from medtrinity.vocab.words import join_words
 
 _ADVERB = {"anterior": "anteriorly", "posterior": "posteriorly", "superior": "superiorly", "inferior": "inferiorly"}
@@ -182,19 +182,10 @@ def intensity_phrase(roi: ROI, modality: str, pick=lambda slot, choices: choices
 
 
 def relative_contrast_percent(roi: ROI, modality: str) -> int | None:
-    """Whole-percent difference of the region's mean from its surroundings' mean (not under 5%).
-
-    Only where a pixel value of 0 means no signal (MRI, PET, photographs: ``RATIO_SCALE_MODALITIES``), so that
-    a ratio of means says something. Never on CT or radiographs: a CT without HU is a window rescaled to 0..1 or
-    0..255 and a radiograph's PNG a display window, whose 0 is the window's floor (-1000 HU or -160 HU, the
-    writer's choice), so "193% above it" would measure the window, not the tissue. Nor on ultrasound, whose
-    values are log-compressed under the operator's gain.
-    """
-    if roi.mean_intensity is None or roi.contrast_to_surround is None or roi.intensity_unit == "HU" \
-            or modality not in RATIO_SCALE_MODALITIES:
+    """Whole-percent difference of the region's mean from its surroundings' mean, from 5% and only where a ratio
+    of means is a fact (:func:`vocab.modalities.ratio_of_means_percent`)."""
+    value = ratio_of_means_percent(roi.mean_intensity, roi.contrast_to_surround, roi.intensity_unit, modality)
+    if value is None:
         return None
-    surround = roi.mean_intensity - roi.contrast_to_surround
-    if abs(surround) < 1e-6:
-        return None
-    percent = int(round(100.0 * roi.contrast_to_surround / abs(surround)))
+    percent = int(round(value))
     return percent if abs(percent) >= 5 else None

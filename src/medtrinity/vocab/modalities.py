@@ -80,6 +80,21 @@ IMAGED_MODALITIES: tuple[str, ...] = tuple(code for code in MODALITIES if code !
 MODALITY_NAMES: dict[str, str] = {m.code: m.name for m in MODALITY_TABLE}
 # where a region's mean may be stated as a percentage of its surroundings' mean
 RATIO_SCALE_MODALITIES: frozenset[str] = frozenset(m.code for m in MODALITY_TABLE if m.zero_is_no_signal)
+
+
+def ratio_of_means_percent(mean: float | None, contrast: float | None, unit: str, modality: str) -> float | None:
+    """How far a region's mean lies from its surroundings' mean (``mean - contrast``), in percent of the latter.
+
+    Only where a pixel value of 0 means no signal (MRI, PET, photographs), so that a ratio of means says
+    something. Never with HU (its difference is stated in HU), on CT or radiographs (a CT without HU is a window
+    rescaled to 0..1 or 0..255 and a radiograph's PNG a display window, whose 0 is the window's floor: "193%
+    above it" would measure the window, not the tissue), nor on log-compressed, gain-dependent ultrasound.
+    The composer's phrase and the verifier's check both ask here.
+    """
+    if mean is None or contrast is None or unit == "HU" or modality not in RATIO_SCALE_MODALITIES:
+        return None
+    surround = mean - contrast
+    return None if abs(surround) < 1e-6 else 100.0 * contrast / abs(surround)
 LONG_MODALITY_NAMES: dict[str, str] = {m.code: m.long_name for m in MODALITY_TABLE if m.code != "other"}
 QUERY_WORDS: dict[str, str] = {m.code: m.query_word for m in MODALITY_TABLE}
 MODALITY_CLAIMS: dict[str, tuple[str, ...]] = {m.code: m.claims for m in MODALITY_TABLE if m.claims}

@@ -245,17 +245,22 @@ def test_plural_structure_names():
     assert verb("retinal vessels", "abuts", "abut") == "abut"
 
 
+def _nih_hearts_with_a_ratio(shared_data):
+    """(sample, heart ROI) of each real NIH radiograph whose heart the chest expert outlined with a ratio."""
+    config = parse_config({"sources": _inspected(shared_data, "nih_cxr14", {}), "grounding": {"experts": "auto"},
+                           "knowledge": {"kb": "builtin"}})
+    for sample in grounded_samples(config):
+        heart = next((roi for roi in sample.rois if roi.label == "heart"), None)
+        if heart is not None and "cardiothoracic_ratio" in heart.measurements:
+            yield sample, heart
+
+
 def test_an_ap_view_states_the_cardiothoracic_ratio_with_its_magnification(shared_data):
     """On an AP film the heart lies far from the detector and is magnified, so a ratio over 50% is no sign of
     cardiomegaly there: the ratio is stated with that caveat, never bare (as NIH's AP rows once had it)."""
-    config = parse_config({"sources": _inspected(shared_data, "nih_cxr14", {}), "grounding": {"experts": "auto"},
-                           "knowledge": {"kb": "builtin"}})
     backend = make_backend("composer")
     checked = 0
-    for sample in grounded_samples(config):
-        heart = next((roi for roi in sample.rois if roi.label == "heart"), None)
-        if heart is None or "cardiothoracic_ratio" not in heart.measurements:
-            continue
+    for sample, heart in _nih_hearts_with_a_ratio(shared_data):
         sample.metadata["view_position"] = "AP"  # as NIH's Data_Entry table writes it
         sample.description = backend.describe(sample)
         text = sample.description.text
@@ -271,14 +276,9 @@ def test_an_ap_view_states_the_cardiothoracic_ratio_with_its_magnification(share
 def test_chest_xray_states_the_measured_cardiothoracic_ratio_and_a_wrong_one_is_flagged(shared_data):
     """The chest X-ray expert measures the cardiothoracic ratio on the heart it outlines; the text states it as a
     percentage, the verifier accepts that number and flags a ratio nothing measured."""
-    config = parse_config({"sources": _inspected(shared_data, "nih_cxr14", {}), "grounding": {"experts": "auto"},
-                           "knowledge": {"kb": "builtin"}})
     backend = make_backend("composer")
     checked = 0
-    for sample in grounded_samples(config):
-        heart = next((roi for roi in sample.rois if roi.label == "heart"), None)
-        if heart is None or "cardiothoracic_ratio" not in heart.measurements:
-            continue
+    for sample, heart in _nih_hearts_with_a_ratio(shared_data):
         sample.description = backend.describe(sample)
         stated = f"{100 * heart.measurements['cardiothoracic_ratio']:.0f}%"
         text = sample.description.text

@@ -14,7 +14,7 @@ from medtrinity.quality.checks.regions import close
 from medtrinity.quality.checks.shortcuts import literals, may_match, text_cache
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
-from medtrinity.vocab.modalities import RATIO_SCALE_MODALITIES
+from medtrinity.vocab.modalities import ratio_of_means_percent
 
 _NUMBER = re.compile(r"(?<![a-z0-9.\-])(-?\d+(?:\.\d+)?)")
 _UNIT_AFTER = re.compile(
@@ -75,27 +75,14 @@ def _hu_values(facts: SampleFacts) -> list[float]:
     return values
 
 
-def _contrast_percent(roi, modality: str) -> float | None:
-    """How far the region's mean is from its surroundings', in percent of the surroundings.
-
-    None for HU and wherever a pixel value of 0 is not "no signal" (CT, radiographs, ultrasound): there a ratio
-    of means measures the display window, not the tissue (the composer never states one; see
-    ``relative_contrast_percent``).
-    """
-    if roi.mean_intensity is None or roi.contrast_to_surround is None or roi.intensity_unit == "HU" \
-            or modality not in RATIO_SCALE_MODALITIES:
-        return None
-    surround = roi.mean_intensity - roi.contrast_to_surround
-    return None if abs(surround) < 1e-6 else 100.0 * roi.contrast_to_surround / abs(surround)
-
-
 def check_measured_numbers(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions
                            ) -> list[QCIssue]:
     """HU values, percentages and slice counts must each match something measured."""
     hu = _hu_values(facts)
     shares = [100.0 * roi.area_px / facts.image_area_px for roi in facts.rois
               if roi.area_px and facts.image_area_px]
-    shares += [abs(percent) for roi in facts.rois if (percent := _contrast_percent(roi, facts.modality)) is not None]
+    shares += [abs(percent) for roi in facts.rois if (percent := ratio_of_means_percent(
+        roi.mean_intensity, roi.contrast_to_surround, roi.intensity_unit, facts.modality)) is not None]
     ratios = [100.0 * ratio for roi in facts.rois if (ratio := roi.measurement("cardiothoracic_ratio")) is not None]
     slices = {roi.slices_spanned for roi in facts.rois if roi.slices_spanned}
     for sentence in claims(sentences):
