@@ -151,8 +151,9 @@ def box_given_a_shape(text: str, facts: SampleFacts, seed: int) -> str | None:
     return _append(text, _BOX_APPEARANCES[seed % len(_BOX_APPEARANCES)].format(label=label), seed)
 
 
-_ENCLOSURES = ("The {outer} surrounds the {inner}.", "The {inner} lies within the {outer}.",
-               "The {outer} encases the {inner}.", "The {inner} is enclosed by the {outer}.")
+# {roi}: the described region; {other}: a neighbour it only touches. Even entries make it the outer one.
+_ENCLOSURES = ("The {roi} surrounds the {other}.", "The {roi} lies within the {other}.",
+               "The {roi} encases the {other}.", "The {roi} is enclosed by the {other}.")
 
 
 def enclosure_not_outlined(text: str, facts: SampleFacts, seed: int) -> str | None:
@@ -165,10 +166,7 @@ def enclosure_not_outlined(text: str, facts: SampleFacts, seed: int) -> str | No
     roi, neighbour = pairs[seed % len(pairs)]
     # a lesion "within" a neighbouring organ is the organ check's (which accepts a neighbour): it encases instead
     frames = _ENCLOSURES[::2] if roi.kind == "lesion" else _ENCLOSURES
-    frame = frames[seed % len(frames)]
-    outer, inner = (neighbour, roi.label) if "{inner} lies" in frame or "{inner} is" in frame else (roi.label,
-                                                                                                     neighbour)
-    return _append(text, frame.format(outer=outer, inner=inner), seed)
+    return _append(text, frames[seed % len(frames)].format(roi=roi.label, other=neighbour), seed)
 
 
 MODEL_MISTAKES = {
