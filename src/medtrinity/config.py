@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from medtrinity.vocab.modalities import MODALITIES
 
@@ -102,17 +102,36 @@ class GroundingConfig(_Strict):
     max_organ_rois: int = Field(default=3, ge=0)
     surround_ring_px: int = Field(default=5, ge=1)
     contrast_threshold: float = Field(default=10.0, ge=0.0)
-    heterogeneity_cv: float = Field(default=0.15, ge=0.0)
-    # CT texture: the sd of texture_scale_mm box means inside the region (pixel noise averaged out) above
-    # heterogeneity_sd_hu is heterogeneous, below homogeneity_sd_hu homogeneous, between them not stated
+    # texture: the sd of texture_scale_mm box means inside the region (pixel noise averaged out) above the
+    # heterogeneity limit is heterogeneous, below the homogeneity limit homogeneous, between them not stated.
+    # In HU on CT; elsewhere in percent of the display image's grey range (0..255), whose defaults are the HU
+    # limits seen through a 400 HU soft-tissue window (20 HU = 5%, 10 HU = 2.5%); never on a radiograph
     heterogeneity_sd_hu: float = Field(default=20.0, ge=0.0)
     homogeneity_sd_hu: float = Field(default=10.0, ge=0.0)
+    heterogeneity_display_percent: float = Field(default=5.0, ge=0.0, le=100.0)
+    homogeneity_display_percent: float = Field(default=2.5, ge=0.0, le=100.0)
     texture_scale_mm: float = Field(default=3.0, gt=0.0)
     neighbour_distance_mm: float = Field(default=5.0, ge=0.0)
     margin_sharpness_limit: float = Field(default=0.6, ge=0.0)
     # "auto": the offline expert of each sample's modality (grounding/experts/auto.py) where no mask was given
     experts: Literal["auto"] | list[ExpertRule] = Field(default_factory=list)
     min_expert_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_retired_keys(cls, values: Any) -> Any:
+        """A key an earlier version wrote (a run's config.resolved.yaml keeps it) is named with what replaced it."""
+        if isinstance(values, dict):
+            for key, why in _RETIRED_GROUNDING_KEYS.items():
+                if key in values:
+                    raise ValueError(f"{key}={values[key]!r} was retired: {why}")
+        return values
+
+
+_RETIRED_GROUNDING_KEYS = {
+    "heterogeneity_cv": "texture off CT-with-HU is the spread of few-mm means on the display image; remove the "
+                        "key, or set heterogeneity_display_percent and homogeneity_display_percent",
+}
 
 
 class KnowledgeConfig(_Strict):

@@ -82,3 +82,9 @@ def test_findings_must_name_a_label_of_the_source(images, tmp_path):
     with pytest.raises(ConfigError, match=r"findings: 'lesion' is not a label of label_names \(organ\)"):
         check_config(parse_config({"sources": [_source(images, label_names={1: "organ"}, findings=["lesion"])]}))
     check_config(parse_config({"sources": [_source(images, findings=["anything"])]}))  # names come from the files
+
+
+def test_a_retired_key_names_what_replaced_it(images):
+    """A run's config.resolved.yaml from an earlier version may hold a key since retired: the error says what to do."""
+    with pytest.raises(ConfigError, match=r"heterogeneity_cv=0.15 was retired: .*heterogeneity_display_percent"):
+        parse_config({"sources": [_source(images)], "grounding": {"heterogeneity_cv": 0.15}})

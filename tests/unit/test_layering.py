@@ -44,6 +44,8 @@ DOMAIN = {name for name, rank in RANKS.items() if rank == 10}
 DOMAIN_EDGES: dict[tuple[str, str], str] = {
     ("sources", "preprocess"): "readers de-identify case ids and metadata (preprocess.deid)",
     ("quality", "generation"): "the judge asks a description backend (generation.backends, generation.prompt)",
+    ("grounding", "preprocess"): "a sample grounded without the preprocess stage gets the display image its "
+                                 "texture is read on (preprocess.display)",
 }
 
 

@@ -282,12 +282,6 @@ def intensity_word(modality: str, contrast: float, reference: float, unit: str, 
     return words[1]
 
 
-def texture_word(sd: float, mean: float, cv_limit: float) -> str:
-    """Homogeneous or heterogeneous from the coefficient of variation inside the region (not for HU: see
-    :func:`hu_texture_word`)."""
-    return "heterogeneous" if sd > cv_limit * max(abs(mean), 1e-6) else "homogeneous"
-
-
 def texture_box_px(spacing_mm: tuple[float, float] | None, scale_mm: float) -> int:
     """The odd side, in pixels, of the box whose means :func:`local_mean_spread` compares: about ``scale_mm``,
     at least 3 (3 where the spacing is unknown)."""
@@ -329,13 +323,15 @@ def local_mean_spread(pixels: np.ndarray, mask: np.ndarray, box_px: int, min_cor
 _GRID_MIN_BOXES = 100  # boxes a region's core holds before the grid's boxes alone are measured
 
 
-def hu_texture_word(spread_hu: float | None, homogeneous_below_hu: float, heterogeneous_above_hu: float) -> str:
-    """'homogeneous', 'heterogeneous', or '' (too small to judge, or between the two limits: not stated)."""
-    if spread_hu is None:
+def texture_word(spread: float | None, homogeneous_below: float, heterogeneous_above: float) -> str:
+    """'homogeneous', 'heterogeneous', or '' (too small to judge, or between the two limits: not stated), from a
+    :func:`local_mean_spread` and its two limits in the same unit (HU on CT, percent of the display range
+    elsewhere)."""
+    if spread is None:
         return ""
-    if spread_hu > heterogeneous_above_hu:
+    if spread > heterogeneous_above:
         return "heterogeneous"
-    return "homogeneous" if spread_hu < homogeneous_below_hu else ""
+    return "homogeneous" if spread < homogeneous_below else ""
 
 
 def perpendicular_diameter_mm(mask: np.ndarray, spacing_mm: tuple[float, float] | None,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from medtrinity.config import GroundingConfig
+from medtrinity.config import GroundingConfig, PreprocessConfig
 from medtrinity.grounding import kernels, measure
 from medtrinity.grounding.anatomy import organ_part
 from medtrinity.grounding.enclosure import LabelBoxes, surrounded_values, surrounding_value
@@ -26,8 +26,10 @@ from medtrinity.grounding.regions import (
     whole_region,
 )
 from medtrinity.io.rle import encode_window
+from medtrinity.preprocess.display import display_image
 from medtrinity.records import BOX_ORIGIN, ROI, Sample
 from medtrinity.vocab.labels import NOT_ANATOMY
+from medtrinity.vocab.modalities import PROJECTION_MODALITIES, SPECKLE_MODALITIES
 
 
 def _label_counts(label_map: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -117,6 +119,7 @@ class Window:
     components: np.ndarray | None
     origin_yx: tuple[int, int]
     rings: measure.Rings  # the mask's rings, each width grown once for every measure that asks
+    display: np.ndarray | None = None  # the uint8 display image (preprocess) on the same grid, when there is one
 
 
 def crop_window(sample: Sample, region: Region, findings: tuple[int, ...], pad_px: int,
@@ -142,8 +145,9 @@ def crop_window(sample: Sample, region: Region, findings: tuple[int, ...], pad_p
     finding_mask = None if label_window is None or not findings else _is_one_of(label_window, findings)
     filled = region.area_px == (x1 - x0) * (y1 - y0)  # the region fills its box: a box annotation
     rings = measure.Rings(mask, (y0 - top, y1 - top, x0 - left, x1 - left) if filled else None, ring_widths_px)
+    display = sample.image if sample.image is not None and sample.image.shape[:2] == (height, width) else None
     return Window(mask, sample.pixels[rows, columns], label_window, finding_mask,
-                  cut(sample.lesion_components), (top, left), rings)
+                  cut(sample.lesion_components), (top, left), rings, cut(display))
 
 
 def _measure_shape(roi: ROI, mask: np.ndarray, spacing_mm) -> measure.Outline:
@@ -186,6 +190,29 @@ def _grey_statistics(window: Window, surround_px: int) -> tuple[float, float, fl
     return _region_statistics(pixels.astype(np.float32), window, surround_px)
 
 
+def _texture(sample: Sample, window: Window, settings: GroundingConfig, colour: bool) -> str:
+    """The region's texture word from the spread of its few-mm box means (:func:`measure.local_mean_spread`).
+
+    In HU on CT. Elsewhere the pixel values have no fixed zero or scale (a CT or radiograph stored through a
+    display window, ultrasound under the operator's gain, MRI in arbitrary units), so the spread is read on the
+    display image a reader sees, in percent of its grey range. Never on a projection radiograph, where every
+    region's grey is the sum of all tissue along the beam; nor on ultrasound of unknown pixel spacing, where no
+    box is known to be wide enough to average its speckle away; nor without a display image.
+    """
+    if sample.modality in PROJECTION_MODALITIES or (sample.modality in SPECKLE_MODALITIES and not sample.spacing_mm):
+        return ""
+    box_px = measure.texture_box_px(sample.spacing_mm, settings.texture_scale_mm)
+    if sample.intensity_unit == "HU" and not colour:
+        spread = measure.local_mean_spread(window.pixels, window.mask, box_px)
+        return measure.texture_word(spread, settings.homogeneity_sd_hu, settings.heterogeneity_sd_hu)
+    if window.display is None:
+        return ""
+    grey = window.display if window.display.ndim == 2 else cv2.cvtColor(window.display, cv2.COLOR_RGB2GRAY)
+    spread = measure.local_mean_spread(grey, window.mask, box_px)
+    return measure.texture_word(None if spread is None else spread * 100.0 / 255.0,
+                                settings.homogeneity_display_percent, settings.heterogeneity_display_percent)
+
+
 def _measure_intensity(roi: ROI, sample: Sample, window: Window, settings: GroundingConfig) -> None:
     mask = window.mask
     colour = window.pixels.ndim == 3
@@ -198,12 +225,7 @@ def _measure_intensity(roi: ROI, sample: Sample, window: Window, settings: Groun
         mean, sd, reference = _grey_statistics(window, settings.surround_ring_px)
     roi.mean_intensity = round(mean, 2)
     roi.intensity_sd = round(sd, 2)
-    if sample.intensity_unit == "HU" and not colour:  # the spread of few-mm means: pixel noise left out
-        box_px = measure.texture_box_px(sample.spacing_mm, settings.texture_scale_mm)
-        spread = measure.local_mean_spread(window.pixels, mask, box_px)
-        roi.texture = measure.hu_texture_word(spread, settings.homogeneity_sd_hu, settings.heterogeneity_sd_hu)
-    else:
-        roi.texture = measure.texture_word(roi.intensity_sd, roi.mean_intensity, settings.heterogeneity_cv)
+    roi.texture = _texture(sample, window, settings, colour)
     if reference is not None:
         roi.contrast_to_surround = round(roi.mean_intensity - reference, 2)
         modality = "colour" if colour else sample.modality
@@ -433,6 +455,9 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
     sample.context_rois = []
     if sample.label_map is None:
         return sample
+    if sample.image is None and sample.intensity_unit != "HU":
+        # grounded without the preprocess stage: the display image the texture is read on, by default settings
+        sample.image = display_image(sample, PreprocessConfig())
     center_xy = measure.body_center_xy(sample.pixels, sample.intensity_unit)
     extents = label_extents(sample.label_map)
     # only finding labels present in this slice can lie in a ROI's rings (none: no finding table per window)

@@ -23,6 +23,10 @@ class Modality:
     ``zero_is_no_signal``: a pixel value of 0 means no signal (MRI magnitude, PET counts, a photograph's black),
     so a ratio of two means is a fact of the tissue; not so for a CT or radiograph stored through a display
     window (0 is the window's floor) nor for log-compressed, gain-dependent ultrasound.
+    ``projection``: each pixel sums every tissue along the beam (a radiograph), so the grey texture inside a
+    region is the overlap of ribs, vessels and soft tissue, no fact of the region itself.
+    ``speckle``: uniform tissue shows a grainy interference pattern (its grain a resolution cell, 0.3-1 mm) that
+    averaging over a few millimetres removes, and without the pixel spacing nothing says how many pixels that is.
     """
 
     code: str
@@ -35,6 +39,8 @@ class Modality:
     path_words: tuple[str, ...] = ()
     intensity_words: tuple[str, str, str] | None = None
     zero_is_no_signal: bool = False
+    projection: bool = False
+    speckle: bool = False
 
 
 GENERIC_INTENSITY_WORDS: tuple[str, str, str] = ("darker", "of similar brightness", "brighter")
@@ -48,10 +54,10 @@ MODALITY_TABLE: tuple[Modality, ...] = (
              ("mri", "mr"), ("hypointense", "isointense", "hyperintense"), True),
     Modality("xray", "X-ray", "X-ray (radiograph)", "X-ray", ("x-ray", "radiograph", "radiography"),
              ("CR", "DX", "MG", "RF", "XA"), ("xray", "x-ray", "cxr"), ("xray", "x-ray", "cxr", "chest"),
-             ("lucent", "of similar opacity", "opaque")),
+             ("lucent", "of similar opacity", "opaque"), projection=True),
     Modality("ultrasound", "ultrasound", "ultrasound (sonography)", "ultrasound",
              ("ultrasound", "sonograph", "sonography"), ("US",), ("us", "ultrasound"), ("ultrasound", "us"),
-             ("hypoechoic", "isoechoic", "hyperechoic")),
+             ("hypoechoic", "isoechoic", "hyperechoic"), speckle=True),
     Modality("pet", "PET", "PET (positron emission tomography)", "PET", ("pet", "positron emission"),
              ("PT", "NM"), ("pet",), ("pet",),
              ("with reduced uptake", "with similar uptake", "with increased uptake"), True),
@@ -80,6 +86,8 @@ IMAGED_MODALITIES: tuple[str, ...] = tuple(code for code in MODALITIES if code !
 MODALITY_NAMES: dict[str, str] = {m.code: m.name for m in MODALITY_TABLE}
 # where a region's mean may be stated as a percentage of its surroundings' mean
 RATIO_SCALE_MODALITIES: frozenset[str] = frozenset(m.code for m in MODALITY_TABLE if m.zero_is_no_signal)
+PROJECTION_MODALITIES: frozenset[str] = frozenset(m.code for m in MODALITY_TABLE if m.projection)
+SPECKLE_MODALITIES: frozenset[str] = frozenset(m.code for m in MODALITY_TABLE if m.speckle)
 
 
 def ratio_of_means_percent(mean: float | None, contrast: float | None, unit: str, modality: str) -> float | None:
@@ -95,6 +103,8 @@ def ratio_of_means_percent(mean: float | None, contrast: float | None, unit: str
         return None
     surround = mean - contrast
     return None if abs(surround) < 1e-6 else 100.0 * contrast / abs(surround)
+
+
 LONG_MODALITY_NAMES: dict[str, str] = {m.code: m.long_name for m in MODALITY_TABLE if m.code != "other"}
 QUERY_WORDS: dict[str, str] = {m.code: m.query_word for m in MODALITY_TABLE}
 MODALITY_CLAIMS: dict[str, tuple[str, ...]] = {m.code: m.claims for m in MODALITY_TABLE if m.claims}

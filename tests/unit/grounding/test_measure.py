@@ -77,11 +77,6 @@ def test_intensity_words_in_each_modality_vocabulary():
     assert measure.intensity_word("fundus", 40, 100, "", 10) == "brighter"
 
 
-def test_texture_word_uses_relative_spread_off_ct():
-    assert measure.texture_word(10, 200, 0.15) == "homogeneous"
-    assert measure.texture_word(60, 200, 0.15) == "heterogeneous"
-
-
 def _correlated_noise(rng, shape, sd_hu, grain_px):
     """CT-like noise: white noise blurred over a few pixels (a reconstruction kernel's grain), rescaled to sd_hu."""
     import cv2
@@ -103,7 +98,7 @@ def test_ct_texture_is_the_spread_of_few_mm_means_not_of_pixels():
     assert measure.texture_box_px((3.0, 3.0), 3.0) == 3
 
     def word(pixels, mask):
-        return measure.hu_texture_word(measure.local_mean_spread(pixels, mask, box_px), 10.0, 20.0)
+        return measure.texture_word(measure.local_mean_spread(pixels, mask, box_px), 10.0, 20.0)
 
     noisy = np.where(organ, 90.0, -100.0) + _correlated_noise(rng, organ.shape, 22.0, 0.7)
     assert noisy[organ].std() > 20  # the old pixel-sd rule called this heterogeneous
@@ -118,7 +113,7 @@ def test_ct_texture_is_the_spread_of_few_mm_means_not_of_pixels():
     bordered[(distance >= 48) & organ] = -5.0
     assert word(bordered, organ) == "homogeneous"
     # between the limits nothing is said; a region too small to judge says nothing either
-    assert measure.hu_texture_word(14.0, 10.0, 20.0) == ""
+    assert measure.texture_word(14.0, 10.0, 20.0) == ""
     assert measure.local_mean_spread(noisy, distance < 1.5, box_px) is None
 
 

@@ -1,0 +1,146 @@
+"""Texture off CT-with-HU is read on the display image, in percent of its grey range: it cannot depend on where a
+window put its zero, pixel noise and a partial-volume border do not count, and a radiograph gets none."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from medtrinity.config import GroundingConfig, PreprocessConfig
+from medtrinity.generation.backends import make_backend
+from medtrinity.grounding import measure
+from medtrinity.grounding.rois import ground_sample
+from medtrinity.preprocess.display import preprocess_sample
+from medtrinity.records import Sample
+
+
+def _disc(shape, centre_xy, radius) -> np.ndarray:
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    return (yy - centre_xy[1]) ** 2 + (xx - centre_xy[0]) ** 2 <= radius ** 2
+
+
+def _patch(pixels: np.ndarray, mask: np.ndarray, modality: str = "ct") -> Sample:
+    """A 2D patch without HU (the MSD lung patches: CT windowed to 0..1, no spacing) with one finding."""
+    return Sample(id="patch", source="s", case_id="c", modality=modality, body_part="chest", pixels=pixels,
+                  label_map=mask.astype(np.uint8), label_names={1: "lung tumor"},
+                  finding_labels=frozenset({"lung tumor"}))
+
+
+def _texture(sample: Sample, preprocess: bool = True) -> str:
+    if preprocess:
+        sample = preprocess_sample(sample, PreprocessConfig())
+    sample = ground_sample(sample, GroundingConfig())
+    (roi,) = sample.rois
+    return roi.texture
+
+
+def _solid_nodule(rng) -> tuple[np.ndarray, np.ndarray]:
+    """A solid nodule (0.70) in aerated lung (0.08, with vessels), its mask a pixel wider than the nodule, so the
+    mask's border holds lung: the partial volume every hand-drawn or resampled mask has."""
+    shape = (48, 48)
+    pixels = 0.08 + rng.normal(0, 0.02, shape)
+    pixels[20:22, 2:16] = 0.55  # a vessel
+    nodule = _disc(shape, (24, 24), 9)
+    pixels[nodule] = 0.70 + rng.normal(0, 0.015, int(nodule.sum()))
+    return pixels.astype(np.float32), _disc(shape, (24, 24), 10)
+
+
+def test_a_solid_nodule_is_homogeneous_wherever_the_window_put_its_zero():
+    rng = np.random.default_rng(11)
+    pixels, mask = _solid_nodule(rng)
+    inside = pixels[mask]
+    assert inside.std() / inside.mean() > 0.15  # the old rule (sd over mean) called it heterogeneous
+    assert _texture(_patch(pixels, mask)) == "homogeneous"
+    # the same tissue stored through another window: its zero moved and its scale changed, its texture not
+    assert _texture(_patch(pixels * 3.0 + 2.0, mask)) == "homogeneous"
+    assert _texture(_patch((pixels * 1000 - 1000).astype(np.float32), mask)) == "homogeneous"
+
+
+def test_a_cavitated_mass_is_heterogeneous():
+    rng = np.random.default_rng(12)
+    shape = (48, 48)
+    pixels = (0.08 + rng.normal(0, 0.02, shape)).astype(np.float32)
+    mass = _disc(shape, (24, 24), 13)
+    pixels[mass] = 0.70
+    pixels[_disc(shape, (21, 22), 5)] = 0.05  # air in a cavity
+    assert _texture(_patch(pixels, mass)) == "heterogeneous"
+
+
+def test_grounding_without_preprocess_reads_the_same_display():
+    rng = np.random.default_rng(13)
+    pixels, mask = _solid_nodule(rng)
+    assert _texture(_patch(pixels, mask), preprocess=False) == _texture(_patch(pixels, mask)) == "homogeneous"
+
+
+def test_a_radiograph_region_has_no_texture_and_the_text_states_none():
+    """On a projection radiograph ribs and vessels overlap every organ: a texture word would describe the overlap."""
+    shape = (200, 200)
+    pixels = np.full(shape, 60, dtype=np.uint8)
+    pixels[::12, :] = 200  # ribs crossing everything
+    labels = np.zeros(shape, dtype=np.uint8)
+    labels[_disc(shape, (60, 100), 45)] = 1
+    labels[_disc(shape, (150, 100), 40)] = 2
+    sample = Sample(id="cxr", source="s", case_id="c", modality="xray", body_part="chest", pixels=pixels,
+                    label_map=labels, label_names={1: "right lung", 2: "left lung"}, spacing_mm=(1.0, 1.0))
+    sample = ground_sample(preprocess_sample(sample, PreprocessConfig()), GroundingConfig())
+    assert {roi.label for roi in sample.rois} == {"right lung", "left lung"}
+    assert all(roi.texture == "" for roi in sample.rois)
+    text = make_backend("composer").describe(sample).text
+    assert "geneous" not in text, text
+    # the same picture as a CT without HU does get one (the stripes are then the organ's own structure)
+    sample.modality = "ct"
+    sample = ground_sample(sample, GroundingConfig())
+    assert {roi.texture for roi in sample.rois} == {"heterogeneous"}
+
+
+def test_photographs_read_texture_on_their_luminance():
+    """A dermoscopy-like lesion: two pigment tones in blocks are heterogeneous, one even tone homogeneous."""
+    rng = np.random.default_rng(14)
+    shape = (160, 160)
+    lesion = _disc(shape, (80, 80), 50)
+
+    def photo(two_tone: bool) -> Sample:
+        rgb = np.empty(shape + (3,), dtype=np.float32)
+        rgb[:] = (220, 180, 160)  # skin
+        rgb[lesion] = (120, 80, 50)  # brown
+        if two_tone:
+            dark = lesion & ((np.mgrid[: shape[0], : shape[1]][1] // 16) % 2 == 0)
+            rgb[dark] = (60, 35, 25)
+        rgb += rng.normal(0, 3, rgb.shape)
+        pixels = np.clip(rgb, 0, 255).astype(np.uint8)
+        return Sample(id="derm", source="s", case_id="c", modality="dermoscopy", body_part="skin", pixels=pixels,
+                      label_map=lesion.astype(np.uint8), label_names={1: "melanocytic lesion"},
+                      finding_labels=frozenset({"melanocytic lesion"}))
+
+    assert _texture(photo(two_tone=True)) == "heterogeneous"
+    assert _texture(photo(two_tone=False)) == "homogeneous"
+
+
+def _speckled_organ(rng, grain_px: float) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform tissue on ultrasound: fully developed speckle (the envelope of correlated complex noise, grain
+    ``grain_px``) log-compressed over 60 dB to the display's grey range, in a black frame. Its pixel sd is 9% of
+    that range."""
+    shape = (400, 400)
+    real, imaginary = (cv2.GaussianBlur(rng.normal(0, 1, shape).astype(np.float32), (0, 0), grain_px) for _ in "ri")
+    envelope = np.hypot(real, imaginary)
+    decibels = 20 * np.log10(envelope / envelope.mean() + 1e-6)
+    pixels = np.clip((decibels + 50) / 60 * 255, 0, 255).astype(np.uint8)
+    pixels[~_disc(shape, (200, 200), 190)] = 0  # the black frame around the scan's field
+    return pixels, _disc(shape, (200, 200), 120)
+
+
+def test_speckle_is_no_texture_and_without_spacing_nothing_is_said():
+    rng = np.random.default_rng(15)
+    pixels, organ = _speckled_organ(rng, grain_px=3.0)
+
+    def word(spacing_mm):
+        sample = Sample(id="us", source="s", case_id="c", modality="ultrasound", body_part="abdomen",
+                        pixels=pixels, label_map=organ.astype(np.uint8), label_names={1: "liver"},
+                        spacing_mm=spacing_mm)
+        return _texture(sample)
+
+    # at 0.15 mm a pixel, a 3 mm box (21 px) averages the 0.45 mm grain away: no heterogeneity is claimed
+    assert word((0.15, 0.15)) in ("homogeneous", "")
+    # a few pixels' box would call this uniform tissue heterogeneous; without spacing, nothing is said
+    assert measure.local_mean_spread(pixels.astype(np.float32), organ, 3) * 100 / 255 > 5.0
+    assert word(None) == ""
