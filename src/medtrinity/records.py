@@ -82,6 +82,9 @@ class ROI:
     # labelled structures lying wholly inside this region's outline in this image (the optic cup in the optic
     # disc); not repeated in ``neighbours``. For an organ or structure, ``containing_organ`` is the converse.
     surrounds: list[str] = field(default_factory=list)
+    # an annotation's box (origin ``box``): the outlined organs it is drawn over, each under at least
+    # BOX_OVERLAP_SHARE of its area (not repeated in ``neighbours``; the organ it lies in is ``containing_organ``)
+    overlies: list[str] = field(default_factory=list)
     mean_intensity: float | None = None
     intensity_unit: str = ""
     contrast_to_surround: float | None = None
@@ -126,7 +129,7 @@ class ROI:
         kwargs["bbox_xyxy"] = tuple(int(v) for v in values["bbox_xyxy"])
         kwargs["centroid_xy"] = tuple(float(v) for v in values["centroid_xy"])
         kwargs["mask_rle"] = _plain_rle(values["mask_rle"])
-        for name in ("patient_direction", "neighbours"):
+        for name in ("patient_direction", "neighbours", "surrounds", "overlies"):
             if name in values:
                 kwargs[name] = list(values[name] or [])
         if "measurements" in values:
@@ -220,6 +223,9 @@ class Sample:
     label_kinds: dict[str, str] = field(default_factory=dict)  # expert labels: organ, structure or lesion
     label_measurements: dict[str, dict[str, float]] = field(default_factory=dict)  # expert labels: measured facts
     lesion_components: np.ndarray | None = None
+    # where an expert's organ lies under a painted input box: that organ's label value (0 elsewhere); the box's
+    # pixels keep the box's value in ``label_map``, so this is what the box is drawn over (None: no box, no expert)
+    under_boxes: np.ndarray | None = None
     component_stats: dict[int, dict[str, float]] = field(default_factory=dict)
     image: np.ndarray | None = None
     rois: list[ROI] = field(default_factory=list)

@@ -41,6 +41,7 @@ ROI_TYPE = pa.struct(
         ("organ_part", pa.string()),
         ("neighbours", pa.list_(pa.string())),
         ("surrounds", pa.list_(pa.string())),
+        ("overlies", pa.list_(pa.string())),
         ("mean_intensity", pa.float64()),
         ("intensity_unit", pa.string()),
         ("contrast_to_surround", pa.float64()),

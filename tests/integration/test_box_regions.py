@@ -17,12 +17,13 @@ import pytest
 from medtrinity.config import GroundingConfig, parse_config
 from medtrinity.evaluation.questions import iter_questions
 from medtrinity.evaluation.row_facts import iter_rows
+from medtrinity.grounding.experts import make_expert
 from medtrinity.grounding.experts.apply import apply_experts
 from medtrinity.grounding.rois import ground_sample
 from medtrinity.inspect import build_config
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.quality.verify import find_issues
-from medtrinity.records import BOX_ORIGIN
+from medtrinity.records import BOX_ORIGIN, Sample
 from medtrinity.runner import run_pipeline
 from medtrinity.sources import make_reader
 
@@ -88,6 +89,33 @@ def test_a_box_is_measured_by_its_sides_and_nothing_of_its_rectangle_is_called_a
     assert row["qc_status"] == "pass", row["qc_issues"]
 
 
+def test_a_box_is_said_to_lie_over_the_organs_drawn_under_it(nih_box_run):
+    """The chest expert's lungs, heart and mediastinum run under the two NIH boxes; the label map keeps the boxes'
+    paint there, so what each box is drawn over is checked against the expert's own outlines of the stored image."""
+    _, row = nih_box_run
+    boxes = {roi["label"]: roi for roi in row["rois"] if roi["kind"] == "lesion"}
+    image = cv2.imdecode(np.frombuffer(row["image_png"], np.uint8), cv2.IMREAD_GRAYSCALE)
+    sample = Sample(id="cxr", source="nih", case_id="c", modality="xray", body_part="chest", pixels=image,
+                    plane="projection", metadata={"ViewPosition": "PA"})
+    sample.image = image
+    outlines = {region.label: region.mask for region in make_expert("chest_xray").segment(sample)}
+    for box in boxes.values():
+        x0, y0, x1, y1 = box["bbox_xyxy"]
+        shares = {organ: float(mask[y0:y1, x0:x1].mean()) for organ, mask in outlines.items()}
+        assert {organ for organ, share in shares.items() if share >= 0.3} <= {*box["overlies"], box["containing_organ"]}
+        assert all(shares[organ] >= 0.05 for organ in box["overlies"]), (box["label"], box["overlies"], shares)
+        assert not set(box["overlies"]) & set(box["neighbours"])
+    effusion = boxes["pleural effusion"]
+    assert "right lung" in effusion["overlies"]
+    sentence = next(s for s in re.split(r"(?<=\.) ", row["description_text"])
+                    if "box labelled pleural effusion" in s and " over " in s)
+    assert "right lung" in sentence and not re.search(r"(borders|abuts|adjacent to) the [a-z ,]*right lung", sentence)
+    facts = SampleFacts.from_row(row)
+    assert find_issues(facts, row["description_text"]) == []
+    planted = f"{row['description_text']} The box labelled pleural effusion overlies the left lung."
+    assert [issue.code for issue in find_issues(facts, planted)] == ["overlap_unsupported"]
+
+
 def test_no_size_question_is_asked_of_a_box(nih_box_run):
     out, row = nih_box_run
     questions = [q for q in iter_questions(iter_rows(out)) if q["row_id"] == row["id"]]
@@ -147,9 +175,17 @@ def test_coco_box_only_annotations_are_boxes_and_outlined_ones_are_measured(tmp_
     by_label = {roi.label: roi for roi in sample.rois}
     assert by_label["mass"].origin == BOX_ORIGIN and by_label["mass"].shape == ""
     assert (by_label["mass"].largest_diameter_mm, by_label["mass"].perpendicular_diameter_mm) == (42.0, 28.0)
-    band = by_label["atelectasis"]  # over half the heart's area: beside the heart, not in it
+    band = by_label["atelectasis"]  # over half the heart's area: drawn over the heart, not in it
     heart = next(roi for roi in sample.context_rois if roi.label == "heart")
-    assert band.area_px > 0.5 * heart.area_px and band.containing_organ == "" and "heart" in band.neighbours
+    assert band.area_px > 0.5 * heart.area_px and band.containing_organ == "" and "heart" in band.overlies
+    # what each box is drawn over, against the expert's own outlines (which the boxes' paint hides in the label map)
+    outlines = {region.label: region.mask for region in make_expert("chest_xray").segment(sample)}
+    for box in (band, by_label["mass"]):
+        x0, y0, x1, y1 = box.bbox_xyxy
+        shares = {organ: float(mask[y0:y1, x0:x1].mean()) for organ, mask in outlines.items()}
+        assert {organ for organ, share in shares.items() if share >= 0.3} <= {*box.overlies, box.containing_organ}
+        assert all(shares[organ] >= 0.05 for organ in box.overlies), (box.label, box.overlies, shares)
+        assert not set(box.overlies) & set(box.neighbours)  # drawn over an organ is not beside it
     # a band from one lung to the other: on both sides, not "in the midline" (its centre's side)
     assert band.patient_side == "both" and by_label["mass"].patient_side == "left"
     from medtrinity.generation.backends import make_backend

@@ -77,6 +77,7 @@ def row_facts(row: dict[str, Any]) -> RowFacts:
     for roi in row.get("rois") or []:
         names.update(roi.get("neighbours") or [])
         names.update(roi.get("surrounds") or [])
+        names.update(roi.get("overlies") or [])
     facts.organ_names = sorted(name for name in names if name)
     return facts
 

@@ -356,6 +356,14 @@ def _relation_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
             keys.append(f"{key}.containing_organ")
             if part:
                 keys.append(f"{key}.organ_part")
+        over = [name for name in roi.overlies if name not in NOT_ANATOMY]
+        if over:  # a box drawn over organs: it lies over them, not beside them; past the edge of the one it lies in
+            over = join_words(over[:4])
+            overlies = verb("box" if boxed else roi.label, "overlies", "overlie")
+            frames = (f"extends over the {over}", f"reaches over the {over}") if roi.containing_organ else \
+                (f"{overlies} the {over}", f"is drawn over the {over}")
+            parts.append(choose.pick(f"{key}.overlies", frames))
+            keys.append(f"{key}.overlies")
         if neighbours:
             neighbours = join_words(neighbours[:4])
             borders, abuts, is_ = (verb("box" if boxed else roi.label, *forms) for forms in
@@ -366,7 +374,7 @@ def _relation_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
         if parts:
             subject = choose.pick(f"{key}.subject", (f"The {boxed or roi.label}", "It")) if sentences == [] and \
                 roi.kind == "lesion" and len(sample.rois) == 1 else f"The {boxed or roi.label}"
-            sentences.append(Sentence("relations", f"{subject} {' and '.join(parts)}.", keys))
+            sentences.append(Sentence("relations", f"{subject} {join_words(parts)}.", keys))
     return sentences
 
 

@@ -86,6 +86,8 @@ def roi_line(number: int, roi: ROI) -> str:
         facts.append(f"colour: {roi.colour}")
     if getattr(roi, "surrounds", ()):
         facts.append("surrounds (wholly inside its outline): " + ", ".join(roi.surrounds[:6]))
+    if getattr(roi, "overlies", ()):
+        facts.append("drawn over (the box covers part of): " + ", ".join(roi.overlies[:6]))
     if roi.neighbours:
         facts.append("next to: " + ", ".join(roi.neighbours[:6]))
     if roi.count_same_label > 1:

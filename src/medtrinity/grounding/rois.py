@@ -343,6 +343,10 @@ def _measure_roi(sample: Sample, region: Region, label: str, kind: str, settings
 
 # the largest share of an organ's area a box may cover and still be said to lie in that organ
 BOX_INSIDE_SHARE = 0.5
+# the least share of a box's area an organ must lie under for the box to be said to overlie it
+BOX_OVERLAP_SHARE = 0.05
+# a box drawn over several organs lies in one of them only when that one is under this share of it at least
+BOX_MAIN_SHARE = 0.75
 
 
 def set_box_sides(roi: ROI, box: tuple[int, int, int, int], spacing_mm: tuple[float, float] | None) -> None:
@@ -378,6 +382,24 @@ def _place_in_anatomy(roi: ROI, sample: Sample, window: Window, settings: Ground
             roi.organ_part = organ_part(sample, organ, organ_mask, roi.centroid_xy)
     near = _ring_shares(window, _reach_px(sample, settings), sample.label_names, exclude)
     roi.neighbours = sorted(name for name, share in near.items() if share >= 0.02 and name != roi.containing_organ)
+    if roi.origin == BOX_ORIGIN and sample.under_boxes is not None:
+        under = _organs_under_box(sample, region, exclude)
+        roi.overlies = sorted(name for name, share in under.items() if share >= BOX_OVERLAP_SHARE)
+        if roi.containing_organ and under.get(roi.containing_organ, 0.0) < BOX_MAIN_SHARE and \
+                set(roi.overlies) - {roi.containing_organ}:
+            roi.containing_organ, roi.organ_part = "", ""  # a box over two organs, in neither mostly
+
+
+def _organs_under_box(sample: Sample, region: Region, exclude: set[str]) -> dict[str, float]:
+    """The outlined organs a painted box is drawn over, each with the share of the box it lies under."""
+    under = sample.under_boxes[box_slices(region.box)][region.mask]
+    values, counts = np.unique(under[under != 0], return_counts=True)
+    shares: dict[str, float] = {}
+    for value, count in zip(values.tolist(), counts.tolist(), strict=True):
+        name = sample.label_names.get(value, "")
+        if name and name not in exclude:
+            shares[name] = shares.get(name, 0.0) + count / region.area_px
+    return shares
 
 
 def locate_roi(sample: Sample, region: Region, label: str, kind: str,
@@ -497,6 +519,7 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
         organs.append(roi)
     sample.context_rois = organs
     _uncontain_large_boxes(findings, organs)
+    _split_box_relations(findings)
     sample.rois = findings if findings else organs[:described]
     return sample
 
@@ -527,6 +550,16 @@ def _place_among_enclosures(roi: ROI, sample: Sample, region: Region, labels: La
         roi.containing_organ = name(outer)
     enclosing = {*roi.surrounds, roi.containing_organ}
     roi.neighbours = [neighbour for neighbour in roi.neighbours if neighbour not in enclosing]
+
+
+def _split_box_relations(findings: list[ROI]) -> None:
+    """A box is drawn over the organs it overlies, not beside them: those leave its neighbours (the ring around a
+    box over the heart is heart). The organ it lies in is said as such, not again as one it overlies."""
+    for roi in findings:
+        if roi.origin != BOX_ORIGIN or not roi.overlies:
+            continue
+        roi.overlies = [name for name in roi.overlies if name != roi.containing_organ]
+        roi.neighbours = [name for name in roi.neighbours if name not in roi.overlies]
 
 
 def _uncontain_large_boxes(findings: list[ROI], organs: list[ROI]) -> None:

@@ -34,6 +34,7 @@ class RegionFacts:
     containing_organ: str = ""
     neighbours: tuple[str, ...] = ()
     surrounds: tuple[str, ...] = ()  # structures wholly inside the region's outline (the optic cup in the disc)
+    overlies: tuple[str, ...] = ()  # a box: the outlined organs it is drawn over
     intensity_word: str = ""
     contrast_to_surround: float | None = None
     texture: str = ""
@@ -72,6 +73,7 @@ class RegionFacts:
             containing_organ=str(get("containing_organ", "")),
             neighbours=tuple(get("neighbours", ()) or ()),
             surrounds=tuple(get("surrounds", ()) or ()),
+            overlies=tuple(get("overlies", ()) or ()),
             intensity_word=str(get("intensity_word", "")),
             contrast_to_surround=values.get("contrast_to_surround"),
             texture=str(get("texture", "")),
@@ -121,6 +123,7 @@ class SampleFacts:
         for roi in self.rois:
             names.update(roi.neighbours)
             names.update(roi.surrounds)
+            names.update(roi.overlies)
             if roi.containing_organ:
                 names.add(roi.containing_organ)
             if roi.organ_part:
@@ -139,6 +142,7 @@ class SampleFacts:
             values = dict(vars(roi))
             values["neighbours"] = list(roi.neighbours)
             values["surrounds"] = list(roi.surrounds)
+            values["overlies"] = list(roi.overlies)
             rois.append(RegionFacts.from_mapping(index, values))
         knowledge = ()
         if sample.description is not None:

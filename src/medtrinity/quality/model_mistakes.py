@@ -169,6 +169,21 @@ def enclosure_not_outlined(text: str, facts: SampleFacts, seed: int) -> str | No
     return _append(text, frames[seed % len(frames)].format(roi=roi.label, other=neighbour), seed)
 
 
+_OVERLAPS = ("The box labelled {box} overlies the {organ}.", "The {box} lies over the {organ}.",
+             "The box labelled {box} is drawn over the {organ}.", "The {box} overlaps the {organ}.")
+
+
+def overlap_not_drawn(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A box said to lie over an outlined organ it is not drawn over ('the nodule box overlies the heart' for a
+    box in the left lung): a model sees a finding near an organ on the radiograph and puts it over it."""
+    pairs = [(roi, organ) for roi in facts.rois if roi.origin == BOX_ORIGIN and (roi.overlies or roi.containing_organ)
+             for organ in facts.context_labels if organ not in roi.overlies and organ != roi.containing_organ]
+    if not pairs:
+        return None
+    roi, organ = pairs[seed % len(pairs)]
+    return _append(text, _OVERLAPS[seed % len(_OVERLAPS)].format(box=roi.label, organ=organ), seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -178,6 +193,7 @@ MODEL_MISTAKES = {
     "wrong_piece": size_of_another_piece,
     "box_shape": box_given_a_shape,
     "false_enclosure": enclosure_not_outlined,
+    "false_overlap": overlap_not_drawn,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -189,4 +205,5 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "wrong_piece": {"size_mismatch"},
     "box_shape": {"box_appearance"},
     "false_enclosure": {"enclosure_unsupported"},
+    "false_overlap": {"overlap_unsupported"},
 }

@@ -208,3 +208,51 @@ def test_planted_unlabelled_organ_is_never_one_the_sample_labels():
         assert planted is not None and "pancreas" not in planted and "gallbladder" in planted
         assert "organ_unsupported" in {issue.code for issue in verify_text(labelled, planted).issues}
     assert "pancreas" in unlabelled_organ(GOOD_ABDOMEN, replace(labelled, context_labels=("liver", "spleen")), 0)
+
+
+CHEST_BOXES = SampleFacts(
+    modality="xray", body_part="chest",
+    rois=(RegionFacts(0, "nodule", "lesion", patient_side="left", containing_organ="left lung",
+                      overlies=("mediastinum",), neighbours=("heart",), origin="box"),
+          RegionFacts(1, "pleural effusion", "lesion", patient_side="right",
+                      overlies=("right hemidiaphragm", "right lung"), origin="box"),
+          RegionFacts(2, "mass", "lesion", patient_side="right", neighbours=("right lung",), origin="box")),
+    context_labels=("right lung", "left lung", "heart", "mediastinum", "right hemidiaphragm", "left hemidiaphragm"),
+    image_labels=("nodule", "pleural effusion", "mass"), image_area_px=512 * 512,
+)
+GOOD_CHEST_BOXES = ("Posteroanterior chest radiograph. The box labelled nodule sits in the left lung, extends over "
+                    "the mediastinum and is adjacent to the heart. The box labelled pleural effusion is drawn over "
+                    "the right hemidiaphragm and right lung.")
+
+
+@pytest.mark.parametrize("good", [
+    " The box labelled nodule reaches over the mediastinum.", " The nodule box overlies the left lung.",
+    " The box labelled pleural effusion lies over the right lung.",
+    " The pleural effusion box covers part of the right hemidiaphragm.",
+    # nothing is known under the mass box (no organ under it was outlined): it is not judged
+    " The box labelled mass overlies the heart.",
+])
+def test_a_box_over_what_it_is_drawn_over_passes(good):
+    assert verify_text(CHEST_BOXES, GOOD_CHEST_BOXES + good).issues == []
+
+
+@pytest.mark.parametrize("planted", [
+    " The box labelled nodule overlies the heart.", " The nodule box lies over the right lung.",
+    " The box labelled pleural effusion extends over the left lung and heart.",
+    " The pleural effusion box overlaps the mediastinum.", " The box labelled nodule is drawn over the heart.",
+    " The box labelled pleural effusion covers the heart and the box labelled nodule sits in the left lung.",
+])
+def test_a_box_over_an_organ_it_is_not_drawn_over_is_caught(planted):
+    codes = [issue.code for issue in verify_text(CHEST_BOXES, GOOD_CHEST_BOXES + planted, "reject").issues]
+    assert codes == ["overlap_unsupported"], (planted, codes)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_model_putting_a_box_over_a_nearby_organ_is_caught(seed):
+    from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, overlap_not_drawn
+
+    planted = overlap_not_drawn(GOOD_CHEST_BOXES, CHEST_BOXES, seed)
+    assert planted is not None and planted != GOOD_CHEST_BOXES
+    codes = {issue.code for issue in verify_text(CHEST_BOXES, planted, "reject").issues}
+    assert codes & MODEL_MISTAKE_CODES["false_overlap"], (planted, codes)
+    assert overlap_not_drawn(GOOD_ABDOMEN, ABDOMEN, seed) is None  # no box: nothing to plant

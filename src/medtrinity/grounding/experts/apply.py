@@ -14,7 +14,7 @@ import numpy as np
 from medtrinity.config import ExpertRule
 from medtrinity.grounding.experts import ExpertMask, ExpertModel, make_expert
 from medtrinity.grounding.experts.auto import expert_rules
-from medtrinity.records import Sample, SampleError
+from medtrinity.records import BOX_ORIGIN, Sample, SampleError
 
 
 def provided_mask_labels(sample: Sample) -> set[str]:
@@ -46,6 +46,25 @@ def _ignore(_code: str) -> None:
     return None
 
 
+def _box_pixels(sample: Sample) -> np.ndarray | None:
+    """The pixels of the label map that are painted input boxes (None: no box)."""
+    values = [value for value, name in sample.label_names.items() if sample.label_origins.get(name) == BOX_ORIGIN]
+    if not values or sample.label_map is None:
+        return None
+    boxed = np.isin(sample.label_map, values)
+    return boxed if boxed.any() else None
+
+
+def _note_under_boxes(sample: Sample, under: np.ndarray, value: int) -> None:
+    """Keep where an expert's region lies under a box (first come, as in the label map), so that grounding can
+    say what the box is drawn over: the box's own pixels keep the box's label."""
+    if not under.any():
+        return
+    if sample.under_boxes is None:
+        sample.under_boxes = np.zeros(sample.label_map.shape, dtype=np.int32)
+    sample.under_boxes[under & (sample.under_boxes == 0)] = value
+
+
 def merge_regions(sample: Sample, found: list[ExpertMask], origin: str, min_confidence: float,
                   note: Callable[[str], None] = _ignore) -> int:
     """Paint ``found`` into the sample's label map where no label is yet; returns how many were kept.
@@ -57,6 +76,7 @@ def merge_regions(sample: Sample, found: list[ExpertMask], origin: str, min_conf
         sample.label_map = np.zeros(shape, dtype=np.int32)
     next_value = max([0, *sample.label_names, int(sample.label_map.max())]) + 1
     findings = set(sample.finding_labels)
+    boxed = _box_pixels(sample)
     kept = 0
     for region in found:
         if region.score < min_confidence:
@@ -68,6 +88,8 @@ def merge_regions(sample: Sample, found: list[ExpertMask], origin: str, min_conf
         if not free.any():
             continue
         sample.label_map[free] = next_value
+        if boxed is not None:
+            _note_under_boxes(sample, region.mask & boxed, next_value)
         sample.label_names[next_value] = region.label
         sample.label_origins[region.label] = origin
         sample.label_confidence[region.label] = round(float(region.score), 4)

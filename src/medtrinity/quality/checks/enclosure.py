@@ -8,6 +8,10 @@ organ wholly inside another). A pair is judged only where a described region hol
 outlined and described (its ``surrounds``), or the inner one an outlined organ (its ``containing_organ``). A
 described lesion surrounds nothing measured, so any encasement it is given is flagged. "The surrounding
 liver" (an adjective) claims nothing; a lesion "within" an organ is the organ check's.
+
+Overlap: an annotation's box said to overlie (lie over, overlap, cover) an organ it is not drawn over. Grounding
+keeps the organs an expert outlined under each box (``overlies``) and the one it lies in (``containing_organ``);
+a box is judged only where something is known to lie under it (otherwise an organ painted over by the box is lost).
 """
 
 from __future__ import annotations
@@ -29,8 +33,16 @@ _PASSIVE = re.compile(r"(?<![a-z])(?:(?:lies?|lying|sits?|is|are|located|situate
                       r"contained)\s+in|(?:surrounded|enclosed|encircled|encased|enveloped)\s+by)\s+(?:the\s+)?")
 _HINTS = literals("surround", "enclos", "encircl", "encas", "envelop", "wrap", "within", "inside", " in ")
 # where the object list of "A surrounds B, C and D" ends
-_OBJECT_END = re.compile(r"[.;:]|\s(?:and|but|while|which|whereas)\s+(?:it\s+|is\s+|are\s+)?(?:borders?|abuts?|"
-                         r"adjacent|lies?|sits?|is|are|measures?|shows?)(?![a-z])")
+_OBJECT_END = re.compile(r"[.;:]|(?:,|\s(?:and|but|while|which|whereas))\s+(?:it\s+|is\s+|are\s+)?(?:borders?|"
+                         r"abuts?|adjacent|lies?|sits?|is|are|measures?|shows?|extends?|reach(?:es)?|overl[a-z]*|"
+                         r"drawn|surrounds?|encloses?|encircles?|encases?)(?![a-z])")
+
+
+# "the box overlies / lies over / is drawn over / overlaps / covers / projects over the heart"
+_OVER = re.compile(r"(?<![a-z])(?:overlies|overlie|overlying|overlaps?|overlapping|covers?|covering|"
+                   r"(?:lies?|lying|is\s+drawn|drawn|projects?|extends?|extending|reach(?:es)?|reaching)\s+over|superimposed\s+on)\s+"
+                   r"(?:part\s+of\s+|parts\s+of\s+|much\s+of\s+|most\s+of\s+)?(?:the\s+)?")
+_OVER_HINTS = literals("overl", "cover", " over", "superimposed")
 
 
 @lru_cache(maxsize=2048)
@@ -39,11 +51,13 @@ def _names_pattern(names: tuple[str, ...]) -> re.Pattern:
                       r")(?:s|es)?(?![a-z])")
 
 
-def _claimed_pairs(text: str, names: re.Pattern, subjects: list[RegionFacts]) -> list[tuple[str, str, str]]:
-    """(outer, inner, words) of each enclosure the sentence claims; a subject left unnamed ("It surrounds
-    ...") is the sentence's one subject."""
+def _claimed_pairs(text: str, names: re.Pattern, subjects: list[RegionFacts],
+                   patterns: tuple[tuple[re.Pattern, bool], ...] = ((_ACTIVE, True), (_PASSIVE, False)),
+                   ) -> list[tuple[str, str, str]]:
+    """(outer, inner, words) of each enclosure the sentence claims (for an active verb, the subject is the outer
+    one); a subject left unnamed ("It surrounds ...") is the sentence's one subject."""
     pairs = []
-    for pattern, active in ((_ACTIVE, True), (_PASSIVE, False)):
+    for pattern, active in patterns:
         for match in pattern.finditer(text):
             before = names.findall(text[: match.start()])
             subject = before[-1] if before else (subjects[0].label.lower() if len(subjects) == 1 else "")
@@ -88,4 +102,27 @@ def check_enclosure(facts: SampleFacts, sentences: list[ClaimSentence], options:
                     else f"the {inner} {words} the {outer}"
                 return [QCIssue("enclosure_unsupported", f"text says {said!r}; the outlines do not show the "
                                                          f"{inner} wholly inside the {outer}")]
+    return []
+
+
+def check_overlap(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
+    """A box said to lie over an organ must be drawn over it (or lie in it), where experts outlined the organs."""
+    # judged only where it is known what lies under the box: an expert's organs under it, or the organ it lies in
+    boxes = {roi.label.lower(): roi for roi in facts.rois
+             if roi.origin == BOX_ORIGIN and (roi.overlies or roi.containing_organ)}
+    if not boxes:
+        return []
+    names = _names_pattern(tuple(sorted({name.lower() for name in facts.labels})))
+    for sentence in claims(sentences):
+        if not may_match(_OVER_HINTS, sentence.text):
+            continue
+        for box, organ, words in _claimed_pairs(sentence.text, names, sentence.subjects, ((_OVER, True),)):
+            roi = boxes.get(box)
+            if roi is None or organ in boxes:
+                continue
+            under = {name.lower() for name in (*roi.overlies, roi.containing_organ) if name}
+            if organ not in under:
+                drawn = ", ".join(sorted(under)) or "no outlined organ"
+                return [QCIssue("overlap_unsupported", f"text says the box labelled {roi.label} {words} the {organ}; "
+                                                       f"it is drawn over {drawn}")]
     return []
