@@ -179,8 +179,9 @@ def _count_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
 ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth")
 
 
-def _lesion_sentences(sample: Sample, roi: ROI, key: str, choose: _Chooser, order: int | None
-                      ) -> list[Sentence]:
+def _lesion_sentences(sample: Sample, roi: ROI, key: str, choose: _Chooser, order: int | None,
+                      counted: bool = False) -> list[Sentence]:
+    """``counted``: a count sentence has named the region's label ("one box labelled X and ... are drawn")."""
     pick = choose.slot(key)
     where, where_keys = location(sample, roi, pick)
     size, size_keys = size_phrase(roi, pick)
@@ -195,6 +196,8 @@ def _lesion_sentences(sample: Sample, roi: ROI, key: str, choose: _Chooser, orde
     if size:
         clauses.append(size)
     share = frame_share_percent(roi, sample) if not size else None
+    if counted and boxed and not where and not size and share is None:
+        return []  # "A box labelled X is drawn." would repeat the count sentence and add nothing
     extra_keys = []
     if share is not None:
         clauses.append(f"occupying about {share}% of the image")
@@ -270,13 +273,14 @@ def _organ_roi_sentence(sample: Sample, roi: ROI, key: str, choose: _Chooser) ->
 
 def _roi_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
     sentences = _count_sentences(sample, choose)
+    counted = bool(sentences)
     described = sample.rois[:MAX_DESCRIBED_ROIS]
     for index, roi in enumerate(described):
         key = f"rois[{index}]"
         if roi.kind == "lesion":
             same = [other for other in described if other.label == roi.label]
             order = None if len(same) == 1 else next(n for n, other in enumerate(same) if other is roi)
-            sentences += _lesion_sentences(sample, roi, key, choose, order)
+            sentences += _lesion_sentences(sample, roi, key, choose, order, counted)
         else:
             sentences += _organ_roi_sentence(sample, roi, key, choose)
     if len(sample.rois) > MAX_DESCRIBED_ROIS:

@@ -316,3 +316,27 @@ def test_a_ratio_of_means_only_where_zero_is_no_signal(modality, stated):
     codes = [issue.code for issue in verify_text(facts, "A nodule is present (mean 50% above its surroundings).")
              .issues]
     assert ("number_unsupported" in codes) is not stated, codes
+
+
+def test_a_box_with_no_fact_beyond_its_label_is_not_announced_twice():
+    """Two boxes on an image of unknown orientation and spacing: the count sentence names both; a sentence "A box
+    labelled infiltrate is drawn." would only say it again. One box alone keeps its sentence (the only mention)."""
+    import numpy as np
+
+    from medtrinity.records import BOX_ORIGIN, ROI, Sample
+
+    def box(label, xyxy, region):
+        x0, y0, x1, y1 = xyxy
+        return ROI(label=label, kind="lesion", bbox_xyxy=xyxy, mask_rle={}, area_px=(x1 - x0) * (y1 - y0),
+                   area_mm2=None, centroid_xy=((x0 + x1) / 2, (y0 + y1) / 2), region=region, origin=BOX_ORIGIN)
+
+    sample = Sample(id="boxes", source="s", case_id="c", modality="xray", body_part="chest",
+                    pixels=np.zeros((421, 512), np.uint8),
+                    rois=[box("infiltrate", (66, 88, 442, 314), "central"), box("effusion", (330, 180, 413, 290),
+                                                                                   "right")])
+    text = make_backend("composer").describe(sample).text
+    assert "one box labelled effusion and one box labelled infiltrate" in text.lower(), text
+    assert text.count("box labelled infiltrate") == 1, text
+    assert re.search(r"box labelled effusion (lies|is seen|is present) in the right part of the image", text), text
+    sample.rois = sample.rois[:1]
+    assert "box labelled infiltrate" in make_backend("composer").describe(sample).text
