@@ -312,10 +312,11 @@ def _texture_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
         if not parts:
             continue
         body = join_words(parts)
-        text = choose.pick(f"{key}.texture", (
-            f"{subject} is {body}.", f"{subject} appears {body}.", f"On this image {subject[:1].lower()}{subject[1:]} "
-            f"is {body}.", f"{subject} looks {body}.", f"In appearance, {subject[:1].lower()}{subject[1:]} is {body}.",
-            f"{subject} shows as {body}."))
+        frames = (f"{subject} is {body}.", f"{subject} appears {body}.", f"On this image {subject[:1].lower()}"
+                  f"{subject[1:]} is {body}.", f"{subject} looks {body}.", f"In appearance, {subject[:1].lower()}"
+                  f"{subject[1:]} is {body}.", f"{subject} shows as {body}.")
+        # "shows as hyperdense" reads; "shows as heterogeneous" does not
+        text = choose.pick(f"{key}.texture", frames if intensity else frames[:-1])
         evidence = [f"{key}.{name}" for name in keys] + ([f"{key}.texture"] if texture else [])
         sentences.append(Sentence("texture", text, evidence))
     if not lesions:

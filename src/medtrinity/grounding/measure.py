@@ -267,19 +267,33 @@ def shrunk_rectangle(shape: tuple[int, ...], rectangle: tuple[int, int, int, int
 _GENERIC_WORDS = GENERIC_INTENSITY_WORDS
 
 
-def intensity_word(modality: str, contrast: float, reference: float, unit: str, threshold_hu: float) -> str:
-    """The modality's own word for a region compared with its surroundings.
+def contrast_limit(reference: float, unit: str, threshold_hu: float) -> float:
+    """The least difference from the surroundings that counts: ``threshold_hu`` on CT in HU, 10% of the
+    surrounding mean elsewhere."""
+    return threshold_hu if unit == "HU" else 0.10 * max(abs(reference), 1e-6)
 
-    CT uses an absolute difference in HU; other modalities a difference of more than 10% of
-    the surrounding mean.
+
+# the share of the surroundings that must lie on one side of the region for it to be called darker or brighter
+SURROUND_MAJORITY = 2 / 3
+
+
+def intensity_word(modality: str, contrast: float, reference: float, unit: str, threshold_hu: float,
+                   darker_share: float, brighter_share: float) -> str:
+    """The modality's own word for a region compared with its surroundings, or '' where they are mixed.
+
+    ``darker_share``, ``brighter_share``: the shares of the surrounding pixels darker (brighter) than the region's
+    mean by more than :func:`contrast_limit`. A region is brighter only where most of its surroundings are darker,
+    and of similar brightness only where few are either: a tumour against the chest wall on one side and aerated
+    lung on the other lies between the two, and "hypodense to the surrounding tissue" (its mean against the mixed
+    ring's) would be false of the lung side.
     """
     words = INTENSITY_WORDS.get(modality, _GENERIC_WORDS)
-    limit = threshold_hu if unit == "HU" else 0.10 * max(abs(reference), 1e-6)
+    limit = contrast_limit(reference, unit, threshold_hu)
     if contrast < -limit:
-        return words[0]
+        return words[0] if brighter_share >= SURROUND_MAJORITY else ""
     if contrast > limit:
-        return words[2]
-    return words[1]
+        return words[2] if darker_share >= SURROUND_MAJORITY else ""
+    return words[1] if max(darker_share, brighter_share) < 1 - SURROUND_MAJORITY else ""
 
 
 def texture_box_px(spacing_mm: tuple[float, float] | None, scale_mm: float) -> int:

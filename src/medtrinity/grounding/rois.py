@@ -177,6 +177,18 @@ def _region_statistics(values: np.ndarray, window: Window, surround_px: int) -> 
     return float(inside.mean()), float(inside.std()), float(around.mean()) if around.size else None
 
 
+def _surround_shares(values: np.ndarray, window: Window, surround_px: int, low: float, high: float
+                     ) -> tuple[float, float]:
+    """The shares of the surround ring's pixels (findings left out) below ``low`` and above ``high``."""
+    surround = window.rings.ring(surround_px)
+    if window.findings is not None:
+        surround &= ~window.findings
+    around = values[surround]
+    if not around.size:
+        return 0.0, 0.0
+    return float(np.count_nonzero(around < low)) / around.size, float(np.count_nonzero(around > high)) / around.size
+
+
 def _grey_statistics(window: Window, surround_px: int) -> tuple[float, float, float | None]:
     """:func:`_region_statistics` of a grey window's float32 pixels: 8/16-bit integers in one compiled pass
     (exact sums, the squared deviations summed in numpy's pairwise order: the same values), others through numpy."""
@@ -229,9 +241,12 @@ def _measure_intensity(roi: ROI, sample: Sample, window: Window, settings: Groun
     if reference is not None:
         roi.contrast_to_surround = round(roi.mean_intensity - reference, 2)
         modality = "colour" if colour else sample.modality
+        limit = measure.contrast_limit(reference, sample.intensity_unit, settings.contrast_threshold)
+        darker, brighter = _surround_shares(pixels if colour else window.pixels, window, settings.surround_ring_px,
+                                            mean - limit, mean + limit)
         roi.intensity_word = measure.intensity_word(
-            modality, roi.contrast_to_surround, reference, sample.intensity_unit, settings.contrast_threshold
-        )
+            modality, roi.contrast_to_surround, reference, sample.intensity_unit, settings.contrast_threshold,
+            darker, brighter)
     if roi.kind == "lesion":
         if not colour:
             pixels = window.pixels.astype(np.float32)

@@ -68,13 +68,24 @@ def test_patient_directions_from_row_and_column_letters():
 
 
 def test_intensity_words_in_each_modality_vocabulary():
-    assert measure.intensity_word("ct", -60, 100, "HU", 10) == "hypodense"
-    assert measure.intensity_word("ct", 5, 100, "HU", 10) == "isodense"
-    assert measure.intensity_word("ct", 80, 100, "HU", 10) == "hyperdense"
-    assert measure.intensity_word("mri", 50, 200, "", 10) == "hyperintense"
-    assert measure.intensity_word("ultrasound", -40, 100, "", 10) == "hypoechoic"
-    assert measure.intensity_word("xray", 40, 100, "", 10) == "opaque"
-    assert measure.intensity_word("fundus", 40, 100, "", 10) == "brighter"
+    # surroundings all on one side (darker, brighter) of the region, or neither
+    dark, bright, even = (1.0, 0.0), (0.0, 1.0), (0.1, 0.1)
+    assert measure.intensity_word("ct", -60, 100, "HU", 10, *bright) == "hypodense"
+    assert measure.intensity_word("ct", 5, 100, "HU", 10, *even) == "isodense"
+    assert measure.intensity_word("ct", 80, 100, "HU", 10, *dark) == "hyperdense"
+    assert measure.intensity_word("mri", 50, 200, "", 10, *dark) == "hyperintense"
+    assert measure.intensity_word("ultrasound", -40, 100, "", 10, *bright) == "hypoechoic"
+    assert measure.intensity_word("xray", 40, 100, "", 10, *dark) == "opaque"
+    assert measure.intensity_word("fundus", 40, 100, "", 10, *dark) == "brighter"
+
+
+def test_no_intensity_word_against_mixed_surroundings():
+    """A tumour between aerated lung (darker) and the chest wall (brighter): its mean against the mixed ring's says
+    'hypodense' or 'hyperdense' of a region that is neither to most of its border."""
+    assert measure.intensity_word("ct", -40, 100, "HU", 10, 0.42, 0.56) == ""
+    assert measure.intensity_word("ct", 45, 100, "HU", 10, 0.56, 0.34) == ""
+    assert measure.intensity_word("ct", 45, 100, "HU", 10, 0.7, 0.3) == "hyperdense"
+    assert measure.intensity_word("ct", 0, 100, "HU", 10, 0.49, 0.49) == ""  # no "isodense" between two tissues
 
 
 def _correlated_noise(rng, shape, sd_hu, grain_px):

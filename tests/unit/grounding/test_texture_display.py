@@ -144,3 +144,23 @@ def test_speckle_is_no_texture_and_without_spacing_nothing_is_said():
     # a few pixels' box would call this uniform tissue heterogeneous; without spacing, nothing is said
     assert measure.local_mean_spread(pixels.astype(np.float32), organ, 3) * 100 / 255 > 5.0
     assert word(None) == ""
+
+
+def test_a_tumour_against_the_chest_wall_gets_no_intensity_word():
+    """Half the tumour's border on aerated lung, half on the chest wall, its mean between the two: the ring's
+    mean would call it 'hypodense to the surrounding tissue'; it is neither to most of its border. The same
+    tumour wholly in lung is hyperdense."""
+    rng = np.random.default_rng(16)
+    shape = (48, 48)
+    pixels = (0.08 + rng.normal(0, 0.02, shape)).astype(np.float32)
+    pixels[:, 30:] = 0.85  # the chest wall
+    tumour = _disc(shape, (28, 24), 7)
+    pixels[tumour] = 0.55 + rng.normal(0, 0.01, int(tumour.sum()))
+    sample = ground_sample(_patch(pixels, tumour), GroundingConfig())
+    (roi,) = sample.rois
+    assert roi.contrast_to_surround is not None and roi.intensity_word == ""
+    assert "dense" not in make_backend("composer").describe(sample).text
+    pixels[:, 30:] = 0.08 + rng.normal(0, 0.02, (48, 18))  # aerated lung all round
+    pixels[tumour] = 0.55
+    (roi,) = ground_sample(_patch(pixels, tumour), GroundingConfig()).rois
+    assert roi.intensity_word == "hyperdense"
