@@ -440,14 +440,24 @@ def second_central_moments(mask: np.ndarray) -> tuple[float, float, float]:
     return m20 - m10 * centre_x, m11 - m10 * centre_y, m02 - m01 * centre_y
 
 
-def shape_word(solidity: float, eccentricity: float) -> str:
-    """round / oval / lobulated / irregular from solidity and eccentricity.
+# the least area, in pixels, whose outline can be told lobulated from pixelated: about 11 pixels across
+MIN_SHAPE_AREA_PX = 100
+
+
+def shape_word(solidity: float, eccentricity: float, area_px: int = MIN_SHAPE_AREA_PX) -> str:
+    """round / oval / lobulated / irregular from solidity and eccentricity; '' for a region under
+    MIN_SHAPE_AREA_PX pixels.
 
     Spiculated or ragged outlines leave much of their hull empty (solidity < 0.65): irregular;
     gentle bulges leave less (< 0.93): lobulated; convex outlines are oval when their axis
     ratio is under 0.8 (eccentricity >= 0.6), else round. Thresholds were set on digitised
-    discs (solidity >= 0.95 from 5 px up), ellipses and sine-lobed outlines (0.76 to 0.90).
+    discs, ellipses and sine-lobed outlines (0.76 to 0.90). A digitised disc centred on a pixel
+    sticks out one pixel at each axis end: radius 3 and 5 px have solidity 0.89 and 0.92, so a
+    round nodule a few pixels across would read "lobulated"; from about 100 pixels discs stay
+    above 0.93 wherever their centre lies.
     """
+    if area_px < MIN_SHAPE_AREA_PX:
+        return ""
     if solidity < 0.65:
         return "irregular"
     if solidity < 0.93:
@@ -486,6 +496,15 @@ def margin_sharpness(pixels: np.ndarray, mask: np.ndarray, exclude: np.ndarray |
         return None
     step = float(pixels[inner_band].mean() - pixels[outer_band].mean())
     return step / total
+
+
+SIMILAR_WORDS = frozenset(words[1] for words in (*INTENSITY_WORDS.values(), _GENERIC_WORDS))
+
+
+def stands_out(intensity_word: str) -> bool:
+    """Whether a region is darker or brighter than surroundings that agree (not similar, not mixed): only then is
+    there a contrast across its border whose sharpness means anything."""
+    return bool(intensity_word) and intensity_word not in SIMILAR_WORDS
 
 
 def margin_word(sharpness: float | None, limit: float = 0.6) -> str:

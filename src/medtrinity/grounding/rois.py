@@ -160,7 +160,7 @@ def _measure_shape(roi: ROI, mask: np.ndarray, spacing_mm) -> measure.Outline:
     roi.perpendicular_diameter_mm = None if perpendicular is None else round(perpendicular, 2)
     circularity, solidity, eccentricity = measure.shape_metrics(mask, outline)
     roi.circularity, roi.solidity, roi.eccentricity = round(circularity, 3), round(solidity, 3), round(eccentricity, 3)
-    roi.shape = measure.shape_word(solidity, eccentricity)
+    roi.shape = measure.shape_word(solidity, eccentricity, int(np.count_nonzero(mask)))
     return outline
 
 
@@ -253,7 +253,9 @@ def _measure_intensity(roi: ROI, sample: Sample, window: Window, settings: Groun
         other_findings = None if window.findings is None else window.findings & ~mask
         sharpness = measure.margin_sharpness(pixels, mask, exclude=other_findings, rings=window.rings)
         roi.margin_sharpness = None if sharpness is None else round(sharpness, 3)
-        roi.margin = measure.margin_word(sharpness, settings.margin_sharpness_limit)
+        # a border's sharpness needs a contrast across it: none against similar or mixed surroundings
+        stands_out = measure.stands_out(roi.intensity_word)
+        roi.margin = measure.margin_word(sharpness, settings.margin_sharpness_limit) if stands_out else ""
 
 
 def _lesion_3d(roi: ROI, sample: Sample, window: Window) -> None:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from medtrinity.config import GroundingConfig, PreprocessConfig, parse_config
+from medtrinity.grounding import measure
 from medtrinity.grounding.rois import ground_sample
 from medtrinity.io.rle import decode_mask
 from medtrinity.phantom import LESIONS, SPACING_XYZ_MM
@@ -43,7 +44,8 @@ def test_lesion_measurements_match_phantom_truth(phantom_slices, truth):
     assert roi.intensity_word == truth.intensity
     assert roi.texture == truth.texture
     assert roi.margin == truth.margin
-    assert roi.shape == "round"
+    # a disc a few pixels across is too small to tell round from lobulated by its outline
+    assert roi.shape == ("round" if roi.area_px >= measure.MIN_SHAPE_AREA_PX else "")
     assert abs(roi.perpendicular_diameter_mm - truth.diameter_mm) <= spacing
     assert roi.area_px == int(decode_mask(roi.mask_rle).sum())
 

@@ -1,5 +1,6 @@
-"""Texture off CT-with-HU is read on the display image, in percent of its grey range: it cannot depend on where a
-window put its zero, pixel noise and a partial-volume border do not count, and a radiograph gets none."""
+"""Appearance words a reader could check on the image. Texture off CT-with-HU is read on the display image, in
+percent of its grey range: it cannot depend on where a window put its zero, pixel noise and a partial-volume border
+do not count, and a radiograph gets none. Intensity and margin words need surroundings that agree."""
 
 from __future__ import annotations
 
@@ -159,8 +160,11 @@ def test_a_tumour_against_the_chest_wall_gets_no_intensity_word():
     sample = ground_sample(_patch(pixels, tumour), GroundingConfig())
     (roi,) = sample.rois
     assert roi.contrast_to_surround is not None and roi.intensity_word == ""
-    assert "dense" not in make_backend("composer").describe(sample).text
+    # nor a margin word: the contrast across its border is lung's on one side and the chest wall's on the other
+    assert roi.margin_sharpness is not None and roi.margin == ""
+    text = make_backend("composer").describe(sample).text
+    assert "dense" not in text and "defined" not in text, text
     pixels[:, 30:] = 0.08 + rng.normal(0, 0.02, (48, 18))  # aerated lung all round
     pixels[tumour] = 0.55
     (roi,) = ground_sample(_patch(pixels, tumour), GroundingConfig()).rois
-    assert roi.intensity_word == "hyperdense"
+    assert roi.intensity_word == "hyperdense" and roi.margin == "well-defined"
