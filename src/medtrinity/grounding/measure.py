@@ -445,8 +445,7 @@ MIN_SHAPE_AREA_PX = 100
 
 
 def shape_word(solidity: float, eccentricity: float, area_px: int = MIN_SHAPE_AREA_PX) -> str:
-    """round / oval / lobulated / irregular from solidity and eccentricity; '' for a region under
-    MIN_SHAPE_AREA_PX pixels.
+    """round / oval / lobulated / irregular from solidity and eccentricity.
 
     Spiculated or ragged outlines leave much of their hull empty (solidity < 0.65): irregular;
     gentle bulges leave less (< 0.93): lobulated; convex outlines are oval when their axis
@@ -454,15 +453,17 @@ def shape_word(solidity: float, eccentricity: float, area_px: int = MIN_SHAPE_AR
     discs, ellipses and sine-lobed outlines (0.76 to 0.90). A digitised disc centred on a pixel
     sticks out one pixel at each axis end: radius 3 and 5 px have solidity 0.89 and 0.92, so a
     round nodule a few pixels across would read "lobulated"; from about 100 pixels discs stay
-    above 0.93 wherever their centre lies.
+    above 0.93 wherever their centre lies. Under MIN_SHAPE_AREA_PX pixels a region is called round
+    or oval when convex, and nothing otherwise: too few pixels to tell a lobulation from pixelation.
     """
+    convex = "oval" if eccentricity >= 0.6 else "round"
     if area_px < MIN_SHAPE_AREA_PX:
-        return ""
+        return convex if solidity >= 0.93 else ""
     if solidity < 0.65:
         return "irregular"
     if solidity < 0.93:
         return "lobulated"
-    return "oval" if eccentricity >= 0.6 else "round"
+    return convex
 
 
 MARGIN_BAND_PX = 2  # the bands just inside and just outside the border

@@ -44,8 +44,8 @@ def test_lesion_measurements_match_phantom_truth(phantom_slices, truth):
     assert roi.intensity_word == truth.intensity
     assert roi.texture == truth.texture
     assert roi.margin == truth.margin
-    # a disc a few pixels across is too small to tell round from lobulated by its outline
-    assert roi.shape == ("round" if roi.area_px >= measure.MIN_SHAPE_AREA_PX else "")
+    # a disc a few pixels across may stick out a pixel at its axes' ends: then too small to call anything
+    assert roi.shape == "round" or (roi.shape == "" and roi.area_px < measure.MIN_SHAPE_AREA_PX)
     assert abs(roi.perpendicular_diameter_mm - truth.diameter_mm) <= spacing
     assert roi.area_px == int(decode_mask(roi.mask_rle).sum())
 
