@@ -110,25 +110,61 @@ GOOD_EYE = ("A fundus photograph. The retinal vessels, macula, optic disc and op
             "surrounds the optic cup and borders the retinal vessels.")
 
 
-@pytest.mark.parametrize("good", [
-    "", " The optic cup lies within the optic disc.", " The optic cup is seen inside the optic disc.",
-    " The optic disc encloses the optic cup.", " The optic disc is bright. It surrounds the optic cup.",
-    " The optic disc is brighter than the surrounding retinal vessels.",
-    " The macula lies in the centre of the image.",
-])
-def test_enclosure_as_outlined_passes(good):
-    assert verify_text(EYE, GOOD_EYE + good).issues == []
+CHEST_BOXES = SampleFacts(
+    modality="xray", body_part="chest",
+    rois=(RegionFacts(0, "nodule", "lesion", patient_side="left", containing_organ="left lung",
+                      overlies=("mediastinum",), neighbours=("heart",), origin="box"),
+          RegionFacts(1, "pleural effusion", "lesion", patient_side="right",
+                      overlies=("right hemidiaphragm", "right lung"), origin="box"),
+          RegionFacts(2, "mass", "lesion", patient_side="right", neighbours=("right lung",), origin="box")),
+    context_labels=("right lung", "left lung", "heart", "mediastinum", "right hemidiaphragm", "left hemidiaphragm"),
+    image_labels=("nodule", "pleural effusion", "mass"), image_area_px=512 * 512,
+)
+GOOD_CHEST_BOXES = ("Posteroanterior chest radiograph. The box labelled nodule sits in the left lung, extends over "
+                    "the mediastinum and is adjacent to the heart. The box labelled pleural effusion is drawn over "
+                    "the right hemidiaphragm and right lung.")
+# one structure inside, around or over another: (facts, a text true of them) per claim family
+PLACEMENTS = {"enclosure": (EYE, GOOD_EYE), "overlap": (CHEST_BOXES, GOOD_CHEST_BOXES)}
 
 
-@pytest.mark.parametrize("planted", [
-    " The retinal vessels surround the optic disc.", " The optic cup surrounds the optic disc.",
-    " The optic disc lies within the retinal vessels.", " The optic cup is enclosed by the retinal vessels.",
-    " The optic disc completely encircles the retinal vessels and the macula.",
-    " The macula encases the optic cup.", " The optic disc sits inside the macula.",
+@pytest.mark.parametrize(("family", "good"), [
+    ("enclosure", ""), ("enclosure", " The optic cup lies within the optic disc."),
+    ("enclosure", " The optic cup is seen inside the optic disc."),
+    ("enclosure", " The optic disc encloses the optic cup."),
+    ("enclosure", " The optic disc is bright. It surrounds the optic cup."),
+    ("enclosure", " The optic disc is brighter than the surrounding retinal vessels."),
+    ("enclosure", " The macula lies in the centre of the image."),
+    ("overlap", ""), ("overlap", " The box labelled nodule reaches over the mediastinum."),
+    ("overlap", " The nodule box overlies the left lung."), ("overlap", " The box labelled pleural effusion lies over "
+                                                                        "the right lung."),
+    ("overlap", " The pleural effusion box covers part of the right hemidiaphragm."),
+    # nothing is known under the mass box (no organ under it was outlined): it is not judged
+    ("overlap", " The box labelled mass overlies the heart."),
 ])
-def test_an_enclosure_the_outlines_do_not_show_is_caught(planted):
-    codes = [issue.code for issue in verify_text(EYE, GOOD_EYE + planted, "reject").issues]
-    assert codes == ["enclosure_unsupported"], (planted, codes)
+def test_placements_as_outlined_pass(family, good):
+    facts, text = PLACEMENTS[family]
+    assert verify_text(facts, text + good).issues == []
+
+
+@pytest.mark.parametrize(("family", "planted"), [
+    ("enclosure", " The retinal vessels surround the optic disc."),
+    ("enclosure", " The optic cup surrounds the optic disc."),
+    ("enclosure", " The optic disc lies within the retinal vessels."),
+    ("enclosure", " The optic cup is enclosed by the retinal vessels."),
+    ("enclosure", " The optic disc completely encircles the retinal vessels and the macula."),
+    ("enclosure", " The macula encases the optic cup."), ("enclosure", " The optic disc sits inside the macula."),
+    ("overlap", " The box labelled nodule overlies the heart."),
+    ("overlap", " The nodule box lies over the right lung."),
+    ("overlap", " The box labelled pleural effusion extends over the left lung and heart."),
+    ("overlap", " The pleural effusion box overlaps the mediastinum."),
+    ("overlap", " The box labelled nodule is drawn over the heart."),
+    ("overlap", " The box labelled pleural effusion covers the heart and the box labelled nodule sits in the left "
+                "lung."),
+])
+def test_a_placement_the_outlines_do_not_show_is_caught(family, planted):
+    facts, text = PLACEMENTS[family]
+    codes = [issue.code for issue in verify_text(facts, text + planted, "reject").issues]
+    assert codes == [f"{family}_unsupported"], (planted, codes)
 
 
 def test_a_lesion_encasing_a_structure_is_caught_and_lying_in_its_organ_is_not():
@@ -143,19 +179,28 @@ def test_a_lesion_encasing_a_structure_is_caught_and_lying_in_its_organ_is_not()
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_a_model_enclosing_what_only_touches_is_caught(seed):
-    from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, enclosure_not_outlined
+@pytest.mark.parametrize("mistake", ["false_enclosure", "false_overlap"])
+def test_a_model_placing_one_structure_in_or_over_another_is_caught(mistake, seed):
+    from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, MODEL_MISTAKES
 
-    planted = enclosure_not_outlined(GOOD_EYE, EYE, seed)
-    assert planted is not None and planted != GOOD_EYE
-    codes = {issue.code for issue in verify_text(EYE, planted, "reject").issues}
-    assert codes & MODEL_MISTAKE_CODES["false_enclosure"], (planted, codes)
+    facts, text = PLACEMENTS[mistake.removeprefix("false_")]
+    planted = MODEL_MISTAKES[mistake](text, facts, seed)
+    assert planted is not None and planted != text
+    codes = {issue.code for issue in verify_text(facts, planted, "reject").issues}
+    assert codes & MODEL_MISTAKE_CODES[mistake], (planted, codes)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_lesion_encasing_its_neighbour_is_planted_and_caught_and_no_box_gets_an_overlap(seed):
+    from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, enclosure_not_outlined, overlap_not_drawn
+
     lesion = SampleFacts(modality="ct", body_part="abdomen", context_labels=ABDOMEN.context_labels,
                          rois=(RegionFacts(**{**vars(ABDOMEN.rois[0]), "neighbours": ("left kidney",)}),),
                          image_area_px=ABDOMEN.image_area_px)
     planted = enclosure_not_outlined(GOOD_ABDOMEN, lesion, seed)
     codes = {issue.code for issue in verify_text(lesion, planted, "reject").issues}
     assert codes & MODEL_MISTAKE_CODES["false_enclosure"], (planted, codes)
+    assert overlap_not_drawn(GOOD_ABDOMEN, ABDOMEN, seed) is None  # no box: nothing to plant
 
 
 def test_a_label_that_names_the_diagnosis_allows_it():
@@ -209,50 +254,3 @@ def test_planted_unlabelled_organ_is_never_one_the_sample_labels():
         assert "organ_unsupported" in {issue.code for issue in verify_text(labelled, planted).issues}
     assert "pancreas" in unlabelled_organ(GOOD_ABDOMEN, replace(labelled, context_labels=("liver", "spleen")), 0)
 
-
-CHEST_BOXES = SampleFacts(
-    modality="xray", body_part="chest",
-    rois=(RegionFacts(0, "nodule", "lesion", patient_side="left", containing_organ="left lung",
-                      overlies=("mediastinum",), neighbours=("heart",), origin="box"),
-          RegionFacts(1, "pleural effusion", "lesion", patient_side="right",
-                      overlies=("right hemidiaphragm", "right lung"), origin="box"),
-          RegionFacts(2, "mass", "lesion", patient_side="right", neighbours=("right lung",), origin="box")),
-    context_labels=("right lung", "left lung", "heart", "mediastinum", "right hemidiaphragm", "left hemidiaphragm"),
-    image_labels=("nodule", "pleural effusion", "mass"), image_area_px=512 * 512,
-)
-GOOD_CHEST_BOXES = ("Posteroanterior chest radiograph. The box labelled nodule sits in the left lung, extends over "
-                    "the mediastinum and is adjacent to the heart. The box labelled pleural effusion is drawn over "
-                    "the right hemidiaphragm and right lung.")
-
-
-@pytest.mark.parametrize("good", [
-    " The box labelled nodule reaches over the mediastinum.", " The nodule box overlies the left lung.",
-    " The box labelled pleural effusion lies over the right lung.",
-    " The pleural effusion box covers part of the right hemidiaphragm.",
-    # nothing is known under the mass box (no organ under it was outlined): it is not judged
-    " The box labelled mass overlies the heart.",
-])
-def test_a_box_over_what_it_is_drawn_over_passes(good):
-    assert verify_text(CHEST_BOXES, GOOD_CHEST_BOXES + good).issues == []
-
-
-@pytest.mark.parametrize("planted", [
-    " The box labelled nodule overlies the heart.", " The nodule box lies over the right lung.",
-    " The box labelled pleural effusion extends over the left lung and heart.",
-    " The pleural effusion box overlaps the mediastinum.", " The box labelled nodule is drawn over the heart.",
-    " The box labelled pleural effusion covers the heart and the box labelled nodule sits in the left lung.",
-])
-def test_a_box_over_an_organ_it_is_not_drawn_over_is_caught(planted):
-    codes = [issue.code for issue in verify_text(CHEST_BOXES, GOOD_CHEST_BOXES + planted, "reject").issues]
-    assert codes == ["overlap_unsupported"], (planted, codes)
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_a_model_putting_a_box_over_a_nearby_organ_is_caught(seed):
-    from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, overlap_not_drawn
-
-    planted = overlap_not_drawn(GOOD_CHEST_BOXES, CHEST_BOXES, seed)
-    assert planted is not None and planted != GOOD_CHEST_BOXES
-    codes = {issue.code for issue in verify_text(CHEST_BOXES, planted, "reject").issues}
-    assert codes & MODEL_MISTAKE_CODES["false_overlap"], (planted, codes)
-    assert overlap_not_drawn(GOOD_ABDOMEN, ABDOMEN, seed) is None  # no box: nothing to plant
