@@ -398,10 +398,13 @@ def _place_in_anatomy(roi: ROI, sample: Sample, window: Window, settings: Ground
             organ_mask[box_slices(region.box)] |= region.mask
             roi.organ_part = organ_part(sample, organ, organ_mask, roi.centroid_xy)
     near = _ring_shares(window, _reach_px(sample, settings), sample.label_names, exclude)
-    roi.neighbours = sorted(name for name, share in near.items() if share >= 0.02 and name != roi.containing_organ)
+    # the widest contacts first: a text that names four of nine neighbours names those (not the first by name)
+    roi.neighbours = [name for name, share in sorted(near.items(), key=lambda item: (-item[1], item[0]))
+                      if share >= 0.02 and name != roi.containing_organ]
     if roi.origin == BOX_ORIGIN and sample.under_boxes is not None:
         under = _organs_under_box(sample, region, exclude)
-        roi.overlies = sorted(name for name, share in under.items() if share >= BOX_OVERLAP_SHARE)
+        roi.overlies = [name for name, share in sorted(under.items(), key=lambda item: (-item[1], item[0]))
+                        if share >= BOX_OVERLAP_SHARE]  # the most covered first
         if roi.containing_organ and under.get(roi.containing_organ, 0.0) < BOX_MAIN_SHARE and \
                 set(roi.overlies) - {roi.containing_organ}:
             roi.containing_organ, roi.organ_part = "", ""  # a box over two organs, in neither mostly
@@ -589,4 +592,4 @@ def _uncontain_large_boxes(findings: list[ROI], organs: list[ROI]) -> None:
         if roi.origin != BOX_ORIGIN or not organ or roi.area_px <= BOX_INSIDE_SHARE * area_of.get(organ, 0):
             continue
         roi.containing_organ, roi.organ_part = "", ""
-        roi.neighbours = sorted({*roi.neighbours, organ})
+        roi.neighbours = [organ, *(name for name in roi.neighbours if name != organ)]  # its widest contact

@@ -163,3 +163,21 @@ def test_label_extents_in_one_pass_match_each_label_alone():
             assert region.centroid_xy == (round(moments["m10"] / moments["m00"], 2),
                                           round(moments["m01"] / moments["m00"], 2))
             assert int(region.mask.sum()) == extent.area_px
+
+
+def test_neighbours_are_listed_widest_contact_first():
+    """A text names the first few neighbours: those the region shares most of its border with, not the first by
+    name (a lung lobe once "abutted the T12 vertebra, right 10th rib, right 8th rib" before its wider contacts)."""
+    from medtrinity.records import Sample
+
+    yy, xx = np.mgrid[0:120, 0:120]
+    kidney = (yy - 8) ** 2 + (xx - 60) ** 2 <= 20 ** 2  # cut by the top edge: enclosed by nothing
+    labels = np.full((120, 120), 2, np.uint8)  # the spleen round most of it
+    labels[:, 74:] = 3  # the aorta only past its right edge
+    labels[kidney] = 1
+    pixels = np.where(kidney, 150, np.where(labels == 3, 200, 60)).astype(np.int16)
+    sample = Sample(id="n", source="s", case_id="c", modality="ct", body_part="abdomen", pixels=pixels,
+                    intensity_unit="HU", spacing_mm=(1.0, 1.0), label_map=labels,
+                    label_names={1: "kidney", 2: "spleen", 3: "aorta"})
+    rois = {roi.label: roi for roi in ground_sample(sample, GroundingConfig()).rois}
+    assert rois["kidney"].neighbours == ["spleen", "aorta"], rois["kidney"].neighbours

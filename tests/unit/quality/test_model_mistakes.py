@@ -7,6 +7,8 @@ piece, and a row with nothing grounded. Correct model-like phrasing of the same 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from medtrinity.quality.checks import CHECKS, ISSUE_CODES
@@ -243,8 +245,6 @@ def test_an_expert_body_outline_alone_is_no_content():
 def test_planted_unlabelled_organ_is_never_one_the_sample_labels():
     """The planted organ must really be unlabelled: 'pancreas' (singular form 'pancrea' in the check's
     comparison) was planted as unlabelled in rows that label the pancreas, and counted as missed."""
-    from dataclasses import replace
-
     from medtrinity.quality.model_mistakes import unlabelled_organ
 
     labelled = replace(ABDOMEN, context_labels=(*ABDOMEN.context_labels, "spleen", "pancreas"))
@@ -254,3 +254,29 @@ def test_planted_unlabelled_organ_is_never_one_the_sample_labels():
         assert "organ_unsupported" in {issue.code for issue in verify_text(labelled, planted).issues}
     assert "pancreas" in unlabelled_organ(GOOD_ABDOMEN, replace(labelled, context_labels=("liver", "spleen")), 0)
 
+
+
+CHEST_ORGANS = SampleFacts(
+    modality="xray", body_part="chest",
+    rois=(RegionFacts(0, "right lung", "organ", patient_side="right", neighbours=("heart",)),
+          RegionFacts(1, "heart", "organ", patient_side="left", neighbours=("right lung",))),
+    context_labels=("right lung", "heart"), image_area_px=512 * 512,
+)
+
+
+@pytest.mark.parametrize("planted", [
+    " The right lung is heterogeneous.", " The heart appears homogeneous.",
+    " The right lung shows a mottled, inhomogeneous pattern.",
+])
+def test_a_texture_given_to_an_organ_on_a_radiograph_is_caught(planted):
+    """No texture is measured on a radiograph (ribs, vessels and soft tissue overlap every organ): a model that
+    writes one states what nothing measured; the same words of a CT organ measured so pass."""
+    text = "Posteroanterior chest radiograph. The right lung borders the heart."
+    assert verify_text(CHEST_ORGANS, text).issues == []
+    codes = [issue.code for issue in verify_text(CHEST_ORGANS, text + planted, "reject").issues]
+    assert codes == ["texture_mismatch"], (planted, codes)
+    ct = replace(CHEST_ORGANS, modality="ct",
+                 rois=tuple(replace(roi, texture="heterogeneous" if roi.label == "right lung" else "homogeneous")
+                            for roi in CHEST_ORGANS.rois))
+    if "mottled" not in planted:
+        assert verify_text(ct, "Axial CT of the chest. The right lung borders the heart." + planted).issues == []

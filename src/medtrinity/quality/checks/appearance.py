@@ -11,7 +11,7 @@ from medtrinity.quality.checks.regions import clauses
 from medtrinity.quality.checks.shortcuts import literals, shortcuts_on
 from medtrinity.quality.facts import RegionFacts, SampleFacts
 from medtrinity.records import BOX_ORIGIN, QCIssue
-from medtrinity.vocab.modalities import INTENSITY_WORDS
+from medtrinity.vocab.modalities import INTENSITY_WORDS, PROJECTION_MODALITIES
 
 _LOW = ("hypodense", "hypoattenuating", "low attenuation", "low-attenuation", "low density", "hypointense",
         "low signal", "low-signal", "hypoechoic", "anechoic", "lucent", "radiolucent", "lucency", "reduced uptake",
@@ -86,16 +86,38 @@ _TEXTURE_HINTS = {"heterogeneous": literals("heterogeneous", "inhomogeneous", "n
 
 
 def check_texture(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
-    """Homogeneous must not be said of a region measured heterogeneous, nor the reverse."""
+    """Homogeneous must not be said of a region measured heterogeneous, nor the reverse; on a radiograph neither is
+    said of an outlined region (its grey is the overlap of every tissue along the beam: no texture is measured)."""
+    projection = facts.modality in PROJECTION_MODALITIES
     for sentence in (s for s in claims(sentences) if s.has_subject):
         for clause, candidates in clauses(sentence, options):
-            issue = _texture_issue(facts, clause, candidates)
+            issue = _texture_issue(facts, clause, candidates, projection)
             if issue is not None:
                 return [issue]
     return []
 
 
-def _texture_issue(facts: SampleFacts, clause: str, candidates: list[RegionFacts]) -> QCIssue | None:
+def _texture_claims(facts: SampleFacts, clause: str) -> list[tuple[str, str]]:
+    """(texture, the word written) of each texture a clause gives its subject."""
+    text = strip_labels(facts, clause)
+    claims = []
+    if _HETEROGENEOUS.search(text):
+        claims.append(("heterogeneous", _HETEROGENEOUS.search(text).group(1)))
+    if _HOMOGENEOUS.search(_HETEROGENEOUS.sub(" ", text)):
+        claims.append(("homogeneous", _HOMOGENEOUS.search(_HETEROGENEOUS.sub(" ", text)).group(1)))
+    return claims
+
+
+def _texture_issue(facts: SampleFacts, clause: str, candidates: list[RegionFacts], projection: bool = False
+                   ) -> QCIssue | None:
+    if projection and candidates and all(roi.origin != BOX_ORIGIN for roi in candidates):  # a box's: the box check's
+        if shortcuts_on() and not any(hint.search(clause) for hint in _TEXTURE_HINTS.values()):
+            return None
+        said = _texture_claims(facts, clause)
+        if said:
+            return QCIssue("texture_mismatch", f"text calls the {candidates[0].label} {said[0][1]!r}; no texture is "
+                                               "measured on a radiograph (every tissue along the beam overlaps)")
+        return None
     if not candidates or any(not roi.texture for roi in candidates):
         return None
     measured = {roi.texture for roi in candidates}
@@ -103,12 +125,7 @@ def _texture_issue(facts: SampleFacts, clause: str, candidates: list[RegionFacts
     if shortcuts_on() and not any(hint.search(clause) for texture, hint in _TEXTURE_HINTS.items()
                                   if texture not in measured):
         return None
-    text = strip_labels(facts, clause)
-    claims = []
-    if _HETEROGENEOUS.search(text):
-        claims.append(("heterogeneous", _HETEROGENEOUS.search(text).group(1)))
-    if _HOMOGENEOUS.search(_HETEROGENEOUS.sub(" ", text)):
-        claims.append(("homogeneous", _HOMOGENEOUS.search(_HETEROGENEOUS.sub(" ", text)).group(1)))
+    claims = _texture_claims(facts, clause)
     if len(claims) > 1:
         return None  # both words in one clause: a comparison ("heterogeneous within a homogeneous liver")
     for texture, word in claims:
