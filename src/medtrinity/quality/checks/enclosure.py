@@ -36,8 +36,6 @@ _HINTS = literals("surround", "enclos", "encircl", "encas", "envelop", "wrap", "
 _OBJECT_END = re.compile(r"[.;:]|(?:,|\s(?:and|but|while|which|whereas))\s+(?:it\s+|is\s+|are\s+)?(?:borders?|"
                          r"abuts?|adjacent|lies?|sits?|is|are|measures?|shows?|extends?|reach(?:es)?|overl[a-z]*|"
                          r"drawn|surrounds?|encloses?|encircles?|encases?)(?![a-z])")
-
-
 # "the box overlies / lies over / is drawn over / overlaps / covers / projects over the heart"
 _OVER = re.compile(r"(?<![a-z])(?:overlies|overlie|overlying|overlaps?|overlapping|covers?|covering|"
                    r"(?:lies?|lying|is\s+drawn|drawn|projects?|extends?|extending|reach(?:es)?|reaching)\s+over|superimposed\s+on)\s+"
