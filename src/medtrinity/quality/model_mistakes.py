@@ -15,6 +15,7 @@ import re
 
 from medtrinity.quality.checks.anatomy import _known, _supported
 from medtrinity.quality.checks.diagnosis import _canonical
+from medtrinity.quality.checks.enclosure import contacts
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import BOX_ORIGIN
 
@@ -184,6 +185,29 @@ def overlap_not_drawn(text: str, facts: SampleFacts, seed: int) -> str | None:
     return _append(text, _OVERLAPS[seed % len(_OVERLAPS)].format(box=roi.label, organ=organ), seed)
 
 
+_CONTACTS = ("The {roi} abuts the {other}.", "The {roi} is adjacent to the {other}.", "The {roi} borders the {other}.",
+             "It lies next to the {other}.")
+
+
+def adjacency_not_measured(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A described region said to touch a labelled structure it lies nowhere near ('the liver lesion abuts the
+    aorta'): a model names the structures it knows the region's organ to have as neighbours."""
+    touching = {roi.label.lower(): set() for roi in facts.rois}
+    for roi in facts.rois:  # what each described label touches, in either direction
+        touching[roi.label.lower()] |= contacts(roi)
+        for name in contacts(roi):
+            touching.setdefault(name, set()).add(roi.label.lower())
+    pairs = [(roi, other) for roi in facts.rois for other in facts.context_labels
+             if other.lower() != roi.label.lower() and other.lower() not in touching[roi.label.lower()]]
+    if not pairs:
+        return None
+    roi, other = pairs[seed % len(pairs)]
+    frame = _CONTACTS[seed % len(_CONTACTS)]
+    if frame.startswith("It") and len(facts.rois) > 1:
+        frame = _CONTACTS[0]  # "It" names the region only where there is one
+    return _append(text, frame.format(roi=roi.label, other=other), seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -194,6 +218,7 @@ MODEL_MISTAKES = {
     "box_shape": box_given_a_shape,
     "false_enclosure": enclosure_not_outlined,
     "false_overlap": overlap_not_drawn,
+    "false_adjacency": adjacency_not_measured,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -206,4 +231,5 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "box_shape": {"box_appearance"},
     "false_enclosure": {"enclosure_unsupported"},
     "false_overlap": {"overlap_unsupported"},
+    "false_adjacency": {"adjacency_unsupported"},
 }

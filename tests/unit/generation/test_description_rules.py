@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 import yaml
 
@@ -79,6 +80,31 @@ def test_multi_piece_labels_are_sized_by_their_largest_piece(totalsegmentator):
         # a model that spans the pieces is caught
         spanning = text.replace(f"measures {stated} x", f"measures {max(whole_mm, 1.4 * float(stated)):.0f} x", 1)
         assert "size_mismatch" in {i.code for i in verify_text(SampleFacts.from_sample(sample), spanning).issues}
+
+
+def test_contacts_said_of_the_real_ct_are_measured_ones(totalsegmentator):
+    """Every 'borders / abuts / is adjacent to' the composer writes on the real CT passes the adjacency check, and a
+    contact with a labelled structure the organ's outline is nowhere near is flagged (measured independently: no
+    pixel of that structure within 10 mm of the organ, twice the neighbour distance)."""
+    from scipy import ndimage
+
+    planted = 0
+    for sample in totalsegmentator:
+        facts = SampleFacts.from_sample(sample)
+        text = sample.description.text
+        assert "adjacency_unsupported" not in [i.code for i in verify_text(facts, text).issues], text
+        labels = sample.label_map
+        for roi in sample.rois[:1]:
+            own = np.isin(labels, [v for v, name in sample.label_names.items() if name == roi.label])
+            reach = ndimage.binary_dilation(own, iterations=int(round(10 / min(sample.spacing_mm))))
+            far = sorted(name for value, name in sample.label_names.items()
+                         if name != roi.label and name in facts.context_labels and (labels == value).any()
+                         and not (reach & (labels == value)).any())
+            if far:
+                issues = verify_text(facts, f"{text} The {roi.label} abuts the {far[0]}.").issues
+                assert "adjacency_unsupported" in [i.code for i in issues], (roi.label, far[0], issues)
+                planted += 1
+    assert planted >= 10
 
 
 def test_report_terms_and_organ_attenuation(totalsegmentator):

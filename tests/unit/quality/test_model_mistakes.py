@@ -125,8 +125,17 @@ CHEST_BOXES = SampleFacts(
 GOOD_CHEST_BOXES = ("Posteroanterior chest radiograph. The box labelled nodule sits in the left lung, extends over "
                     "the mediastinum and is adjacent to the heart. The box labelled pleural effusion is drawn over "
                     "the right hemidiaphragm and right lung.")
-# one structure inside, around or over another: (facts, a text true of them) per claim family
-PLACEMENTS = {"enclosure": (EYE, GOOD_EYE), "overlap": (CHEST_BOXES, GOOD_CHEST_BOXES)}
+LIVER = SampleFacts(
+    modality="ct", body_part="abdomen",
+    rois=(RegionFacts(0, "liver lesion", "lesion", largest_diameter_mm=20.4, patient_side="right",
+                      containing_organ="liver", organ_part="right lobe", neighbours=("right kidney",)),),
+    context_labels=("liver", "right kidney", "aorta", "spleen"), image_area_px=512 * 512,
+)
+GOOD_LIVER = ("Axial CT of the abdomen. A 20.4 mm liver lesion lies in the right lobe of the liver, on the patient's "
+              "right.")
+# one structure inside, around, over or beside another: (facts, a text true of them) per claim family
+PLACEMENTS = {"enclosure": (EYE, GOOD_EYE), "overlap": (CHEST_BOXES, GOOD_CHEST_BOXES),
+              "adjacency": (LIVER, GOOD_LIVER)}
 
 
 @pytest.mark.parametrize(("family", "good"), [
@@ -142,6 +151,12 @@ PLACEMENTS = {"enclosure": (EYE, GOOD_EYE), "overlap": (CHEST_BOXES, GOOD_CHEST_
     ("overlap", " The pleural effusion box covers part of the right hemidiaphragm."),
     # nothing is known under the mass box (no organ under it was outlined): it is not judged
     ("overlap", " The box labelled mass overlies the heart."),
+    ("adjacency", ""), ("adjacency", " The liver lesion abuts the right kidney."),
+    ("adjacency", " It lies within the liver and is adjacent to the right kidney."),
+    ("adjacency", " The liver lesion does not abut the aorta."), ("adjacency", " There is no contact with the spleen."),
+    ("adjacency", " The liver lesion touches the liver capsule of the right lobe."),
+    ("adjacency", " The right kidney borders the liver lesion."),
+    ("adjacency", " The aorta borders the spleen."),  # neither described: nothing measured says otherwise
 ])
 def test_placements_as_outlined_pass(family, good):
     facts, text = PLACEMENTS[family]
@@ -162,6 +177,9 @@ def test_placements_as_outlined_pass(family, good):
     ("overlap", " The box labelled nodule is drawn over the heart."),
     ("overlap", " The box labelled pleural effusion covers the heart and the box labelled nodule sits in the left "
                 "lung."),
+    ("adjacency", " The liver lesion abuts the aorta."), ("adjacency", " The liver lesion is adjacent to the spleen."),
+    ("adjacency", " The aorta borders the liver lesion."), ("adjacency", " It lies next to the spleen."),
+    ("adjacency", " The liver lesion sits in the liver and borders the right kidney and aorta."),
 ])
 def test_a_placement_the_outlines_do_not_show_is_caught(family, planted):
     facts, text = PLACEMENTS[family]
@@ -181,7 +199,7 @@ def test_a_lesion_encasing_a_structure_is_caught_and_lying_in_its_organ_is_not()
 
 
 @pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize("mistake", ["false_enclosure", "false_overlap"])
+@pytest.mark.parametrize("mistake", ["false_enclosure", "false_overlap", "false_adjacency"])
 def test_a_model_placing_one_structure_in_or_over_another_is_caught(mistake, seed):
     from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, MODEL_MISTAKES
 

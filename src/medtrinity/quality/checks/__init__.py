@@ -8,6 +8,7 @@ modality           body_part_mismatch a body region far from the sample's ("brai
 location           organ_mismatch     a lesion placed "within" an organ other than the measured one
 enclosure          enclosure_unsupported one structure said to surround (or lie within) another, not so outlined
 enclosure          overlap_unsupported an annotation's box said to lie over an organ it is not drawn over
+enclosure          adjacency_unsupported one structure said to border another its outline is nowhere near
 location           side_mismatch      the patient's left or right against the measured side
 location           position_mismatch  "upper/lower/left/right part of the image" opposite to the region
 anatomy            organ_unsupported  an organ no label or measurement names
@@ -35,7 +36,7 @@ from medtrinity.quality.checks.base import Check, ClaimSentence, VerifyOptions, 
 from medtrinity.quality.checks.content import check_content, has_content
 from medtrinity.quality.checks.counts import check_counts
 from medtrinity.quality.checks.diagnosis import check_diagnosis
-from medtrinity.quality.checks.enclosure import check_enclosure, check_overlap
+from medtrinity.quality.checks.enclosure import check_adjacency, check_enclosure, check_overlap
 from medtrinity.quality.checks.location import check_organ, check_position, check_sides
 from medtrinity.quality.checks.modality import check_body_part, check_modality
 from medtrinity.quality.checks.numbers import check_measured_numbers, check_units
@@ -49,6 +50,7 @@ CHECKS: dict[str, Check] = {
     "organ": check_organ,
     "enclosure": check_enclosure,
     "overlap": check_overlap,
+    "adjacency": check_adjacency,
     "anatomy": check_anatomy,
     "sides": check_sides,
     "position": check_position,
@@ -65,7 +67,7 @@ CHECKS: dict[str, Check] = {
 
 ISSUE_CODES: tuple[str, ...] = (
     "no_content", "modality_mismatch", "body_part_mismatch", "organ_mismatch", "enclosure_unsupported",
-    "overlap_unsupported",
+    "overlap_unsupported", "adjacency_unsupported",
     "organ_unsupported", "side_mismatch",
     "position_mismatch", "size_mismatch", "size_unsupported", "number_without_unit", "number_unsupported",
     "count_mismatch", "intensity_mismatch", "texture_mismatch", "box_appearance", "diagnosis_unsupported",

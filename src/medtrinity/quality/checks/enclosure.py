@@ -9,6 +9,11 @@ outlined and described (its ``surrounds``), or the inner one an outlined organ (
 described lesion surrounds nothing measured, so any encasement it is given is flagged. "The surrounding
 liver" (an adjective) claims nothing; a lesion "within" an organ is the organ check's.
 
+Adjacency: one structure said to border (abut, be adjacent to, touch) another that its outline is nowhere near.
+A described region's neighbours are every labelled structure within ``neighbour_distance_mm`` of it, so a
+contact with any other labelled structure is unsupported ("the liver lesion abuts the aorta" of a lesion deep in
+the right lobe). Its containing organ, what it surrounds and what a box is drawn over also count as contact.
+
 Overlap: an annotation's box said to overlie (lie over, overlap, cover) an organ it is not drawn over. Grounding
 keeps the organs an expert outlined under each box (``overlies``) and the one it lies in (``containing_organ``);
 a box is judged only where something is known to lie under it (otherwise an organ painted over by the box is lost).
@@ -41,6 +46,13 @@ _OVER = re.compile(r"(?<![a-z])(?:overlies|overlie|overlying|overlaps?|overlappi
                    r"(?:lies?|lying|is\s+drawn|drawn|projects?|extends?|extending|reach(?:es)?|reaching)\s+over|superimposed\s+on)\s+"
                    r"(?:part\s+of\s+|parts\s+of\s+|much\s+of\s+|most\s+of\s+)?(?:the\s+)?")
 _OVER_HINTS = literals("overl", "cover", " over", "superimposed")
+
+
+# "A borders / abuts / is adjacent to / touches B"
+_ADJACENT = re.compile(r"(?<![a-z])(?:borders?|bordering|abuts?|abutting|(?:immediately\s+|directly\s+)?adjacent\s+"
+                       r"to|next\s+to|touch(?:es)?|touching|contacts?|in\s+contact\s+with)\s+(?:the\s+)?")
+_ADJACENT_HINTS = literals("border", "abut", "adjacent", "next to", "touch", "contact")
+_NEGATED = re.compile(r"(?<![a-z])(?:not|no|without|never|nor)\s+(?:[a-z]+\s+){0,2}$|n't\s+(?:[a-z]+\s+)?$")
 
 
 @lru_cache(maxsize=2048)
@@ -124,3 +136,63 @@ def check_overlap(facts: SampleFacts, sentences: list[ClaimSentence], options: V
                 return [QCIssue("overlap_unsupported", f"text says the box labelled {roi.label} {words} the {organ}; "
                                                        f"it is drawn over {drawn}")]
     return []
+
+
+def contacts(roi: RegionFacts) -> set[str]:
+    """Every structure a described region is measured to touch or hold (lower-case)."""
+    return {name.lower() for name in (*roi.neighbours, *roi.surrounds, *roi.overlies, roi.containing_organ,
+                                      roi.organ_part) if name}
+
+
+def check_adjacency(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
+    """A structure said to border another must lie within the neighbour distance of it, where one of the two is a
+    described region (whose neighbours are all measured)."""
+    described: dict[str, list[RegionFacts]] = {}
+    for roi in facts.rois:  # two regions of one label: a contact of either is the label's
+        described.setdefault(roi.label.lower(), []).append(roi)
+    known = tuple(sorted({name.lower() for name in facts.labels}))
+    if not described or not known:
+        return []
+    names = _names_pattern(known)
+    for sentence in claims(sentences):
+        if not may_match(_ADJACENT_HINTS, sentence.text):
+            continue
+        for match in _ADJACENT.finditer(sentence.text):
+            if _NEGATED.search(sentence.text[max(0, match.start() - 24): match.start()]):
+                continue  # "does not abut the aorta", "no contact with": a denial is no claim of contact
+            subject = _adjacency_subject(sentence, names, match.start())
+            rest = sentence.text[match.end():]
+            end = _OBJECT_END.search(rest)
+            for other in names.findall(rest[: end.start() if end else len(rest)]):
+                if subject and other != subject and not _touch(subject, other, described):
+                    return [QCIssue("adjacency_unsupported", f"text says the {subject} {match.group(0).strip()} "
+                                                             f"the {other}; it lies nowhere near it")]
+    return []
+
+
+# what follows a name in subject position ("the optic disc surrounds ...", "the heart is adjacent ...")
+_SUBJECT_VERB = re.compile(r"\s+(?:labelled\s+[a-z ]+?\s+)?(?:is|are|lies|lie|sits|sit|borders?|abuts?|surrounds?|"
+                           r"encloses?|extends?|reach(?:es)?|overlies|overlie|appears?|looks?|measures?|touches|"
+                           r"touch|shows?|was|were|has|have|contacts?)(?![a-z])")
+
+
+def _adjacency_subject(sentence: ClaimSentence, names: re.Pattern, verb_at: int) -> str:
+    """The structure a contact verb is said of: the last name before it that stands as a subject (a verb right
+    after it: "the optic disc surrounds the optic cup and abuts the vessels" is said of the disc), else the first
+    name of the sentence, else its one subject ("It abuts ...")."""
+    text = sentence.text[:verb_at]
+    before = list(names.finditer(text))
+    for match in reversed(before):
+        if _SUBJECT_VERB.match(sentence.text, match.end()):
+            return match.group(1)
+    if before:
+        return before[0].group(1)
+    return sentence.subjects[0].label.lower() if len(sentence.subjects) == 1 else ""
+
+
+def _touch(subject: str, other: str, described: dict[str, list[RegionFacts]]) -> bool:
+    """Whether measured facts allow ``subject`` and ``other`` to touch (True where neither is described: unknown)."""
+    judged = [*described.get(subject, ()), *described.get(other, ())]
+    if not judged:
+        return True
+    return any(contacts(roi) & ({subject, other} - {roi.label.lower()}) for roi in judged)
