@@ -61,6 +61,12 @@ def _names_pattern(names: tuple[str, ...]) -> re.Pattern:
                       r")(?:s|es)?(?![a-z])")
 
 
+def _label_names(facts: SampleFacts) -> re.Pattern | None:
+    """The pattern of every structure name the sample knows (lower-case), or None when it knows none."""
+    known = tuple(sorted({name.lower() for name in facts.labels}))
+    return _names_pattern(known) if known else None
+
+
 def _claimed_pairs(text: str, names: re.Pattern, subjects: list[RegionFacts],
                    patterns: tuple[tuple[re.Pattern, bool], ...] = ((_ACTIVE, True), (_PASSIVE, False)),
                    ) -> list[tuple[str, str, str]]:
@@ -99,10 +105,9 @@ def _judged(outer: str, inner: str, described: dict[str, RegionFacts]) -> bool |
 def check_enclosure(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
     """A structure said to surround another (or to lie within it) must be measured so."""
     described = {roi.label.lower(): roi for roi in facts.rois}
-    known = tuple(sorted({name.lower() for name in facts.labels}))
-    if not described or not known:
+    names = _label_names(facts)
+    if not described or names is None:
         return []
-    names = _names_pattern(known)
     for sentence in claims(sentences):
         if not may_match(_HINTS, sentence.text):
             continue
@@ -122,7 +127,9 @@ def check_overlap(facts: SampleFacts, sentences: list[ClaimSentence], options: V
              if roi.origin == BOX_ORIGIN and (roi.overlies or roi.containing_organ)}
     if not boxes:
         return []
-    names = _names_pattern(tuple(sorted({name.lower() for name in facts.labels})))
+    names = _label_names(facts)
+    if names is None:
+        return []
     for sentence in claims(sentences):
         if not may_match(_OVER_HINTS, sentence.text):
             continue
@@ -150,10 +157,9 @@ def check_adjacency(facts: SampleFacts, sentences: list[ClaimSentence], options:
     described: dict[str, list[RegionFacts]] = {}
     for roi in facts.rois:  # two regions of one label: a contact of either is the label's
         described.setdefault(roi.label.lower(), []).append(roi)
-    known = tuple(sorted({name.lower() for name in facts.labels}))
-    if not described or not known:
+    names = _label_names(facts)
+    if not described or names is None:
         return []
-    names = _names_pattern(known)
     for sentence in claims(sentences):
         if not may_match(_ADJACENT_HINTS, sentence.text):
             continue
