@@ -456,14 +456,11 @@ def shape_word(solidity: float, eccentricity: float, area_px: int = MIN_SHAPE_AR
     above 0.93 wherever their centre lies. Under MIN_SHAPE_AREA_PX pixels a region is called round
     or oval when convex, and nothing otherwise: too few pixels to tell a lobulation from pixelation.
     """
-    convex = "oval" if eccentricity >= 0.6 else "round"
+    if solidity >= 0.93:
+        return "oval" if eccentricity >= 0.6 else "round"
     if area_px < MIN_SHAPE_AREA_PX:
-        return convex if solidity >= 0.93 else ""
-    if solidity < 0.65:
-        return "irregular"
-    if solidity < 0.93:
-        return "lobulated"
-    return convex
+        return ""
+    return "irregular" if solidity < 0.65 else "lobulated"
 
 
 MARGIN_BAND_PX = 2  # the bands just inside and just outside the border

@@ -335,11 +335,9 @@ def _measure_roi(sample: Sample, region: Region, label: str, kind: str, settings
     if boxed:
         outline = measure.trace_outline(window.mask)  # the piece count (two boxes of one label) only
         set_box_sides(roi, region.box, sample.spacing_mm)
-    else:
-        outline = _measure_shape(roi, window.mask, sample.spacing_mm)
-    if boxed:
         roi.patient_side = measure.box_patient_side(region.box, body_center_xy[0], width, sample.patient_orientation[0])
     else:
+        outline = _measure_shape(roi, window.mask, sample.spacing_mm)
         roi.patient_side = measure.patient_side(centroid[0], body_center_xy[0], width, sample.patient_orientation[0])
     roi.patient_direction = measure.patient_directions(
         centroid, body_center_xy, (height, width), sample.patient_orientation
@@ -399,15 +397,18 @@ def _place_in_anatomy(roi: ROI, sample: Sample, window: Window, settings: Ground
             roi.organ_part = organ_part(sample, organ, organ_mask, roi.centroid_xy)
     near = _ring_shares(window, _reach_px(sample, settings), sample.label_names, exclude)
     # the widest contacts first: a text that names four of nine neighbours names those (not the first by name)
-    roi.neighbours = [name for name, share in sorted(near.items(), key=lambda item: (-item[1], item[0]))
-                      if share >= 0.02 and name != roi.containing_organ]
+    roi.neighbours = [name for name in _largest_first(near, 0.02) if name != roi.containing_organ]
     if roi.origin == BOX_ORIGIN and sample.under_boxes is not None:
         under = _organs_under_box(sample, region, exclude)
-        roi.overlies = [name for name, share in sorted(under.items(), key=lambda item: (-item[1], item[0]))
-                        if share >= BOX_OVERLAP_SHARE]  # the most covered first
+        roi.overlies = _largest_first(under, BOX_OVERLAP_SHARE)
         if roi.containing_organ and under.get(roi.containing_organ, 0.0) < BOX_MAIN_SHARE and \
                 set(roi.overlies) - {roi.containing_organ}:
             roi.containing_organ, roi.organ_part = "", ""  # a box over two organs, in neither mostly
+
+
+def _largest_first(shares: dict[str, float], least: float) -> list[str]:
+    """The names whose share is at least ``least``, largest share first (ties by name: the same order every run)."""
+    return [name for name, share in sorted(shares.items(), key=lambda item: (-item[1], item[0])) if share >= least]
 
 
 def _organs_under_box(sample: Sample, region: Region, exclude: set[str]) -> dict[str, float]:

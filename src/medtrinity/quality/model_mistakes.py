@@ -5,8 +5,10 @@ change text the way a multimodal model does: it names organs nobody labelled ("t
 unremarkable"), swaps a side inside a list, offers a diagnosis ("most consistent with a
 metastasis"), drops units ("measuring 35 x 26"), states numbers nothing measured ("mean
 attenuation 45 HU" on an MRI), gives one piece's size to another, describes the shape or texture of
-a finding that is only an annotation's box and has one structure surround another it only touches. Each function has the
-mutation signature ``(text, facts, seed) -> text | None``.
+a finding that is only an annotation's box, and places one structure around, over or beside another
+its outline is not (surrounding what it only touches, a box over an organ it is not drawn over, a
+contact with a structure far away). Each function has the mutation signature
+``(text, facts, seed) -> text | None``.
 """
 
 from __future__ import annotations
