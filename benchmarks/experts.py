@@ -4,8 +4,9 @@ Data (../shared/data or $MEDTRINITY_DATA): the TotalSegmentator abdominal CT wit
 (lungs, bones: Dice per axial slice), the SAM-Med2D chest CT slice PNG (lung lobes, ribs, vertebra;
 windowed PNG without HU, read back with an assumed soft-tissue window), the NIH ChestX-ray14 images
 (cardiothoracic ratio against the Cardiomegaly label; the box list's lung zones where a box's image is
-present), the fundus photograph and the microaneurysm crop (positions marked by hand), and, where the
-shared data holds no such images (H&E, dermoscopy), images rendered with known truth, marked
+present), VQA-RAD's chest films (the ratio against its clinicians' yes/no answers on heart size), the
+fundus photograph and the microaneurysm crop (positions marked by hand), and, where the shared data
+holds no such images (H&E, dermoscopy), images rendered with known truth, marked
 "synthetic". Prints figures; asserts nothing. Run: .venv/bin/python benchmarks/experts.py
 """
 
@@ -23,6 +24,7 @@ import numpy as np
 
 from medtrinity.config import parse_config
 from medtrinity.datapaths import shared_data_dir
+from medtrinity.evaluation.heart_size import heart_size_answers
 from medtrinity.grounding.experts import make_expert
 from medtrinity.grounding.experts.fundus import lesion_candidates, vessel_map
 from medtrinity.grounding.experts.pathology import STAIN_OD_RGB, NucleiOptions, find_nuclei
@@ -170,6 +172,29 @@ def chest_xray_vqa_rad(data: Path) -> None:
            "lateral mixed)", "rate", outlined, float(np.mean(seconds)))
 
 
+def chest_xray_heart_size(data: Path) -> None:
+    """The cardiothoracic ratio against VQA-RAD's clinicians' yes/no answers on heart size (ratio > 0.5: enlarged)."""
+    expert = make_expert("chest_xray")
+    agreed, seconds, lines = [], [], []
+    for name, enlarged in heart_size_answers(data / "vqa_rad").items():
+        image = cv2.imread(str(data / "vqa_rad" / "images" / name), cv2.IMREAD_GRAYSCALE)
+        sample = Sample(id="x", source="vqa", case_id="c", modality="xray", body_part="chest", pixels=image,
+                        plane="projection")
+        sample.image = image
+        found, took = _timed(expert, sample)
+        seconds.append(took)
+        ratio = found["heart"].measurements.get("cardiothoracic_ratio") if "heart" in found else None
+        lines.append(f"{name}: {'enlarged' if enlarged else 'normal'}, CTR "
+                     + ("not measured" if ratio is None else f"{ratio:.3f}"))
+        if ratio is not None:
+            agreed.append(float((ratio > 0.5) == enlarged))
+    report("chest_xray", "CTR > 0.5 agrees with clinicians' heart-size answers",
+           f"VQA-RAD chest films ({len(lines)} answered, {len(agreed)} measured)", "accuracy", agreed,
+           float(np.mean(seconds)))
+    for line in lines:
+        print("  ", line)
+
+
 def fundus(data: Path) -> None:
     image = cv2.cvtColor(cv2.imread(str(data / "fundus" / "retina.jpg")), cv2.COLOR_BGR2RGB)
     sample = Sample(id="x", source="f", case_id="c", modality="fundus", body_part="eye", pixels=image)
@@ -268,7 +293,7 @@ def main() -> None:
     if data is None:
         print("shared data folder not found: set MEDTRINITY_DATA or place it at ../shared/data")
         sys.exit(1)
-    for part in (ct_totalsegmentator, ct_sam_med2d, chest_xray, chest_xray_vqa_rad, fundus):
+    for part in (ct_totalsegmentator, ct_sam_med2d, chest_xray, chest_xray_vqa_rad, chest_xray_heart_size, fundus):
         part(data)
     pathology_synthetic()
     dermoscopy_synthetic()

@@ -30,6 +30,7 @@ from medtrinity.preprocess.display import display_image
 from medtrinity.records import BOX_ORIGIN, ROI, Sample
 from medtrinity.vocab.labels import NOT_ANATOMY
 from medtrinity.vocab.modalities import PROJECTION_MODALITIES, SPECKLE_MODALITIES
+from medtrinity.vocab.tissues import texture_is_normal_variation
 
 
 def _label_counts(label_map: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -237,7 +238,8 @@ def _measure_intensity(roi: ROI, sample: Sample, window: Window, settings: Groun
         mean, sd, reference = _grey_statistics(window, settings.surround_ring_px)
     roi.mean_intensity = round(mean, 2)
     roi.intensity_sd = round(sd, 2)
-    roi.texture = _texture(sample, window, settings, colour)
+    if not texture_is_normal_variation(roi.label, roi.kind):  # lung, bone, bowel: uneven in health
+        roi.texture = _texture(sample, window, settings, colour)
     if reference is not None:
         roi.contrast_to_surround = round(roi.mean_intensity - reference, 2)
         modality = "colour" if colour else sample.modality

@@ -7,7 +7,8 @@ metastasis"), drops units ("measuring 35 x 26"), states numbers nothing measured
 attenuation 45 HU" on an MRI), gives one piece's size to another, describes the shape or texture of
 a finding that is only an annotation's box, and places one structure around, over or beside another
 its outline is not (surrounding what it only touches, a box over an organ it is not drawn over, a
-contact with a structure far away). Each function has the mutation signature
+contact with a structure far away), gives a texture to an organ where none is judged (any organ on a
+radiograph; lung, bone or bowel), and misreads the cardiothoracic ratio by eye. Each function has the mutation signature
 ``(text, facts, seed) -> text | None``.
 """
 
@@ -20,6 +21,8 @@ from medtrinity.quality.checks.diagnosis import _canonical
 from medtrinity.quality.checks.enclosure import contacts
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import BOX_ORIGIN
+from medtrinity.vocab.modalities import PROJECTION_MODALITIES
+from medtrinity.vocab.tissues import texture_is_normal_variation
 
 _ORGANS_BY_REGION: dict[str, tuple[str, ...]] = {
     "abdomen": ("spleen", "pancreas", "gallbladder", "stomach", "liver", "right kidney"),
@@ -210,6 +213,37 @@ def adjacency_not_measured(text: str, facts: SampleFacts, seed: int) -> str | No
     return _append(text, frame.format(roi=roi.label, other=other), seed)
 
 
+_TEXTURES = ("The {organ} is heterogeneous.", "The {organ} appears homogeneous.",
+             "The {organ} shows a mottled, heterogeneous pattern.", "The {organ} is uniform in density.")
+
+
+def texture_not_judged(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A texture given to an outlined organ where none is judged: any organ on a radiograph (every tissue along
+    the beam overlaps it), or lung, bone and bowel, uneven in health ("the right lower lobe is heterogeneous")."""
+    organs = [roi for roi in facts.rois if roi.kind != "lesion" and roi.origin != BOX_ORIGIN and not roi.texture
+              and (facts.modality in PROJECTION_MODALITIES or texture_is_normal_variation(roi.label, roi.kind))]
+    if not organs:
+        return None
+    organ = organs[seed % len(organs)]
+    return _append(text, _TEXTURES[seed % len(_TEXTURES)].format(organ=organ.label), seed)
+
+
+_CTR_STATED = re.compile(r"(cardiothoracic ratio[^.%]*?)(\d+(?:\.\d+)?)%")
+
+
+def cardiothoracic_ratio_misread(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A cardiothoracic ratio 6-12 points from the measured one: a model judging the heart's size by eye (a
+    normal heart read as enlarged, or the reverse)."""
+    ratios = [ratio for roi in facts.rois if (ratio := roi.measurement("cardiothoracic_ratio")) is not None]
+    if not ratios:
+        return None
+    offset = (6 + seed % 7) * (1 if seed % 2 == 0 else -1)
+    wrong = round(100 * ratios[0]) + offset
+    if _CTR_STATED.search(text):
+        return _CTR_STATED.sub(lambda found: f"{found.group(1)}{wrong}%", text, count=1)
+    return _append(text, f"The cardiothoracic ratio is about {wrong}%.", seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -221,6 +255,8 @@ MODEL_MISTAKES = {
     "false_enclosure": enclosure_not_outlined,
     "false_overlap": overlap_not_drawn,
     "false_adjacency": adjacency_not_measured,
+    "organ_texture": texture_not_judged,
+    "ctr_misread": cardiothoracic_ratio_misread,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -234,4 +270,6 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "false_enclosure": {"enclosure_unsupported"},
     "false_overlap": {"overlap_unsupported"},
     "false_adjacency": {"adjacency_unsupported"},
+    "organ_texture": {"texture_mismatch"},
+    "ctr_misread": {"number_unsupported"},
 }

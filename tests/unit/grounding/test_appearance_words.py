@@ -4,6 +4,8 @@ do not count, and a radiograph gets none. Intensity and margin words need surrou
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
@@ -88,10 +90,57 @@ def test_a_radiograph_region_has_no_texture_and_the_text_states_none():
     assert all(roi.texture == "" for roi in sample.rois)
     text = make_backend("composer").describe(sample).text
     assert "geneous" not in text, text
-    # the same picture as a CT without HU does get one (the stripes are then the organ's own structure)
+    # the same picture as a CT without HU of two solid organs does get one (the stripes are then their own
+    # structure; lungs get none on CT either: see the next test)
     sample.modality = "ct"
+    sample.label_names = {1: "liver", 2: "spleen"}
     sample = ground_sample(sample, GroundingConfig())
     assert {roi.texture for roi in sample.rois} == {"heterogeneous"}
+
+
+def test_lung_bone_and_bowel_as_organs_get_no_texture_a_patchy_liver_and_a_nodule_do():
+    """Aerated lung crossed by vessels, a vertebra's cortex around its marrow and a colon holding gas and stool are
+    uneven in every healthy body: a texture word of them reads as a finding. A liver with patches of fat is uneven
+    where it should not be, and a nodule inside the lobe is judged on its own."""
+    rng = np.random.default_rng(17)
+    shape = (256, 256)
+    hu = rng.normal(40, 8, shape).astype(np.float32)  # soft tissue
+    labels = np.zeros(shape, dtype=np.uint8)
+    lobe = _disc(shape, (70, 70), 55)
+    hu[lobe] = rng.normal(-850, 15, int(lobe.sum()))
+    hu[lobe & (np.mgrid[: shape[0], : shape[1]][0] % 14 < 3)] = 40  # vessels
+    labels[lobe] = 1
+    nodule = _disc(shape, (70, 70), 12)
+    hu[nodule] = 45 + rng.normal(0, 5, int(nodule.sum()))
+    hu[_disc(shape, (66, 66), 5)] = -900  # a cavity: heterogeneous in its own right
+    labels[nodule] = 5
+    vertebra = _disc(shape, (190, 200), 30)
+    hu[vertebra] = 900  # cortex
+    hu[_disc(shape, (190, 200), 24)] = 250  # marrow
+    labels[vertebra] = 2
+    colon = _disc(shape, (190, 70), 35)
+    hu[colon] = np.where(np.mgrid[: shape[0], : shape[1]][0][colon] < 70, -950, 30)  # gas over stool
+    labels[colon] = 3
+    liver = _disc(shape, (70, 190), 50)
+    hu[liver] = 60 + rng.normal(0, 8, int(liver.sum()))
+    for centre in ((55, 175), (90, 205), (60, 215)):
+        hu[_disc(shape, centre, 9) & liver] = -20  # focal fat
+    labels[liver] = 4
+    names = {1: "right lower lobe", 2: "L1 vertebra", 3: "colon", 4: "liver"}
+    sample = Sample(id="ct", source="s", case_id="c", modality="ct", body_part="abdomen", pixels=hu,
+                    label_map=np.where(labels == 5, 1, labels).astype(np.uint8), label_names=names,
+                    spacing_mm=(1.0, 1.0), intensity_unit="HU")
+    organs = ground_sample(preprocess_sample(sample, PreprocessConfig()), GroundingConfig(max_organ_rois=4))
+    textures = {roi.label: roi.texture for roi in organs.rois}
+    assert textures == {"right lower lobe": "", "L1 vertebra": "", "colon": "", "liver": "heterogeneous"}, textures
+    # the same lobe, vertebra and colon measured without the rule: all far above the 20 HU limit
+    for value in (1, 2, 3):
+        assert measure.local_mean_spread(hu, sample.label_map == value, 3) > 20.0
+    with_nodule = replace(sample, label_map=labels, label_names={**names, 5: "lung nodule"},
+                          finding_labels=frozenset({"lung nodule"}))
+    (nodule_roi,) = (roi for roi in ground_sample(preprocess_sample(with_nodule, PreprocessConfig()),
+                                                   GroundingConfig()).rois if roi.kind == "lesion")
+    assert nodule_roi.texture == "heterogeneous"
 
 
 def test_photographs_read_texture_on_their_luminance():

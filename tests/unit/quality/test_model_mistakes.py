@@ -294,7 +294,79 @@ def test_a_texture_given_to_an_organ_on_a_radiograph_is_caught(planted):
     codes = [issue.code for issue in verify_text(CHEST_ORGANS, text + planted, "reject").issues]
     assert codes == ["texture_mismatch"], (planted, codes)
     ct = replace(CHEST_ORGANS, modality="ct",
-                 rois=tuple(replace(roi, texture="heterogeneous" if roi.label == "right lung" else "homogeneous")
+                 rois=tuple(replace(roi, texture="homogeneous" if roi.label == "heart" else "")
                             for roi in CHEST_ORGANS.rois))
-    if "mottled" not in planted:
-        assert verify_text(ct, "Axial CT of the chest. The right lung borders the heart." + planted).issues == []
+    ct_text = "Axial CT of the chest. The right lung borders the heart." + planted
+    ct_codes = [issue.code for issue in verify_text(ct, ct_text).issues]
+    # on CT the heart is measured homogeneous; the lung, air and vessels in health, is given no texture
+    assert ct_codes == ([] if "heart" in planted else ["texture_mismatch"]), (planted, ct_codes)
+
+
+@pytest.mark.parametrize(("label", "planted"), [
+    ("right lower lobe", "The right lower lobe is heterogeneous in attenuation."),
+    ("left lung", "The left lung appears homogeneous."),
+    ("colon", "The colon shows a mottled pattern."),
+    ("T12 vertebra", "The T12 vertebra is heterogeneous."),
+    ("stomach", "The stomach is homogeneous in attenuation."),
+])
+def test_a_texture_given_to_lung_bone_or_bowel_on_ct_is_caught(label, planted):
+    """Normal lung, bone and bowel are uneven in health and are given no texture word (a model's "the lung is
+    heterogeneous" reads as a finding); a solid organ's measured texture said the same way passes, and so does a
+    lesion's in the lung."""
+    organs = (RegionFacts(0, label, "organ", patient_side="right"),
+              RegionFacts(1, "liver", "organ", patient_side="right", texture="homogeneous"))
+    facts = SampleFacts(modality="ct", body_part="abdomen", rois=organs, context_labels=(label, "liver"),
+                        image_area_px=512 * 512)
+    text = f"Axial CT. The {label} and liver are labelled. The liver is homogeneous in attenuation."
+    assert verify_text(facts, text).issues == []
+    codes = [issue.code for issue in verify_text(facts, f"{text} {planted}").issues]
+    assert codes == ["texture_mismatch"], codes
+    nodule = replace(facts, rois=(RegionFacts(0, "lung nodule", "lesion", texture="heterogeneous"),),
+                     context_labels=("right lower lobe",))
+    assert verify_text(nodule, "Axial CT. A heterogeneous lung nodule is marked.").issues == []
+
+
+CT_LUNG_BASES = SampleFacts(
+    modality="ct", body_part="abdomen",
+    rois=(RegionFacts(0, "liver", "organ", patient_side="right", texture="homogeneous",
+                      neighbours=("right lower lobe",)),
+          RegionFacts(1, "right lower lobe", "organ", patient_side="right", neighbours=("liver",)),
+          RegionFacts(2, "T12 vertebra", "organ", patient_side="", neighbours=())),
+    context_labels=("liver", "right lower lobe", "T12 vertebra"), image_area_px=512 * 512,
+)
+GOOD_LUNG_BASES = ("Axial CT. The liver, right lower lobe and T12 vertebra are labelled. The liver is homogeneous in "
+                   "attenuation and abuts the right lower lobe.")
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize(("facts", "text"), [(CT_LUNG_BASES, GOOD_LUNG_BASES),
+                                             (CHEST_ORGANS, "Posteroanterior chest radiograph. The right lung "
+                                                            "borders the heart.")])
+def test_a_texture_given_where_none_is_judged_is_planted_and_caught(facts, text, seed):
+    """Lung and bone on CT, any organ on a radiograph: the planted texture names one of them, never the liver
+    whose texture was measured, and the verifier flags it."""
+    from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, texture_not_judged
+
+    assert verify_text(facts, text).issues == []
+    planted = texture_not_judged(text, facts, seed)
+    assert planted is not None and "liver is heterogeneous" not in planted and "liver appears" not in planted
+    codes = {issue.code for issue in verify_text(facts, planted, "reject").issues}
+    assert codes == MODEL_MISTAKE_CODES["organ_texture"], (planted, codes)
+    assert texture_not_judged(GOOD_ABDOMEN, ABDOMEN, seed) is None  # a lesion's measured texture: nothing to plant
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_cardiothoracic_ratio_misread_by_eye_is_caught(seed):
+    from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, cardiothoracic_ratio_misread
+
+    chest = replace(CHEST_ORGANS, rois=(CHEST_ORGANS.rois[0],
+                                        replace(CHEST_ORGANS.rois[1], measurements=(("cardiothoracic_ratio", 0.47),))))
+    stated = ("Posteroanterior chest radiograph. The right lung borders the heart. The cardiothoracic ratio is "
+              "about 47%.")
+    for text in (stated, stated.removesuffix(" The cardiothoracic ratio is about 47%.")):
+        assert verify_text(chest, text).issues == []
+        planted = cardiothoracic_ratio_misread(text, chest, seed)
+        assert planted is not None and planted.count("cardiothoracic ratio") == 1 and "47%" not in planted
+        codes = {issue.code for issue in verify_text(chest, planted, "reject").issues}
+        assert codes == MODEL_MISTAKE_CODES["ctr_misread"], (planted, codes)
+    assert cardiothoracic_ratio_misread(stated, CHEST_ORGANS, seed) is None  # nothing measured: nothing to misread

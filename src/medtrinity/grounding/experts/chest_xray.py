@@ -2,7 +2,8 @@
 
 Frontal (PA or AP) radiographs only. The lungs are the two large dark regions inside the thorax
 (Otsu threshold on the smoothed central field, air outside the body removed first); the heart
-silhouette spans, row by row in the lower lung height, the gap between the lungs' medial borders;
+silhouette spans, row by row in the lower lung height, the gap between the lungs' medial borders down to
+each cardiophrenic angle (the lung's point furthest down and towards the midline);
 the mediastinum is that gap above the heart; each diaphragm dome is the band under a lung's lower
 border. Measured facts: the cardiothoracic ratio (widest heart / widest thorax at the lungs' outer
 borders) and whether each costophrenic angle is visible (the lung reaches its lowest point at its
@@ -118,6 +119,23 @@ def _carry(values: np.ndarray, rows: range) -> np.ndarray:
     return filled
 
 
+def _heart_border(edge: np.ndarray, rows: range, outward: int) -> np.ndarray:
+    """A lung's medial edge (a column per row, -1 where none) where it is the heart's border: over ``rows`` down to
+    the cardiophrenic angle, and -1 elsewhere. The angle is the lung's point furthest down and towards the midline
+    at once (the row maximising row - ``outward`` x column; ``outward`` +1 where the lung's lateral side lies
+    towards larger columns). Below it the lung's edge runs out along the diaphragm, not the heart: a limit at
+    the lung's middle instead cut an enlarged heart's border short, and a heart followed to the lung's lowest row
+    took in the dome."""
+    border = np.full_like(edge, -1)
+    valid = np.array([row for row in rows if edge[row] >= 0], dtype=np.int64)
+    if valid.size == 0:
+        return border
+    angle = valid[np.argmax(valid - outward * edge[valid])]
+    kept = valid[valid <= angle]
+    border[kept] = edge[kept]
+    return border
+
+
 def costophrenic_angle_visible(lung: np.ndarray, lateral_on_left: bool) -> bool:
     """True where the lung's lowest part lies at its lateral side (a sharp angle), False where it is blunted.
 
@@ -164,11 +182,16 @@ def chest_regions(image: np.ndarray) -> tuple[list[ExpertMask], dict[str, float]
     if rows_both.size < 0.2 * height:
         return [], {}
     hilum = top + int(0.45 * (bottom - top))
-    # the heart's borders are the lungs' medial edges while these lie in the medial half of each lung
+    # above the hilum the mediastinum's borders are the lungs' medial edges while these lie in the medial half of
+    # each lung; below it the heart's are, down to each cardiophrenic angle
     centre_left = (np.flatnonzero(image_left.any(axis=0))[[0, -1]].mean())
     centre_right = (np.flatnonzero(image_right.any(axis=0))[[0, -1]].mean())
-    medial_left = np.where(left_last >= centre_left, left_last, -1)
-    medial_right = np.where((right_first >= 0) & (right_first <= centre_right), right_first, -1)
+    below_hilum = np.arange(height) >= hilum
+    heart_rows_range = range(hilum, bottom + 1)
+    medial_left = np.where(below_hilum, _heart_border(left_last, heart_rows_range, outward=-1),
+                           np.where(left_last >= centre_left, left_last, -1))
+    medial_right = np.where(below_hilum, _heart_border(right_first, heart_rows_range, outward=1),
+                            np.where((right_first >= 0) & (right_first <= centre_right), right_first, -1))
     ends = [np.flatnonzero(edge >= 0) for edge in (medial_left, medial_right)]
     if any(end.size == 0 for end in ends):
         return [], {}
@@ -224,7 +247,7 @@ class ChestXrayExpert(ExpertModel):
 
     name = "chest_xray"
     Options = NoOptions
-    version = "1"
+    version = "2"  # 2: the heart's borders follow the lungs down to the cardiophrenic angles
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:
         image = self.input_image(sample, "a 2D radiograph")

@@ -12,6 +12,7 @@ from medtrinity.quality.checks.shortcuts import literals, shortcuts_on
 from medtrinity.quality.facts import RegionFacts, SampleFacts
 from medtrinity.records import BOX_ORIGIN, QCIssue
 from medtrinity.vocab.modalities import INTENSITY_WORDS, PROJECTION_MODALITIES
+from medtrinity.vocab.tissues import texture_is_normal_variation, tissue_of
 
 _LOW = ("hypodense", "hypoattenuating", "low attenuation", "low-attenuation", "low density", "hypointense",
         "low signal", "low-signal", "hypoechoic", "anechoic", "lucent", "radiolucent", "lucency", "reduced uptake",
@@ -86,8 +87,9 @@ _TEXTURE_HINTS = {"heterogeneous": literals("heterogeneous", "inhomogeneous", "n
 
 
 def check_texture(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
-    """Homogeneous must not be said of a region measured heterogeneous, nor the reverse; on a radiograph neither is
-    said of an outlined region (its grey is the overlap of every tissue along the beam: no texture is measured)."""
+    """Homogeneous must not be said of a region measured heterogeneous, nor the reverse; neither is said of an
+    outlined region on a radiograph (its grey is the overlap of every tissue along the beam: no texture is
+    measured), nor of lung, bone or bowel as an organ (uneven in health: the word reads as a finding)."""
     projection = facts.modality in PROJECTION_MODALITIES
     for sentence in (s for s in claims(sentences) if s.has_subject):
         for clause, candidates in clauses(sentence, options):
@@ -108,15 +110,28 @@ def _texture_claims(facts: SampleFacts, clause: str) -> list[tuple[str, str]]:
     return claims
 
 
+def _unjudged_texture(candidates: list[RegionFacts], projection: bool) -> str:
+    """Why no texture is judged for any of these regions, or "": outlined regions on a radiograph, or organs of a
+    tissue uneven in health (lung, bone, bowel) with no texture measured. A box's texture is the box check's."""
+    if not candidates or any(roi.origin == BOX_ORIGIN for roi in candidates):
+        return ""
+    if projection:
+        return "no texture is measured on a radiograph (every tissue along the beam overlaps)"
+    if all(not roi.texture and texture_is_normal_variation(roi.label, roi.kind) for roi in candidates):
+        return (f"no texture is judged for the {tissue_of(candidates[0].label)} as an organ (air and vessels, "
+                "cortex and marrow, bowel contents make it uneven in health: the word reads as a finding)")
+    return ""
+
+
 def _texture_issue(facts: SampleFacts, clause: str, candidates: list[RegionFacts], projection: bool = False
                    ) -> QCIssue | None:
-    if projection and candidates and all(roi.origin != BOX_ORIGIN for roi in candidates):  # a box's: the box check's
+    unjudged = _unjudged_texture(candidates, projection)
+    if unjudged:
         if shortcuts_on() and not any(hint.search(clause) for hint in _TEXTURE_HINTS.values()):
             return None
         said = _texture_claims(facts, clause)
         if said:
-            return QCIssue("texture_mismatch", f"text calls the {candidates[0].label} {said[0][1]!r}; no texture is "
-                                               "measured on a radiograph (every tissue along the beam overlaps)")
+            return QCIssue("texture_mismatch", f"text calls the {candidates[0].label} {said[0][1]!r}; {unjudged}")
         return None
     if not candidates or any(not roi.texture for roi in candidates):
         return None

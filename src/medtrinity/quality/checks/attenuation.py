@@ -11,30 +11,25 @@ air-holding organs (stomach, bowel, airways) and lesions, which may hold anythin
 
 from __future__ import annotations
 
-import re
-
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions
 from medtrinity.quality.facts import RegionFacts, SampleFacts
 from medtrinity.records import QCIssue
+from medtrinity.vocab.tissues import BONE, LUNG, SOLID_SOFT_TISSUE, tissue_of
 
-# (tissue, label pattern, lowest plausible mean HU, highest plausible mean HU)
-_TISSUES: tuple[tuple[str, re.Pattern, float, float], ...] = (
-    ("bone", re.compile(r"\b(?:bones?|vertebra[e]?|ribs?|skull|femur|humerus|sacrum|scapula|clavicle|sternum"
-                        r"|mandible|tibia|fibula|patella|hip bone|pelvic bone)\b"), -100.0, float("inf")),
-    ("lung", re.compile(r"\blungs?\b|\b(?:right|left) (?:upper|middle|lower) lobe\b"), float("-inf"), 150.0),
-    ("solid soft tissue", re.compile(
-        r"\b(?:liver|spleen|kidneys?|pancreas|heart|myocardium|adrenal glands?|thyroid(?: gland)?|prostate"
-        r"|brain|spinal cord|muscles?|erector spinae|psoas|iliopsoas|gluteus \w+|autochthon|aorta|vena cava"
-        r"|portal (?:and splenic )?veins?|iliac (?:artery|vein)|arter(?:y|ies))\b"), -300.0, float("inf")),
-)
+# the mean HU each tissue can plausibly have (hollow, air-holding organs may hold anything: not checked)
+_PLAUSIBLE_HU: dict[str, tuple[float, float]] = {
+    BONE: (-100.0, float("inf")),
+    LUNG: (float("-inf"), 150.0),
+    SOLID_SOFT_TISSUE: (-300.0, float("inf")),
+}
 
 
 def tissue_range(label: str) -> tuple[str, float, float] | None:
     """The tissue a structure's label names and the mean HU it can plausibly have, or None (not checked)."""
-    for tissue, pattern, low, high in _TISSUES:
-        if pattern.search(label.lower()):
-            return tissue, low, high
-    return None
+    tissue = tissue_of(label)
+    if tissue not in _PLAUSIBLE_HU:
+        return None
+    return tissue, *_PLAUSIBLE_HU[tissue]
 
 
 def implausible(roi: RegionFacts) -> str | None:

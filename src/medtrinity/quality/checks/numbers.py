@@ -26,6 +26,8 @@ _PART_OF_NAME = re.compile(r"(?:st|nd|rd|th)(?![a-z])|-(?:weighted|year|fold)|\s
 _HU = re.compile(r"(-?\d+(?:\.\d+)?)\s*(?:hu|hounsfield units?)(?![a-z])")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)")
 _SLICES = re.compile(r"(\d+)\s*(?:slices|sections)(?![a-z])")
+# percentage points a stated cardiothoracic ratio may lie from the measured one ("about 50%" for 0.526)
+CTR_TOLERANCE_POINTS = 3.0
 
 
 _DIGIT = literals(*"0123456789")
@@ -93,10 +95,15 @@ def check_measured_numbers(facts: SampleFacts, sentences: list[ClaimSentence], o
                 return [QCIssue("number_unsupported", f"text states {stated!r}; {measured}")]
         if not percents and not slice_counts:
             continue
-        # a cardiothoracic ratio is checked against the measured ratio only, not against any share of the image
-        known = ratios if "cardiothoracic" in sentence.text.lower() else shares
+        # a cardiothoracic ratio is checked against the measured ratio only, not against any share of the image,
+        # and within a few points, not a share's relative margin: 53% and 68% are a normal and a large heart
+        ctr = "cardiothoracic" in sentence.text.lower()
+        known = ratios if ctr else shares
         for value, stated in percents:
-            if not any(close(value, share, options.percent_tolerance, 1.0) for share in known):
+            if ctr and not any(abs(value - ratio) <= CTR_TOLERANCE_POINTS for ratio in known):
+                return [QCIssue("number_unsupported", f"text states a cardiothoracic ratio of {stated!r}; measured "
+                                                      + (", ".join(f"{ratio:.0f}%" for ratio in known) or "none"))]
+            if not ctr and not any(close(value, share, options.percent_tolerance, 1.0) for share in known):
                 return [QCIssue("number_unsupported", f"text states {stated!r}; no measured share is close")]
         for count, stated in slice_counts:
             if count not in slices:
