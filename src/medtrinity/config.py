@@ -112,7 +112,11 @@ class GroundingConfig(_Strict):
     homogeneity_display_percent: float = Field(default=2.5, ge=0.0, le=100.0)
     texture_scale_mm: float = Field(default=3.0, gt=0.0)
     neighbour_distance_mm: float = Field(default=5.0, ge=0.0)
+    # margin: the share of the lesion-to-surround contrast at its border; from margin_sharpness_limit
+    # well-defined, under margin_ill_defined_below ill-defined, between them not stated (an outline a pixel off a
+    # sharp edge reads like a blurred edge there)
     margin_sharpness_limit: float = Field(default=0.6, ge=0.0)
+    margin_ill_defined_below: float = Field(default=0.45, ge=0.0)
     # "auto": the offline expert of each sample's modality (grounding/experts/auto.py) where no mask was given
     experts: Literal["auto"] | list[ExpertRule] = Field(default_factory=list)
     min_expert_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
@@ -126,6 +130,13 @@ class GroundingConfig(_Strict):
                 if key in values:
                     raise ValueError(f"{key}={values[key]!r} was retired: {why}")
         return values
+
+    @model_validator(mode="after")
+    def _margin_limits_in_order(self) -> GroundingConfig:
+        if self.margin_ill_defined_below > self.margin_sharpness_limit:
+            raise ValueError(f"margin_ill_defined_below={self.margin_ill_defined_below} is above "
+                             f"margin_sharpness_limit={self.margin_sharpness_limit}: a margin cannot be both")
+        return self
 
 
 _RETIRED_GROUNDING_KEYS = {

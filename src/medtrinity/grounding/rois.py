@@ -257,7 +257,8 @@ def _measure_intensity(roi: ROI, sample: Sample, window: Window, settings: Groun
         roi.margin_sharpness = None if sharpness is None else round(sharpness, 3)
         # a border's sharpness needs a contrast across it: none against similar or mixed surroundings
         stands_out = measure.stands_out(roi.intensity_word)
-        roi.margin = measure.margin_word(sharpness, settings.margin_sharpness_limit) if stands_out else ""
+        roi.margin = (measure.margin_word(sharpness, settings.margin_sharpness_limit,
+                                          settings.margin_ill_defined_below) if stands_out else "")
 
 
 def _lesion_3d(roi: ROI, sample: Sample, window: Window) -> None:

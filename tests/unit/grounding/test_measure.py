@@ -196,6 +196,26 @@ def test_margin_sharpness_separates_sharp_from_blurred_edges():
     assert measure.margin_sharpness(sharp, radius <= 2) is None  # too small for a core
 
 
+@pytest.mark.parametrize("offset_px", [-1, 1])
+def test_a_sharp_edge_outlined_a_pixel_off_is_not_called_ill_defined(offset_px):
+    """An outline a pixel too wide or too narrow puts half a band on the wrong side: a sharp edge then reads like a
+    1.5 px blur outlined exactly (both between the two limits), and no margin word is given; a 3 px blur is
+    ill-defined wherever its outline lies."""
+    import cv2
+
+    _xx, _yy, _theta, radius = _polar()
+    sharp = np.where(radius <= 15, 50.0, 110.0)
+    off = radius <= 15 + offset_px
+    assert measure.margin_word(measure.margin_sharpness(sharp, radius <= 15)) == "well-defined"
+    loose = measure.margin_sharpness(sharp, off)
+    assert 0.45 <= loose < 0.6 and measure.margin_word(loose) == ""
+    soft = measure.margin_sharpness(cv2.GaussianBlur(sharp, (0, 0), 1.5), radius <= 15)
+    assert 0.45 <= soft < 0.6 and measure.margin_word(soft) == ""
+    blurred = cv2.GaussianBlur(sharp, (0, 0), 3.0)
+    for mask in (off, radius <= 15):
+        assert measure.margin_word(measure.margin_sharpness(blurred, mask)) == "ill-defined"
+
+
 @pytest.mark.parametrize(
     ("rgb", "word"),
     [((200, 30, 30), "red"), ((90, 20, 20), "red"), ((40, 10, 10), "dark red"), ((120, 80, 40), "brown"),
