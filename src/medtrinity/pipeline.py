@@ -28,6 +28,7 @@ from medtrinity.records import Reject, Sample, SampleError, stable_id
 from medtrinity.run_folder import MARKER_FOLDER, RunFolder
 from medtrinity.schema import reject_row, triplet_row
 from medtrinity.sources import make_reader
+from medtrinity.sources.name_conventions import body_part_conflict
 from medtrinity.sources.safety import is_reject_item, raise_reject_item, reject_item_path
 from medtrinity.stages import Stage, StageContext, build_stages
 from medtrinity.stats import StageStats
@@ -64,6 +65,9 @@ def _samples_of(reader, spec: ShardSpec, stats: StageStats, rejects: list[Reject
             if is_reject_item(item):  # a file planning could not use
                 raise_reject_item(item)
             for sample in reader.read(item):
+                conflict = body_part_conflict(sample.source_file, sample.body_part)
+                if conflict is not None:  # every sample of the file shares its name: the whole item is rejected
+                    raise SampleError("body_part_conflict", conflict)
                 stats.seconds += time.perf_counter() - started
                 stats.samples_out += 1
                 yield sample

@@ -338,12 +338,12 @@ def _measure_roi(sample: Sample, region: Region, label: str, kind: str, settings
     if boxed:
         outline = measure.trace_outline(window.mask)  # the piece count (two boxes of one label) only
         set_box_sides(roi, region.box, sample.spacing_mm)
-        roi.patient_side = measure.box_patient_side(region.box, body_center_xy[0], width, sample.patient_orientation[0])
+        roi.patient_side = measure.box_patient_side(region.box, body_center_xy[0], width, position_axes(sample)[0])
     else:
         outline = _measure_shape(roi, window.mask, sample.spacing_mm)
-        roi.patient_side = measure.patient_side(centroid[0], body_center_xy[0], width, sample.patient_orientation[0])
+        roi.patient_side = measure.patient_side(centroid[0], body_center_xy[0], width, position_axes(sample)[0])
     roi.patient_direction = measure.patient_directions(
-        centroid, body_center_xy, (height, width), sample.patient_orientation
+        centroid, body_center_xy, (height, width), position_axes(sample)
     )
     if sample.pixels.ndim in (2, 3) and not boxed:
         _measure_intensity(roi, sample, window, settings)
@@ -436,9 +436,9 @@ def locate_roi(sample: Sample, region: Region, label: str, kind: str,
               region=measure.image_region(centroid, width, height), intensity_unit=sample.intensity_unit,
               origin=sample.label_origins.get(label, "provided"), confidence=sample.label_confidence.get(label),
               measurements=dict(sample.label_measurements.get(label, {})))
-    roi.patient_side = measure.patient_side(centroid[0], body_center_xy[0], width, sample.patient_orientation[0])
+    roi.patient_side = measure.patient_side(centroid[0], body_center_xy[0], width, position_axes(sample)[0])
     roi.patient_direction = measure.patient_directions(
-        centroid, body_center_xy, (height, width), sample.patient_orientation
+        centroid, body_center_xy, (height, width), position_axes(sample)
     )
     if label in sample.volume_stats:
         stats = sample.volume_stats[label]
@@ -470,7 +470,7 @@ def _measure_pieces(roi: ROI, sample: Sample, extent: LabelExtent, settings: Gro
         set_box_sides(roi, largest.box, sample.spacing_mm)
     else:
         _measure_shape(roi, largest.mask, sample.spacing_mm)
-    width, column_letter = sample.pixels.shape[1], sample.patient_orientation[0]
+    width, column_letter = sample.pixels.shape[1], position_axes(sample)[0]
 
     def side(piece: Region) -> str:
         if roi.origin == BOX_ORIGIN:
@@ -483,6 +483,26 @@ def _measure_pieces(roi: ROI, sample: Sample, extent: LabelExtent, settings: Gro
         roi.patient_side = "both" if roi.origin == BOX_ORIGIN else ""
     else:
         roi.patient_side = side(largest)
+
+
+# narrower than this across, an image is a crop of the body: its centre is not the patient's midline
+MIN_BODY_FIELD_MM = 100.0
+
+
+def position_axes(sample: Sample) -> tuple[str, str]:
+    """The patient letters of the image axes that sides and directions are read against; "" for an axis along which
+    the image is a crop.
+
+    Sides and anterior/posterior are judged from the body's centre (the image's centre off CT): on a crop
+    narrower than a body (pyradiomics' breast MRI, 30 mm across, lies wholly right of the midline by its own
+    coordinates) that centre is no midline, and "on the patient's left" or "in the midline" would be false.
+    """
+    columns, rows = sample.patient_orientation
+    if sample.spacing_mm is None:
+        return columns, rows
+    width_mm = sample.pixels.shape[1] * float(sample.spacing_mm[0])
+    height_mm = sample.pixels.shape[0] * float(sample.spacing_mm[1])
+    return (columns if width_mm >= MIN_BODY_FIELD_MM else "", rows if height_mm >= MIN_BODY_FIELD_MM else "")
 
 
 def _kind(sample: Sample, label: str) -> str:

@@ -102,7 +102,42 @@ def _guess_modality(path: Path, source: dict, finding: Finding) -> None:
                 finding.fact(name, "modality", None, "unknown: no tag, sidecar, file-name convention or intensity "
                              "range says it")
                 finding.todo.append(f"{path}: the files do not say the modality: set `modality` (ct, mri, xray, ...)")
-    if not source.get("body_part"):
+    _body_part_from_names(path, source, finding)
+
+
+def _image_files_of(source: dict) -> list[Path]:
+    """The source's image files, as far as names tell: no label or mask files (``_label``, ``masks/``), no tables,
+    JSON or text (a TotalSegmentator ``segmentations/`` folder names every organ of the body)."""
+    from medtrinity.io.images import IMAGE_SUFFIXES
+
+    suffixes = (*VOLUME_SUFFIXES, *IMAGE_SUFFIXES, ".dcm")
+    return [p for p in _source_files(source) if has_suffix(p, suffixes) and not LABEL_NAME.search(_name(p))
+            and not any(part.lower() in MASK_FOLDERS for part in p.parent.parts)]
+
+
+def _body_part_from_names(path: Path, source: dict, finding: Finding) -> None:
+    """The body part the image files' names state: one region for all (guessed, to check), or several, which one
+    source cannot describe (the pipeline rejects each file whose name contradicts ``body_part``)."""
+    from medtrinity.sources.name_conventions import regions_in_file_name
+
+    by_region: dict[str, list[str]] = {}
+    for file in _image_files_of(source):
+        for region in regions_in_file_name(str(file)):
+            by_region.setdefault(region, []).append(file.name)
+    name = source["name"]
+    if len(by_region) > 1:
+        named = "; ".join(f"{region}: {', '.join(files[:2])}" for region, files in sorted(by_region.items()))
+        finding.fact(name, "body part", "per file " + ", ".join(sorted(by_region)),
+                     f"read from the file names ({named})")
+        finding.todo.append(f"{path}: the file names state different body parts ({named}): give each its own source "
+                            "(a `path` glob per part) with its `body_part`; a file whose name contradicts its "
+                            "source's body_part is rejected (body_part_conflict)")
+    elif by_region and not source.get("body_part"):
+        (region, files), = by_region.items()
+        source["body_part"] = region
+        finding.fact(name, "body part", region, f"guessed from the file names ({', '.join(files[:2])})")
+        finding.todo.append(f"{path}: body_part {region!r} was guessed from the file names: check it")
+    elif not source.get("body_part"):
         finding.todo.append(f"{path}: set `body_part` if the images show one")
 
 
@@ -126,4 +161,6 @@ def _name_labels(source: dict, label_maps: list[Path], where: Path, finding: Fin
 
 ROLE_FOLDERS = {"images", "masks", "labels", "imagestr", "labelstr", "imagests", "labelsts", "annotations",
                 "jpegimages", "segmentationclass", "segmentations", "gt", "ground_truth"}
+MASK_FOLDERS = {"masks", "labels", "labelstr", "labelsts", "segmentations", "segmentationclass", "gt",
+                "ground_truth", "annotations"}
 LABEL_NAME = re.compile(r"(^|[_\-.])(seg|segmentation|label|labels|mask|masks|gt)([_\-.]|$)", re.IGNORECASE)

@@ -181,3 +181,33 @@ def test_neighbours_are_listed_widest_contact_first():
                     label_names={1: "kidney", 2: "spleen", 3: "aorta"})
     rois = {roi.label: roi for roi in ground_sample(sample, GroundingConfig()).rois}
     assert rois["kidney"].neighbours == ["spleen", "aorta"], rois["kidney"].neighbours
+
+
+def _mri_with_lesion(width_px: int, spacing_mm: float):
+    from medtrinity.records import Sample
+
+    pixels = np.full((width_px, width_px), 100.0, np.float32)
+    yy, xx = np.mgrid[:width_px, :width_px]
+    lesion = (yy - width_px // 2) ** 2 + (xx - int(width_px * 0.8)) ** 2 <= (width_px // 12) ** 2
+    pixels[lesion] = 300.0
+    return Sample(id="m", source="s", case_id="c", modality="mri", body_part="breast", pixels=pixels,
+                  label_map=lesion.astype(np.uint8), label_names={1: "breast lesion"},
+                  finding_labels=frozenset({"breast lesion"}), spacing_mm=(spacing_mm, spacing_mm),
+                  patient_orientation=("L", "P"))
+
+
+def test_a_crop_narrower_than_a_body_gets_no_side_and_a_whole_section_does():
+    """Off CT the body's centre is the image's: on a 40 mm crop (pyradiomics' breast MRI is 30 mm across, wholly
+    right of the midline by its own coordinates) a lesion in its left fifth is not on the patient's left, and no
+    patient side, midline or anterior/posterior word is written (where in the image it lies is still said); the
+    same picture at 1 mm a pixel (240 mm) keeps its side."""
+    from medtrinity.generation.backends import make_backend
+
+    crop = ground_sample(_mri_with_lesion(240, 40 / 240), GroundingConfig())
+    (roi,) = crop.rois
+    assert roi.patient_side == "" and roi.patient_direction == []
+    text = make_backend("composer").describe(crop).text.lower()
+    assert not any(word in text for word in ("patient", "midline", "anterior", "posterior")), text
+    assert "right part of the image" in text  # where in the image stays true on a crop
+    whole = ground_sample(_mri_with_lesion(240, 1.0), GroundingConfig())
+    assert whole.rois[0].patient_side == "left"  # columns grow towards the patient's left
