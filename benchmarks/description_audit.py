@@ -26,8 +26,13 @@ SHARED_FOLDERS = ("totalsegmentator", "highdicom", "sam_med2d", "nih_cxr14", "ms
 FILL = {
     "sam_med2d": {"modality": "ct"},  # chest, abdomen and pelvis slices: no one body part
     "test_patches": {"modality": "ct", "body_part": "chest", "label_names": {1: "lung tumour"}},
-    "pyradiomics": {"modality": "mri", "body_part": "brain", "label_names": {1: "enhancing lesion"}},
+    "pyradiomics": {"modality": "mri", "label_names": {1: "enhancing lesion"}},
     "fundus": {"body_part": "eye"},
+}
+# a source whose file names state several body parts, split as inspect asks: (file glob, what to set) per part
+SPLIT = {
+    "pyradiomics": (("brain1_*", {"body_part": "brain"}),
+                    ("breast1_*", {"body_part": "breast", "label_names": {1: "breast lesion"}})),
 }
 
 
@@ -48,6 +53,12 @@ def shared_raw(data: Path) -> dict:
             if not source.get(key) or (key == "label_names" and any(
                     str(name).startswith("region ") for name in source[key].values())):
                 source[key] = value  # only what inspect left unknown or as a placeholder
+    sources = []
+    for source in raw["sources"]:
+        parts = SPLIT.get(source["name"], ())
+        sources += [{**source, "name": f"{source['name']}_{fields['body_part']}",
+                     "path": str(Path(source["path"]) / pattern), **fields} for pattern, fields in parts] or [source]
+    raw["sources"] = sources
     raw["knowledge"] = {"kb": "builtin"}
     return raw
 

@@ -310,6 +310,7 @@ GENERIC_ANATOMY: tuple[str, ...] = (
     "ovary", "ovaries", "appendix", "bile ducts", "gallbladder", "adrenal glands", "adrenals", "portal vein",
     "splenic vein", "vena cava", "iliac vessels", "psoas", "paraspinal muscles", "breast", "thyroid",
     "optic disc", "macula", "retina", "orbit", "sinuses", "mandible", "femoral head", "pelvis bone",
+    "pectoralis major muscle", "pectoralis muscle", "pectoral muscle", "chest wall", "nipple", "axilla",
 )
 
 

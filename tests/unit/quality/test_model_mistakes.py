@@ -370,3 +370,19 @@ def test_a_cardiothoracic_ratio_misread_by_eye_is_caught(seed):
         codes = {issue.code for issue in verify_text(chest, planted, "reject").issues}
         assert codes == MODEL_MISTAKE_CODES["ctr_misread"], (planted, codes)
     assert cardiothoracic_ratio_misread(stated, CHEST_ORGANS, seed) is None  # nothing measured: nothing to misread
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_an_unlabelled_structure_of_the_breast_is_caught(seed):
+    """A model describing a breast MRI names the pectoralis muscle or the chest wall no label outlines."""
+    from medtrinity.quality.model_mistakes import unlabelled_organ
+
+    breast = SampleFacts(modality="mri", body_part="breast", image_area_px=45 * 120,
+                         rois=(RegionFacts(0, "breast lesion", "lesion", largest_diameter_mm=8.2,
+                                           perpendicular_diameter_mm=6.4),))
+    text = "Axial MRI slice of the breast. An oval breast lesion is present, measuring 8.2 x 6.4 mm."
+    assert verify_text(breast, text).issues == []
+    planted = unlabelled_organ(text, breast, seed)
+    assert "organ_unsupported" in {issue.code for issue in verify_text(breast, planted).issues}, planted
+    codes = [issue.code for issue in verify_text(breast, text + " The breast lesion abuts the chest wall.").issues]
+    assert codes == ["organ_unsupported"], codes
