@@ -143,6 +143,10 @@ def _organ_appearance(sample: Sample, choose: _Chooser) -> list[Sentence]:
     if parts:
         noun = "attenuation" if sample.intensity_unit == "HU" else "signal" if sample.modality == "mri" else "intensity"
         options = (f"In {noun}, {'; '.join(parts)}.", f"{_cap('; '.join(parts))} in {noun}.")
+        if len(by_texture) == 1:  # one texture for all: two more ways to say it
+            (texture, labels), = by_texture.items()
+            options += (f"{_cap(noun)} is {texture} in the {join_words(labels)}.",
+                        f"The {join_words(labels)} {verb(labels, 'shows', 'show')} {texture} {noun}.")
         sentences.append(Sentence("texture", choose.pick("organs.texture", options), ["context_rois.texture"]))
     return sentences
 
