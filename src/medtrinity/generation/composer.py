@@ -236,8 +236,8 @@ def _lesion_sentences(sample: Sample, roi: ROI, key: str, choose: _Chooser, orde
 def _organ_roi_sentence(sample: Sample, roi: ROI, key: str, choose: _Chooser) -> list[Sentence]:
     pick = choose.slot(key)
     dims, size_keys = dimensions(roi)
-    if not dims:
-        return []
+    if not dims:  # no pixel spacing: no size, but a ratio of widths needs none
+        return _cardiothoracic_sentences(sample, roi, key, pick)
     where, where_keys = location(sample, roi, pick)
     where = f", {where}," if where else ""
     here = "on this radiograph" if sample.modality == "xray" or sample.plane == "projection" else "in this section"
@@ -259,20 +259,24 @@ def _organ_roi_sentence(sample: Sample, roi: ROI, key: str, choose: _Chooser) ->
                               f"{_cap(here)} the {roi.label}{where} {measures} {dims}."))
         evidence = []
     evidence += [f"{key}.{name}" for name in where_keys + size_keys]
-    sentences = [Sentence("roi_analysis", text, evidence)]
+    return [Sentence("roi_analysis", text, evidence), *_cardiothoracic_sentences(sample, roi, key, pick)]
+
+
+def _cardiothoracic_sentences(sample: Sample, roi: ROI, key: str, pick) -> list[Sentence]:
+    """The chest X-ray expert's heart width over thoracic width, where it measured one (a ratio: stated with or
+    without the pixel spacing), with the magnification of an AP film said."""
     ratio = roi.measurements.get("cardiothoracic_ratio")
-    if ratio is not None:  # the chest X-ray expert's heart width over thoracic width
-        percent = f"{100 * ratio:.0f}%"
-        if acquisition_facts(sample.metadata).get("view_position") == "ap":
-            # the heart lies far from the detector on an AP film and is magnified: the ratio says less
-            sentences.append(Sentence("roi_analysis", f"On this anteroposterior view, which magnifies the heart, the "
-                                                      f"cardiothoracic ratio measures about {percent}.",
-                                      [f"{key}.measurements", "metadata.view_position"]))
-        else:
-            text = pick("ctr", (f"The cardiothoracic ratio is about {percent}.",
-                                f"The cardiothoracic ratio measures about {percent}."))
-            sentences.append(Sentence("roi_analysis", text, [f"{key}.measurements"]))
-    return sentences
+    if ratio is None:
+        return []
+    percent = f"{100 * ratio:.0f}%"
+    if acquisition_facts(sample.metadata).get("view_position") == "ap":
+        # the heart lies far from the detector on an AP film and is magnified: the ratio says less
+        return [Sentence("roi_analysis", f"On this anteroposterior view, which magnifies the heart, the "
+                                         f"cardiothoracic ratio measures about {percent}.",
+                         [f"{key}.measurements", "metadata.view_position"])]
+    text = pick("ctr", (f"The cardiothoracic ratio is about {percent}.",
+                        f"The cardiothoracic ratio measures about {percent}."))
+    return [Sentence("roi_analysis", text, [f"{key}.measurements"])]
 
 
 def _roi_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:

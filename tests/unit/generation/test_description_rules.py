@@ -357,6 +357,31 @@ def test_chest_xray_states_the_measured_cardiothoracic_ratio_and_a_wrong_one_is_
     assert checked >= 1
 
 
+def test_a_film_without_pixel_spacing_still_states_its_cardiothoracic_ratio(tmp_path, shared_data):
+    """VQA-RAD's chest films carry no pixel spacing: no size in mm can be said, but a ratio of two widths can (it
+    was dropped with the sizes). The film is one whose clinicians answered that the heart is not enlarged."""
+    import shutil
+
+    from medtrinity.evaluation.heart_size import heart_size_answers
+
+    name = "synpic60423.jpg"
+    assert heart_size_answers(shared_data / "vqa_rad")[name] is False
+    (tmp_path / "films").mkdir()
+    shutil.copy(shared_data / "vqa_rad" / "images" / name, tmp_path / "films" / name)
+    config = parse_config({"sources": [{"name": "vqa", "reader": "image_masks", "path": str(tmp_path / "films"),
+                                        "modality": "xray", "body_part": "chest"}],
+                           "grounding": {"experts": "auto"}, "knowledge": {"kb": "builtin"}})
+    (sample,) = grounded_samples(config)
+    sample.description = make_backend("composer").describe(sample)
+    heart = next(roi for roi in sample.rois if roi.label == "heart")
+    ratio = heart.measurements["cardiothoracic_ratio"]
+    assert sample.spacing_mm is None and ratio <= 0.5
+    text = sample.description.text
+    assert f"cardiothoracic ratio is about {100 * ratio:.0f}%" in text or \
+        f"cardiothoracic ratio measures about {100 * ratio:.0f}%" in text, text
+    assert " mm" not in text and verify(sample).issues == []
+
+
 @pytest.mark.parametrize(("modality", "stated"), [("mri", True), ("dermoscopy", True), ("fundus", True),
                                                   ("ct", False), ("xray", False), ("ultrasound", False),
                                                   ("other", False)])
