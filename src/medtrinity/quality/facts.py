@@ -8,6 +8,7 @@ edited by hand or imported from elsewhere. Fields the grounding stage may add la
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -112,6 +113,8 @@ class SampleFacts:
     image_labels: tuple[str, ...] = ()
     knowledge_sentences: tuple[str, ...] = field(default=())
     image_area_px: int = 0
+    view_position: str = ""  # a radiograph's projection (pa, ap, lateral ...) where the metadata says it
+    ct_phase: str = ""  # a CT's contrast phase (non_contrast, arterial, portal_venous, delayed) where it says it
 
     @cached_property
     def labels(self) -> tuple[str, ...]:
@@ -157,6 +160,7 @@ class SampleFacts:
             image_labels=tuple(sample.image_labels),
             knowledge_sentences=knowledge,
             image_area_px=int(sample.image.shape[0] * sample.image.shape[1]) if sample.image is not None else 0,
+            **_acquisition(sample.metadata),
         )
 
     @classmethod
@@ -173,7 +177,25 @@ class SampleFacts:
             image_labels=tuple(row.get("image_labels") or ()),
             knowledge_sentences=knowledge_sentences(evidence),
             image_area_px=int(row.get("width") or 0) * int(row.get("height") or 0),
+            **_acquisition(_metadata_of(row)),
         )
+
+
+def _metadata_of(row: dict[str, Any]) -> dict[str, Any]:
+    """A written row's metadata (its ``metadata_json``), {} where absent or unreadable."""
+    try:
+        metadata = json.loads(row.get("metadata_json") or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def _acquisition(metadata: dict[str, Any]) -> dict[str, str]:
+    """The view and contrast phase the metadata states, as :class:`SampleFacts` fields."""
+    from medtrinity.generation.acquisition import acquisition_facts
+
+    facts = acquisition_facts(metadata or {})
+    return {"view_position": facts.get("view_position", ""), "ct_phase": facts.get("ct_phase", "")}
 
 
 def knowledge_sentences(sentences: list[tuple[str, list[str]]]) -> tuple[str, ...]:

@@ -8,8 +8,9 @@ attenuation 45 HU" on an MRI), gives one piece's size to another, describes the 
 a finding that is only an annotation's box, and places one structure around, over or beside another
 its outline is not (surrounding what it only touches, a box over an organ it is not drawn over, a
 contact with a structure far away), gives a texture to an organ where none is judged (any organ on a
-radiograph; lung, bone or bowel), and misreads the cardiothoracic ratio by eye. Each function has the mutation signature
-``(text, facts, seed) -> text | None``.
+radiograph; lung, bone or bowel), misreads the cardiothoracic ratio by eye, and adds a radiologist's
+reading nothing measured: an organ normal, a lesion absent, a heart enlarged against its ratio,
+enhancement. Each function has the mutation signature ``(text, facts, seed) -> text | None``.
 """
 
 from __future__ import annotations
@@ -244,6 +245,43 @@ def cardiothoracic_ratio_misread(text: str, facts: SampleFacts, seed: int) -> st
     return _append(text, f"The cardiothoracic ratio is about {wrong}%.", seed)
 
 
+_JUDGEMENTS = ("The {organ} is unremarkable.", "The {organ} appears normal in size.",
+               "No abnormality is seen in the {organ}.", "No other focal lesion is seen in the {organ}.")
+
+
+def normality_judged(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A labelled organ called normal, or something in it absent: a radiologist's reading that no measurement
+    made ("the spleen is unremarkable", "no other focal lesion")."""
+    organs = [name for name in facts.context_labels if "heart" not in name.lower()]
+    if not organs:
+        return None
+    organ = organs[seed % len(organs)]
+    return _append(text, _JUDGEMENTS[seed % len(_JUDGEMENTS)].format(organ=organ), seed)
+
+
+def heart_size_misjudged(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A heart called normal where its measured ratio is above 0.5, or enlarged where it is not (not on AP films,
+    whose magnified heart the ratio cannot judge)."""
+    ratios = [ratio for roi in facts.rois if (ratio := roi.measurement("cardiothoracic_ratio")) is not None]
+    if not ratios or facts.view_position == "ap":
+        return None
+    frames = (("The heart size is within normal limits.", "The cardiac silhouette is normal in size.")
+              if ratios[0] > 0.5 else ("The heart is enlarged.", "The cardiac silhouette is enlarged."))
+    return _append(text, frames[seed % len(frames)], seed)
+
+
+def enhancement_claimed(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """Enhancement said of a lesion nothing measured enhancing, or a contrast phase the study is not in."""
+    if any("enhanc" in label.lower() for label in facts.labels):
+        return None
+    lesions = [roi.label for roi in facts.rois if roi.kind == "lesion" and roi.origin != BOX_ORIGIN]
+    if not lesions:
+        return None
+    frames = ("The {lesion} shows rim enhancement.", "The {lesion} enhances avidly in the arterial phase.",
+              "The {lesion} demonstrates washout on the delayed phase.")
+    return _append(text, frames[seed % len(frames)].format(lesion=lesions[seed % len(lesions)]), seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -257,6 +295,9 @@ MODEL_MISTAKES = {
     "false_adjacency": adjacency_not_measured,
     "organ_texture": texture_not_judged,
     "ctr_misread": cardiothoracic_ratio_misread,
+    "normality": normality_judged,
+    "heart_size": heart_size_misjudged,
+    "enhancement": enhancement_claimed,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -272,4 +313,7 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "false_adjacency": {"adjacency_unsupported"},
     "organ_texture": {"texture_mismatch"},
     "ctr_misread": {"number_unsupported"},
+    "normality": {"assessment_unsupported"},
+    "heart_size": {"assessment_unsupported"},
+    "enhancement": {"assessment_unsupported"},
 }

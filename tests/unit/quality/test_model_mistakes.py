@@ -386,3 +386,38 @@ def test_an_unlabelled_structure_of_the_breast_is_caught(seed):
     assert "organ_unsupported" in {issue.code for issue in verify_text(breast, planted).issues}, planted
     codes = [issue.code for issue in verify_text(breast, text + " The breast lesion abuts the chest wall.").issues]
     assert codes == ["organ_unsupported"], codes
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(("mistake", "facts", "text"), [
+    ("normality", ABDOMEN, GOOD_ABDOMEN),
+    ("enhancement", ABDOMEN, GOOD_ABDOMEN),
+    ("heart_size", None, "Posteroanterior chest radiograph. The right lung borders the heart."),
+])
+def test_a_reading_nothing_measured_is_planted_and_caught(mistake, facts, text, seed):
+    from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, MODEL_MISTAKES
+
+    for ratio in (0.42, 0.58):  # a normal and an enlarged heart: each called the other
+        chest = replace(CHEST_ORGANS, rois=(CHEST_ORGANS.rois[0], replace(
+            CHEST_ORGANS.rois[1], measurements=(("cardiothoracic_ratio", ratio),))))
+        sample = facts or chest
+        assert verify_text(sample, text).issues == []
+        planted = MODEL_MISTAKES[mistake](text, sample, seed)
+        assert planted is not None and planted != text
+        codes = {issue.code for issue in verify_text(sample, planted, "reject").issues}
+        assert codes & MODEL_MISTAKE_CODES[mistake], (planted, codes)
+    # an AP film's ratio judges no size; a label naming enhancement allows it
+    assert MODEL_MISTAKES["heart_size"](text, replace(chest, view_position="ap"), seed) is None
+    assert MODEL_MISTAKES["enhancement"](GOOD_BRAIN, BRAIN, seed) is None
+
+
+@pytest.mark.parametrize(("visible", "said", "caught"), [
+    (1.0, "The costophrenic angles are sharp.", False), (1.0, "The right costophrenic angle is blunted.", True),
+    (0.0, "The costophrenic angles are sharp.", True), (0.0, "The right costophrenic angle is blunted.", False),
+])
+def test_costophrenic_angles_are_judged_against_what_was_measured(visible, said, caught):
+    lungs = replace(CHEST_ORGANS, rois=(replace(CHEST_ORGANS.rois[0],
+                                                measurements=(("costophrenic_angle_visible", visible),)),
+                                        CHEST_ORGANS.rois[1]))
+    codes = [issue.code for issue in verify_text(lungs, f"Posteroanterior chest radiograph. {said}").issues]
+    assert codes == (["assessment_unsupported"] if caught else []), codes

@@ -80,7 +80,7 @@ GOOD_LIVER = (
     "Axial contrast CT of the upper abdomen. The liver, spleen and a vertebral body are visible. "
     "There is a solitary liver lesion in the right hepatic lobe (left side of the image), measuring approximately "
     "2.0 x 1.9 cm (about 3.1 cm2). It is hypodense and homogeneous. The lesion lies within the liver, close to the "
-    "gallbladder. The right lobe of the liver is otherwise unremarkable."
+    "gallbladder."
 )
 GOOD_NODULES = (
     "Frontal chest radiograph. Two nodules are present: a 12 mm opaque nodule in the upper left part of the image "
@@ -179,8 +179,23 @@ def test_verify_row_reads_a_written_row():
         "The liver lesion is homogeneous within a heterogeneous background of liver.",
         "Images are shown in radiological convention, with the patient's left on the image right.",
         "The liver lesion lies in the right upper quadrant, next to the gallbladder.",
-        "There are no other lesions. The spleen and vertebra are unremarkable.",
     ],
 )
 def test_model_like_sentences_that_are_not_contradictions(text):
     assert verify_text(LIVER, text).issues == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "There are no other lesions.", "The spleen and vertebra are unremarkable.",
+        "The right lobe of the liver is otherwise unremarkable.", "The liver is enlarged.",
+        "No intrahepatic biliary dilatation.", "Free fluid is absent.", "The spleen appears normal in size.",
+        "The liver lesion shows peripheral enhancement.", "It washes out on the delayed phase.",
+    ],
+)
+def test_a_judgement_nothing_measured_is_unsupported(text):
+    """Normality, absence, an organ's enlargement, enhancement: a radiologist's reading a model adds, which no
+    measurement of this pipeline makes; the liver lesion as measured, said freely, still passes."""
+    codes = [issue.code for issue in verify_text(LIVER, f"{GOOD_LIVER} {text}").issues]
+    assert codes == ["assessment_unsupported"], codes

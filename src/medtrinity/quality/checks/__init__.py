@@ -22,6 +22,7 @@ appearance         intensity_mismatch hypo- for hyper- (and "lower than" for "hi
 appearance         texture_mismatch   homogeneous for heterogeneous
 appearance         box_appearance     a shape, margin, texture or intensity said of a region given only as a box
 diagnosis          diagnosis_unsupported a disease no label names (also in quoted knowledge)
+assessment         assessment_unsupported normal, absent, enlarged or enhancing where nothing measured it
 content            no_content         nothing grounded: no ROI, no label, no measured organ
 attenuation        attenuation_implausible a CT structure's mean impossible for its tissue (a mask off its image)
 ================== ================== ==========================================================
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 from medtrinity.quality.checks.anatomy import check_anatomy
 from medtrinity.quality.checks.appearance import check_box_appearance, check_intensity, check_texture
+from medtrinity.quality.checks.assessment import check_assessment
 from medtrinity.quality.checks.attenuation import check_attenuation
 from medtrinity.quality.checks.base import Check, ClaimSentence, VerifyOptions, analyse
 from medtrinity.quality.checks.content import check_content, has_content
@@ -62,6 +64,7 @@ CHECKS: dict[str, Check] = {
     "texture": check_texture,
     "box_appearance": check_box_appearance,
     "diagnosis": check_diagnosis,
+    "assessment": check_assessment,
     "attenuation": check_attenuation,
 }
 
@@ -71,7 +74,7 @@ ISSUE_CODES: tuple[str, ...] = (
     "organ_unsupported", "side_mismatch",
     "position_mismatch", "size_mismatch", "size_unsupported", "number_without_unit", "number_unsupported",
     "count_mismatch", "intensity_mismatch", "texture_mismatch", "box_appearance", "diagnosis_unsupported",
-    "attenuation_implausible",
+    "assessment_unsupported", "attenuation_implausible",
     "no_description",
 )
 

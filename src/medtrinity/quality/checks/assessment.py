@@ -1,0 +1,142 @@
+"""``assessment_unsupported``: a judgement of normality, absence, enlargement or enhancement nothing measured.
+
+A language model describing an image adds a radiologist's reading: "the lungs are clear", "the remaining liver
+parenchyma is unremarkable", "no focal lesion", "the liver is enlarged", "the lesion shows rim enhancement on the
+arterial phase". Every other check passes such sentences (they name labelled organs, no number, no disease),
+yet the pipeline measured none of them: no organ was found normal, nothing was looked for and found absent,
+no organ's size was compared with a norm, no enhancement was measured across phases. Three claims can be
+checked against what was measured instead:
+
+- the heart's size against the cardiothoracic ratio (above 0.5 enlarged) on a film that is not AP (an AP film
+  magnifies the heart: its ratio neither supports nor contradicts a size);
+- the costophrenic angles (sharp, clear or preserved; blunted) against whether each lung reaches its lateral
+  lowest point (``costophrenic_angle_visible``);
+- enhancement where a label names it ("enhancing lesion") or the study is a contrast phase, which only the
+  phase it is may be named;
+- a disease word is the diagnosis check's (no cardiomegaly unless a label names it).
+"""
+
+from __future__ import annotations
+
+import re
+
+from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
+from medtrinity.quality.checks.shortcuts import literals, may_match
+from medtrinity.quality.facts import SampleFacts
+from medtrinity.records import QCIssue
+
+# said of a structure: it is normal, or something is absent
+_NORMAL = re.compile(
+    r"(?<![a-z])(unremarkable|within normal limits|normal (?:in )?(?:size|appearance|caliber|calibre|contours?"
+    r"|morphology|attenuation|density|signal)|(?:is|are|appears?|looks?|seems?) (?:grossly )?normal(?![a-z])"
+    r"|(?:lungs?|lung fields?) (?:is|are|appears?) clear|(?:is|are|appears?|remains?) (?:intact|preserved)"
+    r"|no (?:evidence|signs?) of|no (?:focal|significant|acute|abnormal|suspicious|other|additional|obvious)(?![a-z])"
+    r"|without (?:evidence|abnormalit|significant)|no abnormalit|not enlarged|no enlargement"
+    r"|^no(?![a-z])|there (?:is|are) no(?![a-z])|(?:is|are) not (?:seen|identified|present|visible|demonstrated)"
+    r"|(?:is|are) absent|absence of|negative for)"
+)
+# said of an organ's size
+_ENLARGED = re.compile(r"(?<![a-z])(enlarged|enlargement|increased in size|hepatomegaly|splenomegaly)(?![a-z])")
+_HEART = re.compile(r"(?<![a-z])(heart|cardiac)(?![a-z])")
+# said of a region's enhancement or of the study's phase; the study's own "contrast-enhanced" is the modality's
+_ENHANCEMENT = re.compile(r"(?<![a-z])(enhanc(?:es|ing|ement|ed)|wash-?out|(?:late )?arterial phase"
+                          r"|portal venous phase|(?:venous|delayed|equilibrium) phase)(?![a-z])")
+_STUDY_CONTRAST = re.compile(r"(?<![a-z])(?:contrast[- ]enhanced|non-?enhanced|unenhanced)(?![a-z])")
+_PHASE_NAMES = {"arterial": "arterial phase", "portal_venous": "portal venous phase", "delayed": "delayed phase"}
+_LABEL_QUOTE = re.compile(r"(?<![a-z])(?:dataset|image-level|finding) labels?(?![a-z])|labelled as")
+_HINTS = literals("normal", "unremarkable", "clear", "intact", "preserved", "no ", "not ", "without", "absen",
+                  "negative", "enlarg", "megaly", "increased", "enhanc", "wash", "phase", "costophrenic")
+
+CTR_ENLARGED_ABOVE = 0.5  # the cardiothoracic ratio above which a PA film's heart is enlarged
+
+
+def check_assessment(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
+    """A normality, absence, size or enhancement judgement must rest on a measurement or a label."""
+    for sentence in claims(sentences):
+        text = sentence.text
+        if not may_match(_HINTS, text) or _LABEL_QUOTE.search(text):
+            continue
+        if "costophrenic" in text and _angles_visible(facts):
+            issue = _costophrenic(facts, text)
+        elif _HEART.search(text) and _ratio(facts) is not None:
+            issue = _heart_size(facts, text)
+        else:
+            issue = _judgement(text)
+        issue = issue or _enhancement(facts, text)
+        if issue is not None:
+            return [issue]
+    return []
+
+
+def _ratio(facts: SampleFacts) -> float | None:
+    return next((ratio for roi in facts.rois if (ratio := roi.measurement("cardiothoracic_ratio")) is not None),
+                None)
+
+
+def _angles_visible(facts: SampleFacts) -> list[float]:
+    return [value for roi in facts.rois if (value := roi.measurement("costophrenic_angle_visible")) is not None]
+
+
+_SHARP = re.compile(r"(?<![a-z])(sharp|clear|preserved|normal|intact|visible)(?![a-z])")
+_BLUNTED = re.compile(r"(?<![a-z])(blunt(?:ed|ing)?|obliterat(?:ed|ion)|not (?:sharp|visible|clear|preserved))"
+                      r"(?![a-z])")
+
+
+def _costophrenic(facts: SampleFacts, text: str) -> QCIssue | None:
+    """Costophrenic angles called sharp or blunted, against what the chest expert measured of each lung."""
+    visible = _angles_visible(facts)
+    if _BLUNTED.search(text):
+        if all(value >= 0.5 for value in visible):
+            return QCIssue("assessment_unsupported", "text calls a costophrenic angle blunted; each lung's was "
+                                                     "measured sharp (it reaches its lowest point laterally)")
+    elif _SHARP.search(text) and any(value < 0.5 for value in visible):
+        return QCIssue("assessment_unsupported", "text calls the costophrenic angles sharp; a lung's was measured "
+                                                 "blunted (its lowest point lies medially)")
+    return None
+
+
+def _heart_size(facts: SampleFacts, text: str) -> QCIssue | None:
+    """A heart called enlarged or normal in size, against the measured ratio (not on an AP film)."""
+    ratio = _ratio(facts)
+    if ratio is None or facts.view_position == "ap":
+        return None
+    enlarged = _ENLARGED.search(text) and not re.search(r"not enlarged|no enlargement", text)
+    normal = _NORMAL.search(text)
+    if enlarged and ratio <= CTR_ENLARGED_ABOVE:
+        return QCIssue("assessment_unsupported", f"text calls the heart enlarged; the measured cardiothoracic "
+                                                 f"ratio is {100 * ratio:.0f}% (enlarged above 50%)")
+    if normal and not enlarged and ratio > CTR_ENLARGED_ABOVE:
+        return QCIssue("assessment_unsupported", f"text calls the heart normal ({normal.group(1)!r}); the measured "
+                                                 f"cardiothoracic ratio is {100 * ratio:.0f}% (enlarged above 50%)")
+    return None
+
+
+# a denied contact ("no contact with the spleen") is a placement, the enclosure checks' claim family
+_RELATION = re.compile(r"(?<![a-z])(?:contact|abut|border|adjacent|touch|surround|encas|overl|extend|next to)")
+
+
+def _judgement(text: str) -> QCIssue | None:
+    """Normality, absence or an organ's enlargement, which nothing measures."""
+    if _RELATION.search(text):
+        return None
+    found = _NORMAL.search(text) or _ENLARGED.search(text)
+    if found is None:
+        return None
+    return QCIssue("assessment_unsupported", f"text judges {found.group(1)!r}; nothing measured says so (no organ "
+                                             "was compared with a norm, nothing was looked for and found absent)")
+
+
+def _enhancement(facts: SampleFacts, text: str) -> QCIssue | None:
+    """Enhancement or a contrast phase: only where a label names enhancement, and only the phase the study is."""
+    found = _ENHANCEMENT.search(_STUDY_CONTRAST.sub(" ", text))
+    if found is None:
+        return None
+    word = found.group(1)
+    if word.endswith("phase"):
+        if _PHASE_NAMES.get(facts.ct_phase, "") in word and facts.ct_phase in _PHASE_NAMES:
+            return None
+        study = _PHASE_NAMES.get(facts.ct_phase, "not recorded")
+        return QCIssue("assessment_unsupported", f"text names the {word}; the study's phase is {study}")
+    if any("enhanc" in label.lower() for label in facts.labels):
+        return None
+    return QCIssue("assessment_unsupported", f"text says {word!r}; no enhancement was measured and no label names it")
