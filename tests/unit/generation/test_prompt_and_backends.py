@@ -58,7 +58,14 @@ def test_overlay_numbers_each_roi_in_its_own_colour(sample):
 
 def test_templates_are_versioned_files():
     assert "$rois" in load_template("describe-v1", "user").template
-    with pytest.raises(KeyError, match="prompt versions: describe-v1, judge-v1"):
+    # v2, the default, forbids the judgements the verifier flags (assessment_unsupported); v1 stays for old runs
+    from medtrinity.generation.prompt import DEFAULT_PROMPT_VERSION
+
+    assert DEFAULT_PROMPT_VERSION == "describe-v2"
+    rules = load_template(DEFAULT_PROMPT_VERSION, "system").template.lower()
+    assert "never call a structure normal" in rules and "cardiothoracic ratio" in rules
+    assert "never call a structure normal" not in load_template("describe-v1", "system").template.lower()
+    with pytest.raises(KeyError, match="prompt versions: describe-v1, describe-v2, judge-v1"):
         load_template("describe-v9", "user")
 
 
