@@ -156,16 +156,21 @@ def vqa_rad_radiographs(data: Path) -> list[str]:
                   if any(re.search(r"x-?ray|radiograph|plain film|cxr|xr", text) for text in said))
 
 
+def _on_vqa_film(expert, data: Path, name: str) -> tuple[dict, float]:
+    """The chest expert's regions of one VQA-RAD film (no masks, no spacing, no view recorded) and its time."""
+    image = cv2.imread(str(data / "vqa_rad" / "images" / name), cv2.IMREAD_GRAYSCALE)
+    sample = Sample(id="x", source="vqa", case_id="c", modality="xray", body_part="chest", pixels=image,
+                    plane="projection")
+    sample.image = image
+    return _timed(expert, sample)
+
+
 def chest_xray_vqa_rad(data: Path) -> None:
     """How often the chest expert outlines a confident lung pair on other people's radiographs (no masks)."""
     expert = make_expert("chest_xray")
     outlined, seconds = [], []
     for name in vqa_rad_radiographs(data):
-        image = cv2.imread(str(data / "vqa_rad" / "images" / name), cv2.IMREAD_GRAYSCALE)
-        sample = Sample(id="x", source="vqa", case_id="c", modality="xray", body_part="chest", pixels=image,
-                        plane="projection")
-        sample.image = image
-        found, took = _timed(expert, sample)
+        found, took = _on_vqa_film(expert, data, name)
         seconds.append(took)
         outlined.append(float("left lung" in found and found["left lung"].score >= 0.5))
     report("chest_xray", "lung pair outlined with confidence >= 0.5", "VQA-RAD chest radiographs (PA, AP and "
@@ -177,11 +182,7 @@ def chest_xray_heart_size(data: Path) -> None:
     expert = make_expert("chest_xray")
     agreed, seconds, lines = [], [], []
     for name, enlarged in heart_size_answers(data / "vqa_rad").items():
-        image = cv2.imread(str(data / "vqa_rad" / "images" / name), cv2.IMREAD_GRAYSCALE)
-        sample = Sample(id="x", source="vqa", case_id="c", modality="xray", body_part="chest", pixels=image,
-                        plane="projection")
-        sample.image = image
-        found, took = _timed(expert, sample)
+        found, took = _on_vqa_film(expert, data, name)
         seconds.append(took)
         ratio = found["heart"].measurements.get("cardiothoracic_ratio") if "heart" in found else None
         lines.append(f"{name}: {'enlarged' if enlarged else 'normal'}, CTR "
