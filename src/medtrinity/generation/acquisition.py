@@ -53,8 +53,8 @@ def acquisition_words(modality: str, facts: dict[str, Any]) -> tuple[list[str], 
     if modality == "mri":
         if facts.get("fat_saturated"):
             before.append("fat-suppressed")
-        if facts.get("contrast_enhanced") is True:
-            before.append("post-contrast")
+        if facts.get("contrast_enhanced") is True and "dce" not in facts.get("mr_sequence", []):
+            before.append("post-contrast")  # "dynamic contrast-enhanced" says it already
         elif facts.get("contrast_enhanced") is False and "dce" not in facts.get("mr_sequence", []):
             before.append("non-contrast")
         before.extend(SEQUENCE_WORDS[token] for token in facts.get("mr_sequence", []))

@@ -271,6 +271,9 @@ def test_acquisition_facts_reach_the_modality_sentence(brain):
     sentence = make_backend("composer").describe(sample).sentences[0]
     assert "fat-suppressed post-contrast T1-weighted MRI" in sentence.text
     assert "metadata.mr_sequence" in sentence.evidence
+    sample.metadata["mr_sequence"] = ["t1", "dce"]  # a DCE series says contrast once, not "post-contrast dynamic ..."
+    sentence = make_backend("composer").describe(sample).sentences[0]
+    assert "fat-suppressed T1-weighted dynamic contrast-enhanced MRI" in sentence.text, sentence.text
     ct = copy.deepcopy(sample)
     ct.modality, ct.metadata = "ct", {"ct_phase": "portal_venous", "contrast_enhanced": True}
     assert "contrast-enhanced CT" in make_backend("composer").describe(ct).sentences[0].text
