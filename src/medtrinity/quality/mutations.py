@@ -125,6 +125,29 @@ def wrong_intensity(text: str, facts: SampleFacts, seed: int) -> str | None:
     return swapped if swapped != text else None
 
 
+def _swap_words(text: str, swaps: dict[str, str]) -> str | None:
+    """Every whole word of ``swaps`` replaced by its partner, all at once (so a swap is not swapped back)."""
+    pattern = re.compile(r"(?<![A-Za-z-])(" + "|".join(map(re.escape, sorted(swaps, key=len, reverse=True)))
+                         + r")(?![A-Za-z-])")
+    mutated = pattern.sub(lambda m: swaps[m.group(1)], text)
+    return mutated if mutated != text else None
+
+
+def wrong_texture(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """Homogeneous for heterogeneous (and the reverse)."""
+    return _swap_words(text, {"homogeneous": "heterogeneous", "heterogeneous": "homogeneous"})
+
+
+def wrong_shape(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A convex outline for an uneven one (round -> lobulated, oval -> irregular) and the reverse."""
+    return _swap_words(text, {"round": "lobulated", "oval": "irregular", "lobulated": "round", "irregular": "oval"})
+
+
+def wrong_margin(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """Well-defined for ill-defined margins (and the reverse)."""
+    return _swap_words(text, {"well-defined": "ill-defined", "ill-defined": "well-defined"})
+
+
 def wrong_position(text: str, facts: SampleFacts, seed: int) -> str | None:
     """'Upper' for 'lower' (and left for right) in where-in-the-image phrases."""
     pattern = re.compile(r"\b(upper|lower|left|right)((?: (?:left|right))? (?:part|portion|area) of the image)")
@@ -156,6 +179,9 @@ MUTATIONS: dict[str, Mutation] = {
     "intensity": wrong_intensity,
     "position": wrong_position,
     "organ": wrong_organ,
+    "texture": wrong_texture,
+    "shape": wrong_shape,
+    "margin": wrong_margin,
 }
 
 EXPECTED_CODES: dict[str, set[str]] = {
@@ -167,6 +193,9 @@ EXPECTED_CODES: dict[str, set[str]] = {
     "intensity": {"intensity_mismatch"},
     "position": {"position_mismatch"},
     "organ": {"organ_mismatch", "body_part_mismatch"},
+    "texture": {"texture_mismatch"},
+    "shape": {"shape_mismatch"},
+    "margin": {"margin_mismatch"},
 }
 
 

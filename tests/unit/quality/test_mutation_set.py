@@ -19,7 +19,7 @@ from medtrinity.quality.facts import SampleFacts
 from medtrinity.quality.mutations import MUTATIONS, run_mutation_set
 from medtrinity.quality.verify import verify, verify_text
 
-REQUIRED_TYPES = ("modality", "body_part", "side", "size", "count", "intensity")
+REQUIRED_TYPES = ("modality", "body_part", "side", "size", "count", "intensity", "texture", "shape", "margin")
 
 
 def _sources(tmp: Path) -> list[dict]:

@@ -2,6 +2,7 @@
 
 import copy
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -199,3 +200,39 @@ def test_a_judgement_nothing_measured_is_unsupported(text):
     measurement of this pipeline makes; the liver lesion as measured, said freely, still passes."""
     codes = [issue.code for issue in verify_text(LIVER, f"{GOOD_LIVER} {text}").issues]
     assert codes == ["assessment_unsupported"], codes
+
+
+ROUND_LIVER = replace(LIVER, rois=(replace(LIVER.rois[0], shape="round", margin="well-defined"),))
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("The liver lesion is round with well-defined margins.", None),
+    ("The liver lesion is oval and sharply defined.", None),  # round and oval: one convex family
+    ("The liver lesion is lobulated.", "shape_mismatch"),
+    ("The liver lesion is irregularly shaped.", "shape_mismatch"),
+    ("The liver lesion has ill-defined margins.", "margin_mismatch"),
+    ("The liver lesion is round with poorly defined margins.", "margin_mismatch"),
+    ("The liver lesion is isodense to the surrounding liver.", "intensity_mismatch"),
+    ("The liver lesion is of similar attenuation to the liver.", "intensity_mismatch"),
+    ("The liver lesion is hypodense, not isodense.", None),
+])
+def test_outline_and_iso_words_against_what_was_measured(text, code):
+    """Shape and margin words the composer states were never compared with the measurement ("the round,
+    well-defined liver lesion" passed for a lobulated, ill-defined one), nor "isodense" with a hypodense one."""
+    codes = [issue.code for issue in verify_text(ROUND_LIVER, f"Axial CT of the abdomen. {text}").issues]
+    assert codes == ([code] if code else []), codes
+    if code in ("shape_mismatch", "margin_mismatch"):  # nothing measured (too small, no contrast): not judged
+        assert verify_text(LIVER, f"Axial CT of the abdomen. {text}").issues == []
+
+
+def test_a_texture_after_and_stays_with_the_piece_its_sentence_names():
+    """'the 19.2 mm enhancing lesion is hyperintense and homogeneous' beside a 20.6 mm one whose texture is
+    unknown: the texture clause speaks of the 19.2 mm piece (its number names it), not of both."""
+    two = SampleFacts(modality="mri", body_part="brain", image_area_px=256 * 256, rois=tuple(
+        RegionFacts(i, "enhancing lesion", "lesion", largest_diameter_mm=d, perpendicular_diameter_mm=p,
+                    intensity_word="hyperintense", texture=t, count_same_label=2)
+        for i, (d, p, t) in enumerate(((19.2, 13.5, "heterogeneous"), (20.6, 14.3, "")))))
+    text = ("Axial MRI of the brain. Two enhancing lesions. In appearance, the 19.2 mm enhancing lesion is "
+            "hyperintense relative to its surroundings and {}.")
+    assert verify_text(two, text.format("heterogeneous")).issues == []
+    assert [issue.code for issue in verify_text(two, text.format("homogeneous")).issues] == ["texture_mismatch"]

@@ -21,6 +21,8 @@ counts             count_mismatch     "two nodules", "a single lesion" against t
 appearance         intensity_mismatch hypo- for hyper- (and "lower than" for "higher than")
 appearance         texture_mismatch   homogeneous for heterogeneous
 appearance         box_appearance     a shape, margin, texture or intensity said of a region given only as a box
+outline            shape_mismatch     round or oval for lobulated or irregular (and the reverse)
+outline            margin_mismatch    well-defined for ill-defined (and the reverse)
 diagnosis          diagnosis_unsupported a disease no label names (also in quoted knowledge)
 assessment         assessment_unsupported normal, absent, enlarged or enhancing where nothing measured it
 content            no_content         nothing grounded: no ROI, no label, no measured organ
@@ -42,6 +44,7 @@ from medtrinity.quality.checks.enclosure import check_adjacency, check_enclosure
 from medtrinity.quality.checks.location import check_organ, check_position, check_sides
 from medtrinity.quality.checks.modality import check_body_part, check_modality
 from medtrinity.quality.checks.numbers import check_measured_numbers, check_units
+from medtrinity.quality.checks.outline import check_margin, check_shape
 from medtrinity.quality.checks.sizes import check_sizes
 
 # name -> check, in reporting order
@@ -62,6 +65,8 @@ CHECKS: dict[str, Check] = {
     "counts": check_counts,
     "intensity": check_intensity,
     "texture": check_texture,
+    "shape": check_shape,
+    "margin": check_margin,
     "box_appearance": check_box_appearance,
     "diagnosis": check_diagnosis,
     "assessment": check_assessment,
@@ -73,7 +78,8 @@ ISSUE_CODES: tuple[str, ...] = (
     "overlap_unsupported", "adjacency_unsupported",
     "organ_unsupported", "side_mismatch",
     "position_mismatch", "size_mismatch", "size_unsupported", "number_without_unit", "number_unsupported",
-    "count_mismatch", "intensity_mismatch", "texture_mismatch", "box_appearance", "diagnosis_unsupported",
+    "count_mismatch", "intensity_mismatch", "texture_mismatch", "shape_mismatch", "margin_mismatch", "box_appearance",
+    "diagnosis_unsupported",
     "assessment_unsupported", "attenuation_implausible",
     "no_description",
 )

@@ -41,7 +41,15 @@ def _direction(word: str) -> str:
             return "low"
         if word == words[2]:
             return "high"
+        if word == words[1]:
+            return "similar"
     return ""
+
+
+# the modality's own word for "like its surroundings" (isodense, isointense ...), and plain phrasings of it
+_SIMILAR_WORDS = re.compile(r"(?<![a-z])(iso(?:dense|attenuating|intense|echoic|metabolic)|of similar (?:density|"
+                            r"attenuation|intensity|signal|brightness|echogenicity)|similar (?:in )?(?:density|"
+                            r"attenuation|intensity|signal|brightness|echogenicity) to)(?![a-z])")
 
 
 def check_intensity(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
@@ -57,6 +65,21 @@ def check_intensity(facts: SampleFacts, sentences: list[ClaimSentence], options:
 def _intensity_issue(facts: SampleFacts, clause: str, candidates: list[RegionFacts]) -> QCIssue | None:
     directions = [_direction(roi.intensity_word) for roi in candidates]
     if not candidates or not all(directions):
+        return None
+    similar = _SIMILAR_WORDS.search(strip_labels(facts, clause)) if "iso" in clause or "similar" in clause else None
+    if similar is not None and "similar" not in directions and not (_LOW_WORDS.search(clause)
+                                                                    or _HIGH_WORDS.search(clause)):
+        roi = candidates[0]
+        return QCIssue("intensity_mismatch", f"text calls the {roi.label} {similar.group(1)!r}; "
+                                             f"measured {roi.intensity_word!r}")
+    if all(direction == "similar" for direction in directions):
+        strong = [found.group(0) for words in (_LOW_WORDS, _HIGH_WORDS)
+                  if (found := words.search(_IMAGE_PART.sub(" ", strip_labels(facts, clause))))
+                  and found.group(0) not in _WEAK]
+        if strong:
+            roi = candidates[0]
+            return QCIssue("intensity_mismatch", f"text calls the {roi.label} {strong[0]!r}; "
+                                                 f"measured {roi.intensity_word!r}")
         return None
     # only a word of a direction no candidate was measured in can make an issue: without one, none
     if shortcuts_on() and not any(hint.search(clause) for direction, hint in _INTENSITY_HINTS.items()

@@ -147,6 +147,8 @@ def fits(clause: str, roi: RegionFacts, options: VerifyOptions, sides: bool = Fa
 
 
 _CLAUSE = re.compile(r"\s*(?:;|:|,\s*and\s|\band\b|\(|\))\s*")
+_ORDINAL = re.compile(r"(?<![a-z])(?:first|second|third|fourth|fifth|sixth|other|larger|smaller|largest|smallest)"
+                      r"(?![a-z])")
 
 
 def clauses(sentence: ClaimSentence, options: VerifyOptions) -> list[tuple[str, list[RegionFacts]]]:
@@ -161,12 +163,41 @@ def clauses(sentence: ClaimSentence, options: VerifyOptions) -> list[tuple[str, 
 
 def _clauses(sentence: ClaimSentence, options: VerifyOptions) -> list[tuple[str, list[RegionFacts]]]:
     found = []
+    previous: list[RegionFacts] | None = None
     for clause in _CLAUSE.split(sentence.text):
         if not clause.strip():
             continue
+        if previous is not None and not size_claims(clause) and not position_claims(clause) and not any(
+                roi.label.lower() in clause for roi in sentence.subjects) and not _ORDINAL.search(clause):
+            found.append((clause, previous))  # "... and homogeneous": still the ROI the sentence narrowed to
+            continue
         fitting = [roi for roi in sentence.subjects if fits(clause, roi, options)]
-        found.append((clause, fitting if fitting else sentence.subjects))
+        if len(fitting) > 1:  # "the 19.2 mm lesion" beside a 20.6 mm one: both fit the tolerance, one the number
+            fitting = _named_by_diameter(clause, fitting) or fitting
+        fitting = fitting or sentence.subjects
+        found.append((clause, fitting))
+        if len(fitting) < len(sentence.subjects):
+            previous = fitting
     return found
+
+
+def _named_by_diameter(clause: str, rois: list[RegionFacts]) -> list[RegionFacts]:
+    """The ROIs whose largest diameter is the one the clause states, to its last written digit (the composer names
+    one of several pieces of a label by it); [] when the clause states none or none is exact."""
+    stated = [(match.group(1), float(match.group(1))) for match in SIZE.finditer(clause)
+              if unit_kind(match.group(3)) == ("diameter", 1.0) and not match.group(2)]
+    if not stated:
+        return []
+    exact = []
+    for roi in rois:
+        if roi.largest_diameter_mm is None:
+            continue
+        for written, value in stated:
+            decimals = len(written.split(".")[1]) if "." in written else 0
+            if abs(round(roi.largest_diameter_mm, decimals) - value) < 1e-6:
+                exact.append(roi)
+                break
+    return exact
 
 
 def narrowed(sentence: ClaimSentence, options: VerifyOptions, ignore_sizes: bool = False) -> list[RegionFacts]:
