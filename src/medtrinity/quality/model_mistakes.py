@@ -10,7 +10,8 @@ its outline is not (surrounding what it only touches, a box over an organ it is 
 contact with a structure far away), gives a texture to an organ where none is judged (any organ on a
 radiograph; lung, bone or bowel), misreads the cardiothoracic ratio by eye, and adds a radiologist's
 reading nothing measured: an organ normal, a lesion absent, a heart enlarged against its ratio,
-enhancement. Each function has the mutation signature ``(text, facts, seed) -> text | None``.
+enhancement, and names a lesion's tissue (fluid, fat, calcium) its mean HU is not. Each function has the
+mutation signature ``(text, facts, seed) -> text | None``.
 """
 
 from __future__ import annotations
@@ -282,6 +283,21 @@ def enhancement_claimed(text: str, facts: SampleFacts, seed: int) -> str | None:
     return _append(text, frames[seed % len(frames)].format(lesion=lesions[seed % len(lesions)]), seed)
 
 
+def composition_claimed(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A CT lesion called fluid (or, where its mean is fluid's, calcified or fat-containing): what a model says of
+    any dark or bright lesion without the number."""
+    lesions = [roi for roi in facts.rois if roi.kind == "lesion" and roi.intensity_unit == "HU"
+               and roi.mean_intensity is not None]
+    if not lesions:
+        return None
+    roi = lesions[seed % len(lesions)]
+    if not -20.0 <= roi.mean_intensity <= 25.0:
+        frames = ("The {lesion} is of fluid attenuation.", "The {lesion} shows near-water density.")
+    else:
+        frames = ("The {lesion} is calcified.", "The {lesion} contains macroscopic fat.")
+    return _append(text, frames[seed % len(frames)].format(lesion=roi.label), seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -298,6 +314,7 @@ MODEL_MISTAKES = {
     "normality": normality_judged,
     "heart_size": heart_size_misjudged,
     "enhancement": enhancement_claimed,
+    "composition": composition_claimed,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -316,4 +333,5 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "normality": {"assessment_unsupported"},
     "heart_size": {"assessment_unsupported"},
     "enhancement": {"assessment_unsupported"},
+    "composition": {"composition_mismatch"},
 }

@@ -421,3 +421,20 @@ def test_costophrenic_angles_are_judged_against_what_was_measured(visible, said,
                                         CHEST_ORGANS.rois[1]))
     codes = [issue.code for issue in verify_text(lungs, f"Posteroanterior chest radiograph. {said}").issues]
     assert codes == (["assessment_unsupported"] if caught else []), codes
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_tissue_the_mean_hu_is_not_is_planted_and_caught(seed):
+    """'Of fluid attenuation' of a 45 HU lesion (solid), 'calcified' or 'fat' of an 8 HU one (fluid): a model
+    names the tissue a lesion's darkness suggests; a cyst called fluid passes, and MRI signal is not judged."""
+    from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, composition_claimed
+
+    cyst = replace(ABDOMEN, rois=(replace(ABDOMEN.rois[0], mean_intensity=8.0),))
+    for facts, text in ((ABDOMEN, GOOD_ABDOMEN), (cyst, GOOD_ABDOMEN.replace("(mean 45 HU)", "(mean 8 HU)"))):
+        assert verify_text(facts, text).issues == []
+        planted = composition_claimed(text, facts, seed)
+        codes = {issue.code for issue in verify_text(facts, planted, "reject").issues}
+        assert codes == MODEL_MISTAKE_CODES["composition"], (planted, codes)
+    fluid = GOOD_ABDOMEN.replace("(mean 45 HU)", "(mean 8 HU)") + " The liver lesion is of fluid attenuation."
+    assert verify_text(cyst, fluid).issues == []
+    assert composition_claimed(GOOD_BRAIN, BRAIN, seed) is None  # no HU: nothing to contradict

@@ -23,6 +23,7 @@ appearance         texture_mismatch   homogeneous for heterogeneous
 appearance         box_appearance     a shape, margin, texture or intensity said of a region given only as a box
 outline            shape_mismatch     round or oval for lobulated or irregular (and the reverse)
 outline            margin_mismatch    well-defined for ill-defined (and the reverse)
+composition        composition_mismatch fluid, fat, soft-tissue, gas or calcium attenuation a CT region's mean is not
 diagnosis          diagnosis_unsupported a disease no label names (also in quoted knowledge)
 assessment         assessment_unsupported normal, absent, enlarged or enhancing where nothing measured it
 content            no_content         nothing grounded: no ROI, no label, no measured organ
@@ -37,6 +38,7 @@ from medtrinity.quality.checks.appearance import check_box_appearance, check_int
 from medtrinity.quality.checks.assessment import check_assessment
 from medtrinity.quality.checks.attenuation import check_attenuation
 from medtrinity.quality.checks.base import Check, ClaimSentence, VerifyOptions, analyse
+from medtrinity.quality.checks.composition import check_composition
 from medtrinity.quality.checks.content import check_content, has_content
 from medtrinity.quality.checks.counts import check_counts
 from medtrinity.quality.checks.diagnosis import check_diagnosis
@@ -67,6 +69,7 @@ CHECKS: dict[str, Check] = {
     "texture": check_texture,
     "shape": check_shape,
     "margin": check_margin,
+    "composition": check_composition,
     "box_appearance": check_box_appearance,
     "diagnosis": check_diagnosis,
     "assessment": check_assessment,
@@ -75,12 +78,10 @@ CHECKS: dict[str, Check] = {
 
 ISSUE_CODES: tuple[str, ...] = (
     "no_content", "modality_mismatch", "body_part_mismatch", "organ_mismatch", "enclosure_unsupported",
-    "overlap_unsupported", "adjacency_unsupported",
-    "organ_unsupported", "side_mismatch",
-    "position_mismatch", "size_mismatch", "size_unsupported", "number_without_unit", "number_unsupported",
-    "count_mismatch", "intensity_mismatch", "texture_mismatch", "shape_mismatch", "margin_mismatch", "box_appearance",
-    "diagnosis_unsupported",
-    "assessment_unsupported", "attenuation_implausible",
+    "overlap_unsupported", "adjacency_unsupported", "organ_unsupported", "side_mismatch", "position_mismatch",
+    "size_mismatch", "size_unsupported", "number_without_unit", "number_unsupported", "count_mismatch",
+    "intensity_mismatch", "texture_mismatch", "shape_mismatch", "margin_mismatch", "composition_mismatch",
+    "box_appearance", "diagnosis_unsupported", "assessment_unsupported", "attenuation_implausible",
     "no_description",
 )
 
