@@ -4,8 +4,8 @@ A language model describing an image adds a radiologist's reading: "the lungs ar
 parenchyma is unremarkable", "no focal lesion", "the liver is enlarged", "the lesion shows rim enhancement on the
 arterial phase". Every other check passes such sentences (they name labelled organs, no number, no disease),
 yet the pipeline measured none of them: no organ was found normal, nothing was looked for and found absent,
-no organ's size was compared with a norm, no enhancement was measured across phases. Three claims can be
-checked against what was measured instead:
+no organ's size was compared with a norm, no enhancement was measured across phases. What was measured
+judges these instead:
 
 - the heart's size against the cardiothoracic ratio (above 0.5 enlarged) on a film that is not AP (an AP film
   magnifies the heart: its ratio neither supports nor contradicts a size);
@@ -13,7 +13,9 @@ checked against what was measured instead:
   lowest point (``costophrenic_angle_visible``);
 - enhancement where a label names it ("enhancing lesion") or the study is a contrast phase, which only the
   phase it is may be named;
-- a disease word is the diagnosis check's (no cardiomegaly unless a label names it).
+- a disease word is the diagnosis check's (no cardiomegaly unless a label names it), a denied contact the
+  adjacency check's. A sentence about the heart's size is judged by its ratio alone ("the heart and lungs are
+  normal" on a film whose ratio is normal passes whole).
 """
 
 from __future__ import annotations
