@@ -10,8 +10,8 @@ its outline is not (surrounding what it only touches, a box over an organ it is 
 contact with a structure far away), gives a texture to an organ where none is judged (any organ on a
 radiograph; lung, bone or bowel), misreads the cardiothoracic ratio by eye, and adds a radiologist's
 reading nothing measured: an organ normal, a lesion absent, a heart enlarged against its ratio,
-enhancement, and names a lesion's tissue (fluid, fat, calcium) its mean HU is not. Each function has the
-mutation signature ``(text, facts, seed) -> text | None``.
+enhancement, a Couinaud segment or a mass effect, and names a lesion's tissue (fluid, fat, calcium) its mean
+HU is not. Each function has the mutation signature ``(text, facts, seed) -> text | None``.
 """
 
 from __future__ import annotations
@@ -298,6 +298,22 @@ def composition_claimed(text: str, facts: SampleFacts, seed: int) -> str | None:
     return _append(text, frames[seed % len(frames)].format(lesion=roi.label), seed)
 
 
+_GUESSED_DETAIL = ("The {lesion} is located in segment VII.", "The {lesion} compresses the {other}.",
+                   "The {lesion} lies in the caudate lobe.", "The {lesion} displaces the {other}.")
+
+
+def detail_guessed(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A finer place than any measured (a Couinaud segment, the caudate lobe) or a mass effect on a neighbour: what
+    a model adds to a liver lesion it has located only by lobe."""
+    lesions = [roi for roi in facts.rois if roi.kind == "lesion" and roi.containing_organ and roi.origin != BOX_ORIGIN]
+    others = [name for name in facts.context_labels if all(name != roi.containing_organ for roi in lesions)]
+    if not lesions or not others:
+        return None
+    frame = _GUESSED_DETAIL[seed % len(_GUESSED_DETAIL)]
+    return _append(text, frame.format(lesion=lesions[seed % len(lesions)].label, other=others[seed % len(others)]),
+                   seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -315,6 +331,7 @@ MODEL_MISTAKES = {
     "heart_size": heart_size_misjudged,
     "enhancement": enhancement_claimed,
     "composition": composition_claimed,
+    "guessed_detail": detail_guessed,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -334,4 +351,5 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "heart_size": {"assessment_unsupported"},
     "enhancement": {"assessment_unsupported"},
     "composition": {"composition_mismatch"},
+    "guessed_detail": {"organ_mismatch", "assessment_unsupported"},
 }

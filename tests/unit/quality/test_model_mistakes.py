@@ -438,3 +438,19 @@ def test_a_tissue_the_mean_hu_is_not_is_planted_and_caught(seed):
     fluid = GOOD_ABDOMEN.replace("(mean 45 HU)", "(mean 8 HU)") + " The liver lesion is of fluid attenuation."
     assert verify_text(cyst, fluid).issues == []
     assert composition_claimed(GOOD_BRAIN, BRAIN, seed) is None  # no HU: nothing to contradict
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_guessed_segment_or_mass_effect_is_caught(seed):
+    """Segment VII, the caudate lobe, "compresses the left kidney": finer than the lobe that was measured, or an
+    effect on a neighbour nothing measured. The measured lobe and a measured contact pass."""
+    from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, detail_guessed
+
+    planted = detail_guessed(GOOD_ABDOMEN, ABDOMEN, seed)
+    codes = {issue.code for issue in verify_text(ABDOMEN, planted, "reject").issues}
+    assert codes and codes <= MODEL_MISTAKE_CODES["guessed_detail"], (planted, codes)
+    beside = replace(ABDOMEN, rois=(replace(ABDOMEN.rois[0], neighbours=("left kidney",)),))
+    assert verify_text(beside, GOOD_ABDOMEN + " The liver lesion abuts the left kidney.").issues == []
+    codes = [issue.code for issue in verify_text(beside, GOOD_ABDOMEN + " The liver lesion abuts and compresses "
+                                                                       "the left kidney.").issues]
+    assert codes == ["assessment_unsupported"], codes

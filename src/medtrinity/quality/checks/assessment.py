@@ -1,11 +1,12 @@
-"""``assessment_unsupported``: a judgement of normality, absence, enlargement or enhancement nothing measured.
+"""``assessment_unsupported``: a judgement of normality, absence, enlargement, mass effect or enhancement nothing
+measured.
 
 A language model describing an image adds a radiologist's reading: "the lungs are clear", "the remaining liver
-parenchyma is unremarkable", "no focal lesion", "the liver is enlarged", "the lesion shows rim enhancement on the
-arterial phase". Every other check passes such sentences (they name labelled organs, no number, no disease),
-yet the pipeline measured none of them: no organ was found normal, nothing was looked for and found absent,
-no organ's size was compared with a norm, no enhancement was measured across phases. What was measured
-judges these instead:
+parenchyma is unremarkable", "no focal lesion", "the liver is enlarged", "the mass compresses the kidney", "the
+lesion shows rim enhancement on the arterial phase". Every other check passes such sentences (they name
+labelled organs, no number, no disease), yet the pipeline measured none of them: no organ was found normal,
+nothing was looked for and found absent, no organ's size was compared with a norm, no effect on a neighbour
+and no enhancement across phases was measured. What was measured judges these instead:
 
 - the heart's size against the cardiothoracic ratio (above 0.5 enlarged) on a film that is not AP (an AP film
   magnifies the heart: its ratio neither supports nor contradicts a size);
@@ -37,6 +38,10 @@ _NORMAL = re.compile(
     r"|^no(?![a-z])|there (?:is|are) no(?![a-z])|(?:is|are) not (?:seen|identified|present|visible|demonstrated)"
     r"|(?:is|are) absent|absence of|negative for)"
 )
+# said of a region's effect on its neighbours: nothing measures a mass effect
+_MASS_EFFECT = re.compile(r"(?<![a-z])(compress(?:es|ing|ed|ion)?|displac(?:es|ing|ed|ement)|invad(?:es|ing|ed)"
+                          r"|invasion|infiltrat(?:es|ing|ion)|obstruct(?:s|ing|ion)?|narrow(?:s|ing)|mass effect"
+                          r"|effac(?:es|ing|ement)|encroach(?:es|ing)?)(?![a-z])")
 # said of an organ's size
 _ENLARGED = re.compile(r"(?<![a-z])(enlarged|enlargement|increased in size|hepatomegaly|splenomegaly)(?![a-z])")
 _HEART = re.compile(r"(?<![a-z])(heart|cardiac)(?![a-z])")
@@ -47,7 +52,9 @@ _STUDY_CONTRAST = re.compile(r"(?<![a-z])(?:contrast[- ]enhanced|non-?enhanced|u
 _PHASE_NAMES = {"arterial": "arterial phase", "portal_venous": "portal venous phase", "delayed": "delayed phase"}
 _LABEL_QUOTE = re.compile(r"(?<![a-z])(?:dataset|image-level|finding) labels?(?![a-z])|labelled as")
 _HINTS = literals("normal", "unremarkable", "clear", "intact", "preserved", "no ", "not ", "without", "absen",
-                  "negative", "enlarg", "megaly", "increased", "enhanc", "wash", "phase", "costophrenic")
+                  "negative", "enlarg", "megaly", "increased", "enhanc", "wash", "phase", "costophrenic", "compress",
+                  "displac", "invad", "invasion", "infiltrat", "obstruct", "narrow", "mass effect", "effac",
+                  "encroach")
 
 CTR_ENLARGED_ABOVE = 0.5  # the cardiothoracic ratio above which a PA film's heart is enlarged
 
@@ -118,7 +125,11 @@ _RELATION = re.compile(r"(?<![a-z])(?:contact|abut|border|adjacent|touch|surroun
 
 
 def _judgement(text: str) -> QCIssue | None:
-    """Normality, absence or an organ's enlargement, which nothing measures."""
+    """Normality, absence, an organ's enlargement or a mass effect, which nothing measures."""
+    mass_effect = _MASS_EFFECT.search(text)
+    if mass_effect is not None:
+        return QCIssue("assessment_unsupported", f"text says {mass_effect.group(1)!r}; nothing measured a mass "
+                                                 "effect (compression, displacement, invasion)")
     if _RELATION.search(text):
         return None
     found = _NORMAL.search(text) or _ENLARGED.search(text)

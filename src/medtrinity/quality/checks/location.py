@@ -22,6 +22,10 @@ _ORGAN_TERMS = ("liver", "spleen", "kidney", "pancreas", "stomach", "gallbladder
                 "rectum", "ovary")
 _WITHIN = re.compile(r"(?:within|inside|in|of)\s+the\s+(?:[a-z-]+\s+){0,2}?(" + "|".join(_ORGAN_TERMS) + r")(?![a-z])")
 _SIDED_PART = re.compile(r"(?:left|right) (?:lobe|hemisphere|hemiliver)")
+# finer parts than any measured one (organ parts are lobes, poles, zones and thirds): Couinaud segments, the
+# caudate and quadrate lobes, the hepatic dome; a model places a liver lesion in them by guess
+_FINE_PART = re.compile(r"(?<![a-z])((?:caudate|quadrate) lobe|segments? (?:[ivx]+|[1-8])(?![a-z0-9])|couinaud"
+                        r"|(?:hepatic )?dome)(?![a-z])")
 _ANATOMICAL_SIDES = re.compile(
     r"(?:left|right)\s+(?:hepatic\s+|liver\s+)?lobe(?:s)?(?:\s+of\s+the\s+liver)?|(?:left|right)\s+(?:ventricle|atrium)"
 )
@@ -39,6 +43,11 @@ def check_organ(facts: SampleFacts, sentences: list[ClaimSentence], options: Ver
             if measured_parts and match.group(0) not in measured_parts:
                 return [QCIssue("organ_mismatch", f"text places the {placed[0].label} in the {match.group(0)}; "
                                                   f"measured part: {', '.join(sorted(measured_parts))}")]
+        fine = _FINE_PART.search(text)
+        if fine is not None:
+            measured = ", ".join(sorted({roi.organ_part or roi.containing_organ for roi in placed}))
+            return [QCIssue("organ_mismatch", f"text places the {placed[0].label} in the {fine.group(1)}; only "
+                                              f"the {measured} was measured (no finer part is)")]
         for match in _WITHIN.finditer(text):
             organ = match.group(1)
             supported = any(
