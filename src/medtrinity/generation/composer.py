@@ -323,8 +323,9 @@ def _texture_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
         frames = (f"{subject} is {body}.", f"{subject} appears {body}.", f"On this image {subject[:1].lower()}"
                   f"{subject[1:]} is {body}.", f"{subject} looks {body}.", f"In appearance, {subject[:1].lower()}"
                   f"{subject[1:]} is {body}.", f"{subject} shows as {body}.")
-        # "shows as hyperdense" reads; "shows as heterogeneous" does not
-        text = choose.pick(f"{key}.texture", frames if intensity else frames[:-1])
+        if not intensity and not roi.colour:  # a texture alone: "shows as heterogeneous" does not read
+            frames = (*frames[:-1], f"{subject} has a {texture} texture.", f"{subject} is {texture} in texture.")
+        text = choose.pick(f"{key}.texture", frames)
         evidence = [f"{key}.{name}" for name in keys] + ([f"{key}.texture"] if texture else [])
         sentences.append(Sentence("texture", text, evidence))
     if not lesions:
