@@ -46,6 +46,11 @@ def test_a_file_whose_name_contradicts_its_source_is_rejected_not_described(tmp_
     rows = read_parquet_folder(tmp_path / "split" / "triplets").to_pylist()
     breast = [row for row in rows if row["source"] == "pyradiomics_breast"]
     assert breast and all("of the breast" in row["description_text"] for row in breast)
+    # the 30 mm crop's centre is no midline: no patient side, midline or anterior/posterior word (test_rois)
+    for row in breast:
+        assert not any(word in row["description_text"].lower() for word in ("patient", "midline", "anterior",
+                                                                             "posterior")), row["description_text"]
+        assert all(roi["patient_side"] == "" for roi in row["rois"])
     assert {row["case_id"] for row in rows if row["source"] == "pyradiomics_brain"} == brain_cases
     assert not (tmp_path / "split" / "rejects").exists() or not any(
         reject["code"] == "body_part_conflict" for reject in read_parquet_folder(tmp_path / "split" / "rejects")

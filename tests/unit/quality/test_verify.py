@@ -236,3 +236,26 @@ def test_a_texture_after_and_stays_with_the_piece_its_sentence_names():
             "hyperintense relative to its surroundings and {}.")
     assert verify_text(two, text.format("heterogeneous")).issues == []
     assert [issue.code for issue in verify_text(two, text.format("homogeneous")).issues] == ["texture_mismatch"]
+
+
+def test_a_written_row_carries_its_view_and_phase_to_the_checks():
+    """`medtrinity verify DIR` reads the view and the CT phase back from a row's metadata_json: an AP film's
+    magnified heart is not judged by its ratio, a PA film's is; the recorded phase may be named, another not."""
+    import json
+
+    heart = {"label": "heart", "kind": "organ", "measurements": [{"name": "cardiothoracic_ratio", "value": 0.56}]}
+    text = "Chest radiograph. The cardiothoracic ratio is about 56%. The heart size is within normal limits."
+    row = {"modality": "xray", "body_part": "chest", "rois": [heart], "description_text": text,
+           "metadata_json": json.dumps({"view_position": "PA"})}
+    assert [issue.code for issue in verify_row(row).issues] == ["assessment_unsupported"]
+    row["metadata_json"] = json.dumps({"view_position": "AP"})
+    assert verify_row(row).issues == []
+    row["metadata_json"] = "not json"  # unreadable metadata: no view, judged as any film
+    assert [issue.code for issue in verify_row(row).issues] == ["assessment_unsupported"]
+    lesion = {"label": "liver lesion", "kind": "lesion", "largest_diameter_mm": 20.0}
+    ct = {"modality": "ct", "body_part": "abdomen", "rois": [lesion],
+          "description_text": "Axial CT in the portal venous phase. A 20 mm liver lesion.",
+          "metadata_json": json.dumps({"ct_phase": "portal_venous"})}
+    assert verify_row(ct).issues == []
+    ct["description_text"] = ct["description_text"].replace("portal venous", "arterial")
+    assert [issue.code for issue in verify_row(ct).issues] == ["assessment_unsupported"]
