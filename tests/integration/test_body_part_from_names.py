@@ -55,3 +55,12 @@ def test_a_file_whose_name_contradicts_its_source_is_rejected_not_described(tmp_
     assert not (tmp_path / "split" / "rejects").exists() or not any(
         reject["code"] == "body_part_conflict" for reject in read_parquet_folder(tmp_path / "split" / "rejects")
         .to_pylist())
+
+
+def test_a_body_part_a_recipe_gave_is_not_asked_for_again(shared_data):
+    """The MSD patches' path names Task06 Lung: the recipe gives the body part, and the config no longer also asks
+    the user to set it (only to check the guess)."""
+    text, _found = inspect.render([shared_data / "msd_lung_patches"])
+    assert yaml.safe_load(text)["sources"][0]["body_part"] == "lung"
+    assert "set `body_part` if the images show one" not in text
+    assert "recipe msd_task06_lung): check it" in text

@@ -54,6 +54,9 @@ def _from_recipe_alias(source: dict, finding: Finding, lacks_modality: bool, pla
         if recipe.body_part and not source.get("body_part"):
             source["body_part"] = recipe.body_part
             finding.fact(name, "body_part", recipe.body_part, how)
+            # the request to set it, made before the recipe was found, is answered (and to check, below)
+            asked = f"{source.get('path')}: set `body_part` if the images show one"
+            finding.todo[:] = [text for text in finding.todo if text != asked]
     numbered = source.get("label_names") or {}
     if placeholders and recipe.labels and set(numbered) <= set(recipe.labels):
         source["label_names"] = {value: recipe.labels[value] for value in numbered}
