@@ -161,6 +161,5 @@ def _name_labels(source: dict, label_maps: list[Path], where: Path, finding: Fin
 
 ROLE_FOLDERS = {"images", "masks", "labels", "imagestr", "labelstr", "imagests", "labelsts", "annotations",
                 "jpegimages", "segmentationclass", "segmentations", "gt", "ground_truth"}
-MASK_FOLDERS = {"masks", "labels", "labelstr", "labelsts", "segmentations", "segmentationclass", "gt",
-                "ground_truth", "annotations"}
+MASK_FOLDERS = ROLE_FOLDERS - {"images", "imagestr", "imagests", "jpegimages"}  # the role folders holding labels
 LABEL_NAME = re.compile(r"(^|[_\-.])(seg|segmentation|label|labels|mask|masks|gt)([_\-.]|$)", re.IGNORECASE)

@@ -55,10 +55,7 @@ _NAME_WORDS = re.compile(r"[^a-z]+")
 def regions_in_file_name(path: str) -> frozenset[str]:
     """The body regions the words of a file's name state (``breast1_image.nrrd``: breast), by the same terms the
     verifier reads a text's regions with; folders are not read (``images/``, ``train/`` say nothing)."""
-    stem = Path(path).name.lower()
-    for suffix in (".gz", ".nii", ".nrrd", ".mha", ".mhd", ".dcm", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".h5"):
-        stem = stem.removesuffix(suffix)
-    words = _NAME_WORDS.sub(" ", stem)
+    words = _NAME_WORDS.sub(" ", Path(path).name.lower())  # an extension ("nii", "gz") is no region word
     # "head" alone names no region in a text (the head of the pancreas, the femoral head); as a file's word it does
     return regions_of(words) | ({"head"} if "head" in words.split() else set())
 

@@ -72,15 +72,6 @@ def _intensity_issue(facts: SampleFacts, clause: str, candidates: list[RegionFac
         roi = candidates[0]
         return QCIssue("intensity_mismatch", f"text calls the {roi.label} {similar.group(1)!r}; "
                                              f"measured {roi.intensity_word!r}")
-    if all(direction == "similar" for direction in directions):
-        strong = [found.group(0) for words in (_LOW_WORDS, _HIGH_WORDS)
-                  if (found := words.search(_IMAGE_PART.sub(" ", strip_labels(facts, clause))))
-                  and found.group(0) not in _WEAK]
-        if strong:
-            roi = candidates[0]
-            return QCIssue("intensity_mismatch", f"text calls the {roi.label} {strong[0]!r}; "
-                                                 f"measured {roi.intensity_word!r}")
-        return None
     # only a word of a direction no candidate was measured in can make an issue: without one, none
     if shortcuts_on() and not any(hint.search(clause) for direction, hint in _INTENSITY_HINTS.items()
                                   if direction not in directions):
@@ -89,8 +80,8 @@ def _intensity_issue(facts: SampleFacts, clause: str, candidates: list[RegionFac
     text = _IMAGE_PART.sub(" ", text)
     said = {claimed: words.search(text) for claimed, words in (("low", _LOW_WORDS), ("high", _HIGH_WORDS))}
     strong = {claimed: found for claimed, found in said.items() if found and found.group(0) not in _WEAK}
-    if strong:  # the modality's own words decide; "darker", "higher than" may describe the surroundings
-        said = strong
+    if strong or all(direction == "similar" for direction in directions):
+        said = strong  # the modality's own words decide; "darker", "higher than" may describe the surroundings
     if said.get("low") is not None and said.get("high") is not None:
         return None  # both directions in one clause: a comparison, not a claim
     for claimed, found in said.items():

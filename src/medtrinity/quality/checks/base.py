@@ -100,25 +100,25 @@ def claim_sentences(text: str, facts: SampleFacts) -> list[tuple[str, bool]]:
     return [(part, cited) for part, cited in parts if part] + [(quoted, True) for quoted in spans]
 
 
-_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
 
 
 @lru_cache(maxsize=1024)
 def _ordinal_pattern(label: str) -> re.Pattern:
-    return re.compile(rf"(?<![a-z])({'|'.join(_ORDINALS)})\s+{re.escape(label)}")
+    return re.compile(rf"(?<![a-z])({'|'.join(ORDINALS)})\s+{re.escape(label)}")
 
 
 def ordinal_mentions(sentence: str, subjects: list[RegionFacts]) -> list[tuple[int, RegionFacts]]:
     """(position, ROI) for each 'the second enhancing lesion' in a sentence (n-th ROI of that label, row order)."""
     found = []
-    if len(subjects) < 2 or not any(word in sentence for word in _ORDINALS):  # nothing to find: skip the patterns
+    if len(subjects) < 2 or not any(word in sentence for word in ORDINALS):  # nothing to find: skip the patterns
         return found
     for label in {roi.label.lower() for roi in subjects}:
         same = [roi for roi in subjects if roi.label.lower() == label]
         if len(same) < 2:
             continue
         for match in _ordinal_pattern(label).finditer(sentence):
-            position = _ORDINALS.index(match.group(1))
+            position = ORDINALS.index(match.group(1))
             if position < len(same):
                 found.append((match.start(), same[position]))
     return sorted(found, key=lambda item: item[0])

@@ -16,7 +16,7 @@ import re
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, strip_labels
 from medtrinity.quality.checks.regions import clauses
 from medtrinity.quality.checks.shortcuts import literals, shortcuts_on
-from medtrinity.quality.facts import RegionFacts, SampleFacts
+from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import BOX_ORIGIN, QCIssue
 
 # (family, words): the measured word's family is what a said word must belong to
@@ -42,36 +42,33 @@ def _said(text: str, families) -> list[tuple[str, str]]:
 
 
 def _mismatch(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions, families, hints,
-              measured_of, code: str, what: str) -> list[QCIssue]:
+              word_of, family_of, code: str, what: str) -> list[QCIssue]:
+    """The first clause giving its regions a word of a family none was measured in (``word_of``: the measured
+    word, ``family_of``: its family, "" where none was measured)."""
     for sentence in (s for s in claims(sentences) if s.has_subject):
         if shortcuts_on() and not hints.search(sentence.text):
             continue
         for clause, candidates in clauses(sentence, options):
             judged = [roi for roi in candidates if roi.origin != BOX_ORIGIN]
-            if not judged or len(judged) < len(candidates) or any(not measured_of(roi) for roi in judged):
+            if not judged or len(judged) < len(candidates) or any(not family_of(word_of(roi)) for roi in judged):
                 continue  # a box, or a region whose outline word was not measured: not judged here
             said = _said(strip_labels(facts, clause), families)
             if len(said) != 1:
                 continue  # none, or both words of the pair: a comparison
             family, word = said[0]
-            if family not in {measured_of(roi) for roi in judged}:
+            if family not in {family_of(word_of(roi)) for roi in judged}:
                 roi = judged[0]
-                return [QCIssue(code, f"text calls the {roi.label}'s {what} {word!r}; measured {_word(roi, what)!r}")]
+                return [QCIssue(code, f"text calls the {roi.label}'s {what} {word!r}; measured {word_of(roi)!r}")]
     return []
-
-
-def _word(roi: RegionFacts, what: str) -> str:
-    return roi.shape if what == "outline" else roi.margin
 
 
 def check_shape(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
     """Round or oval must not be said of a region measured lobulated or irregular, nor the reverse."""
-    return _mismatch(facts, sentences, options, _SHAPES, _SHAPE_HINTS,
-                     lambda roi: _SHAPE_FAMILY.get(roi.shape, ""), "shape_mismatch", "outline")
+    return _mismatch(facts, sentences, options, _SHAPES, _SHAPE_HINTS, lambda roi: roi.shape,
+                     lambda word: _SHAPE_FAMILY.get(word, ""), "shape_mismatch", "outline")
 
 
 def check_margin(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
     """Well-defined must not be said of a margin measured ill-defined, nor the reverse."""
-    return _mismatch(facts, sentences, options, _MARGINS, _MARGIN_HINTS,
-                     lambda roi: roi.margin if roi.margin in ("well-defined", "ill-defined") else "",
-                     "margin_mismatch", "margin")
+    return _mismatch(facts, sentences, options, _MARGINS, _MARGIN_HINTS, lambda roi: roi.margin,
+                     lambda word: word if word in ("well-defined", "ill-defined") else "", "margin_mismatch", "margin")

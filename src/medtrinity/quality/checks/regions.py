@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions
+from medtrinity.quality.checks.base import ORDINALS, ClaimSentence, VerifyOptions
 from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo
 from medtrinity.quality.facts import RegionFacts
 
@@ -147,7 +147,7 @@ def fits(clause: str, roi: RegionFacts, options: VerifyOptions, sides: bool = Fa
 
 
 _CLAUSE = re.compile(r"\s*(?:;|:|,\s*and\s|\band\b|\(|\))\s*")
-_ORDINAL = re.compile(r"(?<![a-z])(?:first|second|third|fourth|fifth|sixth|other|larger|smaller|largest|smallest)"
+_ORDINAL = re.compile(rf"(?<![a-z])(?:{'|'.join((*ORDINALS, 'other', 'larger', 'smaller', 'largest', 'smallest'))})"
                       r"(?![a-z])")
 
 
