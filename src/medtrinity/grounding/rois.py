@@ -16,6 +16,7 @@ from medtrinity.config import GroundingConfig, PreprocessConfig
 from medtrinity.grounding import kernels, measure
 from medtrinity.grounding.anatomy import organ_part
 from medtrinity.grounding.enclosure import LabelBoxes, surrounded_values, surrounding_value
+from medtrinity.grounding.place_names import name_pieces_by_place
 from medtrinity.grounding.regions import (
     LabelExtent,
     Region,
@@ -526,6 +527,9 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
         sample.image = display_image(sample, PreprocessConfig())
     center_xy = measure.body_center_xy(sample.pixels, sample.intensity_unit)
     extents = label_extents(sample.label_map)
+    renamed = name_pieces_by_place(sample, extents, center_xy, position_axes(sample)[0])
+    if renamed is not None:  # a joint label (portal and splenic veins) named piece by piece on this slice
+        sample.label_map, sample.label_names, extents = renamed.label_map, renamed.label_names, renamed.extents
     # only finding labels present in this slice can lie in a ROI's rings (none: no finding table per window)
     finding_label_values = tuple(value for value in finding_values(sample) if value in extents)
     lesions: list[tuple[str, list[Region]]] = []
@@ -562,6 +566,9 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
         roi.label_value = extent.value
         organs.append(roi)
     sample.context_rois = organs
+    if renamed is not None and renamed.source_value:  # ROIs report the value their pixels carry in the input
+        for roi in (*findings, *organs):
+            roi.label_value = renamed.source_value.get(roi.label_value, roi.label_value)
     _uncontain_large_boxes(findings, organs)
     _split_box_relations(findings)
     sample.rois = findings if findings else organs[:described]

@@ -28,7 +28,7 @@ _TISSUE_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     (SOLID_SOFT_TISSUE, re.compile(
         r"\b(?:liver|spleen|kidneys?|pancreas|heart|myocardium|adrenal glands?|thyroid(?: gland)?|prostate"
         r"|brain|spinal cord|muscles?|erector spinae|psoas|iliopsoas|gluteus \w+|autochthon|aorta|vena cava"
-        r"|portal (?:and splenic )?veins?|iliac (?:artery|vein)|arter(?:y|ies))\b")),
+        r"|(?:portal|splenic) (?:and splenic )?veins?|iliac (?:artery|vein)|arter(?:y|ies))\b")),
 )
 
 # tissues uneven in health: a texture word of them as organs reads as a finding

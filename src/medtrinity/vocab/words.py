@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def join_words(words: list[str]) -> str:
     """['a', 'b', 'c'] -> 'a, b and c'."""
@@ -54,3 +56,24 @@ def verb(name_or_names: str | list[str], singular: str, plural: str) -> str:
     else:
         many = is_plural(name_or_names)
     return plural if many else singular
+
+
+_JOINT_SHARED_LAST = re.compile(r"^(\w+) and (\w+) (\w+)$")  # "portal and splenic veins"
+_JOINT_SHARED_FIRST = re.compile(r"^(\w+) (\w+) and (\w+)$")  # "hippocampal body and tail"
+
+
+def joint_parts(name: str) -> tuple[str, ...]:
+    """The structures one joint label names: "portal and splenic veins" -> ("portal veins", "splenic veins");
+    "hippocampal body and tail" -> ("hippocampal body", "hippocampal tail"); () for any other name.
+
+    A text naming one of the two (the portal vein on a slice whose label joins both veins) names labelled anatomy.
+    """
+    shared_last = _JOINT_SHARED_LAST.match(name)
+    if shared_last:
+        first, second, noun = shared_last.groups()
+        return f"{first} {noun}", f"{second} {noun}"
+    shared_first = _JOINT_SHARED_FIRST.match(name)
+    if shared_first:
+        qualifier, first, second = shared_first.groups()
+        return f"{qualifier} {first}", f"{qualifier} {second}"
+    return ()

@@ -17,6 +17,7 @@ from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
 from medtrinity.vocab.report_terms import anatomy_terms
+from medtrinity.vocab.words import joint_parts
 
 _SINGULAR = re.compile(r"(?<=[a-z])(?:es|s)\b")
 
@@ -29,8 +30,10 @@ def _lexicon() -> re.Pattern:
 
 
 def _known(facts: SampleFacts) -> list[str]:
-    """The sample's label and body-part names, lower case and singular (made once per sample)."""
-    return [_SINGULAR.sub("", name.lower()) for name in [*facts.labels, facts.body_part] if name]
+    """The sample's label and body-part names, lower case and singular (made once per sample); a joint label
+    ("portal and splenic veins") also stands for each structure it names."""
+    names = [name.lower() for name in [*facts.labels, facts.body_part] if name]
+    return [_SINGULAR.sub("", name) for name in [*names, *(part for name in names for part in joint_parts(name))]]
 
 
 @lru_cache(maxsize=4096)
