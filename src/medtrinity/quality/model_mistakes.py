@@ -11,7 +11,8 @@ contact with a structure far away), gives a texture to an organ where none is ju
 radiograph; lung, bone or bowel), misreads the cardiothoracic ratio by eye, and adds a radiologist's
 reading nothing measured: an organ normal, a lesion absent, a heart enlarged against its ratio,
 enhancement, a Couinaud segment or a mass effect, and names a lesion's tissue (fluid, fat, calcium) its mean
-HU is not. Each function has the mutation signature ``(text, facts, seed) -> text | None``.
+HU is not, and states how far a region lies from another structure. Each function has the mutation signature
+``(text, facts, seed) -> text | None``.
 """
 
 from __future__ import annotations
@@ -314,6 +315,26 @@ def detail_guessed(text: str, facts: SampleFacts, seed: int) -> str | None:
                    seed)
 
 
+# {roi}: a described region with a measured diameter; {mm}: that diameter, so the number passes as its size
+_DISTANCES = ("The {roi} lies {mm} mm from the {other}.",
+              "The {roi} is located approximately {cm} cm from the {other}.",
+              "The {roi} lies within {mm} mm of the {other}.", "The {roi} is {mm} mm anterior to the {other}.")
+
+
+def distance_stated(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """How far a region lies from a labelled structure ('20 mm from the gallbladder'), which nothing measured; the
+    number a model reads off the image is often the region's own diameter, so the size check alone passes it."""
+    pairs = [(roi, other) for roi in facts.rois if roi.largest_diameter_mm
+             for other in (*roi.neighbours, *facts.context_labels) if other.lower() != roi.label.lower()]
+    if not pairs:
+        return None
+    roi, other = pairs[seed % len(pairs)]
+    diameter = float(roi.largest_diameter_mm)
+    frame = _DISTANCES[seed % len(_DISTANCES)]
+    return _append(text, frame.format(roi=roi.label, other=other, mm=f"{diameter:.0f}", cm=f"{diameter / 10:.1f}"),
+                   seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -332,6 +353,7 @@ MODEL_MISTAKES = {
     "enhancement": enhancement_claimed,
     "composition": composition_claimed,
     "guessed_detail": detail_guessed,
+    "distance": distance_stated,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -352,4 +374,5 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "enhancement": {"assessment_unsupported"},
     "composition": {"composition_mismatch"},
     "guessed_detail": {"organ_mismatch", "assessment_unsupported"},
+    "distance": {"distance_unsupported"},
 }

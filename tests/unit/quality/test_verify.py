@@ -259,3 +259,34 @@ def test_a_written_row_carries_its_view_and_phase_to_the_checks():
     assert verify_row(ct).issues == []
     ct["description_text"] = ct["description_text"].replace("portal venous", "arterial")
     assert [issue.code for issue in verify_row(ct).issues] == ["assessment_unsupported"]
+
+
+@pytest.mark.parametrize("text", [
+    "The liver lesion lies 20 mm from the gallbladder.",  # the lesion's own diameter: the size check would pass it
+    "The liver lesion is located approximately 2 cm from the liver capsule.",
+    "It lies within 5 mm of the gallbladder.",
+    "The liver lesion is 15 mm inferior to the spleen.",
+    "The liver lesion lies 3 cm anterior to the vertebra.",
+    "It sits at a distance of 12 mm from the spleen.",
+    "The distance between the liver lesion and the gallbladder is about 8 mm.",
+    "The liver lesion is separated by 4 mm from the gallbladder.",
+    "The liver lesion lies 2.0 cm away from the spleen.",
+    "Two foci lie 30 mm apart.",
+])
+def test_a_distance_between_structures_is_unsupported(text):
+    """Nothing measures how far apart two structures lie; the stated number is left out of the size check."""
+    codes = [issue.code for issue in verify_text(LIVER, f"{GOOD_LIVER} {text}").issues]
+    assert codes == ["distance_unsupported"], codes
+
+
+@pytest.mark.parametrize("text", [
+    "The liver lesion measures 20 mm and lies posterior to the gallbladder.",
+    "A 20 mm liver lesion lies below the spleen, next to the gallbladder.",
+    "The liver lesion measures 2.0 x 1.9 cm in the right lobe.",
+    "Axial CT with 5 mm slice thickness. The 20 mm liver lesion is hypodense.",
+    "The liver lesion, 20 mm across, lies within the liver.",
+])
+def test_sizes_beside_place_words_are_not_distances(text):
+    assert verify_text(LIVER, f"Axial CT of the abdomen. {text}").issues == []
+    wrong = text.replace("20 mm", "35 mm").replace("2.0 x 1.9 cm", "3.5 x 1.9 cm")
+    assert "size_mismatch" in {issue.code for issue in verify_text(LIVER, f"Axial CT of the abdomen. {wrong}").issues}

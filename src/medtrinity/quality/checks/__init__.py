@@ -15,6 +15,7 @@ anatomy            organ_unsupported  an organ no label or measurement names
 anatomy            side_mismatch      a sided structure named on the other side than its label
 sizes              size_mismatch      a size off the measured one of the piece spoken of
 sizes              size_unsupported   a size in mm, mm2 or ml where nothing was measured in it
+distances          distance_unsupported how far apart two structures lie ("20 mm from the kidney"): never measured
 numbers            number_without_unit a bare number ("measuring 35 x 26", "a mean of 217")
 numbers            number_unsupported HU, %, slice counts nothing measured
 counts             count_mismatch     "two nodules", "a single lesion" against the ROIs of that label
@@ -42,6 +43,7 @@ from medtrinity.quality.checks.composition import check_composition
 from medtrinity.quality.checks.content import check_content, has_content
 from medtrinity.quality.checks.counts import check_counts
 from medtrinity.quality.checks.diagnosis import check_diagnosis
+from medtrinity.quality.checks.distances import check_distances
 from medtrinity.quality.checks.enclosure import check_adjacency, check_enclosure, check_overlap
 from medtrinity.quality.checks.location import check_organ, check_position, check_sides
 from medtrinity.quality.checks.modality import check_body_part, check_modality
@@ -62,6 +64,7 @@ CHECKS: dict[str, Check] = {
     "sides": check_sides,
     "position": check_position,
     "sizes": check_sizes,
+    "distances": check_distances,
     "units": check_units,
     "measured_numbers": check_measured_numbers,
     "counts": check_counts,
@@ -79,7 +82,8 @@ CHECKS: dict[str, Check] = {
 ISSUE_CODES: tuple[str, ...] = (
     "no_content", "modality_mismatch", "body_part_mismatch", "organ_mismatch", "enclosure_unsupported",
     "overlap_unsupported", "adjacency_unsupported", "organ_unsupported", "side_mismatch", "position_mismatch",
-    "size_mismatch", "size_unsupported", "number_without_unit", "number_unsupported", "count_mismatch",
+    "size_mismatch", "size_unsupported", "distance_unsupported", "number_without_unit", "number_unsupported",
+    "count_mismatch",
     "intensity_mismatch", "texture_mismatch", "shape_mismatch", "margin_mismatch", "composition_mismatch",
     "box_appearance", "diagnosis_unsupported", "assessment_unsupported", "attenuation_implausible",
     "no_description",

@@ -44,6 +44,25 @@ def is_acquisition(text: str, match: re.Match) -> bool:
                 or ACQUISITION_AFTER.match(text[match.end(): match.end() + 30]))
 
 
+# a length followed or preceded by these words is a distance between structures, not a region's size
+DISTANCE_AFTER = re.compile(
+    r"\s*(?:away\s+|apart\s+)?(?:from|short\s+of)(?![a-z])|\s*apart(?![a-z])"
+    r"|\s*(?:above|below|beneath|under(?:neath)?|anterior|posterior|lateral|medial|superior|inferior|cranial|caudal"
+    r"|deep|superficial|proximal|distal|beyond|outside)\s+(?:to\s+|of\s+|from\s+)?(?:the|its|a|an)(?![a-z])"
+    r"|\s*to\s+the\s+(?:left|right)\s+of(?![a-z])")
+DISTANCE_BEFORE = re.compile(
+    r"(?:within|distance\s+of|distance\s+(?:from|to|between)(?![a-z])[^.;]{0,60}?\s+(?:of|is|was|measures?|"
+    r"measuring|=)|separated\s+by|gap\s+of|clearance\s+of)\s+(?:about\s+|approximately\s+|roughly\s+|some\s+"
+    r"|up\s+to\s+|less\s+than\s+|under\s+|over\s+|nearly\s+|almost\s+|~\s*)?$")
+
+
+def is_distance(text: str, match: re.Match) -> bool:
+    """A length stated as how far apart two structures lie ("20 mm from the kidney", "within 5 mm of the aorta",
+    "2 cm below the diaphragm"), not as a region's size."""
+    return bool(DISTANCE_AFTER.match(text, match.end()) or DISTANCE_BEFORE.search(text[max(0, match.start() - 80):
+                                                                                         match.start()]))
+
+
 def unit_kind(unit: str) -> tuple[str, float]:
     """('diameter' | 'area' | 'volume' | 'pixels', factor to mm / mm2 / ml)."""
     if unit in {"mm2", "mm²", "mm^2"} or unit.startswith("square") and "milli" in unit:

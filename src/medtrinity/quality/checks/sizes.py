@@ -9,7 +9,7 @@ where nothing was measured in that unit is ``size_unsupported``.
 from __future__ import annotations
 
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, ordinal_mentions
-from medtrinity.quality.checks.regions import SIZE, is_acquisition, narrowed, size_supported, unit_kind
+from medtrinity.quality.checks.regions import SIZE, is_acquisition, is_distance, narrowed, size_supported, unit_kind
 from medtrinity.quality.checks.shortcuts import literals, may_match, text_cache
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
@@ -25,8 +25,8 @@ def stated_sizes(text: str) -> tuple[tuple[int, str, str, tuple[float, ...]], ..
         return ()
     found = []
     for match in SIZE.finditer(text):
-        if is_acquisition(text, match):
-            continue  # slice thickness, pixel spacing ...: about the acquisition, not a region
+        if is_acquisition(text, match) or is_distance(text, match):
+            continue  # slice thickness, pixel spacing, "20 mm from the kidney": not a region's size
         kind, factor = unit_kind(match.group(3))
         values = [float(match.group(1)) * factor]
         if match.group(2):
