@@ -21,7 +21,8 @@ from medtrinity.io.png import encode_png
 from medtrinity.records import BOX_ORIGIN, DESCRIPTION_SECTIONS, ROI, Sample, SampleError, Sentence
 from medtrinity.vocab.modalities import modality_name
 
-DEFAULT_PROMPT_VERSION = "describe-v3"  # v2: no judgement nothing measured (normal, absent, enhancing); v3: no distances
+# v2: no judgement nothing measured (normal, absent, enhancing); v3: no distances between structures
+DEFAULT_PROMPT_VERSION = "describe-v3"
 MAX_PROMPT_ROIS = 8
 MAX_PASSAGE_CHARS = 600
 

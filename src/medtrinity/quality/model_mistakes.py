@@ -11,8 +11,8 @@ contact with a structure far away), gives a texture to an organ where none is ju
 radiograph; lung, bone or bowel), misreads the cardiothoracic ratio by eye, and adds a radiologist's
 reading nothing measured: an organ normal, a lesion absent, a heart enlarged against its ratio,
 enhancement, a Couinaud segment or a mass effect, and names a lesion's tissue (fluid, fat, calcium) its mean
-HU is not, and states how far a region lies from another structure. Each function has the mutation signature
-``(text, facts, seed) -> text | None``.
+HU is not, states how far a region lies from another structure, and gives one region's mean HU to another.
+Each function has the mutation signature ``(text, facts, seed) -> text | None``.
 """
 
 from __future__ import annotations
@@ -335,6 +335,23 @@ def distance_stated(text: str, facts: SampleFacts, seed: int) -> str | None:
                    seed)
 
 
+_HU_FRAMES = ("The mean attenuation of the {roi} is {hu} HU.", "The {roi} measures about {hu} HU.",
+              "The {roi} has an attenuation of {hu} HU.")
+
+
+def hu_misattributed(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """One region's mean HU given to another ('the liver measures 33 HU', the spleen's): a model reads numbers off
+    a table and pins one to the wrong organ; the number exists in the sample, so only whose it is can fail it."""
+    measured = [roi for roi in facts.rois if roi.intensity_unit == "HU" and roi.mean_intensity is not None]
+    pairs = [(roi, other) for roi in measured for other in measured  # far from the region's own mean
+             if abs(other.mean_intensity - roi.mean_intensity) > max(20.0, 0.2 * abs(roi.mean_intensity))]
+    if not pairs:
+        return None
+    roi, other = pairs[seed % len(pairs)]
+    frame = _HU_FRAMES[seed % len(_HU_FRAMES)]
+    return _append(text, frame.format(roi=roi.label, hu=f"{other.mean_intensity:.0f}"), seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -354,6 +371,7 @@ MODEL_MISTAKES = {
     "composition": composition_claimed,
     "guessed_detail": detail_guessed,
     "distance": distance_stated,
+    "hu_misattributed": hu_misattributed,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -375,4 +393,5 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "composition": {"composition_mismatch"},
     "guessed_detail": {"organ_mismatch", "assessment_unsupported"},
     "distance": {"distance_unsupported"},
+    "hu_misattributed": {"number_unsupported"},
 }

@@ -290,3 +290,29 @@ def test_sizes_beside_place_words_are_not_distances(text):
     assert verify_text(LIVER, f"Axial CT of the abdomen. {text}").issues == []
     wrong = text.replace("20 mm", "35 mm").replace("2.0 x 1.9 cm", "3.5 x 1.9 cm")
     assert "size_mismatch" in {issue.code for issue in verify_text(LIVER, f"Axial CT of the abdomen. {wrong}").issues}
+
+
+ORGANS_HU = SampleFacts(modality="ct", body_part="abdomen", rois=(
+    RegionFacts(0, "liver", "organ", mean_intensity=44.0, contrast_to_surround=61.0, intensity_unit="HU",
+                patient_side="right"),
+    RegionFacts(1, "spleen", "organ", mean_intensity=33.0, contrast_to_surround=56.0, intensity_unit="HU",
+                patient_side="left"),
+), context_labels=("aorta",))
+
+
+@pytest.mark.parametrize(("text", "flagged"), [
+    ("Mean attenuation measures 44 HU in the liver and 33 HU in the spleen.", False),
+    ("The liver measures about 45 HU.", False),
+    ("The liver is 61 HU brighter than its surroundings.", False),  # a comparison: the difference is meant
+    ("The liver is hyperdense (mean 44 HU against -17 HU in the surrounding tissue).", False),
+    ("Mean attenuation measures 33 HU in the liver and 44 HU in the spleen.", True),  # swapped
+    ("The mean attenuation of the liver is 60 HU.", True),  # the liver's contrast, not its mean
+    ("The spleen measures about 44 HU.", True),  # the liver's mean
+    ("The aorta measures 150 HU.", True),  # nothing measured in the aorta
+    ("Mean attenuation is 44 HU in the aorta.", True),
+])
+def test_a_stated_hu_value_is_the_mean_of_the_structure_it_is_said_of(text, flagged):
+    """An HU value is judged against the structure the sentence gives it to: any value measured anywhere in the
+    sample passed before, so one organ's mean given to another went through."""
+    codes = [issue.code for issue in verify_text(ORGANS_HU, f"Axial CT of the abdomen. {text}").issues]
+    assert codes == (["number_unsupported"] if flagged else []), codes

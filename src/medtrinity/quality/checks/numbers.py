@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
-from medtrinity.quality.checks.regions import close
+from medtrinity.quality.checks.regions import close, narrowed
 from medtrinity.quality.checks.shortcuts import literals, may_match, text_cache
-from medtrinity.quality.facts import SampleFacts
+from medtrinity.quality.facts import RegionFacts, SampleFacts
 from medtrinity.records import QCIssue
 from medtrinity.vocab.modalities import ratio_of_means_percent
 
@@ -77,6 +77,59 @@ def _hu_values(facts: SampleFacts) -> list[float]:
     return values
 
 
+_HU_IN = re.compile(r"\s+(?:in|of|for|within|inside)\s+(?:the\s+)?")
+_SURROUND_AFTER = re.compile(r"\s+(?:in|of|for)\s+(?:the\s+)?(?:surrounding|adjacent|neighbouring|neighboring|"
+                             r"background)(?![a-z])")
+_CONTRAST_WORDS = re.compile(r"(?<![a-z])(?:higher|lower|above|below|more|less|greater|difference|differs?|"
+                             r"contrast|brighter|darker|against|relative|compared|than|by)(?![a-z])")
+
+
+def _hu_quantities(roi: RegionFacts, which: str) -> list[float]:
+    """The HU values of one region a stated number may be: its ``mean``, its ``surround`` mean, or ``any`` (either,
+    or the difference between them)."""
+    if roi.intensity_unit != "HU" or roi.mean_intensity is None:
+        return []
+    surround = [] if roi.contrast_to_surround is None else [roi.mean_intensity - roi.contrast_to_surround]
+    if which == "mean":
+        return [roi.mean_intensity]
+    if which == "surround":
+        return surround
+    difference = [] if roi.contrast_to_surround is None else [abs(roi.contrast_to_surround)]
+    return [roi.mean_intensity, *surround, *difference]
+
+
+def _hu_known(facts: SampleFacts, sentence: ClaimSentence, options: VerifyOptions, match: re.Match
+              ) -> tuple[list[float], str] | None:
+    """The values one stated HU number may be, and whose they are; None where the sentence does not say whose.
+
+    "44 HU in the liver" is the liver's mean; "against 20 HU in the surrounding tissue" its surroundings'; "the
+    liver's mean attenuation is 60 HU" its mean, and only where the sentence compares ("30 HU above its
+    surroundings") the difference too. A number stated of a structure nothing measured in HU (a context organ)
+    matches nothing.
+    """
+    text, after = sentence.text, sentence.text[match.end():]
+    if _SURROUND_AFTER.match(after):
+        owners = narrowed(sentence, options) if sentence.has_subject and sentence.named else []
+        return ([value for roi in owners for value in _hu_quantities(roi, "surround")], "the surroundings") \
+            if owners else None
+    named_in = _HU_IN.match(after)
+    if named_in:
+        rest = after[named_in.end():]
+        names = sorted({*(roi.label.lower() for roi in facts.rois), *(name.lower() for name in facts.labels)},
+                       key=len, reverse=True)
+        named = next((name for name in names if rest.startswith(name) and not rest[len(name):len(name) + 1].isalpha()),
+                     None)
+        if named is not None:
+            owners = [roi for roi in facts.rois if roi.label.lower() == named]
+            return [value for roi in owners for value in _hu_quantities(roi, "mean")], f"the {named}"
+    if not (sentence.has_subject and sentence.named):
+        return None
+    owners = narrowed(sentence, options)
+    which = "any" if _CONTRAST_WORDS.search(text) else "mean"
+    return [value for roi in owners for value in _hu_quantities(roi, which)], \
+        " and ".join(f"the {roi.label}" for roi in owners)
+
+
 def check_measured_numbers(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions
                            ) -> list[QCIssue]:
     """HU values, percentages and slice counts must each match something measured."""
@@ -89,9 +142,16 @@ def check_measured_numbers(facts: SampleFacts, sentences: list[ClaimSentence], o
     slices = {roi.slices_spanned for roi in facts.rois if roi.slices_spanned}
     for sentence in claims(sentences):
         hu_stated, percents, slice_counts = stated_numbers(sentence.text)
-        for value, stated in hu_stated:
-            if not any(close(value, known, 0.1, options.hu_tolerance) for known in hu):
-                measured = "nothing was measured in HU" if not hu else "no measured HU value is close"
+        for match in (_HU.finditer(sentence.text) if hu_stated else ()):
+            value, stated = float(match.group(1)), match.group(0)
+            owned = _hu_known(facts, sentence, options, match)
+            known, whose = (hu, "") if owned is None else owned
+            if not any(close(value, measured, 0.1, options.hu_tolerance) for measured in known):
+                if owned is not None:
+                    measured = (f"measured in {whose}: " + ", ".join(f"{v:.0f} HU" for v in known)) if known else \
+                        f"nothing was measured in HU in {whose}"
+                else:
+                    measured = "nothing was measured in HU" if not hu else "no measured HU value is close"
                 return [QCIssue("number_unsupported", f"text states {stated!r}; {measured}")]
         if not percents and not slice_counts:
             continue
