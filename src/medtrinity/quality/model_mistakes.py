@@ -11,7 +11,8 @@ contact with a structure far away), gives a texture to an organ where none is ju
 radiograph; lung, bone or bowel), misreads the cardiothoracic ratio by eye, and adds a radiologist's
 reading nothing measured: an organ normal, a lesion absent, a heart enlarged against its ratio,
 enhancement, a Couinaud segment or a mass effect, and names a lesion's tissue (fluid, fat, calcium) its mean
-HU is not, states how far a region lies from another structure, and gives one region's mean HU to another.
+HU is not, states how far a region lies from another structure, gives one region's mean HU to another, and compares
+two regions the wrong way round.
 Each function has the mutation signature ``(text, facts, seed) -> text | None``.
 """
 
@@ -20,11 +21,12 @@ from __future__ import annotations
 import re
 
 from medtrinity.quality.checks.anatomy import _known, _supported
+from medtrinity.quality.checks.comparisons import SIMILAR_AREA_RATIO
 from medtrinity.quality.checks.diagnosis import _canonical
 from medtrinity.quality.checks.enclosure import contacts
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import BOX_ORIGIN
-from medtrinity.vocab.modalities import PROJECTION_MODALITIES
+from medtrinity.vocab.modalities import GENERIC_INTENSITY_WORDS, INTENSITY_WORDS, PROJECTION_MODALITIES
 from medtrinity.vocab.tissues import texture_is_normal_variation
 
 _ORGANS_BY_REGION: dict[str, tuple[str, ...]] = {
@@ -352,6 +354,35 @@ def hu_misattributed(text: str, facts: SampleFacts, seed: int) -> str | None:
     return _append(text, frame.format(roi=roi.label, hu=f"{other.mean_intensity:.0f}"), seed)
 
 
+_COMPARISONS = ("The {a} is {high} compared with the {b}.", "The {a} appears {high} relative to the {b}.",
+                "The {a} is larger than the {b}.", "The {a} and the {b} are similar in size.")
+
+
+def comparison_reversed(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """Two described regions compared the wrong way round: the darker one called brighter ('the spleen is
+    hyperdense compared with the liver' at 33 against 44 HU), the smaller one larger, or two far apart in area
+    called similar in size: a model compares by eye, where the window and the slice mislead."""
+    high = INTENSITY_WORDS.get(facts.modality, GENERIC_INTENSITY_WORDS)[2]
+    rois = [roi for roi in facts.rois if roi.origin != BOX_ORIGIN]
+    options = []
+    for a in rois:
+        for b in rois:
+            if a.label == b.label or a.containing_organ == b.label or b.containing_organ == a.label:
+                continue
+            if None not in (a.mean_intensity, b.mean_intensity) and a.intensity_unit == b.intensity_unit \
+                    and a.mean_intensity < b.mean_intensity:
+                options += [(frame, a, b) for frame in _COMPARISONS[:2]]
+            if a.area_mm2 and b.area_mm2 and a.area_mm2 < b.area_mm2 and (a.largest_diameter_mm or 0) < (
+                    b.largest_diameter_mm or 0):
+                options.append((_COMPARISONS[2], a, b))
+                if b.area_mm2 > SIMILAR_AREA_RATIO * a.area_mm2 and a.label < b.label:
+                    options.append((_COMPARISONS[3], a, b))
+    if not options:
+        return None
+    frame, a, b = options[seed % len(options)]
+    return _append(text, frame.format(a=a.label, b=b.label, high=high), seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -372,6 +403,7 @@ MODEL_MISTAKES = {
     "guessed_detail": detail_guessed,
     "distance": distance_stated,
     "hu_misattributed": hu_misattributed,
+    "comparison": comparison_reversed,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -394,4 +426,5 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "guessed_detail": {"organ_mismatch", "assessment_unsupported"},
     "distance": {"distance_unsupported"},
     "hu_misattributed": {"number_unsupported"},
+    "comparison": {"intensity_mismatch", "size_mismatch"},
 }

@@ -316,3 +316,33 @@ def test_a_stated_hu_value_is_the_mean_of_the_structure_it_is_said_of(text, flag
     sample passed before, so one organ's mean given to another went through."""
     codes = [issue.code for issue in verify_text(ORGANS_HU, f"Axial CT of the abdomen. {text}").issues]
     assert codes == (["number_unsupported"] if flagged else []), codes
+
+
+TWO_ORGANS = SampleFacts(modality="ct", body_part="abdomen", rois=(
+    RegionFacts(0, "liver", "organ", mean_intensity=44.0, contrast_to_surround=61.0, intensity_unit="HU",
+                intensity_word="hyperdense", area_mm2=11106.0, largest_diameter_mm=225.0),
+    RegionFacts(1, "spleen", "organ", mean_intensity=33.0, contrast_to_surround=56.0, intensity_unit="HU",
+                intensity_word="hyperdense", area_mm2=2556.0, largest_diameter_mm=103.0),
+    RegionFacts(2, "liver lesion", "lesion", mean_intensity=-5.0, contrast_to_surround=-49.0, intensity_unit="HU",
+                intensity_word="hypodense", containing_organ="liver", area_mm2=300.0, largest_diameter_mm=20.0),
+))
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("The spleen is hypodense relative to the liver.", None),  # both brighter than fat, the spleen below the liver
+    ("The liver has higher attenuation than the spleen.", None),
+    ("The spleen is smaller than the liver.", None),
+    ("The liver lesion is hypodense compared with the liver.", None),  # its surroundings: the intensity check's
+    ("The liver and spleen are homogeneous in attenuation.", None),
+    ("The spleen is hyperdense compared with the liver.", "intensity_mismatch"),
+    ("The liver demonstrates lower attenuation than the spleen.", "intensity_mismatch"),
+    ("The liver and spleen have similar attenuation.", "intensity_mismatch"),  # 11 HU apart
+    ("The liver is of similar attenuation to the spleen.", "intensity_mismatch"),
+    ("The spleen is larger than the liver.", "size_mismatch"),
+    ("The liver and the spleen are similar in size.", "size_mismatch"),
+])
+def test_two_described_regions_compared(text, code):
+    """A comparison of two organs is judged by their two means (areas), not by each one's contrast with its own
+    surroundings: 'the spleen is hypodense relative to the liver' once failed (both are hyperdense to fat)."""
+    codes = [issue.code for issue in verify_text(TWO_ORGANS, f"Axial CT of the abdomen. {text}").issues]
+    assert codes == ([code] if code else []), codes

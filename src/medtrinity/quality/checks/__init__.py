@@ -24,6 +24,8 @@ appearance         texture_mismatch   homogeneous for heterogeneous
 appearance         box_appearance     a shape, margin, texture or intensity said of a region given only as a box
 outline            shape_mismatch     round or oval for lobulated or irregular (and the reverse)
 outline            margin_mismatch    well-defined for ill-defined (and the reverse)
+comparisons        intensity_mismatch one described region brighter / darker / alike than another against both means
+comparisons        size_mismatch      one described region larger / smaller / alike than another against both areas
 composition        composition_mismatch fluid, fat, soft-tissue, gas or calcium attenuation a CT region's mean is not
 diagnosis          diagnosis_unsupported a disease no label names (also in quoted knowledge)
 assessment         assessment_unsupported normal, absent, enlarged or enhancing where nothing measured it
@@ -39,6 +41,7 @@ from medtrinity.quality.checks.appearance import check_box_appearance, check_int
 from medtrinity.quality.checks.assessment import check_assessment
 from medtrinity.quality.checks.attenuation import check_attenuation
 from medtrinity.quality.checks.base import Check, ClaimSentence, VerifyOptions, analyse
+from medtrinity.quality.checks.comparisons import check_comparisons
 from medtrinity.quality.checks.composition import check_composition
 from medtrinity.quality.checks.content import check_content, has_content
 from medtrinity.quality.checks.counts import check_counts
@@ -72,6 +75,7 @@ CHECKS: dict[str, Check] = {
     "texture": check_texture,
     "shape": check_shape,
     "margin": check_margin,
+    "comparisons": check_comparisons,
     "composition": check_composition,
     "box_appearance": check_box_appearance,
     "diagnosis": check_diagnosis,

@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, strip_labels
+from medtrinity.quality.checks.comparisons import compares_regions
 from medtrinity.quality.checks.regions import clauses
 from medtrinity.quality.checks.shortcuts import literals, shortcuts_on
 from medtrinity.quality.facts import RegionFacts, SampleFacts
@@ -65,6 +66,8 @@ def check_intensity(facts: SampleFacts, sentences: list[ClaimSentence], options:
 def _intensity_issue(facts: SampleFacts, clause: str, candidates: list[RegionFacts]) -> QCIssue | None:
     directions = [_direction(roi.intensity_word) for roi in candidates]
     if not candidates or not all(directions):
+        return None
+    if compares_regions(facts, clause):  # "hypodense relative to the liver" of the spleen: two means compared
         return None
     similar = _SIMILAR_WORDS.search(strip_labels(facts, clause)) if "iso" in clause or "similar" in clause else None
     if similar is not None and "similar" not in directions and not (_LOW_WORDS.search(clause)
