@@ -100,6 +100,8 @@ TRIPLET_SCHEMA = pa.schema(
         ("image_labels", pa.list_(pa.string())),
         ("rois", pa.list_(ROI_TYPE)),
         ("context_labels", pa.list_(pa.string())),
+        ("context_sides", pa.list_(pa.string())),
+        ("context_centroids_xy", pa.list_(pa.list_(pa.float64(), 2))),
         ("coarse_caption", pa.string()),
         ("passages", pa.list_(PASSAGE_TYPE)),
         ("description_text", pa.string()),
@@ -161,6 +163,8 @@ def triplet_row(sample: Sample, image_png: bytes, pipeline_version: str, config_
         "image_labels": list(sample.image_labels),
         "rois": [roi_to_row(roi) for roi in sample.rois],
         "context_labels": [roi.label for roi in sample.context_rois],
+        "context_sides": [roi.patient_side for roi in sample.context_rois],
+        "context_centroids_xy": [[round(float(value), 2) for value in roi.centroid_xy] for roi in sample.context_rois],
         "coarse_caption": sample.coarse_caption,
         "passages": [
             {"id": p.id, "source": p.source, "title": p.title, "text": p.text, "score": round(p.score, 6),

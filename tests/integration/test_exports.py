@@ -98,7 +98,9 @@ def test_croissant_lists_shards_with_checksums(run_dir, tmp_path):
     nested = columns - set(fields)
     schema = pq.read_schema(next((out / "data").glob("*.parquet")))
     structured = {field.name for field in schema if field.name != "image" and (
-        pa.types.is_struct(field.type) or (pa.types.is_list(field.type) and pa.types.is_struct(field.type.value_type)))}
+        pa.types.is_struct(field.type) or (pa.types.is_list(field.type) and (
+            pa.types.is_struct(field.type.value_type) or pa.types.is_list(field.type.value_type)
+            or pa.types.is_fixed_size_list(field.type.value_type))))}
     assert nested == structured and {"rois", "passages", "description_evidence"} <= nested
     assert all(name in document["recordSet"][0]["description"] for name in nested)
 

@@ -140,6 +140,29 @@ def box_patient_side(box: tuple[int, int, int, int], midline_x: float, width_px:
     return side
 
 
+def extent_side(box: tuple[int, int, int, int], midline_x: float, width_px: int, column_direction: str,
+                tolerance: float = 0.05) -> str:
+    """The patient side a structure lies on wholly ('left' or 'right'), 'midline' where its box lies within the
+    midline band (``tolerance`` of the width either side), or '' where it crosses the band (a colon in pieces on
+    both sides, a liver whose left lobe crosses) or the orientation is unknown.
+
+    A context organ's side is stated by nobody, but a text may give one ("the spleen on the patient's right"); only
+    a side the whole structure holds can contradict it.
+    """
+    if column_direction not in _SIDE_WORD:
+        return ""
+    band = tolerance * width_px
+    x0, x1 = box[0], box[2] - 1  # inclusive pixel columns
+    towards, away = x0 >= midline_x - band, x1 <= midline_x + band  # wholly on the +x side, the -x side
+    if towards and away:
+        return "midline"
+    if towards:
+        return _SIDE_WORD[column_direction]
+    if away:
+        return _SIDE_WORD[_OPPOSITE[column_direction]]
+    return ""
+
+
 @lru_cache(maxsize=64)
 def _disc(width_px: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width_px + 1, 2 * width_px + 1))

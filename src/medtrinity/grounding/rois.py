@@ -16,6 +16,7 @@ from medtrinity.config import GroundingConfig, PreprocessConfig
 from medtrinity.grounding import kernels, measure
 from medtrinity.grounding.anatomy import organ_part
 from medtrinity.grounding.enclosure import LabelBoxes, surrounded_values, surrounding_value
+from medtrinity.grounding.midline import spine_midline
 from medtrinity.grounding.place_names import name_pieces_by_place
 from medtrinity.grounding.regions import (
     LabelExtent,
@@ -429,7 +430,8 @@ def _organs_under_box(sample: Sample, region: Region, exclude: set[str]) -> dict
 
 def locate_roi(sample: Sample, region: Region, label: str, kind: str,
                body_center_xy: tuple[float, float]) -> ROI:
-    """Where a region is and how big, without shape, intensity or mask: enough for a context organ."""
+    """Where a region is and how big, without shape, intensity or mask: enough for a context organ. Its
+    ``patient_side`` is the side its whole box lies on (:func:`measure.extent_side`), '' where it crosses."""
     height, width = sample.pixels.shape[:2]
     centroid = region.centroid_xy
     roi = ROI(label=label, kind=kind, bbox_xyxy=region.box, mask_rle={}, area_px=region.area_px,
@@ -437,7 +439,8 @@ def locate_roi(sample: Sample, region: Region, label: str, kind: str,
               region=measure.image_region(centroid, width, height), intensity_unit=sample.intensity_unit,
               origin=sample.label_origins.get(label, "provided"), confidence=sample.label_confidence.get(label),
               measurements=dict(sample.label_measurements.get(label, {})))
-    roi.patient_side = measure.patient_side(centroid[0], body_center_xy[0], width, position_axes(sample)[0])
+    # the side it lies on wholly: a context organ's side is judged only where no piece of it crosses the midline
+    roi.patient_side = measure.extent_side(region.box, body_center_xy[0], width, position_axes(sample)[0])
     roi.patient_direction = measure.patient_directions(
         centroid, body_center_xy, (height, width), position_axes(sample)
     )
@@ -527,6 +530,7 @@ def ground_sample(sample: Sample, settings: GroundingConfig) -> Sample:
         sample.image = display_image(sample, PreprocessConfig())
     center_xy = measure.body_center_xy(sample.pixels, sample.intensity_unit)
     extents = label_extents(sample.label_map)
+    center_xy = spine_midline(sample, extents, center_xy)
     renamed = name_pieces_by_place(sample, extents, center_xy, position_axes(sample)[0])
     if renamed is not None:  # a joint label (portal and splenic veins) named piece by piece on this slice
         sample.label_map, sample.label_names, extents = renamed.label_map, renamed.label_names, renamed.extents

@@ -49,6 +49,7 @@ class RegionFacts:
     pieces: int = 1
     measurements: tuple[tuple[str, float], ...] = ()  # an expert's named facts, e.g. ("cardiothoracic_ratio", 0.46)
     origin: str = ""  # "box": the region is an annotation's box, whose outline and pixels are not the finding's
+    centroid_xy: tuple[float, float] | None = None  # in the image's pixels
 
     def measurement(self, name: str) -> float | None:
         """One named measurement of the region, or None."""
@@ -88,6 +89,8 @@ class RegionFacts:
             pieces=int(get("pieces", 1)),
             measurements=_named_values(values.get("measurements")),
             origin=str(get("origin", "")),
+            centroid_xy=None if values.get("centroid_xy") is None else (float(values["centroid_xy"][0]),
+                                                                         float(values["centroid_xy"][1])),
         )
 
 
@@ -110,6 +113,9 @@ class SampleFacts:
     body_part: str = ""
     rois: tuple[RegionFacts, ...] = ()
     context_labels: tuple[str, ...] = ()
+    context_sides: tuple[str, ...] = ()  # per context label: the side it lies on wholly ('' where it crosses)
+    context_centroids_xy: tuple[tuple[float, float], ...] = ()  # per context label, in the image's pixels
+    patient_orientation: tuple[str, str] = ("", "")  # the patient directions image columns and rows grow towards
     image_labels: tuple[str, ...] = ()
     knowledge_sentences: tuple[str, ...] = field(default=())
     image_area_px: int = 0
@@ -157,6 +163,10 @@ class SampleFacts:
             body_part=sample.body_part,
             rois=tuple(rois),
             context_labels=tuple(roi.label for roi in sample.context_rois),
+            context_sides=tuple(roi.patient_side for roi in sample.context_rois),
+            context_centroids_xy=tuple((float(roi.centroid_xy[0]), float(roi.centroid_xy[1]))
+                                       for roi in sample.context_rois),
+            patient_orientation=_orientation(sample.patient_orientation),
             image_labels=tuple(sample.image_labels),
             knowledge_sentences=knowledge,
             image_area_px=int(sample.image.shape[0] * sample.image.shape[1]) if sample.image is not None else 0,
@@ -174,11 +184,20 @@ class SampleFacts:
             body_part=str(row.get("body_part") or ""),
             rois=rois,
             context_labels=tuple(row.get("context_labels") or ()),
+            context_sides=tuple(row.get("context_sides") or ()),
+            context_centroids_xy=tuple((float(x), float(y)) for x, y in row.get("context_centroids_xy") or ()),
+            patient_orientation=_orientation(row.get("patient_orientation")),
             image_labels=tuple(row.get("image_labels") or ()),
             knowledge_sentences=knowledge_sentences(evidence),
             image_area_px=int(row.get("width") or 0) * int(row.get("height") or 0),
             **_acquisition(_metadata_of(row)),
         )
+
+
+def _orientation(letters: Any) -> tuple[str, str]:
+    """Two patient-direction letters (columns, rows), ("", "") where unknown."""
+    letters = list(letters or ())
+    return (str(letters[0] or ""), str(letters[1] or "")) if len(letters) == 2 else ("", "")
 
 
 def _metadata_of(row: dict[str, Any]) -> dict[str, Any]:

@@ -11,8 +11,8 @@ contact with a structure far away), gives a texture to an organ where none is ju
 radiograph; lung, bone or bowel), misreads the cardiothoracic ratio by eye, and adds a radiologist's
 reading nothing measured: an organ normal, a lesion absent, a heart enlarged against its ratio,
 enhancement, a Couinaud segment or a mass effect, and names a lesion's tissue (fluid, fat, calcium) its mean
-HU is not, states how far a region lies from another structure, gives one region's mean HU to another, and compares
-two regions the wrong way round.
+HU is not, states how far a region lies from another structure, gives one region's mean HU to another, compares
+two regions the wrong way round, and puts a surrounding organ on the other side or in front of one it lies behind.
 Each function has the mutation signature ``(text, facts, seed) -> text | None``.
 """
 
@@ -383,6 +383,49 @@ def comparison_reversed(text: str, facts: SampleFacts, seed: int) -> str | None:
     return _append(text, frame.format(a=a.label, b=b.label, high=high), seed)
 
 
+_CONTEXT_SIDES = ("The {organ} lies on the patient's {side}.", "The {organ} is seen on the {side} side.",
+                  "On the {side}, the {organ} is visible.")
+_DIRECTIONS = ("The {a} lies {word} to the {b}.", "The {a} is located {word} to the {b}.")
+
+
+def context_side_swapped(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A structure around the described regions put on the other side ('the spleen lies on the patient's right'):
+    a model mirrors the image, reading its left as the patient's left."""
+    described = {roi.label.lower() for roi in facts.rois}
+    organs = [(name, side) for name, side in zip(facts.context_labels, facts.context_sides, strict=False)
+              if side in {"left", "right"} and name.lower() not in described]
+    if not organs:
+        return None
+    name, side = organs[seed % len(organs)]
+    frame = _CONTEXT_SIDES[seed % len(_CONTEXT_SIDES)]
+    return _append(text, frame.format(organ=name, side="left" if side == "right" else "right"), seed)
+
+
+def direction_reversed(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """One structure put in front of (behind, above, below) another that lies the other way ('the L1 vertebra lies
+    anterior to the aorta'): the order a model misreads, or recalls from another level."""
+    from medtrinity.quality.checks.context_places import MARGIN_SHARE, placed_structures
+
+    letters = facts.patient_orientation
+    placed = placed_structures(facts)
+    words = {"A": "anterior", "P": "posterior", "S": "superior", "I": "inferior"}
+    margin = 2 * MARGIN_SHARE * (facts.image_area_px ** 0.5)
+    pairs = []
+    for axis, letter in enumerate(letters):
+        if letter not in words:
+            continue
+        for a, a_xy in placed.items():
+            for b, b_xy in placed.items():
+                if b_xy[axis] - a_xy[axis] > margin:  # b lies further towards ``letter``: a is the other way
+                    pairs.append((a, b, words[letter]))
+    if not pairs:
+        return None
+    a, b, word = pairs[seed % len(pairs)]
+    written = {label.lower(): label for label in (*facts.context_labels, *(roi.label for roi in facts.rois))}
+    frame = _DIRECTIONS[seed % len(_DIRECTIONS)]
+    return _append(text, frame.format(a=written.get(a, a), b=written.get(b, b), word=word), seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -404,6 +447,8 @@ MODEL_MISTAKES = {
     "distance": distance_stated,
     "hu_misattributed": hu_misattributed,
     "comparison": comparison_reversed,
+    "context_side": context_side_swapped,
+    "direction": direction_reversed,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -427,4 +472,6 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "distance": {"distance_unsupported"},
     "hu_misattributed": {"number_unsupported"},
     "comparison": {"intensity_mismatch", "size_mismatch"},
+    "context_side": {"side_mismatch"},
+    "direction": {"direction_mismatch"},
 }

@@ -9,6 +9,8 @@ import pytest
 from medtrinity.config import GroundingConfig, parse_config
 from medtrinity.generation.backends import make_backend
 from medtrinity.grounding import measure
+from medtrinity.grounding.midline import spine_midline
+from medtrinity.grounding.regions import label_extents
 from medtrinity.grounding.rois import ground_sample
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.quality.verify import verify, verify_text
@@ -134,7 +136,8 @@ def test_real_ct_veins_are_named_where_they_lie(shared_data):
         rois = {roi.label: roi for roi in sample.context_rois}
         if "liver" in rois:
             assert not {"splenic vein", "portal and splenic veins"} & set(rois["liver"].surrounds), sample.slice_index
-        center_x = measure.body_center_xy(sample.pixels, sample.intensity_unit)[0]
+        center_x = spine_midline(sample, label_extents(sample.label_map),
+                                 measure.body_center_xy(sample.pixels, sample.intensity_unit))[0]
         liver = sample.label_map == value_of.get("liver", -1)
         near_liver = measure.grow(liver.astype(np.uint8), 1).astype(bool)
         for name in ("portal vein", "splenic vein"):

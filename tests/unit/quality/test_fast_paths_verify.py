@@ -25,7 +25,7 @@ from medtrinity.quality.checks.anatomy import anatomy_terms_in
 from medtrinity.quality.checks.base import VerifyOptions, strip_labels
 from medtrinity.quality.checks.counts import count_claims
 from medtrinity.quality.checks.diagnosis import diagnosis_terms_in
-from medtrinity.quality.checks.location import _side_claims
+from medtrinity.quality.checks.location import side_claims
 from medtrinity.quality.checks.modality import other_modality_named
 from medtrinity.quality.checks.numbers import bare_number, stated_numbers
 from medtrinity.quality.checks.regions import clauses, position_claims, size_claims
@@ -137,7 +137,7 @@ def _parses(text: str, facts: SampleFacts) -> list:
             anatomy_terms_in(sentence.text), diagnosis_terms_in(sentence.text), stated_sizes(sentence.text),
             stated_numbers(sentence.text), bare_number(sentence.text), count_claims(sentence.text, labels, True),
             other_modality_named(sentence.text, facts.modality or "ct"),
-            [(clause, [roi.index for roi in rois], _side_claims(clause, facts), strip_labels(facts, clause),
+            [(clause, [roi.index for roi in rois], side_claims(clause, facts), strip_labels(facts, clause),
               position_claims(clause), size_claims(clause)) for clause, rois in pieces],
         ))
     return found

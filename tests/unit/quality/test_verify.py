@@ -346,3 +346,44 @@ def test_two_described_regions_compared(text, code):
     surroundings: 'the spleen is hypodense relative to the liver' once failed (both are hyperdense to fat)."""
     codes = [issue.code for issue in verify_text(TWO_ORGANS, f"Axial CT of the abdomen. {text}").issues]
     assert codes == ([code] if code else []), codes
+
+
+AROUND = SampleFacts(
+    modality="ct", body_part="abdomen", image_area_px=200 * 200, patient_orientation=("L", "P"),
+    rois=(RegionFacts(0, "liver lesion", "lesion", patient_side="right", containing_organ="liver",
+                      centroid_xy=(60.0, 80.0)),),
+    context_labels=("liver", "spleen", "stomach", "right kidney", "aorta", "L1 vertebra", "colon"),
+    context_sides=("", "left", "left", "right", "midline", "midline", ""),
+    context_centroids_xy=((60.0, 80.0), (160.0, 110.0), (130.0, 60.0), (60.0, 130.0), (105.0, 120.0),
+                          (100.0, 145.0), (100.0, 50.0)),
+)
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("The spleen lies on the patient's left.", None),
+    ("The liver lies on the patient's left.", None),  # the liver crosses the midline: not judged
+    ("The aorta lies just left of the midline.", None),  # measured in the midline band: not judged
+    ("The liver lesion lies on the patient's right, and the spleen on the left.", None),
+    ("The stomach lies anterior to the spleen.", None),
+    ("The aorta lies anterior to the L1 vertebra.", None),
+    ("The spleen, posterior to the stomach, lies on the left.", None),
+    ("The colon lies posterior to the aorta.", None),  # bowel is in pieces: no centroid places it
+    ("The spleen lies on the patient's right.", "side_mismatch"),
+    ("On the right, the stomach is visible.", "side_mismatch"),
+    ("The right kidney is seen on the left side.", "side_mismatch"),
+    ("The spleen lies anterior to the stomach.", "direction_mismatch"),
+    ("The L1 vertebra lies in front of the aorta.", "direction_mismatch"),
+    ("The right kidney lies anterior to the liver lesion.", "direction_mismatch"),
+])
+def test_structures_around_the_regions_are_placed_as_measured(text, code):
+    """Sides and front-to-back order of the organs around the described regions: a model mirrors the image or
+    recalls another level; rows carry each context organ's side and centroid since session 14."""
+    codes = [issue.code for issue in verify_text(AROUND, f"Axial CT of the abdomen. {text}").issues]
+    assert codes == ([code] if code else []), codes
+
+
+def test_rows_without_context_sides_judge_nothing_of_them():
+    """Rows written before context sides and centroids existed: nothing to judge, nothing flagged."""
+    old = replace(AROUND, context_sides=(), context_centroids_xy=())
+    for text in ("The spleen lies on the patient's right.", "The spleen lies anterior to the stomach."):
+        assert verify_text(old, f"Axial CT of the abdomen. {text}").issues == []

@@ -11,6 +11,8 @@ enclosure          overlap_unsupported an annotation's box said to lie over an o
 enclosure          adjacency_unsupported one structure said to border another its outline is nowhere near
 location           side_mismatch      the patient's left or right against the measured side
 location           position_mismatch  "upper/lower/left/right part of the image" opposite to the region
+context_places     side_mismatch      a context structure on the other side than its whole outline lies
+context_places     direction_mismatch "A lies anterior (posterior, superior, inferior) to B" against their centroids
 anatomy            organ_unsupported  an organ no label or measurement names
 anatomy            side_mismatch      a sided structure named on the other side than its label
 sizes              size_mismatch      a size off the measured one of the piece spoken of
@@ -44,6 +46,7 @@ from medtrinity.quality.checks.base import Check, ClaimSentence, VerifyOptions, 
 from medtrinity.quality.checks.comparisons import check_comparisons
 from medtrinity.quality.checks.composition import check_composition
 from medtrinity.quality.checks.content import check_content, has_content
+from medtrinity.quality.checks.context_places import check_context_sides, check_directions
 from medtrinity.quality.checks.counts import check_counts
 from medtrinity.quality.checks.diagnosis import check_diagnosis
 from medtrinity.quality.checks.distances import check_distances
@@ -66,6 +69,8 @@ CHECKS: dict[str, Check] = {
     "anatomy": check_anatomy,
     "sides": check_sides,
     "position": check_position,
+    "context_sides": check_context_sides,
+    "directions": check_directions,
     "sizes": check_sizes,
     "distances": check_distances,
     "units": check_units,
@@ -86,9 +91,9 @@ CHECKS: dict[str, Check] = {
 ISSUE_CODES: tuple[str, ...] = (
     "no_content", "modality_mismatch", "body_part_mismatch", "organ_mismatch", "enclosure_unsupported",
     "overlap_unsupported", "adjacency_unsupported", "organ_unsupported", "side_mismatch", "position_mismatch",
-    "size_mismatch", "size_unsupported", "distance_unsupported", "number_without_unit", "number_unsupported",
-    "count_mismatch",
-    "intensity_mismatch", "texture_mismatch", "shape_mismatch", "margin_mismatch", "composition_mismatch",
+    "direction_mismatch", "size_mismatch", "size_unsupported", "distance_unsupported", "number_without_unit",
+    "number_unsupported", "count_mismatch", "intensity_mismatch",
+    "texture_mismatch", "shape_mismatch", "margin_mismatch", "composition_mismatch",
     "box_appearance", "diagnosis_unsupported", "assessment_unsupported", "attenuation_implausible",
     "no_description",
 )

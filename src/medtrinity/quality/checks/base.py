@@ -47,6 +47,8 @@ class ClaimSentence:
 Check = Callable[[SampleFacts, list[ClaimSentence], VerifyOptions], list[QCIssue]]
 
 SPLIT = re.compile(r"(?<=[.!?;])\s+")
+# where one claim ends and another begins inside a sentence: "the liver lies on the right, and the spleen on the left"
+CLAUSE_BREAK = re.compile(r";|,?\s+(?:and|while|whereas|but)\s+(?=the\s)")
 CITATION = re.compile(r"\[(?:p|passage\s*)?\d+\]", re.IGNORECASE)
 _GENERIC_SUBJECT = re.compile(
     r"(?<![a-z])(it|its|this|they|their|lesions?|mass(?:es)?|nodules?|regions?|findings?|tumou?rs?|areas?|focus|foci"

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import re
 
-from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, strip_labels, strip_phrases
+from medtrinity.quality.checks.base import (
+    CLAUSE_BREAK,
+    ClaimSentence,
+    VerifyOptions,
+    claims,
+    strip_labels,
+    strip_phrases,
+    word_pattern,
+)
 from medtrinity.quality.checks.regions import (
     OPPOSITE,
     POSITION,
@@ -92,7 +100,7 @@ _POSITION_BEFORE_HINT = literals("image", "frame")
 _ANATOMICAL_SIDES_HINT = literals("lobe", "ventricle", "atrium")
 
 
-def _side_claims(sentence: str, facts: SampleFacts) -> tuple[str, ...]:
+def side_claims(sentence: str, facts: SampleFacts) -> tuple[str, ...]:
     """The patient sides a text claims (sorted), image positions, sided organ parts and label names left out."""
     if not may_match(_SIDE_HINT, sentence):
         return ()
@@ -121,14 +129,25 @@ def check_sides(facts: SampleFacts, sentences: list[ClaimSentence], options: Ver
     return []
 
 
+def _about_context_only(facts: SampleFacts, clause: str) -> bool:
+    """Whether a clause names a surrounding structure and no described region ("and the spleen on the left")."""
+    described = [roi.label.lower() for roi in facts.rois]
+    if any(word_pattern(label).search(clause) for label in described):
+        return False
+    return any(word_pattern(name.lower()).search(clause) for name in facts.context_labels
+               if name.lower() not in described)
+
+
 def _side_issue(facts: SampleFacts, text: str, candidates: list[RegionFacts]) -> QCIssue | None:
     if not candidates or any(roi.patient_side not in {"left", "right"} for roi in candidates):
         return None
+    if CLAUSE_BREAK.search(text):  # a clause about a surrounding organ is the context check's
+        text = " ".join(clause for clause in CLAUSE_BREAK.split(text) if not _about_context_only(facts, clause))
     measured = {roi.patient_side for roi in candidates}
     # only a claim of a side no candidate has makes an issue: without that word in the text, none
     if shortcuts_on() and not any(hint.search(text) for side, hint in _ONE_SIDE_HINTS.items() if side not in measured):
         return None
-    for side in _side_claims(text, facts):
+    for side in side_claims(text, facts):
         if all(roi.patient_side != side for roi in candidates):
             roi = candidates[0]
             return QCIssue("side_mismatch", f"text puts the {roi.label} on the patient's {side}; "
