@@ -121,6 +121,8 @@ class SampleFacts:
     image_area_px: int = 0
     view_position: str = ""  # a radiograph's projection (pa, ap, lateral ...) where the metadata says it
     ct_phase: str = ""  # a CT's contrast phase (non_contrast, arterial, portal_venous, delayed) where it says it
+    contrast_enhanced: bool | None = None  # whether the metadata says contrast was given (None: it does not say)
+    mr_sequence: tuple[str, ...] = ()  # an MRI's sequence tokens (t1, t2, flair, dwi ...) where the metadata says
 
     @cached_property
     def labels(self) -> tuple[str, ...]:
@@ -210,11 +212,12 @@ def _metadata_of(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _acquisition(metadata: dict[str, Any]) -> dict[str, str]:
-    """The view and contrast phase the metadata states, as :class:`SampleFacts` fields."""
+    """The view, contrast phase, contrast and MRI sequence the metadata states, as :class:`SampleFacts` fields."""
     from medtrinity.generation.acquisition import acquisition_facts
 
     facts = acquisition_facts(metadata or {})
-    return {"view_position": facts.get("view_position", ""), "ct_phase": facts.get("ct_phase", "")}
+    return {"view_position": facts.get("view_position", ""), "ct_phase": facts.get("ct_phase", ""),
+            "contrast_enhanced": facts.get("contrast_enhanced"), "mr_sequence": tuple(facts.get("mr_sequence", ()))}
 
 
 def knowledge_sentences(sentences: list[tuple[str, list[str]]]) -> tuple[str, ...]:

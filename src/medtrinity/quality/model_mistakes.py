@@ -12,7 +12,8 @@ radiograph; lung, bone or bowel), misreads the cardiothoracic ratio by eye, and 
 reading nothing measured: an organ normal, a lesion absent, a heart enlarged against its ratio,
 enhancement, a Couinaud segment or a mass effect, and names a lesion's tissue (fluid, fat, calcium) its mean
 HU is not, states how far a region lies from another structure, gives one region's mean HU to another, compares
-two regions the wrong way round, and puts a surrounding organ on the other side or in front of one it lies behind.
+two regions the wrong way round, puts a surrounding organ on the other side or in front of one it lies behind,
+judges an organ's lumen or wall, guesses an acquisition (an MRI sequence, the contrast) and names a brain lobe.
 Each function has the mutation signature ``(text, facts, seed) -> text | None``.
 """
 
@@ -426,6 +427,61 @@ def direction_reversed(text: str, facts: SampleFacts, seed: int) -> str | None:
     return _append(text, frame.format(a=written.get(a, a), b=written.get(b, b), word=word), seed)
 
 
+_STATES = ("The {organ} is distended.", "The {organ} appears collapsed.", "The {organ} is mildly dilated.",
+           "The {organ} shows wall thickening.", "The {organ} is patent.")
+
+
+def state_judged(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """An organ's lumen, wall or contour judged ('the stomach is distended', 'the portal vein is patent'), which no
+    measure compares with a norm; on a brain image, a midline shift."""
+    if _region(facts) == "brain":
+        lesions = [roi.label for roi in facts.rois if roi.kind == "lesion"]
+        if not lesions:
+            return None
+        return _append(text, f"The {lesions[seed % len(lesions)]} causes a midline shift.", seed)
+    organs = [name for name in (*(roi.label for roi in facts.rois if roi.kind != "lesion"), *facts.context_labels)
+              if not any(name.lower()[:6] in label.lower() for label in facts.image_labels)]
+    if not organs:
+        return None
+    frame = _STATES[seed % len(_STATES)]
+    return _append(text, frame.format(organ=organs[seed % len(organs)]), seed)
+
+
+_SEQUENCE_CLAIMS = ("The {roi} is hyperintense on T2-weighted images.", "The {roi} shows restricted diffusion.",
+                    "The {roi} is bright on FLAIR.", "On T1-weighted imaging the {roi} is hypointense.")
+
+
+def acquisition_guessed(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """An acquisition nothing records or the metadata denies: an MRI sequence the study is not ('hyperintense on
+    T2-weighted images' of a post-contrast T1 slice), a CT called non-contrast that was contrast-enhanced (or the
+    reverse)."""
+    rois = [roi.label for roi in facts.rois]
+    if facts.modality == "mri" and rois:
+        frames = [frame for frame, token in zip(_SEQUENCE_CLAIMS, ("t2", "dwi", "flair", "t1"), strict=True)
+                  if token not in facts.mr_sequence]
+        return _append(text, frames[seed % len(frames)].format(roi=rois[seed % len(rois)]), seed)
+    given = facts.contrast_enhanced if facts.contrast_enhanced is not None else (
+        facts.ct_phase != "non_contrast" if facts.ct_phase else None)
+    if facts.modality != "ct" or given is None:
+        return None
+    claim = "The study is a non-contrast CT." if given else "The images are contrast-enhanced."
+    return _append(text, claim, seed)
+
+
+_LOBES = ("frontal lobe", "parietal lobe", "temporal lobe", "occipital lobe", "periventricular white matter")
+
+
+def brain_region_guessed(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A lobe or white-matter region given to a brain lesion that only a hemisphere places: a model names the lobe
+    it sees, which no label here outlines."""
+    lesions = [roi for roi in facts.rois if roi.kind == "lesion"]
+    if _region(facts) != "brain" or not lesions:
+        return None
+    lesion = lesions[seed % len(lesions)]
+    side = f"{lesion.patient_side} " if lesion.patient_side in {"left", "right"} else ""
+    return _append(text, f"The {lesion.label} lies in the {side}{_LOBES[seed % len(_LOBES)]}.", seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -449,6 +505,9 @@ MODEL_MISTAKES = {
     "comparison": comparison_reversed,
     "context_side": context_side_swapped,
     "direction": direction_reversed,
+    "state": state_judged,
+    "acquisition": acquisition_guessed,
+    "brain_region": brain_region_guessed,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -474,4 +533,7 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "comparison": {"intensity_mismatch", "size_mismatch"},
     "context_side": {"side_mismatch"},
     "direction": {"direction_mismatch"},
+    "state": {"assessment_unsupported"},
+    "acquisition": {"assessment_unsupported"},
+    "brain_region": {"organ_unsupported"},
 }

@@ -387,3 +387,38 @@ def test_rows_without_context_sides_judge_nothing_of_them():
     old = replace(AROUND, context_sides=(), context_centroids_xy=())
     for text in ("The spleen lies on the patient's right.", "The spleen lies anterior to the stomach."):
         assert verify_text(old, f"Axial CT of the abdomen. {text}").issues == []
+
+
+BRAIN_T1 = SampleFacts(modality="mri", body_part="brain", mr_sequence=("t1",), contrast_enhanced=True, rois=(
+    RegionFacts(0, "enhancing lesion", "lesion", patient_side="left", intensity_word="hyperintense"),))
+CONTRAST_CT = replace(LIVER, contrast_enhanced=True)
+
+
+@pytest.mark.parametrize(("facts", "text", "flagged"), [
+    (BRAIN_T1, "The enhancing lesion is hyperintense on T1-weighted images.", False),
+    (BRAIN_T1, "The enhancing lesion is T2 hyperintense.", True),
+    (BRAIN_T1, "It shows restricted diffusion.", True),
+    (BRAIN_T1, "The enhancing lesion is bright on FLAIR.", True),
+    (replace(BRAIN_T1, mr_sequence=()), "The enhancing lesion is hyperintense on T1-weighted images.", True),
+    (BRAIN_T1, "The enhancing lesion causes a midline shift.", True),
+    (BRAIN_T1, "The enhancing lesion lies in the left parietal lobe.", True),
+    (BRAIN_T1, "The enhancing lesion lies in the periventricular white matter.", True),
+    (CONTRAST_CT, "Contrast-enhanced CT of the abdomen.", False),
+    (CONTRAST_CT, "This is a non-contrast CT.", True),
+    (replace(LIVER, ct_phase="non_contrast"), "The images are contrast-enhanced.", True),
+    (LIVER, "The images are contrast-enhanced.", False),  # nothing recorded: a model's reading, not contradicted
+    (LIVER, "The gallbladder is distended.", True),
+    (LIVER, "The spleen appears collapsed.", True),
+    (LIVER, "The liver shows a nodular contour.", True),
+])
+def test_an_acquisition_or_a_state_nothing_records(facts, text, flagged):
+    """An MRI sequence the study is not, a contrast the metadata denies, a lumen or wall judged, a midline shift, a
+    brain lobe no label outlines: what a model adds, which the study's records or labels must give."""
+    codes = {issue.code for issue in verify_text(facts, f"{text}").issues}
+    assert bool(codes & {"assessment_unsupported", "organ_unsupported"}) == flagged, codes
+
+
+def test_a_state_a_label_names_is_supported():
+    facts = SampleFacts(modality="xray", body_part="chest", image_labels=("pleural thickening",))
+    assert verify_text(facts, "Chest radiograph. Dataset label: pleural thickening. There is pleural thickening."
+                       ).issues == []

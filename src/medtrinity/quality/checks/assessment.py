@@ -41,9 +41,31 @@ _NORMAL = re.compile(
 # said of a region's effect on its neighbours: nothing measures a mass effect
 _MASS_EFFECT = re.compile(r"(?<![a-z])(compress(?:es|ing|ed|ion)?|displac(?:es|ing|ed|ement)|invad(?:es|ing|ed)"
                           r"|invasion|infiltrat(?:es|ing|ion)|obstruct(?:s|ing|ion)?|narrow(?:s|ing)|mass effect"
-                          r"|effac(?:es|ing|ement)|encroach(?:es|ing)?)(?![a-z])")
+                          r"|effac(?:es|ing|ement)|encroach(?:es|ing)?|midline shift|shift of the midline"
+                          r"|herniat(?:es|ing|ion|ed))(?![a-z])")
 # said of an organ's size
 _ENLARGED = re.compile(r"(?<![a-z])(enlarged|enlargement|increased in size|hepatomegaly|splenomegaly)(?![a-z])")
+# said of an organ's state: distension, dilatation, collapse, wall thickening, patency, a nodular contour
+_STATE = re.compile(r"(?<![a-z])(distended|distension|distention|dilated|dilatation|dilation|collapsed|thickened"
+                    r"|thickening|patent|patency|occluded|occlusion|thrombosed|nodular (?:contour|surface|outline))"
+                    r"(?![a-z])")
+# the study's contrast, against what the metadata records
+_WITHOUT_CONTRAST = re.compile(r"(?<![a-z])(non-?contrast|unenhanced|non-?enhanced|without (?:iv |intravenous )?"
+                               r"contrast|plain (?:ct|film))(?![a-z])")
+_WITH_CONTRAST = re.compile(r"(?<![a-z])(contrast[- ]enhanced|post-?contrast|with (?:iv |intravenous )?contrast"
+                            r"|after (?:iv |intravenous )?contrast|gadolinium[- ]enhanced)(?![a-z])")
+# an MRI sequence named: token -> its words (a vertebra "T1" is no sequence: only weighted, "on T1", "T1 hyper-")
+_SEQUENCES: dict[str, re.Pattern] = {
+    "t1": re.compile(r"(?<![a-z0-9])(t1[- ]?(?:weighted|w)(?![a-z])|on t1(?![a-z0-9])|t1 (?:hyper|hypo|iso)\w*)"),
+    "t2": re.compile(r"(?<![a-z0-9])(t2[- ]?(?:weighted|w)(?![a-z])|on t2(?![a-z0-9*])|t2 (?:hyper|hypo|iso)\w*)"),
+    "flair": re.compile(r"(?<![a-z])(flair)(?![a-z])"),
+    "dwi": re.compile(r"(?<![a-z])(diffusion[- ]weighted|dwi|restricted diffusion|diffusion restriction"
+                      r"|restricts diffusion)(?![a-z])"),
+    "adc": re.compile(r"(?<![a-z])(adc)(?![a-z])"),
+    "stir": re.compile(r"(?<![a-z])(stir)(?![a-z])"),
+    "swi": re.compile(r"(?<![a-z])(susceptibility[- ]weighted|swi|blooming)(?![a-z])"),
+    "pd": re.compile(r"(?<![a-z])(proton[- ]density)(?![a-z])"),
+}
 _HEART = re.compile(r"(?<![a-z])(heart|cardiac)(?![a-z])")
 # said of a region's enhancement or of the study's phase; the study's own "contrast-enhanced" is the modality's
 _ENHANCEMENT = re.compile(r"(?<![a-z])(enhanc(?:es|ing|ement|ed)|wash-?out|(?:late )?arterial phase"
@@ -54,7 +76,9 @@ _LABEL_QUOTE = re.compile(r"(?<![a-z])(?:dataset|image-level|finding) labels?(?!
 _HINTS = literals("normal", "unremarkable", "clear", "intact", "preserved", "no ", "not ", "without", "absen",
                   "negative", "enlarg", "megaly", "increased", "enhanc", "wash", "phase", "costophrenic", "compress",
                   "displac", "invad", "invasion", "infiltrat", "obstruct", "narrow", "mass effect", "effac",
-                  "encroach")
+                  "encroach", "shift", "herniat", "disten", "dilat", "collapse", "thicken", "paten", "occlu",
+                  "thrombos", "nodular", "contrast", "plain", "t1", "t2", "flair", "diffusion", "dwi", "adc", "stir",
+                  "swi", "susceptib", "blooming", "proton")
 
 CTR_ENLARGED_ABOVE = 0.5  # the cardiothoracic ratio above which a PA film's heart is enlarged
 
@@ -68,10 +92,10 @@ def check_assessment(facts: SampleFacts, sentences: list[ClaimSentence], options
         if "costophrenic" in text and _angles_visible(facts):
             issue = _costophrenic(facts, text)
         elif _HEART.search(text) and _ratio(facts) is not None:
-            issue = _heart_size(facts, text)
+            issue = _heart_size(facts, text) or _state(facts, text)
         else:
-            issue = _judgement(text)
-        issue = issue or _enhancement(facts, text)
+            issue = _judgement(text) or _state(facts, text)
+        issue = issue or _enhancement(facts, text) or _contrast(facts, text) or _sequence(facts, text)
         if issue is not None:
             return [issue]
     return []
@@ -153,3 +177,54 @@ def _enhancement(facts: SampleFacts, text: str) -> QCIssue | None:
     if any("enhanc" in label.lower() for label in facts.labels):
         return None
     return QCIssue("assessment_unsupported", f"text says {word!r}; no enhancement was measured and no label names it")
+
+
+def _named_by_label(facts: SampleFacts, word: str) -> bool:
+    """Whether a label names the word's stem ("pleural thickening" names "thickened")."""
+    stem = word[:6]
+    return any(stem in label.lower() for label in facts.labels)
+
+
+def _state(facts: SampleFacts, text: str) -> QCIssue | None:
+    """An organ distended, dilated, collapsed, thickened, patent or occluded, or of nodular contour: no measure
+    compares a lumen, a wall or a contour with a norm (a label that names the state is its support)."""
+    found = _STATE.search(text)
+    if found is None or _named_by_label(facts, found.group(1)):
+        return None
+    return QCIssue("assessment_unsupported", f"text judges {found.group(1)!r}; no lumen, wall or contour was "
+                                             "measured against a norm")
+
+
+def _study_contrast(facts: SampleFacts) -> bool | None:
+    """Whether the study is contrast-enhanced, as its metadata records (None: not recorded)."""
+    if facts.contrast_enhanced is not None:
+        return facts.contrast_enhanced
+    if facts.ct_phase:
+        return facts.ct_phase != "non_contrast"
+    return None
+
+
+def _contrast(facts: SampleFacts, text: str) -> QCIssue | None:
+    """A study called non-contrast that the metadata records as contrast-enhanced, or the reverse."""
+    given = _study_contrast(facts)
+    if given is None:
+        return None
+    found = (_WITHOUT_CONTRAST if given else _WITH_CONTRAST).search(text)
+    if found is None:
+        return None
+    recorded = "contrast-enhanced" if given else "without contrast"
+    return QCIssue("assessment_unsupported", f"text says {found.group(1)!r}; the study is recorded as {recorded}")
+
+
+def _sequence(facts: SampleFacts, text: str) -> QCIssue | None:
+    """An MRI sequence named that the study is not (or a sequence where none is recorded): 'T2 hyperintense',
+    'restricted diffusion' on a post-contrast T1 image describe images nobody gave the pipeline."""
+    if facts.modality != "mri":
+        return None
+    for token, words in _SEQUENCES.items():
+        found = words.search(text)
+        if found is None or token in facts.mr_sequence or _named_by_label(facts, token):
+            continue
+        recorded = ", ".join(facts.mr_sequence) if facts.mr_sequence else "not recorded"
+        return QCIssue("assessment_unsupported", f"text names {found.group(1)!r}; the study's sequence is {recorded}")
+    return None
