@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 from medtrinity.quality.checks.anatomy import _known, _supported
-from medtrinity.quality.checks.comparisons import SIMILAR_AREA_RATIO
+from medtrinity.quality.checks.comparisons import SIMILAR_AREA_RATIO, SIZE_MARGIN
 from medtrinity.quality.checks.diagnosis import _canonical
 from medtrinity.quality.checks.enclosure import contacts
 from medtrinity.quality.facts import SampleFacts
@@ -373,8 +373,7 @@ def comparison_reversed(text: str, facts: SampleFacts, seed: int) -> str | None:
             if None not in (a.mean_intensity, b.mean_intensity) and a.intensity_unit == b.intensity_unit \
                     and a.mean_intensity < b.mean_intensity:
                 options += [(frame, a, b) for frame in _COMPARISONS[:2]]
-            if a.area_mm2 and b.area_mm2 and a.area_mm2 < b.area_mm2 and (a.largest_diameter_mm or 0) < (
-                    b.largest_diameter_mm or 0):
+            if a.area_mm2 and b.area_mm2 and a.area_mm2 * SIZE_MARGIN < b.area_mm2:
                 options.append((_COMPARISONS[2], a, b))
                 if b.area_mm2 > SIMILAR_AREA_RATIO * a.area_mm2 and a.label < b.label:
                     options.append((_COMPARISONS[3], a, b))

@@ -422,3 +422,28 @@ def test_a_state_a_label_names_is_supported():
     facts = SampleFacts(modality="xray", body_part="chest", image_labels=("pleural thickening",))
     assert verify_text(facts, "Chest radiograph. Dataset label: pleural thickening. There is pleural thickening."
                        ).issues == []
+
+
+LUNGS = SampleFacts(modality="xray", body_part="chest", view_position="pa", rois=(
+    RegionFacts(0, "right lung", "organ", patient_side="right", area_mm2=19225.0, largest_diameter_mm=268.0,
+                mean_intensity=80.0, intensity_unit="display"),
+    RegionFacts(1, "left lung", "organ", patient_side="left", area_mm2=14670.0, largest_diameter_mm=281.0,
+                mean_intensity=70.0, intensity_unit="display"),
+    RegionFacts(2, "heart", "organ", patient_side="midline", area_mm2=16060.0,
+                measurements=(("cardiothoracic_ratio", 0.53),)),
+), context_labels=("mediastinum", "left hemidiaphragm"))
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("The left lung is more lucent than the right.", None),  # "the right" is the right lung, not a side claim
+    ("The left lung is darker than the right lung.", None),
+    ("The right lung is larger than the left lung.", None),
+    ("The left lung is larger than the right lung.", "size_mismatch"),  # by area, though its long axis is longer
+    ("The lungs are hyperinflated.", "assessment_unsupported"),
+    ("The lung volumes are low.", "assessment_unsupported"),
+    ("The left hemidiaphragm is elevated.", "assessment_unsupported"),
+    ("The mediastinum is widened.", "assessment_unsupported"),
+])
+def test_a_radiograph_read_by_eye(text, code):
+    codes = [issue.code for issue in verify_text(LUNGS, f"PA chest radiograph. {text}").issues]
+    assert codes == ([code] if code else []), codes

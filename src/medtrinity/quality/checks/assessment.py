@@ -45,10 +45,14 @@ _MASS_EFFECT = re.compile(r"(?<![a-z])(compress(?:es|ing|ed|ion)?|displac(?:es|i
                           r"|herniat(?:es|ing|ion|ed))(?![a-z])")
 # said of an organ's size
 _ENLARGED = re.compile(r"(?<![a-z])(enlarged|enlargement|increased in size|hepatomegaly|splenomegaly)(?![a-z])")
-# said of an organ's state: distension, dilatation, collapse, wall thickening, patency, a nodular contour
+# said of an organ's state: distension, dilatation, collapse, wall thickening, patency, a nodular contour, a lung's
+# inflation, a widened mediastinum, a raised or flattened hemidiaphragm
 _STATE = re.compile(r"(?<![a-z])(distended|distension|distention|dilated|dilatation|dilation|collapsed|thickened"
-                    r"|thickening|patent|patency|occluded|occlusion|thrombosed|nodular (?:contour|surface|outline))"
-                    r"(?![a-z])")
+                    r"|thickening|patent|patency|occluded|occlusion|thrombosed|nodular (?:contour|surface|outline)"
+                    r"|hyperinflat(?:ed|ion)|hypoinflat(?:ed|ion)|(?:low|reduced|increased|high) lung volumes?"
+                    r"|lung volumes? (?:is|are|appears?) (?:low|reduced|increased|high)"
+                    r"|widen(?:ed|ing)|flatten(?:ed|ing)"
+                    r"|elevat(?:ed|ion)(?!\s+(?:signal|attenuation|intensity|density|uptake)))(?![a-z])")
 # the study's contrast, against what the metadata records
 _WITHOUT_CONTRAST = re.compile(r"(?<![a-z])(non-?contrast|unenhanced|non-?enhanced|without (?:iv |intravenous )?"
                                r"contrast|plain (?:ct|film))(?![a-z])")
@@ -77,7 +81,8 @@ _HINTS = literals("normal", "unremarkable", "clear", "intact", "preserved", "no 
                   "negative", "enlarg", "megaly", "increased", "enhanc", "wash", "phase", "costophrenic", "compress",
                   "displac", "invad", "invasion", "infiltrat", "obstruct", "narrow", "mass effect", "effac",
                   "encroach", "shift", "herniat", "disten", "dilat", "collapse", "thicken", "paten", "occlu",
-                  "thrombos", "nodular", "contrast", "plain", "t1", "t2", "flair", "diffusion", "dwi", "adc", "stir",
+                  "thrombos", "nodular", "inflat", "volume", "widen", "flatten", "elevat",
+                  "contrast", "plain", "t1", "t2", "flair", "diffusion", "dwi", "adc", "stir",
                   "swi", "susceptib", "blooming", "proton")
 
 CTR_ENLARGED_ABOVE = 0.5  # the cardiothoracic ratio above which a PA film's heart is enlarged

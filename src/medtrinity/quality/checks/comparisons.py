@@ -8,8 +8,8 @@ structure that is only context, or the region's own containing organ (its surrou
 ``intensity_mismatch``: "A is hyper-/hypo-<word> (or brighter, darker, of higher or lower attenuation) than /
 relative to / compared with B" where A's mean is not above (below) B's; "of similar attenuation to B", "A and B
 have similar attenuation" where the means differ by more than the tolerance (10 HU on CT, 10% elsewhere).
-``size_mismatch``: "A is larger / smaller than B" where A's area and largest diameter both say otherwise; "A and
-B are of similar size" where their areas differ by more than a quarter.
+``size_mismatch``: "A is larger / smaller than B" where A's area is smaller (larger) than B's by more than a tenth;
+"A and B are of similar size" where their areas differ by more than a quarter.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ _LOW = ("hypo", "darker", "lower", "less", "lucent", "radiolucent", "anechoic")
 _HIGH = ("hyper", "brighter", "higher", "greater", "opaque", "radiopaque", "echogenic")
 # relative share by which two areas may differ and still be "of similar size"
 SIMILAR_AREA_RATIO = 1.25
+# "A is larger than B" is false only where A's area is below B's by more than this factor
+SIZE_MARGIN = 1.1
 
 
 @lru_cache(maxsize=1024)
@@ -96,22 +98,20 @@ def _area(roi: RegionFacts) -> float | None:
 
 
 def _size_verdict(word: str, first: RegionFacts, second: RegionFacts) -> str | None:
+    """Why "larger", "smaller" or "similar in size" is false by the two areas, or None (areas within
+    :data:`SIZE_MARGIN` of each other are no order either way)."""
     first_area, second_area = _area(first), _area(second)
     if first_area is None or second_area is None or (first.area_mm2 is None) != (second.area_mm2 is None):
         return None
     sizes = f"areas {first_area:.0f} and {second_area:.0f}{' mm2' if first.area_mm2 else ' pixels'}"
-    diameters = (first.largest_diameter_mm, second.largest_diameter_mm)
-    if word.startswith(("larger", "bigger", "greater")):
-        longer = None in diameters or diameters[0] > diameters[1]
-        return None if first_area > second_area or longer else \
-            f"text calls the {first.label} larger than the {second.label}; {sizes}"
-    if word.startswith("smaller"):
-        shorter = None in diameters or diameters[0] < diameters[1]
-        return None if first_area < second_area or shorter else \
-            f"text calls the {first.label} smaller than the {second.label}; {sizes}"
+    if word.startswith(("larger", "bigger", "greater")) and first_area < second_area / SIZE_MARGIN:
+        return f"text calls the {first.label} larger than the {second.label}; {sizes}"
+    if word.startswith("smaller") and first_area > second_area * SIZE_MARGIN:
+        return f"text calls the {first.label} smaller than the {second.label}; {sizes}"
     ratio = max(first_area, second_area) / max(min(first_area, second_area), 1e-9)
-    return None if ratio <= SIMILAR_AREA_RATIO else \
-        f"text calls the {first.label} and the {second.label} alike in size; {sizes}"
+    if not word.startswith(("larger", "bigger", "greater", "smaller")) and ratio > SIMILAR_AREA_RATIO:
+        return f"text calls the {first.label} and the {second.label} alike in size; {sizes}"
+    return None
 
 
 def compares_regions(facts: SampleFacts, clause: str) -> bool:

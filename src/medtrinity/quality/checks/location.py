@@ -37,6 +37,9 @@ _FINE_PART = re.compile(r"(?<![a-z])((?:caudate|quadrate) lobe|segments? (?:[ivx
 _ANATOMICAL_SIDES = re.compile(
     r"(?:left|right)\s+(?:hepatic\s+|liver\s+)?lobe(?:s)?(?:\s+of\s+the\s+liver)?|(?:left|right)\s+(?:ventricle|atrium)"
 )
+# "the left lung is more lucent than the right": the other side's structure, named by its side alone
+_ELLIPTIC_SIDE = re.compile(r"(?:than|to|with|as)\s+(?:that\s+of\s+|on\s+)?the\s+(?:left|right)(?:\s+(?:one|side))?"
+                            r"(?![a-z])")
 
 
 def check_organ(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
@@ -115,6 +118,8 @@ def _find_side_claims(sentence: str, facts: SampleFacts) -> tuple[str, ...]:
         text = POSITION_BEFORE.sub(" # ", text)
     if may_match(_ANATOMICAL_SIDES_HINT, text):
         text = _ANATOMICAL_SIDES.sub(" # ", text)
+    if "than" in text or "compared" in text or " as " in text:
+        text = _ELLIPTIC_SIDE.sub(" # ", text)
     text = strip_labels(facts, text)
     return tuple(sorted(set(_SIDE_WORD.findall(text))))
 
