@@ -447,3 +447,15 @@ LUNGS = SampleFacts(modality="xray", body_part="chest", view_position="pa", rois
 def test_a_radiograph_read_by_eye(text, code):
     codes = [issue.code for issue in verify_text(LUNGS, f"PA chest radiograph. {text}").issues]
     assert codes == ([code] if code else []), codes
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("The heart size is within normal limits.", None),  # ratio 0.45, PA: judged by the ratio
+    ("The heart and lungs are normal.", "assessment_unsupported"),  # the lungs: nothing measured
+    ("The heart is not enlarged; the mediastinum is unremarkable.", "assessment_unsupported"),
+])
+def test_the_ratio_judges_the_heart_and_nothing_beside_it(text, code):
+    facts = replace(LUNGS, rois=(*LUNGS.rois[:2], replace(LUNGS.rois[2], measurements=(("cardiothoracic_ratio",
+                                                                                         0.45),))))
+    codes = [issue.code for issue in verify_text(facts, f"PA chest radiograph. {text}").issues]
+    assert codes == ([code] if code else []), codes

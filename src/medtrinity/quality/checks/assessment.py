@@ -16,13 +16,14 @@ and no enhancement across phases was measured. What was measured judges these in
   phase it is may be named;
 - a disease word is the diagnosis check's (no cardiomegaly unless a label names it), a denied contact the
   adjacency check's. A sentence about the heart's size is judged by its ratio alone ("the heart and lungs are
-  normal" on a film whose ratio is normal passes whole).
+  normal" on a film whose ratio is normal is flagged for the lungs, not the heart).
 """
 
 from __future__ import annotations
 
 import re
 
+from medtrinity.quality.checks.anatomy import anatomy_terms_in
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
 from medtrinity.quality.checks.shortcuts import literals, may_match
 from medtrinity.quality.facts import SampleFacts
@@ -97,7 +98,7 @@ def check_assessment(facts: SampleFacts, sentences: list[ClaimSentence], options
         if "costophrenic" in text and _angles_visible(facts):
             issue = _costophrenic(facts, text)
         elif _HEART.search(text) and _ratio(facts) is not None:
-            issue = _heart_size(facts, text) or _state(facts, text)
+            issue = _heart_size(facts, text) or _state(facts, text) or _beyond_the_heart(text)
         else:
             issue = _judgement(text) or _state(facts, text)
         issue = issue or _enhancement(facts, text) or _contrast(facts, text) or _sequence(facts, text)
@@ -131,6 +132,17 @@ def _costophrenic(facts: SampleFacts, text: str) -> QCIssue | None:
         return QCIssue("assessment_unsupported", "text calls the costophrenic angles sharp; a lung's was measured "
                                                  "blunted (its lowest point lies medially)")
     return None
+
+
+def _beyond_the_heart(text: str) -> QCIssue | None:
+    """"The heart and lungs are normal": the ratio judges the heart's size, nothing the lungs (or the mediastinum)
+    the same sentence calls normal."""
+    found = _NORMAL.search(text)
+    others = [term for term in anatomy_terms_in(text) if not _HEART.search(term)]
+    if found is None or not others:
+        return None
+    return QCIssue("assessment_unsupported", f"text judges the {others[0]} {found.group(1)!r}; only the heart's "
+                                             "size is measured (its cardiothoracic ratio)")
 
 
 def _heart_size(facts: SampleFacts, text: str) -> QCIssue | None:
