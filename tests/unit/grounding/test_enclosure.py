@@ -99,20 +99,12 @@ def test_the_field_of_view_is_no_enclosing_structure():
     assert all(roi.containing_organ == "" for roi in sample.rois)
 
 
-def test_ct_enclosures_agree_with_scipy(shared_data):
+def test_ct_enclosures_agree_with_scipy(totalsegmentator_config):
     """Every 'surrounds' on the real TotalSegmentator CT holds by SciPy's hole filling of the outer label, and the
     liver's enclosed portal veins are found on some slices."""
-    from medtrinity.config import parse_config
     from medtrinity.pipeline import grounded_samples
 
-    folder = shared_data / "totalsegmentator"
-    names = str(folder / "label_map_total.json")
-    config = parse_config({"sources": [
-        {"name": "ts", "reader": "nifti", "path": str(folder / "example_ct_sm.nii.gz"),
-         "labels": str(folder / "example_seg.nii.gz"), "label_map": names, "modality": "ct"},
-        {"name": "ts_dicom", "reader": "dicom_series", "path": str(folder / "example_ct_dicom"),
-         "labels": str(folder / "example_seg_dicom.nii.gz"), "label_map": names, "modality": "ct"},
-    ], "knowledge": {"kb": "builtin"}})
+    config = totalsegmentator_config()
     claims = 0
     for sample in grounded_samples(config):
         value_of = {name: value for value, name in sample.label_names.items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from medtrinity.config import GroundingConfig, parse_config
+from medtrinity.config import GroundingConfig
 from medtrinity.grounding.rois import ground_sample
 from medtrinity.records import Sample
 
@@ -45,16 +45,12 @@ def test_without_a_spine_the_arm_moves_the_body_centre():
     assert _sides(trunk_with_arm(spine=False))["mark"] == "midline"
 
 
-def test_real_dicom_series_midline_structures(shared_data):
+def test_real_dicom_series_midline_structures(totalsegmentator_config):
     """TotalSegmentator's DICOM series, whose right arm lies against the trunk: the spinal cord lies in the midline,
     the inferior vena cava on the right and the spleen on the left, on every slice that has them."""
     from medtrinity.pipeline import grounded_samples
 
-    folder = shared_data / "totalsegmentator"
-    config = parse_config({"sources": [
-        {"name": "ts_dicom", "reader": "dicom_series", "path": str(folder / "example_ct_dicom"),
-         "labels": str(folder / "example_seg_dicom.nii.gz"), "label_map": str(folder / "label_map_total.json"),
-         "modality": "ct"}], "knowledge": {"kb": "builtin"}})
+    config = totalsegmentator_config("dicom")
     seen = set()
     for sample in grounded_samples(config):
         sides = {roi.label: roi.patient_side for roi in sample.context_rois}

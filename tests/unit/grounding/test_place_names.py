@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from medtrinity.config import GroundingConfig, parse_config
+from medtrinity.config import GroundingConfig
 from medtrinity.generation.backends import make_backend
 from medtrinity.grounding import measure
 from medtrinity.grounding.midline import spine_midline
@@ -116,20 +116,13 @@ def test_a_joint_label_supports_either_vein_and_nothing_else():
     assert "organ_unsupported" in codes
 
 
-def test_real_ct_veins_are_named_where_they_lie(shared_data):
+def test_real_ct_veins_are_named_where_they_lie(totalsegmentator_config):
     """On the TotalSegmentator CT (RAS NIfTI and LAS DICOM series): no piece called the splenic vein touches the
     liver or lies right of the midline, none called the portal vein lies left of it away from the liver, the liver
     never encloses a splenic vein, and both veins are named on some slices."""
     from medtrinity.pipeline import grounded_samples
 
-    folder = shared_data / "totalsegmentator"
-    names = str(folder / "label_map_total.json")
-    config = parse_config({"sources": [
-        {"name": "ts", "reader": "nifti", "path": str(folder / "example_ct_sm.nii.gz"),
-         "labels": str(folder / "example_seg.nii.gz"), "label_map": names, "modality": "ct"},
-        {"name": "ts_dicom", "reader": "dicom_series", "path": str(folder / "example_ct_dicom"),
-         "labels": str(folder / "example_seg_dicom.nii.gz"), "label_map": names, "modality": "ct"},
-    ], "knowledge": {"kb": "builtin"}})
+    config = totalsegmentator_config()
     seen: set[str] = set()
     for sample in grounded_samples(config):
         value_of = {name: value for value, name in sample.label_names.items()}
