@@ -108,7 +108,8 @@ def name_pieces_by_place(sample: Sample, extents: dict[int, LabelExtent], center
                 target = value
             else:
                 if not copied:  # the input's slice (often a view of the volume) is left as it was
-                    label_map, copied = np.array(label_map, copy=True), True
+                    integer = label_map.dtype if label_map.dtype.kind in "iu" else np.dtype(np.int32)
+                    label_map, copied = np.array(label_map, dtype=integer, copy=True), True
                 target = max(max(names), int(label_map.max())) + 1
                 if target > np.iinfo(label_map.dtype).max:
                     label_map = label_map.astype(np.int32)

@@ -152,3 +152,11 @@ def test_both_veins_are_soft_tissue(name):
     from medtrinity.vocab.tissues import SOLID_SOFT_TISSUE, tissue_of
 
     assert tissue_of(name) == SOLID_SOFT_TISSUE
+
+
+def test_a_float_label_map_is_split_into_integer_values():
+    """Some experts write float maps: the split copy is integer, so a new value is never a float's rounding."""
+    sample = abdomen({"in the liver": (40, 80), "by the spleen": (125, 90)})
+    sample.label_map = sample.label_map.astype(np.float32)
+    names = _names(ground_sample(sample, GroundingConfig(min_area_px=8)))
+    assert {"portal vein", "splenic vein"} <= set(names)
