@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 
 def join_words(words: list[str]) -> str:
@@ -62,6 +63,7 @@ _JOINT_SHARED_LAST = re.compile(r"^(\w+) and (\w+) (\w+)$")  # "portal and splen
 _JOINT_SHARED_FIRST = re.compile(r"^(\w+) (\w+) and (\w+)$")  # "hippocampal body and tail"
 
 
+@lru_cache(maxsize=4096)
 def joint_parts(name: str) -> tuple[str, ...]:
     """The structures one joint label names: "portal and splenic veins" -> ("portal veins", "splenic veins");
     "hippocampal body and tail" -> ("hippocampal body", "hippocampal tail"); () for any other name.

@@ -67,8 +67,15 @@ def _intensity_issue(facts: SampleFacts, clause: str, candidates: list[RegionFac
     directions = [_direction(roi.intensity_word) for roi in candidates]
     if not candidates or not all(directions):
         return None
-    if compares_regions(facts, clause):  # "hypodense relative to the liver" of the spleen: two means compared
-        return None
+    issue = _own_intensity_issue(facts, clause, candidates, directions)
+    if issue is not None and compares_regions(facts, clause):  # "hypodense relative to the liver" of the spleen:
+        return None  # two regions' means compared, the comparison check's claim
+    return issue
+
+
+def _own_intensity_issue(facts: SampleFacts, clause: str, candidates: list[RegionFacts], directions: list[str]
+                         ) -> QCIssue | None:
+    """A region's intensity word against its own surroundings' (the measured word)."""
     similar = _SIMILAR_WORDS.search(strip_labels(facts, clause)) if "iso" in clause or "similar" in clause else None
     if similar is not None and "similar" not in directions and not (_LOW_WORDS.search(clause)
                                                                     or _HIGH_WORDS.search(clause)):

@@ -82,26 +82,36 @@ _HINTS = literals("normal", "unremarkable", "clear", "intact", "preserved", "no 
                   "negative", "enlarg", "megaly", "increased", "enhanc", "wash", "phase", "costophrenic", "compress",
                   "displac", "invad", "invasion", "infiltrat", "obstruct", "narrow", "mass effect", "effac",
                   "encroach", "shift", "herniat", "disten", "dilat", "collapse", "thicken", "paten", "occlu",
-                  "thrombos", "nodular", "inflat", "volume", "widen", "flatten", "elevat",
-                  "contrast", "plain", "t1", "t2", "flair", "diffusion", "dwi", "adc", "stir",
-                  "swi", "susceptib", "blooming", "proton")
+                  "thrombos", "nodular", "inflat", "lung volume", "widen", "flatten", "elevat")
+# every word of the study's contrast holds one of these; every sequence word one of the next
+_CONTRAST_HINTS = literals("contrast", "enhanced", "plain")
+_SEQUENCE_HINTS = literals("t1", "t2", "flair", "diffusion", "dwi", "adc", "stir", "swi", "susceptib", "blooming",
+                           "proton")
 
 CTR_ENLARGED_ABOVE = 0.5  # the cardiothoracic ratio above which a PA film's heart is enlarged
 
 
 def check_assessment(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
     """A normality, absence, size or enhancement judgement must rest on a measurement or a label."""
+    recorded_contrast = _study_contrast(facts) is not None
     for sentence in claims(sentences):
         text = sentence.text
-        if not may_match(_HINTS, text) or _LABEL_QUOTE.search(text):
+        general = may_match(_HINTS, text)
+        contrast = recorded_contrast and may_match(_CONTRAST_HINTS, text)
+        sequence = facts.modality == "mri" and may_match(_SEQUENCE_HINTS, text)
+        if not (general or contrast or sequence) or _LABEL_QUOTE.search(text):
             continue
-        if "costophrenic" in text and _angles_visible(facts):
-            issue = _costophrenic(facts, text)
-        elif _HEART.search(text) and _ratio(facts) is not None:
-            issue = _heart_size(facts, text) or _state(facts, text) or _beyond_the_heart(text)
-        else:
-            issue = _judgement(text) or _state(facts, text)
-        issue = issue or _enhancement(facts, text) or _contrast(facts, text) or _sequence(facts, text)
+        issue = None
+        if general:
+            if "costophrenic" in text and _angles_visible(facts):
+                issue = _costophrenic(facts, text)
+            elif _HEART.search(text) and _ratio(facts) is not None:
+                issue = _heart_size(facts, text) or _state(facts, text) or _beyond_the_heart(text)
+            else:
+                issue = _judgement(text) or _state(facts, text)
+            issue = issue or _enhancement(facts, text)
+        issue = issue or (_contrast(facts, text) if contrast else None) or (_sequence(facts, text) if sequence
+                                                                            else None)
         if issue is not None:
             return [issue]
     return []

@@ -18,7 +18,7 @@ import re
 from functools import lru_cache
 
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
-from medtrinity.quality.checks.shortcuts import literals, may_match
+from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo, shortcuts_on
 from medtrinity.quality.facts import RegionFacts, SampleFacts
 from medtrinity.records import QCIssue
 
@@ -33,6 +33,9 @@ _HINTS = literals("than", "relative", "compared", "comparison", "versus", "simil
                   " to ", " as ")
 _LOW = ("hypo", "darker", "lower", "less", "lucent", "radiolucent", "anechoic")
 _HIGH = ("hyper", "brighter", "higher", "greater", "opaque", "radiopaque", "echogenic")
+# what every comparison holds, names aside: an intensity or size word and its "than" / "to", or a word of likeness
+_QUICK = re.compile(rf"(?<![a-z]){_INTENSITY_WORD}{_NOUN}{_THAN}\s|(?<![a-z]){_SIZE_WORD}{_THAN}\s"
+                    r"|similar|same|comparable|equal|iso")
 # relative share by which two areas may differ and still be "of similar size"
 SIMILAR_AREA_RATIO = 1.25
 # "A is larger than B" is false only where A's area is below B's by more than this factor
@@ -114,14 +117,24 @@ def _size_verdict(word: str, first: RegionFacts, second: RegionFacts) -> str | N
     return None
 
 
+def _described(facts: SampleFacts) -> tuple[dict[str, RegionFacts], tuple[re.Pattern, re.Pattern, re.Pattern]] | None:
+    """The described regions by lower-case label and the comparison patterns over them (once per sample); None
+    where fewer than two labels are described (two pieces of one label are told apart by place and size, not
+    compared here)."""
+    def build():
+        rois = {roi.label.lower(): roi for roi in facts.rois}
+        return (rois, _patterns(tuple(sorted(rois)))) if len(rois) >= 2 else None
+
+    return sample_memo(facts.memo, "comparisons", build)
+
+
 def compares_regions(facts: SampleFacts, clause: str) -> bool:
     """Whether a clause compares intensities with another described region (then the intensity check, which judges
     a region against its own surroundings, leaves it to this one)."""
-    labels = tuple(sorted({roi.label.lower() for roi in facts.rois}))
-    if len(labels) < 2 or not may_match(_HINTS, clause):
+    described = _described(facts)
+    if described is None or not may_match(_HINTS, clause):
         return False
-    rois = {roi.label.lower(): roi for roi in facts.rois}
-    by_intensity, _by_size, alike = _patterns(labels)
+    rois, (by_intensity, _by_size, alike) = described
     found = by_intensity.search(clause)
     if found and any(_comparable(roi, rois[found.group("other")]) for roi in facts.rois
                      if roi.label.lower() != found.group("other")):
@@ -132,13 +145,13 @@ def compares_regions(facts: SampleFacts, clause: str) -> bool:
 
 def check_comparisons(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
     """A comparison of two described regions' means or sizes must hold for what was measured."""
-    rois = {roi.label.lower(): roi for roi in facts.rois if facts.rois}
-    if len(rois) < 2:  # two pieces of one label are told apart by place and size, not compared here
+    described = _described(facts)
+    if described is None:
         return []
-    by_intensity, by_size, alike = _patterns(tuple(sorted(rois)))
+    rois, (by_intensity, by_size, alike) = described
     for sentence in claims(sentences):
         text = sentence.text
-        if not may_match(_HINTS, text):
+        if not may_match(_HINTS, text) or (shortcuts_on() and not _QUICK.search(text)):
             continue
         for found in by_intensity.finditer(text):
             other = rois[found.group("other")]

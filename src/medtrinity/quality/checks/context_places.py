@@ -18,13 +18,16 @@ from functools import lru_cache
 
 from medtrinity.quality.checks.base import CLAUSE_BREAK, ClaimSentence, VerifyOptions, claims
 from medtrinity.quality.checks.location import side_claims
-from medtrinity.quality.checks.shortcuts import literals, may_match
+from medtrinity.quality.checks.shortcuts import literals, may_match, shortcuts_on
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
 from medtrinity.vocab.words import is_plural
 
 _DIRECTION_HINTS = literals("anterior", "posterior", "superior", "inferior", "cranial", "caudal", "in front",
                             "behind", "ventral", "dorsal")
+# a direction said of one structure against another: the word, then "to" / "of" or a name (not "anteriorly,")
+_DIRECTION_PHRASE = re.compile(r"(?<![a-z])(?:anterior|posterior|superior|inferior|cranial|caudal|in\s+front|behind"
+                               r"|ventral|dorsal)(?:ly)?\s+(?:to|of|the|[a-z])")
 # direction word -> the patient letter it points to
 _DIRECTION_LETTER = {"anterior": "A", "in front": "A", "ventral": "A", "posterior": "P", "behind": "P",
                      "dorsal": "P", "superior": "S", "cranial": "S", "inferior": "I", "caudal": "I"}
@@ -97,14 +100,17 @@ def check_directions(facts: SampleFacts, sentences: list[ClaimSentence], options
     letters = facts.patient_orientation
     if not any(letter in _OPPOSITE for letter in letters) or not facts.image_area_px:
         return []
-    placed = placed_structures(facts)
-    if len(placed) < 2:
-        return []
     margin_px = MARGIN_SHARE * facts.image_area_px ** 0.5
-    names, directions = _label_pattern(tuple(sorted(placed))), _direction_pattern(tuple(sorted(placed)))
+    placed: dict[str, tuple[float, float]] | None = None
     for sentence in claims(sentences):
-        if not may_match(_DIRECTION_HINTS, sentence.text):
+        if not may_match(_DIRECTION_HINTS, sentence.text) or (shortcuts_on() and not _DIRECTION_PHRASE.search(
+                sentence.text)):
             continue
+        if placed is None:  # built at the first sentence that may place one structure against another
+            placed = placed_structures(facts)
+            if len(placed) < 2:
+                return []
+            names, directions = _label_pattern(tuple(sorted(placed))), _direction_pattern(tuple(sorted(placed)))
         for clause in CLAUSE_BREAK.split(sentence.text):
             for found in directions.finditer(clause):
                 other = found.group("other")

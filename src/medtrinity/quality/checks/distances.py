@@ -9,20 +9,34 @@ unsupported; the size check leaves these numbers to this one (:func:`regions.is_
 
 from __future__ import annotations
 
+import re
+
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
-from medtrinity.quality.checks.regions import SIZE, is_distance, unit_kind
-from medtrinity.quality.checks.shortcuts import literals, may_match
+from medtrinity.quality.checks.regions import DISTANCE_AFTER, SIZE, is_distance, unit_kind
+from medtrinity.quality.checks.shortcuts import literals, may_match, shortcuts_on
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
 
 _DIGIT = literals(*"0123456789")
+# every distance phrase (:data:`regions.DISTANCE_AFTER`, :data:`regions.DISTANCE_BEFORE`) holds one of these
+_HINTS = literals("from", "short", "apart", "above", "below", "beneath", "under", "anterior", "posterior", "lateral",
+                  "medial", "superior", "inferior", "cranial", "caudal", "deep", "superficial", "proximal", "distal",
+                  "beyond", "outside", "left", "right", "within", "distance", "separated", "gap", "clearance")
+
+
+# a length's unit directly followed by a distance's place words (what :func:`is_distance` reads after a size)
+_LENGTH_THEN_PLACE = re.compile(r"(?:mm|cm|millimet(?:re|er)s?|centimet(?:re|er)s?)(?![a-z0-9²^])(?:"
+                                + DISTANCE_AFTER.pattern + ")")
+_BEFORE_WORDS = re.compile(r"within|distance|separated|gap|clearance")
 
 
 def check_distances(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
     """A length stated as the distance between structures, which nothing measured."""
     for sentence in claims(sentences):
-        if not may_match(_DIGIT, sentence.text):  # every distance starts with a digit
+        if not may_match(_DIGIT, sentence.text) or not may_match(_HINTS, sentence.text):  # a digit and a place word
             continue
+        if shortcuts_on() and not (_LENGTH_THEN_PLACE.search(sentence.text) or _BEFORE_WORDS.search(sentence.text)):
+            continue  # no length unit followed by a place word, no "within" / "distance" before one
         for match in SIZE.finditer(sentence.text):
             if unit_kind(match.group(3))[0] == "diameter" and is_distance(sentence.text, match):
                 phrase = sentence.text[match.start():match.end() + 24].split(",")[0].strip()

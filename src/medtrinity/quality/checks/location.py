@@ -146,7 +146,8 @@ def _about_context_only(facts: SampleFacts, clause: str) -> bool:
 def _side_issue(facts: SampleFacts, text: str, candidates: list[RegionFacts]) -> QCIssue | None:
     if not candidates or any(roi.patient_side not in {"left", "right"} for roi in candidates):
         return None
-    if CLAUSE_BREAK.search(text):  # a clause about a surrounding organ is the context check's
+    may_break = ";" in text or ("the" in text and any(word in text for word in ("and", "while", "whereas", "but")))
+    if may_break and CLAUSE_BREAK.search(text):  # a clause about a surrounding organ is the context check's
         text = " ".join(clause for clause in CLAUSE_BREAK.split(text) if not _about_context_only(facts, clause))
     measured = {roi.patient_side for roi in candidates}
     # only a claim of a side no candidate has makes an issue: without that word in the text, none

@@ -11,7 +11,7 @@ import re
 
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
 from medtrinity.quality.checks.regions import close, narrowed
-from medtrinity.quality.checks.shortcuts import literals, may_match, text_cache
+from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo, text_cache
 from medtrinity.quality.facts import RegionFacts, SampleFacts
 from medtrinity.records import QCIssue
 from medtrinity.vocab.modalities import ratio_of_means_percent
@@ -115,8 +115,9 @@ def _hu_known(facts: SampleFacts, sentence: ClaimSentence, options: VerifyOption
     named_in = _HU_IN.match(after)
     if named_in:
         rest = after[named_in.end():]
-        names = sorted({*(roi.label.lower() for roi in facts.rois), *(name.lower() for name in facts.labels)},
-                       key=len, reverse=True)
+        names = sample_memo(facts.memo, "hu_owner_names", lambda: sorted(
+            {*(roi.label.lower() for roi in facts.rois), *(name.lower() for name in facts.labels)}, key=len,
+            reverse=True))
         named = next((name for name in names if rest.startswith(name) and not rest[len(name):len(name) + 1].isalpha()),
                      None)
         if named is not None:
