@@ -11,12 +11,18 @@ posterior, no centre front to back).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from medtrinity.grounding.regions import LabelExtent
 from medtrinity.records import Sample
 
 _SPINE = re.compile(r"(?<![a-z])(?:vertebra[e]?|spinal cord|sacrum|spine)(?![a-z])", re.IGNORECASE)
 _SIDES = {"L", "R"}
+
+
+@lru_cache(maxsize=4096)
+def _is_spine(name: str) -> bool:
+    return _SPINE.search(name) is not None
 
 
 def spine_midline(sample: Sample, extents: dict[int, LabelExtent], body_center_xy: tuple[float, float]
@@ -26,7 +32,7 @@ def spine_midline(sample: Sample, extents: dict[int, LabelExtent], body_center_x
     columns, rows = sample.patient_orientation
     if columns not in _SIDES and rows not in _SIDES:
         return body_center_xy
-    spine = [extent for value, extent in extents.items() if _SPINE.search(sample.label_names.get(value, ""))]
+    spine = [extent for value, extent in extents.items() if _is_spine(sample.label_names.get(value, ""))]
     area = sum(extent.area_px for extent in spine)
     if not area:
         return body_center_xy

@@ -74,8 +74,8 @@ def name_pieces_by_place(sample: Sample, extents: dict[int, LabelExtent], center
     their own; ``label_names`` is a new dict for this sample only. ``column_letter``: the patient direction image
     columns grow towards ("" when unknown or the image is a crop: no side is judged).
     """
-    joint = [(value, PLACE_RULES[name]) for value, name in sample.label_names.items()
-             if name in PLACE_RULES and value in extents]
+    names_of = sample.label_names  # the values on this slice, not every name of the map (117 in TotalSegmentator)
+    joint = [(value, PLACE_RULES[name]) for value in extents if (name := names_of.get(value)) in PLACE_RULES]
     if not joint:
         return None
     label_map, names, new_extents, source_value = sample.label_map, dict(sample.label_names), dict(extents), {}
