@@ -23,6 +23,7 @@ from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
 from medtrinity.vocab.words import is_plural
 
+_SIDE_HINT = literals("left", "right")
 _DIRECTION_HINTS = literals("anterior", "posterior", "superior", "inferior", "cranial", "caudal", "in front",
                             "behind", "ventral", "dorsal")
 # a direction said of one structure against another: the word, then "to" / "of" or a name (not "anteriorly,")
@@ -81,9 +82,11 @@ def check_context_sides(facts: SampleFacts, sentences: list[ClaimSentence], opti
     described = {roi.label.lower() for roi in facts.rois}
     names = _label_pattern(tuple(sorted({*sides, *described})))
     for sentence in claims(sentences):
-        if not may_match(literals("left", "right"), sentence.text):
+        if not may_match(_SIDE_HINT, sentence.text):
             continue
         for clause in CLAUSE_BREAK.split(sentence.text):
+            if "left" not in clause and "right" not in clause:  # no side said in this clause
+                continue
             named = {match.group(0) for match in names.finditer(clause)}
             if len(named) != 1 or named & described:
                 continue
