@@ -116,6 +116,7 @@ class SampleFacts:
     context_sides: tuple[str, ...] = ()  # per context label: the side it lies on wholly ('' where it crosses)
     context_centroids_xy: tuple[tuple[float, float], ...] = ()  # per context label, in the image's pixels
     patient_orientation: tuple[str, str] = ("", "")  # the patient directions image columns and rows grow towards
+    plane: str = ""  # the slice's plane (axial, coronal, sagittal) where known
     image_labels: tuple[str, ...] = ()
     knowledge_sentences: tuple[str, ...] = field(default=())
     image_area_px: int = 0
@@ -169,6 +170,7 @@ class SampleFacts:
             context_centroids_xy=tuple((float(roi.centroid_xy[0]), float(roi.centroid_xy[1]))
                                        for roi in sample.context_rois),
             patient_orientation=_orientation(sample.patient_orientation),
+            plane=str(sample.plane or ""),
             image_labels=tuple(sample.image_labels),
             knowledge_sentences=knowledge,
             image_area_px=int(sample.image.shape[0] * sample.image.shape[1]) if sample.image is not None else 0,
@@ -189,6 +191,7 @@ class SampleFacts:
             context_sides=tuple(row.get("context_sides") or ()),
             context_centroids_xy=tuple((float(x), float(y)) for x, y in row.get("context_centroids_xy") or ()),
             patient_orientation=_orientation(row.get("patient_orientation")),
+            plane=str(row.get("plane") or ""),
             image_labels=tuple(row.get("image_labels") or ()),
             knowledge_sentences=knowledge_sentences(evidence),
             image_area_px=int(row.get("width") or 0) * int(row.get("height") or 0),

@@ -13,7 +13,8 @@ reading nothing measured: an organ normal, a lesion absent, a heart enlarged aga
 enhancement, a Couinaud segment or a mass effect, and names a lesion's tissue (fluid, fat, calcium) its mean
 HU is not, states how far a region lies from another structure, gives one region's mean HU to another, compares
 two regions the wrong way round, puts a surrounding organ on the other side or in front of one it lies behind,
-judges an organ's lumen or wall, guesses an acquisition (an MRI sequence, the contrast) and names a brain lobe.
+judges an organ's lumen or wall, guesses an acquisition (an MRI sequence, the contrast), names a brain lobe and
+gives a length along the axis the slice does not hold.
 Each function has the mutation signature ``(text, facts, seed) -> text | None``.
 """
 
@@ -481,6 +482,25 @@ def brain_region_guessed(text: str, facts: SampleFacts, seed: int) -> str | None
     return _append(text, f"The {lesion.label} lies in the {side}{_LOBES[seed % len(_LOBES)]}.", seed)
 
 
+_THROUGH_PLANE_FRAMES = {
+    "axial": ("The {roi} measures {mm} mm in craniocaudal extent.", "The {roi} spans {mm} mm craniocaudally."),
+    "coronal": ("The {roi} measures {mm} mm anteroposteriorly.", "Its anteroposterior dimension is {mm} mm."),
+    "sagittal": ("The {roi} measures {mm} mm from left to right, mediolaterally.",),
+}
+
+
+def through_plane_size(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A length along the axis the slice does not hold ('14 cm in craniocaudal extent' on an axial slice), given
+    the region's own in-plane diameter so that the size check alone passes it."""
+    frames = _THROUGH_PLANE_FRAMES.get(facts.plane)
+    rois = [roi for roi in facts.rois if roi.largest_diameter_mm]
+    if not frames or not rois:
+        return None
+    roi = rois[seed % len(rois)]
+    frame = frames[seed % len(frames)]
+    return _append(text, frame.format(roi=roi.label, mm=f"{roi.largest_diameter_mm:.0f}"), seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -507,6 +527,7 @@ MODEL_MISTAKES = {
     "state": state_judged,
     "acquisition": acquisition_guessed,
     "brain_region": brain_region_guessed,
+    "through_plane": through_plane_size,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -535,4 +556,5 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "state": {"assessment_unsupported"},
     "acquisition": {"assessment_unsupported"},
     "brain_region": {"organ_unsupported"},
+    "through_plane": {"size_unsupported"},
 }

@@ -459,3 +459,18 @@ def test_the_ratio_judges_the_heart_and_nothing_beside_it(text, code):
                                                                                          0.45),))))
     codes = [issue.code for issue in verify_text(facts, f"PA chest radiograph. {text}").issues]
     assert codes == ([code] if code else []), codes
+
+
+@pytest.mark.parametrize(("plane", "text", "flagged"), [
+    ("axial", "The liver lesion measures 20 mm in craniocaudal extent.", True),  # its in-plane diameter
+    ("axial", "The liver lesion spans 20 mm craniocaudally.", True),
+    ("axial", "The liver lesion measures 20 mm anteroposteriorly.", False),  # in the axial plane
+    ("coronal", "Its anteroposterior dimension is 20 mm.", True),
+    ("sagittal", "The liver lesion measures 20 mm mediolaterally.", True),
+    ("", "The liver lesion measures 20 mm in craniocaudal extent.", False),  # plane unknown: not judged
+])
+def test_a_length_along_the_axis_the_slice_does_not_hold(plane, text, flagged):
+    """One slice measures nothing along its own normal: a model's craniocaudal length of an axial region is its
+    in-plane diameter renamed, which the size check alone passed."""
+    codes = {issue.code for issue in verify_text(replace(LIVER, plane=plane), f"{GOOD_LIVER} {text}").issues}
+    assert ("size_unsupported" in codes) == flagged, codes

@@ -8,13 +8,33 @@ where nothing was measured in that unit is ``size_unsupported``.
 
 from __future__ import annotations
 
+import re
+
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, ordinal_mentions
 from medtrinity.quality.checks.regions import SIZE, is_acquisition, is_distance, narrowed, size_supported, unit_kind
 from medtrinity.quality.checks.shortcuts import literals, may_match, text_cache
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
+from medtrinity.vocab.words import article
 
 _DIGIT = literals(*"0123456789")
+# a length along the axis a slice does not hold: its pixels measure nothing along it (slices spanned are counted,
+# not measured in mm)
+_THROUGH_PLANE: dict[str, re.Pattern] = {
+    plane: re.compile(rf"(?<![a-z])((?:{words})(?:ly)?)(?![a-z])") for plane, words in {
+        "axial": r"cranio-?caudal|cephalo-?caudal|superior[- ]inferior|supero-?inferior|longitudinal",
+        "coronal": r"antero-?posterior|anterior[- ]posterior|front[- ]to[- ]back",
+        "sagittal": r"left[- ]right|medio-?lateral|latero-?lateral|side[- ]to[- ]side"}.items()
+}
+_WINDOW_CHARS = 40  # how far from a size its axis word may stand ("a craniocaudal extent of 14 cm")
+
+
+def through_plane_axis(plane: str, text: str, start: int, end: int) -> str | None:
+    """The axis word a size is given along that the slice's plane does not hold ("14 cm craniocaudally" on an
+    axial slice), or None."""
+    axis = _THROUGH_PLANE.get(plane)
+    found = axis.search(text, max(0, start - _WINDOW_CHARS), end + _WINDOW_CHARS) if axis else None
+    return found.group(1) if found else None
 
 
 @text_cache()
@@ -44,6 +64,12 @@ def check_sizes(facts: SampleFacts, sentences: list[ClaimSentence], options: Ver
         default = narrowed(sentence, options, ignore_sizes=True) if sentence.has_subject else sentence.subjects
         ordinals = ordinal_mentions(sentence.text, sentence.subjects)
         for start, stated, kind, values in sizes:
+            axis = through_plane_axis(facts.plane, sentence.text, start, start + len(stated)) \
+                if kind == "diameter" else None
+            if axis is not None:
+                slice_word = f"{article(facts.plane)} {facts.plane} slice"
+                return [QCIssue("size_unsupported", f"text states {stated!r} {axis}; {slice_word} measures nothing "
+                                                    "along that axis")]
             before = [roi for position, roi in ordinals if position < start]
             candidates = [before[-1]] if before else default  # "the second lesion ... 35 mm": that piece
             verdicts = [size_supported(kind, list(values), roi, options) for roi in candidates]
