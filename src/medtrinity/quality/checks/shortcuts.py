@@ -61,7 +61,7 @@ def sample_memo(table: dict, key: Hashable, compute: Callable[[], T]) -> T:
         return value
 
 
-def may_match(hint: re.Pattern, text: str) -> bool:
+def may_match(hint: LiteralHint | re.Pattern, text: str) -> bool:
     """False only when ``hint`` (a literal every match of the guarded pattern contains) is not in ``text``."""
     return not _enabled or hint.search(text) is not None
 
@@ -71,9 +71,30 @@ def shortcuts_on() -> bool:
     return _enabled
 
 
-def literals(*words: str) -> re.Pattern:
-    """One compiled alternation of literal words (no word boundaries): the hint of a pre-filter."""
-    return re.compile("|".join(re.escape(word) for word in sorted(set(words), key=len, reverse=True)))
+class LiteralHint:
+    """Literal words, any of which a text may hold: ``search`` answers like a compiled pattern's (the word found,
+    or None). Substring tests, one per word, take half the time of one regex alternation of tens of words: the
+    regex engine tries every alternative at every position of the sentence."""
+
+    __slots__ = ("words",)
+
+    def __init__(self, words: tuple[str, ...]) -> None:
+        self.words = words
+
+    def search(self, text: str) -> str | None:
+        for word in self.words:
+            if word in text:
+                return word
+        return None
+
+
+def literals(*words: str) -> LiteralHint | re.Pattern:
+    """The hint of a pre-filter: any of these literal words (no word boundaries). Single characters (digits) go
+    into one compiled character class, which one scan finds; longer words are substring tests."""
+    unique = sorted(set(words), key=len, reverse=True)
+    if all(len(word) == 1 for word in unique):
+        return re.compile("[" + "".join(re.escape(word) for word in unique) + "]")
+    return LiteralHint(tuple(unique))
 
 
 def clear_caches() -> None:
