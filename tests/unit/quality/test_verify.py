@@ -474,3 +474,16 @@ def test_a_length_along_the_axis_the_slice_does_not_hold(plane, text, flagged):
     in-plane diameter renamed, which the size check alone passed."""
     codes = {issue.code for issue in verify_text(replace(LIVER, plane=plane), f"{GOOD_LIVER} {text}").issues}
     assert ("size_unsupported" in codes) == flagged, codes
+
+
+@pytest.mark.parametrize(("facts", "text", "flagged"), [
+    (ORGANS_HU, "There is aortic calcification.", True),  # the aorta is context: nothing measured in it
+    (ORGANS_HU, "The liver contains calcifications.", True),  # a 44 HU mean shows no calcium
+    (replace(ORGANS_HU, rois=(replace(ORGANS_HU.rois[0], mean_intensity=400.0),)), "The liver contains "
+     "calcifications.", False),
+    (BRAIN_T1, "The enhancing lesion contains calcifications.", True),  # MRI: no HU
+    (replace(ORGANS_HU, image_labels=("calcification",)), "There is aortic calcification.", False),
+])
+def test_calcification_needs_a_measure_or_a_label(facts, text, flagged):
+    codes = {issue.code for issue in verify_text(facts, f"Axial image. {text}").issues}
+    assert ("assessment_unsupported" in codes) == flagged, codes

@@ -25,6 +25,7 @@ import re
 
 from medtrinity.quality.checks.anatomy import anatomy_terms_in
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
+from medtrinity.quality.checks.composition import CALCIUM_FROM_HU
 from medtrinity.quality.checks.shortcuts import literals, may_match
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
@@ -54,6 +55,8 @@ _STATE = re.compile(r"(?<![a-z])(distended|distension|distention|dilated|dilatat
                     r"|lung volumes? (?:is|are|appears?) (?:low|reduced|increased|high)"
                     r"|widen(?:ed|ing)|flatten(?:ed|ing)"
                     r"|elevat(?:ed|ion)(?!\s+(?:signal|attenuation|intensity|density|uptake)))(?![a-z])")
+# calcium said of a structure: measured only as a region's mean HU (the composition check's claim)
+_CALCIFIED = re.compile(r"(?<![a-z])(calcif(?:ied|ications?|ic))(?![a-z])")
 # the study's contrast, against what the metadata records
 _WITHOUT_CONTRAST = re.compile(r"(?<![a-z])(non-?contrast|unenhanced|non-?enhanced|without (?:iv |intravenous )?"
                                r"contrast|plain (?:ct|film))(?![a-z])")
@@ -82,7 +85,7 @@ _HINTS = literals("normal", "unremarkable", "clear", "intact", "preserved", "no 
                   "negative", "enlarg", "megaly", "increased", "enhanc", "wash", "phase", "costophrenic", "compress",
                   "displac", "invad", "invasion", "infiltrat", "obstruct", "narrow", "mass effect", "effac",
                   "encroach", "shift", "herniat", "disten", "dilat", "collapse", "thicken", "paten", "occlu",
-                  "thrombos", "nodular", "inflat", "lung volume", "widen", "flatten", "elevat")
+                  "thrombos", "nodular", "inflat", "lung volume", "widen", "flatten", "elevat", "calcif")
 # every word of the study's contrast holds one of these; every sequence word one of the next
 _CONTRAST_HINTS = literals("contrast", "enhanced", "plain")
 _SEQUENCE_HINTS = literals("t1", "t2", "flair", "diffusion", "dwi", "adc", "stir", "swi", "susceptib", "blooming",
@@ -109,7 +112,7 @@ def check_assessment(facts: SampleFacts, sentences: list[ClaimSentence], options
                 issue = _heart_size(facts, text) or _state(facts, text) or _beyond_the_heart(text)
             else:
                 issue = _judgement(text) or _state(facts, text)
-            issue = issue or _enhancement(facts, text)
+            issue = issue or _enhancement(facts, text) or _calcification(facts, sentence)
         issue = issue or (_contrast(facts, text) if contrast else None) or (_sequence(facts, text) if sequence
                                                                             else None)
         if issue is not None:
@@ -255,3 +258,19 @@ def _sequence(facts: SampleFacts, text: str) -> QCIssue | None:
         recorded = ", ".join(facts.mr_sequence) if facts.mr_sequence else "not recorded"
         return QCIssue("assessment_unsupported", f"text names {found.group(1)!r}; the study's sequence is {recorded}")
     return None
+
+
+def _calcification(facts: SampleFacts, sentence: ClaimSentence) -> QCIssue | None:
+    """Calcification said where no region measured in HU is spoken of ("aortic calcification" of a structure
+    that is only context, "calcified" on an MRI): a label naming it, or a described CT region (whose mean the
+    composition check judges), supports the word."""
+    found = _CALCIFIED.search(sentence.text)
+    if found is None or _named_by_label(facts, found.group(1)):
+        return None
+    measured = sentence.named and sentence.subjects and all(
+        roi.intensity_unit == "HU" and roi.mean_intensity is not None for roi in sentence.subjects)
+    if measured and (found.group(1) in ("calcified", "calcific")  # the composition check judges these by the mean
+                     or any(roi.mean_intensity >= CALCIUM_FROM_HU for roi in sentence.subjects)):
+        return None
+    return QCIssue("assessment_unsupported", f"text says {found.group(1)!r}; no calcium was measured in what it "
+                                             "speaks of (only a described CT region's mean HU can show it)")

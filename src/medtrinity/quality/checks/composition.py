@@ -18,6 +18,8 @@ from medtrinity.quality.checks.shortcuts import literals, shortcuts_on
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
 
+CALCIUM_FROM_HU = 130.0  # a region's mean from which calcium is what it holds
+
 # (tissue, words saying a region is of it, lowest and highest plausible mean HU of such a region)
 _TISSUES: tuple[tuple[str, re.Pattern, float, float], ...] = (
     ("fluid", re.compile(r"(?<![a-z])((?:fluid|water|near-water)[- ](?:attenuation|attenuating|density|dense)"
@@ -26,7 +28,7 @@ _TISSUES: tuple[tuple[str, re.Pattern, float, float], ...] = (
                        r"(?:macroscopic )?fat)(?![a-z])"), float("-inf"), -20.0),
     ("soft tissue", re.compile(r"(?<![a-z])(soft[- ]tissue (?:attenuation|density))(?![a-z])"), 15.0, 100.0),
     ("calcium", re.compile(r"(?<![a-z])(calcified|calcific|calcium (?:attenuation|density))(?![a-z])"),
-     130.0, float("inf")),
+     CALCIUM_FROM_HU, float("inf")),
     ("gas", re.compile(r"(?<![a-z])((?:gas|air)[- ](?:attenuation|density|containing|filled)|contains? (?:gas|air))"
                        r"(?![a-z])"), float("-inf"), -300.0),
 )
