@@ -2,7 +2,9 @@
 
 ``number_without_unit``: a bare number ("measuring 35 x 26", "a mean of 217") that is not part
 of a name (L2, T1-weighted, 10th rib). ``number_unsupported``: HU, percent (of the image, or of a
-region's mean against its surroundings') or slice counts that no measurement gives (HU on an MRI).
+region's mean against its surroundings') or slice counts that no measurement gives (HU on an MRI). An HU value
+is judged against the structure it is given to ("44 HU in the liver", the sentence's subject), not against any
+value measured in the sample: one organ's mean given to another passed that way.
 """
 
 from __future__ import annotations
