@@ -14,7 +14,7 @@ enhancement, a Couinaud segment or a mass effect, and names a lesion's tissue (f
 HU is not, states how far a region lies from another structure, gives one region's mean HU to another, compares
 two regions the wrong way round, puts a surrounding organ on the other side or in front of one it lies behind,
 judges an organ's lumen or wall, guesses an acquisition (an MRI sequence, the contrast), names a brain lobe and
-gives a length along the axis the slice does not hold.
+gives a length along the axis the slice does not hold, and miscounts ribs or vertebrae.
 Each function has the mutation signature ``(text, facts, seed) -> text | None``.
 """
 
@@ -30,6 +30,7 @@ from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import BOX_ORIGIN
 from medtrinity.vocab.modalities import GENERIC_INTENSITY_WORDS, INTENSITY_WORDS, PROJECTION_MODALITIES
 from medtrinity.vocab.tissues import texture_is_normal_variation
+from medtrinity.vocab.words import number_word
 
 _ORGANS_BY_REGION: dict[str, tuple[str, ...]] = {
     "abdomen": ("spleen", "pancreas", "gallbladder", "stomach", "liver", "right kidney"),
@@ -501,6 +502,24 @@ def through_plane_size(text: str, facts: SampleFacts, seed: int) -> str | None:
     return _append(text, frame.format(roi=roi.label, mm=f"{roi.largest_diameter_mm:.0f}"), seed)
 
 
+def structures_miscounted(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A count of structures labelled one by one that is one off ('four ribs are visible on the left' where three
+    are labelled): a model counts what it sees, not what was outlined."""
+    names = {name.lower() for name in (*facts.context_labels, *(roi.label for roi in facts.rois))}
+    options = []
+    for plural, stem in (("ribs", "rib"), ("vertebrae", "vertebra")):
+        for side in ("left", "right", None):
+            counted = [name for name in names if re.search(rf"(?<![a-z]){stem}(?![a-z])", name)
+                       and (side is None or name.startswith(f"{side} "))]
+            if counted:
+                options.append((plural, side, len(counted)))
+    if not options:
+        return None
+    plural, side, count = options[seed % len(options)]
+    where = f" on the {side}" if side else ""
+    return _append(text, f"{number_word(count + 1).capitalize()} {plural} are visible{where}.", seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -528,6 +547,7 @@ MODEL_MISTAKES = {
     "acquisition": acquisition_guessed,
     "brain_region": brain_region_guessed,
     "through_plane": through_plane_size,
+    "structure_count": structures_miscounted,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -557,4 +577,5 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "acquisition": {"assessment_unsupported"},
     "brain_region": {"organ_unsupported"},
     "through_plane": {"size_unsupported"},
+    "structure_count": {"count_mismatch"},
 }

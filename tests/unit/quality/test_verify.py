@@ -487,3 +487,23 @@ def test_a_length_along_the_axis_the_slice_does_not_hold(plane, text, flagged):
 def test_calcification_needs_a_measure_or_a_label(facts, text, flagged):
     codes = {issue.code for issue in verify_text(facts, f"Axial image. {text}").issues}
     assert ("assessment_unsupported" in codes) == flagged, codes
+
+
+RIBS = SampleFacts(modality="ct", body_part="abdomen", rois=(RegionFacts(0, "liver", "organ"),), context_labels=(
+    "liver", "T11 vertebra", "T12 vertebra", "left 9th rib", "left 10th rib", "left 11th rib", "right 10th rib"))
+
+
+@pytest.mark.parametrize(("text", "flagged"), [
+    ("Three ribs are visible on the left.", False),
+    ("Four ribs are seen.", False),
+    ("Two vertebrae are seen.", False),  # "vertebrae" names the labelled vertebrae (it was organ_unsupported)
+    ("Two ribs are visible on the left.", True),
+    ("Two left ribs are seen.", True),
+    ("Three ribs are seen.", True),
+    ("Three vertebrae are seen.", True),
+    ("Multiple ribs are seen on the right.", True),  # one right rib is labelled
+])
+def test_structures_labelled_one_by_one_are_counted(text, flagged):
+    """Each rib and vertebra is its own label, so a model's count of them is a count of labels."""
+    codes = [issue.code for issue in verify_text(RIBS, f"Axial CT of the abdomen. {text}").issues]
+    assert codes == (["count_mismatch"] if flagged else []), codes

@@ -21,6 +21,7 @@ distances          distance_unsupported how far apart two structures lie ("20 mm
 numbers            number_without_unit a bare number ("measuring 35 x 26", "a mean of 217")
 numbers            number_unsupported HU, %, slice counts nothing measured
 counts             count_mismatch     "two nodules", "a single lesion" against the ROIs of that label
+counts             count_mismatch     "three ribs on the left", "two vertebrae" against the labelled structures
 appearance         intensity_mismatch hypo- for hyper- (and "lower than" for "higher than")
 appearance         texture_mismatch   homogeneous for heterogeneous
 appearance         box_appearance     a shape, margin, texture or intensity said of a region given only as a box
@@ -47,7 +48,7 @@ from medtrinity.quality.checks.comparisons import check_comparisons
 from medtrinity.quality.checks.composition import check_composition
 from medtrinity.quality.checks.content import check_content, has_content
 from medtrinity.quality.checks.context_places import check_context_sides, check_directions
-from medtrinity.quality.checks.counts import check_counts
+from medtrinity.quality.checks.counts import check_counts, check_structure_counts
 from medtrinity.quality.checks.diagnosis import check_diagnosis
 from medtrinity.quality.checks.distances import check_distances
 from medtrinity.quality.checks.enclosure import check_adjacency, check_enclosure, check_overlap
@@ -76,6 +77,7 @@ CHECKS: dict[str, Check] = {
     "units": check_units,
     "measured_numbers": check_measured_numbers,
     "counts": check_counts,
+    "structure_counts": check_structure_counts,
     "intensity": check_intensity,
     "texture": check_texture,
     "shape": check_shape,

@@ -19,7 +19,7 @@ from medtrinity.records import QCIssue
 from medtrinity.vocab.report_terms import anatomy_terms
 from medtrinity.vocab.words import joint_parts
 
-_SINGULAR = re.compile(r"(?<=[a-z])(?:es|s)\b")
+_SINGULAR = re.compile(r"(?<=[a-z])(?:es|s)\b|(?<=[a-z]a)e\b")  # livers, kidneys; vertebrae
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,6 @@
-"""Counts: "two nodules", "a single lesion", "three separate regions of X" against the ROIs of that label."""
+"""Counts: "two nodules", "a single lesion", "three separate regions of X" against the ROIs of that label; "three
+ribs on the left", "two vertebrae" against the labelled structures of that kind (each rib and vertebra is its own
+label, so a model's count of them is a count of labels)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import re
 from functools import lru_cache
 
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, strip_phrases
-from medtrinity.quality.checks.shortcuts import may_match, text_cache
+from medtrinity.quality.checks.shortcuts import literals, may_match, text_cache
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
 from medtrinity.vocab.words import NUMBER_WORDS
@@ -90,4 +92,40 @@ def check_counts(facts: SampleFacts, sentences: list[ClaimSentence], options: Ve
             if (at_least and truth < count) or (not at_least and truth != count):
                 name = label or "lesion"
                 return [QCIssue("count_mismatch", f"text says {word!r} {name} region(s); measured {truth}")]
+    return []
+
+
+# a kind of structure labelled one by one, as a text counts it -> the word every such label holds
+_KINDS = {"ribs": "rib", "vertebrae": "vertebra", "vertebral bodies": "vertebra", "kidneys": "kidney",
+          "lungs": "lung", "lobes": "lobe", "lung lobes": "lobe", "adrenal glands": "adrenal gland",
+          "ventricles": "ventricle", "hemidiaphragms": "hemidiaphragm"}
+_KIND_COUNT = re.compile(rf"(?<![a-z0-9.]){_COUNT_WORD}{_COUNT_FILLER}(?:(left|right)\s+)?"
+                         rf"({'|'.join(sorted(_KINDS, key=len, reverse=True))})(?![a-z])")
+_SIDE_AFTER = re.compile(r"\s+(?:\w+\s+){0,3}?on\s+the\s+(?:patient's\s+)?(left|right)(?![a-z])")
+_KIND_HINT = literals(*_KINDS)
+
+
+def check_structure_counts(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions
+                           ) -> list[QCIssue]:
+    """"Three ribs on the left", "two vertebrae": the number of labelled structures of that kind (on that side)."""
+    names = sorted({name.lower() for name in (*facts.context_labels, *(roi.label for roi in facts.rois))})
+    if not names:
+        return []
+    for sentence in claims(sentences):
+        if not may_match(_KIND_HINT, sentence.text):
+            continue
+        for found in _KIND_COUNT.finditer(_WHITESPACE.sub(" ", sentence.text)):
+            word, side, kind = found.group(1), found.group(2), found.group(3)
+            if side is None:
+                after = _SIDE_AFTER.match(found.string, found.end())
+                side = after.group(1) if after else None
+            stem = _KINDS[kind]
+            counted = [name for name in names if re.search(rf"(?<![a-z]){stem}(?![a-z])", name)
+                       and (side is None or name.startswith(f"{side} "))]
+            if not counted:
+                continue  # none labelled: the anatomy check's (an organ nothing names)
+            count, at_least = _claimed_count(word)
+            if (at_least and len(counted) < count) or (not at_least and len(counted) != count):
+                where = f" on the {side}" if side else ""
+                return [QCIssue("count_mismatch", f"text counts {word!r} {kind}{where}; {len(counted)} labelled")]
     return []
