@@ -507,3 +507,15 @@ def test_structures_labelled_one_by_one_are_counted(text, flagged):
     """Each rib and vertebra is its own label, so a model's count of them is a count of labels."""
     codes = [issue.code for issue in verify_text(RIBS, f"Axial CT of the abdomen. {text}").issues]
     assert codes == (["count_mismatch"] if flagged else []), codes
+
+
+@pytest.mark.parametrize(("text", "codes"), [
+    ("The right lung base is visible.", set()),
+    ("The lungs are seen at the top of the image.", set()),
+    ("The left lung is visible.", {"side_mismatch"}),  # only right lobes are labelled
+])
+def test_a_lung_lobe_stands_for_its_lung(text, codes):
+    """TotalSegmentator labels lungs by lobe: "the lung bases" named labelled anatomy, yet was organ_unsupported."""
+    facts = SampleFacts(modality="ct", body_part="abdomen", context_labels=("liver", "right lower lobe",
+                                                                          "right middle lobe"))
+    assert {issue.code for issue in verify_text(facts, f"Axial CT of the abdomen. {text}").issues} == codes

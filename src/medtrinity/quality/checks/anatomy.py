@@ -29,11 +29,17 @@ def _lexicon() -> re.Pattern:
     return re.compile(r"(?<![a-z0-9])(" + trie_alternation(terms) + r")(?![a-z])")
 
 
+# a part that names its whole: a lung lobe ("right lower lobe") is lung, so "the lung bases" name labelled anatomy
+_WHOLE_OF_PART = re.compile(r"^(left|right) (?:upper|middle|lower) lobe$")
+
+
 def _known(facts: SampleFacts) -> list[str]:
     """The sample's label and body-part names, lower case and singular (made once per sample); a joint label
-    ("portal and splenic veins") also stands for each structure it names."""
+    ("portal and splenic veins") also stands for each structure it names, a lung lobe for its lung."""
     names = [name.lower() for name in [*facts.labels, facts.body_part] if name]
-    return [_SINGULAR.sub("", name) for name in [*names, *(part for name in names for part in joint_parts(name))]]
+    wholes = [f"{found.group(1)} lung" for name in names if (found := _WHOLE_OF_PART.match(name))]
+    return [_SINGULAR.sub("", name)
+            for name in [*names, *wholes, *(part for name in names for part in joint_parts(name))]]
 
 
 @lru_cache(maxsize=4096)
