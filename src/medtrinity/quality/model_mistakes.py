@@ -24,6 +24,8 @@ import re
 
 from medtrinity.quality.checks.anatomy import _known, _supported
 from medtrinity.quality.checks.comparisons import SIMILAR_AREA_RATIO, SIZE_MARGIN
+from medtrinity.quality.checks.context_places import MARGIN_SHARE, placed_structures
+from medtrinity.quality.checks.counts import labelled_of_kind
 from medtrinity.quality.checks.diagnosis import _canonical
 from medtrinity.quality.checks.enclosure import contacts
 from medtrinity.quality.facts import SampleFacts
@@ -406,8 +408,6 @@ def context_side_swapped(text: str, facts: SampleFacts, seed: int) -> str | None
 def direction_reversed(text: str, facts: SampleFacts, seed: int) -> str | None:
     """One structure put in front of (behind, above, below) another that lies the other way ('the L1 vertebra lies
     anterior to the aorta'): the order a model misreads, or recalls from another level."""
-    from medtrinity.quality.checks.context_places import MARGIN_SHARE, placed_structures
-
     letters = facts.patient_orientation
     placed = placed_structures(facts)
     words = {"A": "anterior", "P": "posterior", "S": "superior", "I": "inferior"}
@@ -509,8 +509,7 @@ def structures_miscounted(text: str, facts: SampleFacts, seed: int) -> str | Non
     options = []
     for plural, stem in (("ribs", "rib"), ("vertebrae", "vertebra")):
         for side in ("left", "right", None):
-            counted = [name for name in names if re.search(rf"(?<![a-z]){stem}(?![a-z])", name)
-                       and (side is None or name.startswith(f"{side} "))]
+            counted = labelled_of_kind(names, stem, side)
             if counted:
                 options.append((plural, side, len(counted)))
     if not options:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
-from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo, shortcuts_on
+from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, word_pattern
+from medtrinity.quality.checks.shortcuts import sample_memo, shortcuts_on, trie_alternation
 from medtrinity.quality.facts import RegionFacts, SampleFacts
 from medtrinity.records import QCIssue
 
@@ -29,8 +29,6 @@ _INTENSITY_WORD = (r"(hypo(?:dense|attenuating|intense|echoic)|hyper(?:dense|att
                    r"|darker|brighter|lower|higher|greater|less|similar"
                    r"|the\s+same|comparable|equal)")
 _SIZE_WORD = r"(larger|bigger|greater\s+in\s+size|smaller|similar\s+in\s+size|the\s+same\s+size|comparable\s+in\s+size)"
-_HINTS = literals("than", "relative", "compared", "comparison", "versus", "similar", "same", "comparable", "equal",
-                  " to ", " as ")
 _LOW = ("hypo", "darker", "lower", "less", "lucent", "radiolucent", "anechoic")
 _HIGH = ("hyper", "brighter", "higher", "greater", "opaque", "radiopaque", "echogenic")
 # what every comparison holds, names aside: an intensity or size word and its "than" / "to", or a word of likeness
@@ -45,7 +43,7 @@ SIZE_MARGIN = 1.1
 @lru_cache(maxsize=1024)
 def _patterns(labels: tuple[str, ...]) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
     """(one region compared with another by intensity, by size, two regions said alike) over these ROI labels."""
-    names = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
+    names = trie_alternation(labels)
     other = rf"\s+(?:that\s+of\s+|those\s+of\s+)?(?:the\s+)?(?P<other>{names})(?![a-z])"
     by_intensity = re.compile(rf"(?<![a-z]){_INTENSITY_WORD}{_NOUN}{_THAN}{other}")
     by_size = re.compile(rf"(?<![a-z]){_SIZE_WORD}{_THAN}{other}")
@@ -61,7 +59,7 @@ def _subject(text: str, before: int, other: RegionFacts, rois: dict[str, RegionF
     """The region compared: the last ROI label named before the comparison (not the one compared with), else the
     sentence's one subject."""
     named = [(match.start(), roi) for label, roi in rois.items() if roi is not other
-             for match in re.finditer(rf"(?<![a-z]){re.escape(label)}(?![a-z])", text[:before])]
+             for match in word_pattern(label).finditer(text, 0, before)]
     if named:
         return max(named, key=lambda item: item[0])[1]
     subjects = [roi for roi in sentence.subjects if roi is not other]
@@ -128,11 +126,16 @@ def _described(facts: SampleFacts) -> tuple[dict[str, RegionFacts], tuple[re.Pat
     return sample_memo(facts.memo, "comparisons", build)
 
 
+def _may_compare(text: str) -> bool:
+    """False only when the text holds no comparison at all (:data:`_QUICK`)."""
+    return not shortcuts_on() or _QUICK.search(text) is not None
+
+
 def compares_regions(facts: SampleFacts, clause: str) -> bool:
     """Whether a clause compares intensities with another described region (then the intensity check, which judges
     a region against its own surroundings, leaves it to this one)."""
     described = _described(facts)
-    if described is None or not may_match(_HINTS, clause):
+    if described is None or not _may_compare(clause):
         return False
     rois, (by_intensity, _by_size, alike) = described
     found = by_intensity.search(clause)
@@ -151,7 +154,7 @@ def check_comparisons(facts: SampleFacts, sentences: list[ClaimSentence], option
     rois, (by_intensity, by_size, alike) = described
     for sentence in claims(sentences):
         text = sentence.text
-        if not may_match(_HINTS, text) or (shortcuts_on() and not _QUICK.search(text)):
+        if not _may_compare(text):
             continue
         for found in by_intensity.finditer(text):
             other = rois[found.group("other")]

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from medtrinity.quality.checks.base import CLAUSE_BREAK, ClaimSentence, VerifyOptions, claims
 from medtrinity.quality.checks.location import side_claims
-from medtrinity.quality.checks.shortcuts import literals, may_match, shortcuts_on
+from medtrinity.quality.checks.shortcuts import literals, may_match, shortcuts_on, trie_alternation
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
 from medtrinity.vocab.words import is_plural
@@ -40,13 +40,12 @@ MARGIN_SHARE = 0.03  # of the image's side: centroids closer than this along the
 
 @lru_cache(maxsize=1024)
 def _label_pattern(labels: tuple[str, ...]) -> re.Pattern:
-    names = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
-    return re.compile(rf"(?<![a-z])(?:{names})(?![a-z])")
+    return re.compile(rf"(?<![a-z])(?:{trie_alternation(labels)})(?![a-z])")
 
 
 @lru_cache(maxsize=1024)
 def _direction_pattern(labels: tuple[str, ...]) -> re.Pattern:
-    names = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
+    names = trie_alternation(labels)
     return re.compile(r"(?<![a-z])(?P<direction>anterior|posterior|superior|inferior|cranial|caudal|in\s+front|behind"
                       r"|ventral|dorsal)(?:ly)?(?:\s+(?:to|of))?\s+(?:the\s+)?(?P<other>" + names + r")(?![a-z])")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, strip_phrases
+from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, strip_phrases, word_pattern
 from medtrinity.quality.checks.shortcuts import literals, may_match, text_cache
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
@@ -105,6 +105,11 @@ _SIDE_AFTER = re.compile(r"\s+(?:\w+\s+){0,3}?on\s+the\s+(?:patient's\s+)?(left|
 _KIND_HINT = literals(*_KINDS)
 
 
+def labelled_of_kind(names: list[str] | set[str], stem: str, side: str | None = None) -> list[str]:
+    """The (lower-case) label names holding ``stem`` as a word ("rib" in "left 9th rib"), on ``side`` if given."""
+    return [name for name in names if word_pattern(stem).search(name) and (side is None or name.startswith(f"{side} "))]
+
+
 def check_structure_counts(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions
                            ) -> list[QCIssue]:
     """"Three ribs on the left", "two vertebrae": the number of labelled structures of that kind (on that side)."""
@@ -119,9 +124,7 @@ def check_structure_counts(facts: SampleFacts, sentences: list[ClaimSentence], o
             if side is None:
                 after = _SIDE_AFTER.match(found.string, found.end())
                 side = after.group(1) if after else None
-            stem = _KINDS[kind]
-            counted = [name for name in names if re.search(rf"(?<![a-z]){stem}(?![a-z])", name)
-                       and (side is None or name.startswith(f"{side} "))]
+            counted = labelled_of_kind(names, _KINDS[kind], side)
             if not counted:
                 continue  # none labelled: the anatomy check's (an organ nothing names)
             count, at_least = _claimed_count(word)

@@ -18,11 +18,6 @@ from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
 
 _DIGIT = literals(*"0123456789")
-# every distance phrase (:data:`regions.DISTANCE_AFTER`, :data:`regions.DISTANCE_BEFORE`) holds one of these
-_HINTS = literals("from", "short", "apart", "above", "below", "beneath", "under", "anterior", "posterior", "lateral",
-                  "medial", "superior", "inferior", "cranial", "caudal", "deep", "superficial", "proximal", "distal",
-                  "beyond", "outside", "left", "right", "within", "distance", "separated", "gap", "clearance")
-
 
 # a length's unit directly followed by a distance's place words (what :func:`is_distance` reads after a size)
 _LENGTH_THEN_PLACE = re.compile(r"(?:mm|cm|millimet(?:re|er)s?|centimet(?:re|er)s?)(?![a-z0-9²^])(?:"
@@ -33,7 +28,7 @@ _BEFORE_WORDS = re.compile(r"within|distance|separated|gap|clearance")
 def check_distances(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
     """A length stated as the distance between structures, which nothing measured."""
     for sentence in claims(sentences):
-        if not may_match(_DIGIT, sentence.text) or not may_match(_HINTS, sentence.text):  # a digit and a place word
+        if not may_match(_DIGIT, sentence.text):  # every distance starts with a digit
             continue
         if shortcuts_on() and not (_LENGTH_THEN_PLACE.search(sentence.text) or _BEFORE_WORDS.search(sentence.text)):
             continue  # no length unit followed by a place word, no "within" / "distance" before one
