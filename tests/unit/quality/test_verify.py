@@ -519,3 +519,11 @@ def test_a_lung_lobe_stands_for_its_lung(text, codes):
     facts = SampleFacts(modality="ct", body_part="abdomen", context_labels=("liver", "right lower lobe",
                                                                           "right middle lobe"))
     assert {issue.code for issue in verify_text(facts, f"Axial CT of the abdomen. {text}").issues} == codes
+
+
+def test_a_vertebra_label_is_no_sequence():
+    """'T12 vertebra' once counted as a label naming the T1 sequence, so 'T1-weighted' on a spine MRI passed."""
+    spine = replace(BRAIN_T1, body_part="spine", mr_sequence=("t2",), context_labels=("T12 vertebra",))
+    codes = {issue.code for issue in verify_text(spine, "The enhancing lesion is hyperintense on T1-weighted images.")
+             .issues}
+    assert "assessment_unsupported" in codes

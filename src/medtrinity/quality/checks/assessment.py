@@ -210,9 +210,12 @@ def _enhancement(facts: SampleFacts, text: str) -> QCIssue | None:
 
 
 def _named_by_label(facts: SampleFacts, word: str) -> bool:
-    """Whether a label names the word's stem ("pleural thickening" names "thickened")."""
+    """Whether a label names the word: its first six letters opening a word ("pleural thickening" names
+    "thickened"), a short word whole ("t1" is not in "t12 vertebra")."""
     stem = word[:6]
-    return any(stem in label.lower() for label in facts.labels)
+    ending = "" if len(word) > len(stem) else "(?![a-z0-9])"
+    pattern = re.compile(rf"(?<![a-z0-9]){re.escape(stem)}{ending}")
+    return any(pattern.search(label.lower()) for label in facts.labels)
 
 
 def _state(facts: SampleFacts, text: str) -> QCIssue | None:
