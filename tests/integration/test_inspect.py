@@ -60,7 +60,7 @@ def test_inspect_then_run_on_every_real_folder(tmp_path, shared_data):
     for row in nih_rows:
         outlined = {roi["label"]: roi for roi in row["rois"]}
         assert {"right lung", "left lung", "heart"} <= set(outlined), sorted(outlined)
-        assert all(roi["origin"] == "chest_xray 2" and roi["confidence"] >= 0.5 for roi in outlined.values())
+        assert all(roi["origin"] == "chest_xray 3" and roi["confidence"] >= 0.5 for roi in outlined.values())
         assert outlined["left lung"]["centroid_xy"][0] > row["width"] / 2  # PA film: patient's left on image right
     labels = {roi["label"] for row in rows for roi in row["rois"]}
     assert not any("_" in label for label in labels)  # kidney_left -> left kidney, no raw ids in captions
