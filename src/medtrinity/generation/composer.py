@@ -105,19 +105,29 @@ def _modality_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
 
 
 def _organ_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
-    names = [roi.label for roi in sample.context_rois if roi.label not in NOT_ANATOMY]
-    if not names:
+    rois = [roi for roi in sample.context_rois if roi.label not in NOT_ANATOMY]
+    if not rois:
         return []
+    names = [roi.label for roi in rois]
     shown = names[:MAX_LISTED_ORGANS]
     listed = join_words(shown)
-    more = f", among {len(names)} labelled structures" if len(names) > len(shown) else ""
-    options = (
-        f"Labelled structures in this {'radiograph' if sample.modality == 'xray' else 'section'} include the "
-        f"{listed}{more}.",
-        f"Segmented anatomy in view: the {listed}{more}.",
-        f"The {listed} {verb(shown, 'is', 'are')} labelled in this image{more}.",
-        f"Structures outlined in the field include the {listed}{more}.",
-    )
+    where = "radiograph" if sample.modality == "xray" else "section"
+    if any(roi.origin not in ("provided", "box") for roi in rois):
+        # an expert drew them: "labelled" would tell a reader that the source's annotators did
+        more = f", among {len(names)} outlined structures" if len(names) > len(shown) else ""
+        options = (
+            f"Structures outlined automatically in this {where} include the {listed}{more}.",
+            f"Segmented anatomy in view: the {listed}{more}.",
+            f"Structures outlined in the field include the {listed}{more}.",
+        )
+    else:
+        more = f", among {len(names)} labelled structures" if len(names) > len(shown) else ""
+        options = (
+            f"Labelled structures in this {where} include the {listed}{more}.",
+            f"Segmented anatomy in view: the {listed}{more}.",
+            f"The {listed} {verb(shown, 'is', 'are')} labelled in this image{more}.",
+            f"Structures outlined in the field include the {listed}{more}.",
+        )
     return [Sentence("organs", choose.pick("organs", options), ["context_rois"])]
 
 

@@ -383,6 +383,29 @@ def test_a_film_without_pixel_spacing_still_states_its_cardiothoracic_ratio(tmp_
     assert f"cardiothoracic ratio is about {100 * ratio:.0f}%" in text or \
         f"cardiothoracic ratio measures about {100 * ratio:.0f}%" in text, text
     assert " mm" not in text and verify(sample).issues == []
+    # the expert drew the lungs and heart; no annotator labelled them
+    assert "labelled" not in text and "right lung" in text, text
+
+
+def test_structures_an_expert_outlined_are_not_called_labelled():
+    """Each phrasing of the structure list, over many samples: regions an expert drew are "outlined", and only
+    regions the source provided are "labelled" (a reader takes "labelled" for the annotators' word)."""
+    from medtrinity.records import ROI, Sample
+
+    def sample_with(origin: str, seed: int) -> Sample:
+        rois = [ROI(label=name, kind="organ", bbox_xyxy=(0, 0, 10, 10), mask_rle={}, area_px=80, area_mm2=None,
+                    centroid_xy=(5.0, 5.0), origin=origin) for name in ("right lung", "left lung", "heart")]
+        return Sample(id=f"s{seed}", source="x", case_id=f"c{seed}", modality="xray", body_part="chest",
+                      pixels=np.zeros((16, 16), np.uint8), context_rois=rois)
+
+    for seed in range(40):
+        expert_text = make_backend("composer").describe(sample_with("chest_xray 3", seed)).text
+        provided_text = make_backend("composer").describe(sample_with("provided", seed)).text
+        assert "right lung" in expert_text and "labelled" not in expert_text, expert_text
+        assert "right lung" in provided_text
+    labelled = sum("labelled" in make_backend("composer").describe(sample_with("provided", seed)).text
+                   for seed in range(40))
+    assert labelled > 0  # the provided regions keep their "labelled" phrasings (8 of these 40)
 
 
 @pytest.mark.parametrize(("modality", "stated"), [("mri", True), ("dermoscopy", True), ("fundus", True),
