@@ -191,8 +191,8 @@ def chest_xray_heart_size(data: Path) -> None:
         if ratio is not None:
             agreed.append(float((ratio > 0.5) == enlarged))
     report("chest_xray", "CTR > 0.5 agrees with clinicians' heart-size answers",
-           f"VQA-RAD chest films ({len(lines)} answered, {len(agreed)} measured with confidence >= 0.5)", "accuracy", agreed,
-           float(np.mean(seconds)))
+           f"VQA-RAD chest films ({len(lines)} answered, {len(agreed)} measured with confidence >= 0.5)", "accuracy",
+           agreed, float(np.mean(seconds)))
     for line in lines:
         print("  ", line)
 

@@ -74,9 +74,9 @@ def test_cardiothoracic_ratio_separates_the_enlarged_heart(shared_data):
 
 def test_cardiothoracic_ratio_agrees_with_radiologists_on_vqa_rad(shared_data):
     """VQA-RAD's clinicians said of 30 chest films whether the heart is enlarged; on the frontal films where the
-    expert finds both lungs with confidence (what a run keeps), a ratio above 0.5 must agree with them on most (version 1, whose heart took in the
-    diaphragm's domes, called 16 of 19 normal hearts enlarged and agreed on 9 of 26), and enlarged hearts must measure
-    larger than normal ones."""
+    expert finds both lungs with confidence (what a run keeps), a ratio above 0.5 must agree with them on most
+    (version 1, whose heart took in the diaphragm's domes, called 16 of 19 normal hearts enlarged and agreed on 9
+    of 26), and enlarged hearts must measure larger than normal ones."""
     from medtrinity.evaluation.heart_size import heart_size_answers
 
     answers = heart_size_answers(shared_data / "vqa_rad")
