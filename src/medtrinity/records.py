@@ -54,6 +54,12 @@ def _plain_rle(rle: dict[str, Any] | None) -> dict[str, Any]:
 BOX_ORIGIN = "box"
 
 
+def outlined_by_expert(roi: ROI) -> bool:
+    """Whether an expert model drew the region (its origin names the expert), rather than the source's own
+    mask or box: text calls such regions "outlined", never "labelled" (the annotators' word)."""
+    return roi.origin not in ("provided", BOX_ORIGIN)
+
+
 @dataclass
 class ROI:
     """One region of interest measured from a mask. Coordinates in pixels of the stored image."""

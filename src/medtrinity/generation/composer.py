@@ -25,7 +25,7 @@ from medtrinity.generation.phrases import (
     location,
     size_phrase,
 )
-from medtrinity.records import DESCRIPTION_SECTIONS, ROI, Description, Sample, Sentence, stable_id
+from medtrinity.records import DESCRIPTION_SECTIONS, ROI, Description, Sample, Sentence, outlined_by_expert, stable_id
 from medtrinity.registry import NoOptions
 from medtrinity.vocab.labels import NOT_ANATOMY, is_no_finding
 from medtrinity.vocab.modalities import modality_name
@@ -112,8 +112,7 @@ def _organ_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
     shown = names[:MAX_LISTED_ORGANS]
     listed = join_words(shown)
     where = "radiograph" if sample.modality == "xray" else "section"
-    if any(roi.origin not in ("provided", "box") for roi in rois):
-        # an expert drew them: "labelled" would tell a reader that the source's annotators did
+    if any(outlined_by_expert(roi) for roi in rois):  # "labelled" would name the source's annotators
         more = f", among {len(names)} outlined structures" if len(names) > len(shown) else ""
         options = (
             f"Structures outlined automatically in this {where} include the {listed}{more}.",

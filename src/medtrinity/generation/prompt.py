@@ -18,7 +18,7 @@ from typing import Any
 
 from medtrinity.generation.overlay import png_data_url, render_overlay
 from medtrinity.io.png import encode_png
-from medtrinity.records import BOX_ORIGIN, DESCRIPTION_SECTIONS, ROI, Sample, SampleError, Sentence
+from medtrinity.records import BOX_ORIGIN, DESCRIPTION_SECTIONS, ROI, Sample, SampleError, Sentence, outlined_by_expert
 from medtrinity.vocab.modalities import modality_name
 
 # v2: no judgement nothing measured (normal, absent, enhancing); v3: no distances between structures
@@ -104,9 +104,14 @@ def prompt_fields(sample: Sample) -> dict[str, str]:
     lines = [roi_line(number, roi) for number, roi in enumerate(rois, start=1)] or ["(no region of interest marked)"]
     if len(sample.rois) > len(rois):
         lines.append(f"({len(sample.rois) - len(rois)} more regions not listed)")
-    context = [roi.label for roi in sample.context_rois]
-    if context:
-        lines.append("Labelled structures in view: " + ", ".join(context[:12]))
+    context = sample.context_rois[:12]
+    labelled = [roi.label for roi in context if not outlined_by_expert(roi)]
+    outlined = [roi.label for roi in context if outlined_by_expert(roi)]
+    if labelled:
+        lines.append("Labelled structures in view: " + ", ".join(labelled))
+    if outlined:
+        lines.append("Structures outlined automatically in view (by an expert model; no annotator labelled them): "
+                     + ", ".join(outlined))
     passages = [
         f"[P{number}] {p.title}: {p.text[:MAX_PASSAGE_CHARS]}" for number, p in enumerate(sample.passages, start=1)
     ] or ["(none)"]

@@ -135,3 +135,21 @@ def test_default_batch_path_loops_and_returns_failures(sample):
     results = composer.describe_batch([sample, broken])
     assert results[0] == composer.describe(sample)
     assert results[1].text  # a sample without ROIs still gets its global description
+
+
+def test_the_prompt_tells_labelled_structures_from_expert_outlines(sample):
+    """A model told "Labelled structures in view" of what an expert drew writes "labelled" of it; the facts block
+    names the source's labels and an expert's outlines apart."""
+    import dataclasses
+
+    from medtrinity.generation.prompt import prompt_fields
+
+    liver = next(roi for roi in sample.context_rois if roi.label == "liver") if sample.context_rois else None
+    assert liver is not None and liver.origin == "provided"
+    heart = dataclasses.replace(liver, label="heart", origin="chest_xray 3")
+    mixed = dataclasses.replace(sample, context_rois=[liver, heart])
+    rois = prompt_fields(mixed)["rois"]
+    assert "Labelled structures in view: liver" in rois
+    assert "Structures outlined automatically in view (by an expert model; no annotator labelled them): heart" in rois
+    expert_only = prompt_fields(dataclasses.replace(sample, context_rois=[heart]))["rois"]
+    assert "Labelled structures" not in expert_only and "outlined automatically in view" in expert_only

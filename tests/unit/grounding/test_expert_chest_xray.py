@@ -44,7 +44,7 @@ def _centre_x(mask: np.ndarray) -> float:
 def test_lungs_and_heart_lie_where_a_pa_film_puts_them(shared_data, name):
     image = _radiograph(shared_data, name)
     regions = _regions(image)
-    assert set(regions) == {"right lung", "left lung", "heart", "mediastinum", "right hemidiaphragm",
+    assert set(regions) == {"right lung", "left lung", "heart", "superior mediastinum", "right hemidiaphragm",
                             "left hemidiaphragm"}
     width = image.shape[1]
     right, left, heart = regions["right lung"].mask, regions["left lung"].mask, regions["heart"].mask
@@ -55,7 +55,7 @@ def test_lungs_and_heart_lie_where_a_pa_film_puts_them(shared_data, name):
     # the heart sits between the lungs, shifted towards the patient's left (the image's right)
     midline = (_centre_x(left) + _centre_x(right)) / 2
     assert _centre_x(heart) > midline
-    assert np.nonzero(heart)[0].mean() > np.nonzero(regions["mediastinum"].mask)[0].mean()
+    assert np.nonzero(heart)[0].mean() > np.nonzero(regions["superior mediastinum"].mask)[0].mean()
     # diaphragm domes under their lungs
     for dome, lung in (("right hemidiaphragm", right), ("left hemidiaphragm", left)):
         assert np.nonzero(regions[dome].mask)[0].mean() > np.nonzero(lung)[0].mean()

@@ -1,10 +1,11 @@
-"""A classical chest X-ray expert that needs no weights: lung fields, heart, mediastinum, diaphragm domes.
+"""A classical chest X-ray expert that needs no weights: lung fields, heart, superior mediastinum, diaphragm domes.
 
 Frontal (PA or AP) radiographs only. The lungs are the two large dark regions inside the thorax
 (Otsu threshold on the smoothed central field, air outside the body removed first); the heart
 silhouette spans, row by row in the lower lung height, the gap between the lungs' medial borders down to
 each cardiophrenic angle (the lung's point furthest down and towards the midline);
-the mediastinum is that gap above the heart; each diaphragm dome is the band under a lung's lower
+the superior mediastinum is that gap above the heart (the heart itself lies in the mediastinum:
+"the heart abuts the mediastinum" read false); each diaphragm dome is the band under a lung's lower
 border. Measured facts: the cardiothoracic ratio (widest heart / widest thorax at the lungs' outer
 borders) and whether each costophrenic angle is visible (the lung reaches its lowest point at its
 lateral edge; a blunted angle leaves the lowest point medial). In the radiographic display
@@ -266,7 +267,7 @@ def chest_regions(image: np.ndarray) -> tuple[list[ExpertMask], dict[str, float]
         ("right lung", image_left, "organ", {angle: costophrenic_angle_visible(image_left, True)}),
         ("left lung", image_right, "organ", {angle: costophrenic_angle_visible(image_right, False)}),
         ("heart", heart, "organ", {"cardiothoracic_ratio": facts["cardiothoracic_ratio"]} if facts else {}),
-        ("mediastinum", mediastinum, "structure", {}),
+        ("superior mediastinum", mediastinum, "structure", {}),
         ("right hemidiaphragm", domes["image_left"], "structure", {}),
         ("left hemidiaphragm", domes["image_right"], "structure", {}),
     ]
@@ -283,7 +284,7 @@ def chest_regions(image: np.ndarray) -> tuple[list[ExpertMask], dict[str, float]
 
 @EXPERTS.register("chest_xray")
 class ChestXrayExpert(ExpertModel):
-    """Lung fields, heart, mediastinum and diaphragm domes of a frontal chest radiograph; no weights.
+    """Lung fields, heart, superior mediastinum and diaphragm domes of a frontal chest radiograph; no weights.
 
     Options: none. Lateral views (``view_position: lateral``) get no regions.
     """
@@ -291,7 +292,7 @@ class ChestXrayExpert(ExpertModel):
     name = "chest_xray"
     Options = NoOptions
     version = "3"  # 2: the heart's borders follow the lungs down to the cardiophrenic angles; 3: lungs found apart
-    # from the air around the patient; a lung running along the frame is not trusted
+    # from the air around the patient; a lung running along the frame is not trusted; the superior mediastinum named
 
     def segment(self, sample: Sample, prompt=None, box=None) -> list[ExpertMask]:
         image = self.input_image(sample, "a 2D radiograph")
