@@ -519,6 +519,27 @@ def structures_miscounted(text: str, facts: SampleFacts, seed: int) -> str | Non
     return _append(text, f"{number_word(count + 1).capitalize()} {plural} are visible{where}.", seed)
 
 
+def rank_confused(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """One of several regions of a label picked by rank and given the other's facts ('the larger nodule measures
+    12 mm' where the 12 mm one is the smaller; 'the smaller lesion lies on the patient's left' where the larger
+    does): a model ranks by what it sees, or pairs the rank with the wrong region."""
+    options = []
+    for label in sorted({roi.label for roi in facts.rois}):
+        same = [roi for roi in facts.rois if roi.label == label and roi.largest_diameter_mm is not None]
+        if len(same) < 2:
+            continue
+        same.sort(key=lambda roi: roi.largest_diameter_mm)
+        small, large = same[0], same[-1]
+        if large.largest_diameter_mm >= 1.3 * small.largest_diameter_mm + 2.0:
+            options.append(f"The larger {label} measures {small.largest_diameter_mm:.0f} mm.")
+            options.append(f"The smallest {label} measures {large.largest_diameter_mm:.0f} mm.")
+        if {small.patient_side, large.patient_side} == {"left", "right"}:
+            options.append(f"The smaller {label} lies on the patient's {large.patient_side}.")
+    if not options:
+        return None
+    return _append(text, options[seed % len(options)], seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -547,6 +568,7 @@ MODEL_MISTAKES = {
     "brain_region": brain_region_guessed,
     "through_plane": through_plane_size,
     "structure_count": structures_miscounted,
+    "rank": rank_confused,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -577,4 +599,5 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "brain_region": {"organ_unsupported"},
     "through_plane": {"size_unsupported"},
     "structure_count": {"count_mismatch"},
+    "rank": {"size_mismatch", "side_mismatch"},
 }

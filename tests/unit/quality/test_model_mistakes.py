@@ -454,3 +454,21 @@ def test_a_guessed_segment_or_mass_effect_is_caught(seed):
     codes = [issue.code for issue in verify_text(beside, GOOD_ABDOMEN + " The liver lesion abuts and compresses "
                                                                        "the left kidney.").issues]
     assert codes == ["assessment_unsupported"], codes
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_rank_given_the_other_regions_facts_is_planted_and_caught(seed):
+    """Two nodules, 12 mm on the patient's right and 30 mm on the left: 'the larger nodule measures 12 mm' and 'the
+    smaller nodule lies on the patient's left' are planted in turn, and each is caught."""
+    from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, MODEL_MISTAKES
+
+    nodules = SampleFacts(modality="xray", body_part="chest", rois=tuple(
+        RegionFacts(i, "nodule", "lesion", largest_diameter_mm=size, patient_side=side, region=region,
+                    count_same_label=2)
+        for i, (size, side, region) in enumerate(((12.0, "right", "upper left"), (30.0, "left", "lower right")))))
+    text = ("Frontal chest radiograph. Two nodules: one of 12 mm on the patient's right and one of 30 mm on the "
+            "patient's left.")
+    assert verify_text(nodules, text).issues == []
+    planted = MODEL_MISTAKES["rank"](text, nodules, seed)
+    codes = {issue.code for issue in verify_text(nodules, planted).issues}
+    assert codes & MODEL_MISTAKE_CODES["rank"], (planted, codes)

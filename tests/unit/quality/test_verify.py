@@ -527,3 +527,37 @@ def test_a_vertebra_label_is_no_sequence():
     codes = {issue.code for issue in verify_text(spine, "The enhancing lesion is hyperintense on T1-weighted images.")
              .issues}
     assert "assessment_unsupported" in codes
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("The largest nodule measures 12 mm.", "size_mismatch"),  # 12 mm is the smaller one's
+    ("The smaller nodule measures 30 mm.", "size_mismatch"),
+    ("The dominant nodule measures 12 mm.", "size_mismatch"),
+    ("The larger nodule lies on the patient's right.", "side_mismatch"),
+    ("The smaller nodule is in the lower right part of the image.", "position_mismatch"),
+    ("The largest of the two nodules, measuring 12 mm, is on the patient's left.", "size_mismatch"),
+    ("The smaller nodule is in the upper left part of the image. It measures 30 mm.", "size_mismatch"),
+])
+def test_a_region_named_by_rank_is_held_to_its_own_facts(text, code):
+    """Of two nodules (12 mm on the patient's right, 30 mm on the left), "the larger" is the 30 mm one: a size,
+    side or place that fits only the other was passed while any nodule matched."""
+    codes = {issue.code for issue in verify_text(TWO_NODULES, f"Frontal chest radiograph. {text}").issues}
+    assert code in codes, codes
+
+
+@pytest.mark.parametrize("text", [
+    "The largest nodule measures 30 mm.",
+    "The larger nodule lies on the patient's left, in the lower right part of the image.",
+    "The smaller nodule is in the upper left part of the image. It measures 12 mm.",
+    "The larger nodule lies on the patient's left and the smaller nodule on the right.",
+    "The larger of the two nodules measures 3 cm.",
+    GOOD_NODULES.removeprefix("Frontal chest radiograph. "),  # "a 12 mm nodule ... and a larger 3 cm nodule"
+])
+def test_a_region_named_by_rank_passes_with_its_own_facts(text):
+    assert verify_text(TWO_NODULES, f"Frontal chest radiograph. {text}").issues == []
+
+
+def test_a_rank_between_regions_of_like_size_names_neither():
+    """Two nodules within a tenth of each other: "the larger" could be either, so any nodule's facts pass."""
+    alike = replace(TWO_NODULES, rois=(TWO_NODULES.rois[0], replace(TWO_NODULES.rois[1], largest_diameter_mm=12.5)))
+    assert verify_text(alike, "Frontal chest radiograph. The larger nodule lies on the patient's right.").issues == []

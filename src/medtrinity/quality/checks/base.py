@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from medtrinity.quality.checks.shortcuts import sample_memo, text_cache
+from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo, text_cache
 from medtrinity.quality.facts import RegionFacts, SampleFacts
 from medtrinity.records import QCIssue
 
@@ -132,6 +132,55 @@ def _by_ordinal(sentence: str, subjects: list[RegionFacts]) -> list[RegionFacts]
     return list(mentioned.values()) if len(mentioned) == 1 else subjects
 
 
+_RANK_WORDS = {"largest": max, "larger": max, "biggest": max, "bigger": max, "dominant": max,
+               "smallest": min, "smaller": min, "tiniest": min}
+_RANK_HINT = literals("larg", "bigg", "domin", "small", "tini")  # in every rank word
+RANK_MARGIN = 1.1  # the ranked region must exceed the next by a tenth, or "the larger" names neither
+
+
+@lru_cache(maxsize=1024)
+def _rank_pattern(label: str) -> re.Pattern:
+    """"the larger nodule", "the largest of the three nodules", "a larger 3 cm nodule": a rank word, then the label
+    (a count and a size may stand between)."""
+    return re.compile(rf"(?<![a-z])({'|'.join(_RANK_WORDS)})\s+(?:of\s+the\s+(?:two|three|four|five|six|\d+)\s+)?"
+                      rf"(?:\d+(?:\.\d+)?\s*(?:mm|cm)\s+)?{re.escape(label)}(?:s|es)?(?![a-z])")
+
+
+def _size_key(roi: RegionFacts) -> float | None:
+    return roi.largest_diameter_mm if roi.largest_diameter_mm is not None else (
+        roi.area_mm2 if roi.area_mm2 is not None else roi.area_px)
+
+
+def ranked_mentions(sentence: str, subjects: list[RegionFacts]) -> list[RegionFacts]:
+    """The ROIs a sentence picks out by rank ("the larger nodule": the nodule with the largest diameter, or area
+    where no diameter was measured), among two or more of one label whose sizes are all known and set apart, where
+    the sentence names that label only by rank."""
+    if len(subjects) < 2 or not may_match(_RANK_HINT, sentence):
+        return []
+    found = {}
+    for label in {roi.label.lower() for roi in subjects}:
+        same = [roi for roi in subjects if roi.label.lower() == label]
+        keys = [_size_key(roi) for roi in same]
+        if len(same) < 2 or any(key is None for key in keys):
+            continue
+        matches = list(_rank_pattern(label).finditer(sentence))
+        if len(plural_pattern(label).findall(sentence)) > len(matches):
+            continue  # the sentence speaks of the label unranked too ("a 12 mm nodule ... and a larger 3 cm nodule")
+        for match in matches:
+            pick = _RANK_WORDS[match.group(1)]
+            ordered = sorted(zip(keys, range(len(same)), strict=True), reverse=pick is max)
+            (first, index), (second, _) = ordered[0], ordered[1]
+            if max(first, second) >= RANK_MARGIN * min(first, second):
+                found[id(same[index])] = same[index]
+    return list(found.values())
+
+
+def _by_rank(sentence: str, subjects: list[RegionFacts]) -> list[RegionFacts]:
+    """A sentence naming exactly one ROI by rank ("the smaller nodule") speaks of that ROI only."""
+    ranked = ranked_mentions(sentence, subjects)
+    return ranked if len(ranked) == 1 else subjects
+
+
 @text_cache()
 def named_subjects(raw: str, labels: tuple[str, ...]) -> tuple[str, frozenset[str], bool]:
     """(the sentence in lower case, the labels it names, whether it speaks of a lesion-like noun or "it")."""
@@ -153,6 +202,7 @@ def analyse(text: str, facts: SampleFacts) -> list[ClaimSentence]:
         sentence, named_labels, generic = named_subjects(raw, labels)
         subjects = [roi for roi in facts.rois if roi.label.lower() in named_labels]
         subjects = _by_ordinal(sentence, subjects)
+        subjects = _by_rank(sentence, subjects)
         if not subjects and previous and generic:
             subjects = previous
         named = bool(subjects) or len(facts.rois) == 1
