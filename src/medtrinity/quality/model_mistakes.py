@@ -28,6 +28,7 @@ from medtrinity.quality.checks.context_places import MARGIN_SHARE, placed_struct
 from medtrinity.quality.checks.counts import labelled_of_kind
 from medtrinity.quality.checks.diagnosis import _canonical
 from medtrinity.quality.checks.enclosure import contacts
+from medtrinity.quality.checks.superlatives import regions_of_kind
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import BOX_ORIGIN
 from medtrinity.vocab.modalities import GENERIC_INTENSITY_WORDS, INTENSITY_WORDS, PROJECTION_MODALITIES
@@ -540,6 +541,26 @@ def rank_confused(text: str, facts: SampleFacts, seed: int) -> str | None:
     return _append(text, options[seed % len(options)], seed)
 
 
+_SUPERLATIVES = ("The {label} is the {word} organ in view.", "The {word} organ in this section is the {label}.")
+
+
+def superlative_misplaced(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """An organ called the largest (smallest) in view where another described organ is larger (smaller) on this
+    image: 'the liver is the largest organ in view' on a slice where the colon's section is larger. A model ranks
+    organs by textbook anatomy, not by the slice."""
+    organs = [roi for roi in regions_of_kind(facts.rois, "organ") if roi.area_mm2]
+    options = []
+    for roi in organs:
+        if any(other.area_mm2 > roi.area_mm2 * SIZE_MARGIN * 1.1 for other in organs):
+            options.append((roi.label, "largest"))
+        if any(other.area_mm2 * SIZE_MARGIN * 1.1 < roi.area_mm2 for other in organs):
+            options.append((roi.label, "smallest"))
+    if not options:
+        return None
+    label, word = options[seed % len(options)]
+    return _append(text, _SUPERLATIVES[seed % len(_SUPERLATIVES)].format(label=label, word=word), seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -569,6 +590,7 @@ MODEL_MISTAKES = {
     "through_plane": through_plane_size,
     "structure_count": structures_miscounted,
     "rank": rank_confused,
+    "superlative": superlative_misplaced,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -600,4 +622,5 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "through_plane": {"size_unsupported"},
     "structure_count": {"count_mismatch"},
     "rank": {"size_mismatch", "side_mismatch"},
+    "superlative": {"size_mismatch"},
 }

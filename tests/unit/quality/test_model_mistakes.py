@@ -472,3 +472,20 @@ def test_a_rank_given_the_other_regions_facts_is_planted_and_caught(seed):
     planted = MODEL_MISTAKES["rank"](text, nodules, seed)
     codes = {issue.code for issue in verify_text(nodules, planted).issues}
     assert codes & MODEL_MISTAKE_CODES["rank"], (planted, codes)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_an_organ_ranked_by_textbook_anatomy_is_planted_and_caught(seed):
+    """'The liver is the largest organ in view' where the colon's section is larger on this slice, and the like."""
+    from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, MODEL_MISTAKES
+
+    organs = SampleFacts(modality="ct", body_part="abdomen", rois=(
+        RegionFacts(0, "colon", "organ", area_mm2=5555.0, area_px=9000),
+        RegionFacts(1, "liver", "organ", area_mm2=4826.0, area_px=8000),
+        RegionFacts(2, "spleen", "organ", area_mm2=1826.0, area_px=3000),
+    ))
+    text = "Axial CT of the abdomen. The colon, liver and spleen are labelled."
+    assert verify_text(organs, text).issues == []
+    planted = MODEL_MISTAKES["superlative"](text, organs, seed)
+    codes = {issue.code for issue in verify_text(organs, planted).issues}
+    assert codes & MODEL_MISTAKE_CODES["superlative"], (planted, codes)

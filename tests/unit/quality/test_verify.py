@@ -561,3 +561,35 @@ def test_a_rank_between_regions_of_like_size_names_neither():
     """Two nodules within a tenth of each other: "the larger" could be either, so any nodule's facts pass."""
     alike = replace(TWO_NODULES, rois=(TWO_NODULES.rois[0], replace(TWO_NODULES.rois[1], largest_diameter_mm=12.5)))
     assert verify_text(alike, "Frontal chest radiograph. The larger nodule lies on the patient's right.").issues == []
+
+
+SLICE_ORGANS = SampleFacts(modality="ct", body_part="abdomen", rois=(
+    RegionFacts(0, "colon", "organ", area_mm2=5555.0, area_px=9000, patient_side="right"),
+    RegionFacts(1, "liver", "organ", area_mm2=4826.0, area_px=8000, patient_side="right"),
+    RegionFacts(2, "spleen", "organ", area_mm2=1826.0, area_px=3000, patient_side="left"),
+    RegionFacts(3, "left erector spinae", "organ", area_mm2=2585.0, area_px=4000, patient_side="left"),
+))
+
+
+@pytest.mark.parametrize("text", [
+    "The liver is the largest organ in view.",  # the colon's section is larger on this slice
+    "The largest organ in this section is the liver.",
+    "The spleen is the largest solid organ.",  # the liver is
+    "The liver is the smallest organ in this section.",
+    "The liver, the biggest organ in the image, lies on the patient's right.",
+])
+def test_an_organ_called_the_largest_or_smallest_against_the_slice_is_caught(text):
+    codes = [issue.code for issue in verify_text(SLICE_ORGANS, f"Axial CT of the abdomen. {text}").issues]
+    assert codes == ["size_mismatch"], codes
+
+
+@pytest.mark.parametrize("text", [
+    "The colon is the largest organ in this section.",
+    "The liver is the largest solid organ in view.",  # the colon is hollow
+    "The spleen is the smallest organ in view.",  # the erector spinae is a muscle, no organ
+    "The colon is the smallest hollow organ.",  # the only one: nothing to rank against
+    "The largest organ, the liver, lies on the patient's right, beside the colon.",  # two named: not judged
+])
+def test_a_superlative_true_of_the_slice_or_unjudgeable_passes(text):
+    codes = [issue.code for issue in verify_text(SLICE_ORGANS, f"Axial CT of the abdomen. {text}").issues]
+    assert "size_mismatch" not in codes, codes

@@ -29,6 +29,7 @@ outline            shape_mismatch     round or oval for lobulated or irregular (
 outline            margin_mismatch    well-defined for ill-defined (and the reverse)
 comparisons        intensity_mismatch one described region brighter / darker / alike than another against both means
 comparisons        size_mismatch      one described region larger / smaller / alike than another against both areas
+superlatives       size_mismatch      "the largest organ" (structure, finding) where another described one is larger
 composition        composition_mismatch fluid, fat, soft-tissue, gas or calcium attenuation a CT region's mean is not
 diagnosis          diagnosis_unsupported a disease no label names (also in quoted knowledge)
 assessment         assessment_unsupported normal, absent, enlarged or enhancing where nothing measured it
@@ -57,6 +58,7 @@ from medtrinity.quality.checks.modality import check_body_part, check_modality
 from medtrinity.quality.checks.numbers import check_measured_numbers, check_units
 from medtrinity.quality.checks.outline import check_margin, check_shape
 from medtrinity.quality.checks.sizes import check_sizes
+from medtrinity.quality.checks.superlatives import check_superlatives
 
 # name -> check, in reporting order
 CHECKS: dict[str, Check] = {
@@ -83,6 +85,7 @@ CHECKS: dict[str, Check] = {
     "shape": check_shape,
     "margin": check_margin,
     "comparisons": check_comparisons,
+    "superlatives": check_superlatives,
     "composition": check_composition,
     "box_appearance": check_box_appearance,
     "diagnosis": check_diagnosis,

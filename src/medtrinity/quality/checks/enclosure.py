@@ -171,8 +171,9 @@ def check_adjacency(facts: SampleFacts, sentences: list[ClaimSentence], options:
             end = _OBJECT_END.search(rest)
             for other in names.findall(rest[: end.start() if end else len(rest)]):
                 if subject and other != subject and not _touch(subject, other, described):
-                    return [QCIssue("adjacency_unsupported", f"text says the {subject} {match.group(0).strip()} "
-                                                             f"the {other}; it lies nowhere near it")]
+                    said = re.sub(r"\s+the$", "", match.group(0).strip())  # "borders the": its own "the" once
+                    return [QCIssue("adjacency_unsupported", f"text says the {subject} {said} the {other}; it lies "
+                                                             "nowhere near it")]
     return []
 
 
