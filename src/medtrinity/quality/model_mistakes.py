@@ -561,6 +561,31 @@ def superlative_misplaced(text: str, facts: SampleFacts, seed: int) -> str | Non
     return _append(text, _SUPERLATIVES[seed % len(_SUPERLATIVES)].format(label=label, word=word), seed)
 
 
+_INVENTED = (("nodul", "A small nodule is seen in the {organ}."), ("lesion", "There is a focal lesion in the {organ}."),
+             ("mass", "A mass is noted adjacent to the {organ}."))
+_DEVICES = (("tube", "An endotracheal tube is in place."), ("catheter", "A central venous catheter is seen."),
+            ("clip", "Surgical clips are present."))
+_FINDING_STEMS = ("lesion", "nodul", "mass", "tumo", "opacit", "infiltrat", "abnormal", "cancer", "neoplas")
+
+
+def finding_invented(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A finding or a device added to an image where nothing marks one ('a small nodule is seen in the liver', 'an
+    endotracheal tube is in place'): the hallucination a model trained on reports makes most. Never a noun a label
+    names ('lung nodule' as a label marks nodules)."""
+    if any(roi.kind == "lesion" for roi in facts.rois):
+        return None
+    labels = " ".join([*facts.labels, *facts.context_labels, *facts.image_labels]).lower()
+    organs = [name for name in ([roi.label for roi in facts.rois] or list(facts.context_labels))
+              if not any(stem in name.lower() for stem in _FINDING_STEMS)]
+    findings = [] if any(stem in labels for stem in _FINDING_STEMS) else [
+        frame.format(organ=organ) for organ in organs[:3] for _stem, frame in _INVENTED]
+    devices = [sentence for stem, sentence in _DEVICES if stem not in labels and "device" not in labels]
+    options = findings + devices
+    if not options:
+        return None
+    return _append(text, options[seed % len(options)], seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -591,6 +616,7 @@ MODEL_MISTAKES = {
     "structure_count": structures_miscounted,
     "rank": rank_confused,
     "superlative": superlative_misplaced,
+    "invented_finding": finding_invented,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -623,4 +649,5 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "structure_count": {"count_mismatch"},
     "rank": {"size_mismatch", "side_mismatch"},
     "superlative": {"size_mismatch"},
+    "invented_finding": {"finding_unsupported"},
 }

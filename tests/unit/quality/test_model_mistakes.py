@@ -489,3 +489,18 @@ def test_an_organ_ranked_by_textbook_anatomy_is_planted_and_caught(seed):
     planted = MODEL_MISTAKES["superlative"](text, organs, seed)
     codes = {issue.code for issue in verify_text(organs, planted).issues}
     assert codes & MODEL_MISTAKE_CODES["superlative"], (planted, codes)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_an_invented_finding_or_device_is_planted_and_caught(seed):
+    from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, MODEL_MISTAKES
+
+    organs = SampleFacts(modality="ct", body_part="abdomen", rois=(
+        RegionFacts(0, "liver", "organ", area_mm2=4826.0), RegionFacts(1, "spleen", "organ", area_mm2=1826.0)))
+    text = "Axial CT of the abdomen. The liver and spleen are labelled."
+    assert verify_text(organs, text).issues == []
+    planted = MODEL_MISTAKES["invented_finding"](text, organs, seed)
+    codes = {issue.code for issue in verify_text(organs, planted).issues}
+    assert codes & MODEL_MISTAKE_CODES["invented_finding"], (planted, codes)
+    with_lesion = replace(organs, rois=(*organs.rois, RegionFacts(2, "liver lesion", "lesion")))
+    assert MODEL_MISTAKES["invented_finding"](text, with_lesion, seed) is None

@@ -593,3 +593,65 @@ def test_an_organ_called_the_largest_or_smallest_against_the_slice_is_caught(tex
 def test_a_superlative_true_of_the_slice_or_unjudgeable_passes(text):
     codes = [issue.code for issue in verify_text(SLICE_ORGANS, f"Axial CT of the abdomen. {text}").issues]
     assert "size_mismatch" not in codes, codes
+
+
+@pytest.mark.parametrize("text", [
+    "A nodule is present in the liver.",
+    "There is a focal lesion in the spleen.",
+    "A mass is seen adjacent to the liver.",
+    "Patchy opacities are seen.",
+    "An endotracheal tube is in place.",
+    "A central venous catheter terminates in the superior vena cava.",
+    "Sternotomy wires and a pacemaker are present.",
+    "Surgical clips are seen near the liver.",
+])
+def test_a_finding_or_device_nothing_marks_is_caught(text):
+    """Said bare (no size, no intensity word), an invented finding or device passed every other check."""
+    codes = [issue.code for issue in verify_text(ORGANS_HU, f"Axial CT of the abdomen. {text}").issues]
+    assert "finding_unsupported" in codes, codes
+
+
+@pytest.mark.parametrize("text", [
+    "The portal vein drains into the liver.",  # a verb, not a device
+    "The midline lies between the liver and the spleen.",
+    "The spleen, in outline, is smooth.",
+])
+def test_words_that_only_look_like_devices_or_findings_pass(text):
+    codes = [issue.code for issue in verify_text(ORGANS_HU, f"Axial CT of the abdomen. {text}").issues]
+    assert "finding_unsupported" not in codes, codes
+
+
+@pytest.mark.parametrize("text", [
+    "No focal lesion is identified.",
+    "There is no nodule or mass.",
+    "A lesion is not seen in the liver.",
+    "The liver is free of lesions.",
+])
+def test_a_denied_finding_is_the_assessment_checks(text):
+    """A denial is no presence claim; nothing looked for the finding either, so it is an unsupported absence."""
+    codes = [issue.code for issue in verify_text(ORGANS_HU, f"Axial CT of the abdomen. {text}").issues]
+    assert codes == ["assessment_unsupported"], codes
+
+
+def test_a_finding_is_supported_by_a_lesion_region_or_a_label_naming_it():
+    assert "finding_unsupported" not in {issue.code for issue in verify_text(
+        LIVER, f"{GOOD_LIVER} A lesion is present in the liver.").issues}
+    nodule_label = replace(ORGANS_HU, image_labels=("Nodule",))
+    assert verify_text(nodule_label, "Axial CT of the abdomen. A nodule is present.").issues == []
+    tube_label = replace(ORGANS_HU, image_labels=("Support Devices",))
+    codes = {issue.code for issue in verify_text(tube_label, "Axial CT of the abdomen. A pacemaker is present.").issues}
+    assert codes == set(), codes
+
+
+@pytest.mark.parametrize(("text", "flagged"), [
+    ("This section lies at the level of L1.", True),  # only L2 is labelled
+    ("The slice is at the T12 level.", True),
+    ("This section lies at the level of L2.", False),
+    ("The section is at the L2 level.", False),
+    ("At L2, the liver and spleen are seen.", False),
+])
+def test_a_vertebral_level_in_shorthand_names_its_vertebra(text, flagged):
+    """A model places a slice by level ("at the level of L1"); the vertebra it names must be labelled."""
+    facts = replace(ORGANS_HU, context_labels=("aorta", "L2 vertebra"))
+    codes = [issue.code for issue in verify_text(facts, f"Axial CT of the abdomen. {text}").issues]
+    assert ("organ_unsupported" in codes) is flagged, codes

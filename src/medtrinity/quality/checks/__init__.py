@@ -14,6 +14,7 @@ location           position_mismatch  "upper/lower/left/right part of the image"
 context_places     side_mismatch      a context structure on the other side than its whole outline lies
 context_places     direction_mismatch "A lies anterior (posterior, superior, inferior) to B" against their centroids
 anatomy            organ_unsupported  an organ no label or measurement names
+findings           finding_unsupported a lesion, nodule, mass, opacity ... or a tube, line, implant nothing marks
 anatomy            side_mismatch      a sided structure named on the other side than its label
 sizes              size_mismatch      a size off the measured one of the piece spoken of
 sizes              size_unsupported   a size in mm, mm2 or ml where nothing was measured in it
@@ -53,6 +54,7 @@ from medtrinity.quality.checks.counts import check_counts, check_structure_count
 from medtrinity.quality.checks.diagnosis import check_diagnosis
 from medtrinity.quality.checks.distances import check_distances
 from medtrinity.quality.checks.enclosure import check_adjacency, check_enclosure, check_overlap
+from medtrinity.quality.checks.findings import check_findings
 from medtrinity.quality.checks.location import check_organ, check_position, check_sides
 from medtrinity.quality.checks.modality import check_body_part, check_modality
 from medtrinity.quality.checks.numbers import check_measured_numbers, check_units
@@ -70,6 +72,7 @@ CHECKS: dict[str, Check] = {
     "overlap": check_overlap,
     "adjacency": check_adjacency,
     "anatomy": check_anatomy,
+    "findings": check_findings,
     "sides": check_sides,
     "position": check_position,
     "context_sides": check_context_sides,
@@ -95,7 +98,8 @@ CHECKS: dict[str, Check] = {
 
 ISSUE_CODES: tuple[str, ...] = (
     "no_content", "modality_mismatch", "body_part_mismatch", "organ_mismatch", "enclosure_unsupported",
-    "overlap_unsupported", "adjacency_unsupported", "organ_unsupported", "side_mismatch", "position_mismatch",
+    "overlap_unsupported", "adjacency_unsupported", "organ_unsupported", "finding_unsupported", "side_mismatch",
+    "position_mismatch",
     "direction_mismatch", "size_mismatch", "size_unsupported", "distance_unsupported", "number_without_unit",
     "number_unsupported", "count_mismatch", "intensity_mismatch",
     "texture_mismatch", "shape_mismatch", "margin_mismatch", "composition_mismatch",

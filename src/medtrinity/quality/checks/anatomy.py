@@ -62,14 +62,37 @@ _POSITION_HINT = re.compile(r"of\s+the\s+(?:image|frame|picture|field of view|sl
 _HEMISPHERE_HINT = literals("hemisphere")
 
 
+# a vertebral level in shorthand ("at the level of L1", "the L2 level"): the vertebra it names
+_LEVEL = re.compile(r"(?:(?<![a-z])level\s+of\s+(?:the\s+)?|(?<![a-z])at\s+(?:the\s+)?)([ctl]\d{1,2}|s1)(?![a-z0-9])"
+                    r"|(?<![a-z0-9])([ctl]\d{1,2}|s1)\s+(?:vertebral\s+)?level(?![a-z])")
+_LEVEL_HINT = literals("level", "at ")
+_LEVELS = {"c": 7, "t": 12, "l": 5, "s": 1}
+
+
+def vertebral_levels(text: str) -> tuple[str, ...]:
+    """The vertebrae a sentence names by level in shorthand ("at the level of L1": "l1 vertebra")."""
+    if not may_match(_LEVEL_HINT, text):
+        return ()
+    found = []
+    for match in _LEVEL.finditer(text):
+        level = match.group(1) or match.group(2)
+        if level in ("t1", "t2") and match.group(0).startswith("at"):
+            continue  # "bright at T2" is a sequence; a T1 or T2 vertebra needs the word "level"
+        if 1 <= int(level[1:]) <= _LEVELS[level[0]]:
+            found.append(f"{level} vertebra")
+    return tuple(found)
+
+
 @text_cache()
 def anatomy_terms_in(text: str) -> tuple[str, ...]:
-    """The lexicon's anatomical names in a sentence, image positions and cerebral hemispheres left out."""
+    """The lexicon's anatomical names in a sentence (and vertebrae named by level), image positions and cerebral
+    hemispheres left out."""
+    levels = vertebral_levels(text)
     if may_match(_POSITION_HINT, text):
         text = POSITION.sub(" ", text)
     if may_match(_HEMISPHERE_HINT, text):
         text = _HEMISPHERE.sub(" ", text)
-    return tuple(match.group(1) for match in _lexicon().finditer(text))
+    return tuple(match.group(1) for match in _lexicon().finditer(text)) + levels
 
 
 def _verdict(term: str, known: list[str]) -> QCIssue | None:

@@ -38,7 +38,7 @@ _NORMAL = re.compile(
     r"|no (?:evidence|signs?) of|no (?:focal|significant|acute|abnormal|suspicious|other|additional|obvious)(?![a-z])"
     r"|without (?:evidence|abnormalit|significant)|no abnormalit|not enlarged|no enlargement"
     r"|^no(?![a-z])|there (?:is|are) no(?![a-z])|(?:is|are) not (?:seen|identified|present|visible|demonstrated)"
-    r"|(?:is|are) absent|absence of|negative for)"
+    r"|(?:is|are) absent|absence of|negative for|(?:is|are|appears?|remains?) free of)"
 )
 # said of a region's effect on its neighbours: nothing measures a mass effect
 _MASS_EFFECT = re.compile(r"(?<![a-z])(compress(?:es|ing|ed|ion)?|displac(?:es|ing|ed|ement)|invad(?:es|ing|ed)"
@@ -85,7 +85,8 @@ _HINTS = literals("normal", "unremarkable", "clear", "intact", "preserved", "no 
                   "negative", "enlarg", "megaly", "increased", "enhanc", "wash", "phase", "costophrenic", "compress",
                   "displac", "invad", "invasion", "infiltrat", "obstruct", "narrow", "mass effect", "effac",
                   "encroach", "shift", "herniat", "disten", "dilat", "collapse", "thicken", "paten", "occlu",
-                  "thrombos", "nodular", "inflat", "lung volume", "widen", "flatten", "elevat", "calcif")
+                  "thrombos", "nodular", "inflat", "lung volume", "widen", "flatten", "elevat", "calcif",
+                  "free of")
 # every word of the study's contrast holds one of these; every sequence word one of the next
 _CONTRAST_HINTS = literals("contrast", "enhanced", "plain")
 _SEQUENCE_HINTS = literals("t1", "t2", "flair", "diffusion", "dwi", "adc", "stir", "swi", "susceptib", "blooming",
