@@ -58,6 +58,19 @@ def _cap(text: str) -> str:
 # ---------------------------------------------------------------------------------------------- modality
 
 
+def _picture(sample: Sample) -> tuple[str, str]:
+    """(the picture's noun, the preposition it takes) for "the liver measures ... in this section": a cross-section
+    or a tissue section is a section, a radiograph is "on" its film, a photograph of the fundus or the skin is a
+    photograph, anything else an image."""
+    if sample.modality == "xray" or sample.plane == "projection":
+        return "radiograph", "on"
+    if sample.modality in {"ct", "mri", "pet", "histopathology"}:
+        return "section", "in"
+    if sample.modality in {"fundus", "dermoscopy"}:
+        return "photograph", "in"
+    return "image", "in"
+
+
 def _modality_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
     facts = acquisition_facts(sample.metadata)
     before, after = acquisition_words(sample.modality, facts)
@@ -111,7 +124,7 @@ def _organ_sentences(sample: Sample, choose: _Chooser) -> list[Sentence]:
     names = [roi.label for roi in rois]
     shown = names[:MAX_LISTED_ORGANS]
     listed = join_words(shown)
-    where = "radiograph" if sample.modality == "xray" else "section"
+    where = _picture(sample)[0]
     if any(outlined_by_expert(roi) for roi in rois):  # "labelled" would name the source's annotators
         more = f", among {len(names)} outlined structures" if len(names) > len(shown) else ""
         options = (
@@ -249,7 +262,8 @@ def _organ_roi_sentence(sample: Sample, roi: ROI, key: str, choose: _Chooser) ->
         return _cardiothoracic_sentences(sample, roi, key, pick)
     where, where_keys = location(sample, roi, pick)
     where = f", {where}," if where else ""
-    here = "on this radiograph" if sample.modality == "xray" or sample.plane == "projection" else "in this section"
+    noun, preposition = _picture(sample)
+    here = f"{preposition} this {noun}"
     sides, box_keys = box_sides(roi)
     if sides:  # the annotation's box, not the structure's own measured size
         text = pick("organ", (f"The {roi.label}{where} is marked by a box of {sides} {here}.",

@@ -586,6 +586,28 @@ def finding_invented(text: str, facts: SampleFacts, seed: int) -> str | None:
     return _append(text, options[seed % len(options)], seed)
 
 
+_FEATURES_BY_MODALITY = {
+    "mri": ("The {label} is intra-axial.", "The {label} shows a fluid-fluid level.",
+            "The {label} is cortically based."),
+    "ct": ("The {label} shows cavitation.", "Air bronchograms are seen within the {label}.",
+           "The {label} has a ground-glass component."),
+    "ultrasound": ("The {label} shows posterior acoustic shadowing.", "Internal vascularity is seen in the {label}."),
+}
+
+
+def feature_guessed(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A lesion's inner feature or compartment read by eye ('the enhancing lesion is intra-axial', 'the lung tumor
+    shows cavitation'), or oral contrast in the bowel: what a radiologist looks for, which nothing here measures."""
+    lesions = [roi.label for roi in facts.rois if roi.kind == "lesion" and roi.origin != BOX_ORIGIN]
+    frames = _FEATURES_BY_MODALITY.get(facts.modality, ())
+    options = [frame.format(label=label) for label in lesions[:2] for frame in frames]
+    if facts.modality == "ct" and _region(facts) == "abdomen":
+        options.append("Oral contrast opacifies the bowel.")
+    if not options:
+        return None
+    return _append(text, options[seed % len(options)], seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -617,6 +639,7 @@ MODEL_MISTAKES = {
     "rank": rank_confused,
     "superlative": superlative_misplaced,
     "invented_finding": finding_invented,
+    "feature": feature_guessed,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -650,4 +673,5 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "rank": {"size_mismatch", "side_mismatch"},
     "superlative": {"size_mismatch"},
     "invented_finding": {"finding_unsupported"},
+    "feature": {"assessment_unsupported"},
 }

@@ -311,6 +311,9 @@ GENERIC_ANATOMY: tuple[str, ...] = (
     "splenic vein", "vena cava", "iliac vessels", "psoas", "paraspinal muscles", "breast", "thyroid",
     "optic disc", "macula", "retina", "orbit", "sinuses", "mandible", "femoral head", "pelvis bone",
     "pectoralis major muscle", "pectoralis muscle", "pectoral muscle", "chest wall", "nipple", "axilla",
+    # on a chest film: landmarks a model reads that the chest expert does not outline
+    "aortic knob", "aortic knuckle", "aortic arch", "carina", "hemidiaphragm", "hemidiaphragms",
+    "right hemidiaphragm", "left hemidiaphragm",
     # brain regions a model places a lesion in, which no brain label here outlines
     "frontal lobe", "parietal lobe", "temporal lobe", "occipital lobe", "insula", "white matter",
     "periventricular white matter", "grey matter", "gray matter", "cerebral cortex", "corona radiata",

@@ -456,3 +456,24 @@ def test_a_box_with_no_fact_beyond_its_label_is_not_announced_twice():
     assert re.search(r"box labelled effusion (lies|is seen|is present) in the right part of the image", text), text
     sample.rois = sample.rois[:1]
     assert "box labelled infiltrate" in make_backend("composer").describe(sample).text
+
+
+@pytest.mark.parametrize(("modality", "plane", "noun"), [
+    ("fundus", "unknown", "photograph"), ("dermoscopy", "unknown", "photograph"), ("ultrasound", "unknown", "image"),
+    ("endoscopy", "unknown", "image"), ("ct", "axial", "section"), ("xray", "projection", "radiograph"),
+])
+def test_the_picture_is_named_for_what_it_is(modality, plane, noun):
+    """A fundus photograph read "Structures outlined automatically in this section": a section is a cut through the
+    body (or a tissue), not a photograph of the retina or the skin."""
+    from medtrinity.records import ROI, Sample
+
+    wrong = {"section", "photograph", "radiograph"} - {noun}  # "this image" fits any picture
+    for seed in range(12):
+        rois = [ROI(label=name, kind="organ", bbox_xyxy=(0, 0, 10, 10), mask_rle={}, area_px=80, area_mm2=40.0,
+                    centroid_xy=(5.0, 5.0), largest_diameter_mm=9.0, perpendicular_diameter_mm=5.0,
+                    origin="provided") for name in ("optic disc", "macula")]
+        sample = Sample(id=f"p{seed}", source="x", case_id=f"c{seed}", modality=modality, body_part="", plane=plane,
+                        pixels=np.zeros((16, 16), np.uint8), context_rois=rois, rois=rois[:1])
+        text = make_backend("composer").describe(sample).text
+        for other in wrong:
+            assert f"this {other}" not in text, text

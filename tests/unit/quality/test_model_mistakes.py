@@ -504,3 +504,16 @@ def test_an_invented_finding_or_device_is_planted_and_caught(seed):
     assert codes & MODEL_MISTAKE_CODES["invented_finding"], (planted, codes)
     with_lesion = replace(organs, rois=(*organs.rois, RegionFacts(2, "liver lesion", "lesion")))
     assert MODEL_MISTAKES["invented_finding"](text, with_lesion, seed) is None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_feature_read_by_eye_is_planted_and_caught(seed):
+    from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, MODEL_MISTAKES
+
+    brain = SampleFacts(modality="mri", body_part="brain", rois=(
+        RegionFacts(0, "enhancing lesion", "lesion", patient_side="left"),))
+    text = "Axial MRI of the brain. An enhancing lesion lies on the patient's left."
+    assert verify_text(brain, text).issues == []
+    planted = MODEL_MISTAKES["feature"](text, brain, seed)
+    codes = {issue.code for issue in verify_text(brain, planted).issues}
+    assert codes & MODEL_MISTAKE_CODES["feature"], (planted, codes)

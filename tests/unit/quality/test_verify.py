@@ -655,3 +655,26 @@ def test_a_vertebral_level_in_shorthand_names_its_vertebra(text, flagged):
     facts = replace(ORGANS_HU, context_labels=("aorta", "L2 vertebra"))
     codes = [issue.code for issue in verify_text(facts, f"Axial CT of the abdomen. {text}").issues]
     assert ("organ_unsupported" in codes) is flagged, codes
+
+
+@pytest.mark.parametrize(("facts", "text"), [
+    ("brain", "The enhancing lesion is intra-axial."),
+    ("brain", "The enhancing lesion shows a fluid-fluid level."),
+    ("brain", "It is extra-axial with a dural tail."),
+    ("liver", "The liver lesion shows cavitation."),
+    ("liver", "Air bronchograms are seen within the liver lesion."),
+    ("liver", "The liver lesion has a ground-glass component."),
+    ("liver", "Oral contrast is seen in the liver lesion."),
+    ("liver", "The liver lesion shows posterior acoustic shadowing."),
+])
+def test_a_lesions_inner_feature_or_compartment_read_by_eye_is_caught(facts, text):
+    """Features a radiologist looks for inside a finding, and the compartment it arises from: nothing measures them."""
+    chosen, good = {"brain": (BRAIN_T1, "Axial T1-weighted MRI of the brain."), "liver": (LIVER, GOOD_LIVER)}[facts]
+    codes = [issue.code for issue in verify_text(chosen, f"{good} {text}").issues]
+    assert codes == ["assessment_unsupported"], codes
+
+
+def test_a_label_naming_the_feature_supports_it():
+    cavitary = replace(LIVER, rois=(replace(LIVER.rois[0], label="cavitary lesion"),))
+    text = "Axial contrast CT of the abdomen. The cavitary lesion shows cavitation."
+    assert "assessment_unsupported" not in {issue.code for issue in verify_text(cavitary, text).issues}

@@ -34,6 +34,7 @@ superlatives       size_mismatch      "the largest organ" (structure, finding) w
 composition        composition_mismatch fluid, fat, soft-tissue, gas or calcium attenuation a CT region's mean is not
 diagnosis          diagnosis_unsupported a disease no label names (also in quoted knowledge)
 assessment         assessment_unsupported normal, absent, enlarged or enhancing where nothing measured it
+features           assessment_unsupported a lesion's inner feature, compartment, oral contrast or "prominent" unmeasured
 content            no_content         nothing grounded: no ROI, no label, no measured organ
 attenuation        attenuation_implausible a CT structure's mean impossible for its tissue (a mask off its image)
 ================== ================== ==========================================================
@@ -54,6 +55,7 @@ from medtrinity.quality.checks.counts import check_counts, check_structure_count
 from medtrinity.quality.checks.diagnosis import check_diagnosis
 from medtrinity.quality.checks.distances import check_distances
 from medtrinity.quality.checks.enclosure import check_adjacency, check_enclosure, check_overlap
+from medtrinity.quality.checks.features import check_features
 from medtrinity.quality.checks.findings import check_findings
 from medtrinity.quality.checks.location import check_organ, check_position, check_sides
 from medtrinity.quality.checks.modality import check_body_part, check_modality
@@ -93,6 +95,7 @@ CHECKS: dict[str, Check] = {
     "box_appearance": check_box_appearance,
     "diagnosis": check_diagnosis,
     "assessment": check_assessment,
+    "features": check_features,
     "attenuation": check_attenuation,
 }
 

@@ -1,0 +1,53 @@
+"""``assessment_unsupported``: a lesion's internal feature, its compartment or an organ's prominence read by eye.
+
+A model describing a finding adds what a radiologist looks for in one: "a fluid-fluid level", "cavitation", "air
+bronchograms", "a ground-glass component", "exophytic", "septations", "posterior acoustic shadowing", "internal
+vascularity"; for a brain lesion, "intra-axial" or "extra-axial", "cortically based", "a dural tail"; of a study,
+"oral contrast"; of a structure, "prominent". Every other check passed such sentences (no number, no disease
+word, the region named is the right one), yet nothing measured any of them: the pipeline measures a region's
+size, place, mean and texture, not the features inside it, the compartment it arises from, or what was given by
+mouth. A label naming the feature supports it ("cavitary lesion", "ground glass opacity").
+"""
+
+from __future__ import annotations
+
+import re
+
+from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
+from medtrinity.quality.checks.shortcuts import literals, may_match
+from medtrinity.quality.facts import SampleFacts
+from medtrinity.records import QCIssue
+
+_FEATURE = re.compile(
+    r"(?<![a-z])(fluid[- ]fluid levels?|air[- ]fluid levels?|cavitat(?:ion|ing|ed)|cavitary|air[- ]bronchograms?"
+    r"|ground[- ]glass|part[- ]solid|sub-?solid|exophytic|septat(?:ions?|ed)|mural nodules?"
+    r"|(?:posterior )?acoustic (?:shadowing|enhancement)|internal vascularity|increased vascularity"
+    r"|hyper-?vascular|hypo-?vascular|intra-?axial|extra-?axial|cortically based|dural tail|halo sign"
+    r"|satellite (?:nodules?|lesions?)|fat planes?|smooth (?:capsule|surface)|oral contrast"
+    r"|(?:is|are|appears?|looks?) prominent|prominence of)(?![a-z])")
+# in every feature above
+_HINT = literals("fluid", "cavit", "bronchogram", "glass", "solid", "exophytic", "septat", "mural", "acoustic",
+                 "vascular", "axial", "cortically", "dural", "halo", "satellite", "fat plane", "smooth", "oral",
+                 "prominen")
+_KEY = re.compile(r"[a-z]{4,}")  # the words of a feature a label must share to name it
+
+
+def _labelled(feature: str, labels: str) -> bool:
+    """Whether a label names the feature: it holds one of the feature's longer words' first five letters
+    ("cavitary lesion" names "cavitation")."""
+    return any(word[:5] in labels for word in _KEY.findall(feature) if word not in {"level", "levels", "acoustic"})
+
+
+def check_features(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
+    """A lesion's internal feature, compartment or an organ's prominence must be named by a label."""
+    labels = " ".join([*facts.labels, *facts.context_labels, *facts.image_labels]).lower()
+    for sentence in claims(sentences):
+        if not may_match(_HINT, sentence.text):
+            continue
+        for match in _FEATURE.finditer(sentence.text):
+            feature = match.group(1)
+            if not _labelled(feature, labels):
+                return [QCIssue("assessment_unsupported", f"text says {feature!r}; nothing measured it (a region's "
+                                                          "internal features, compartment and prominence are not "
+                                                          "measured) and no label names it")]
+    return []
