@@ -678,3 +678,25 @@ def test_a_label_naming_the_feature_supports_it():
     cavitary = replace(LIVER, rois=(replace(LIVER.rois[0], label="cavitary lesion"),))
     text = "Axial contrast CT of the abdomen. The cavitary lesion shows cavitation."
     assert "assessment_unsupported" not in {issue.code for issue in verify_text(cavitary, text).issues}
+
+
+CHEST_CTR = SampleFacts(modality="xray", body_part="chest", view_position="pa", rois=(
+    RegionFacts(0, "heart", "organ", measurements=(("cardiothoracic_ratio", 0.526),)),))
+FUNDUS_CDR = SampleFacts(modality="fundus", body_part="eye", rois=(
+    RegionFacts(0, "optic disc", "organ", measurements=(("cup_to_disc_ratio", 0.485),)),))
+
+
+@pytest.mark.parametrize(("facts", "text", "flagged"), [
+    (CHEST_CTR, "The cardiothoracic ratio is 0.53.", False),  # a fraction has no unit: it was a false alarm
+    (CHEST_CTR, "The cardiothoracic ratio is approximately 0.5.", False),
+    (CHEST_CTR, "The cardiothoracic ratio is approximately 0.45.", True),
+    (CHEST_CTR, "The cardiothoracic ratio is 53%.", False),
+    (FUNDUS_CDR, "The cup-to-disc ratio is about 0.5.", False),
+    (FUNDUS_CDR, "The vertical cup-to-disc ratio is approximately 0.48.", False),
+    (FUNDUS_CDR, "The cup-to-disc ratio measures 0.3.", True),
+    (FUNDUS_CDR, "The optic disc has a C/D ratio of 0.8.", True),
+])
+def test_a_measured_ratio_written_as_a_fraction_is_judged_by_its_measurement(facts, text, flagged):
+    codes = [issue.code for issue in verify_text(facts, text).issues]
+    assert "number_without_unit" not in codes, codes
+    assert ("number_unsupported" in codes) is flagged, codes

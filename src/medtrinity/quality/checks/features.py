@@ -3,8 +3,9 @@
 A model describing a finding adds what a radiologist looks for in one: "a fluid-fluid level", "cavitation", "air
 bronchograms", "a ground-glass component", "exophytic", "septations", "posterior acoustic shadowing", "internal
 vascularity"; for a brain lesion, "intra-axial" or "extra-axial", "cortically based", "a dural tail"; of a study,
-"oral contrast"; of a structure, "prominent". Every other check passed such sentences (no number, no disease
-word, the region named is the right one), yet nothing measured any of them: the pipeline measures a region's
+"oral contrast"; of a structure, "prominent"; of a breast lesion, its quadrant or clock position; of an optic
+disc or the retinal vessels, pallor, cupping or tortuosity. Every other check passed such sentences (no number,
+no disease word, the region named is the right one), yet nothing measured any of them: the pipeline measures a region's
 size, place, mean and texture, not the features inside it, the compartment it arises from, or what was given by
 mouth. A label naming the feature supports it ("cavitary lesion", "ground glass opacity").
 """
@@ -24,11 +25,13 @@ _FEATURE = re.compile(
     r"|(?:posterior )?acoustic (?:shadowing|enhancement)|internal vascularity|increased vascularity"
     r"|hyper-?vascular|hypo-?vascular|intra-?axial|extra-?axial|cortically based|dural tail|halo sign"
     r"|satellite (?:nodules?|lesions?)|fat planes?|smooth (?:capsule|surface)|oral contrast"
-    r"|(?:is|are|appears?|looks?) prominent|prominence of)(?![a-z])")
+    r"|(?:is|are|appears?|looks?) prominent|prominence of"
+    r"|(?:upper|lower) (?:outer|inner) quadrant|\d{1,2}(?::\d\d)? o'clock|(?:retro|sub)areolar"
+    r"|pale|pallor|tortuous|tortuosity|cupping)(?![a-z])")
 # in every feature above
 _HINT = literals("fluid", "cavit", "bronchogram", "glass", "solid", "exophytic", "septat", "mural", "acoustic",
                  "vascular", "axial", "cortically", "dural", "halo", "satellite", "fat plane", "smooth", "oral",
-                 "prominen")
+                 "prominen", "quadrant", "o'clock", "areolar", "pal", "tortuo", "cupping")
 _KEY = re.compile(r"[a-z]{4,}")  # the words of a feature a label must share to name it
 
 

@@ -25,9 +25,13 @@ from medtrinity.records import QCIssue
 _FINDINGS: dict[str, tuple[str, ...]] = {
     "lesion": ("lesion",), "nodule": ("nodul",), "mass": ("mass",), "tumour": ("tumo", "neoplas", "cancer"),
     "opacity": ("opacit",), "infiltrate": ("infiltrat",), "abnormality": ("abnormal",),
+    # a fundus photograph's findings (the fundus expert outlines candidates only where a label reports retinopathy)
+    "drusen": ("drusen",), "exudate": ("exudat",), "microaneurysm": ("microaneurysm", "retinopathy"),
+    "cotton wool spot": ("cotton wool", "retinopathy"),
 }
 _FINDING = re.compile(r"(?<![a-z])(lesions?|nodules?|nodular opacit(?:y|ies)|mass(?:es)?(?! effect)|tumou?rs?"
-                      r"|opacit(?:y|ies)|infiltrates?|abnormalit(?:y|ies))(?![a-z])")
+                      r"|opacit(?:y|ies)|infiltrates?|abnormalit(?:y|ies)|drusen|(?:hard |soft )?exudates?"
+                      r"|microaneurysms?|cotton[- ]wool spots?)(?![a-z])")
 _DEVICES: dict[str, tuple[str, ...]] = {
     "tube": ("tube",), "line": ("line", "catheter"), "catheter": ("catheter", "line"), "pacemaker": ("pacemaker",
     "pacer", "device"), "wires": ("wire",), "clips": ("clip",), "stent": ("stent",), "drain": ("drain",),
@@ -39,7 +43,8 @@ _DEVICE = re.compile(r"(?<![a-z])((?:endotracheal|tracheostomy|nasogastric|oroga
                      r"|(?:surgical|chest|pigtail|percutaneous) drains?|port-a-cath|chemo ?port|infusion port"
                      r"|prosthes[ie]s|implants?)(?![a-z])")
 _HINT = literals("lesion", "nodul", "mass", "tumo", "opacit", "infiltrat", "abnormal", "tube", "line", "catheter",
-                 "pace", "wire", "clip", "stent", "drain", "port", "prosthe", "implant")
+                 "pace", "wire", "clip", "stent", "drain", "port", "prosthe", "implant", "drusen", "exudat",
+                 "microaneurysm", "cotton")
 # a denial before the noun in its clause, or after it ("no mass is seen", "without a lesion", "is not seen")
 _DENIED_BEFORE = re.compile(r"(?<![a-z])(?:no|not|without|negative for|free of|absence of|absent|nor|neither|"
                             r"rule out|ruled out|exclude[sd]?)(?![a-z])")

@@ -33,16 +33,36 @@ CTR_TOLERANCE_POINTS = 3.0
 
 
 _DIGIT = literals(*"0123456789")
+# a ratio the experts measure, written as a fraction ("a cardiothoracic ratio of 0.53", "cup-to-disc ratio is about
+# 0.5"): a number without a unit by nature. Name -> the measurement that judges it
+_RATIO_NAMES = {"cardiothoracic": "cardiothoracic_ratio", "cup-to-disc": "cup_to_disc_ratio",
+                "cup to disc": "cup_to_disc_ratio", "c/d": "cup_to_disc_ratio", "cdr": "cup_to_disc_ratio"}
+_NAMED_RATIO = re.compile(r"(?<![a-z])(cardiothoracic|cup-to-disc|cup to disc|c/d|cdr)(?![a-z])[^.;%]{0,40}?"
+                          r"(?<![\d.])(0?\.\d+|1\.0+|0|1)(?![\d%])(?!\.\d)(?!\s*(?:%|percent|per cent))")
+_RATIO_HINT = literals("cardiothoracic", "cup", "c/d", "cdr")
+# how far a stated fraction may lie from a measured cup-to-disc ratio ("about 0.5" for 0.485): its usual precision
+CDR_TOLERANCE = 0.05
+
+
+@text_cache()
+def named_ratios(text: str) -> tuple[tuple[int, str, float, str], ...]:
+    """(start, measurement name, value, stated text) of each measured ratio a sentence gives as a fraction."""
+    if not may_match(_RATIO_HINT, text):
+        return ()
+    return tuple((match.start(2), _RATIO_NAMES[match.group(1)], float(match.group(2)), match.group(2))
+                 for match in _NAMED_RATIO.finditer(text))
 
 
 @text_cache()
 def bare_number(text: str) -> str | None:
-    """The first digit-written number of a sentence with no unit after it and not part of a name, or None."""
+    """The first digit-written number of a sentence with no unit after it, not part of a name and not a measured
+    ratio's fraction, or None."""
     if not may_match(_DIGIT, text):
         return None
+    fractions = {start for start, *_rest in named_ratios(text)}
     for match in _NUMBER.finditer(text):
         after = text[match.end():]
-        if _UNIT_AFTER.match(after) or _PART_OF_NAME.match(after):
+        if _UNIT_AFTER.match(after) or _PART_OF_NAME.match(after) or match.start() in fractions:
             continue
         return match.group(1)
     return None
@@ -144,6 +164,9 @@ def check_measured_numbers(facts: SampleFacts, sentences: list[ClaimSentence], o
     ratios = [100.0 * ratio for roi in facts.rois if (ratio := roi.measurement("cardiothoracic_ratio")) is not None]
     slices = {roi.slices_spanned for roi in facts.rois if roi.slices_spanned}
     for sentence in claims(sentences):
+        issue = _ratio_issue(facts, sentence.text)
+        if issue is not None:
+            return [issue]
         hu_stated, percents, slice_counts = stated_numbers(sentence.text)
         for match in (_HU.finditer(sentence.text) if hu_stated else ()):
             value, stated = float(match.group(1)), match.group(0)
@@ -173,3 +196,16 @@ def check_measured_numbers(facts: SampleFacts, sentences: list[ClaimSentence], o
                 return [QCIssue("number_unsupported", f"text states {stated!r}; measured slice spans: "
                                                       f"{sorted(slices) or 'none'}")]
     return []
+
+
+def _ratio_issue(facts: SampleFacts, text: str) -> QCIssue | None:
+    """A measured ratio given as a fraction, against the measurement (a cardiothoracic ratio within a few points,
+    a cup-to-disc ratio within its usual precision)."""
+    for _start, name, value, stated in named_ratios(text):
+        measured = [ratio for roi in facts.rois if (ratio := roi.measurement(name)) is not None]
+        tolerance = CTR_TOLERANCE_POINTS / 100 if name == "cardiothoracic_ratio" else CDR_TOLERANCE
+        if not any(abs(value - ratio) <= tolerance + 1e-9 for ratio in measured):
+            what = name.replace("_", " ")
+            return QCIssue("number_unsupported", f"text states a {what} of {stated}; measured "
+                                                 + (", ".join(f"{ratio:.2f}" for ratio in measured) or "none"))
+    return None
