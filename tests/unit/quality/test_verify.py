@@ -700,3 +700,18 @@ def test_a_measured_ratio_written_as_a_fraction_is_judged_by_its_measurement(fac
     codes = [issue.code for issue in verify_text(facts, text).issues]
     assert "number_without_unit" not in codes, codes
     assert ("number_unsupported" in codes) is flagged, codes
+
+
+@pytest.mark.parametrize(("text", "flagged"), [
+    ("Five structures are labelled.", False),
+    ("Among 5 labelled structures, the liver is largest.", False),
+    ("About six structures are segmented.", False),  # approximate: within a sixth or one
+    ("Twelve structures are outlined.", True),
+    ("Thirty structures are labelled.", True),
+    ("More than three structures are labelled.", False),
+    ("Three structures are labelled.", True),
+])
+def test_a_count_of_every_labelled_structure_is_judged(text, flagged):
+    facts = replace(ORGANS_HU, context_labels=("liver", "spleen", "aorta", "L2 vertebra", "stomach"))
+    codes = [issue.code for issue in verify_text(facts, f"Axial CT of the abdomen. {text}").issues]
+    assert ("count_mismatch" in codes) is flagged, codes

@@ -11,6 +11,7 @@ from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims,
 from medtrinity.quality.checks.shortcuts import literals, may_match, text_cache
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
+from medtrinity.vocab.labels import NOT_ANATOMY
 from medtrinity.vocab.words import NUMBER_WORDS
 
 _COUNT_WORD = (r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a\s+single|single|solitary|"
@@ -110,13 +111,49 @@ def labelled_of_kind(names: list[str] | set[str], stem: str, side: str | None = 
     return [name for name in names if word_pattern(stem).search(name) and (side is None or name.startswith(f"{side} "))]
 
 
+# "29 labelled structures", "about thirty structures are segmented": all the labelled structures counted
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
+_ALL_COUNT = re.compile(rf"(?<![a-z0-9.])(?:(about|approximately|around|roughly|nearly|some|over|more than)\s+)?"
+                        rf"((?:{'|'.join(_TENS)})(?![a-z])|{_COUNT_WORD[1:-1]}){_COUNT_FILLER}"
+                        r"(?:(?:labelled|segmented|outlined|annotated|anatomical)\s+)?structures(?![a-z])")
+_ALL_HINT = literals("structures")
+# how far an approximate count ("about thirty") may lie from the labels counted
+APPROXIMATE_COUNT_SHARE = 0.15
+
+
+def _all_structures_issue(facts: SampleFacts, text: str, names: list[str]) -> QCIssue | None:
+    """A count of every labelled structure, against the labels (with or without what is no anatomy, such as a
+    field of view, and with or without the described regions that are not context)."""
+    context = {name.lower() for name in facts.context_labels}
+    anatomy = {name for name in names if name not in NOT_ANATOMY}
+    truths = {len(context), len(context - NOT_ANATOMY), len(names), len(anatomy)} - {0}
+    for found in _ALL_COUNT.finditer(_WHITESPACE.sub(" ", text)):
+        approximate, word = found.group(1), found.group(2)
+        count, at_least = (_TENS[word], False) if word in _TENS else _claimed_count(word)
+        if at_least or approximate in ("over", "more than"):
+            supported = any(truth >= count for truth in truths)
+        elif approximate:
+            supported = any(abs(truth - count) <= max(1.0, APPROXIMATE_COUNT_SHARE * truth) for truth in truths)
+        else:
+            supported = count in truths
+        if not supported:
+            return QCIssue("count_mismatch", f"text counts {found.group(0).strip()!r}; "
+                                             f"{' or '.join(str(truth) for truth in sorted(truths))} labelled")
+    return None
+
+
 def check_structure_counts(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions
                            ) -> list[QCIssue]:
-    """"Three ribs on the left", "two vertebrae": the number of labelled structures of that kind (on that side)."""
+    """"Three ribs on the left", "two vertebrae": the number of labelled structures of that kind (on that side);
+    "29 labelled structures": the number of all of them."""
     names = sorted({name.lower() for name in (*facts.context_labels, *(roi.label for roi in facts.rois))})
     if not names:
         return []
     for sentence in claims(sentences):
+        if may_match(_ALL_HINT, sentence.text):
+            issue = _all_structures_issue(facts, sentence.text, names)
+            if issue is not None:
+                return [issue]
         if not may_match(_KIND_HINT, sentence.text):
             continue
         for found in _KIND_COUNT.finditer(_WHITESPACE.sub(" ", sentence.text)):
