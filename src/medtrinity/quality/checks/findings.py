@@ -42,9 +42,11 @@ _DEVICE = re.compile(r"(?<![a-z])((?:endotracheal|tracheostomy|nasogastric|oroga
                      r"|pacemakers?|pacer|(?:sternotomy |surgical |cerclage )?wires|(?:surgical )?clips|stents?"
                      r"|(?:surgical|chest|pigtail|percutaneous) drains?|port-a-cath|chemo ?port|infusion port"
                      r"|prosthes[ie]s|implants?)(?![a-z])")
-_HINT = literals("lesion", "nodul", "mass", "tumo", "opacit", "infiltrat", "abnormal", "tube", "line", "catheter",
-                 "pace", "wire", "clip", "stent", "drain", "port", "prosthe", "implant", "drusen", "exudat",
-                 "microaneurysm", "cotton")
+# in every finding, and in every device ("line" only after a word: " line"; "port" only in the ports named)
+_FINDING_HINT = literals("lesion", "nodul", "mass", "tumo", "opacit", "infiltrat", "abnormal", "drusen", "exudat",
+                         "microaneurysm", "cotton")
+_DEVICE_HINT = literals("tube", " line", "catheter", "pacemaker", "pacer", "wire", "clip", "stent", "drain",
+                        "port-a", "chemo", "infusion port", "prosthe", "implant")
 # a denial before the noun in its clause, or after it ("no mass is seen", "without a lesion", "is not seen")
 _DENIED_BEFORE = re.compile(r"(?<![a-z])(?:no|not|without|negative for|free of|absence of|absent|nor|neither|"
                             r"rule out|ruled out|exclude[sd]?)(?![a-z])")
@@ -70,12 +72,12 @@ def check_findings(facts: SampleFacts, sentences: list[ClaimSentence], options: 
     """A finding needs a lesion region or a label naming it; a line, tube or implant needs a label naming it."""
     labels = " ".join([*facts.labels, *facts.context_labels, *facts.image_labels]).lower()
     has_lesion = any(roi.kind == "lesion" for roi in facts.rois)
+    families = ([] if has_lesion else [(_FINDING, _FINDING_HINT, _FINDINGS, "finding")]) + \
+        [(_DEVICE, _DEVICE_HINT, _DEVICES, "device")]
     for sentence in claims(sentences):
         text = sentence.text
-        if not may_match(_HINT, text):
-            continue
-        for pattern, table, what in ((_FINDING, _FINDINGS, "finding"), (_DEVICE, _DEVICES, "device")):
-            if what == "finding" and has_lesion:
+        for pattern, hint, table, what in families:
+            if not may_match(hint, text):
                 continue
             for match in pattern.finditer(text):
                 stem, words = _stem(match.group(1), table)
