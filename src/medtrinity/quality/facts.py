@@ -9,6 +9,7 @@ edited by hand or imported from elsewhere. Fields the grounding stage may add la
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -124,6 +125,7 @@ class SampleFacts:
     ct_phase: str = ""  # a CT's contrast phase (non_contrast, arterial, portal_venous, delayed) where it says it
     contrast_enhanced: bool | None = None  # whether the metadata says contrast was given (None: it does not say)
     mr_sequence: tuple[str, ...] = ()  # an MRI's sequence tokens (t1, t2, flair, dwi ...) where the metadata says
+    patient_recorded: bool = False  # the metadata records the patient's age or sex (a source's own column)
 
     @cached_property
     def labels(self) -> tuple[str, ...]:
@@ -220,7 +222,17 @@ def _acquisition(metadata: dict[str, Any]) -> dict[str, str]:
 
     facts = acquisition_facts(metadata or {})
     return {"view_position": facts.get("view_position", ""), "ct_phase": facts.get("ct_phase", ""),
-            "contrast_enhanced": facts.get("contrast_enhanced"), "mr_sequence": tuple(facts.get("mr_sequence", ()))}
+            "contrast_enhanced": facts.get("contrast_enhanced"), "mr_sequence": tuple(facts.get("mr_sequence", ())),
+            "patient_recorded": _patient_recorded(metadata or {})}
+
+
+_PATIENT_KEYS = {"patientsex", "patientage", "patientgender", "sex", "gender", "age"}
+
+
+def _patient_recorded(metadata: dict[str, Any]) -> bool:
+    """Whether the metadata gives the patient's age or sex (NIH's "Patient Age" brought in as a column, say)."""
+    return any(re.sub(r"[^a-z]", "", str(key).lower()) in _PATIENT_KEYS and value not in (None, "")
+               for key, value in metadata.items())
 
 
 def knowledge_sentences(sentences: list[tuple[str, list[str]]]) -> tuple[str, ...]:

@@ -608,6 +608,29 @@ def feature_guessed(text: str, facts: SampleFacts, seed: int) -> str | None:
     return _append(text, options[seed % len(options)], seed)
 
 
+_PATIENT = ("The patient is a 62-year-old woman.", "This 45-year-old man presented with pain.",
+            "Compared with the prior study, the findings are unchanged from before.",
+            "Follow-up imaging is recommended.", "Clinical history: shortness of breath.")
+_TECHNIQUE = ("There is mild motion artifact.", "The patient is positioned supine.",
+              "The study is of diagnostic quality.")
+
+
+def patient_invented(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """The report's frame around the image: the patient's age and sex, a history, a comparison with earlier
+    imaging, a recommendation (the pipeline keeps no patient data and knows no clinical setting)."""
+    options = [sentence for sentence in _PATIENT if not facts.patient_recorded or "old" not in sentence]
+    return _append(text, options[seed % len(options)], seed)
+
+
+def technique_guessed(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """The technique read off the picture: the patient's position, an artifact, the image quality, and on a film
+    whose view is recorded, the other view ('a portable AP film' of a PA film)."""
+    options = list(_TECHNIQUE)
+    if facts.modality == "xray" and facts.view_position in ("pa", "ap"):
+        options.append("This is a portable AP film." if facts.view_position == "pa" else "This is a PA view.")
+    return _append(text, options[seed % len(options)], seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -640,6 +663,8 @@ MODEL_MISTAKES = {
     "superlative": superlative_misplaced,
     "invented_finding": finding_invented,
     "feature": feature_guessed,
+    "patient": patient_invented,
+    "technique": technique_guessed,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -674,4 +699,6 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "superlative": {"size_mismatch"},
     "invented_finding": {"finding_unsupported"},
     "feature": {"assessment_unsupported"},
+    "patient": {"patient_unsupported"},
+    "technique": {"assessment_unsupported"},
 }

@@ -1,6 +1,7 @@
 """The faithfulness verifier: each check on composer output and on free (model-like) phrasing."""
 
 import copy
+import json
 import re
 from dataclasses import replace
 
@@ -715,3 +716,53 @@ def test_a_count_of_every_labelled_structure_is_judged(text, flagged):
     facts = replace(ORGANS_HU, context_labels=("liver", "spleen", "aorta", "L2 vertebra", "stomach"))
     codes = [issue.code for issue in verify_text(facts, f"Axial CT of the abdomen. {text}").issues]
     assert ("count_mismatch" in codes) is flagged, codes
+
+
+@pytest.mark.parametrize("text", [
+    "The patient is a 60-year-old woman.",
+    "This 45-year-old male presented with abdominal pain.",
+    "Her liver is homogeneous.",
+    "Clinical history: abdominal pain.",
+    "Compared with the prior study, the liver is unchanged.",
+    "Follow-up imaging is recommended.",
+    "Clinical correlation is advised.",
+])
+def test_the_patient_and_clinical_setting_are_never_known(text):
+    codes = [issue.code for issue in verify_text(ORGANS_HU, f"Axial CT of the abdomen. {text}").issues]
+    assert "patient_unsupported" in codes, codes
+
+
+def test_age_and_sex_pass_where_a_source_records_them_and_other_words_are_not_taken_for_them():
+    recorded = replace(ORGANS_HU, patient_recorded=True)
+    assert verify_text(recorded, "Axial CT of the abdomen. The patient is a 60-year-old woman.").issues == []
+    # "the", "other", "there", "this", "abdomen", "hernia" hold the letters of he, her, his, men
+    text = "Axial CT of the abdomen. There is the liver, and this other organ is the spleen."
+    assert "patient_unsupported" not in {issue.code for issue in verify_text(ORGANS_HU, text).issues}
+
+
+def test_patient_recorded_is_read_from_a_rows_metadata():
+    from medtrinity.quality.facts import SampleFacts as Facts
+
+    row = {"modality": "xray", "metadata_json": json.dumps({"Patient Age": 58, "Patient Gender": "M"})}
+    assert Facts.from_row(row).patient_recorded is True
+    assert Facts.from_row({"modality": "xray", "metadata_json": "{}"}).patient_recorded is False
+
+
+@pytest.mark.parametrize(("facts", "text", "flagged"), [
+    (replace(CHEST_CTR, view_position="pa"), "This is a portable AP film.", True),
+    (replace(CHEST_CTR, view_position="pa"), "A posteroanterior (PA) chest radiograph.", False),
+    (replace(CHEST_CTR, view_position="ap"), "On this anteroposterior view, the heart is magnified.", False),
+    (replace(CHEST_CTR, view_position=""), "A PA chest radiograph.", False),  # nothing recorded: not judged
+    (CHEST_CTR, "The patient is rotated.", True),
+    (ORGANS_HU, "There is streak artifact from metal.", True),
+    (ORGANS_HU, "The study is of diagnostic quality.", True),
+    (ORGANS_HU, "The patient is supine.", True),
+])
+def test_the_technique_is_as_recorded_and_never_judged_by_eye(facts, text, flagged):
+    codes = [issue.code for issue in verify_text(facts, text).issues]
+    assert ("assessment_unsupported" in codes) is flagged, codes
+
+
+def test_kilovoltage_is_a_unit():
+    codes = [issue.code for issue in verify_text(ORGANS_HU, "Axial CT of the abdomen at 120 kVp.").issues]
+    assert "number_without_unit" not in codes, codes

@@ -35,6 +35,8 @@ composition        composition_mismatch fluid, fat, soft-tissue, gas or calcium 
 diagnosis          diagnosis_unsupported a disease no label names (also in quoted knowledge)
 assessment         assessment_unsupported normal, absent, enlarged or enhancing where nothing measured it
 features           assessment_unsupported a lesion's inner feature, compartment, oral contrast or "prominent" unmeasured
+technique          assessment_unsupported a view other than recorded; the patient's position, artifacts, image quality
+patient            patient_unsupported the patient's age or sex (unrecorded), history, earlier imaging, advice
 content            no_content         nothing grounded: no ROI, no label, no measured organ
 attenuation        attenuation_implausible a CT structure's mean impossible for its tissue (a mask off its image)
 ================== ================== ==========================================================
@@ -61,8 +63,10 @@ from medtrinity.quality.checks.location import check_organ, check_position, chec
 from medtrinity.quality.checks.modality import check_body_part, check_modality
 from medtrinity.quality.checks.numbers import check_measured_numbers, check_units
 from medtrinity.quality.checks.outline import check_margin, check_shape
+from medtrinity.quality.checks.patient import check_patient
 from medtrinity.quality.checks.sizes import check_sizes
 from medtrinity.quality.checks.superlatives import check_superlatives
+from medtrinity.quality.checks.technique import check_technique
 
 # name -> check, in reporting order
 CHECKS: dict[str, Check] = {
@@ -96,6 +100,8 @@ CHECKS: dict[str, Check] = {
     "diagnosis": check_diagnosis,
     "assessment": check_assessment,
     "features": check_features,
+    "technique": check_technique,
+    "patient": check_patient,
     "attenuation": check_attenuation,
 }
 
@@ -106,7 +112,8 @@ ISSUE_CODES: tuple[str, ...] = (
     "direction_mismatch", "size_mismatch", "size_unsupported", "distance_unsupported", "number_without_unit",
     "number_unsupported", "count_mismatch", "intensity_mismatch",
     "texture_mismatch", "shape_mismatch", "margin_mismatch", "composition_mismatch",
-    "box_appearance", "diagnosis_unsupported", "assessment_unsupported", "attenuation_implausible",
+    "box_appearance", "diagnosis_unsupported", "assessment_unsupported", "patient_unsupported",
+    "attenuation_implausible",
     "no_description",
 )
 

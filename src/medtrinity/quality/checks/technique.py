@@ -1,0 +1,60 @@
+"""``assessment_unsupported``: how the image was taken or how good it is, against what the metadata records.
+
+"This is a portable AP film" of a film the metadata calls PA, "the patient is supine", "there is motion
+artifact", "the study is of diagnostic quality": a model reads the technique off the picture or off the reports
+it learned from. The view is judged against the recorded one (where none is recorded it is not judged, as the
+study's contrast); the patient's position, artifacts and image quality are never measured, so they are not said.
+"""
+
+from __future__ import annotations
+
+import re
+
+from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
+from medtrinity.quality.checks.shortcuts import literals, may_match
+from medtrinity.quality.facts import SampleFacts
+from medtrinity.records import QCIssue
+
+_VIEWS = {"ap": re.compile(r"(?<![a-z])(ap|anteroposterior|antero-posterior|portable)(?:\s+\(ap\))?\s+(?:view|film"
+                           r"|projection|radiograph|chest|image|x-?ray)|(?<![a-z])(?:taken|obtained|acquired|performed)"
+                           r" (?:in|as an?) (ap|anteroposterior)(?![a-z])"),
+          "pa": re.compile(r"(?<![a-z])(pa|posteroanterior|postero-anterior)(?:\s+\(pa\))?\s+(?:view|film"
+                           r"|projection|radiograph|chest|image|x-?ray)"),
+          "lateral": re.compile(r"(?<![a-z])(lateral)\s+(?:view|film|projection|radiograph)")}
+_VIEW_HINT = literals("ap ", "anteroposterior", "antero-posterior", "portable", "pa ", "posteroanterior",
+                      "postero-anterior", "lateral", "(ap)", "(pa)")
+# never measured: the patient's position, artifacts, image quality
+_UNMEASURED = re.compile(r"(?<![a-z])(supine|prone|erect|upright|semi-?erect|decubitus|rotated|rotation"
+                         r"|artifacts?|artefacts?|(?:image|diagnostic|study) quality|limited by|suboptimal"
+                         r"|non-?diagnostic|well[- ]penetrated|under-?penetrated|over-?penetrated|adequate inspiration"
+                         r"|poor inspiration|inspiration is (?:adequate|poor))(?![a-z])")
+_UNMEASURED_HINT = literals("supine", "prone", "erect", "upright", "decubitus", "rotat", "artifact", "artefact",
+                            "quality", "limited by", "suboptimal", "diagnostic", "penetrated", "inspiration")
+
+
+def _view_issue(facts: SampleFacts, text: str) -> QCIssue | None:
+    """A radiograph's view stated otherwise than the metadata records (as the study's contrast: where nothing
+    records a view, a PA or AP is not judged)."""
+    if facts.modality != "xray" or not facts.view_position or not may_match(_VIEW_HINT, text):
+        return None
+    for view, pattern in _VIEWS.items():
+        found = pattern.search(text)
+        if found is not None and view != facts.view_position:
+            return QCIssue("assessment_unsupported", f"text calls the film {view.upper()} "
+                                                     f"({found.group(0).strip()!r}); the metadata records "
+                                                     f"{facts.view_position.upper()}")
+    return None
+
+
+def check_technique(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
+    """The view as recorded; no position, artifact or quality judgement."""
+    for sentence in claims(sentences):
+        text = sentence.text
+        issue = _view_issue(facts, text)
+        if issue is not None:
+            return [issue]
+        found = _UNMEASURED.search(text) if may_match(_UNMEASURED_HINT, text) else None
+        if found is not None:
+            return [QCIssue("assessment_unsupported", f"text says {found.group(1)!r}; the patient's position, "
+                                                      "artifacts and image quality are not measured")]
+    return []
