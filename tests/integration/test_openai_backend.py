@@ -105,7 +105,7 @@ def test_each_fault_is_retried_then_answered_and_cached(server_factory, tmp_path
     sample = lesion_samples[0]
     description = backend.describe(sample)
     assert isinstance(description, Description) and description.backend == "openai"
-    assert description.model == "fake-vlm" and description.prompt_version == "describe-v3"
+    assert description.model == "fake-vlm" and description.prompt_version == "describe-v4"
     assert description.sections["relations"].startswith("The regions relate")
     outcomes = [entry["outcome"] for entry in server.requests()]
     assert outcomes == ["429", "500", "drop", "badjson", "slow", "ok"]

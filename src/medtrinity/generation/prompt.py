@@ -22,7 +22,7 @@ from medtrinity.records import BOX_ORIGIN, DESCRIPTION_SECTIONS, ROI, Sample, Sa
 from medtrinity.vocab.modalities import modality_name
 
 # v2: no judgement nothing measured (normal, absent, enhancing); v3: no distances between structures
-DEFAULT_PROMPT_VERSION = "describe-v3"
+DEFAULT_PROMPT_VERSION = "describe-v4"
 MAX_PROMPT_ROIS = 8
 MAX_PASSAGE_CHARS = 600
 

@@ -58,17 +58,19 @@ def test_overlay_numbers_each_roi_in_its_own_colour(sample):
 
 def test_templates_are_versioned_files():
     assert "$rois" in load_template("describe-v1", "user").template
-    # v2 forbids the judgements the verifier flags (assessment_unsupported), v3 (the default) also distances
-    # (distance_unsupported); v1 and v2 stay for old runs
+    # v2 forbids the judgements the verifier flags (assessment_unsupported), v3 also distances
+    # (distance_unsupported), v4 (the default) invented findings and devices, the patient and the technique
+    # (finding_unsupported, patient_unsupported); earlier versions stay for old runs
     from medtrinity.generation.prompt import DEFAULT_PROMPT_VERSION
 
-    assert DEFAULT_PROMPT_VERSION == "describe-v3"
+    assert DEFAULT_PROMPT_VERSION == "describe-v4"
     rules = load_template(DEFAULT_PROMPT_VERSION, "system").template.lower()
     assert "never call a structure normal" in rules and "cardiothoracic ratio" in rules
-    assert "never state a distance" in rules
+    assert "never state a distance" in rules and "never describe the patient" in rules and "no line, tube" in rules
+    assert "never describe the patient" not in load_template("describe-v3", "system").template.lower()
     assert "never state a distance" not in load_template("describe-v2", "system").template.lower()
     assert "never call a structure normal" not in load_template("describe-v1", "system").template.lower()
-    with pytest.raises(KeyError, match="prompt versions: describe-v1, describe-v2, describe-v3, judge-v1"):
+    with pytest.raises(KeyError, match="prompt versions: describe-v1, describe-v2, describe-v3, describe-v4, judge-v1"):
         load_template("describe-v9", "user")
 
 
