@@ -711,6 +711,7 @@ def test_a_measured_ratio_written_as_a_fraction_is_judged_by_its_measurement(fac
     ("Thirty structures are labelled.", True),
     ("More than three structures are labelled.", False),
     ("Three structures are labelled.", True),
+    ("Twenty-five structures are labelled.", True),  # was read as "five"
 ])
 def test_a_count_of_every_labelled_structure_is_judged(text, flagged):
     facts = replace(ORGANS_HU, context_labels=("liver", "spleen", "aorta", "L2 vertebra", "stomach"))
@@ -766,3 +767,13 @@ def test_the_technique_is_as_recorded_and_never_judged_by_eye(facts, text, flagg
 def test_kilovoltage_is_a_unit():
     codes = [issue.code for issue in verify_text(ORGANS_HU, "Axial CT of the abdomen at 120 kVp.").issues]
     assert "number_without_unit" not in codes, codes
+
+
+def test_a_hyphenated_number_is_not_read_as_its_last_word():
+    """"Twenty-two nodules" is not "two nodules" (nor "twenty-nine structures" nine)."""
+    many = replace(TWO_NODULES, rois=tuple(replace(TWO_NODULES.rois[0], index=i, count_same_label=22)
+                                           for i in range(22)))
+    codes = {issue.code for issue in verify_text(many, "Frontal chest radiograph. Twenty-two nodules are seen.").issues}
+    assert "count_mismatch" not in codes, codes
+    nine = replace(ORGANS_HU, context_labels=tuple(f"structure {i}" for i in range(29)))
+    assert verify_text(nine, "Axial CT of the abdomen. Twenty-nine structures are labelled.").issues == []

@@ -28,7 +28,7 @@ def _claimed_count(word: str) -> tuple[int, bool]:
 
 
 _WHITESPACE = re.compile(r"\s+")
-_LESION_COUNT = re.compile(rf"(?<![a-z0-9.]){_COUNT_WORD}{_COUNT_FILLER}(?:lesions|findings|regions of "
+_LESION_COUNT = re.compile(rf"(?<![a-z0-9.\-]){_COUNT_WORD}{_COUNT_FILLER}(?:lesions|findings|regions of "
                            rf"interest)(?![a-z])")
 _NOUNS = r"lesions|findings|regions of interest|(?:regions?|areas?|foci|components?|parts?)\s+of\s+(?:the\s+)?"
 
@@ -51,8 +51,8 @@ def _label_count_patterns(label: str) -> tuple[re.Pattern, re.Pattern]:
     """'two livers' and 'three separate regions of the liver' for one (lower-case) label."""
     noun = re.escape(label)
     return (
-        re.compile(rf"(?<![a-z0-9.]){_COUNT_WORD}{_COUNT_FILLER}{noun}(?:s|es)?(?![a-z])"),
-        re.compile(rf"(?<![a-z0-9.]){_COUNT_WORD}{_COUNT_FILLER}(?:regions?|areas?|foci|components?|parts?)\s+of\s+"
+        re.compile(rf"(?<![a-z0-9.\-]){_COUNT_WORD}{_COUNT_FILLER}{noun}(?:s|es)?(?![a-z])"),
+        re.compile(rf"(?<![a-z0-9.\-]){_COUNT_WORD}{_COUNT_FILLER}(?:regions?|areas?|foci|components?|parts?)\s+of\s+"
                    rf"(?:the\s+)?{noun}(?![a-z])"),
     )
 
@@ -100,7 +100,7 @@ def check_counts(facts: SampleFacts, sentences: list[ClaimSentence], options: Ve
 _KINDS = {"ribs": "rib", "vertebrae": "vertebra", "vertebral bodies": "vertebra", "kidneys": "kidney",
           "lungs": "lung", "lobes": "lobe", "lung lobes": "lobe", "adrenal glands": "adrenal gland",
           "ventricles": "ventricle", "hemidiaphragms": "hemidiaphragm"}
-_KIND_COUNT = re.compile(rf"(?<![a-z0-9.]){_COUNT_WORD}{_COUNT_FILLER}(?:(left|right)\s+)?"
+_KIND_COUNT = re.compile(rf"(?<![a-z0-9.\-]){_COUNT_WORD}{_COUNT_FILLER}(?:(left|right)\s+)?"
                          rf"({'|'.join(sorted(_KINDS, key=len, reverse=True))})(?![a-z])")
 _SIDE_AFTER = re.compile(r"\s+(?:\w+\s+){0,3}?on\s+the\s+(?:patient's\s+)?(left|right)(?![a-z])")
 _KIND_HINT = literals(*_KINDS)
@@ -113,8 +113,9 @@ def labelled_of_kind(names: list[str] | set[str], stem: str, side: str | None = 
 
 # "29 labelled structures", "about thirty structures are segmented": all the labelled structures counted
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
-_ALL_COUNT = re.compile(rf"(?<![a-z0-9.])(?:(about|approximately|around|roughly|nearly|some|over|more than)\s+)?"
-                        rf"((?:{'|'.join(_TENS)})(?![a-z])|{_COUNT_WORD[1:-1]}){_COUNT_FILLER}"
+_UNITS = "one|two|three|four|five|six|seven|eight|nine"
+_ALL_COUNT = re.compile(rf"(?<![a-z0-9.\-])(?:(about|approximately|around|roughly|nearly|some|over|more than)\s+)?"
+                        rf"((?:{'|'.join(_TENS)})(?:[- ](?:{_UNITS}))?(?![a-z])|{_COUNT_WORD[1:-1]}){_COUNT_FILLER}"
                         r"(?:(?:labelled|segmented|outlined|annotated|anatomical)\s+)?structures(?![a-z])")
 _ALL_HINT = literals("structures")
 # how far an approximate count ("about thirty") may lie from the labels counted
@@ -129,7 +130,9 @@ def _all_structures_issue(facts: SampleFacts, text: str, names: list[str]) -> QC
     truths = {len(context), len(context - NOT_ANATOMY), len(names), len(anatomy)} - {0}
     for found in _ALL_COUNT.finditer(_WHITESPACE.sub(" ", text)):
         approximate, word = found.group(1), found.group(2)
-        count, at_least = (_TENS[word], False) if word in _TENS else _claimed_count(word)
+        tens, _, unit = word.replace("-", " ").partition(" ")
+        count, at_least = (_TENS[tens] + (NUMBER_WORDS[unit] if unit else 0), False) if tens in _TENS \
+            else _claimed_count(word)
         if at_least or approximate in ("over", "more than"):
             supported = any(truth >= count for truth in truths)
         elif approximate:
