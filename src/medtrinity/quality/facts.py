@@ -126,6 +126,7 @@ class SampleFacts:
     contrast_enhanced: bool | None = None  # whether the metadata says contrast was given (None: it does not say)
     mr_sequence: tuple[str, ...] = ()  # an MRI's sequence tokens (t1, t2, flair, dwi ...) where the metadata says
     patient_recorded: bool = False  # the metadata records the patient's age or sex (a source's own column)
+    slice_mm: tuple[float, ...] = ()  # the slice thickness and voxel spacings the metadata records, in mm
 
     @cached_property
     def labels(self) -> tuple[str, ...]:
@@ -223,7 +224,23 @@ def _acquisition(metadata: dict[str, Any]) -> dict[str, str]:
     facts = acquisition_facts(metadata or {})
     return {"view_position": facts.get("view_position", ""), "ct_phase": facts.get("ct_phase", ""),
             "contrast_enhanced": facts.get("contrast_enhanced"), "mr_sequence": tuple(facts.get("mr_sequence", ())),
-            "patient_recorded": _patient_recorded(metadata or {})}
+            "patient_recorded": _patient_recorded(metadata or {}), "slice_mm": _slice_mm(metadata or {})}
+
+
+def _slice_mm(metadata: dict[str, Any]) -> tuple[float, ...]:
+    """The lengths a text may give as its slice thickness: the DICOM slice thickness and spacing between slices,
+    and the volume's voxel spacings (which axis is through-plane is not told apart: any of them)."""
+    values = [metadata.get("SliceThickness"), metadata.get("SpacingBetweenSlices"),
+              *(metadata.get("voxel_spacing_mm") or ())]
+    found = []
+    for value in values:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if number > 0:
+            found.append(round(number, 3))
+    return tuple(sorted(set(found)))
 
 
 _PATIENT_KEYS = {"patientsex", "patientage", "patientgender", "sex", "gender", "age"}

@@ -777,3 +777,30 @@ def test_a_hyphenated_number_is_not_read_as_its_last_word():
     assert "count_mismatch" not in codes, codes
     nine = replace(ORGANS_HU, context_labels=tuple(f"structure {i}" for i in range(29)))
     assert verify_text(nine, "Axial CT of the abdomen. Twenty-nine structures are labelled.").issues == []
+
+
+@pytest.mark.parametrize(("text", "flagged"), [
+    ("Axial CT with 5 mm slices.", True),  # the header says 3 mm thick, 2 mm apart
+    ("Axial CT with a slice thickness of 3 mm.", False),
+    ("Images were reconstructed as 2 mm slices.", False),
+    ("This is a 5-mm axial section.", True),
+])
+def test_a_slice_thickness_is_the_recorded_one(text, flagged):
+    facts = replace(ORGANS_HU, slice_mm=(0.977, 2.0, 3.0))
+    codes = [issue.code for issue in verify_text(facts, text).issues]
+    assert ("assessment_unsupported" in codes) is flagged, codes
+    assert "number_without_unit" not in codes and "size_mismatch" not in codes, codes
+
+
+def test_a_hyphenated_size_is_a_size():
+    """"A 20-mm liver lesion" was a number without a unit (and a wrong size passed unjudged)."""
+    assert verify_text(LIVER, "Axial CT of the abdomen. A 20-mm liver lesion is seen.").issues == []
+    codes = {issue.code for issue in verify_text(LIVER, "Axial CT of the abdomen. A 35-mm liver lesion.").issues}
+    assert codes == {"size_mismatch"}, codes
+
+
+def test_slice_mm_is_read_from_a_rows_metadata():
+    from medtrinity.quality.facts import SampleFacts as Facts
+
+    row = {"modality": "ct", "metadata_json": json.dumps({"SliceThickness": 3.0, "voxel_spacing_mm": [0.98, 0.98, 2]})}
+    assert Facts.from_row(row).slice_mm == (0.98, 2.0, 3.0)

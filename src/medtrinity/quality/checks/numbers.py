@@ -20,7 +20,7 @@ from medtrinity.vocab.modalities import ratio_of_means_percent
 
 _NUMBER = re.compile(r"(?<![a-z0-9.\-])(-?\d+(?:\.\d+)?)")
 _UNIT_AFTER = re.compile(
-    r"\s*(?:mm2|mm²|mm\^2|cm2|cm²|mm|cm|ml|cc|hu|%|percent|per cent|pixels?|px|slices?|sections?|"
+    r"(?:\s*|-)(?:mm2|mm²|mm\^2|cm2|cm²|mm|cm|ml|cc|hu|%|percent|per cent|pixels?|px|slices?|sections?|"
     r"millimet|centimet|millilit|square|hounsfield|kvp|kv|mas)(?![a-z])|\s*(?:x|×|by)\s*-?\d|"
     r"\s+(?:other\s+|separate\s+|labelled\s+|marked\s+)*(?:structures|regions|pieces|lesions|labels)(?![a-z])"
 )

@@ -15,14 +15,15 @@ from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo
 from medtrinity.quality.facts import RegionFacts
 
 SIZE = re.compile(
-    r"(\d+(?:\.\d+)?)\s*(?:(?:x|×|by)\s*(\d+(?:\.\d+)?)\s*)?"
+    r"(\d+(?:\.\d+)?)(?:\s*|-)(?:(?:x|×|by)\s*(\d+(?:\.\d+)?)(?:\s*|-))?"  # "20 mm", "20-mm", "20 x 15 mm"
     r"(mm2|mm²|mm\^2|cm2|cm²|cm\^2|square\s+millimet(?:re|er)s?|square\s+centimet(?:re|er)s?|"
     r"millimet(?:re|er)s?|centimet(?:re|er)s?|mm|cm|ml|cc|millilit(?:re|er)s?|pixels?|px)(?![a-z0-9²^])"
 )
 ACQUISITION_BEFORE = re.compile(r"(?:thickness|spacing|resolution|pixel size|voxel|field of view|fov|interval|"
                                 r"increment)[^.;]{0,20}$")
-ACQUISITION_AFTER = re.compile(r"\s*(?:slice|section|pixel|voxel|in-plane)?\s*(?:thickness|spacing|resolution|slices|"
-                               r"sections|intervals?|increments?|pixels? spacing|collimation)")
+ACQUISITION_AFTER = re.compile(r"\s*(?:thick\s+)?(?:(?:axial|coronal|sagittal|contiguous)\s+)?(?:slice|section|pixel|"
+                               r"voxel|in-plane)?\s*(?:thickness|spacing|resolution|slices|sections|intervals?|"
+                               r"increments?|pixels? spacing|collimation|(?:slice|section|cut)(?![a-z]))")
 
 POSITION = re.compile(
     r"(?:(upper|lower|top|bottom|middle|central|centre|center)[\s-]+)?"

@@ -1,5 +1,8 @@
 """``assessment_unsupported``: how the image was taken or how good it is, against what the metadata records.
 
+The slice thickness a text gives ("5 mm slices") must be one the metadata records (DICOM slice thickness or
+spacing, or a voxel spacing); where none is recorded (a PNG slice) it is not judged.
+
 "This is a portable AP film" of a film the metadata calls PA, "the patient is supine", "there is motion
 artifact", "the study is of diagnostic quality": a model reads the technique off the picture or off the reports
 it learned from. The view is judged against the recorded one (where none is recorded it is not judged, as the
@@ -46,11 +49,33 @@ def _view_issue(facts: SampleFacts, text: str) -> QCIssue | None:
     return None
 
 
+# a slice thickness stated: "5 mm slices", "a 3-mm section", "slice thickness of 2.5 mm"
+_SLICE = re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(?:mm|millimet(?:re|er)s?)[\s-]+(?:thick\s+)?(?:axial\s+|contiguous\s+)?"
+                    r"(?:slices?|sections?|cuts?|slice thickness|section thickness|collimation)(?![a-z])"
+                    r"|(?:slice|section) (?:thickness|spacing|interval)\s+(?:of\s+|is\s+|was\s+|measures\s+)?"
+                    r"(?:about\s+|approximately\s+)?(\d+(?:\.\d+)?)\s*(?:mm|millimet(?:re|er)s?)(?![a-z])")
+_SLICE_HINT = literals("slice", "section", "cut", "collimation")
+SLICE_TOLERANCE_MM = 0.25
+
+
+def _slice_issue(facts: SampleFacts, text: str) -> QCIssue | None:
+    """A slice thickness other than the metadata records (as the view: where none is recorded, not judged)."""
+    if not facts.slice_mm or not may_match(_SLICE_HINT, text):
+        return None
+    for found in _SLICE.finditer(text):
+        value = float(found.group(1) or found.group(2))
+        if not any(abs(value - recorded) <= max(SLICE_TOLERANCE_MM, 0.1 * recorded) for recorded in facts.slice_mm):
+            recorded = ", ".join(f"{mm:g} mm" for mm in facts.slice_mm)
+            return QCIssue("assessment_unsupported", f"text states a slice thickness of {value:g} mm; the metadata "
+                                                     f"records {recorded}")
+    return None
+
+
 def check_technique(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
-    """The view as recorded; no position, artifact or quality judgement."""
+    """The view and slice thickness as recorded; no position, artifact or quality judgement."""
     for sentence in claims(sentences):
         text = sentence.text
-        issue = _view_issue(facts, text)
+        issue = _view_issue(facts, text) or _slice_issue(facts, text)
         if issue is not None:
             return [issue]
         found = _UNMEASURED.search(text) if may_match(_UNMEASURED_HINT, text) else None
