@@ -804,3 +804,17 @@ def test_slice_mm_is_read_from_a_rows_metadata():
 
     row = {"modality": "ct", "metadata_json": json.dumps({"SliceThickness": 3.0, "voxel_spacing_mm": [0.98, 0.98, 2]})}
     assert Facts.from_row(row).slice_mm == (0.98, 2.0, 3.0)
+
+
+@pytest.mark.parametrize(("text", "codes"), [
+    ("The spleen is slightly less dense than the liver (33 vs 44 HU).", set()),  # was a number without a unit
+    ("The liver and spleen measure 44 and 33 HU.", set()),
+    ("The liver and spleen measure 60 and 33 HU.", {"number_unsupported"}),
+    ("The right and left kidneys lie beside the spleen.", set()),  # both sides named: no side claim of one
+])
+def test_a_shared_unit_and_a_pair_of_sides(text, codes):
+    found = {issue.code for issue in verify_text(replace(ORGANS_HU, context_labels=("aorta", "right kidney",
+                                                                                      "left kidney"),
+                                                         context_sides=("", "right", "left")),
+                                                 f"Axial CT of the abdomen. {text}").issues}
+    assert found == codes, found

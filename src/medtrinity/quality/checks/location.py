@@ -110,8 +110,15 @@ def side_claims(sentence: str, facts: SampleFacts) -> tuple[str, ...]:
     return sample_memo(facts.memo, ("side_claims", sentence), lambda: _find_side_claims(sentence, facts))
 
 
+# both sides named together, each of its own structure ("the right and left erector spinae", "left/right kidneys")
+BOTH_SIDES = re.compile(r"(?<![a-z])(?:right|left)\s*(?:and|or|&|/)\s*(?:the\s+)?(?:left|right)(?![a-z])")
+_BOTH_SIDES_HINT = literals(" and ", " or ", "&", "/")
+
+
 def _find_side_claims(sentence: str, facts: SampleFacts) -> tuple[str, ...]:
     text = sentence
+    if may_match(_BOTH_SIDES_HINT, text):
+        text = BOTH_SIDES.sub(" # ", text)
     if may_match(_POSITION_HINT, text):
         text = POSITION.sub(" # ", text)
     if may_match(_POSITION_BEFORE_HINT, text):

@@ -19,13 +19,19 @@ from medtrinity.records import QCIssue
 from medtrinity.vocab.modalities import ratio_of_means_percent
 
 _NUMBER = re.compile(r"(?<![a-z0-9.\-])(-?\d+(?:\.\d+)?)")
+_UNITS = (r"(?:mm2|mm²|mm\^2|cm2|cm²|mm|cm|ml|cc|hu|%|percent|per cent|pixels?|px|slices?|sections?|"
+          r"millimet|centimet|millilit|square|hounsfield|kvp|kv|mas)(?![a-z])")
 _UNIT_AFTER = re.compile(
-    r"(?:\s*|-)(?:mm2|mm²|mm\^2|cm2|cm²|mm|cm|ml|cc|hu|%|percent|per cent|pixels?|px|slices?|sections?|"
-    r"millimet|centimet|millilit|square|hounsfield|kvp|kv|mas)(?![a-z])|\s*(?:x|×|by)\s*-?\d|"
+    rf"(?:\s*|-){_UNITS}|\s*(?:x|×|by)\s*-?\d|"
+    # a unit shared with the next number: "80 vs 89 HU", "20 to 30 mm", "44 and 33 HU", "12/15 mm"
+    rf"(?:\s*(?:vs\.?|versus|and|to|or|-|–|/|,)\s*-?\d+(?:\.\d+)?)+(?:\s*|-){_UNITS}|"
     r"\s+(?:other\s+|separate\s+|labelled\s+|marked\s+)*(?:structures|regions|pieces|lesions|labels)(?![a-z])"
 )
 _PART_OF_NAME = re.compile(r"(?:st|nd|rd|th)(?![a-z])|-(?:weighted|year|fold)|\s*(?:o'clock|years?)")
 _HU = re.compile(r"(-?\d+(?:\.\d+)?)\s*(?:hu|hounsfield units?)(?![a-z])")
+# the numbers before one HU unit that share it: "60 and 80 HU", "80 vs 89 HU" (the last is _HU's)
+_HU_SHARED = re.compile(r"(?<![\d.])(-?\d+(?:\.\d+)?)(?=(?:\s*(?:vs\.?|versus|and|to|or|–|/|,)\s*-?\d+(?:\.\d+)?)+"
+                        r"\s*(?:hu|hounsfield units?)(?![a-z]))")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)")
 _SLICES = re.compile(r"(\d+)\s*(?:slices|sections)(?![a-z])")
 # percentage points a stated cardiothoracic ratio may lie from the measured one ("about 50%" for 0.526)
@@ -168,6 +174,14 @@ def check_measured_numbers(facts: SampleFacts, sentences: list[ClaimSentence], o
         if issue is not None:
             return [issue]
         hu_stated, percents, slice_counts = stated_numbers(sentence.text)
+        for match in (_HU_SHARED.finditer(sentence.text) if hu_stated else ()):
+            # each shares the unit of the last; whose it is the sentence does not say one by one: the mean of any
+            # structure it speaks of (or, naming none, any measured value)
+            owners = narrowed(sentence, options) if sentence.has_subject and sentence.named else []
+            known = [value for roi in owners for value in _hu_quantities(roi, "mean")] if owners else hu
+            if not any(close(float(match.group(1)), measured, 0.1, options.hu_tolerance) for measured in known):
+                return [QCIssue("number_unsupported", f"text states {match.group(1)!r} HU (sharing the next number's "
+                                                      "unit); no measured HU value of what it speaks of is close")]
         for match in (_HU.finditer(sentence.text) if hu_stated else ()):
             value, stated = float(match.group(1)), match.group(0)
             owned = _hu_known(facts, sentence, options, match)
