@@ -818,3 +818,11 @@ def test_a_shared_unit_and_a_pair_of_sides(text, codes):
                                                          context_sides=("", "right", "left")),
                                                  f"Axial CT of the abdomen. {text}").issues}
     assert found == codes, found
+
+
+def test_the_paraspinal_muscles_are_the_erector_spinae():
+    facts = replace(ORGANS_HU, context_labels=("left erector spinae", "right erector spinae"))
+    assert verify_text(facts, "Axial CT of the abdomen. The paraspinal muscles are labelled bilaterally.").issues == []
+    codes = {issue.code for issue in verify_text(ORGANS_HU, "Axial CT of the abdomen. The paraspinal muscles are "
+                                                             "labelled.").issues}
+    assert codes == {"organ_unsupported"}, codes

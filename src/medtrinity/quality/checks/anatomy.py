@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
+from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, word_pattern
 from medtrinity.quality.checks.regions import POSITION
 from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo, text_cache, trie_alternation
 from medtrinity.quality.facts import SampleFacts
@@ -33,13 +33,19 @@ def _lexicon() -> re.Pattern:
 _WHOLE_OF_PART = re.compile(r"^(left|right) (?:upper|middle|lower) lobe$")
 
 
+# a label that a group name covers: the erector spinae are paraspinal (back) muscles
+_GROUP_NAMES = {"erector spinae": "paraspinal muscle", "autochthon": "paraspinal muscle"}
+
+
 def _known(facts: SampleFacts) -> list[str]:
     """The sample's label and body-part names, lower case and singular (made once per sample); a joint label
-    ("portal and splenic veins") also stands for each structure it names, a lung lobe for its lung."""
+    ("portal and splenic veins") also stands for each structure it names, a lung lobe for its lung, an erector
+    spinae for the paraspinal muscles."""
     names = [name.lower() for name in [*facts.labels, facts.body_part] if name]
     wholes = [f"{found.group(1)} lung" for name in names if (found := _WHOLE_OF_PART.match(name))]
+    groups = [group for name in names for member, group in _GROUP_NAMES.items() if member in name]
     return [_SINGULAR.sub("", name)
-            for name in [*names, *wholes, *(part for name in names for part in joint_parts(name))]]
+            for name in [*names, *wholes, *groups, *(part for name in names for part in joint_parts(name))]]
 
 
 @lru_cache(maxsize=4096)
@@ -49,10 +55,17 @@ def _singular_word(term: str) -> tuple[str, re.Pattern]:
     return singular, re.compile(rf"(?<![a-z]){re.escape(singular)}(?![a-z])")
 
 
+_PLAIN_S = re.compile(r"(?<=[a-z]e)s\b")  # "muscles", "vertebral bodies" aside: a plural that only adds s
+
+
 def _supported(term: str, known: list[str]) -> bool:
     singular, pattern = _singular_word(term)
     # "kidney" in "left kidney"; "liver" in "liver lesion"
-    return any(singular in name and pattern.search(name) for name in known)
+    if any(singular in name and pattern.search(name) for name in known):
+        return True
+    # "muscles" lost "es" above ("muscl"); the known names keep "muscle": try the plural without its s
+    plain = _PLAIN_S.sub("", term)
+    return plain != term and any(plain in name and word_pattern(plain).search(name) for name in known)
 
 
 _HEMISPHERE = re.compile(r"(?:left|right)\s+cerebral\s+hemisphere")
