@@ -826,3 +826,18 @@ def test_the_paraspinal_muscles_are_the_erector_spinae():
     codes = {issue.code for issue in verify_text(ORGANS_HU, "Axial CT of the abdomen. The paraspinal muscles are "
                                                              "labelled.").issues}
     assert codes == {"organ_unsupported"}, codes
+
+
+def test_an_enlargement_a_label_names_is_supported():
+    """NIH's boxed films carry "cardiomegaly" as a label while the heart is a context structure, whose ratio a row
+    does not hold: "the heart is enlarged" is the label's word, not a judgement of the text's own."""
+    film = SampleFacts(modality="xray", body_part="chest", view_position="pa", image_labels=("cardiomegaly",),
+                       rois=(RegionFacts(0, "cardiomegaly", "lesion", origin="box"),),
+                       context_labels=("right lung", "left lung", "heart"))
+    assert verify_text(film, "PA chest radiograph. The heart is enlarged.").issues == []
+    unlabelled = replace(film, image_labels=(), rois=(RegionFacts(0, "nodule", "lesion", origin="box"),))
+    codes = {issue.code for issue in verify_text(unlabelled, "PA chest radiograph. The heart is enlarged.").issues}
+    assert codes == {"assessment_unsupported"}, codes
+    liver = replace(film, image_labels=("cardiomegaly",), context_labels=("liver", "heart"), body_part="abdomen")
+    codes = {issue.code for issue in verify_text(liver, "PA chest radiograph. The liver is enlarged.").issues}
+    assert "assessment_unsupported" in codes, codes

@@ -112,7 +112,7 @@ def check_assessment(facts: SampleFacts, sentences: list[ClaimSentence], options
             elif _HEART.search(text) and _ratio(facts) is not None:
                 issue = _heart_size(facts, text) or _state(facts, text) or _beyond_the_heart(text)
             else:
-                issue = _judgement(text) or _state(facts, text)
+                issue = _judgement(text, facts) or _state(facts, text)
             issue = issue or _enhancement(facts, text) or _calcification(facts, sentence)
         issue = issue or (_contrast(facts, text) if contrast else None) or (_sequence(facts, text) if sequence
                                                                             else None)
@@ -179,17 +179,34 @@ def _heart_size(facts: SampleFacts, text: str) -> QCIssue | None:
 _RELATION = re.compile(r"(?<![a-z])(?:contact|abut|border|adjacent|touch|surround|encas|overl|extend|next to)")
 
 
-def _judgement(text: str) -> QCIssue | None:
-    """Normality, absence, an organ's enlargement or a mass effect, which nothing measures."""
+# a label naming an organ's enlargement, and the words that name that organ
+_ENLARGEMENT_LABELS = {"cardiomegaly": re.compile(r"(?<![a-z])(?:heart|cardiac)(?![a-z])"),
+                       "hepatomegaly": re.compile(r"(?<![a-z])(?:liver|hepatic)(?![a-z])"),
+                       "splenomegaly": re.compile(r"(?<![a-z])(?:spleen|splenic)(?![a-z])")}
+
+
+def _enlargement_labelled(facts: SampleFacts, text: str) -> bool:
+    """Whether a label (a region's or the image's) names the enlargement of the organ the sentence speaks of:
+    "the heart is enlarged" on a film labelled cardiomegaly (whose heart may be a context structure without a
+    measured ratio in the row)."""
+    labels = " ".join([*facts.labels, *facts.image_labels]).lower()
+    return any(label in labels and organ.search(text) for label, organ in _ENLARGEMENT_LABELS.items())
+
+
+def _judgement(text: str, facts: SampleFacts) -> QCIssue | None:
+    """Normality, absence, an organ's enlargement (unless a label names it) or a mass effect, which nothing
+    measures."""
     mass_effect = _MASS_EFFECT.search(text)
     if mass_effect is not None:
         return QCIssue("assessment_unsupported", f"text says {mass_effect.group(1)!r}; nothing measured a mass "
                                                  "effect (compression, displacement, invasion)")
     if _RELATION.search(text):
         return None
-    found = _NORMAL.search(text) or _ENLARGED.search(text)
+    found = _NORMAL.search(text)
     if found is None:
-        return None
+        found = _ENLARGED.search(text)
+        if found is None or _enlargement_labelled(facts, text):
+            return None
     return QCIssue("assessment_unsupported", f"text judges {found.group(1)!r}; nothing measured says so (no organ "
                                              "was compared with a norm, nothing was looked for and found absent)")
 
