@@ -456,64 +456,45 @@ def test_a_guessed_segment_or_mass_effect_is_caught(seed):
     assert codes == ["assessment_unsupported"], codes
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_a_rank_given_the_other_regions_facts_is_planted_and_caught(seed):
-    """Two nodules, 12 mm on the patient's right and 30 mm on the left: 'the larger nodule measures 12 mm' and 'the
-    smaller nodule lies on the patient's left' are planted in turn, and each is caught."""
-    from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, MODEL_MISTAKES
-
-    nodules = SampleFacts(modality="xray", body_part="chest", rois=tuple(
-        RegionFacts(i, "nodule", "lesion", largest_diameter_mm=size, patient_side=side, region=region,
-                    count_same_label=2)
-        for i, (size, side, region) in enumerate(((12.0, "right", "upper left"), (30.0, "left", "lower right")))))
-    text = ("Frontal chest radiograph. Two nodules: one of 12 mm on the patient's right and one of 30 mm on the "
-            "patient's left.")
-    assert verify_text(nodules, text).issues == []
-    planted = MODEL_MISTAKES["rank"](text, nodules, seed)
-    codes = {issue.code for issue in verify_text(nodules, planted).issues}
-    assert codes & MODEL_MISTAKE_CODES["rank"], (planted, codes)
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_an_organ_ranked_by_textbook_anatomy_is_planted_and_caught(seed):
-    """'The liver is the largest organ in view' where the colon's section is larger on this slice, and the like."""
-    from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, MODEL_MISTAKES
-
-    organs = SampleFacts(modality="ct", body_part="abdomen", rois=(
-        RegionFacts(0, "colon", "organ", area_mm2=5555.0, area_px=9000),
-        RegionFacts(1, "liver", "organ", area_mm2=4826.0, area_px=8000),
-        RegionFacts(2, "spleen", "organ", area_mm2=1826.0, area_px=3000),
-    ))
-    text = "Axial CT of the abdomen. The colon, liver and spleen are labelled."
-    assert verify_text(organs, text).issues == []
-    planted = MODEL_MISTAKES["superlative"](text, organs, seed)
-    codes = {issue.code for issue in verify_text(organs, planted).issues}
-    assert codes & MODEL_MISTAKE_CODES["superlative"], (planted, codes)
+_NODULES = SampleFacts(modality="xray", body_part="chest", rois=tuple(
+    RegionFacts(i, "nodule", "lesion", largest_diameter_mm=size, patient_side=side, region=region, count_same_label=2)
+    for i, (size, side, region) in enumerate(((12.0, "right", "upper left"), (30.0, "left", "lower right")))))
+_SLICE_ORGANS = SampleFacts(modality="ct", body_part="abdomen", rois=(
+    RegionFacts(0, "colon", "organ", area_mm2=5555.0, area_px=9000),
+    RegionFacts(1, "liver", "organ", area_mm2=4826.0, area_px=8000),
+    RegionFacts(2, "spleen", "organ", area_mm2=1826.0, area_px=3000),
+))
+_BRAIN_LESION = SampleFacts(modality="mri", body_part="brain", rois=(
+    RegionFacts(0, "enhancing lesion", "lesion", patient_side="left"),))
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_an_invented_finding_or_device_is_planted_and_caught(seed):
+@pytest.mark.parametrize(("mistake", "facts", "text"), [
+    # 'the larger nodule measures 12 mm' (the 12 mm one is the smaller), 'the smaller nodule lies on the left'
+    ("rank", _NODULES, "Frontal chest radiograph. Two nodules: one of 12 mm on the patient's right and one of 30 mm "
+                       "on the patient's left."),
+    # 'the liver is the largest organ in view' where the colon's section is larger on this slice
+    ("superlative", _SLICE_ORGANS, "Axial CT of the abdomen. The colon, liver and spleen are labelled."),
+    # 'a small nodule is seen in the liver', 'an endotracheal tube is in place'
+    ("invented_finding", _SLICE_ORGANS, "Axial CT of the abdomen. The colon, liver and spleen are labelled."),
+    # 'the enhancing lesion is intra-axial', 'shows a fluid-fluid level'
+    ("feature", _BRAIN_LESION, "Axial MRI of the brain. An enhancing lesion lies on the patient's left."),
+    ("patient", _SLICE_ORGANS, "Axial CT of the abdomen. The colon, liver and spleen are labelled."),
+    ("technique", _SLICE_ORGANS, "Axial CT of the abdomen. The colon, liver and spleen are labelled."),
+])
+def test_session_15_mistakes_are_planted_on_correct_text_and_caught(mistake, facts, text, seed):
     from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, MODEL_MISTAKES
 
-    organs = SampleFacts(modality="ct", body_part="abdomen", rois=(
-        RegionFacts(0, "liver", "organ", area_mm2=4826.0), RegionFacts(1, "spleen", "organ", area_mm2=1826.0)))
-    text = "Axial CT of the abdomen. The liver and spleen are labelled."
-    assert verify_text(organs, text).issues == []
-    planted = MODEL_MISTAKES["invented_finding"](text, organs, seed)
-    codes = {issue.code for issue in verify_text(organs, planted).issues}
-    assert codes & MODEL_MISTAKE_CODES["invented_finding"], (planted, codes)
-    with_lesion = replace(organs, rois=(*organs.rois, RegionFacts(2, "liver lesion", "lesion")))
-    assert MODEL_MISTAKES["invented_finding"](text, with_lesion, seed) is None
+    assert verify_text(facts, text).issues == []
+    planted = MODEL_MISTAKES[mistake](text, facts, seed)
+    assert planted is not None and planted != text
+    codes = {issue.code for issue in verify_text(facts, planted).issues}
+    assert codes & MODEL_MISTAKE_CODES[mistake], (planted, codes)
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_a_feature_read_by_eye_is_planted_and_caught(seed):
-    from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, MODEL_MISTAKES
+def test_no_finding_is_invented_beside_a_lesion_region():
+    """Beside a lesion region a finding noun names it: nothing is planted there."""
+    from medtrinity.quality.model_mistakes import MODEL_MISTAKES
 
-    brain = SampleFacts(modality="mri", body_part="brain", rois=(
-        RegionFacts(0, "enhancing lesion", "lesion", patient_side="left"),))
-    text = "Axial MRI of the brain. An enhancing lesion lies on the patient's left."
-    assert verify_text(brain, text).issues == []
-    planted = MODEL_MISTAKES["feature"](text, brain, seed)
-    codes = {issue.code for issue in verify_text(brain, planted).issues}
-    assert codes & MODEL_MISTAKE_CODES["feature"], (planted, codes)
+    with_lesion = replace(_SLICE_ORGANS, rois=(*_SLICE_ORGANS.rois, RegionFacts(3, "liver lesion", "lesion")))
+    assert all(MODEL_MISTAKES["invented_finding"]("Axial CT.", with_lesion, seed) is None for seed in range(8))
