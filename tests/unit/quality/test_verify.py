@@ -841,3 +841,20 @@ def test_an_enlargement_a_label_names_is_supported():
     liver = replace(film, image_labels=("cardiomegaly",), context_labels=("liver", "heart"), body_part="abdomen")
     codes = {issue.code for issue in verify_text(liver, "PA chest radiograph. The liver is enlarged.").issues}
     assert "assessment_unsupported" in codes, codes
+
+
+@pytest.mark.parametrize(("text", "codes"), [
+    ("Its volume is about 4100 cubic millimetres.", set()),  # 4.1 ml
+    ("Its volume is about 4.1 cm3.", set()),
+    ("Its volume is about 9000 mm3.", {"size_mismatch"}),
+])
+def test_a_volume_in_cubic_units_is_a_volume(text, codes):
+    found = {issue.code for issue in verify_text(LIVER, f"{GOOD_LIVER} {text}").issues}
+    assert found == codes, found
+
+
+def test_a_fundus_photograph_shows_the_retina():
+    fundus = SampleFacts(modality="fundus", body_part="eye", rois=(RegionFacts(0, "optic disc", "organ"),))
+    assert verify_text(fundus, "This is a colour fundus photograph of the retina.").issues == []
+    codes = {issue.code for issue in verify_text(replace(fundus, modality="ct"), "A CT of the retina.").issues}
+    assert "organ_unsupported" in codes, codes

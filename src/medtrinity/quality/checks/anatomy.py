@@ -33,6 +33,8 @@ def _lexicon() -> re.Pattern:
 _WHOLE_OF_PART = re.compile(r"^(left|right) (?:upper|middle|lower) lobe$")
 
 
+# what a modality shows whatever is labelled: a fundus photograph is of the retina, a dermoscopy of the skin
+_SHOWN_BY = {"fundus": ("retina", "fundus"), "dermoscopy": ("skin",)}
 # a label that a group name covers: the erector spinae are paraspinal (back) muscles
 _GROUP_NAMES = {"erector spinae": "paraspinal muscle", "autochthon": "paraspinal muscle"}
 
@@ -41,7 +43,7 @@ def _known(facts: SampleFacts) -> list[str]:
     """The sample's label and body-part names, lower case and singular (made once per sample); a joint label
     ("portal and splenic veins") also stands for each structure it names, a lung lobe for its lung, an erector
     spinae for the paraspinal muscles."""
-    names = [name.lower() for name in [*facts.labels, facts.body_part] if name]
+    names = [name.lower() for name in [*facts.labels, facts.body_part, *_SHOWN_BY.get(facts.modality, ())] if name]
     wholes = [f"{found.group(1)} lung" for name in names if (found := _WHOLE_OF_PART.match(name))]
     groups = [group for name in names for member, group in _GROUP_NAMES.items() if member in name]
     return [_SINGULAR.sub("", name)

@@ -19,8 +19,8 @@ from medtrinity.records import QCIssue
 from medtrinity.vocab.modalities import ratio_of_means_percent
 
 _NUMBER = re.compile(r"(?<![a-z0-9.\-])(-?\d+(?:\.\d+)?)")
-_UNITS = (r"(?:mm2|mm²|mm\^2|cm2|cm²|mm|cm|ml|cc|hu|%|percent|per cent|pixels?|px|slices?|sections?|"
-          r"millimet|centimet|millilit|square|hounsfield|kvp|kv|mas)(?![a-z])")
+_UNITS = (r"(?:mm2|mm²|mm\^2|cm2|cm²|mm3|mm³|mm\^3|cm3|cm³|mm|cm|ml|cc|hu|%|percent|per cent|pixels?|px|slices?|"
+          r"sections?|millimet|centimet|millilit|square|cubic|hounsfield|kvp|kv|mas)(?![a-z])")
 _UNIT_AFTER = re.compile(
     rf"(?:\s*|-){_UNITS}|\s*(?:x|×|by)\s*-?\d|"
     # a unit shared with the next number: "80 vs 89 HU", "20 to 30 mm", "44 and 33 HU", "12/15 mm"

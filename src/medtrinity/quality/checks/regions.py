@@ -16,7 +16,8 @@ from medtrinity.quality.facts import RegionFacts
 
 SIZE = re.compile(
     r"(\d+(?:\.\d+)?)(?:\s*|-)(?:(?:x|×|by)\s*(\d+(?:\.\d+)?)(?:\s*|-))?"  # "20 mm", "20-mm", "20 x 15 mm"
-    r"(mm2|mm²|mm\^2|cm2|cm²|cm\^2|square\s+millimet(?:re|er)s?|square\s+centimet(?:re|er)s?|"
+    r"(mm2|mm²|mm\^2|cm2|cm²|cm\^2|mm3|mm³|mm\^3|cm3|cm³|cm\^3|square\s+millimet(?:re|er)s?|square\s+centimet(?:re|er)s?|"
+    r"cubic\s+millimet(?:re|er)s?|cubic\s+centimet(?:re|er)s?|"
     r"millimet(?:re|er)s?|centimet(?:re|er)s?|mm|cm|ml|cc|millilit(?:re|er)s?|pixels?|px)(?![a-z0-9²^])"
 )
 ACQUISITION_BEFORE = re.compile(r"(?:thickness|spacing|resolution|pixel size|voxel|field of view|fov|interval|"
@@ -66,6 +67,10 @@ def is_distance(text: str, match: re.Match) -> bool:
 
 def unit_kind(unit: str) -> tuple[str, float]:
     """('diameter' | 'area' | 'volume' | 'pixels', factor to mm / mm2 / ml)."""
+    if unit in {"mm3", "mm³", "mm^3"} or unit.startswith("cubic") and "milli" in unit:
+        return "volume", 0.001
+    if unit in {"cm3", "cm³", "cm^3"} or unit.startswith("cubic"):
+        return "volume", 1.0
     if unit in {"mm2", "mm²", "mm^2"} or unit.startswith("square") and "milli" in unit:
         return "area", 1.0
     if unit in {"cm2", "cm²", "cm^2"} or unit.startswith("square"):
