@@ -858,3 +858,12 @@ def test_a_fundus_photograph_shows_the_retina():
     assert verify_text(fundus, "This is a colour fundus photograph of the retina.").issues == []
     codes = {issue.code for issue in verify_text(replace(fundus, modality="ct"), "A CT of the retina.").issues}
     assert "organ_unsupported" in codes, codes
+
+
+def test_a_count_of_anatomical_structures_carries_its_noun_as_unit():
+    """"29 anatomical structures are segmented" was a number without a unit; the count is judged instead."""
+    facts = replace(ORGANS_HU, context_labels=("liver", "spleen", "aorta"))
+    assert verify_text(facts, "Axial CT of the abdomen. 3 anatomical structures are segmented.").issues == []
+    codes = {issue.code for issue in verify_text(facts, "Axial CT of the abdomen. 5 anatomical structures are "
+                                                        "segmented.").issues}
+    assert codes == {"count_mismatch"}, codes

@@ -25,7 +25,8 @@ _UNIT_AFTER = re.compile(
     rf"(?:\s*|-){_UNITS}|\s*(?:x|×|by)\s*-?\d|"
     # a unit shared with the next number: "80 vs 89 HU", "20 to 30 mm", "44 and 33 HU", "12/15 mm"
     rf"(?:\s*(?:vs\.?|versus|and|to|or|-|–|/|,)\s*-?\d+(?:\.\d+)?)+(?:\s*|-){_UNITS}|"
-    r"\s+(?:other\s+|separate\s+|labelled\s+|marked\s+)*(?:structures|regions|pieces|lesions|labels)(?![a-z])"
+    r"\s+(?:(?:other|separate|labelled|labeled|marked|anatomical|segmented|outlined|annotated|distinct|different)\s+)*"
+    r"(?:structures|regions|pieces|lesions|labels|organs)(?![a-z])"
 )
 _PART_OF_NAME = re.compile(r"(?:st|nd|rd|th)(?![a-z])|-(?:weighted|year|fold)|\s*(?:o'clock|years?)")
 _HU = re.compile(r"(-?\d+(?:\.\d+)?)\s*(?:hu|hounsfield units?)(?![a-z])")
