@@ -20,15 +20,18 @@ from medtrinity.records import QCIssue
 # age or sex of the patient ("60-year-old", "aged 45", "a woman", "his liver")
 _AGE_SEX = re.compile(r"(?<![a-z])(\d{1,3}[- ]years?[- ]old|aged \d{1,3}|in (?:his|her|their) \d0s|(?:wo)?man|men"
                       r"|women|male|female|boy|girl|infant|child|elderly|he|she|his|her|him)(?![a-z])")
-_AGE_SEX_HINT = literals("year", "aged", "man", "men", "male", "boy", "girl", "infant", "child", "elderly", "he",
-                         "his", "him")
+# one of these opens every age or sex word ("he" at the sentence's start is tested apart: " he" is not in "the")
+_AGE_SEX_HINT = literals("year", "aged", " man", "woman", " men", "women", "male", "boy", "girl", "infant", "child",
+                         "elderly", " he ", " she ", " his ", " her ", " him", "their ")
+_AGE_SEX_START = ("he ", "she ", "his ", "her ", "him ", "man ", "men ", "in his", "in her")
 # the clinical setting: history, symptoms, comparison with earlier imaging, advice
 _SETTING = re.compile(r"(?<![a-z])(present(?:ed|s|ing) with|history of|clinical (?:history|information|indication)"
                       r"|indication:|complain(?:s|ed|ing)? of|symptoms?|(?:prior|previous|earlier) (?:study|studies"
                       r"|exam(?:ination)?s?|imaging|scan|ct|mri|film|radiograph)|interval (?:change|increase|decrease)"
                       r"|unchanged (?:from|since|compared)|recommend(?:ed|s|ation)?|follow-?up (?:imaging|is|with)"
                       r"|clinical correlation|correlate clinically|further evaluation)(?![a-z])")
-_SETTING_HINT = literals("present", "history", "clinical", "indication", "complain", "symptom", "prior",
+_SETTING_HINT = literals("presented with", "presents with", "presenting with", "history", "clinical", "indication",
+                         "complain", "symptom", "prior",
                          "previous", "earlier", "interval", "unchanged", "recommend", "follow", "correlat",
                          "further evaluation")
 
@@ -41,7 +44,7 @@ def check_patient(facts: SampleFacts, sentences: list[ClaimSentence], options: V
         if found is not None:
             return [QCIssue("patient_unsupported", f"text says {found.group(1)!r}: no history, earlier imaging or "
                                                    "advice is known to the pipeline")]
-        if facts.patient_recorded or not may_match(_AGE_SEX_HINT, text):
+        if facts.patient_recorded or not (may_match(_AGE_SEX_HINT, text) or text.startswith(_AGE_SEX_START)):
             continue
         found = _AGE_SEX.search(text)
         if found is not None:

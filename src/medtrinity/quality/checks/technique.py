@@ -54,13 +54,15 @@ _SLICE = re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(?:mm|millimet(?:re|er)s?)[\s-]+(?:
                     r"(?:slices?|sections?|cuts?|slice thickness|section thickness|collimation)(?![a-z])"
                     r"|(?:slice|section) (?:thickness|spacing|interval)\s+(?:of\s+|is\s+|was\s+|measures\s+)?"
                     r"(?:about\s+|approximately\s+)?(\d+(?:\.\d+)?)\s*(?:mm|millimet(?:re|er)s?)(?![a-z])")
+# every slice thickness holds a slice word and a millimetre ("mm" or "millimet...")
 _SLICE_HINT = literals("slice", "section", "cut", "collimation")
+_MM_HINT = literals("mm", "millimet")
 SLICE_TOLERANCE_MM = 0.25
 
 
 def _slice_issue(facts: SampleFacts, text: str) -> QCIssue | None:
     """A slice thickness other than the metadata records (as the view: where none is recorded, not judged)."""
-    if not facts.slice_mm or not may_match(_SLICE_HINT, text):
+    if not facts.slice_mm or not may_match(_MM_HINT, text) or not may_match(_SLICE_HINT, text):
         return None
     for found in _SLICE.finditer(text):
         value = float(found.group(1) or found.group(2))
