@@ -146,6 +146,12 @@ class SampleFacts:
         return tuple(sorted(name for name in names if name))
 
     @cached_property
+    def label_text(self) -> str:
+        """Every known name (:attr:`labels`, which holds the context's and the image's) in one lower-case string,
+        for the checks that ask whether any label holds a word ("cavitary", "cardiomegaly", "tube")."""
+        return " ".join(self.labels).lower()
+
+    @cached_property
     def memo(self) -> dict:
         """The checks' per-sample memo table (:func:`medtrinity.quality.checks.shortcuts.sample_memo`)."""
         return {}

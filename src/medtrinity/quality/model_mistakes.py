@@ -574,7 +574,7 @@ def finding_invented(text: str, facts: SampleFacts, seed: int) -> str | None:
     names ('lung nodule' as a label marks nodules)."""
     if any(roi.kind == "lesion" for roi in facts.rois):
         return None
-    labels = " ".join([*facts.labels, *facts.context_labels, *facts.image_labels]).lower()
+    labels = facts.label_text
     organs = [name for name in ([roi.label for roi in facts.rois] or list(facts.context_labels))
               if not any(stem in name.lower() for stem in _FINDING_STEMS)]
     findings = [] if any(stem in labels for stem in _FINDING_STEMS) else [

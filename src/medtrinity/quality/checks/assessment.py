@@ -189,7 +189,7 @@ def _enlargement_labelled(facts: SampleFacts, text: str) -> bool:
     """Whether a label (a region's or the image's) names the enlargement of the organ the sentence speaks of:
     "the heart is enlarged" on a film labelled cardiomegaly (whose heart may be a context structure without a
     measured ratio in the row)."""
-    labels = " ".join([*facts.labels, *facts.image_labels]).lower()
+    labels = facts.label_text
     return any(label in labels and organ.search(text) for label, organ in _ENLARGEMENT_LABELS.items())
 
 

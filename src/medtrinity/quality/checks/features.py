@@ -43,7 +43,7 @@ def _labelled(feature: str, labels: str) -> bool:
 
 def check_features(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
     """A lesion's internal feature, compartment or an organ's prominence must be named by a label."""
-    labels = " ".join([*facts.labels, *facts.context_labels, *facts.image_labels]).lower()
+    labels = facts.label_text
     for sentence in claims(sentences):
         if not may_match(_HINT, sentence.text):
             continue

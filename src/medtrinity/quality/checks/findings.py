@@ -70,7 +70,7 @@ def _denied(text: str, start: int, end: int) -> bool:
 
 def check_findings(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
     """A finding needs a lesion region or a label naming it; a line, tube or implant needs a label naming it."""
-    labels = " ".join([*facts.labels, *facts.context_labels, *facts.image_labels]).lower()
+    labels = facts.label_text
     has_lesion = any(roi.kind == "lesion" for roi in facts.rois)
     families = ([] if has_lesion else [(_FINDING, _FINDING_HINT, _FINDINGS, "finding")]) + \
         [(_DEVICE, _DEVICE_HINT, _DEVICES, "device")]

@@ -21,17 +21,18 @@ from medtrinity.vocab.modalities import ratio_of_means_percent
 _NUMBER = re.compile(r"(?<![a-z0-9.\-])(-?\d+(?:\.\d+)?)")
 _UNITS = (r"(?:mm2|mm²|mm\^2|cm2|cm²|mm3|mm³|mm\^3|cm3|cm³|mm|cm|ml|cc|hu|%|percent|per cent|pixels?|px|slices?|"
           r"sections?|millimet|centimet|millilit|square|cubic|hounsfield|kvp|kv|mas)(?![a-z])")
+# what joins numbers that share the unit after the last: "80 vs 89 HU", "20 to 30 mm", "44 and 33 HU", "12/15 mm"
+_SHARING = r"vs\.?|versus|and|to|or|–|/|,"
 _UNIT_AFTER = re.compile(
     rf"(?:\s*|-){_UNITS}|\s*(?:x|×|by)\s*-?\d|"
-    # a unit shared with the next number: "80 vs 89 HU", "20 to 30 mm", "44 and 33 HU", "12/15 mm"
-    rf"(?:\s*(?:vs\.?|versus|and|to|or|-|–|/|,)\s*-?\d+(?:\.\d+)?)+(?:\s*|-){_UNITS}|"
+    rf"(?:\s*(?:{_SHARING}|-)\s*-?\d+(?:\.\d+)?)+(?:\s*|-){_UNITS}|"  # a hyphen joins "20-30 mm" too
     r"\s+(?:(?:other|separate|labelled|labeled|marked|anatomical|segmented|outlined|annotated|distinct|different)\s+)*"
     r"(?:structures|regions|pieces|lesions|labels|organs)(?![a-z])"
 )
 _PART_OF_NAME = re.compile(r"(?:st|nd|rd|th)(?![a-z])|-(?:weighted|year|fold)|\s*(?:o'clock|years?)")
 _HU = re.compile(r"(-?\d+(?:\.\d+)?)\s*(?:hu|hounsfield units?)(?![a-z])")
 # the numbers before one HU unit that share it: "60 and 80 HU", "80 vs 89 HU" (the last is _HU's)
-_HU_SHARED = re.compile(r"(?<![\d.])(-?\d+(?:\.\d+)?)(?=(?:\s*(?:vs\.?|versus|and|to|or|–|/|,)\s*-?\d+(?:\.\d+)?)+"
+_HU_SHARED = re.compile(rf"(?<![\d.])(-?\d+(?:\.\d+)?)(?=(?:\s*(?:{_SHARING})\s*-?\d+(?:\.\d+)?)+"
                         r"\s*(?:hu|hounsfield units?)(?![a-z]))")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)")
 _SLICES = re.compile(r"(\d+)\s*(?:slices|sections)(?![a-z])")
