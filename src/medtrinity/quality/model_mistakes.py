@@ -14,7 +14,9 @@ enhancement, a Couinaud segment or a mass effect, and names a lesion's tissue (f
 HU is not, states how far a region lies from another structure, gives one region's mean HU to another, compares
 two regions the wrong way round, puts a surrounding organ on the other side or in front of one it lies behind,
 judges an organ's lumen or wall, guesses an acquisition (an MRI sequence, the contrast), names a brain lobe and
-gives a length along the axis the slice does not hold, and miscounts ribs or vertebrae.
+gives a length along the axis the slice does not hold, and miscounts ribs or vertebrae; adds a disease from the
+reports it learned from ("a small amount of ascites"), turns an intensity round in plain words ("appears dark"),
+gives a texture to a region none was judged for, and lays its text out as a report (a heading, a numbered list).
 Each function has the mutation signature ``(text, facts, seed) -> text | None``.
 """
 
@@ -588,9 +590,10 @@ def finding_invented(text: str, facts: SampleFacts, seed: int) -> str | None:
 
 _FEATURES_BY_MODALITY = {
     "mri": ("The {label} is intra-axial.", "The {label} shows a fluid-fluid level.",
-            "The {label} is cortically based."),
+            "The {label} is cortically based.", "The {label} lies in the periventricular white matter.",
+            "The {label} shows ring enhancement.", "The {label} crosses the midline."),
     "ct": ("The {label} shows cavitation.", "Air bronchograms are seen within the {label}.",
-           "The {label} has a ground-glass component."),
+           "The {label} has a ground-glass component.", "The {label} enhances heterogeneously."),
     "ultrasound": ("The {label} shows posterior acoustic shadowing.", "Internal vascularity is seen in the {label}."),
 }
 
@@ -603,6 +606,8 @@ def feature_guessed(text: str, facts: SampleFacts, seed: int) -> str | None:
     options = [frame.format(label=label) for label in lesions[:2] for frame in frames]
     if facts.modality == "ct" and _region(facts) == "abdomen":
         options.append("Oral contrast opacifies the bowel.")
+    if facts.modality == "xray" and _region(facts) == "chest":
+        options += ["The lungs are well expanded.", "The heart is in its normal position."]
     if not options:
         return None
     return _append(text, options[seed % len(options)], seed)
@@ -629,6 +634,90 @@ def technique_guessed(text: str, facts: SampleFacts, seed: int) -> str | None:
     if facts.modality == "xray" and facts.view_position in ("pa", "ap"):
         options.append("This is a portable AP film." if facts.view_position == "pa" else "This is a PA view.")
     return _append(text, options[seed % len(options)], seed)
+
+
+_DISEASES_BY_REGION: dict[str, tuple[str, ...]] = {
+    "abdomen": ("There is a small amount of ascites.", "Small gallstones are present.",
+                "Mild fat stranding is seen around the pancreas.", "The pancreas is atrophic."),
+    "chest": ("There is dextrocardia.", "Mild bronchiectasis is seen.", "Degenerative osteophytes are seen in the "
+              "thoracic spine."),
+    "brain": ("There is mild hydrocephalus.", "Periventricular gliosis is present.", "There is encephalomalacia."),
+    "breast": ("Axillary lymphadenopathy is present.",),
+    "eye": ("There is disc atrophy.",),
+    "pelvis": ("There is diverticulosis.", "Free fluid is seen in the pelvis."),
+}
+
+
+def disease_added(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A disease or a finding a model adds from the reports it learned from, with no number or intensity word on
+    it ("there is a small amount of ascites", "mild hydrocephalus"); never one a label names."""
+    labels = _canonical(facts.label_text)
+    options = [sentence for sentence in _DISEASES_BY_REGION.get(_region(facts), ())
+               if not any(word[:6] in labels for word in re.findall(r"[a-z]{6,}", sentence.lower())
+                          if word not in _COMMON_WORDS)]
+    if not options:
+        return None
+    return _append(text, options[seed % len(options)], seed)
+
+
+_COMMON_WORDS = {"present", "amount", "around", "pancreas", "thoracic", "periventricular", "axillary", "pelvis"}
+_LAY_INTENSITY = {"high": "The {label} appears dark compared with its surroundings.",
+                  "low": "The {label} appears bright compared with its surroundings."}
+
+
+def intensity_in_plain_words(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A described region's intensity turned round in plain words: "the enhancing lesion appears dark" of a
+    hyperintense lesion (the modality's own word is what models mostly write; plain words were not read)."""
+    directions = {"high": [], "low": []}
+    for roi in facts.rois:
+        if roi.origin == BOX_ORIGIN or facts.modality in PROJECTION_MODALITIES:
+            continue
+        for words in (*INTENSITY_WORDS.values(),):
+            if roi.intensity_word == words[2]:
+                directions["high"].append(roi.label)
+            elif roi.intensity_word == words[0]:
+                directions["low"].append(roi.label)
+    # a label measured both ways (two pieces) names no direction
+    options = [_LAY_INTENSITY[direction].format(label=label) for direction, labels in directions.items()
+               for label in labels if label not in directions["low" if direction == "high" else "high"]]
+    if not options:
+        return None
+    return _append(text, options[seed % len(options)], seed)
+
+
+def texture_unmeasured(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A texture said of a described region whose texture was not judged (too small, or between even and uneven):
+    "the enhancing lesion is heterogeneous", what a model says of any lesion. Lung, bone, bowel and radiographs
+    are ``organ_texture``'s; a box's, ``box_shape``'s."""
+    regions = [roi for roi in facts.rois if roi.origin != BOX_ORIGIN and facts.modality not in PROJECTION_MODALITIES
+               and not texture_is_normal_variation(roi.label, roi.kind)]
+    unjudged = sorted({roi.label for roi in regions if not roi.texture}
+                      - {roi.label for roi in regions if roi.texture})  # every region of the label unjudged
+    if not unjudged:
+        return None
+    label = unjudged[seed % len(unjudged)]
+    return _append(text, ("The {label} is heterogeneous.", "The {label} appears homogeneous.")[seed % 2].format(
+        label=label), seed)
+
+
+_SENTENCE_END = re.compile(r"(?<=\.)\s+")
+_FIRST_SIZE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)( x \d+(?:\.\d+)? mm| mm)")
+
+
+def size_in_report_layout(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """The description laid out as a model lays out a report (a bold heading, a numbered or bulleted list, one
+    sentence a line) with one stated size made half as large again: the layout must neither hide the wrong number
+    nor raise alarms of its own ("1." read as a number without a unit)."""
+    sentences = [part for part in _SENTENCE_END.split(text.strip()) if part]
+    sized = [index for index, sentence in enumerate(sentences) if _FIRST_SIZE.search(sentence)]
+    if not sized:
+        return None
+    index = sized[seed % len(sized)]
+    found = _FIRST_SIZE.search(sentences[index])
+    wrong = f"{float(found.group(1)) * 1.6:.1f}".removesuffix(".0")
+    sentences[index] = sentences[index][: found.start(1)] + wrong + sentences[index][found.end(1):]
+    return "**Findings:**\n" + "\n".join(f"{position + 1}. {sentence}" if seed % 2 == 0 else f"- {sentence}"
+                                          for position, sentence in enumerate(sentences))
 
 
 MODEL_MISTAKES = {
@@ -665,6 +754,10 @@ MODEL_MISTAKES = {
     "feature": feature_guessed,
     "patient": patient_invented,
     "technique": technique_guessed,
+    "disease": disease_added,
+    "plain_intensity": intensity_in_plain_words,
+    "texture_unmeasured": texture_unmeasured,
+    "report_layout": size_in_report_layout,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -701,4 +794,8 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "feature": {"assessment_unsupported"},
     "patient": {"patient_unsupported"},
     "technique": {"assessment_unsupported"},
+    "disease": {"diagnosis_unsupported", "finding_unsupported"},
+    "plain_intensity": {"intensity_mismatch"},
+    "texture_unmeasured": {"texture_mismatch"},
+    "report_layout": {"size_mismatch"},
 }

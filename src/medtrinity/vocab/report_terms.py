@@ -342,4 +342,11 @@ DIAGNOSIS_TERMS: tuple[str, ...] = (
     "inflammation", "inflammatory", "necrosis", "necrotic", "granuloma", "sarcoidosis", "hepatoma", "lipoma",
     "fibroid", "polyp", "calculus", "stone", "nephrolithiasis", "cholelithiasis", "demyelination",
     "multiple sclerosis", "ischemia", "ischaemia", "contusion", "degenerative", "arthritis", "osteoporosis",
+    # what a model adds from the reports it learned from (each passed every check as a bare sentence)
+    "ascites", "pneumoperitoneum", "hydrocephalus", "lymphadenopathy", "adenopathy", "bronchiectasis", "scoliosis",
+    "kyphosis", "spondylosis", "osteophyte", "gallstone", "cholecystitis", "pancreatitis", "colitis",
+    "diverticulosis", "atrophy", "atrophic", "dextrocardia", "situs inversus", "ileus", "bowel obstruction",
+    "cardiomyopathy", "encephalomalacia", "gliosis", "laceration", "fat stranding", "stranding",
+    "interstitial lung disease", "pulmonary hypertension", "varices", "cholestasis", "hydroureter", "fibroadenoma",
+    "leiomyoma",
 )

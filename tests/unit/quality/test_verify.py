@@ -321,9 +321,9 @@ def test_a_stated_hu_value_is_the_mean_of_the_structure_it_is_said_of(text, flag
 
 TWO_ORGANS = SampleFacts(modality="ct", body_part="abdomen", rois=(
     RegionFacts(0, "liver", "organ", mean_intensity=44.0, contrast_to_surround=61.0, intensity_unit="HU",
-                intensity_word="hyperdense", area_mm2=11106.0, largest_diameter_mm=225.0),
+                intensity_word="hyperdense", area_mm2=11106.0, largest_diameter_mm=225.0, texture="homogeneous"),
     RegionFacts(1, "spleen", "organ", mean_intensity=33.0, contrast_to_surround=56.0, intensity_unit="HU",
-                intensity_word="hyperdense", area_mm2=2556.0, largest_diameter_mm=103.0),
+                intensity_word="hyperdense", area_mm2=2556.0, largest_diameter_mm=103.0, texture="homogeneous"),
     RegionFacts(2, "liver lesion", "lesion", mean_intensity=-5.0, contrast_to_surround=-49.0, intensity_unit="HU",
                 intensity_word="hypodense", containing_organ="liver", area_mm2=300.0, largest_diameter_mm=20.0),
 ))

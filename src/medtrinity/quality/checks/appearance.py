@@ -17,13 +17,14 @@ from medtrinity.vocab.tissues import texture_is_normal_variation, tissue_of
 
 _LOW = ("hypodense", "hypoattenuating", "low attenuation", "low-attenuation", "low density", "hypointense",
         "low signal", "low-signal", "hypoechoic", "anechoic", "lucent", "radiolucent", "lucency", "reduced uptake",
-        "decreased uptake", "photopenic", "darker", "lower than")
+        "decreased uptake", "photopenic", "darker", "dark", "lower than")
 _HIGH = ("hyperdense", "hyperattenuating", "high attenuation", "high-attenuation", "high density", "hyperintense",
          "high signal", "high-signal", "hyperechoic", "echogenic", "opaque", "radiopaque", "increased uptake",
-         "hypermetabolic", "brighter", "higher than")
+         "hypermetabolic", "brighter", "bright", "higher than")
 
 
-_WEAK = {"darker", "brighter", "lower than", "higher than"}
+_WEAK = {"darker", "brighter", "dark", "bright", "lower than", "higher than"}  # plain words, overruled by a
+# modality's own word in the clause (which they may describe the surroundings beside)
 _LOW_WORDS = re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, _LOW)) + r")(?![a-z])")
 _HIGH_WORDS = re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, _HIGH)) + r")(?![a-z])")
 
@@ -157,7 +158,11 @@ def _texture_issue(facts: SampleFacts, clause: str, candidates: list[RegionFacts
         if said:
             return QCIssue("texture_mismatch", f"text calls the {candidates[0].label} {said[0][1]!r}; {unjudged}")
         return None
-    if not candidates or any(not roi.texture for roi in candidates):
+    if not candidates:
+        return None
+    if all(not roi.texture for roi in candidates):
+        return _unmeasured_texture_issue(facts, clause, candidates)
+    if any(not roi.texture for roi in candidates):
         return None
     measured = {roi.texture for roi in candidates}
     # only a word of a texture not measured can make an issue: without one, none
@@ -174,6 +179,20 @@ def _texture_issue(facts: SampleFacts, clause: str, candidates: list[RegionFacts
     return None
 
 
+
+
+def _unmeasured_texture_issue(facts: SampleFacts, clause: str, candidates: list[RegionFacts]) -> QCIssue | None:
+    """A texture said of regions none of which was given one: too small to judge, or between even and uneven
+    (a model says "heterogeneous" of any lesion it describes). A box's texture is the box check's."""
+    if any(roi.origin == BOX_ORIGIN for roi in candidates):
+        return None
+    if shortcuts_on() and not any(hint.search(clause) for hint in _TEXTURE_HINTS.values()):
+        return None
+    said = _texture_claims(facts, clause)
+    if len(said) != 1:
+        return None  # none, or both words: a comparison
+    return QCIssue("texture_mismatch", f"text calls the {candidates[0].label} {said[0][1]!r}; no texture was "
+                                       "judged for it (too small a region, or between even and uneven)")
 
 
 # what a box cannot show of the finding inside it: its outline, its margins, its texture, its intensity

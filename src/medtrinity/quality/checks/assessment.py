@@ -40,6 +40,10 @@ _NORMAL = re.compile(
     r"|^no(?![a-z])|there (?:is|are) no(?![a-z])|(?:is|are) not (?:seen|identified|present|visible|demonstrated)"
     r"|(?:is|are) absent|absence of|negative for|(?:is|are|appears?|remains?) free of)"
 )
+# what the annotation holds, not the body: "no other lesions are marked" (group 1: what is not marked)
+ANNOTATED_ABSENCE = re.compile(r"(?<![a-z])no (?:other|further|additional|more) ([a-z ]{1,40}?) (?:is|are|was|were"
+                               r"|has been|have been) (?:marked|annotated|labell?ed|outlined|segmented|delineated"
+                               r"|drawn|boxed)(?![a-z])")
 # said of a region's effect on its neighbours: nothing measures a mass effect
 _MASS_EFFECT = re.compile(r"(?<![a-z])(compress(?:es|ing|ed|ion)?|displac(?:es|ing|ed|ement)|invad(?:es|ing|ed)"
                           r"|invasion|infiltrat(?:es|ing|ion)|obstruct(?:s|ing|ion)?|narrow(?:s|ing)|mass effect"
@@ -200,8 +204,8 @@ def _judgement(text: str, facts: SampleFacts) -> QCIssue | None:
     if mass_effect is not None:
         return QCIssue("assessment_unsupported", f"text says {mass_effect.group(1)!r}; nothing measured a mass "
                                                  "effect (compression, displacement, invasion)")
-    if _RELATION.search(text):
-        return None
+    if _RELATION.search(text) or ("no " in text and ANNOTATED_ABSENCE.search(text)):
+        return None  # "no other lesions are marked" states the annotation: the count check's claim
     found = _NORMAL.search(text)
     if found is None:
         found = _ENLARGED.search(text)

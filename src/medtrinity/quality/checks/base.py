@@ -46,7 +46,12 @@ class ClaimSentence:
 
 Check = Callable[[SampleFacts, list[ClaimSentence], VerifyOptions], list[QCIssue]]
 
-SPLIT = re.compile(r"(?<=[.!?;])\s+")
+SPLIT = re.compile(r"(?<=[.!?;])\s+|\s*\n\s*")  # a line break ends a sentence too (a model's lists and headings)
+# a model's layout around its sentences: a list marker ("1.", "2)", "-", "*", "(a)") or a heading's "#" opening
+# a line, and emphasis marks ("**Findings:**"); a bare marker between sentences ("... hemisphere. 2. It ...")
+_LIST_MARKER = re.compile(r"^(?:#{1,6}\s+|[-*\u2022\u2013]\s+|\(?(?:\d{1,2}|[a-z])[.)]\s+)+")
+_BARE_MARKER = re.compile(r"^\(?(?:\d{1,2}|[a-z])[.)]$")
+_EMPHASIS = re.compile(r"\*\*|__|`")
 # where one claim ends and another begins inside a sentence: "the liver lies on the right, and the spleen on the left"
 CLAUSE_BREAK = re.compile(r";|,?\s+(?:and|while|whereas|but)\s+(?=the\s)")
 CITATION = re.compile(r"\[(?:p|passage\s*)?\d+\]", re.IGNORECASE)
@@ -98,8 +103,19 @@ def claim_sentences(text: str, facts: SampleFacts) -> list[tuple[str, bool]]:
         if quoted and quoted in masked:
             spans.append(quoted)
             masked = masked.replace(quoted, " ")
-    parts = [(part.strip(), bool(CITATION.search(part))) for part in SPLIT.split(masked)]
+    parts = [(_unmarked(part), bool(CITATION.search(part))) for part in SPLIT.split(masked)]
     return [(part, cited) for part, cited in parts if part] + [(quoted, True) for quoted in spans]
+
+
+def _unmarked(part: str) -> str:
+    """A sentence without the layout a model puts around it: emphasis, a heading's marks, a list marker (a part
+    that is only a marker, "2." between two sentences, is no sentence)."""
+    part = part.strip()
+    if "*" in part or "_" in part or "`" in part:
+        part = _EMPHASIS.sub("", part).strip()
+    if _BARE_MARKER.match(part):
+        return ""
+    return _LIST_MARKER.sub("", part)
 
 
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from medtrinity.quality.checks.assessment import ANNOTATED_ABSENCE
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, strip_phrases, word_pattern
 from medtrinity.quality.checks.shortcuts import literals, may_match, text_cache
 from medtrinity.quality.facts import SampleFacts
@@ -86,6 +87,7 @@ def check_counts(facts: SampleFacts, sentences: list[ClaimSentence], options: Ve
         measured[roi.label.lower()] = max(measured.get(roi.label.lower(), 0), roi.count_same_label, same)
     lesions = sum(1 for roi in facts.rois if roi.kind == "lesion")
     longest_first = tuple(sorted(measured, key=len, reverse=True))
+    stated: set[tuple[str, int]] = set()  # (label or "", count) of every count stated so far
     for sentence in claims(sentences):
         for label, word in count_claims(sentence.text, longest_first, bool(lesions)):
             count, at_least = _claimed_count(word)
@@ -93,7 +95,33 @@ def check_counts(facts: SampleFacts, sentences: list[ClaimSentence], options: Ve
             if (at_least and truth < count) or (not at_least and truth != count):
                 name = label or "lesion"
                 return [QCIssue("count_mismatch", f"text says {word!r} {name} region(s); measured {truth}")]
+            stated.add((label, count))
+        issue = _none_other_issue(sentence.text, facts, measured, lesions, stated)
+        if issue is not None:
+            return [issue]
     return []
+
+
+_LESION_NOUNS = re.compile(r"(?<![a-z])(?:lesion|nodule|mass|masse|finding|region|area|abnormalit(?:y|ie)|tumou?r"
+                           r"|box|focus|foci)s?(?![a-z])")
+
+
+def _none_other_issue(text: str, facts: SampleFacts, measured: dict[str, int], lesions: int,
+                      stated: set[tuple[str, int]]) -> QCIssue | None:
+    """"No other lesions are marked": true where one region of the kind is annotated, or where the text already
+    stated how many there are; else other regions of the kind are marked (a statement of the annotation, so the
+    assessment check leaves it here)."""
+    found = ANNOTATED_ABSENCE.search(text) if "no " in text else None
+    if found is None:
+        return None
+    noun = found.group(1)
+    label = next((name for name in sorted(measured, key=len, reverse=True) if name in noun), "")
+    if not label and not _LESION_NOUNS.search(noun):
+        return None  # of a structure no region is: the organ check's
+    truth = measured[label] if label else (lesions or len(facts.rois))
+    if truth <= 1 or (label, truth) in stated or (not label and any(count == truth for _, count in stated)):
+        return None
+    return QCIssue("count_mismatch", f"text says {found.group(0)!r}; {truth} {label or 'lesion'} regions are marked")
 
 
 # a kind of structure labelled one by one, as a text counts it -> the word every such label holds

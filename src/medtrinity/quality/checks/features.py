@@ -2,9 +2,11 @@
 
 A model describing a finding adds what a radiologist looks for in one: "a fluid-fluid level", "cavitation", "air
 bronchograms", "a ground-glass component", "exophytic", "septations", "posterior acoustic shadowing", "internal
-vascularity"; for a brain lesion, "intra-axial" or "extra-axial", "cortically based", "a dural tail"; of a study,
-"oral contrast"; of a structure, "prominent"; of a breast lesion, its quadrant or clock position; of an optic
-disc or the retinal vessels, pallor, cupping or tortuosity. Every other check passed such sentences (no number,
+vascularity", how it enhances ("ring enhancement", "enhances heterogeneously"); for a brain lesion, "intra-axial"
+or "extra-axial", "cortically based", "a dural tail", its depth ("periventricular", "subcortical") or "crosses the
+midline"; of a study, "oral contrast"; of a structure, "prominent", "fatty", "in its normal position"; of the
+lungs, "well expanded"; of a breast lesion, its quadrant or clock position; of an optic disc or the retinal
+vessels, pallor, cupping or tortuosity. Every other check passed such sentences (no number,
 no disease word, the region named is the right one), yet nothing measured any of them: the pipeline measures a region's
 size, place, mean and texture, not the features inside it, the compartment it arises from, or what was given by
 mouth. A label naming the feature supports it ("cavitary lesion", "ground glass opacity").
@@ -27,18 +29,33 @@ _FEATURE = re.compile(
     r"|satellite (?:nodules?|lesions?)|fat planes?|smooth (?:capsule|surface)|oral contrast"
     r"|(?:is|are|appears?|looks?) prominent|prominence of"
     r"|(?:upper|lower) (?:outer|inner) quadrant|\d{1,2}(?::\d\d)? o'clock|(?:retro|sub)areolar"
-    r"|pale|pallor|tortuous|tortuosity|cupping)(?![a-z])")
+    r"|pale|pallor|tortuous|tortuosity|cupping"
+    # how a region enhances (an "enhancing lesion" label says that it does, not how); a brain lesion's depth
+    r"|(?:ring|rim|peripheral|nodular|homogeneous|heterogeneous|patchy|avid|solid)(?:ly)?[- ]enhanc(?:ing|ement|es)"
+    r"|enhances (?:homogeneously|heterogeneously|avidly|peripherally|uniformly)"
+    r"|periventricular|juxtacortical|subcortical|(?:is|are|appears?|lies?) cortical|grey-white (?:matter )?junction"
+    r"|gray-white (?:matter )?junction|crosses the midline|crossing the midline"
+    # a lung's expansion, an organ's position or fat judged by eye
+    r"|well[- ]expanded|hyperexpanded|(?:in|of) (?:a |the |its )?normal (?:position|location)|normally (?:positioned|"
+    r"located|sited)|(?:is|are|appears?|looks?) fatty|fatty (?:infiltration|change|replacement|infiltrated))(?![a-z])")
 # in every feature above
 _HINT = literals("fluid", "cavit", "bronchogram", "glass", "solid", "exophytic", "septat", "mural", "acoustic",
                  "vascular", "axial", "cortically", "dural", "halo", "satellite", "fat plane", "smooth", "oral",
-                 "prominen", "quadrant", "o'clock", "areolar", "pal", "tortuo", "cupping")
+                 "prominen", "quadrant", "o'clock", "areolar", "pal", "tortuo", "cupping", "enhanc", "ventricular",
+                 "cortical", "junction", "midline", "expanded", "normal", "fatty")
 _KEY = re.compile(r"[a-z]{4,}")  # the words of a feature a label must share to name it
 
 
 def _labelled(feature: str, labels: str) -> bool:
     """Whether a label names the feature: it holds one of the feature's longer words' first five letters
     ("cavitary lesion" names "cavitation")."""
-    return any(word[:5] in labels for word in _KEY.findall(feature) if word not in {"level", "levels", "acoustic"})
+    return any(word[:5] in labels for word in _KEY.findall(feature) if word not in _NOT_KEYS)
+
+
+# words too common in labels to say that a label names the feature ("enhancing lesion" names no ring enhancement)
+_NOT_KEYS = {"level", "levels", "acoustic", "enhancing", "enhancement", "enhances", "lies", "appears", "looks",
+             "normal", "position", "location", "midline", "crosses", "crossing", "matter", "junction", "well",
+             "expanded"}
 
 
 def check_features(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
@@ -49,8 +66,10 @@ def check_features(facts: SampleFacts, sentences: list[ClaimSentence], options: 
             continue
         for match in _FEATURE.finditer(sentence.text):
             feature = match.group(1)
+            if "enhanc" in feature and "enhanc" not in labels:
+                continue  # any enhancement where no label says one: the assessment check's claim
             if not _labelled(feature, labels):
                 return [QCIssue("assessment_unsupported", f"text says {feature!r}; nothing measured it (a region's "
-                                                          "internal features, compartment and prominence are not "
-                                                          "measured) and no label names it")]
+                                                          "size, place, mean and texture are measured, not this) "
+                                                          "and no label names it")]
     return []

@@ -6,10 +6,12 @@ attached, the size and intensity checks catch it by accident (the organ's own fa
 other check passed it. Lines, tubes and implants are the same kind of claim ("an endotracheal tube is in
 place", "a pacemaker is present"): a model adds them from the reports it learned from.
 
-A finding noun (lesion, nodule, mass, tumour, opacity, infiltrate, abnormality) is supported by any region of
-kind lesion, or by a label (a region's, a surrounding structure's or the image's) naming that noun; a device
-noun only by a label naming it. A denial ("no focal lesion", "no mass is seen") is no presence claim: the
-assessment check judges absence. A diagnosis word ("cyst", "consolidation") is the diagnosis check's.
+A finding noun (lesion, nodule, mass, tumour, opacity, infiltrate, abnormality, a focus, a hypodensity, an area
+of low attenuation) is supported by any region of kind lesion, or by a label (a region's, a surrounding
+structure's or the image's) naming that noun; free air or fluid, increased lung markings and a device only by a
+label naming them (a tumour's outline shows no free fluid). A denial ("no focal lesion", "no mass is seen") is
+no presence claim: the assessment check judges absence. A diagnosis word ("cyst", "consolidation") is the
+diagnosis check's.
 """
 
 from __future__ import annotations
@@ -28,10 +30,27 @@ _FINDINGS: dict[str, tuple[str, ...]] = {
     # a fundus photograph's findings (the fundus expert outlines candidates only where a label reports retinopathy)
     "drusen": ("drusen",), "exudate": ("exudat",), "microaneurysm": ("microaneurysm", "retinopathy"),
     "cotton wool spot": ("cotton wool", "retinopathy"),
+    # a focus, a density or an area of changed attenuation named as a finding; free air or fluid; lung markings
+    "focus": ("focus", "foci", "lesion"), "hypodensity": ("hypodens", "lesion"), "hyperdensity": ("hyperdens",),
+    "area": ("lesion",),
 }
+# findings no lesion region stands for (a tumour's outline does not show free fluid): only a label names them
+_SPREAD: dict[str, tuple[str, ...]] = {
+    "free air": ("free air", "pneumoperitoneum"), "free gas": ("free air", "pneumoperitoneum"),
+    "free fluid": ("free fluid", "ascites"), "markings": ("interstitial", "marking", "fibrosis"),
+}
+_SPREAD_FINDING = re.compile(r"(?<![a-z])(free (?:intraperitoneal )?(?:air|gas|fluid)"
+                             r"|(?:increased|prominent|coarse|interstitial|reticular|reticulonodular) (?:lung "
+                             r"|interstitial )?markings)(?![a-z])")
+_SPREAD_HINT = literals("free ", "markings")
 _FINDING = re.compile(r"(?<![a-z])(lesions?|nodules?|nodular opacit(?:y|ies)|mass(?:es)?(?! effect)|tumou?rs?"
                       r"|opacit(?:y|ies)|infiltrates?|abnormalit(?:y|ies)|drusen|(?:hard |soft )?exudates?"
-                      r"|microaneurysms?|cotton[- ]wool spots?)(?![a-z])")
+                      r"|microaneurysms?|cotton[- ]wool spots?"
+                      r"|(?:hypo|hyper)(?:attenuating|dense|intense|echoic|enhancing) (?:focus|foci|areas?)"
+                      r"|(?:small|tiny|punctate|focal|subcentimet(?:er|re)) (?:focus|foci)|a focus|foci"
+                      r"|(?:hypo|hyper)(?:densit|intensit|attenuation|echogenicit)(?:y|ies)"
+                      r"|(?:focal )?areas? of (?:low|high|increased|decreased|reduced|abnormal) (?:attenuation|density"
+                      r"|signal|signal intensity|echogenicity|enhancement|opacity))(?![a-z])")
 _DEVICES: dict[str, tuple[str, ...]] = {
     "tube": ("tube",), "line": ("line", "catheter"), "catheter": ("catheter", "line"), "pacemaker": ("pacemaker",
     "pacer", "device"), "wires": ("wire",), "clips": ("clip",), "stent": ("stent",), "drain": ("drain",),
@@ -44,7 +63,8 @@ _DEVICE = re.compile(r"(?<![a-z])((?:endotracheal|tracheostomy|nasogastric|oroga
                      r"|prosthes[ie]s|implants?)(?![a-z])")
 # in every finding, and in every device ("line" only after a word: " line"; "port" only in the ports named)
 _FINDING_HINT = literals("lesion", "nodul", "mass", "tumo", "opacit", "infiltrat", "abnormal", "drusen", "exudat",
-                         "microaneurysm", "cotton")
+                         "microaneurysm", "cotton", "foc", "densit", "intensit", "attenuation", "echogenicit",
+                         "area")
 _DEVICE_HINT = literals("tube", " line", "catheter", "pacemaker", "pacer", "wire", "clip", "stent", "drain",
                         "port-a", "chemo", "infusion port", "prosthe", "implant")
 # a denial before the noun in its clause, or after it ("no mass is seen", "without a lesion", "is not seen")
@@ -73,7 +93,7 @@ def check_findings(facts: SampleFacts, sentences: list[ClaimSentence], options: 
     labels = facts.label_text
     has_lesion = any(roi.kind == "lesion" for roi in facts.rois)
     families = ([] if has_lesion else [(_FINDING, _FINDING_HINT, _FINDINGS, "finding")]) + \
-        [(_DEVICE, _DEVICE_HINT, _DEVICES, "device")]
+        [(_SPREAD_FINDING, _SPREAD_HINT, _SPREAD, "spread"), (_DEVICE, _DEVICE_HINT, _DEVICES, "device")]
     for sentence in claims(sentences):
         text = sentence.text
         for pattern, hint, table, what in families:
@@ -83,6 +103,6 @@ def check_findings(facts: SampleFacts, sentences: list[ClaimSentence], options: 
                 stem, words = _stem(match.group(1), table)
                 if any(word in labels for word in words) or _denied(text, match.start(), match.end()):
                     continue
-                return [QCIssue("finding_unsupported", f"text says a {match.group(1)} is present; no region or "
+                return [QCIssue("finding_unsupported", f"text says {match.group(1)!r} is present; no region or "
                                                        f"label marks {'any finding' if what == 'finding' else stem}")]
     return []

@@ -1,0 +1,162 @@
+"""What a model writes when it writes like a radiology report: its layout (headings, numbered lists), the diseases
+and findings it adds from the reports it learned from, how it says a lesion enhances or where in the brain it
+lies, a texture nothing judged, intensity in plain words, and "no other lesions are marked"."""
+
+from dataclasses import replace
+
+import pytest
+
+from medtrinity.quality.facts import RegionFacts, SampleFacts
+from medtrinity.quality.model_mistakes import MODEL_MISTAKE_CODES, MODEL_MISTAKES
+from medtrinity.quality.verify import verify_text
+
+BRAIN = SampleFacts(
+    modality="mri", body_part="brain",
+    rois=(RegionFacts(0, "enhancing lesion", "lesion", largest_diameter_mm=17.3, perpendicular_diameter_mm=15.2,
+                      area_mm2=151.0, area_px=247, region="right", patient_side="left", intensity_word="hyperintense",
+                      contrast_to_surround=144.0, margin="ill-defined", shape="lobulated"),),
+)
+TWO_LESIONS = replace(BRAIN, rois=(
+    BRAIN.rois[0],
+    RegionFacts(1, "enhancing lesion", "lesion", largest_diameter_mm=20.6, area_mm2=176.0, region="right",
+                patient_side="left", intensity_word="hyperintense", contrast_to_surround=150.0,
+                texture="heterogeneous"),
+))
+ABDOMEN = SampleFacts(
+    modality="ct", body_part="abdomen",
+    rois=(RegionFacts(0, "liver", "organ", largest_diameter_mm=229.0, area_mm2=13536.0, patient_side="right",
+                      mean_intensity=44.0, intensity_unit="HU", intensity_word="hyperdense", texture="homogeneous"),
+          RegionFacts(1, "spleen", "organ", largest_diameter_mm=105.0, area_mm2=2826.0, patient_side="left",
+                      mean_intensity=32.0, intensity_unit="HU", intensity_word="hyperdense", texture="homogeneous")),
+    context_labels=("liver", "spleen", "stomach", "pancreas", "aorta"),
+)
+LIVER_TUMOUR = replace(ABDOMEN, rois=(*ABDOMEN.rois, RegionFacts(
+    2, "liver tumor", "lesion", largest_diameter_mm=30.0, area_mm2=600.0, patient_side="right", mean_intensity=10.0,
+    intensity_unit="HU", intensity_word="hypodense", containing_organ="liver")))
+
+
+def codes(facts: SampleFacts, text: str) -> list[str]:
+    return [issue.code for issue in verify_text(facts, text).issues]
+
+
+TRUE_BRAIN = ("An axial MRI image of the brain shows a lobulated enhancing lesion in the left cerebral hemisphere "
+              "measuring 17.3 x 15.2 mm.")
+
+
+@pytest.mark.parametrize("text", [
+    f"**Findings:**\n1. {TRUE_BRAIN}\n2. It has ill-defined margins.",
+    f"1. {TRUE_BRAIN} 2. It has ill-defined margins.",
+    f"## Findings\n- {TRUE_BRAIN}\n- Margins: ill-defined",
+    f"(a) {TRUE_BRAIN} (b) It is hyperintense.",
+    f"Impression:\n1) {TRUE_BRAIN}",
+])
+def test_a_report_layout_around_true_sentences_passes(text):
+    """A list marker ("1.", "2)") once read as a number without a unit; a line without a full stop ran into the
+    next, so its claims were judged against the next line's subject."""
+    assert codes(BRAIN, text) == []
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("**Findings:**\n1. An enhancing lesion lies in the left hemisphere.\n2. It measures 27 x 15 mm.", "size_mismatch"),
+    ("- Lesion: right cerebral hemisphere\n- Size: 17 x 15 mm", "side_mismatch"),
+    ("| Location | left hemisphere |\n| Size | 27 x 15 mm |", "size_mismatch"),
+])
+def test_a_mistake_inside_a_report_layout_is_caught(text, code):
+    assert code in codes(BRAIN, text)
+
+
+@pytest.mark.parametrize("text", [
+    "There is a small amount of ascites.", "Pneumoperitoneum is present.", "There is mild hydrocephalus.",
+    "There is lymphadenopathy.", "There are gallstones.", "There is pancreatitis.", "The pancreas is atrophic.",
+    "There is dextrocardia.", "There is mild fat stranding.", "There are osteophytes.", "There is ileus.",
+])
+def test_a_disease_a_model_adds_is_unsupported(text):
+    assert codes(ABDOMEN, f"Axial CT of the abdomen. {text}") == ["diagnosis_unsupported"]
+
+
+def test_a_disease_a_label_names_is_supported():
+    labelled = replace(ABDOMEN, image_labels=("ascites",))
+    assert codes(labelled, "Axial CT of the abdomen. There is a small amount of ascites.") == []
+
+
+@pytest.mark.parametrize("text", [
+    "There is a hypoattenuating focus in the liver.", "There is a focal area of low attenuation in the liver.",
+    "A small focus is seen in the spleen.", "There is a subcentimeter hypodensity in the liver.",
+])
+def test_a_focus_or_a_density_where_no_lesion_is_marked_is_an_invented_finding(text):
+    assert "finding_unsupported" in codes(ABDOMEN, f"Axial CT of the abdomen. {text}")
+    assert "finding_unsupported" not in codes(LIVER_TUMOUR, f"Axial CT of the abdomen. {text}")
+
+
+@pytest.mark.parametrize("text", ["There is free fluid in the pelvis.", "Free air is seen under the diaphragm.",
+                                  "There are increased interstitial markings."])
+def test_free_fluid_air_or_lung_markings_need_a_label_even_beside_a_lesion(text):
+    """A tumour's outline shows no free fluid: a lesion region supports a lesion noun, not these."""
+    assert "finding_unsupported" in codes(LIVER_TUMOUR, text)
+    assert "finding_unsupported" not in codes(replace(LIVER_TUMOUR, image_labels=("ascites", "pneumoperitoneum",
+                                                                                    "interstitial markings")), text)
+
+
+@pytest.mark.parametrize("text", [
+    "The lesion shows ring enhancement.", "The lesion is rim-enhancing.", "The lesion enhances heterogeneously.",
+    "The lesion is periventricular.", "The lesion is subcortical.", "The lesion is juxtacortical.",
+    "The lesion crosses the midline.",
+])
+def test_how_a_lesion_enhances_or_how_deep_it_lies_is_unsupported(text):
+    """An "enhancing lesion" label says that the lesion enhances, not how; nothing measured its depth."""
+    labelled = replace(BRAIN, rois=(replace(BRAIN.rois[0], texture="heterogeneous"),))
+    assert codes(labelled, text) == ["assessment_unsupported"]
+
+
+@pytest.mark.parametrize("text", ["The lungs are well expanded.", "The heart is in its normal position.",
+                                  "The liver is fatty."])
+def test_expansion_position_or_fat_read_by_eye_is_unsupported(text):
+    chest = SampleFacts(modality="xray", body_part="chest", rois=(
+        RegionFacts(0, "heart", "organ", largest_diameter_mm=150.0, area_mm2=12000.0, patient_side="left"),))
+    facts = ABDOMEN if "liver" in text else chest
+    assert "assessment_unsupported" in codes(facts, text)
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("The lesion is heterogeneous.", "texture_mismatch"),  # no texture judged (too small, or between the limits)
+    ("The lesion has uniform signal.", "texture_mismatch"),
+    ("The lesion appears dark.", "intensity_mismatch"),  # measured hyperintense
+    ("The lesion appears bright.", None),
+    ("The lesion appears bright relative to the surrounding brain.", None),
+])
+def test_texture_nothing_judged_and_intensity_in_plain_words(text, code):
+    assert codes(BRAIN, text) == ([code] if code else [])
+
+
+def test_a_texture_is_judged_where_one_was_measured():
+    judged = replace(BRAIN, rois=(replace(BRAIN.rois[0], texture="heterogeneous"),))
+    assert codes(judged, "The lesion is heterogeneous.") == []
+    assert codes(judged, "The lesion is homogeneous.") == ["texture_mismatch"]
+
+
+@pytest.mark.parametrize(("facts", "text", "code"), [
+    (BRAIN, "No other lesions are marked.", None),
+    (BRAIN, "No other lesions are annotated in this image.", None),
+    (BRAIN, "No other lesions are seen.", "assessment_unsupported"),  # the body, not the annotation
+    (TWO_LESIONS, "No other lesions are marked.", "count_mismatch"),
+    (TWO_LESIONS, "Two enhancing lesions are marked. No other lesions are marked.", None),
+    (TWO_LESIONS, "One enhancing lesion is marked. No other enhancing lesions are labelled.", "count_mismatch"),
+])
+def test_no_other_lesions_marked_is_a_statement_of_the_annotation(facts, text, code):
+    """It was flagged as an absence nothing looked for; it states what the annotation holds, and is judged so."""
+    assert codes(facts, text) == ([code] if code else [])
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("name", "facts", "text"), [
+    ("disease", ABDOMEN, "Axial CT of the abdomen. The liver measures 229 mm."),
+    ("plain_intensity", BRAIN, TRUE_BRAIN),
+    ("texture_unmeasured", BRAIN, TRUE_BRAIN),
+    ("report_layout", BRAIN, f"{TRUE_BRAIN} It has ill-defined margins."),
+    ("feature", BRAIN, TRUE_BRAIN),
+])
+def test_this_sessions_planted_mistakes_are_caught(name, facts, text, seed):
+    assert codes(facts, text) == []
+    planted = MODEL_MISTAKES[name](text, facts, seed)
+    assert planted is not None and planted != text
+    assert set(codes(facts, planted)) & MODEL_MISTAKE_CODES[name], planted
