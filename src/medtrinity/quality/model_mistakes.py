@@ -392,7 +392,7 @@ def comparison_reversed(text: str, facts: SampleFacts, seed: int) -> str | None:
 
 _CONTEXT_SIDES = ("The {organ} lies on the patient's {side}.", "The {organ} is seen on the {side} side.",
                   "On the {side}, the {organ} is visible.")
-_DIRECTIONS = ("The {a} lies {word} to the {b}.", "The {a} is located {word} to the {b}.")
+_DIRECTIONS = ("The {a} lies {word} the {b}.", "The {a} is located {word} the {b}.")
 
 
 def context_side_swapped(text: str, facts: SampleFacts, seed: int) -> str | None:
@@ -409,11 +409,13 @@ def context_side_swapped(text: str, facts: SampleFacts, seed: int) -> str | None
 
 
 def direction_reversed(text: str, facts: SampleFacts, seed: int) -> str | None:
-    """One structure put in front of (behind, above, below) another that lies the other way ('the L1 vertebra lies
-    anterior to the aorta'): the order a model misreads, or recalls from another level."""
+    """One structure put in front of (behind, above, below, to the patient's left or right of) another that lies
+    the other way ('the L1 vertebra lies anterior to the aorta', 'the inferior vena cava lies to the left of the
+    aorta'): the order a model misreads, or recalls from another level."""
     letters = facts.patient_orientation
     placed = placed_structures(facts)
-    words = {"A": "anterior", "P": "posterior", "S": "superior", "I": "inferior"}
+    words = {"A": "anterior to", "P": "posterior to", "S": "superior to", "I": "inferior to", "L": "to the left of",
+             "R": "to the right of"}
     margin = 2 * MARGIN_SHARE * (facts.image_area_px ** 0.5)
     pairs = []
     for axis, letter in enumerate(letters):

@@ -160,3 +160,48 @@ def test_this_sessions_planted_mistakes_are_caught(name, facts, text, seed):
     planted = MODEL_MISTAKES[name](text, facts, seed)
     assert planted is not None and planted != text
     assert set(codes(facts, planted)) & MODEL_MISTAKE_CODES[name], planted
+
+
+PLACED = SampleFacts(
+    modality="ct", body_part="abdomen", plane="axial", patient_orientation=("L", "P"), image_area_px=512 * 512,
+    rois=(RegionFacts(0, "liver lesion", "lesion", largest_diameter_mm=20.4, area_mm2=310.0, patient_side="right",
+                      containing_organ="liver", intensity_word="hypodense", contrast_to_surround=-61.0),),
+    context_labels=("liver", "spleen", "stomach", "aorta", "inferior vena cava", "L1 vertebra"),
+    context_sides=("right", "left", "left", "", "right", ""),
+    # columns grow to the patient's left, rows to the back: the IVC right of the aorta, the stomach right of (and
+    # in front of) the spleen
+    context_centroids_xy=((150.0, 250.0), (400.0, 300.0), (330.0, 200.0), (262.0, 300.0), (225.0, 300.0),
+                          (256.0, 360.0)),
+)
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("The aorta measures 2 cm.", "size_unsupported"),  # the lesion's 20.4 mm once passed it
+    ("The spleen measures 20 mm.", "size_unsupported"),
+    ("The liver lesion measures 20 mm.", None),
+    ("A 20 mm hypodense area lies in the liver.", None),  # the liver holds the described lesion
+    ("The lesion in the liver measures 20 mm.", None),
+])
+def test_a_size_given_to_a_structure_nothing_measured(text, code):
+    assert codes(PLACED, text) == ([code] if code else [])
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("The inferior vena cava lies to the right of the aorta.", None),
+    ("The inferior vena cava lies to the left of the aorta.", "direction_mismatch"),
+    ("The stomach lies to the right of the spleen.", None),  # once a side_mismatch: "right" read as its side
+    ("The spleen lies to the right of the stomach.", "direction_mismatch"),
+    ("The spleen lies to the left of the spine.", None),  # the spine: the labelled vertebra
+    ("The spleen lies to the right of the midline.", "side_mismatch"),  # of the midline: a side
+])
+def test_left_or_right_of_another_structure(text, code):
+    assert codes(PLACED, text) == ([code] if code else [])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_reversed_left_right_order_is_planted_and_caught(seed):
+    planted = [MODEL_MISTAKES["direction"]("Axial CT of the abdomen.", PLACED, s) for s in range(40)]
+    lateral = [text for text in planted if text and (" left of " in text or " right of " in text)]
+    assert lateral, planted
+    text = lateral[seed % len(lateral)]
+    assert "direction_mismatch" in codes(PLACED, text), text

@@ -35,8 +35,10 @@ _WHOLE_OF_PART = re.compile(r"^(left|right) (?:upper|middle|lower) lobe$")
 
 # what a modality shows whatever is labelled: a fundus photograph is of the retina, a dermoscopy of the skin
 _SHOWN_BY = {"fundus": ("retina", "fundus"), "dermoscopy": ("skin",)}
-# a label that a group name covers: the erector spinae are paraspinal (back) muscles
-_GROUP_NAMES = {"erector spinae": "paraspinal muscle", "autochthon": "paraspinal muscle"}
+# a label that a group name covers: the erector spinae are paraspinal (back) muscles, a vertebra is of the spine,
+# the two hemidiaphragms are the diaphragm
+_GROUP_NAMES = {"erector spinae": "paraspinal muscle", "autochthon": "paraspinal muscle", "vertebra": "spine",
+                "hemidiaphragm": "diaphragm"}
 
 
 def _known(facts: SampleFacts) -> list[str]:

@@ -7,8 +7,9 @@ crosses the midline) and centroid, so both are judged.
 
 ``side_mismatch``: a clause naming one context structure (and no described region) puts it on the patient's other
 side. ``direction_mismatch``: "A lies anterior / posterior / superior / inferior to B", "in front of", "behind",
-where A's centroid lies beyond B's the other way along the image axis lettered for that direction, by more than 3%
-of the image's size. Bowel and structures named in the plural (colon, duodenum, ribs) are not placed by a centroid.
+"to the left / right of B" (the patient's, as radiology says it), where A's centroid lies beyond B's the other way
+along the image axis lettered for that direction, by more than 3% of the image's size. Bowel and structures named
+in the plural (colon, duodenum, ribs) are not placed by a centroid.
 """
 
 from __future__ import annotations
@@ -25,14 +26,17 @@ from medtrinity.vocab.words import is_plural
 
 _SIDE_HINT = literals("left", "right")
 _DIRECTION_HINTS = literals("anterior", "posterior", "superior", "inferior", "cranial", "caudal", "in front",
-                            "behind", "ventral", "dorsal")
-# a direction said of one structure against another: the word, then "to" / "of" or a name (not "anteriorly,")
-_DIRECTION_PHRASE = re.compile(r"(?<![a-z])(?:anterior|posterior|superior|inferior|cranial|caudal|in\s+front|behind"
-                               r"|ventral|dorsal)(?:ly)?\s+(?:to|of|the|[a-z])")
+                            "behind", "ventral", "dorsal", "left of", "right of")
+# a direction said of one structure against another: the word, then "to" / "of" or a name (not "anteriorly,"); the
+# patient's left or right of a structure ("to the left of the aorta", as radiology says it: the patient's side)
+_DIRECTION_PHRASE = re.compile(r"(?<![a-z])(?:(?:anterior|posterior|superior|inferior|cranial|caudal|in\s+front"
+                               r"|behind|ventral|dorsal)(?:ly)?\s+(?:to|of|the|[a-z])|(?:left|right)\s+of\s)")
+_LATERAL = r"|(?:to\s+the\s+(?:patient's\s+)?)?(?:left|right)(?=\s+of\s)"
 # direction word -> the patient letter it points to
 _DIRECTION_LETTER = {"anterior": "A", "in front": "A", "ventral": "A", "posterior": "P", "behind": "P",
-                     "dorsal": "P", "superior": "S", "cranial": "S", "inferior": "I", "caudal": "I"}
-_OPPOSITE = {"A": "P", "P": "A", "S": "I", "I": "S"}
+                     "dorsal": "P", "superior": "S", "cranial": "S", "inferior": "I", "caudal": "I", "left": "L",
+                     "right": "R"}
+_OPPOSITE = {"A": "P", "P": "A", "S": "I", "I": "S", "L": "R", "R": "L"}
 # bowel loops through a slice in pieces far apart: no one centroid places it
 _LOOPING = re.compile(r"(?<![a-z])(?:colon|bowel|duodenum|jejunum|ileum|intestines?)(?![a-z])")
 MARGIN_SHARE = 0.03  # of the image's side: centroids closer than this along the axis are not ordered
@@ -47,7 +51,8 @@ def _label_pattern(labels: tuple[str, ...]) -> re.Pattern:
 def _direction_pattern(labels: tuple[str, ...]) -> re.Pattern:
     names = trie_alternation(labels)
     return re.compile(r"(?<![a-z])(?P<direction>anterior|posterior|superior|inferior|cranial|caudal|in\s+front|behind"
-                      r"|ventral|dorsal)(?:ly)?(?:\s+(?:to|of))?\s+(?:the\s+)?(?P<other>" + names + r")(?![a-z])")
+                      r"|ventral|dorsal" + _LATERAL + r")(?:ly)?(?:\s+(?:to|of))?\s+(?:the\s+)?(?P<other>" + names
+                      + r")(?![a-z])")
 
 
 def _written(facts: SampleFacts, name: str) -> str:
@@ -120,7 +125,10 @@ def check_directions(facts: SampleFacts, sentences: list[ClaimSentence], options
                           if match.group(0) != other]
                 if not before:
                     continue
-                subject, toward = before[-1], _DIRECTION_LETTER[re.sub(r"\s+", " ", found.group("direction"))]
+                direction = re.sub(r"\s+", " ", found.group("direction"))
+                subject = before[-1]
+                toward = _DIRECTION_LETTER[direction.rsplit(" ", 1)[-1] if direction.endswith(("left", "right"))
+                                           else direction]
                 for axis, letter in enumerate(letters):
                     if letter not in (toward, _OPPOSITE.get(toward)):
                         continue

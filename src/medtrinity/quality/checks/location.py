@@ -46,8 +46,9 @@ def check_organ(facts: SampleFacts, sentences: list[ClaimSentence], options: Ver
     """A lesion with a measured containing organ must not be placed within another organ."""
     for sentence in claims(sentences):
         placed = [roi for roi in sentence.subjects if roi.kind == "lesion" and roi.containing_organ]
-        if not sentence.named or not placed or len(placed) != len(sentence.subjects):
-            continue
+        if not sentence.named or not sentence.has_subject or not placed or len(placed) != len(sentence.subjects):
+            continue  # a sentence naming neither the lesion nor "it" speaks of other structures ("the stomach
+            # lies to the right of the spleen" placed no lesion in the spleen)
         text = strip_phrases(sentence.text, [roi.label for roi in placed])
         for match in _SIDED_PART.finditer(text):
             measured_parts = {roi.organ_part for roi in placed if roi.organ_part.startswith(("left ", "right "))}
@@ -114,9 +115,17 @@ def side_claims(sentence: str, facts: SampleFacts) -> tuple[str, ...]:
 BOTH_SIDES = re.compile(r"(?<![a-z])(?:right|left)\s*(?:and|or|&|/)\s*(?:the\s+)?(?:left|right)(?![a-z])")
 _BOTH_SIDES_HINT = literals(" and ", " or ", "&", "/")
 
+# "the stomach lies to the right of the spleen": one structure placed against another (the direction check's), no
+# side of the patient; left or right of the patient, the body, the midline or the spine is a side
+RELATIVE_SIDE = re.compile(r"(?:to\s+the\s+(?:patient's\s+)?)?(?:left|right)\s+of\s+(?!(?:the\s+)?(?:patient|body"
+                           r"|midline|mid-line|spine|spinal|vertebra))")
+_RELATIVE_HINT = literals("left of ", "right of ")
+
 
 def _find_side_claims(sentence: str, facts: SampleFacts) -> tuple[str, ...]:
     text = sentence
+    if may_match(_RELATIVE_HINT, text):
+        text = RELATIVE_SIDE.sub(" # ", text)
     if may_match(_BOTH_SIDES_HINT, text):
         text = BOTH_SIDES.sub(" # ", text)
     if may_match(_POSITION_HINT, text):

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
+from medtrinity.quality.checks.anatomy import anatomy_terms_in
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, ordinal_mentions
 from medtrinity.quality.checks.regions import SIZE, is_acquisition, is_distance, narrowed, size_supported, unit_kind
-from medtrinity.quality.checks.shortcuts import literals, may_match, text_cache
+from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo, text_cache
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
 from medtrinity.vocab.words import article
@@ -55,12 +56,30 @@ def stated_sizes(text: str) -> tuple[tuple[int, str, str, tuple[float, ...]], ..
     return tuple(found)
 
 
+def _unmeasured_structure(facts: SampleFacts, text: str) -> str:
+    """The structure a sentence that names no described region speaks of, where every structure it names lies
+    outside the described regions' labels ("the aorta measures 2 cm" beside a 20 mm liver lesion once passed on
+    the lesion's size); "" otherwise."""
+    terms = anatomy_terms_in(text)
+    if not terms:
+        return ""
+    labels = sample_memo(facts.memo, "roi_labels", lambda: " | ".join(roi.label.lower() for roi in facts.rois))
+    if any(term.rstrip("s") in labels for term in terms):
+        return ""
+    return terms[0]
+
+
 def check_sizes(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
     """Stated sizes against the measured sizes of the ROI(s) the sentence speaks of."""
     for sentence in claims(sentences):
         sizes = stated_sizes(sentence.text)
         if not sizes:
             continue
+        if not sentence.has_subject:
+            unmeasured = _unmeasured_structure(facts, sentence.text)
+            if unmeasured:
+                return [QCIssue("size_unsupported", f"text states {sizes[0][1]!r} for the {unmeasured}; it is no "
+                                                    "described region: nothing measured its size")]
         default = narrowed(sentence, options, ignore_sizes=True) if sentence.has_subject else sentence.subjects
         ordinals = ordinal_mentions(sentence.text, sentence.subjects)
         for start, stated, kind, values in sizes:
