@@ -349,4 +349,8 @@ DIAGNOSIS_TERMS: tuple[str, ...] = (
     "cardiomyopathy", "encephalomalacia", "gliosis", "laceration", "fat stranding", "stranding",
     "interstitial lung disease", "pulmonary hypertension", "varices", "cholestasis", "hydroureter", "fibroadenoma",
     "leiomyoma",
+    # of a fundus photograph
+    "papilledema", "papilloedema", "neovascularization", "neovascularisation", "nevus", "naevus", "retinal detachment",
+    "laser scar", "arteriovenous nicking", "av nicking", "glaucoma", "macular degeneration", "retinopathy",
+    "maculopathy", "retinitis", "chorioretinal scar",
 )

@@ -205,3 +205,49 @@ def test_a_reversed_left_right_order_is_planted_and_caught(seed):
     assert lateral, planted
     text = lateral[seed % len(lateral)]
     assert "direction_mismatch" in codes(PLACED, text), text
+
+
+FUNDUS = SampleFacts(modality="fundus", body_part="eye", rois=(
+    RegionFacts(0, "optic disc", "organ", area_px=4000, region="left", intensity_word="", texture="heterogeneous",
+                measurements=(("cup_to_disc_ratio", 0.48),)),
+    RegionFacts(1, "optic cup", "organ", area_px=900, region="left"),
+))
+
+
+@pytest.mark.parametrize("text", [
+    "There is papilledema.", "Neovascularization is seen at the disc.", "There is a choroidal nevus.",
+    "There is a retinal detachment.", "Laser scars are seen.", "The retinal vessels show arteriovenous nicking.",
+])
+def test_a_fundus_disease_a_model_adds_is_unsupported(text):
+    assert codes(FUNDUS, f"A fundus photograph. {text}") == ["diagnosis_unsupported"]
+
+
+@pytest.mark.parametrize("text", [
+    "The optic disc appears healthy.", "The optic disc has a normal cup-to-disc ratio.",
+    "The foveal reflex is present.", "The disc margins are sharp.", "The arteries are attenuated.",
+    "The image is well focused.",
+])
+def test_a_fundus_read_by_eye_is_unsupported(text):
+    assert codes(FUNDUS, f"A fundus photograph. {text}") == ["assessment_unsupported"]
+
+
+CHEST = SampleFacts(modality="xray", body_part="chest", view_position="pa", rois=(
+    RegionFacts(0, "heart", "organ", largest_diameter_mm=150.0, area_mm2=12000.0, patient_side="left",
+                measurements=(("cardiothoracic_ratio", 0.37),)),
+    RegionFacts(1, "right hemidiaphragm", "organ", area_mm2=900.0, patient_side="right"),
+))
+
+
+@pytest.mark.parametrize(("ratio", "text", "code"), [
+    (0.37, "The cardiothoracic ratio is increased.", "assessment_unsupported"),  # passed: only "enlarged" was read
+    (0.37, "There is an elevated cardiothoracic ratio.", "assessment_unsupported"),
+    (0.37, "The cardiothoracic ratio is 0.37, within normal limits.", None),  # the ratio's reading, not a guess
+    (0.37, "The heart has a normal cardiothoracic ratio.", None),
+    (0.53, "The cardiothoracic ratio is elevated at 0.53.", None),  # once "elevated" as a raised hemidiaphragm
+    (0.53, "The cardiothoracic ratio is normal.", "assessment_unsupported"),
+    (0.37, "The right hemidiaphragm is elevated.", "assessment_unsupported"),
+])
+def test_the_cardiothoracic_ratio_read_in_words(ratio, text, code):
+    facts = replace(CHEST, rois=(replace(CHEST.rois[0], measurements=(("cardiothoracic_ratio", ratio),)),
+                                 CHEST.rois[1]))
+    assert codes(facts, text) == ([code] if code else [])

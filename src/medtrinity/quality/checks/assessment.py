@@ -38,7 +38,8 @@ _NORMAL = re.compile(
     r"|no (?:evidence|signs?) of|no (?:focal|significant|acute|abnormal|suspicious|other|additional|obvious)(?![a-z])"
     r"|without (?:evidence|abnormalit|significant)|no abnormalit|not enlarged|no enlargement"
     r"|^no(?![a-z])|there (?:is|are) no(?![a-z])|(?:is|are) not (?:seen|identified|present|visible|demonstrated)"
-    r"|(?:is|are) absent|absence of|negative for|(?:is|are|appears?|remains?) free of)"
+    r"|(?:is|are) absent|absence of|negative for|(?:is|are|appears?|remains?) free of"
+    r"|(?:is|are|appears?|looks?) healthy|normal (?:cup[- ]to[- ]disc|c/d|cardiothoracic) ratio)"
 )
 # what the annotation holds, not the body: "no other lesions are marked" (group 1: what is not marked)
 ANNOTATED_ABSENCE = re.compile(r"(?<![a-z])no (?:other|further|additional|more) ([a-z ]{1,40}?) (?:is|are|was|were"
@@ -50,7 +51,9 @@ _MASS_EFFECT = re.compile(r"(?<![a-z])(compress(?:es|ing|ed|ion)?|displac(?:es|i
                           r"|effac(?:es|ing|ement)|encroach(?:es|ing)?|midline shift|shift of the midline"
                           r"|herniat(?:es|ing|ion|ed))(?![a-z])")
 # said of an organ's size
-_ENLARGED = re.compile(r"(?<![a-z])(enlarged|enlargement|increased in size|hepatomegaly|splenomegaly)(?![a-z])")
+_ENLARGED = re.compile(r"(?<![a-z])(enlarged|enlargement|increased in size|hepatomegaly|splenomegaly"
+                       r"|(?:ratio|ctr) (?:is |appears |seems )?(?:increased|elevated|raised|high)"
+                       r"|(?:increased|elevated|raised|high) (?:cardiothoracic ratio|ctr))(?![a-z])")
 # said of an organ's state: distension, dilatation, collapse, wall thickening, patency, a nodular contour, a lung's
 # inflation, a widened mediastinum, a raised or flattened hemidiaphragm
 _STATE = re.compile(r"(?<![a-z])(distended|distension|distention|dilated|dilatation|dilation|collapsed|thickened"
@@ -58,7 +61,8 @@ _STATE = re.compile(r"(?<![a-z])(distended|distension|distention|dilated|dilatat
                     r"|hyperinflat(?:ed|ion)|hypoinflat(?:ed|ion)|(?:low|reduced|increased|high) lung volumes?"
                     r"|lung volumes? (?:is|are|appears?) (?:low|reduced|increased|high)"
                     r"|widen(?:ed|ing)|flatten(?:ed|ing)"
-                    r"|elevat(?:ed|ion)(?!\s+(?:signal|attenuation|intensity|density|uptake)))(?![a-z])")
+                    r"|(?<!ratio is )(?<!ratio )elevat(?:ed|ion)(?!\s+(?:signal|attenuation|intensity|density|uptake"
+                    r"|cardiothoracic|ctr)))(?![a-z])")
 # calcium said of a structure: measured only as a region's mean HU (the composition check's claim)
 _CALCIFIED = re.compile(r"(?<![a-z])(calcif(?:ied|ications?|ic))(?![a-z])")
 # the study's contrast, against what the metadata records
@@ -78,7 +82,7 @@ _SEQUENCES: dict[str, re.Pattern] = {
     "swi": re.compile(r"(?<![a-z])(susceptibility[- ]weighted|swi|blooming)(?![a-z])"),
     "pd": re.compile(r"(?<![a-z])(proton[- ]density)(?![a-z])"),
 }
-_HEART = re.compile(r"(?<![a-z])(heart|cardiac)(?![a-z])")
+_HEART = re.compile(r"(?<![a-z])(heart|cardiac|cardiothoracic)(?![a-z])")
 # said of a region's enhancement or of the study's phase; the study's own "contrast-enhanced" is the modality's
 _ENHANCEMENT = re.compile(r"(?<![a-z])(enhanc(?:es|ing|ement|ed)|wash-?out|(?:late )?arterial phase"
                           r"|portal venous phase|(?:venous|delayed|equilibrium) phase)(?![a-z])")
@@ -90,7 +94,7 @@ _HINTS = literals("normal", "unremarkable", "clear", "intact", "preserved", "no 
                   "displac", "invad", "invasion", "infiltrat", "obstruct", "narrow", "mass effect", "effac",
                   "encroach", "shift", "herniat", "disten", "dilat", "collapse", "thicken", "paten", "occlu",
                   "thrombos", "nodular", "inflat", "lung volume", "widen", "flatten", "elevat", "calcif",
-                  "free of")
+                  "free of", "healthy")
 # every word of the study's contrast holds one of these; every sequence word one of the next
 _CONTRAST_HINTS = literals("contrast", "enhanced", "plain")
 _SEQUENCE_HINTS = literals("t1", "t2", "flair", "diffusion", "dwi", "adc", "stir", "swi", "susceptib", "blooming",

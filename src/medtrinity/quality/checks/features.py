@@ -37,12 +37,16 @@ _FEATURE = re.compile(
     r"|gray-white (?:matter )?junction|crosses the midline|crossing the midline"
     # a lung's expansion, an organ's position or fat judged by eye
     r"|well[- ]expanded|hyperexpanded|(?:in|of) (?:a |the |its )?normal (?:position|location)|normally (?:positioned|"
-    r"located|sited)|(?:is|are|appears?|looks?) fatty|fatty (?:infiltration|change|replacement|infiltrated))(?![a-z])")
+    r"located|sited)|(?:is|are|appears?|looks?) fatty|fatty (?:infiltration|change|replacement|infiltrated)"
+    # a fundus photograph read by eye: the foveal reflex, the disc margins, thin arteries; an image's focus
+    r"|foveal (?:light )?reflex|(?:disc|disk) margins?|(?:is|are|appears?) attenuated|arteriolar narrowing"
+    r"|well[- ]focused|out of focus|in focus)(?![a-z])")
 # in every feature above
 _HINT = literals("fluid", "cavit", "bronchogram", "glass", "solid", "exophytic", "septat", "mural", "acoustic",
                  "vascular", "axial", "cortically", "dural", "halo", "satellite", "fat plane", "smooth", "oral",
                  "prominen", "quadrant", "o'clock", "areolar", "pal", "tortuo", "cupping", "enhanc", "ventricular",
-                 "cortical", "junction", "midline", "expanded", "normal", "fatty")
+                 "cortical", "junction", "midline", "expanded", "normal", "fatty", "foveal", "margin",
+                 "attenuated", "arteriolar", "focus")
 _KEY = re.compile(r"[a-z]{4,}")  # the words of a feature a label must share to name it
 
 
@@ -55,7 +59,7 @@ def _labelled(feature: str, labels: str) -> bool:
 # words too common in labels to say that a label names the feature ("enhancing lesion" names no ring enhancement)
 _NOT_KEYS = {"level", "levels", "acoustic", "enhancing", "enhancement", "enhances", "lies", "appears", "looks",
              "normal", "position", "location", "midline", "crosses", "crossing", "matter", "junction", "well",
-             "expanded"}
+             "expanded", "disc", "disk", "margin", "margins", "focused", "focus", "reflex"}
 
 
 def check_features(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
