@@ -31,6 +31,7 @@ from medtrinity.quality.checks.numbers import bare_number, stated_numbers
 from medtrinity.quality.checks.regions import clauses, position_claims, size_claims
 from medtrinity.quality.checks.sizes import stated_sizes
 from medtrinity.quality.facts import SampleFacts
+from medtrinity.quality.model_mistakes import MODEL_MISTAKES
 from medtrinity.quality.mutations import MUTATIONS
 from medtrinity.quality.verify import find_issues
 
@@ -48,6 +49,12 @@ PLANTED = (
     "the second lesion", "the first colon", "it", "lesions", "[P1]", "aortas", "costal cartilage", "l1liver",
     "liver2 lesions", "lowhigher partattenuation", "two colons", "the liver and spleen", "anechoic", "echogenic",
     "low attenuation", "bright", "one", "bone", "tent", ";", "(", ")",
+    # a model's report phrasing (session 16's families) and its layout
+    "ring enhancement", "enhances heterogeneously", "periventricular", "crosses the midline", "well expanded",
+    "in its normal position", "is fatty", "foveal reflex", "disc margins", "are attenuated", "well focused",
+    "hypodensity", "a focus", "area of low attenuation", "free fluid", "interstitial markings", "ascites",
+    "papilledema", "dark", "no other lesions are marked", "to the left of the aorta", "ratio is increased",
+    "intra-axial", "oral contrast", "fluid-fluid level", "pale", "1.", "\n- ", "**", "2)",
 )
 
 
@@ -98,6 +105,10 @@ def cases(tmp_path_factory) -> list[tuple[str, SampleFacts]]:
             mutated = mutate(text, facts, rng.randrange(3))
             if mutated and mutated != text:
                 found.append((mutated, facts))
+        for name in rng.sample(sorted(MODEL_MISTAKES), 8):
+            planted = MODEL_MISTAKES[name](text, facts, rng.randrange(4))
+            if planted and planted != text:
+                found.append((planted, facts))
     for _ in range(400):
         found.append((rng.choice(real)[0], rng.choice(real)[1]))  # another sample's text
     for _ in range(1500):

@@ -41,12 +41,15 @@ _FEATURE = re.compile(
     # a fundus photograph read by eye: the foveal reflex, the disc margins, thin arteries; an image's focus
     r"|foveal (?:light )?reflex|(?:disc|disk) margins?|(?:is|are|appears?) attenuated|arteriolar narrowing"
     r"|well[- ]focused|out of focus|in focus)(?![a-z])")
-# in every feature above
-_HINT = literals("fluid", "cavit", "bronchogram", "glass", "solid", "exophytic", "septat", "mural", "acoustic",
-                 "vascular", "axial", "cortically", "dural", "halo", "satellite", "fat plane", "smooth", "oral",
-                 "prominen", "quadrant", "o'clock", "areolar", "pal", "tortuo", "cupping", "enhanc", "ventricular",
-                 "cortical", "junction", "midline", "expanded", "normal", "fatty", "foveal", "margin",
-                 "attenuated", "arteriolar", "focus")
+# in every feature above (each alternative holds one; none of "axial", "enhanc", "margin", "midline" or "normal"
+# alone, which true text holds in most sentences: "axial CT", "contrast-enhanced", "in the midline")
+_HINT = literals("fluid level", "fluid-level", "cavit", "bronchogram", "glass", "solid", "exophytic", "septat",
+                 "mural", "acoustic", "vascular", "intra", "extra", "cortically", "dural", "halo", "satellite",
+                 "fat plane", "smooth", "oral contrast", "prominen", "quadrant", "o'clock", "areolar", "pale",
+                 "pallor", "tortuo", "cupping", "ring", "rim", "peripheral", "nodular", "geneous enhanc",
+                 "geneous-enhanc", "geneously enhanc", "geneously-enhanc", "patchy", "avid", "enhances ",
+                 "ventricular", "cortical", "junction", "cross", "expanded", "normal position", "normal location",
+                 "normally", "fatty", "foveal", "disc margin", "disk margin", "attenuated", "arteriolar", "focus")
 _KEY = re.compile(r"[a-z]{4,}")  # the words of a feature a label must share to name it
 
 

@@ -63,8 +63,11 @@ _DEVICE = re.compile(r"(?<![a-z])((?:endotracheal|tracheostomy|nasogastric|oroga
                      r"|prosthes[ie]s|implants?)(?![a-z])")
 # in every finding, and in every device ("line" only after a word: " line"; "port" only in the ports named)
 _FINDING_HINT = literals("lesion", "nodul", "mass", "tumo", "opacit", "infiltrat", "abnormal", "drusen", "exudat",
-                         "microaneurysm", "cotton", "foc", "densit", "intensit", "attenuation", "echogenicit",
-                         "area")
+                         "microaneurysm", "cotton", "focus", "foci", "dense area", "intense area", "echoic area",
+                         "attenuating area", "enhancing area", "hypodensit", "hyperdensit", "hypointensit",
+                         "hyperintensit", "hypoattenuation", "hyperattenuation", "hypoechogenicit", "hyperechogenicit",
+                         "of low", "of high", "of increased", "of decreased", "of reduced", "of abnormal")
+# (not "area", "density", "intensity" or "attenuation" alone: true text holds them in most sentences)
 _DEVICE_HINT = literals("tube", " line", "catheter", "pacemaker", "pacer", "wire", "clip", "stent", "drain",
                         "port-a", "chemo", "infusion port", "prosthe", "implant")
 # a denial before the noun in its clause, or after it ("no mass is seen", "without a lesion", "is not seen")

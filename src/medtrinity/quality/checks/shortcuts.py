@@ -88,12 +88,21 @@ class LiteralHint:
         return None
 
 
+# words from which one prefix-tree pattern beats a substring test per word (on CT sentences of ~80 characters,
+# measured: 10 words 4.1 against 4.7 us a row, 15 words 5.9 against 5.7, 30 words 13.0 against 9.2, 54 words 27
+# against 16)
+TREE_HINT_MIN_WORDS = 16
+
+
 def literals(*words: str) -> LiteralHint | re.Pattern:
     """The hint of a pre-filter: any of these literal words (no word boundaries). Single characters (digits) go
-    into one compiled character class, which one scan finds; longer words are substring tests."""
+    into one compiled character class, which one scan finds; a few longer words are substring tests, many one
+    prefix-tree pattern (:func:`trie_alternation`)."""
     unique = sorted(set(words), key=len, reverse=True)
     if all(len(word) == 1 for word in unique):
         return re.compile("[" + "".join(re.escape(word) for word in unique) + "]")
+    if len(unique) >= TREE_HINT_MIN_WORDS:
+        return re.compile(trie_alternation(unique))
     return LiteralHint(tuple(unique))
 
 
