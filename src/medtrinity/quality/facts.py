@@ -127,6 +127,7 @@ class SampleFacts:
     mr_sequence: tuple[str, ...] = ()  # an MRI's sequence tokens (t1, t2, flair, dwi ...) where the metadata says
     patient_recorded: bool = False  # the metadata records the patient's age or sex (a source's own column)
     slice_mm: tuple[float, ...] = ()  # the slice thickness and voxel spacings the metadata records, in mm
+    kvp: float | None = None  # the tube voltage (DICOM KVP) the metadata records
 
     @cached_property
     def labels(self) -> tuple[str, ...]:
@@ -230,7 +231,17 @@ def _acquisition(metadata: dict[str, Any]) -> dict[str, str]:
     facts = acquisition_facts(metadata or {})
     return {"view_position": facts.get("view_position", ""), "ct_phase": facts.get("ct_phase", ""),
             "contrast_enhanced": facts.get("contrast_enhanced"), "mr_sequence": tuple(facts.get("mr_sequence", ())),
-            "patient_recorded": _patient_recorded(metadata or {}), "slice_mm": _slice_mm(metadata or {})}
+            "patient_recorded": _patient_recorded(metadata or {}), "slice_mm": _slice_mm(metadata or {}),
+            "kvp": _kvp(metadata or {})}
+
+
+def _kvp(metadata: dict[str, Any]) -> float | None:
+    """The DICOM tube voltage (KVP) where the metadata records a positive one."""
+    try:
+        value = float(metadata.get("KVP"))
+    except (TypeError, ValueError):
+        return None
+    return value if value > 0 else None
 
 
 def _slice_mm(metadata: dict[str, Any]) -> tuple[float, ...]:

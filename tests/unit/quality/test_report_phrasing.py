@@ -251,3 +251,31 @@ def test_the_cardiothoracic_ratio_read_in_words(ratio, text, code):
     facts = replace(CHEST, rois=(replace(CHEST.rois[0], measurements=(("cardiothoracic_ratio", ratio),)),
                                  CHEST.rois[1]))
     assert codes(facts, text) == ([code] if code else [])
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("The lesion spans six consecutive slices.", None),
+    ("The lesion spans nine consecutive slices.", "number_unsupported"),  # a count in words was not read
+    ("The lesion spans 6 consecutive slices.", None),  # "6" was a number without a unit
+    ("The lesion spans 9 contiguous slices.", "number_unsupported"),
+])
+def test_slice_counts_in_words_and_with_a_word_between(text, code):
+    facts = replace(BRAIN, rois=(replace(BRAIN.rois[0], slices_spanned=6),))
+    assert codes(facts, text) == ([code] if code else [])
+
+
+@pytest.mark.parametrize(("kvp", "text", "code"), [
+    (120.0, "The scan was acquired at 120 kVp.", None),
+    (120.0, "The scan was acquired at 140 kVp.", "number_unsupported"),
+    (None, "The scan was acquired at 120 kVp.", "number_unsupported"),  # nothing records it: a model's default
+])
+def test_the_tube_voltage_against_the_header(kvp, text, code):
+    assert codes(replace(ABDOMEN, kvp=kvp), f"Axial CT of the abdomen. {text}") == ([code] if code else [])
+
+
+def test_the_header_tube_voltage_reaches_the_facts():
+    from medtrinity.quality.facts import SampleFacts as Facts
+
+    row = {"modality": "ct", "metadata_json": '{"KVP": 120.0, "SliceThickness": 3.0}', "rois": []}
+    assert Facts.from_row(row).kvp == 120.0
+    assert Facts.from_row({**row, "metadata_json": "{}"}).kvp is None

@@ -17,6 +17,7 @@ from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo
 from medtrinity.quality.facts import RegionFacts, SampleFacts
 from medtrinity.records import QCIssue
 from medtrinity.vocab.modalities import ratio_of_means_percent
+from medtrinity.vocab.words import NUMBER_WORDS
 
 _NUMBER = re.compile(r"(?<![a-z0-9.\-])(-?\d+(?:\.\d+)?)")
 _UNITS = (r"(?:mm2|mm²|mm\^2|cm2|cm²|mm3|mm³|mm\^3|cm3|cm³|mm|cm|ml|cc|hu|%|percent|per cent|pixels?|px|slices?|"
@@ -27,7 +28,8 @@ _UNIT_AFTER = re.compile(
     rf"(?:\s*|-){_UNITS}|\s*(?:x|×|by)\s*-?\d|"
     rf"(?:\s*(?:{_SHARING}|-)\s*-?\d+(?:\.\d+)?)+(?:\s*|-){_UNITS}|"  # a hyphen joins "20-30 mm" too
     r"\s+(?:(?:other|separate|labelled|labeled|marked|anatomical|segmented|outlined|annotated|distinct|different)\s+)*"
-    r"(?:structures|regions|pieces|lesions|labels|organs)(?![a-z])"
+    r"(?:structures|regions|pieces|lesions|labels|organs)(?![a-z])|"
+    r"\s+(?:consecutive|contiguous|adjacent|axial|successive)\s+(?:slices|sections)(?![a-z])"
 )
 _PART_OF_NAME = re.compile(r"(?:st|nd|rd|th)(?![a-z])|-(?:weighted|year|fold)|\s*(?:o'clock|years?)")
 _HU = re.compile(r"(-?\d+(?:\.\d+)?)\s*(?:hu|hounsfield units?)(?![a-z])")
@@ -35,7 +37,11 @@ _HU = re.compile(r"(-?\d+(?:\.\d+)?)\s*(?:hu|hounsfield units?)(?![a-z])")
 _HU_SHARED = re.compile(rf"(?<![\d.])(-?\d+(?:\.\d+)?)(?=(?:\s*(?:{_SHARING})\s*-?\d+(?:\.\d+)?)+"
                         r"\s*(?:hu|hounsfield units?)(?![a-z]))")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)")
-_SLICES = re.compile(r"(\d+)\s*(?:slices|sections)(?![a-z])")
+_SLICE_FILLER = r"(?:consecutive\s+|contiguous\s+|adjacent\s+|axial\s+|successive\s+)?"
+_SLICES = re.compile(r"(\d+)\s*" + _SLICE_FILLER + r"(?:slices|sections)(?![a-z])")
+# a slice count in words ("spanning six slices", "nine consecutive sections"): the composer's own form too
+_SLICE_WORDS = re.compile(r"(?<![a-z-])(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+"
+                          + _SLICE_FILLER + r"(?:slices|sections)(?![a-z])")
 # percentage points a stated cardiothoracic ratio may lie from the measured one ("about 50%" for 0.526)
 CTR_TOLERANCE_POINTS = 3.0
 
@@ -90,11 +96,13 @@ def check_units(facts: SampleFacts, sentences: list[ClaimSentence], options: Ver
 def stated_numbers(text: str) -> tuple[tuple[tuple[float, str], ...], tuple[tuple[float, str], ...],
                                        tuple[tuple[int, str], ...]]:
     """(value, stated text) of each HU value, each percentage and each slice count a sentence states."""
+    spelled = tuple((NUMBER_WORDS[match.group(1)], match.group(0)) for match in _SLICE_WORDS.finditer(text)) \
+        if "slices" in text or "sections" in text else ()
     if not may_match(_DIGIT, text):
-        return (), (), ()
+        return (), (), spelled
     return (tuple((float(match.group(1)), match.group(0)) for match in _HU.finditer(text)),
             tuple((float(match.group(1)), match.group(0)) for match in _PERCENT.finditer(text)),
-            tuple((int(match.group(1)), match.group(0)) for match in _SLICES.finditer(text)))
+            tuple((int(match.group(1)), match.group(0)) for match in _SLICES.finditer(text)) + spelled)
 
 
 def _hu_values(facts: SampleFacts) -> list[float]:

@@ -1,7 +1,8 @@
 """``assessment_unsupported``: how the image was taken or how good it is, against what the metadata records.
 
 The slice thickness a text gives ("5 mm slices") must be one the metadata records (DICOM slice thickness or
-spacing, or a voxel spacing); where none is recorded (a PNG slice) it is not judged.
+spacing, or a voxel spacing); where none is recorded (a PNG slice) it is not judged. A tube voltage ("120 kVp")
+must be the header's KVP (``number_unsupported``), and where no header records one it is not said.
 
 "This is a portable AP film" of a film the metadata calls PA, "the patient is supine", "there is motion
 artifact", "the study is of diagnostic quality": a model reads the technique off the picture or off the reports
@@ -73,11 +74,33 @@ def _slice_issue(facts: SampleFacts, text: str) -> QCIssue | None:
     return None
 
 
+# a tube voltage stated: "120 kVp", "at 140 kV"
+_KVP = re.compile(r"(?<![\d.])(\d{2,3}(?:\.\d+)?)\s*-?\s*(?:kvp|kv)(?![a-z])")
+_KVP_HINT = literals("kv")
+KVP_TOLERANCE = 1.0
+
+
+def _kvp_issue(facts: SampleFacts, text: str) -> QCIssue | None:
+    """A tube voltage other than the DICOM header records, or one where none is recorded (a model's "120 kVp" is
+    the common default, not a reading of this study)."""
+    if not may_match(_KVP_HINT, text):
+        return None
+    found = _KVP.search(text)
+    if found is None:
+        return None
+    value = float(found.group(1))
+    if facts.kvp is None:
+        return QCIssue("number_unsupported", f"text states {found.group(0)!r}; no tube voltage is recorded")
+    if abs(value - facts.kvp) > KVP_TOLERANCE:
+        return QCIssue("number_unsupported", f"text states {found.group(0)!r}; the header records {facts.kvp:g} kVp")
+    return None
+
+
 def check_technique(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
     """The view and slice thickness as recorded; no position, artifact or quality judgement."""
     for sentence in claims(sentences):
         text = sentence.text
-        issue = _view_issue(facts, text) or _slice_issue(facts, text)
+        issue = _view_issue(facts, text) or _slice_issue(facts, text) or _kvp_issue(facts, text)
         if issue is not None:
             return [issue]
         found = _UNMEASURED.search(text) if may_match(_UNMEASURED_HINT, text) else None
