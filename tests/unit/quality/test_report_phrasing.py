@@ -279,3 +279,29 @@ def test_the_header_tube_voltage_reaches_the_facts():
     row = {"modality": "ct", "metadata_json": '{"KVP": 120.0, "SliceThickness": 3.0}', "rois": []}
     assert Facts.from_row(row).kvp == 120.0
     assert Facts.from_row({**row, "metadata_json": "{}"}).kvp is None
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("The liver has an area of ~13,500 mm².", None),  # read as "500 mm²" before
+    ("The liver has an area of 23,500 mm2.", "size_mismatch"),
+])
+def test_a_thousands_separator(text, code):
+    assert codes(ABDOMEN, f"Axial CT of the abdomen. {text}") == ([code] if code else [])
+
+
+LOBES = SampleFacts(modality="ct", body_part="chest", rois=(
+    RegionFacts(0, "right lower lobe", "organ", area_mm2=9000.0, patient_side="right",
+                neighbours=("right middle lobe", "right 9th rib")),
+    RegionFacts(1, "left lower lobe", "organ", area_mm2=8000.0, patient_side="left", neighbours=("aorta",)),
+), context_labels=("right middle lobe", "right 9th rib", "aorta"))
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("The right lower lobe abuts the right middle lobe and the right 9th rib, and the left lower lobe borders the "
+     "aorta.", None),  # the second lobe was read as an object of "abuts"
+    ("The right lower lobe abuts the right middle lobe and the left lower lobe.", "adjacency_unsupported"),
+    ("The right lower lobe abuts the right middle lobe, and the left lower lobe abuts the right 9th rib.",
+     "adjacency_unsupported"),
+])
+def test_a_second_clause_with_its_own_subject_ends_an_object_list(text, code):
+    assert codes(LOBES, text) == ([code] if code else [])

@@ -52,6 +52,7 @@ SPLIT = re.compile(r"(?<=[.!?;])\s+|\s*\n\s*")  # a line break ends a sentence t
 _LIST_MARKER = re.compile(r"^(?:#{1,6}\s+|[-*\u2022\u2013]\s+|\(?(?:\d{1,2}|[a-z])[.)]\s+)+")
 _BARE_MARKER = re.compile(r"^\(?(?:\d{1,2}|[a-z])[.)]$")
 _EMPHASIS = re.compile(r"\*\*|__|`")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?![\d,]))")  # "13,500 mm2" is 13500 (a model's separator)
 # where one claim ends and another begins inside a sentence: "the liver lies on the right, and the spleen on the left"
 CLAUSE_BREAK = re.compile(r";|,?\s+(?:and|while|whereas|but)\s+(?=the\s)")
 CITATION = re.compile(r"\[(?:p|passage\s*)?\d+\]", re.IGNORECASE)
@@ -109,12 +110,14 @@ def claim_sentences(text: str, facts: SampleFacts) -> list[tuple[str, bool]]:
 
 def _unmarked(part: str) -> str:
     """A sentence without the layout a model puts around it: emphasis, a heading's marks, a list marker (a part
-    that is only a marker, "2." between two sentences, is no sentence)."""
+    that is only a marker, "2." between two sentences, is no sentence), a thousands separator ("13,500")."""
     part = part.strip()
     if "*" in part or "_" in part or "`" in part:
         part = _EMPHASIS.sub("", part).strip()
     if _BARE_MARKER.match(part):
         return ""
+    if "," in part:
+        part = _THOUSANDS.sub("", part)
     return _LIST_MARKER.sub("", part)
 
 

@@ -37,10 +37,12 @@ _PASSIVE = re.compile(r"(?<![a-z])(?:(?:lies?|lying|sits?|is|are|located|situate
                       r"(?:wholly\s+|entirely\s+|completely\s+)?(?:within|inside)|(?:lies?|sits?|located|situated|"
                       r"contained)\s+in|(?:surrounded|enclosed|encircled|encased|enveloped)\s+by)\s+(?:the\s+)?")
 _HINTS = literals("surround", "enclos", "encircl", "encas", "envelop", "wrap", "within", "inside", " in ")
-# where the object list of "A surrounds B, C and D" ends
-_OBJECT_END = re.compile(r"[.;:]|(?:,|\s(?:and|but|while|which|whereas))\s+(?:it\s+|is\s+|are\s+)?(?:borders?|"
-                         r"abuts?|adjacent|lies?|sits?|is|are|measures?|shows?|extends?|reach(?:es)?|overl[a-z]*|"
-                         r"drawn|surrounds?|encloses?|encircles?|encases?)(?![a-z])")
+# where the object list of "A surrounds B, C and D" ends: a new verb, or a new clause with a subject of its own
+# ("A abuts B, and the left lower lobe borders the aorta": the lobe is no object of "abuts")
+_VERBS = (r"(?:borders?|abuts?|adjacent|lies?|sits?|is|are|measures?|shows?|extends?|reach(?:es)?|overl[a-z]*|"
+          r"drawn|surrounds?|encloses?|encircles?|encases?)(?![a-z])")
+_OBJECT_END = re.compile(r"[.;:]|(?:,|\s(?:and|but|while|which|whereas))\s+(?:it\s+|is\s+|are\s+)?" + _VERBS
+                         + r"|(?:,\s*|\s)(?:and|but|while|whereas)\s+the\s+(?:[a-z0-9'-]+\s+){1,5}?" + _VERBS)
 # "the box overlies / lies over / is drawn over / overlaps / covers / projects over the heart"
 _OVER = re.compile(r"(?<![a-z])(?:overlies|overlie|overlying|overlaps?|overlapping|covers?|covering|"
                    r"(?:lies?|lying|is\s+drawn|drawn|projects?|extends?|extending|reach(?:es)?|reaching)\s+over|superimposed\s+on)\s+"
