@@ -305,3 +305,22 @@ LOBES = SampleFacts(modality="ct", body_part="chest", rois=(
 ])
 def test_a_second_clause_with_its_own_subject_ends_an_object_list(text, code):
     assert codes(LOBES, text) == ([code] if code else [])
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    # a list item split at its semicolons: the last part names the liver only as what the spleen is compared with
+    ("* **Spleen** – left upper quadrant, posterior; 10.5 × 4.6 cm; homogeneous, 32 HU, slightly hypodense "
+     "relative to the liver.", None),
+    ("* **Spleen** – left upper quadrant; 10.5 × 4.6 cm; homogeneous, 72 HU, slightly hypodense relative to the "
+     "liver.", "number_unsupported"),
+    # two regions' means apart
+    ("The spleen is hypoattenuating relative to the liver by about 12 HU.", None),
+    ("The spleen is hypoattenuating relative to the liver by about 80 HU.", "number_unsupported"),
+    # one clause a region, after a comma
+    ("The image shows the liver on the right measuring about 23 by 11 cm, the spleen on the left measuring about "
+     "10 cm.", None),
+    ("The image shows the liver on the right, the spleen on the right.", "side_mismatch"),
+    ("The liver lies on the right and is hyperdense relative to the spleen.", None),
+])
+def test_what_a_clause_speaks_of_in_a_model_report(text, code):
+    assert codes(ABDOMEN, f"Axial CT of the abdomen. {text}") == ([code] if code else [])

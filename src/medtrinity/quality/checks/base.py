@@ -212,6 +212,20 @@ def named_subjects(raw: str, labels: tuple[str, ...]) -> tuple[str, frozenset[st
     return sentence, frozenset(named_labels), _GENERIC_SUBJECT.search(rest) is not None
 
 
+COMPARED_WITH = re.compile(r"(?<![a-z])(?:relative to|compared (?:with|to)|in comparison (?:with|to)|than|versus"
+                            r"|vs\.?|similar to)(?![a-z])")
+COMPARED_HINT = literals("relative to", "compared", "comparison", "than", "vs", "similar to")
+
+
+def _only_compared_with(sentence: str, named_labels: frozenset[str]) -> bool:
+    """Whether every region a sentence names stands after a comparison word, as what its subject is compared with
+    ("34 HU, slightly hypodense relative to the liver" in a list item about the spleen)."""
+    if not may_match(COMPARED_HINT, sentence):
+        return False
+    found = COMPARED_WITH.search(sentence)
+    return found is not None and all(sentence.find(label) > found.start() for label in named_labels)
+
+
 def analyse(text: str, facts: SampleFacts) -> list[ClaimSentence]:
     """Split ``text`` into sentences and find the ROIs each speaks of."""
     labels = tuple(sorted({roi.label.lower() for roi in facts.rois if roi.label}, key=len, reverse=True))
@@ -220,6 +234,8 @@ def analyse(text: str, facts: SampleFacts) -> list[ClaimSentence]:
     for raw, knowledge in claim_sentences(text, facts):
         sentence, named_labels, generic = named_subjects(raw, labels)
         subjects = [roi for roi in facts.rois if roi.label.lower() in named_labels]
+        if subjects and previous and _only_compared_with(sentence, named_labels):
+            subjects = previous  # "...; 34 HU, slightly hypodense relative to the liver": still the spleen's
         subjects = _by_ordinal(sentence, subjects)
         subjects = _by_rank(sentence, subjects)
         if not subjects and previous and generic:

@@ -165,8 +165,11 @@ def _hu_known(facts: SampleFacts, sentence: ClaimSentence, options: VerifyOption
         return None
     owners = narrowed(sentence, options)
     which = "any" if _CONTRAST_WORDS.search(text) else "mean"
-    return [value for roi in owners for value in _hu_quantities(roi, which)], \
-        " and ".join(f"the {roi.label}" for roi in owners)
+    values = [value for roi in owners for value in _hu_quantities(roi, which)]
+    if which == "any":  # "hypoattenuating relative to the liver by about 10 HU": two regions' means apart
+        means = [roi.mean_intensity for roi in owners if roi.intensity_unit == "HU" and roi.mean_intensity is not None]
+        values += [abs(a - b) for i, a in enumerate(means) for b in means[i + 1:]]
+    return values, " and ".join(f"the {roi.label}" for roi in owners)
 
 
 def check_measured_numbers(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions

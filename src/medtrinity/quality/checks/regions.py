@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from medtrinity.quality.checks.base import ORDINALS, ClaimSentence, VerifyOptions
+from medtrinity.quality.checks.base import (
+    COMPARED_HINT,
+    COMPARED_WITH,
+    ORDINALS,
+    ClaimSentence,
+    VerifyOptions,
+    plural_pattern,
+)
 from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo
 from medtrinity.quality.facts import RegionFacts
 
@@ -186,17 +193,33 @@ def clauses(sentence: ClaimSentence, options: VerifyOptions) -> list[tuple[str, 
     return sample_memo(sentence.memo, ("clauses", options), lambda: _clauses(sentence, options))
 
 
+@lru_cache(maxsize=1024)
+def _comma_before_label(labels: tuple[str, ...]) -> re.Pattern:
+    """A comma that opens a phrase about another region: "the liver on the right measuring 22 cm, the spleen on
+    the left ..." (each phrase its own clause, as after "and")."""
+    return re.compile(r",\s+(?=(?:the\s+|a\s+|an\s+)?(?:" + "|".join(map(re.escape, labels)) + r")(?![a-z]))")
+
+
+def _split_clauses(sentence: ClaimSentence) -> list[str]:
+    pieces = _CLAUSE.split(sentence.text)
+    if "," not in sentence.text:
+        return pieces
+    comma = _comma_before_label(tuple(sorted({roi.label.lower() for roi in sentence.subjects}, key=len,
+                                             reverse=True)))
+    return [part for piece in pieces for part in comma.split(piece)]
+
+
 def _clauses(sentence: ClaimSentence, options: VerifyOptions) -> list[tuple[str, list[RegionFacts]]]:
     found = []
     previous: list[RegionFacts] | None = None
-    for clause in _CLAUSE.split(sentence.text):
+    for clause in _split_clauses(sentence):
         if not clause.strip():
             continue
         if previous is not None and not size_claims(clause) and not position_claims(clause) and not any(
                 roi.label.lower() in clause for roi in sentence.subjects) and not _ORDINAL.search(clause):
             found.append((clause, previous))  # "... and homogeneous": still the ROI the sentence narrowed to
             continue
-        fitting = [roi for roi in sentence.subjects if fits(clause, roi, options)]
+        fitting = [roi for roi in _named_in(clause, sentence.subjects) if fits(clause, roi, options)]
         if len(fitting) > 1:  # "the 19.2 mm lesion" beside a 20.6 mm one: both fit the tolerance, one the number
             fitting = _named_by_diameter(clause, fitting) or fitting
         fitting = fitting or sentence.subjects
@@ -204,6 +227,15 @@ def _clauses(sentence: ClaimSentence, options: VerifyOptions) -> list[tuple[str,
         if len(fitting) < len(sentence.subjects):
             previous = fitting
     return found
+
+
+def _named_in(clause: str, subjects: list[RegionFacts]) -> list[RegionFacts]:
+    """The subjects a clause names as what it speaks of ("the spleen on the right" after a clause about the
+    liver), not as what it compares with ("hypodense relative to the spleen"); all of them where it names none."""
+    cut = COMPARED_WITH.search(clause) if may_match(COMPARED_HINT, clause) else None
+    head = clause[: cut.start()] if cut else clause
+    named = [roi for roi in subjects if roi.label.lower() in head and plural_pattern(roi.label).search(head)]
+    return named or subjects
 
 
 def _named_by_diameter(clause: str, rois: list[RegionFacts]) -> list[RegionFacts]:
