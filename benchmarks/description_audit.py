@@ -5,8 +5,9 @@ folder as ``inspect`` configures it, with the placeholders ``run`` refuses fille
 (modality, label names). ``no_content`` rows are kept (``quality.keep_no_content``) so they are counted.
 Prints, per run: rows, per-check failures (the verifier's codes), repeated-sentence share
 (1 - distinct sentences / sentences; aim <= 0.3), words per row and per section, how many rows carry
-background knowledge, and the mutation set (planted mistakes, model-like ones included) over the
-written rows; then the two NIH radiographs with real NIH boxes (regions given only as a box). Usage:
+background knowledge, the mutation set (planted mistakes, model-like ones included) over the
+written rows and the paraphrase set (each passing description said other ways: every paraphrase must
+pass); then the two NIH radiographs with real NIH boxes (regions given only as a box). Usage:
 ``python benchmarks/description_audit.py [--show N]`` (N descriptions per source).
 """
 
@@ -162,6 +163,23 @@ def mutation_report(rows: list[dict], missed: int = 0) -> dict:
         print(f"  {name:<18} {counts['caught']:>4}/{counts['planted']:<4} {rate}")
         for case in counts["missed"][:missed]:
             print(f"    missed in {case['case']} (issues: {', '.join(case['codes']) or 'none'}): {case['text']}")
+    paraphrase_report(cases, missed)
+    return report
+
+
+def paraphrase_report(cases: list, shown: int = 0) -> dict:
+    """Every passing description said other ways (``quality/paraphrases.py``): each paraphrase must pass."""
+    from medtrinity.quality.paraphrases import run_paraphrase_set
+    from medtrinity.quality.verify import verify_text
+
+    report = run_paraphrase_set(cases, verify_text)
+    alarms = sum(len(counts["false_alarms"]) for counts in report["types"].values())
+    print(f"paraphrases of the passing rows: {report['originals']} originals, {report['paraphrased']} paraphrases, "
+          f"{alarms} false alarms")
+    for name, counts in report["types"].items():
+        print(f"  {name:<18} {counts['paraphrased']:>4} paraphrased, {len(counts['false_alarms'])} false alarms")
+        for case in counts["false_alarms"][:shown]:
+            print(f"    in {case['case']}: {'; '.join(case['issues'])}: {case['text']}")
     return report
 
 

@@ -40,7 +40,8 @@ _HINTS = literals("surround", "enclos", "encircl", "encas", "envelop", "wrap", "
 # where the object list of "A surrounds B, C and D" ends: a new verb, or a new clause with a subject of its own
 # ("A abuts B, and the left lower lobe borders the aorta": the lobe is no object of "abuts")
 _VERBS = (r"(?:borders?|abuts?|adjacent|lies?|sits?|is|are|measures?|shows?|extends?|reach(?:es)?|overl[a-z]*|"
-          r"drawn|surrounds?|encloses?|encircles?|encases?)(?![a-z])")
+          r"drawn|surrounds?|encloses?|encircles?|encases?|touch(?:es)?|contacts?|in\s+contact|covers?|projects?)"
+          r"(?![a-z])")
 _OBJECT_END = re.compile(r"[.;:]|(?:,|\s(?:and|but|while|which|whereas))\s+(?:it\s+|is\s+|are\s+)?" + _VERBS
                          + r"|(?:,\s*|\s)(?:and|but|while|whereas)\s+the\s+(?:[a-z0-9'-]+\s+){1,5}?" + _VERBS)
 # "the box overlies / lies over / is drawn over / overlaps / covers / projects over the heart"
