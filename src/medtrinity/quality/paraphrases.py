@@ -110,6 +110,72 @@ def joined_by_semicolons(text: str, facts: SampleFacts, seed: int) -> str | None
     return None
 
 
+_AREA_MM2 = re.compile(r"(?<![\d.,])(\d+(?:\.\d+)?) mm2(?![a-z0-9])")
+_VOLUME = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?) ml(?![a-z])")
+_CONTACT_SENTENCE = re.compile(r"^The ([a-z][a-z0-9 ]*?) (borders|abuts|is adjacent to) the ([a-z][a-z0-9 ]*?)\.$")
+_LONG_WIDE = re.compile(r"measures (\d+(?:\.\d+)?) x (\d+(?:\.\d+)?) mm")
+_PIECES = re.compile(r"\b(two|three|four|five|six|seven|eight|nine) (separate )?pieces\b")
+_SPELLING = (("tumour", "tumor"), ("oesophagus", "esophagus"), ("haemorrhage", "hemorrhage"), ("oedema", "edema"),
+             ("haematoma", "hematoma"), ("haemangioma", "hemangioma"))
+_PERCENT_ABOVE = re.compile(r"\(mean (about )?(\d+)% (above|below) it\)")
+
+
+def area_in_square_centimetres(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """"9819 mm2" -> "98.2 cm²"."""
+    return _AREA_MM2.sub(lambda m: f"{float(m.group(1)) / 100:.1f} cm²", text) if _AREA_MM2.search(text) else None
+
+
+def volume_units(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """"14.0 ml" -> "14.0 mL", "14.0 cc" or "14.0 cm³"."""
+    unit = ("mL", "cc", "cm³")[seed % 3]
+    return _VOLUME.sub(lambda m: f"{m.group(1)} {unit}", text) if _VOLUME.search(text) else None
+
+
+def contact_reversed(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """"The liver borders the stomach." -> "The stomach borders the liver." (a contact holds both ways)."""
+    parts = _SENTENCE_END.split(text.strip())
+    for index, part in enumerate(parts):
+        found = _CONTACT_SENTENCE.match(part)
+        if found and not any(" and " in name or "," in name or name.endswith("s") or len(name.split()) > 4
+                             for name in (found.group(1), found.group(3))):  # one structure each, singular
+            parts[index] = f"The {found.group(3)} {found.group(2)} the {found.group(1)}."
+            return " ".join(parts)
+    return None
+
+
+def length_and_width(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """"measures 17.3 x 15.2 mm" -> "is 17.3 mm long and 15.2 mm wide"."""
+    return _LONG_WIDE.sub(lambda m: f"is {m.group(1)} mm long and {m.group(2)} mm wide", text) \
+        if _LONG_WIDE.search(text) else None
+
+
+def pieces_in_digits(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """"three separate pieces" -> "3 separate pieces"."""
+    return _PIECES.sub(lambda m: f"{NUMBER_WORDS[m.group(1)]} {m.group(2) or ''}pieces", text) \
+        if _PIECES.search(text) else None
+
+
+def other_spelling(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """British and American spellings swapped ("tumour" <-> "tumor", "oedema" <-> "edema")."""
+    changed = text
+    for british, american in _SPELLING:
+        for old, new in ((british, american), (american, british)):
+            found = re.compile(rf"\b{old}(s?)\b")
+            if found.search(changed):
+                changed = found.sub(lambda m, new=new: new + m.group(1), changed)
+                break
+    return changed if changed != text else None
+
+
+def percent_in_words(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """"(mean about 22% above it)" -> ", its mean roughly 22 percent higher than its surroundings'"."""
+    def words(match: re.Match) -> str:
+        direction = "higher" if match.group(3) == "above" else "lower"
+        return f"(its mean roughly {match.group(2)} percent {direction} than that of its surroundings)"
+
+    return _PERCENT_ABOVE.sub(words, text) if _PERCENT_ABOVE.search(text) else None
+
+
 def report_layout(text: str, facts: SampleFacts, seed: int) -> str | None:
     """A report's layout: a bold heading, one sentence a line as a numbered or bulleted list."""
     parts = _SENTENCE_END.split(text.strip())
@@ -127,6 +193,13 @@ PARAPHRASES = {
     "hounsfield": hounsfield_spelt_out,
     "slices_in_digits": slices_in_digits,
     "semicolons": joined_by_semicolons,
+    "square_centimetres": area_in_square_centimetres,
+    "volume_units": volume_units,
+    "contact_reversed": contact_reversed,
+    "length_and_width": length_and_width,
+    "pieces_in_digits": pieces_in_digits,
+    "spelling": other_spelling,
+    "percent_in_words": percent_in_words,
     "report_layout": report_layout,
 }
 

@@ -30,6 +30,14 @@ FACTS = SampleFacts(modality="ct")
     ("semicolons", "Axial CT. The liver is seen. The spleen is seen.",
      "Axial CT. The liver is seen; the spleen is seen."),
     ("report_layout", "Axial CT. The liver is seen.", "**Findings:**\n1. Axial CT.\n2. The liver is seen."),
+    ("square_centimetres", "Its area is 9819 mm2.", "Its area is 98.2 cm²."),
+    ("volume_units", "Its volume is 14.0 ml.", "Its volume is 14.0 mL."),
+    ("contact_reversed", "Axial CT. The liver borders the stomach.", "Axial CT. The stomach borders the liver."),
+    ("length_and_width", "It measures 17.3 x 15.2 mm.", "It is 17.3 mm long and 15.2 mm wide."),
+    ("pieces_in_digits", "It appears as three separate pieces.", "It appears as 3 separate pieces."),
+    ("spelling", "A lung tumour is seen.", "A lung tumor is seen."),
+    ("percent_in_words", "It is hyperintense (mean about 22% above it).",
+     "It is hyperintense (its mean roughly 22 percent higher than that of its surroundings)."),
 ])
 def test_each_paraphrase_rewrites_without_changing_a_claim(name, text, expected):
     assert PARAPHRASES[name](text, FACTS, 0) == expected
