@@ -324,3 +324,21 @@ def test_a_second_clause_with_its_own_subject_ends_an_object_list(text, code):
 ])
 def test_what_a_clause_speaks_of_in_a_model_report(text, code):
     assert codes(ABDOMEN, f"Axial CT of the abdomen. {text}") == ([code] if code else [])
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    # each value belongs to the structure named just before it (a model's list), not to any region the sentence
+    # names: swapped values passed while each was some region's mean
+    ("The liver measures 44 HU, the spleen 32 HU.", None),
+    ("The liver measures 32 HU, the spleen 44 HU.", "number_unsupported"),
+    ("Attenuation values: liver 44 HU, spleen 32 HU.", None),
+    ("The liver (32 HU) and spleen (44 HU) are homogeneous.", "number_unsupported"),
+    ("The spleen (32 HU) is hypodense relative to the liver (44 HU).", None),
+    # each size to the region its clause names
+    ("The spleen measures 105 x 46 mm and the liver 229 x 112 mm.", None),
+    ("The spleen measures 229 x 112 mm and the liver 105 x 46 mm.", "size_mismatch"),
+    ("Sizes: liver 229 x 112 mm, spleen 205 x 46 mm.", "size_mismatch"),
+    ("The liver measures 229 x 112 mm, larger than the spleen at 105 x 46 mm.", None),
+])
+def test_values_in_a_list_belong_to_the_structure_named_with_them(text, code):
+    assert codes(ABDOMEN, f"Axial CT of the abdomen. {text}") == ([code] if code else [])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
+from medtrinity.quality.checks.base import COMPARED_WITH, ClaimSentence, VerifyOptions, claims
 from medtrinity.quality.checks.regions import close, narrowed
 from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo, text_cache
 from medtrinity.quality.facts import RegionFacts, SampleFacts
@@ -161,6 +161,11 @@ def _hu_known(facts: SampleFacts, sentence: ClaimSentence, options: VerifyOption
         if named is not None:
             owners = [roi for roi in facts.rois if roi.label.lower() == named]
             return [value for roi in owners for value in _hu_quantities(roi, "mean")], f"the {named}"
+    nearest = _named_just_before(facts, text, match)
+    if nearest is not None:
+        owners = [roi for roi in facts.rois if roi.label.lower() == nearest]
+        which = "any" if _CONTRAST_WORDS.search(text) else "mean"
+        return [value for roi in owners for value in _hu_quantities(roi, which)], f"the {nearest}"
     if not (sentence.has_subject and sentence.named):
         return None
     owners = narrowed(sentence, options)
@@ -170,6 +175,31 @@ def _hu_known(facts: SampleFacts, sentence: ClaimSentence, options: VerifyOption
         means = [roi.mean_intensity for roi in owners if roi.intensity_unit == "HU" and roi.mean_intensity is not None]
         values += [abs(a - b) for i, a in enumerate(means) for b in means[i + 1:]]
     return values, " and ".join(f"the {roi.label}" for roi in owners)
+
+
+_GENERIC_AFTER = re.compile(r"(?<![a-z])(?:it|its|lesions?|mass(?:es)?|nodules?|tumou?rs?|findings?|foc(?:us|i)"
+                            r"|regions?|areas?)(?![a-z])")
+
+
+def _named_just_before(facts: SampleFacts, text: str, match: re.Match) -> str | None:
+    """The structure named last between the previous HU value and this one ("the liver 44 HU, the colon -501 HU
+    and the spleen 34 HU"; "the spleen (34 HU)"), where nothing after the name speaks of another thing ("in the
+    liver, the lesion measures -5 HU" is the lesion's) and no comparison stands between ("hypoattenuating relative
+    to the liver by 10 HU" is two regions' difference); None otherwise."""
+    since = max((found.end() for found in _HU.finditer(text, 0, match.start())), default=0)
+    segment = text[since: match.start()]
+    names = sample_memo(facts.memo, "hu_owner_names", lambda: sorted(
+        {*(roi.label.lower() for roi in facts.rois), *(name.lower() for name in facts.labels)}, key=len,
+        reverse=True))
+    last, last_end = None, -1
+    for name in names:
+        at = segment.rfind(name)
+        if at >= 0 and at + len(name) > last_end and not segment[at + len(name): at + len(name) + 1].isalpha() \
+                and (at == 0 or not segment[at - 1].isalpha()):
+            last, last_end = name, at + len(name)
+    if last is None or _GENERIC_AFTER.search(segment, last_end) or COMPARED_WITH.search(segment):
+        return None
+    return last
 
 
 def check_measured_numbers(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions

@@ -229,6 +229,25 @@ def _clauses(sentence: ClaimSentence, options: VerifyOptions) -> list[tuple[str,
     return found
 
 
+def clause_subjects(sentence: ClaimSentence, position: int) -> list[RegionFacts]:
+    """The regions the clause holding ``position`` names as its subject ("... and the liver 104 x 40 mm": the
+    liver), [] where it names none of the sentence's subjects or all of them."""
+    if len(sentence.subjects) < 2:
+        return []
+    cursor = 0
+    for piece in _split_clauses(sentence):
+        start = sentence.text.find(piece, cursor)
+        if start < 0:
+            return []
+        cursor = start + len(piece)
+        if start <= position < cursor:
+            if may_match(COMPARED_HINT, piece) and COMPARED_WITH.search(piece):
+                return []  # "223 mm, larger than the spleen at 104 mm": a size may be the compared one's
+            named = _named_in(piece, sentence.subjects)
+            return named if len(named) < len(sentence.subjects) else []
+    return []
+
+
 def _named_in(clause: str, subjects: list[RegionFacts]) -> list[RegionFacts]:
     """The subjects a clause names as what it speaks of ("the spleen on the right" after a clause about the
     liver), not as what it compares with ("hypodense relative to the spleen"); all of them where it names none."""

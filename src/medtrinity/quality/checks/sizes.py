@@ -12,7 +12,15 @@ import re
 
 from medtrinity.quality.checks.anatomy import anatomy_terms_in
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, ordinal_mentions
-from medtrinity.quality.checks.regions import SIZE, is_acquisition, is_distance, narrowed, size_supported, unit_kind
+from medtrinity.quality.checks.regions import (
+    SIZE,
+    clause_subjects,
+    is_acquisition,
+    is_distance,
+    narrowed,
+    size_supported,
+    unit_kind,
+)
 from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo, text_cache
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
@@ -90,7 +98,9 @@ def check_sizes(facts: SampleFacts, sentences: list[ClaimSentence], options: Ver
                 return [QCIssue("size_unsupported", f"text states {stated!r} {axis}; {slice_word} measures nothing "
                                                     "along that axis")]
             before = [roi for position, roi in ordinals if position < start]
-            candidates = [before[-1]] if before else default  # "the second lesion ... 35 mm": that piece
+            # "the second lesion ... 35 mm": that piece; "the spleen measures ... and the liver 104 x 40 mm": the
+            # region its clause names
+            candidates = [before[-1]] if before else (clause_subjects(sentence, start) or default)
             verdicts = [size_supported(kind, list(values), roi, options) for roi in candidates]
             judged = [v for v in verdicts if v is not None]
             if not judged:
