@@ -16,7 +16,8 @@ two regions the wrong way round, puts a surrounding organ on the other side or i
 judges an organ's lumen or wall, guesses an acquisition (an MRI sequence, the contrast), names a brain lobe and
 gives a length along the axis the slice does not hold, and miscounts ribs or vertebrae; adds a disease from the
 reports it learned from ("a small amount of ascites"), turns an intensity round in plain words ("appears dark"),
-gives a texture to a region none was judged for, and lays its text out as a report (a heading, a numbered list).
+gives a texture to a region none was judged for, lays its text out as a report (a heading, a numbered list) and
+lists two regions' values swapped.
 Each function has the mutation signature ``(text, facts, seed) -> text | None``.
 """
 
@@ -722,6 +723,19 @@ def size_in_report_layout(text: str, facts: SampleFacts, seed: int) -> str | Non
                                           for position, sentence in enumerate(sentences))
 
 
+def values_swapped_in_a_list(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """Two regions' mean HU written as a model lists them ("The liver measures 34 HU, the spleen 44 HU.") with the
+    values swapped: each is some region's mean, so only whose each is shows the mistake."""
+    means = [(roi.label, roi.mean_intensity) for roi in facts.rois
+             if roi.intensity_unit == "HU" and roi.mean_intensity is not None and roi.origin != BOX_ORIGIN]
+    pairs = [(a, b) for i, a in enumerate(means) for b in means[i + 1:]
+             if a[0] != b[0] and abs(a[1] - b[1]) > 25]
+    if not pairs:
+        return None
+    (first, first_mean), (second, second_mean) = pairs[seed % len(pairs)]
+    return _append(text, f"The {first} measures {second_mean:.0f} HU, the {second} {first_mean:.0f} HU.", seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -760,6 +774,7 @@ MODEL_MISTAKES = {
     "plain_intensity": intensity_in_plain_words,
     "texture_unmeasured": texture_unmeasured,
     "report_layout": size_in_report_layout,
+    "list_swap": values_swapped_in_a_list,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -800,4 +815,5 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "plain_intensity": {"intensity_mismatch"},
     "texture_unmeasured": {"texture_mismatch"},
     "report_layout": {"size_mismatch"},
+    "list_swap": {"number_unsupported"},
 }

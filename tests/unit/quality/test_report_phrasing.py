@@ -154,6 +154,7 @@ def test_no_other_lesions_marked_is_a_statement_of_the_annotation(facts, text, c
     ("texture_unmeasured", BRAIN, TRUE_BRAIN),
     ("report_layout", BRAIN, f"{TRUE_BRAIN} It has ill-defined margins."),
     ("feature", BRAIN, TRUE_BRAIN),
+    ("list_swap", LIVER_TUMOUR, "Axial CT of the abdomen. The liver measures 229 mm."),
 ])
 def test_this_sessions_planted_mistakes_are_caught(name, facts, text, seed):
     assert codes(facts, text) == []
