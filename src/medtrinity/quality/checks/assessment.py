@@ -22,13 +22,15 @@ and no enhancement across phases was measured. What was measured judges these in
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from medtrinity.quality.checks.anatomy import anatomy_terms_in
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
 from medtrinity.quality.checks.composition import CALCIUM_FROM_HU
-from medtrinity.quality.checks.shortcuts import literals, may_match
+from medtrinity.quality.checks.shortcuts import literals, may_match, trie_alternation
 from medtrinity.quality.facts import SampleFacts
 from medtrinity.records import QCIssue
+from medtrinity.vocab.report_terms import DIAGNOSIS_TERMS
 
 # said of a structure: it is normal, or something is absent
 _NORMAL = re.compile(
@@ -111,9 +113,13 @@ def check_assessment(facts: SampleFacts, sentences: list[ClaimSentence], options
         general = may_match(_HINTS, text)
         contrast = recorded_contrast and may_match(_CONTRAST_HINTS, text)
         sequence = facts.modality == "mri" and may_match(_SEQUENCE_HINTS, text)
-        if not (general or contrast or sequence) or _LABEL_QUOTE.search(text):
+        if _LABEL_QUOTE.search(text):
             continue
-        issue = None
+        issue = _grade(facts, text)
+        if issue is not None:
+            return [issue]
+        if not (general or contrast or sequence):
+            continue
         if general:
             if "costophrenic" in text and _angles_visible(facts):
                 issue = _costophrenic(facts, text)
@@ -199,6 +205,37 @@ def _enlargement_labelled(facts: SampleFacts, text: str) -> bool:
     measured ratio in the row)."""
     labels = facts.label_text
     return any(label in labels and organ.search(text) for label, organ in _ENLARGEMENT_LABELS.items())
+
+
+@lru_cache(maxsize=1)
+def _severity() -> re.Pattern:
+    """A grade given to a disease or a finding ("a large left pleural effusion", "mild cardiomegaly", "a small
+    amount of ascites", "the effusion is moderate in size"): a box or an outline has a size, not a grade, and a
+    label names no grade. "The lesion is small" alone is left to the size it states."""
+    terms = trie_alternation(sorted({*DIAGNOSIS_TERMS, "opacity", "opacities", "infiltrate", "consolidation"},
+                                    key=len, reverse=True))
+    grade = r"(?:mild|mildly|moderate|moderately|severe|severely|massive|trace|minimal|small|large|tiny|extensive)"
+    extent = r" in (?:size|extent|volume|degree)"
+    return re.compile(rf"(?<![a-z])({grade}(?:[- ]to[- ]{grade})?\s+(?:(?:amount|volume|degree)\s+of\s+)?"
+                      rf"(?:(?:left|right|bilateral|left-sided|right-sided|pleural|apical|basal)\s+){{0,2}}"
+                      rf"(?:{terms})(?:s|es)?)(?![a-z])"
+                      rf"|(?<![a-z])((?:is|are|appears?|seems?) (?:(?:mild|moderate|severe|massive|extensive|trace)"
+                      rf"(?:{extent})?|(?:small|large|tiny|minimal){extent}))(?![a-z])")
+
+
+_SEVERITY_HINT = literals("mild", "moderate", "severe", "massive", "trace", "minimal", "small", "large", "tiny",
+                          "extensive")
+
+
+def _grade(facts: SampleFacts, text: str) -> QCIssue | None:
+    if not may_match(_SEVERITY_HINT, text):
+        return None
+    found = _severity().search(text)
+    if found is None:
+        return None
+    said = found.group(1) or found.group(2)
+    return QCIssue("assessment_unsupported", f"text grades {said!r}; nothing measured a severity (a region has a "
+                                             "size, not a grade, and no label names one)")
 
 
 def _judgement(text: str, facts: SampleFacts) -> QCIssue | None:

@@ -97,8 +97,13 @@ _SIDE_WORD = re.compile(r"(?<![a-z])(left|right)(?![a-z])")
 # Pre-filters, each a literal every match must contain: a side word ("left"/"right"; the marks the
 # substitutions put in never make one); POSITION's "of the image" (frame, picture, field of view,
 # slice); POSITION_BEFORE's "image" or "frame"; an anatomical side's "lobe", "ventricle" or "atrium".
-_SIDE_HINT = literals("left", "right")
-_ONE_SIDE_HINTS = {"left": literals("left"), "right": literals("right")}
+# both sides said in one word: "bilateral atelectasis", "bibasilar", "in both lungs" (not "both kidneys": a pair
+# of structures, each on its own side)
+_BILATERAL = re.compile(r"(?<![a-z])(?:bilateral(?:ly)?|bibasilar|bibasal(?:ly)?|in both lungs|on both sides"
+                        r"|at both (?:lung )?bases|both lung bases)(?![a-z])")
+_SIDE_HINT = literals("left", "right", "bilateral", "bibas", "both")
+_ONE_SIDE_HINTS = {"left": literals("left", "bilateral", "bibas", "both"),
+                   "right": literals("right", "bilateral", "bibas", "both")}
 _POSITION_HINT = re.compile(r"of\s+the\s+(?:image|frame|picture|field of view|slice)")
 _POSITION_BEFORE_HINT = literals("image", "frame")
 _ANATOMICAL_SIDES_HINT = literals("lobe", "ventricle", "atrium")
@@ -137,7 +142,11 @@ def _find_side_claims(sentence: str, facts: SampleFacts) -> tuple[str, ...]:
     if "than" in text or "compared" in text or " as " in text:
         text = _ELLIPTIC_SIDE.sub(" # ", text)
     text = strip_labels(facts, text)
-    return tuple(sorted(set(_SIDE_WORD.findall(text))))
+    sides = set(_SIDE_WORD.findall(text))
+    if "bi" in text or "both" in text:
+        if _BILATERAL.search(text):
+            sides |= {"left", "right"}
+    return tuple(sorted(sides))
 
 
 def check_sides(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
