@@ -17,7 +17,7 @@ judges an organ's lumen or wall, guesses an acquisition (an MRI sequence, the co
 gives a length along the axis the slice does not hold, and miscounts ribs or vertebrae; adds a disease from the
 reports it learned from ("a small amount of ascites"), turns an intensity round in plain words ("appears dark"),
 gives a texture to a region none was judged for, lays its text out as a report (a heading, a numbered list) and
-lists two regions' values swapped.
+lists two regions' values swapped, and grades what a label names ("mild cardiomegaly").
 Each function has the mutation signature ``(text, facts, seed) -> text | None``.
 """
 
@@ -736,6 +736,22 @@ def values_swapped_in_a_list(text: str, facts: SampleFacts, seed: int) -> str | 
     return _append(text, f"The {first} measures {second_mean:.0f} HU, the {second} {first_mean:.0f} HU.", seed)
 
 
+_DISEASE_GRADES = ("Mild {name} is present.", "There is a large {name}.", "A small amount of {name} is seen.")
+_REGION_GRADES = ("The {name} is moderate in size.", "The {name} appears severe.")
+
+
+def grade_added(text: str, facts: SampleFacts, seed: int) -> str | None:
+    """A grade given to what a label names ("mild cardiomegaly", "a large pleural effusion", "the enhancing lesion
+    is moderate in size"): the label names the finding, nothing grades it."""
+    diseases = sorted({label.lower() for label in facts.image_labels})
+    options = [frame.format(name=name) for name in diseases for frame in _DISEASE_GRADES]
+    options += [frame.format(name=name) for name in sorted({roi.label.lower() for roi in facts.rois
+                                                            if roi.kind == "lesion"}) for frame in _REGION_GRADES]
+    if not options:
+        return None
+    return _append(text, options[seed % len(options)], seed)
+
+
 MODEL_MISTAKES = {
     "unlabelled_organ": unlabelled_organ,
     "side_in_list": side_swapped_in_list,
@@ -775,6 +791,7 @@ MODEL_MISTAKES = {
     "texture_unmeasured": texture_unmeasured,
     "report_layout": size_in_report_layout,
     "list_swap": values_swapped_in_a_list,
+    "grade": grade_added,
 }
 
 MODEL_MISTAKE_CODES: dict[str, set[str]] = {
@@ -816,4 +833,5 @@ MODEL_MISTAKE_CODES: dict[str, set[str]] = {
     "texture_unmeasured": {"texture_mismatch"},
     "report_layout": {"size_mismatch"},
     "list_swap": {"number_unsupported"},
+    "grade": {"assessment_unsupported"},
 }

@@ -29,7 +29,7 @@ from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims
 from medtrinity.quality.checks.composition import CALCIUM_FROM_HU
 from medtrinity.quality.checks.shortcuts import literals, may_match, trie_alternation
 from medtrinity.quality.facts import SampleFacts
-from medtrinity.records import QCIssue
+from medtrinity.records import BOX_ORIGIN, QCIssue
 from medtrinity.vocab.report_terms import DIAGNOSIS_TERMS
 
 # said of a structure: it is normal, or something is absent
@@ -216,13 +216,14 @@ def _severity() -> re.Pattern:
                                     key=len, reverse=True))
     grade = r"(?:mild|mildly|moderate|moderately|severe|severely|massive|trace|minimal|small|large|tiny|extensive)"
     extent = r" in (?:size|extent|volume|degree)"
-    return re.compile(rf"(?<![a-z])({grade}(?:[- ]to[- ]{grade})?\s+(?:(?:amount|volume|degree)\s+of\s+)?"
-                      rf"(?:(?:left|right|bilateral|left-sided|right-sided|pleural|apical|basal)\s+){{0,2}}"
-                      rf"(?:{terms})(?:s|es)?)(?![a-z])"
-                      rf"|(?<![a-z])((?:is|are|appears?|seems?) (?:(?:mild|moderate|severe|massive|extensive|trace)"
+    return re.compile(rf"(?<![a-z])((?P<grade>{grade})(?:[- ]to[- ]{grade})?\s+(?P<amount>(?:amount|volume|degree)"
+                      rf"\s+of\s+)?(?:[a-z-]+\s+){{0,2}}?(?P<term>{terms})(?:s|es)?)(?![a-z])"
+                      rf"|(?<![a-z])(?P<state>(?:is|are|appears?|seems?) (?:(?:mild|moderate|severe|massive|extensive"
+                      rf"|trace)"
                       rf"(?:{extent})?|(?:small|large|tiny|minimal){extent}))(?![a-z])")
 
 
+_SIZE_WORDS = {"small", "large", "tiny", "minimal"}
 _SEVERITY_HINT = literals("mild", "moderate", "severe", "massive", "trace", "minimal", "small", "large", "tiny",
                           "extensive")
 
@@ -233,7 +234,11 @@ def _grade(facts: SampleFacts, text: str) -> QCIssue | None:
     found = _severity().search(text)
     if found is None:
         return None
-    said = found.group(1) or found.group(2)
+    if found.group(1) and found.group("grade") in _SIZE_WORDS and not found.group("amount") and any(
+            found.group("term") in roi.label.lower() for roi in facts.rois
+            if roi.kind == "lesion" and roi.origin != BOX_ORIGIN):
+        return None  # "a large lung tumor" of an outlined tumour: a size, judged as one (a box's is no size)
+    said = found.group(1) or found.group("state")
     return QCIssue("assessment_unsupported", f"text grades {said!r}; nothing measured a severity (a region has a "
                                              "size, not a grade, and no label names one)")
 
