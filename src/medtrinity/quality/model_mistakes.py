@@ -618,7 +618,8 @@ def feature_guessed(text: str, facts: SampleFacts, seed: int) -> str | None:
 
 _PATIENT = ("The patient is a 62-year-old woman.", "This 45-year-old man presented with pain.",
             "Compared with the prior study, the findings are unchanged from before.",
-            "Follow-up imaging is recommended.", "Clinical history: shortness of breath.")
+            "Follow-up imaging is recommended.", "Clinical history: shortness of breath.",
+            "These findings appear stable.", "This is likely an incidental finding.")
 _TECHNIQUE = ("There is mild motion artifact.", "The patient is positioned supine.",
               "The study is of diagnostic quality.")
 

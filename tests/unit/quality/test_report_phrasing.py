@@ -376,3 +376,15 @@ def test_both_sides_said_in_one_word(text, code):
                                           organ_part="lower zone"),))
     found = codes(facts, text)
     assert (code in found) if code else ("side_mismatch" not in found), found
+
+
+@pytest.mark.parametrize("text", [
+    "This is a new lesion.", "The lesion is stable.", "There has been interval growth of the lesion.",
+    "The lesion has increased in size.", "The lesion is concerning.", "The lesion is indeterminate.",
+    "The findings are nonspecific.", "This is an incidental finding.", "The lesion represents post-treatment change.",
+    "The lesion is amenable to resection.", "Biopsy may be considered.",
+])
+def test_change_over_time_or_a_clinical_reading_is_the_report_frame(text):
+    """One image shows no change over time; the pipeline knows no clinical setting to call a finding concerning,
+    incidental or resectable."""
+    assert "patient_unsupported" in codes(BRAIN, f"{TRUE_BRAIN} {text}")

@@ -5,7 +5,9 @@ presented with abdominal pain", "compared with the prior study", "follow-up is r
 from the pixels or the measurements, and the pipeline keeps no patient data (no identifier reaches a row, and
 age and sex are not carried unless a source's own metadata gives them): every such sentence is invented. Age
 and sex are judged only where the metadata records neither (:attr:`SampleFacts.patient_recorded`); a history, a
-comparison with earlier imaging and a recommendation are never known.
+comparison with earlier imaging and a recommendation are never known, nor is any change over time ("a new
+lesion", "stable", "interval growth") or a clinical reading of the finding ("concerning", "indeterminate",
+"incidental", "post-treatment change", "amenable to resection").
 """
 
 from __future__ import annotations
@@ -29,11 +31,24 @@ _SETTING = re.compile(r"(?<![a-z])(present(?:ed|s|ing) with|history of|clinical 
                       r"|indication:|complain(?:s|ed|ing)? of|symptoms?|(?:prior|previous|earlier) (?:study|studies"
                       r"|exam(?:ination)?s?|imaging|scan|ct|mri|film|radiograph)|interval (?:change|increase|decrease)"
                       r"|unchanged (?:from|since|compared)|recommend(?:ed|s|ation)?|follow-?up (?:imaging|is|with)"
-                      r"|clinical correlation|correlate clinically|further evaluation)(?![a-z])")
+                      r"|clinical correlation|correlate clinically|further evaluation"
+                      # change over time, which one image cannot show
+                      r"|(?:is|are|remains?|appears?) (?:new|stable|unchanged|improved|worsened|resolved|resolving)"
+                      r"|(?:a|this|the) new (?:lesion|finding|mass|nodule|opacity|focus)"
+                      r"|newly (?:seen|appeared|developed)"
+                      r"|interval (?:growth|development|enlargement|progression|resolution)|progression|regression"
+                      r"|(?:has|have) (?:grown|increased|decreased|progressed|regressed|resolved)"
+                      # a clinical reading of the finding or of what to do with it
+                      r"|concerning|worrisome|suspicious|indeterminate|non-?specific|incidental(?:oma)?"
+                      r"|clinically (?:significant|relevant|insignificant)|post-?(?:treatment|operative|surgical)"
+                      r"|aggressive|biopsy|resect(?:ion|able|ed)|operable|surgical (?:management|resection|excision)"
+                      r"|treatment (?:response|planning)|differential(?: diagnosis)?)(?![a-z])")
 _SETTING_HINT = literals("presented with", "presents with", "presenting with", "history", "clinical", "indication",
-                         "complain", "symptom", "prior",
-                         "previous", "earlier", "interval", "unchanged", "recommend", "follow", "correlat",
-                         "further evaluation")
+                         "complain", "symptom", "prior", "previous", "earlier", "interval", "unchanged", "recommend",
+                         "follow", "correlat", "further evaluation", "new", "stable", "improved", "worsened",
+                         "resolv", "progress", "regress", "grown", "increased", "decreased", "concerning",
+                         "worrisome", "suspicious", "indeterminate", "specific", "incidental", "post", "aggressive",
+                         "biopsy", "resect", "operable", "surgical", "treatment", "differential")
 
 
 def check_patient(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
