@@ -55,6 +55,8 @@ PLANTED = (
     "hypodensity", "a focus", "area of low attenuation", "free fluid", "interstitial markings", "ascites",
     "papilledema", "dark", "no other lesions are marked", "to the left of the aorta", "ratio is increased",
     "intra-axial", "oral contrast", "fluid-fluid level", "pale", "1.", "\n- ", "**", "2)",
+    "post-treatment", "is stable", "a new lesion", "incidental", "mild", "large left", "small amount of",
+    "bilateral", "bibasilar", "13,500", "the liver 44 hu,", "kvp", "nine consecutive slices", "to the right of",
 )
 
 

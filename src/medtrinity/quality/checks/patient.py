@@ -47,7 +47,8 @@ _SETTING_HINT = literals("presented with", "presents with", "presenting with", "
                          "complain", "symptom", "prior", "previous", "earlier", "interval", "unchanged", "recommend",
                          "follow", "correlat", "further evaluation", "new", "stable", "improved", "worsened",
                          "resolv", "progress", "regress", "grown", "increased", "decreased", "concerning",
-                         "worrisome", "suspicious", "indeterminate", "specific", "incidental", "post", "aggressive",
+                         "worrisome", "suspicious", "indeterminate", "specific", "incidental", "post-", "posttreat",
+                         "postop", "postsurg", "aggressive",
                          "biopsy", "resect", "operable", "surgical", "treatment", "differential")
 
 
