@@ -388,3 +388,17 @@ def test_change_over_time_or_a_clinical_reading_is_the_report_frame(text):
     """One image shows no change over time; the pipeline knows no clinical setting to call a finding concerning,
     incidental or resectable."""
     assert "patient_unsupported" in codes(BRAIN, f"{TRUE_BRAIN} {text}")
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("A lung tumour measuring about 8 pixels across is seen.", None),  # was judged as an area of 8 pixels
+    ("The lung tumour measures 9 x 8 pixels.", None),
+    ("A lung tumour measuring about 40 pixels across is seen.", "size_mismatch"),  # 64 pixels: a disc of 9
+    ("The lung tumour measures 5 x 4 pixels.", "size_mismatch"),  # a 20-pixel box cannot hold 64 pixels
+    ("The lung tumour covers 64 pixels.", None),
+    ("The lung tumour covers 640 pixels.", "size_mismatch"),
+])
+def test_a_length_in_pixels_where_only_the_pixel_count_is_measured(text, code):
+    facts = SampleFacts(modality="ct", body_part="chest", rois=(
+        RegionFacts(0, "lung tumour", "lesion", area_px=64, intensity_word="hyperdense"),))
+    assert codes(facts, text) == ([code] if code else [])

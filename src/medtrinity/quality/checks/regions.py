@@ -7,6 +7,7 @@ is judged piece by piece (a size given to the wrong piece is caught).
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 
@@ -111,11 +112,33 @@ def size_supported(kind: str, values: list[float], roi: RegionFacts, options: Ve
                            for ref in references)
             return shortest <= max(references) * (1 + options.size_tolerance) + options.size_tolerance_mm
         return True
+    if kind == "pixel_length":
+        return _pixel_length_supported(values, roi)
     measured = {"area": roi.area_mm2, "volume": roi.volume_ml, "pixels": roi.area_px}[kind]
     if measured is None:
         return None
     tolerance = options.volume_tolerance if kind == "volume" else options.area_tolerance
     return close(values[0], float(measured), tolerance, 0.5)
+
+
+PIXEL_LENGTH_AFTER = re.compile(r"\s*(?:across|wide|long|tall|high|in (?:diameter|length|width|height|extent|"
+                                r"(?:largest|greatest|longest|maximal|maximum) (?:dimension|diameter)))(?![a-z])")
+# a region's longest extent in pixels lies between the diameter of the disc of its area (no shape of that area is
+# shorter: the isodiametric inequality) and a few times it (longer only for thin, elongated shapes)
+PIXEL_LENGTH_SHORTEST = 0.8
+PIXEL_LENGTH_LONGEST = 4.0
+
+
+def _pixel_length_supported(values: list[float], roi: RegionFacts) -> bool | None:
+    """A length in pixels ("8 pixels across", "12 x 9 pixels"), judged where only the pixel count is measured: the
+    longest must fit a region of that many pixels, and a box of the two sides must hold them."""
+    if not roi.area_px:
+        return None
+    disc = 2.0 * (roi.area_px / math.pi) ** 0.5
+    longest = max(values)
+    if not PIXEL_LENGTH_SHORTEST * disc - 1.0 <= longest <= PIXEL_LENGTH_LONGEST * disc + 1.0:
+        return False
+    return len(values) < 2 or values[0] * values[1] >= 0.8 * roi.area_px
 
 
 @lru_cache(maxsize=4096)

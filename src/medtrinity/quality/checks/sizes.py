@@ -8,11 +8,13 @@ where nothing was measured in that unit is ``size_unsupported``.
 
 from __future__ import annotations
 
+import math
 import re
 
 from medtrinity.quality.checks.anatomy import anatomy_terms_in
 from medtrinity.quality.checks.base import ClaimSentence, VerifyOptions, claims, ordinal_mentions
 from medtrinity.quality.checks.regions import (
+    PIXEL_LENGTH_AFTER,
     SIZE,
     clause_subjects,
     is_acquisition,
@@ -57,6 +59,8 @@ def stated_sizes(text: str) -> tuple[tuple[int, str, str, tuple[float, ...]], ..
         if is_acquisition(text, match) or is_distance(text, match):
             continue  # slice thickness, pixel spacing, "20 mm from the kidney": not a region's size
         kind, factor = unit_kind(match.group(3))
+        if kind == "pixels" and (match.group(2) or PIXEL_LENGTH_AFTER.match(text, match.end())):
+            kind = "pixel_length"  # "8 pixels across", "12 x 9 pixels": a length, not a pixel count
         values = [float(match.group(1)) * factor]
         if match.group(2):
             values.append(float(match.group(2)) * factor)
@@ -115,6 +119,8 @@ def check_sizes(facts: SampleFacts, sentences: list[ClaimSentence], options: Ver
                     "area": f"area {roi.area_mm2} mm2",
                     "volume": f"volume {roi.volume_ml} ml",
                     "pixels": f"area {roi.area_px} pixels",
+                    "pixel_length": f"area {roi.area_px} pixels (a disc of that area is "
+                                    f"{2 * ((roi.area_px or 0) / math.pi) ** 0.5:.0f} pixels across)",
                 }[kind]
                 return [QCIssue("size_mismatch", f"text states {stated!r} for the {roi.label}; measured {measured}")]
     return []
