@@ -353,4 +353,6 @@ DIAGNOSIS_TERMS: tuple[str, ...] = (
     "papilledema", "papilloedema", "neovascularization", "neovascularisation", "nevus", "naevus", "retinal detachment",
     "laser scar", "arteriovenous nicking", "av nicking", "glaucoma", "macular degeneration", "retinopathy",
     "maculopathy", "retinitis", "chorioretinal scar",
+    # of the skin
+    "melanoma", "keratosis", "dermatofibroma", "lentigo", "basal cell", "squamous cell", "angioma", "naevi", "nevi",
 )

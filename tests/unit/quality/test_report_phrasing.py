@@ -402,3 +402,29 @@ def test_a_length_in_pixels_where_only_the_pixel_count_is_measured(text, code):
     facts = SampleFacts(modality="ct", body_part="chest", rois=(
         RegionFacts(0, "lung tumour", "lesion", area_px=64, intensity_word="hyperdense"),))
     assert codes(facts, text) == ([code] if code else [])
+
+
+SKIN = SampleFacts(modality="dermoscopy", body_part="skin", rois=(
+    RegionFacts(0, "skin lesion", "lesion", area_mm2=40.0, largest_diameter_mm=8.0, region="central", shape="oval",
+                margin="well-defined"),))
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("The lesion shows an atypical pigment network.", "assessment_unsupported"),
+    ("A blue-white veil is present.", "assessment_unsupported"),
+    ("The lesion is asymmetric.", "assessment_unsupported"),
+    ("Dots and globules are seen at the periphery.", "assessment_unsupported"),
+    ("The lesion shows regression structures.", "assessment_unsupported"),  # no change over time: a structure
+    ("Arborizing vessels are present.", "assessment_unsupported"),
+    ("This is a melanoma.", "diagnosis_unsupported"),
+    ("An oval, well-defined skin lesion measures 8 mm.", None),
+])
+def test_a_skin_lesions_dermoscopic_structures_read_by_eye(text, code):
+    assert codes(SKIN, text) == ([code] if code else [])
+
+
+def test_lungs_asymmetric_in_size_are_a_comparison_not_a_feature():
+    lungs = SampleFacts(modality="xray", body_part="chest", rois=(
+        RegionFacts(0, "right lung", "organ", area_mm2=23000.0, patient_side="right"),
+        RegionFacts(1, "left lung", "organ", area_mm2=15000.0, patient_side="left")))
+    assert "assessment_unsupported" not in codes(lungs, "The lungs are asymmetric in size.")

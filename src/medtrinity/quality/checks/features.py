@@ -6,7 +6,8 @@ vascularity", how it enhances ("ring enhancement", "enhances heterogeneously"); 
 or "extra-axial", "cortically based", "a dural tail", its depth ("periventricular", "subcortical") or "crosses the
 midline"; of a study, "oral contrast"; of a structure, "prominent", "fatty", "in its normal position"; of the
 lungs, "well expanded"; of a breast lesion, its quadrant or clock position; of an optic disc or the retinal
-vessels, pallor, cupping or tortuosity. Every other check passed such sentences (no number,
+vessels, pallor, cupping or tortuosity; of a skin lesion, its dermoscopic structures (pigment network, blue-white
+veil, globules, streaks, asymmetry, several colours). Every other check passed such sentences (no number,
 no disease word, the region named is the right one), yet nothing measured any of them: the pipeline measures a region's
 size, place, mean and texture, not the features inside it, the compartment it arises from, or what was given by
 mouth. A label naming the feature supports it ("cavitary lesion", "ground glass opacity").
@@ -40,7 +41,13 @@ _FEATURE = re.compile(
     r"located|sited)|(?:is|are|appears?|looks?) fatty|fatty (?:infiltration|change|replacement|infiltrated)"
     # a fundus photograph read by eye: the foveal reflex, the disc margins, thin arteries; an image's focus
     r"|foveal (?:light )?reflex|(?:disc|disk) margins?|(?:is|are|appears?) attenuated|arteriolar narrowing"
-    r"|well[- ]focused|out of focus|in focus)(?![a-z])")
+    r"|well[- ]focused|out of focus|in focus"
+    # a skin lesion's dermoscopic structures, read by eye (the pipeline measures its outline, size and colour)
+    r"|(?:atypical |typical |reticular )?pigment network|blue-white (?:veil|structures?)"
+    r"|(?:is|appears?|looks?) asymmetric(?! in size)|asymmetry (?:of|in) (?:shape|colou?r|structure|pigment\w*)"
+    r"|(?:multiple|several|two|three) colou?rs|dots and globules|globules|streaks|regression structures?"
+    r"|milia-like cysts?|comedo-like openings?|arborizing vessels|dotted vessels|pseudopods|radial streaming"
+    r"|(?:is|are|appears?) pigmented)(?![a-z])")
 # in every feature above (each alternative holds one; none of "axial", "enhanc", "margin", "midline" or "normal"
 # alone, which true text holds in most sentences: "axial CT", "contrast-enhanced", "in the midline")
 _HINT = literals("fluid level", "fluid-level", "cavit", "bronchogram", "glass", "solid", "exophytic", "septat",
@@ -49,7 +56,9 @@ _HINT = literals("fluid level", "fluid-level", "cavit", "bronchogram", "glass", 
                  "pallor", "tortuo", "cupping", "ring", "rim", "peripheral", "nodular", "geneous enhanc",
                  "geneous-enhanc", "geneously enhanc", "geneously-enhanc", "patchy", "avid", "enhances ",
                  "ventricular", "cortical", "junction", "cross", "expanded", "normal position", "normal location",
-                 "normally", "fatty", "foveal", "disc margin", "disk margin", "attenuated", "arteriolar", "focus")
+                 "normally", "fatty", "foveal", "disc margin", "disk margin", "attenuated", "arteriolar", "focus",
+                 "pigment", "blue-white", "asymmetr", "colors", "colours", "globule", "streaks", "regression",
+                 "milia", "comedo", "arborizing", "dotted vessels", "pseudopod", "radial streaming")
 _KEY = re.compile(r"[a-z]{4,}")  # the words of a feature a label must share to name it
 
 

@@ -36,7 +36,8 @@ _SETTING = re.compile(r"(?<![a-z])(present(?:ed|s|ing) with|history of|clinical 
                       r"|(?:is|are|remains?|appears?) (?:new|stable|unchanged|improved|worsened|resolved|resolving)"
                       r"|(?:a|this|the) new (?:lesion|finding|mass|nodule|opacity|focus)"
                       r"|newly (?:seen|appeared|developed)"
-                      r"|interval (?:growth|development|enlargement|progression|resolution)|progression|regression"
+                      r"|interval (?:growth|development|enlargement|progression|resolution)|progression"
+                      r"|regression(?! structures?)"
                       r"|(?:has|have) (?:grown|increased|decreased|progressed|regressed|resolved)"
                       # a clinical reading of the finding or of what to do with it
                       r"|concerning|worrisome|suspicious|indeterminate|non-?specific|incidental(?:oma)?"
