@@ -355,4 +355,6 @@ DIAGNOSIS_TERMS: tuple[str, ...] = (
     "maculopathy", "retinitis", "chorioretinal scar",
     # of the skin
     "melanoma", "keratosis", "dermatofibroma", "lentigo", "basal cell", "squamous cell", "angioma", "naevi", "nevi",
+    # of an endoscopy
+    "adenomatous", "hyperplastic", "colitis", "ulcer", "ulceration", "diverticulum", "diverticula", "hemorrhoid",
 )

@@ -428,3 +428,25 @@ def test_lungs_asymmetric_in_size_are_a_comparison_not_a_feature():
         RegionFacts(0, "right lung", "organ", area_mm2=23000.0, patient_side="right"),
         RegionFacts(1, "left lung", "organ", area_mm2=15000.0, patient_side="left")))
     assert "assessment_unsupported" not in codes(lungs, "The lungs are asymmetric in size.")
+
+
+BREAST_US = SampleFacts(modality="ultrasound", body_part="breast", rois=(
+    RegionFacts(0, "breast mass", "lesion", area_mm2=120.0, largest_diameter_mm=14.0, perpendicular_diameter_mm=10.0,
+                intensity_word="hypoechoic", region="central", shape="oval", margin="well-defined"),))
+POLYP = SampleFacts(modality="endoscopy", body_part="colon", rois=(
+    RegionFacts(0, "polyp", "lesion", area_px=5000, region="upper left", shape="round"),))
+
+
+@pytest.mark.parametrize(("facts", "text", "code"), [
+    (BREAST_US, "The mass is taller than wide.", "assessment_unsupported"),
+    (BREAST_US, "The mass is parallel to the skin.", "assessment_unsupported"),
+    (BREAST_US, "The mass is compressible.", "assessment_unsupported"),
+    (BREAST_US, "BI-RADS 3.", "patient_unsupported"),  # was a number without a unit
+    (BREAST_US, "Ultrasound of the breast: an oval hypoechoic mass measuring 14 x 10 mm.", None),
+    (POLYP, "The polyp is pedunculated.", "assessment_unsupported"),
+    (POLYP, "Paris classification 0-Is.", "patient_unsupported"),
+    (POLYP, "The polyp is adenomatous.", "diagnosis_unsupported"),
+    (POLYP, "Endoscopic image of the colon: a round polyp in the upper left of the image.", None),
+])
+def test_ultrasound_and_endoscopy_readings_by_eye(facts, text, code):
+    assert codes(facts, text) == ([code] if code else [])

@@ -47,7 +47,11 @@ _FEATURE = re.compile(
     r"|(?:is|appears?|looks?) asymmetric(?! in size)|asymmetry (?:of|in) (?:shape|colou?r|structure|pigment\w*)"
     r"|(?:multiple|several|two|three) colou?rs|dots and globules|globules|streaks|regression structures?"
     r"|milia-like cysts?|comedo-like openings?|arborizing vessels|dotted vessels|pseudopods|radial streaming"
-    r"|(?:is|are|appears?) pigmented)(?![a-z])")
+    r"|(?:is|are|appears?) pigmented"
+    # an ultrasound lesion's orientation and behaviour under the probe; an endoscopic polyp's form
+    r"|taller[- ]than[- ]wide|wider[- ]than[- ]tall|parallel (?:orientation|to the skin)|not parallel"
+    r"|(?:is|appears?) (?:compressible|mobile)|echogenic rim|(?:flow|vascularity) on (?:colou?r )?doppler"
+    r"|pedunculated|sessile|pit pattern)(?![a-z])")
 # in every feature above (each alternative holds one; none of "axial", "enhanc", "margin", "midline" or "normal"
 # alone, which true text holds in most sentences: "axial CT", "contrast-enhanced", "in the midline")
 _HINT = literals("fluid level", "fluid-level", "cavit", "bronchogram", "glass", "solid", "exophytic", "septat",
@@ -58,7 +62,9 @@ _HINT = literals("fluid level", "fluid-level", "cavit", "bronchogram", "glass", 
                  "ventricular", "cortical", "junction", "cross", "expanded", "normal position", "normal location",
                  "normally", "fatty", "foveal", "disc margin", "disk margin", "attenuated", "arteriolar", "focus",
                  "pigment", "blue-white", "asymmetr", "colors", "colours", "globule", "streaks", "regression",
-                 "milia", "comedo", "arborizing", "dotted vessels", "pseudopod", "radial streaming")
+                 "milia", "comedo", "arborizing", "dotted vessels", "pseudopod", "radial streaming", "than wide",
+                 "than tall", "parallel", "compressible", "mobile", "echogenic rim", "doppler", "pedunculated",
+                 "sessile", "pit pattern")
 _KEY = re.compile(r"[a-z]{4,}")  # the words of a feature a label must share to name it
 
 

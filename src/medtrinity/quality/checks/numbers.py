@@ -78,8 +78,15 @@ def bare_number(text: str) -> str | None:
         after = text[match.end():]
         if _UNIT_AFTER.match(after) or _PART_OF_NAME.match(after) or match.start() in fractions:
             continue
+        if "rads" in text or "classification" in text or "grade" in text or "stage" in text:
+            if _SCALE_BEFORE.search(text[max(0, match.start() - 30): match.start()]):
+                continue  # "BI-RADS 3", "Paris classification 0-Is": a category, the patient check's reading
         return match.group(1)
     return None
+
+
+# a category on a clinical scale, named before its number (a reading the patient check flags, not a unitless size)
+_SCALE_BEFORE = re.compile(r"(?:[a-z]+-?rads|classification|grade|stage|category)\s*(?:category\s*)?[:\s]*$")
 
 
 def check_units(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:

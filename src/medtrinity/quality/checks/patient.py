@@ -43,14 +43,18 @@ _SETTING = re.compile(r"(?<![a-z])(present(?:ed|s|ing) with|history of|clinical 
                       r"|concerning|worrisome|suspicious|indeterminate|non-?specific|incidental(?:oma)?"
                       r"|clinically (?:significant|relevant|insignificant)|post-?(?:treatment|operative|surgical)"
                       r"|aggressive|biopsy|resect(?:ion|able|ed)|operable|surgical (?:management|resection|excision)"
-                      r"|treatment (?:response|planning)|differential(?: diagnosis)?)(?![a-z])")
+                      r"|treatment (?:response|planning)|differential(?: diagnosis)?"
+                      # a category on a clinical scale
+                      r"|(?:bi|li|pi|ti|lung|o)-?rads(?: category)?|paris classification|kudo|nice classification"
+                      r"|(?:who|tnm) (?:grade|stage)|t[0-4][a-c]?n[0-3]m[01])(?![a-z])")
 _SETTING_HINT = literals("presented with", "presents with", "presenting with", "history", "clinical", "indication",
                          "complain", "symptom", "prior", "previous", "earlier", "interval", "unchanged", "recommend",
                          "follow", "correlat", "further evaluation", "new", "stable", "improved", "worsened",
                          "resolv", "progress", "regress", "grown", "increased", "decreased", "concerning",
                          "worrisome", "suspicious", "indeterminate", "specific", "incidental", "post-", "posttreat",
                          "postop", "postsurg", "aggressive",
-                         "biopsy", "resect", "operable", "surgical", "treatment", "differential")
+                         "biopsy", "resect", "operable", "surgical", "treatment", "differential", "rads", "paris",
+                         "kudo", "nice class", "who ", "tnm", "n0", "n1", "n2", "n3")
 
 
 def check_patient(facts: SampleFacts, sentences: list[ClaimSentence], options: VerifyOptions) -> list[QCIssue]:
@@ -59,8 +63,9 @@ def check_patient(facts: SampleFacts, sentences: list[ClaimSentence], options: V
         text = sentence.text
         found = _SETTING.search(text) if may_match(_SETTING_HINT, text) else None
         if found is not None:
-            return [QCIssue("patient_unsupported", f"text says {found.group(1)!r}: no history, earlier imaging or "
-                                                   "advice is known to the pipeline")]
+            return [QCIssue("patient_unsupported", f"text says {found.group(1)!r}: no history, earlier imaging, "
+                                                   "change over time, clinical reading or advice is known to the "
+                                                   "pipeline")]
         if facts.patient_recorded or not (may_match(_AGE_SEX_HINT, text) or text.startswith(_AGE_SEX_START)):
             continue
         found = _AGE_SEX.search(text)
