@@ -450,3 +450,21 @@ POLYP = SampleFacts(modality="endoscopy", body_part="colon", rois=(
 ])
 def test_ultrasound_and_endoscopy_readings_by_eye(facts, text, code):
     assert codes(facts, text) == ([code] if code else [])
+
+
+TISSUE = SampleFacts(modality="histopathology", body_part="colon", rois=(
+    RegionFacts(0, "tumour cells", "lesion", area_px=20000, region="central", largest_diameter_mm=2.0),
+    RegionFacts(1, "stroma", "structure", area_px=40000, region="left")))
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("The nuclei are pleomorphic.", "assessment_unsupported"),
+    ("There are frequent mitoses.", "assessment_unsupported"),
+    ("The tumour is moderately differentiated.", "assessment_unsupported"),
+    ("Signet ring cells are seen.", "assessment_unsupported"),
+    ("Viewed at 40x.", "assessment_unsupported"),  # was a number without a unit
+    ("The tumour cells measure 2 x 1 mm.", None),  # a dimension, no magnification
+    ("H&E-stained section of colon tissue with tumour cells in the centre of the image.", None),
+])
+def test_a_tissue_sections_cytology_and_magnification(text, code):
+    assert codes(TISSUE, text) == ([code] if code else [])

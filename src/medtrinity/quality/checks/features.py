@@ -51,7 +51,12 @@ _FEATURE = re.compile(
     # an ultrasound lesion's orientation and behaviour under the probe; an endoscopic polyp's form
     r"|taller[- ]than[- ]wide|wider[- ]than[- ]tall|parallel (?:orientation|to the skin)|not parallel"
     r"|(?:is|appears?) (?:compressible|mobile)|echogenic rim|(?:flow|vascularity) on (?:colou?r )?doppler"
-    r"|pedunculated|sessile|pit pattern)(?![a-z])")
+    r"|pedunculated|sessile|pit pattern"
+    # a tissue section's cytology and architecture, read by eye (the pipeline measures regions' areas and places)
+    r"|pleomorphi(?:c|sm)|mitos[ie]s|mitotic (?:figures?|activity|rate|count)|(?:form|forming|forms) glands"
+    r"|gland formation|(?:well|moderately|poorly)[- ]differentiated|desmoplas(?:ia|tic)"
+    r"|nuclear[- ]to[- ]cytoplasmic|n:c ratio|eosinophilic|basophilic|signet[- ]ring|prominent nucleoli"
+    r"|hyperchromat(?:ic|ism)|keratin pearls|mucinous|lymphocytic infiltrat(?:e|ion))(?![a-z])")
 # in every feature above (each alternative holds one; none of "axial", "enhanc", "margin", "midline" or "normal"
 # alone, which true text holds in most sentences: "axial CT", "contrast-enhanced", "in the midline")
 _HINT = literals("fluid level", "fluid-level", "cavit", "bronchogram", "glass", "solid", "exophytic", "septat",
@@ -64,7 +69,9 @@ _HINT = literals("fluid level", "fluid-level", "cavit", "bronchogram", "glass", 
                  "pigment", "blue-white", "asymmetr", "colors", "colours", "globule", "streaks", "regression",
                  "milia", "comedo", "arborizing", "dotted vessels", "pseudopod", "radial streaming", "than wide",
                  "than tall", "parallel", "compressible", "mobile", "echogenic rim", "doppler", "pedunculated",
-                 "sessile", "pit pattern")
+                 "sessile", "pit pattern", "pleomorph", "mitos", "mitotic", "glands", "gland formation",
+                 "differentiated", "desmoplas", "cytoplasmic", "n:c", "eosinophilic", "basophilic", "signet",
+                 "nucleoli", "hyperchromat", "keratin", "mucinous", "lymphocytic")
 _KEY = re.compile(r"[a-z]{4,}")  # the words of a feature a label must share to name it
 
 

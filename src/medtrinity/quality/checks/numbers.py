@@ -29,7 +29,8 @@ _UNIT_AFTER = re.compile(
     rf"(?:\s*(?:{_SHARING}|-)\s*-?\d+(?:\.\d+)?)+(?:\s*|-){_UNITS}|"  # a hyphen joins "20-30 mm" too
     r"\s+(?:(?:other|separate|labelled|labeled|marked|anatomical|segmented|outlined|annotated|distinct|different)\s+)*"
     r"(?:structures|regions|pieces|lesions|labels|organs)(?![a-z])|"
-    r"\s+(?:consecutive|contiguous|adjacent|axial|successive)\s+(?:slices|sections)(?![a-z])"
+    r"\s+(?:consecutive|contiguous|adjacent|axial|successive)\s+(?:slices|sections)(?![a-z])|"
+    r"x(?![a-z0-9])(?!\s*\d)"  # a magnification, "40x" (the technique check's claim)
 )
 _PART_OF_NAME = re.compile(r"(?:st|nd|rd|th)(?![a-z])|-(?:weighted|year|fold)|\s*(?:o'clock|years?)")
 _HU = re.compile(r"(-?\d+(?:\.\d+)?)\s*(?:hu|hounsfield units?)(?![a-z])")

@@ -31,9 +31,11 @@ _VIEW_HINT = literals("ap ", "anteroposterior", "antero-posterior", "portable", 
 _UNMEASURED = re.compile(r"(?<![a-z])(supine|prone|erect|upright|semi-?erect|decubitus|rotated|rotation"
                          r"|artifacts?|artefacts?|(?:image|diagnostic|study) quality|limited by|suboptimal"
                          r"|non-?diagnostic|well[- ]penetrated|under-?penetrated|over-?penetrated|adequate inspiration"
-                         r"|poor inspiration|inspiration is (?:adequate|poor))(?![a-z])")
+                         r"|poor inspiration|inspiration is (?:adequate|poor)|magnification|\d+x(?![a-z0-9])(?!\s*\d)"
+                         r"|high[- ]power|low[- ]power)(?![a-z])")
 _UNMEASURED_HINT = literals("supine", "prone", "erect", "upright", "decubitus", "rotat", "artifact", "artefact",
-                            "quality", "limited by", "suboptimal", "diagnostic", "penetrated", "inspiration")
+                            "quality", "limited by", "suboptimal", "diagnostic", "penetrated", "inspiration",
+                            "magnification", "0x", "4x", "5x", "power")
 
 
 def _view_issue(facts: SampleFacts, text: str) -> QCIssue | None:
@@ -106,5 +108,6 @@ def check_technique(facts: SampleFacts, sentences: list[ClaimSentence], options:
         found = _UNMEASURED.search(text) if may_match(_UNMEASURED_HINT, text) else None
         if found is not None:
             return [QCIssue("assessment_unsupported", f"text says {found.group(1)!r}; the patient's position, "
-                                                      "artifacts and image quality are not measured")]
+                                                      "artifacts, image quality and a microscope's magnification "
+                                                      "are not measured")]
     return []
