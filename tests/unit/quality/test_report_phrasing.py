@@ -468,3 +468,28 @@ TISSUE = SampleFacts(modality="histopathology", body_part="colon", rois=(
 ])
 def test_a_tissue_sections_cytology_and_magnification(text, code):
     assert codes(TISSUE, text) == ([code] if code else [])
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("The effusion measures 115 x 39 mm.", None),
+    ("The effusion measures 166 x 104 mm.", "size_mismatch"),  # the cardiomegaly box's size: it passed on that box
+    ("The effusion lies on the patient's right.", "side_mismatch"),
+])
+def test_a_label_named_by_its_last_word(text, code):
+    """A model shortens "pleural effusion" to "the effusion"; the sentence then named no region and every region
+    was a candidate, so another box's size passed."""
+    facts = SampleFacts(modality="xray", body_part="chest", rois=(
+        RegionFacts(0, "cardiomegaly", "lesion", origin="box", largest_diameter_mm=166.0,
+                    perpendicular_diameter_mm=104.0, patient_side="both"),
+        RegionFacts(1, "pleural effusion", "lesion", origin="box", largest_diameter_mm=115.0,
+                    perpendicular_diameter_mm=39.0, patient_side="left")))
+    assert codes(facts, text) == ([code] if code else [])
+
+
+def test_general_or_shared_last_words_name_no_label():
+    from medtrinity.quality.checks.base import short_names
+
+    assert short_names(("pleural effusion", "enhancing lesion", "right kidney", "optic disc")) == (
+        ("effusion", "pleural effusion"),)
+    assert short_names(("left pleural effusion", "right pleural effusion")) == ()  # sided
+    assert short_names(("pleural effusion", "pericardial effusion")) == ()  # one word, two labels

@@ -209,7 +209,31 @@ def named_subjects(raw: str, labels: tuple[str, ...]) -> tuple[str, frozenset[st
         if label in rest and plural_pattern(label).search(rest):
             named_labels.add(label)
             rest = strip_phrases(rest, [label])
+    for head, label in short_names(labels):
+        if label not in named_labels and head in rest and plural_pattern(head).search(rest):
+            named_labels.add(label)  # "the effusion" of a "pleural effusion" box
+            rest = strip_phrases(rest, [head])
     return sentence, frozenset(named_labels), _GENERIC_SUBJECT.search(rest) is not None
+
+
+# last words too general to stand for one label ("lesion" of "enhancing lesion", "kidney" of "right kidney")
+_GENERAL_HEADS = {"lesion", "lesions", "mass", "nodule", "tumor", "tumour", "region", "area", "structure", "organ",
+                  "lung", "lobe", "kidney", "rib", "vertebra", "muscle", "bone", "vein", "veins", "artery", "gland",
+                  "bowel", "cells", "tissue", "spinae", "zone", "part", "segment"}
+
+
+@lru_cache(maxsize=1024)
+def short_names(labels: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(last word, label) of each label of two words or more whose last word names it alone: at least five
+    letters, no general noun, no side word first, the last word of no other label and no label itself ("pleural
+    effusion" -> "effusion"; not "enhancing lesion", "right kidney")."""
+    heads: dict[str, list[str]] = {}
+    for label in labels:
+        words = label.split()
+        if len(words) >= 2 and words[0] not in {"left", "right"}:
+            heads.setdefault(words[-1], []).append(label)
+    return tuple((head, names[0]) for head, names in sorted(heads.items())
+                 if len(names) == 1 and len(head) >= 5 and head not in _GENERAL_HEADS and head not in labels)
 
 
 COMPARED_WITH = re.compile(r"(?<![a-z])(?:relative to|compared (?:with|to)|in comparison (?:with|to)|than|versus"
