@@ -493,3 +493,12 @@ def test_general_or_shared_last_words_name_no_label():
         ("effusion", "pleural effusion"),)
     assert short_names(("left pleural effusion", "right pleural effusion")) == ()  # sided
     assert short_names(("pleural effusion", "pericardial effusion")) == ()  # one word, two labels
+
+
+def test_a_comparison_put_first_keeps_its_subject():
+    """"Compared with the liver, the spleen is hypodense": the spleen is the subject, though it stands after the
+    comparison word (only a region inside the comparison phrase is what the subject is compared with)."""
+    text = ("Axial CT of the abdomen. The liver measures 229 x 112 mm. Compared with the liver, the spleen is "
+            "hyperdense.")
+    assert codes(ABDOMEN, text) == ["intensity_mismatch"]  # 32 HU against 44: the spleen is the darker
+    assert codes(ABDOMEN, text.replace("hyperdense", "hypodense")) == []

@@ -247,7 +247,13 @@ def _only_compared_with(sentence: str, named_labels: frozenset[str]) -> bool:
     if not may_match(COMPARED_HINT, sentence):
         return False
     found = COMPARED_WITH.search(sentence)
-    return found is not None and all(sentence.find(label) > found.start() for label in named_labels)
+    if found is None:
+        return False
+    for label in named_labels:
+        at = sentence.find(label)
+        if at < found.start() or "," in sentence[found.end(): at]:
+            return False  # before the comparison, or after it in a clause of its own ("compared with X, the Y")
+    return True
 
 
 def analyse(text: str, facts: SampleFacts) -> list[ClaimSentence]:

@@ -126,6 +126,19 @@ def _described(facts: SampleFacts) -> tuple[dict[str, RegionFacts], tuple[re.Pat
     return sample_memo(facts.memo, "comparisons", build)
 
 
+_FRONTED = re.compile(r"^(compared\s+(?:with|to)|relative\s+to|in\s+comparison\s+(?:with|to))\s+(the\s+[^,;]+),\s+"
+                      r"(.+?)([.;!]?)$")
+
+
+def unfronted(text: str) -> str:
+    """A comparison put first said in the usual order: "compared with the liver, the spleen is hyperdense." ->
+    "the spleen is hyperdense compared with the liver."."""
+    if not text.startswith(("compared", "relative", "in comparison")):
+        return text
+    found = _FRONTED.match(text)
+    return f"{found.group(3)} {found.group(1)} {found.group(2)}{found.group(4)}" if found else text
+
+
 def _may_compare(text: str) -> bool:
     """False only when the text holds no comparison at all (:data:`_QUICK`)."""
     return not shortcuts_on() or _QUICK.search(text) is not None
@@ -135,6 +148,7 @@ def compares_regions(facts: SampleFacts, clause: str) -> bool:
     """Whether a clause compares intensities with another described region (then the intensity check, which judges
     a region against its own surroundings, leaves it to this one)."""
     described = _described(facts)
+    clause = unfronted(clause)
     if described is None or not _may_compare(clause):
         return False
     rois, (by_intensity, _by_size, alike) = described
@@ -153,7 +167,7 @@ def check_comparisons(facts: SampleFacts, sentences: list[ClaimSentence], option
         return []
     rois, (by_intensity, by_size, alike) = described
     for sentence in claims(sentences):
-        text = sentence.text
+        text = unfronted(sentence.text)
         if not _may_compare(text):
             continue
         for found in by_intensity.finditer(text):

@@ -225,8 +225,8 @@ def _comma_before_label(labels: tuple[str, ...]) -> re.Pattern:
 
 def _split_clauses(sentence: ClaimSentence) -> list[str]:
     pieces = _CLAUSE.split(sentence.text)
-    if "," not in sentence.text:
-        return pieces
+    if "," not in sentence.text or sentence.text.startswith(("compared", "relative", "in comparison")):
+        return pieces  # "compared with the liver, the spleen ...": one comparison, not two clauses
     comma = _comma_before_label(tuple(sorted({roi.label.lower() for roi in sentence.subjects}, key=len,
                                              reverse=True)))
     return [part for piece in pieces for part in comma.split(piece)]
