@@ -56,7 +56,7 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?![\d,]))")  # "13,500 mm2" is 13500 
 # where one claim ends and another begins inside a sentence: "the liver lies on the right, and the spleen on the left"
 CLAUSE_BREAK = re.compile(r";|,?\s+(?:and|while|whereas|but)\s+(?=the\s)")
 CITATION = re.compile(r"\[(?:p|passage\s*)?\d+\]", re.IGNORECASE)
-_GENERIC_SUBJECT = re.compile(
+GENERIC_SUBJECT = re.compile(
     r"(?<![a-z])(it|its|this|they|their|lesions?|mass(?:es)?|nodules?|regions?|findings?|tumou?rs?|areas?|focus|foci"
     r"|structures?|organs?|pieces?|largest|smallest)(?![a-z])"
 )
@@ -213,7 +213,7 @@ def named_subjects(raw: str, labels: tuple[str, ...]) -> tuple[str, frozenset[st
         if label not in named_labels and head in rest and plural_pattern(head).search(rest):
             named_labels.add(label)  # "the effusion" of a "pleural effusion" box
             rest = strip_phrases(rest, [head])
-    return sentence, frozenset(named_labels), _GENERIC_SUBJECT.search(rest) is not None
+    return sentence, frozenset(named_labels), GENERIC_SUBJECT.search(rest) is not None
 
 
 # last words too general to stand for one label ("lesion" of "enhancing lesion", "kidney" of "right kidney")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from medtrinity.quality.checks.base import COMPARED_WITH, ClaimSentence, VerifyOptions, claims
+from medtrinity.quality.checks.base import COMPARED_WITH, GENERIC_SUBJECT, ClaimSentence, VerifyOptions, claims
 from medtrinity.quality.checks.regions import close, narrowed
 from medtrinity.quality.checks.shortcuts import literals, may_match, sample_memo, text_cache
 from medtrinity.quality.facts import RegionFacts, SampleFacts
@@ -185,10 +185,6 @@ def _hu_known(facts: SampleFacts, sentence: ClaimSentence, options: VerifyOption
     return values, " and ".join(f"the {roi.label}" for roi in owners)
 
 
-_GENERIC_AFTER = re.compile(r"(?<![a-z])(?:it|its|lesions?|mass(?:es)?|nodules?|tumou?rs?|findings?|foc(?:us|i)"
-                            r"|regions?|areas?)(?![a-z])")
-
-
 def _named_just_before(facts: SampleFacts, text: str, match: re.Match) -> str | None:
     """The structure named last between the previous HU value and this one ("the liver 44 HU, the colon -501 HU
     and the spleen 34 HU"; "the spleen (34 HU)"), where nothing after the name speaks of another thing ("in the
@@ -205,7 +201,7 @@ def _named_just_before(facts: SampleFacts, text: str, match: re.Match) -> str | 
         if at >= 0 and at + len(name) > last_end and not segment[at + len(name): at + len(name) + 1].isalpha() \
                 and (at == 0 or not segment[at - 1].isalpha()):
             last, last_end = name, at + len(name)
-    if last is None or _GENERIC_AFTER.search(segment, last_end) or COMPARED_WITH.search(segment):
+    if last is None or GENERIC_SUBJECT.search(segment, last_end) or COMPARED_WITH.search(segment):
         return None
     return last
 
